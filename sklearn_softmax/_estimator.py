@@ -1,0 +1,404 @@
+"""SoftmaxRegression: the one place that knows scikit-learn's API."""
+
+import time
+import warnings
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+from scipy.special import log_softmax, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._loss import MultinomialLoss
+from ._solvers import SOLVERS
+
+
+class SoftmaxRegression(ClassifierMixin, BaseEstimator):
+    r"""Multinomial (softmax) logistic regression with an L2 penalty.
+
+    Fits the model that :class:`~sklearn.linear_model.LogisticRegression`
+    fits for three or more classes, with the same ``C``: for data ``X``,
+    labels ``y`` and sample weights ``s`` summing to ``S``, it minimises
+
+    .. math::
+
+        \frac{1}{S} \sum_i s_i \left(-\log p_{i, y_i}\right)
+        + \frac{1}{2 C S} \lVert W \rVert_F^2,
+        \qquad p_i = \mathrm{softmax}(W^T x_i + b).
+
+    The intercepts ``b`` are not penalised; they are centred to sum to zero.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Inverse of the regularisation strength; must be positive. Smaller
+        values mean a stronger penalty.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept per class.
+    solver : {'lbfgs', 'gd'}, default='lbfgs'
+        Optimiser.
+
+        - 'lbfgs': scipy's L-BFGS-B on the analytic objective and gradient.
+        - 'gd': Nesterov-accelerated gradient descent with a backtracking
+          (Armijo) step size and adaptive restart.
+    max_iter : int, default=100
+        Most iterations of the solver.
+    tol : float, default=1e-4
+        The solver stops once the largest absolute entry of the objective's
+        gradient is at most ``tol``.
+    warm_start : bool, default=False
+        Start from the previous solution when refitting on data with the
+        same classes and features.
+    verbose : int, default=0
+        With a positive value, print one line per iteration: the objective,
+        the gradient norm, the step length and the time spent.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Coefficients. With two classes, the row ``w_1 - w_0`` (see Notes).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts, centred to sum to zero with three or more classes. With
+        two classes, ``b_1 - b_0``.
+    n_iter_ : ndarray of shape (1,)
+        Iterations the solver ran.
+    loss_curve_ : ndarray of shape (n_iter_[0],)
+        Objective after each iteration.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features seen during fit, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    sklearn.linear_model.LogisticRegression : The same model, with other
+        solvers and penalties.
+
+    Notes
+    -----
+    With two classes the softmax model has two weight vectors ``w_0`` and
+    ``w_1``, both penalised. The optimum has ``w_1 = -w_0``: the likelihood
+    depends on ``w_1 - w_0`` only, and of all pairs with a given difference
+    ``w`` the pair ``(-w/2, w/2)`` has the smallest penalty, ``|w|^2 / 2``.
+    The objective is then the binary logistic loss with penalty
+    ``|w|^2 / (2 (2C) S)``: the model equals
+    ``LogisticRegression(C=2 * C)``. As there, ``coef_`` has one row,
+    ``w = w_1 - w_0``, and :meth:`decision_function` returns one score per
+    sample, the log-odds of ``classes_[1]``.
+
+    The gradient and the solvers are derived in the documentation's
+    "Mathematics" page.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn_softmax import SoftmaxRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SoftmaxRegression(C=10.0).fit(X, y)
+    >>> clf.predict(X[:2])
+    array([0, 0])
+    >>> clf.predict_proba(X[:1]).round(3)
+    array([[0.997, 0.003, 0.   ]])
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions(set(SOLVERS))],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        C=1.0,
+        fit_intercept=True,
+        solver="lbfgs",
+        max_iter=100,
+        tol=1e-4,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.C = C
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model by minimising the penalised multinomial log-loss.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Sparse input is converted to CSR.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; ``None`` weighs every sample equally. An
+            integer weight ``k`` is the same as repeating the sample ``k``
+            times.
+
+        Returns
+        -------
+        self : SoftmaxRegression
+            The fitted estimator.
+        """
+        # Validation resets n_features_in_ and feature_names_in_; keep the
+        # previous fit's so that a failed fit leaves the estimator as it was.
+        previous = {
+            name: getattr(self, name)
+            for name in ("n_features_in_", "feature_names_in_")
+            if hasattr(self, name)
+        }
+        try:
+            return self._fit(X, y, sample_weight)
+        except BaseException:
+            for name in ("n_features_in_", "feature_names_in_"):
+                if name in previous:
+                    setattr(self, name, previous[name])
+                elif hasattr(self, name):
+                    delattr(self, name)
+            raise
+
+    def _fit(self, X, y, sample_weight):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            accept_large_sparse=True,
+        )
+        check_classification_targets(y)
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(
+                "SoftmaxRegression needs samples of at least 2 classes in the "
+                f"data, but the data contains only one class: {classes.tolist()[0]!r}."
+            )
+        sample_weight = self._validated_sample_weight(
+            sample_weight, X, y_encoded, classes
+        )
+        n_classes = classes.size
+        n_features = X.shape[1]
+        total_weight = X.shape[0] if sample_weight is None else sample_weight.sum()
+
+        loss = MultinomialLoss(n_classes, self.fit_intercept)
+        objective = loss.bind(
+            X, y_encoded, sample_weight, 1.0 / (self.C * float(total_weight))
+        )
+        coef0 = self._initial_coef(classes, loss.n_coef_rows(n_features))
+        result = SOLVERS[self.solver](
+            objective,
+            coef0.ravel(),
+            max_iter=self.max_iter,
+            tol=self.tol,
+            callback=self._progress_printer() if self.verbose else None,
+        )
+        if not result.converged:
+            warnings.warn(
+                self._convergence_message(result, X.dtype),
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
+        coef = result.x.reshape(loss.n_coef_rows(n_features), n_classes)
+        W, b = coef[:n_features], coef[n_features:].ravel()
+        # Adding one vector to every class's weights leaves the probabilities
+        # unchanged and only adds to the penalty, so the optimum is centred;
+        # centring removes what the solver's tolerance left.
+        W = W - W.mean(axis=1, keepdims=True)
+        b = b - b.mean() if self.fit_intercept else np.zeros(n_classes)
+
+        self.classes_ = classes
+        if n_classes == 2:
+            self.coef_ = (W[:, 1] - W[:, 0])[np.newaxis, :].astype(X.dtype)
+            self.intercept_ = np.array([b[1] - b[0]], dtype=X.dtype)
+        else:
+            self.coef_ = np.ascontiguousarray(W.T, dtype=X.dtype)
+            self.intercept_ = b.astype(X.dtype)
+        self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
+        self.loss_curve_ = result.objective_history
+        return self
+
+    def _convergence_message(self, result, dtype):
+        where = (
+            f"SoftmaxRegression(solver={self.solver!r}) stopped with the largest "
+            f"absolute gradient entry at {result.grad_norm:.3g}, "
+            f"{result.grad_norm / self.tol:.3g} times tol={self.tol:g}"
+        )
+        if result.n_iter >= self.max_iter:
+            return (
+                f"{where}, after max_iter={self.max_iter} iterations. Scale the "
+                "features (for instance with sklearn.preprocessing.StandardScaler), "
+                "increase max_iter, or try another solver."
+            )
+        return (
+            f"{where}: {result.message}. The objective no longer decreases at "
+            f"the precision of {np.dtype(dtype).name} arithmetic, so tol is "
+            "tighter than this problem allows: loosen tol, or scale the features."
+        )
+
+    def _validated_sample_weight(self, sample_weight, X, y_encoded, classes):
+        if sample_weight is None:
+            return None
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+        class_weight = np.bincount(y_encoded, weights=sample_weight)
+        if not class_weight.sum() > 0:
+            raise ValueError(
+                "sample_weight sums to zero: at least one sample needs a "
+                "positive weight."
+            )
+        if np.count_nonzero(class_weight) < 2:
+            remaining = classes.tolist()[np.flatnonzero(class_weight)[0]]
+            raise ValueError(
+                "SoftmaxRegression needs samples of at least 2 classes with a "
+                "positive sample_weight, but only one class has any: "
+                f"{remaining!r}."
+            )
+        return sample_weight
+
+    def _initial_coef(self, classes, n_rows):
+        """Zeros, or the previous solution in the solver's layout."""
+        n_classes = classes.size
+        coef = np.zeros((n_rows, n_classes))
+        if not (self.warm_start and hasattr(self, "coef_")):
+            return coef
+        if not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                "warm_start needs the same classes as the previous fit: "
+                f"got {classes.tolist()}, previously {self.classes_.tolist()}."
+            )
+        n_features = self.coef_.shape[1]
+        if n_classes == 2:
+            # The centred two-class solution is (-w/2, w/2).
+            half = 0.5 * np.concatenate([self.coef_.ravel(), self.intercept_])
+            full = np.column_stack([-half, half])
+        else:
+            full = np.vstack([self.coef_.T, self.intercept_[np.newaxis, :]])
+        coef[:n_features] = full[:n_features]
+        if self.fit_intercept:
+            coef[n_features] = full[n_features]
+        return coef
+
+    def _progress_printer(self):
+        start = time.perf_counter()
+
+        def show(progress):
+            print(
+                f"[SoftmaxRegression {self.solver}] iter {progress.iteration:4d}  "
+                f"objective {progress.objective:.10g}  "
+                f"|grad|_inf {progress.grad_norm:.3e}  "
+                f"step {progress.step:.3e}  "
+                f"time {time.perf_counter() - start:.3f}s",
+                flush=True,
+            )
+
+        return show
+
+    def decision_function(self, X):
+        """Scores of each class, the log-odds for two classes.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            ``X @ coef_.T + intercept_``. With two classes, one score per
+            sample: positive means ``classes_[1]``.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            reset=False,
+        )
+        scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def _class_scores(self, X):
+        """Softmax scores with one column per class, also for two classes."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            half = 0.5 * scores
+            return np.column_stack([-half, half])
+        return scores
+
+    def predict(self, X):
+        """Most probable class of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted class labels.
+        """
+        indices = np.argmax(self._class_scores(X), axis=1)
+        return self.classes_[indices]
+
+    def predict_proba(self, X):
+        """Probability of each class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``; rows sum to one.
+        """
+        return softmax(self._class_scores(X), axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability of each class.
+
+        Computed from the scores by log-softmax, which stays finite where
+        ``np.log(predict_proba(X))`` would underflow to ``-inf``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities in the order of ``classes_``.
+        """
+        return log_softmax(self._class_scores(X), axis=1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

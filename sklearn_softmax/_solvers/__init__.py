@@ -1,0 +1,18 @@
+"""Solvers: pure functions that minimise an objective given its derivatives.
+
+A solver knows nothing of classes, labels or scikit-learn. It takes an
+:class:`~sklearn_softmax._loss.Objective`, a flat float64 starting point,
+``max_iter``, ``tol`` and an optional progress callback, and returns a
+:class:`SolverResult`. It never warns: the estimator decides what users see.
+"""
+
+from ._agd import minimize_agd
+from ._result import Progress, SolverResult
+from ._scipy import minimize_lbfgs
+
+SOLVERS = {
+    "lbfgs": minimize_lbfgs,
+    "gd": minimize_agd,
+}
+
+__all__ = ["SOLVERS", "Progress", "SolverResult", "minimize_agd", "minimize_lbfgs"]

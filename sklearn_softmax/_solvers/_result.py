@@ -1,0 +1,61 @@
+"""What every solver returns, and what it reports after each iteration."""
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Progress(NamedTuple):
+    """State after one iteration, passed to a solver's ``callback``.
+
+    Attributes
+    ----------
+    iteration : int
+        Iterations done so far, from 1.
+    objective : float
+        Objective at the current iterate.
+    grad_norm : float
+        Largest absolute entry of the gradient at the current iterate.
+    step : float
+        Euclidean length of the last step.
+    """
+
+    iteration: int
+    objective: float
+    grad_norm: float
+    step: float
+
+
+class SolverResult(NamedTuple):
+    """Outcome of a solver run.
+
+    Attributes
+    ----------
+    x : ndarray
+        Final iterate.
+    objective : float
+        Objective at ``x``.
+    grad_norm : float
+        Largest absolute entry of the gradient at ``x``.
+    n_iter : int
+        Iterations done.
+    converged : bool
+        Whether the solver's stopping criterion was met.
+    objective_history : ndarray
+        Objective after each iteration.
+    message : str
+        Why the solver stopped.
+    """
+
+    x: np.ndarray
+    objective: float
+    grad_norm: float
+    n_iter: int
+    converged: bool
+    objective_history: np.ndarray
+    message: str
+
+
+def max_abs(g):
+    """The infinity norm, the gradient norm every solver stops on."""
+    return float(np.max(np.abs(g))) if g.size else 0.0

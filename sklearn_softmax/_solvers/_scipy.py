@@ -1,0 +1,85 @@
+"""Solvers that delegate the iteration to ``scipy.optimize``."""
+
+import numpy as np
+from scipy.optimize import minimize
+
+from ._result import Progress, SolverResult, max_abs
+
+
+def minimize_lbfgs(objective, x0, *, max_iter, tol, callback=None):
+    """Minimise a smooth objective with scipy's L-BFGS-B.
+
+    Parameters
+    ----------
+    objective : Objective
+        Provides ``value_and_gradient(x)``.
+    x0 : ndarray of shape (n_params,)
+        Starting point, float64.
+    max_iter : int
+        Most iterations.
+    tol : float
+        Stop once the largest absolute gradient entry is at most ``tol``
+        (L-BFGS-B's ``gtol``). The run also ends, unconverged, when the line
+        search finds no decrease: the objective is then at the limit of its
+        floating-point precision.
+    callback : callable, optional
+        Called with a :class:`Progress` after each iteration.
+
+    Returns
+    -------
+    result : SolverResult
+    """
+    # L-BFGS-B evaluates the accepted iterate last before it calls back, so
+    # the gradient norm it reports comes from this cache, not a new evaluation.
+    last = {}
+
+    def value_and_gradient(x):
+        f, g = objective.value_and_gradient(x)
+        last.update(x=x.copy(), f=f, g=g)
+        return f, g
+
+    history = []
+    previous = [np.asarray(x0, dtype=np.float64)]
+
+    def record(intermediate_result):
+        x = intermediate_result.x
+        if not np.array_equal(x, last["x"]):
+            value_and_gradient(x)
+        history.append(last["f"])
+        if callback is not None:
+            step = float(np.linalg.norm(x - previous[0]))
+            callback(Progress(len(history), last["f"], max_abs(last["g"]), step))
+        previous[0] = x.copy()
+
+    result = minimize(
+        value_and_gradient,
+        np.asarray(x0, dtype=np.float64),
+        method="L-BFGS-B",
+        jac=True,
+        callback=record,
+        options={
+            "maxiter": max_iter,
+            "maxls": 50,
+            "gtol": tol,
+            # Stop on the gradient alone: a relative-decrease test can stop
+            # an ill-conditioned problem far from its tolerance.
+            "ftol": 0.0,
+        },
+    )
+    if not np.array_equal(result.x, last.get("x")):
+        value_and_gradient(result.x)
+    if result.status == 1:
+        message = f"reached max_iter={max_iter}"
+    elif max_abs(last["g"]) <= tol:
+        message = "converged"
+    else:
+        message = "the line search found no decrease"
+    return SolverResult(
+        x=result.x,
+        objective=float(last["f"]),
+        grad_norm=max_abs(last["g"]),
+        n_iter=int(result.nit),
+        converged=max_abs(last["g"]) <= tol,
+        objective_history=np.asarray(history, dtype=np.float64),
+        message=message,
+    )

@@ -1,0 +1,20 @@
+"""Small random problems shared by the tests."""
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def make_problem(
+    n_samples=40, n_features=5, n_classes=4, *, dtype=np.float64, sparse=False, seed=0
+):
+    """A small random multinomial problem with integer labels and weights."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_samples, n_features))
+    if sparse:
+        X[rng.random(X.shape) < 0.5] = 0.0
+        X = sp.csr_matrix(X)
+    X = X.astype(dtype)
+    y = rng.integers(n_classes, size=n_samples)
+    y[:n_classes] = np.arange(n_classes)
+    sample_weight = rng.uniform(0.1, 3.0, size=n_samples).astype(dtype)
+    return X, y, sample_weight

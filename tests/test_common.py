@@ -1,0 +1,13 @@
+"""scikit-learn's estimator checks: the API contract, for every solver."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax._solvers import SOLVERS
+
+ESTIMATORS = [SoftmaxRegression(solver=solver) for solver in sorted(SOLVERS)]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

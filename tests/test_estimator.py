@@ -1,0 +1,323 @@
+"""SoftmaxRegression's behaviour: shapes, dtypes, warnings, errors, state."""
+
+import pickle
+import re
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from _problems import make_problem
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.datasets import load_iris, load_wine
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax._solvers import SOLVERS
+
+SOLVER_NAMES = sorted(SOLVERS)
+TIGHT = {"tol": 1e-8, "max_iter": 100_000}
+
+
+@pytest.fixture(scope="module")
+def wine():
+    X, y = load_wine(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def objective(model, X, y, C, sample_weight=None):
+    """The penalised objective, from the fitted model's probabilities."""
+    total = len(y) if sample_weight is None else np.sum(sample_weight)
+    penalty = np.sum(np.asarray(model.coef_, dtype=np.float64) ** 2) / (2 * C * total)
+    proba = model.predict_proba(X).astype(np.float64)
+    return log_loss(y, proba, sample_weight=sample_weight) + penalty
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+@pytest.mark.parametrize("C", [0.05, 1.0])
+def test_two_classes_equal_logistic_regression_with_twice_c(solver, C):
+    X, y = load_iris(return_X_y=True)
+    X, y = StandardScaler().fit_transform(X[y > 0]), y[y > 0]
+    model = SoftmaxRegression(C=C, solver=solver, **TIGHT).fit(X, y)
+    reference = LogisticRegression(C=2 * C, tol=1e-12, max_iter=10_000).fit(X, y)
+
+    assert model.coef_.shape == (1, X.shape[1])
+    assert model.intercept_.shape == (1,)
+    assert model.decision_function(X).shape == (len(y),)
+    # A gradient of 1e-8 leaves errors of about 1e-7 in the coefficients.
+    assert_allclose(model.coef_, reference.coef_, rtol=1e-5)
+    assert_allclose(model.intercept_, reference.intercept_, atol=1e-6)
+    assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-6)
+    assert_array_equal(model.predict(X), reference.predict(X))
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+def test_multiclass_shapes_and_centred_parameters(solver, wine):
+    X, y = wine
+    model = SoftmaxRegression(solver=solver).fit(X, y)
+    assert_array_equal(model.classes_, [0, 1, 2])
+    assert model.coef_.shape == (3, X.shape[1])
+    assert model.intercept_.shape == (3,)
+    assert model.decision_function(X).shape == (len(y), 3)
+    assert model.n_iter_.shape == (1,)
+    assert model.n_features_in_ == X.shape[1]
+    assert_allclose(model.intercept_.sum(), 0, atol=1e-12)
+    assert_allclose(model.coef_.sum(axis=0), 0, atol=1e-12)
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+def test_probabilities(solver, wine):
+    X, y = wine
+    model = SoftmaxRegression(solver=solver).fit(X, y)
+    proba = model.predict_proba(X)
+    assert_allclose(proba.sum(axis=1), 1, rtol=1e-12)
+    assert_allclose(model.predict_log_proba(X), np.log(proba), rtol=1e-10)
+    assert_array_equal(model.predict(X), model.classes_[proba.argmax(axis=1)])
+    # Softmax of the scores, computed here without the estimator's helpers.
+    scores = X @ model.coef_.T + model.intercept_
+    expected = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    assert_allclose(proba, expected, rtol=1e-12)
+
+
+def test_log_proba_stays_finite_where_proba_underflows(wine):
+    X, y = wine
+    model = SoftmaxRegression(C=1e4, **TIGHT).fit(X, y)
+    far = 1e3 * X[:5]
+    assert np.any(model.predict_proba(far) == 0)
+    assert np.all(np.isfinite(model.predict_log_proba(far)))
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+def test_float32_in_float32_out(solver, wine):
+    X, y = wine
+    X32 = X.astype(np.float32)
+    # float32 gradients carry about 7 significant digits.
+    model32 = SoftmaxRegression(solver=solver, tol=1e-5, max_iter=10_000).fit(X32, y)
+    model64 = SoftmaxRegression(solver=solver, **TIGHT).fit(X, y)
+    for attribute in ("coef_", "intercept_"):
+        assert getattr(model32, attribute).dtype == np.float32
+    assert model32.decision_function(X32).dtype == np.float32
+    assert model32.predict_proba(X32).dtype == np.float32
+    assert model32.predict_log_proba(X32).dtype == np.float32
+    optimum = objective(model64, X, y, C=1.0)
+    assert objective(model32, X, y, C=1.0) <= optimum * (1 + 1e-6)
+    # A gradient of 1e-5 against a curvature of 1 / (C n) = 1 / 178 in the
+    # flattest direction leaves coefficient errors of up to 2e-3.
+    assert_allclose(model32.predict_proba(X32), model64.predict_proba(X), atol=1e-3)
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+@pytest.mark.parametrize("container", [sp.csr_matrix, sp.csr_array, sp.csc_matrix])
+def test_sparse_equals_dense(solver, container):
+    X, y, sw = make_problem(n_samples=80, n_features=6, sparse=True)
+    sparse = SoftmaxRegression(solver=solver, **TIGHT).fit(container(X), y, sw)
+    dense = SoftmaxRegression(solver=solver, **TIGHT).fit(X.toarray(), y, sw)
+    assert_allclose(sparse.coef_, dense.coef_, rtol=1e-7, atol=1e-9)
+    assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-7, atol=1e-9)
+    assert_allclose(
+        sparse.predict_proba(container(X)), dense.predict_proba(X.toarray())
+    )
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+def test_integer_weights_equal_repeated_rows(solver, wine):
+    X, y = wine
+    counts = np.random.default_rng(0).integers(0, 4, size=len(y))
+    weighted = SoftmaxRegression(solver=solver, **TIGHT).fit(X, y, counts)
+    repeated = SoftmaxRegression(solver=solver, **TIGHT).fit(
+        np.repeat(X, counts, axis=0), np.repeat(y, counts)
+    )
+    assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-6, atol=1e-8)
+    assert_allclose(weighted.intercept_, repeated.intercept_, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+def test_string_labels_and_feature_names(solver, wine):
+    pd = pytest.importorskip("pandas")
+    X, y = wine
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
+    names = np.array(["barolo", "grignolino", "barbera"])[y]
+    model = SoftmaxRegression(solver=solver).fit(frame, names)
+    assert_array_equal(model.classes_, ["barbera", "barolo", "grignolino"])
+    assert_array_equal(model.feature_names_in_, frame.columns)
+    assert set(model.predict(frame)) <= set(names)
+    assert model.score(frame, names) > 0.95
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+def test_loss_curve_ends_at_the_fitted_objective(solver, wine):
+    X, y = wine
+    C = 0.5
+    model = SoftmaxRegression(C=C, solver=solver, tol=1e-8, max_iter=10_000).fit(X, y)
+    assert model.loss_curve_.shape == (model.n_iter_[0],)
+    assert_allclose(model.loss_curve_[-1], objective(model, X, y, C), rtol=1e-10)
+    # The objective at the starting point (all zeros) is log(K).
+    assert np.all(model.loss_curve_ < np.log(3))
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+def test_max_iter_warns_once_with_advice(solver, wine):
+    X, y = wine
+    with pytest.warns(ConvergenceWarning) as record:
+        model = SoftmaxRegression(solver=solver, max_iter=2, tol=1e-12).fit(X, y)
+    assert len(record) == 1
+    message = str(record[0].message)
+    assert f"solver='{solver}'" in message
+    number = r"[0-9.e+-]+"
+    assert re.search(rf"gradient entry at {number}, {number} times tol=1e-12", message)
+    assert "after max_iter=2 iterations" in message
+    assert "StandardScaler" in message
+    assert record[0].filename == __file__
+    assert model.n_iter_[0] == 2
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+def test_verbose_prints_one_line_per_iteration(solver, wine, capsys):
+    X, y = wine
+    model = SoftmaxRegression(solver=solver, verbose=1).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == model.n_iter_[0]
+    assert all("objective" in line and "|grad|_inf" in line for line in lines)
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+def test_warm_start_resumes_from_the_solution(solver, wine):
+    X, y = wine
+    model = SoftmaxRegression(solver=solver, warm_start=True, tol=1e-6).fit(X, y)
+    first = model.coef_.copy()
+    model.fit(X, y)
+    assert model.n_iter_[0] <= 1
+    assert_allclose(model.coef_, first, rtol=1e-5, atol=1e-7)
+
+
+def test_warm_start_two_classes_resumes_from_the_solution(wine):
+    X, y = wine
+    X, y = X[y > 0], y[y > 0]
+    model = SoftmaxRegression(warm_start=True, tol=1e-6).fit(X, y)
+    model.fit(X, y)
+    assert model.n_iter_[0] <= 1
+
+
+def test_warm_start_with_other_classes_raises(wine):
+    X, y = wine
+    model = SoftmaxRegression(warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match="warm_start needs the same classes"):
+        model.fit(X[y > 0], y[y > 0])
+
+
+def test_fit_does_not_change_parameters(wine):
+    X, y = wine
+    model = SoftmaxRegression(C=3.0, solver="gd", max_iter=500)
+    params = model.get_params()
+    model.fit(X, y)
+    assert model.get_params() == params
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_inputs_are_not_modified(sparse, dtype):
+    X, y, sw = make_problem(sparse=sparse, dtype=dtype)
+    copies = [X.copy(), y.copy(), sw.copy()]
+    model = SoftmaxRegression().fit(X, y, sample_weight=sw)
+    model.predict_proba(X)
+    model.decision_function(X)
+    for original, kept in zip((X, y, sw), copies, strict=True):
+        if sp.issparse(original):
+            original, kept = original.toarray(), kept.toarray()
+        assert_array_equal(original, kept)
+
+
+def test_failed_fit_leaves_previous_fit_intact(wine):
+    pd = pytest.importorskip("pandas")
+    X, y = wine
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
+    model = SoftmaxRegression().fit(frame, y)
+    state = {name: pickle.dumps(value) for name, value in vars(model).items()}
+    bad = X[:, :5].copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(bad, y)
+    with pytest.raises(ValueError, match="only one class"):
+        model.fit(X[:, :4], np.zeros_like(y))
+    assert {name: pickle.dumps(value) for name, value in vars(model).items()} == state
+    assert_array_equal(model.feature_names_in_, frame.columns)
+
+
+def test_unfitted_model_raises():
+    with pytest.raises(NotFittedError):
+        SoftmaxRegression().predict(np.ones((2, 3)))
+
+
+def _bad_input_cases():
+    X, y, sw = make_problem()
+    nan, inf = X.copy(), X.copy()
+    nan[3, 1], inf[2, 0] = np.nan, np.inf
+    negative = sw.copy()
+    negative[0] = -1.0
+    return [
+        pytest.param({"X": nan}, {}, "Input X contains NaN", id="nan"),
+        pytest.param({"X": inf}, {}, "Input X contains infinity", id="inf"),
+        pytest.param(
+            {"y": np.zeros_like(y)},
+            {},
+            "only one class: 0",
+            id="one-class",
+        ),
+        pytest.param(
+            {"y": y[:-1]}, {}, "inconsistent numbers of samples", id="lengths"
+        ),
+        pytest.param(
+            {"sample_weight": negative},
+            {},
+            "Negative values in data passed to `sample_weight`",
+            id="negative-weights",
+        ),
+        pytest.param(
+            {"sample_weight": np.zeros_like(sw)},
+            {},
+            "sample_weight sums to zero|Sample weights must contain at least one",
+            id="zero-weights",
+        ),
+        pytest.param(
+            {"sample_weight": np.where(y == 1, 1.0, 0.0)},
+            {},
+            "only one class has any",
+            id="one-weighted-class",
+        ),
+        pytest.param(
+            {"sample_weight": sw[:-1]}, {}, "sample_weight.shape", id="weight-length"
+        ),
+        pytest.param({}, {"solver": "newton"}, "'solver' parameter", id="solver"),
+        pytest.param({}, {"C": 0.0}, "'C' parameter", id="C-zero"),
+        pytest.param({}, {"C": -1.0}, "'C' parameter", id="C-negative"),
+        pytest.param({}, {"max_iter": 0}, "'max_iter' parameter", id="max_iter"),
+        pytest.param({}, {"tol": -1.0}, "'tol' parameter", id="tol"),
+    ]
+
+
+@pytest.mark.parametrize("data, params, message", _bad_input_cases())
+def test_bad_input_raises_value_error(data, params, message):
+    X, y, sw = make_problem()
+    arguments = {"X": X, "y": y, "sample_weight": sw} | data
+    with pytest.raises(ValueError, match=message):
+        SoftmaxRegression(**params).fit(**arguments)
+
+
+@pytest.mark.parametrize(
+    "method", ["predict", "predict_proba", "predict_log_proba", "decision_function"]
+)
+def test_predict_with_wrong_number_of_features_raises(method):
+    X, y, _ = make_problem()
+    model = SoftmaxRegression().fit(X, y)
+    message = "has 3 features, but SoftmaxRegression is expecting 5 features"
+    with pytest.raises(ValueError, match=message):
+        getattr(model, method)(X[:, :3])
+
+
+def test_clone_of_fitted_model_is_unfitted(wine):
+    X, y = wine
+    model = clone(SoftmaxRegression().fit(X, y))
+    assert not hasattr(model, "coef_")

@@ -1,0 +1,171 @@
+"""The multinomial objective, its gradient and Hessian-vector product."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from _problems import make_problem
+from numpy.testing import assert_allclose
+from scipy.special import logsumexp, softmax
+from sklearn.metrics import log_loss
+
+from sklearn_softmax._loss import MultinomialLoss
+
+N_CLASSES = 4
+L2 = 0.3
+
+
+def random_coef(loss, n_features, rng, scale=0.5):
+    return scale * rng.standard_normal((loss.n_coef_rows(n_features), N_CLASSES))
+
+
+def central_difference(f, x, eps):
+    """Central finite differences of a scalar or array function of ``x``."""
+    columns = []
+    for j in range(x.size):
+        step = np.zeros_like(x)
+        step.flat[j] = eps
+        columns.append((np.asarray(f(x + step)) - np.asarray(f(x - step))) / (2 * eps))
+    return np.stack(columns, axis=-1)
+
+
+def as_float64(X):
+    return X.astype(np.float64)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_objective_is_log_loss_plus_penalty(fit_intercept, sparse, weighted, rng):
+    X, y, sw = make_problem(sparse=sparse)
+    sw = sw if weighted else None
+    loss = MultinomialLoss(N_CLASSES, fit_intercept)
+    coef = random_coef(loss, X.shape[1], rng)
+    W = coef[: X.shape[1]]
+    Z = X @ W + (coef[-1] if fit_intercept else 0.0)
+    expected = log_loss(y, softmax(Z, axis=1), sample_weight=sw) + 0.5 * L2 * np.sum(
+        W**2
+    )
+    assert_allclose(loss.loss(coef, X, y, sw, L2), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gradient_matches_finite_differences(fit_intercept, sparse, dtype, rng):
+    X, y, sw = make_problem(sparse=sparse, dtype=dtype)
+    loss = MultinomialLoss(N_CLASSES, fit_intercept)
+    coef = random_coef(loss, X.shape[1], rng)
+
+    value, gradient = loss.loss_gradient(coef, X, y, sw, L2)
+    assert gradient.dtype == dtype
+
+    # The reference differentiates the float64 objective on the same numbers.
+    X64, sw64 = as_float64(X), sw.astype(np.float64)
+    numeric = central_difference(
+        lambda c: loss.loss(c.reshape(coef.shape), X64, y, sw64, L2),
+        coef.ravel(),
+        eps=1e-6,
+    ).reshape(coef.shape)
+    rtol, atol = (1e-7, 1e-9) if dtype == np.float64 else (1e-5, 1e-6)
+    assert_allclose(gradient, numeric, rtol=rtol, atol=atol)
+    assert_allclose(value, loss.loss(coef, X64, y, sw64, L2), rtol=10 * rtol)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hessp_matches_finite_differences(fit_intercept, sparse, dtype, rng):
+    X, y, sw = make_problem(sparse=sparse, dtype=dtype)
+    loss = MultinomialLoss(N_CLASSES, fit_intercept)
+    coef = random_coef(loss, X.shape[1], rng)
+    direction = rng.standard_normal(coef.shape)
+
+    gradient, hessp = loss.gradient_hessian_product(coef, X, y, sw, L2)
+    product = hessp(direction)
+    assert product.dtype == dtype
+    assert_allclose(gradient, loss.loss_gradient(coef, X, y, sw, L2)[1], rtol=1e-6)
+
+    # d/dt gradient(coef + t * direction) at t = 0, in float64.
+    X64, sw64 = as_float64(X), sw.astype(np.float64)
+    numeric = central_difference(
+        lambda t: loss.loss_gradient(coef + t[0] * direction, X64, y, sw64, L2)[1],
+        np.zeros(1),
+        eps=1e-5,
+    )[..., 0]
+    rtol, atol = (1e-7, 1e-9) if dtype == np.float64 else (1e-5, 1e-6)
+    assert_allclose(product, numeric, rtol=rtol, atol=atol)
+
+
+def test_hessian_is_symmetric_positive_definite(rng):
+    X, y, sw = make_problem()
+    loss = MultinomialLoss(N_CLASSES, fit_intercept=False)
+    coef = random_coef(loss, X.shape[1], rng)
+    _, hessp = loss.gradient_hessian_product(coef, X, y, sw, L2)
+    basis = np.eye(coef.size).reshape(-1, *coef.shape)
+    H = np.stack([hessp(e).ravel() for e in basis])
+    assert_allclose(H, H.T, atol=1e-14)
+    # The penalty bounds every eigenvalue below by l2_reg_strength.
+    assert np.linalg.eigvalsh(H).min() >= L2 * (1 - 1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_huge_scores_stay_finite(dtype, rng):
+    X, y, sw = make_problem(dtype=dtype)
+    loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
+    coef = random_coef(loss, X.shape[1], rng, scale=1.0)
+    coef *= 1e4 / np.abs(loss.raw_prediction(coef, X)).max()
+
+    value, gradient = loss.loss_gradient(coef, X, y, sw, 0.0)
+    _, hessp = loss.gradient_hessian_product(coef, X, y, sw, 0.0)
+    assert np.isfinite(value)
+    assert np.all(np.isfinite(gradient))
+    assert np.all(np.isfinite(hessp(coef)))
+
+    Z = loss.raw_prediction(coef.astype(np.float64), as_float64(X))
+    per_sample = logsumexp(Z, axis=1) - Z[np.arange(len(y)), y]
+    expected = np.average(per_sample, weights=sw.astype(np.float64))
+    assert_allclose(value, expected, rtol=1e-6 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_sparse_and_dense_agree(fit_intercept, rng):
+    X, y, sw = make_problem(sparse=True)
+    loss = MultinomialLoss(N_CLASSES, fit_intercept)
+    coef = random_coef(loss, X.shape[1], rng)
+    direction = rng.standard_normal(coef.shape)
+    for data in (X, sp.csr_array(X)):
+        value, gradient = loss.loss_gradient(coef, data, y, sw, L2)
+        dense_value, dense_gradient = loss.loss_gradient(coef, X.toarray(), y, sw, L2)
+        assert_allclose(value, dense_value, rtol=1e-13)
+        assert_allclose(gradient, dense_gradient, rtol=1e-12, atol=1e-15)
+        _, hessp = loss.gradient_hessian_product(coef, data, y, sw, L2)
+        _, dense_hessp = loss.gradient_hessian_product(coef, X.toarray(), y, sw, L2)
+        assert_allclose(
+            hessp(direction), dense_hessp(direction), rtol=1e-12, atol=1e-15
+        )
+
+
+def test_unit_weights_equal_no_weights(rng):
+    X, y, _ = make_problem()
+    loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
+    coef = random_coef(loss, X.shape[1], rng)
+    ones = np.full(X.shape[0], 2.5)
+    value, gradient = loss.loss_gradient(coef, X, y, None, L2)
+    assert_allclose(value, loss.loss(coef, X, y, ones, L2), rtol=1e-14)
+    assert_allclose(gradient, loss.loss_gradient(coef, X, y, ones, L2)[1], rtol=1e-13)
+
+
+def test_bound_objective_matches_methods(rng):
+    X, y, sw = make_problem()
+    loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
+    coef = random_coef(loss, X.shape[1], rng)
+    objective = loss.bind(X, y, sw, L2)
+    x = coef.ravel()
+    value, gradient = objective.value_and_gradient(x)
+    assert_allclose(value, loss.loss(coef, X, y, sw, L2), rtol=1e-15)
+    assert_allclose(objective.value(x), value, rtol=1e-15)
+    assert_allclose(gradient, loss.loss_gradient(coef, X, y, sw, L2)[1].ravel())
+    flat_gradient, flat_hessp = objective.gradient_hessp(x)
+    _, hessp = loss.gradient_hessian_product(coef, X, y, sw, L2)
+    assert_allclose(flat_gradient, gradient)
+    assert_allclose(flat_hessp(x), hessp(coef).ravel())

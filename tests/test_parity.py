@@ -1,0 +1,77 @@
+"""Same objective, same model: SoftmaxRegression against LogisticRegression."""
+
+import functools
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.datasets import load_digits, load_iris, load_wine, make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax._solvers import SOLVERS
+
+
+def _synthetic():
+    return make_classification(
+        n_samples=600,
+        n_features=20,
+        n_informative=10,
+        n_classes=5,
+        n_clusters_per_class=1,
+        random_state=0,
+    )
+
+
+LOADERS = {
+    "iris": lambda: load_iris(return_X_y=True),
+    "wine": lambda: load_wine(return_X_y=True),
+    "digits": lambda: load_digits(return_X_y=True),
+    "synthetic-5-classes": _synthetic,
+}
+
+
+@functools.cache
+def dataset(name, weighted):
+    X, y = LOADERS[name]()
+    X = StandardScaler().fit_transform(X)
+    weights = None
+    if weighted:
+        weights = np.random.default_rng(0).uniform(0.1, 3.0, size=len(y))
+    return X, y, weights
+
+
+def objective(model, X, y, C, sample_weight):
+    """LogisticRegression's objective, from the model's probabilities."""
+    total = len(y) if sample_weight is None else sample_weight.sum()
+    penalty = np.sum(model.coef_**2) / (2 * C * total)
+    return log_loss(y, model.predict_proba(X), sample_weight=sample_weight) + penalty
+
+
+@functools.cache
+def reference(name, C, weighted, fit_intercept):
+    X, y, sw = dataset(name, weighted)
+    model = LogisticRegression(
+        C=C, fit_intercept=fit_intercept, tol=1e-10, max_iter=100_000
+    ).fit(X, y, sample_weight=sw)
+    return objective(model, X, y, C, sw), model.predict_proba(X)
+
+
+@pytest.mark.parametrize(
+    "fit_intercept", [True, False], ids=["intercept", "no-intercept"]
+)
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("C", [0.01, 1.0, 100.0])
+@pytest.mark.parametrize("name", sorted(LOADERS))
+@pytest.mark.parametrize("solver", sorted(SOLVERS))
+def test_same_optimum_as_logistic_regression(solver, name, C, weighted, fit_intercept):
+    X, y, sw = dataset(name, weighted)
+    model = SoftmaxRegression(
+        C=C, fit_intercept=fit_intercept, solver=solver, tol=1e-8, max_iter=100_000
+    ).fit(X, y, sample_weight=sw)
+
+    reference_objective, reference_proba = reference(name, C, weighted, fit_intercept)
+    assert objective(model, X, y, C, sw) <= reference_objective * (1 + 1e-6)
+    assert_allclose(model.predict_proba(X), reference_proba, atol=1e-4)
