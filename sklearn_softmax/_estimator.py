@@ -103,13 +103,15 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import StandardScaler
     >>> from sklearn_softmax import SoftmaxRegression
     >>> X, y = load_iris(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
     >>> clf = SoftmaxRegression(C=10.0).fit(X, y)
     >>> clf.predict(X[:2])
     array([0, 0])
     >>> clf.predict_proba(X[:1]).round(3)
-    array([[0.997, 0.003, 0.   ]])
+    array([[0.998, 0.002, 0.   ]])
     """
 
     _parameter_constraints: ClassVar[dict] = {
