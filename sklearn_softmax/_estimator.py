@@ -20,6 +20,9 @@ from sklearn.utils.validation import (
 from ._loss import MultinomialLoss
 from ._solvers import SOLVERS
 
+# Attributes that validate_data sets when it reads the training data.
+_SET_BY_VALIDATION = ("n_features_in_", "feature_names_in_")
+
 
 class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     r"""Multinomial (softmax) logistic regression with an L2 penalty.
@@ -167,13 +170,13 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         # previous fit's so that a failed fit leaves the estimator as it was.
         previous = {
             name: getattr(self, name)
-            for name in ("n_features_in_", "feature_names_in_")
+            for name in _SET_BY_VALIDATION
             if hasattr(self, name)
         }
         try:
             return self._fit(X, y, sample_weight)
         except BaseException:
-            for name in ("n_features_in_", "feature_names_in_"):
+            for name in _SET_BY_VALIDATION:
                 if name in previous:
                     setattr(self, name, previous[name])
                 elif hasattr(self, name):
@@ -201,7 +204,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         )
         n_classes = classes.size
         n_features = X.shape[1]
-        total_weight = X.shape[0] if sample_weight is None else sample_weight.sum()
+        total_weight = (
+            X.shape[0] if sample_weight is None else sample_weight.sum(dtype=np.float64)
+        )
 
         loss = MultinomialLoss(n_classes, self.fit_intercept)
         objective = loss.bind(
