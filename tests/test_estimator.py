@@ -4,6 +4,7 @@ import pickle
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from _problems import make_problem
@@ -136,7 +137,6 @@ def test_integer_weights_equal_repeated_rows(solver, wine):
 
 @pytest.mark.parametrize("solver", SOLVER_NAMES)
 def test_string_labels_and_feature_names(solver, wine):
-    pd = pytest.importorskip("pandas")
     X, y = wine
     frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
     names = np.array(["barolo", "grignolino", "barbera"])[y]
@@ -231,7 +231,6 @@ def test_inputs_are_not_modified(sparse, dtype):
 
 
 def test_failed_fit_leaves_previous_fit_intact(wine):
-    pd = pytest.importorskip("pandas")
     X, y = wine
     frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
     model = SoftmaxRegression().fit(frame, y)
