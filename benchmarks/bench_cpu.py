@@ -1,0 +1,551 @@
+"""Time to a given accuracy: SoftmaxRegression against LogisticRegression on CPU.
+
+For every problem the script
+
+1. computes a reference optimum ``f*`` with tight tolerances (LogisticRegression
+   'lbfgs' and 'newton-cg' at ``tol=1e-10``, SoftmaxRegression 'lbfgs' at
+   ``tol=1e-9``);
+2. fits each solver over a geometric grid of tolerances and records, for each fit,
+   the wall time and the relative objective gap ``(f - f*) / f*``;
+3. reports, per solver, the fastest fit whose gap is at most ``1e-6``, with its
+   iterations and its peak traced memory.
+
+The objective is evaluated independently of both estimators, from the fitted
+``coef_`` and ``intercept_``::
+
+    f = log_loss(y, P) + ||coef_||_F^2 / (2 C n)
+    P = softmax(X @ coef_.T + intercept_)
+
+which is what LogisticRegression (multinomial, C=1) and SoftmaxRegression minimise
+for three or more classes.
+
+Run ``python benchmarks/bench_cpu.py --help`` for the options; the README next to
+this file explains the output.
+"""
+
+import argparse
+import contextlib
+import csv
+import math
+import os
+import platform
+import sys
+import time
+import tracemalloc
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import scipy
+import scipy.sparse as sp
+import sklearn
+import threadpoolctl
+from scipy.special import softmax
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.preprocessing import StandardScaler
+
+import sklearn_softmax
+from sklearn_softmax import SoftmaxRegression
+
+C = 1.0
+TARGET_GAP = 1e-6
+TOLS = np.logspace(-2, -10, 9)
+QUICK_TOLS = np.logspace(-2, -10, 5)
+# Tighter tolerances than the one that reached this gap tell nothing more.
+STOP_GAP = 1e-10
+# newton-cholesky forms the (d K) x (d K) Hessian; beyond this size it is skipped.
+MAX_NEWTON_CHOLESKY_SIZE = 20_000
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+# ---------------------------------------------------------------------------
+# Problems
+# ---------------------------------------------------------------------------
+
+
+def _labels_from_linear_model(X, n_classes, rng, signal=2.0):
+    """Sample labels from a random softmax model, so the classes overlap.
+
+    The true scores ``X @ W + b`` are rescaled to a standard deviation of
+    ``signal``; the label of each row is drawn from ``softmax(scores)`` with the
+    Gumbel-max trick (argmax of scores plus Gumbel noise).
+    """
+    n_features = X.shape[1]
+    W = rng.standard_normal((n_features, n_classes))
+    scores = np.asarray(X @ W, dtype=np.float64)
+    scores *= signal / max(scores.std(), 1e-12)
+    scores += 0.5 * rng.standard_normal(n_classes)
+    scores += rng.gumbel(size=scores.shape)
+    return scores.argmax(axis=1)
+
+
+def _dense_gaussian(n_samples, n_features, n_classes, seed, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_samples, n_features), dtype=dtype)
+    return X, _labels_from_linear_model(X, n_classes, rng)
+
+
+def problem_digits(quick=False):
+    """The 8x8 digits data set (1797 x 64, 10 classes), standardised.
+
+    Its size does not change with ``quick``.
+    """
+    X, y = load_digits(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def problem_dense(quick=False):
+    """Dense Gaussian features, 20000 x 200, 10 classes (1000 x 40 with quick)."""
+    n, d = (1000, 40) if quick else (20_000, 200)
+    return _dense_gaussian(n, d, 10, seed=1)
+
+
+def problem_wide(quick=False):
+    """More features than samples: 500 x 5000, 5 classes (25 x 1000 with quick)."""
+    n, d = (25, 1000) if quick else (500, 5000)
+    return _dense_gaussian(n, d, 5, seed=2)
+
+
+def problem_many_classes(quick=False):
+    """Dense Gaussian features, 20000 x 100, 200 classes (1000 x 20, 50 with quick)."""
+    n, d, k = (1000, 20, 50) if quick else (20_000, 100, 200)
+    return _dense_gaussian(n, d, k, seed=3)
+
+
+def problem_sparse(quick=False):
+    """Text-like CSR matrix, 100000 x 50000, 50 non-zeros a row, 20 classes.
+
+    With quick: 2000 x 5000, 10 non-zeros a row. Column indices are drawn with a
+    power-law skew (low indices are frequent, like common words); values are
+    ``log(1 + count)`` with Poisson counts, and each row is scaled to unit L2
+    norm, as a tf-idf pipeline would. Repeated columns in a row are summed. The
+    matrix is assembled from its index arrays, so memory stays proportional to
+    the number of non-zeros.
+    """
+    n, d, nnz_per_row = (2000, 5000, 10) if quick else (100_000, 50_000, 50)
+    rng = np.random.default_rng(4)
+    indices = (d * rng.random((n, nnz_per_row)) ** 3).astype(np.int32)
+    indices.sort(axis=1)
+    data = np.log1p(1.0 + rng.poisson(1.0, size=(n, nnz_per_row)))
+    indptr = np.arange(0, n * nnz_per_row + 1, nnz_per_row, dtype=np.int64)
+    X = sp.csr_matrix((data.ravel(), indices.ravel(), indptr), shape=(n, d))
+    X.sum_duplicates()
+    row_norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    X = sp.csr_matrix(sp.diags(1.0 / row_norms) @ X)
+    return X, _labels_from_linear_model(X, 20, rng)
+
+
+def problem_dense_float32(quick=False):
+    """Dense float32 Gaussian features, 200000 x 500, 20 classes.
+
+    With quick: 5000 x 50. Both estimators keep float32 data in float32.
+    """
+    n, d = (5000, 50) if quick else (200_000, 500)
+    return _dense_gaussian(n, d, 20, seed=5, dtype=np.float32)
+
+
+PROBLEMS = {
+    "digits": problem_digits,
+    "dense": problem_dense,
+    "wide": problem_wide,
+    "many_classes": problem_many_classes,
+    "sparse": problem_sparse,
+    "dense_float32": problem_dense_float32,
+}
+
+
+# ---------------------------------------------------------------------------
+# Solvers
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Solver:
+    """One estimator configuration whose ``tol`` is swept."""
+
+    name: str
+    make: object  # callable(tol) -> unfitted estimator
+    is_reference_side: bool  # True for LogisticRegression
+    runs: list = field(default_factory=list)
+    skipped: str = ""
+
+
+def _softmax_regression(solver, max_iter):
+    return lambda tol: SoftmaxRegression(C=C, solver=solver, tol=tol, max_iter=max_iter)
+
+
+def _logistic_regression(solver, max_iter):
+    return lambda tol: LogisticRegression(
+        C=C, solver=solver, tol=tol, max_iter=max_iter
+    )
+
+
+def make_solvers(X, n_classes):
+    """All configurations for one problem; newton-cholesky is skipped when large."""
+    ours, theirs = _softmax_regression, _logistic_regression
+    solvers = [
+        Solver("SoftmaxRegression (default, lbfgs)", ours("lbfgs", 10_000), False),
+        Solver("SoftmaxRegression gd", ours("gd", 10_000), False),
+        Solver("LogisticRegression lbfgs", theirs("lbfgs", 10_000), True),
+        Solver("LogisticRegression newton-cg", theirs("newton-cg", 1000), True),
+        Solver(
+            "LogisticRegression newton-cholesky",
+            theirs("newton-cholesky", 1000),
+            True,
+        ),
+        Solver("LogisticRegression sag", theirs("sag", 1000), True),
+        Solver("LogisticRegression saga", theirs("saga", 1000), True),
+    ]
+    size = X.shape[1] * n_classes
+    if size > MAX_NEWTON_CHOLESKY_SIZE:
+        solvers[4].skipped = f"skipped: d*K = {size} > {MAX_NEWTON_CHOLESKY_SIZE}"
+    return solvers
+
+
+# ---------------------------------------------------------------------------
+# Measurements
+# ---------------------------------------------------------------------------
+
+
+def objective(model, X, y):
+    """Penalised mean log-loss, computed in float64 from coef_ and intercept_.
+
+    The probabilities are recomputed in float64 rather than read from
+    ``predict_proba``, which returns float32 for float32 data and would limit the
+    resolution of the gap to about 1e-7.
+    """
+    coef = np.asarray(model.coef_, dtype=np.float64)
+    intercept = np.asarray(model.intercept_, dtype=np.float64)
+    Z = np.asarray(X @ coef.T, dtype=np.float64) + intercept
+    P = softmax(Z, axis=1)
+    penalty = np.sum(coef**2) / (2 * C * X.shape[0])
+    return log_loss(y, P, labels=model.classes_) + penalty
+
+
+def thread_limits(threads):
+    if threads is None:
+        return contextlib.nullcontext()
+    return threadpoolctl.threadpool_limits(limits=threads)
+
+
+def timed_fit(estimator, X, y, threads):
+    """Fit once; return the wall time and whether max_iter stopped the solver."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with thread_limits(threads):
+            start = time.perf_counter()
+            estimator.fit(X, y)
+            elapsed = time.perf_counter() - start
+    # Read from n_iter_ rather than from warnings: a solver may also warn when
+    # its line search stops, and a tighter tol can still help then.
+    hit_max_iter = int(np.max(estimator.n_iter_)) >= estimator.max_iter
+    return elapsed, hit_max_iter
+
+
+def peak_memory(estimator, X, y, threads):
+    """Peak bytes traced by tracemalloc during one fit, above the level at its start.
+
+    tracemalloc sees allocations made through Python's and NumPy's allocators
+    (arrays, temporaries, Python objects); it does not see BLAS or OpenMP
+    workspaces or buffers that compiled code obtains with plain malloc.
+    """
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        baseline, _ = tracemalloc.get_traced_memory()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            with thread_limits(threads):
+                estimator.fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak - baseline
+
+
+def reference_objective(X, y, threads):
+    """Best objective of the tight-tolerance fits; also returns each one."""
+    fits = {
+        "LogisticRegression lbfgs tol=1e-10": LogisticRegression(
+            C=C, solver="lbfgs", tol=1e-10, max_iter=100_000
+        ),
+        "LogisticRegression newton-cg tol=1e-10": LogisticRegression(
+            C=C, solver="newton-cg", tol=1e-10, max_iter=10_000
+        ),
+        "SoftmaxRegression lbfgs tol=1e-9": SoftmaxRegression(
+            C=C, solver="lbfgs", tol=1e-9, max_iter=100_000
+        ),
+    }
+    values = {}
+    for name, estimator in fits.items():
+        elapsed, _ = timed_fit(estimator, X, y, threads)
+        values[name] = (objective(estimator, X, y), elapsed)
+    return min(v for v, _ in values.values()), values
+
+
+def sweep(solver, X, y, threads, budget, tols, f_reference):
+    """Fit at each tolerance, loosest first.
+
+    The sweep stops early once a fit takes longer than ``budget`` seconds, once
+    max_iter stopped a fit (tighter tolerances would stop there too), or once
+    the gap to ``f_reference`` is below ``STOP_GAP``.
+    """
+    for tol in tols:
+        estimator = solver.make(tol)
+        elapsed, hit_max_iter = timed_fit(estimator, X, y, threads)
+        solver.runs.append(
+            {
+                "tol": tol,
+                "time": elapsed,
+                "objective": objective(estimator, X, y),
+                "n_iter": int(np.max(estimator.n_iter_)),
+                "hit_max_iter": hit_max_iter,
+            }
+        )
+        gap = (solver.runs[-1]["objective"] - f_reference) / f_reference
+        if elapsed > budget or hit_max_iter or gap <= STOP_GAP:
+            break
+
+
+def fastest_to_target(solver):
+    reached = [run for run in solver.runs if run["gap"] <= TARGET_GAP]
+    return min(reached, key=lambda run: run["time"]) if reached else None
+
+
+# ---------------------------------------------------------------------------
+# Reporting
+# ---------------------------------------------------------------------------
+
+
+def print_environment(threads):
+    print("# Environment")
+    print(f"machine:      {platform.platform()}")
+    print(f"processor:    {platform.processor() or platform.machine()}")
+    print(f"CPU count:    {os.cpu_count()}")
+    print(
+        f"Python:       {sys.version.split()[0]} ({platform.python_implementation()})"
+    )
+    print(f"numpy:        {np.__version__}")
+    print(f"scipy:        {scipy.__version__}")
+    print(f"scikit-learn: {sklearn.__version__}")
+    print(f"sklearn_softmax: {sklearn_softmax.__version__}")
+    print(f"thread limit: {threads if threads is not None else 'left as is'}")
+    with thread_limits(threads):
+        for lib in threadpoolctl.threadpool_info():
+            extra = lib.get("architecture") or lib.get("threading_layer") or ""
+            print(
+                f"threadpool:   {lib['user_api']:7s} {lib['internal_api']:10s} "
+                f"version={lib.get('version')} num_threads={lib['num_threads']} "
+                f"{extra}"
+            )
+    print()
+
+
+def _format_seconds(seconds):
+    return f"{seconds:.3g}"
+
+
+def problem_table(name, X, y, f_star, references, solvers):
+    n_classes = len(np.unique(y))
+    kind = "CSR" if sp.issparse(X) else "dense"
+    lines = [
+        f"## {name}: {X.shape[0]} x {X.shape[1]}, K = {n_classes}, {kind} {X.dtype}",
+        "",
+        f"f* = {f_star:.12g} (best of: "
+        + "; ".join(
+            f"{ref} -> {value:.12g} in {_format_seconds(t)} s"
+            for ref, (value, t) in references.items()
+        )
+        + ")",
+        "",
+        f"| solver | time to gap <= {TARGET_GAP:g} (s) | tol of that fit | "
+        "iterations | peak traced memory (MiB) | best gap | fits |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for solver in solvers:
+        if solver.skipped:
+            lines.append(f"| {solver.name} | {solver.skipped} | | | | | 0 |")
+            continue
+        best_gap = min(run["gap"] for run in solver.runs)
+        run = fastest_to_target(solver)
+        if run is None:
+            lines.append(
+                f"| {solver.name} | not reached | | | | {best_gap:.1e} | "
+                f"{len(solver.runs)} |"
+            )
+        else:
+            lines.append(
+                f"| {solver.name} | {_format_seconds(run['time'])} | "
+                f"{run['tol']:.0e} | {run['n_iter']} | "
+                f"{run['peak_bytes'] / 2**20:.1f} | {best_gap:.1e} | "
+                f"{len(solver.runs)} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def plot_problem(name, solvers, path):
+    # A fit that is itself the reference has gap 0; it is drawn at this floor.
+    floor = 1e-16
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for solver in solvers:
+        if not solver.runs:
+            continue
+        times = [run["time"] for run in solver.runs]
+        gaps = [max(run["gap"], floor) for run in solver.runs]
+        linestyle = "--" if solver.is_reference_side else "-"
+        ax.loglog(times, gaps, marker="o", linestyle=linestyle, label=solver.name)
+    ax.axhline(TARGET_GAP, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_xlabel("fit wall time (s)")
+    ax.set_ylabel("relative objective gap (f - f*) / f*")
+    ax.set_title(f"{name}: one point per tol in the sweep")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_runs_csv(solvers, path):
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["solver", "tol", "time_s", "objective", "gap", "n_iter"])
+        for solver in solvers:
+            for run in solver.runs:
+                writer.writerow(
+                    [
+                        solver.name,
+                        f"{run['tol']:.0e}",
+                        f"{run['time']:.6g}",
+                        f"{run['objective']:.15g}",
+                        f"{run['gap']:.3e}",
+                        run["n_iter"],
+                    ]
+                )
+
+
+def summary_table(rows):
+    lines = [
+        "## Summary: SoftmaxRegression (default) / fastest LogisticRegression",
+        "",
+        f"Times are to a relative gap <= {TARGET_GAP:g}; a ratio below 1 means "
+        "SoftmaxRegression is faster.",
+        "",
+        "| problem | SoftmaxRegression (s) | fastest LogisticRegression (s) | "
+        "solver | ratio |",
+        "| --- | ---: | ---: | --- | ---: |",
+    ]
+    ratios = []
+    for name, ours, theirs, their_name in rows:
+        if ours is None or theirs is None:
+            ratio = "n/a"
+        else:
+            ratios.append(ours / theirs)
+            ratio = f"{ours / theirs:.2f}"
+        lines.append(
+            f"| {name} | {_format_seconds(ours) if ours else 'not reached'} | "
+            f"{_format_seconds(theirs) if theirs else 'not reached'} | "
+            f"{their_name or ''} | {ratio} |"
+        )
+    if ratios:
+        geometric_mean = math.exp(np.mean(np.log(ratios)))
+        lines += ["", f"Geometric mean of the ratios: {geometric_mean:.2f}"]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# Driver
+# ---------------------------------------------------------------------------
+
+
+def run_problem(name, args, suffix):
+    start = time.perf_counter()
+    X, y = PROBLEMS[name](quick=args.quick)
+    n_classes = len(np.unique(y))
+    f_star, references = reference_objective(X, y, args.threads)
+    solvers = make_solvers(X, n_classes)
+    for solver in solvers:
+        if solver.skipped:
+            continue
+        tols = QUICK_TOLS if args.quick else TOLS
+        sweep(solver, X, y, args.threads, args.budget, tols, f_star)
+        print(f"  {name}: {solver.name}: {len(solver.runs)} fits", file=sys.stderr)
+    # The reference is the best objective any fit reached, the sweeps included.
+    f_star = min([f_star] + [r["objective"] for s in solvers for r in s.runs])
+    for solver in solvers:
+        for run in solver.runs:
+            run["gap"] = (run["objective"] - f_star) / f_star
+        run = fastest_to_target(solver)
+        if run is not None:
+            run["peak_bytes"] = peak_memory(solver.make(run["tol"]), X, y, args.threads)
+
+    table = problem_table(name, X, y, f_star, references, solvers)
+    print(table)
+    (RESULTS_DIR / f"{name}{suffix}.md").write_text(table)
+    write_runs_csv(solvers, RESULTS_DIR / f"{name}{suffix}_runs.csv")
+    plot_problem(name, solvers, RESULTS_DIR / f"{name}{suffix}_gap_vs_time.png")
+    print(f"({name} took {time.perf_counter() - start:.1f} s)\n", file=sys.stderr)
+
+    ours = fastest_to_target(solvers[0])
+    theirs = [
+        (run["time"], s.name)
+        for s in solvers
+        if s.is_reference_side and (run := fastest_to_target(s)) is not None
+    ]
+    best_theirs = min(theirs) if theirs else (None, None)
+    return name, ours["time"] if ours else None, *best_theirs
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="shrink every problem (about n/20, d/5; fewer classes for many_classes) "
+        "and use 5 tolerances instead of 9, so the suite runs in a few minutes",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="BLAS/OpenMP thread limit around every fit (default: left as is)",
+    )
+    parser.add_argument(
+        "--problems",
+        nargs="+",
+        choices=list(PROBLEMS),
+        default=list(PROBLEMS),
+        help="subset of problems to run (default: all)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="stop a solver's tol sweep after a fit longer than this many seconds "
+        "(default: 1 with --quick, 300 otherwise)",
+    )
+    args = parser.parse_args(argv)
+    if args.budget is None:
+        args.budget = 1.0 if args.quick else 300.0
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    RESULTS_DIR.mkdir(exist_ok=True)
+    suffix = "_quick" if args.quick else ""
+    print_environment(args.threads)
+    rows = [run_problem(name, args, suffix) for name in args.problems]
+    summary = summary_table(rows)
+    print(summary)
+    (RESULTS_DIR / f"summary{suffix}.md").write_text(summary)
+
+
+if __name__ == "__main__":
+    main()
