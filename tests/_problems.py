@@ -2,6 +2,7 @@
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.metrics import log_loss
 
 
 def make_problem(
@@ -18,3 +19,15 @@ def make_problem(
     y[:n_classes] = np.arange(n_classes)
     sample_weight = rng.uniform(0.1, 3.0, size=n_samples).astype(dtype)
     return X, y, sample_weight
+
+
+def penalised_objective(model, X, y, C, sample_weight=None):
+    """LogisticRegression's objective at a fitted model, from its probabilities.
+
+    The mean log-loss weighted by ``sample_weight`` plus
+    ``||coef_||^2 / (2 C S)``, computed in float64 without the package's loss.
+    """
+    total = len(y) if sample_weight is None else np.sum(sample_weight)
+    penalty = np.sum(np.asarray(model.coef_, dtype=np.float64) ** 2) / (2 * C * total)
+    proba = model.predict_proba(X).astype(np.float64)
+    return log_loss(y, proba, sample_weight=sample_weight) + penalty
