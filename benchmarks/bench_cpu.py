@@ -236,14 +236,21 @@ def thread_limits(threads):
     return threadpoolctl.threadpool_limits(limits=threads)
 
 
-def timed_fit(estimator, X, y, threads):
-    """Fit once; return the wall time and whether max_iter stopped the solver."""
+@contextlib.contextmanager
+def fit_settings(threads):
+    """The thread limit, and ConvergenceWarnings silenced, around one fit."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         with thread_limits(threads):
-            start = time.perf_counter()
-            estimator.fit(X, y)
-            elapsed = time.perf_counter() - start
+            yield
+
+
+def timed_fit(estimator, X, y, threads):
+    """Fit once; return the wall time and whether max_iter stopped the solver."""
+    with fit_settings(threads):
+        start = time.perf_counter()
+        estimator.fit(X, y)
+        elapsed = time.perf_counter() - start
     # Read from n_iter_ rather than from warnings: a solver may also warn when
     # its line search stops, and a tighter tol can still help then.
     hit_max_iter = int(np.max(estimator.n_iter_)) >= estimator.max_iter
@@ -261,10 +268,8 @@ def peak_memory(estimator, X, y, threads):
     try:
         tracemalloc.reset_peak()
         baseline, _ = tracemalloc.get_traced_memory()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            with thread_limits(threads):
-                estimator.fit(X, y)
+        with fit_settings(threads):
+            estimator.fit(X, y)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
