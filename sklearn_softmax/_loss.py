@@ -1,13 +1,16 @@
 """The multinomial (softmax) cross-entropy of a linear model, with an L2 penalty.
 
 This module knows the objective, its gradient and its Hessian-vector product for
-given parameters. It knows nothing about optimisation or about scikit-learn.
+given parameters. It knows nothing about optimisation or about scikit-learn. The
+passes over the data live in :mod:`sklearn_softmax._passes`.
 """
 
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+
+from ._passes import DataPasses
 
 
 class MultinomialLoss:
@@ -34,8 +37,9 @@ class MultinomialLoss:
 
     Every method shares the signature ``(coef, X, y, sample_weight,
     l2_reg_strength)``, as scikit-learn's ``LinearModelLoss`` does. ``X`` may be
-    a dense array or a scipy.sparse CSR matrix; the work is done in ``X``'s
-    floating dtype, so float32 data is never promoted to float64.
+    a dense array or a scipy.sparse CSR matrix; the passes over ``X`` run in its
+    floating dtype, so float32 data is never promoted to float64, while the
+    penalty and the sums over samples are accumulated in float64.
 
     Parameters
     ----------
@@ -53,57 +57,20 @@ class MultinomialLoss:
         """Number of rows of ``coef`` for ``n_features`` features."""
         return n_features + int(self.fit_intercept)
 
-    def _weights_and_intercept(self, coef, dtype):
-        coef = np.asarray(coef, dtype=dtype)
-        if self.fit_intercept:
-            return coef[:-1], coef[-1]
-        return coef, None
+    def _passes(self, X, y, sample_weight, n_threads=1):
+        return DataPasses(
+            X, y, sample_weight, self.n_classes, self.fit_intercept, n_threads
+        )
 
-    def raw_prediction(self, coef, X):
-        """The scores ``Z = X W + 1 b^T``, of shape (n_samples, n_classes)."""
-        W, b = self._weights_and_intercept(coef, X.dtype)
-        Z = np.asarray(X @ W)
-        if b is not None:
-            Z += b
-        return Z
-
-    def _normalised_weights(self, sample_weight, n_samples, dtype):
-        """The weights ``s / S``; ``None`` stands for equal weights."""
-        if sample_weight is None:
-            return np.full(n_samples, 1.0 / n_samples, dtype=dtype)
-        sample_weight = np.asarray(sample_weight, dtype=dtype)
-        # A Python float keeps float32 weights in float32.
-        return sample_weight / float(sample_weight.sum(dtype=np.float64))
-
-    def _fit_and_probabilities(self, coef, X, y, sample_weight):
-        """Data term of the objective, probabilities and normalised weights.
-
-        The scores are shifted by their row maximum before ``exp`` (the
-        log-sum-exp trick), so no score overflows, whatever its size.
-        """
-        n_samples = X.shape[0]
-        Z = self.raw_prediction(coef, X)
-        Z -= Z.max(axis=1, keepdims=True)
-        # Z[i, y_i] after the shift, taken before Z is overwritten by exp(Z).
-        z_true = Z[np.arange(n_samples), y]
-        P = np.exp(Z, out=Z)
-        row_sum = P.sum(axis=1)
-        P /= row_sum[:, None]
-        sw = self._normalised_weights(sample_weight, n_samples, X.dtype)
-        per_sample = np.log(row_sum) - z_true
-        data_term = float(np.dot(sw.astype(np.float64), per_sample))
-        return data_term, P, sw
-
-    def _penalty(self, W, l2_reg_strength):
+    @staticmethod
+    def _penalty(coef, n_features, l2_reg_strength):
+        W = np.asarray(coef, dtype=np.float64)[:n_features]
         return 0.5 * l2_reg_strength * float(np.vdot(W, W))
 
-    def _backward(self, G, X, W, l2_reg_strength):
-        """Map a row-scaled residual ``G`` back to the shape of ``coef``."""
-        grad_W = np.asarray(X.T @ G)
-        grad_W += l2_reg_strength * W
-        if not self.fit_intercept:
-            return grad_W
-        return np.vstack([grad_W, G.sum(axis=0, keepdims=True)])
+    @staticmethod
+    def _add_penalty_gradient(gradient, coef, n_features, l2_reg_strength):
+        gradient[:n_features] += l2_reg_strength * np.asarray(coef)[:n_features]
+        return gradient
 
     def loss(self, coef, X, y, sample_weight, l2_reg_strength):
         """Value of the penalised objective.
@@ -126,9 +93,8 @@ class MultinomialLoss:
         loss : float
             The objective.
         """
-        W, _ = self._weights_and_intercept(coef, X.dtype)
-        data_term, _, _ = self._fit_and_probabilities(coef, X, y, sample_weight)
-        return data_term + self._penalty(W, l2_reg_strength)
+        data_term = self._passes(X, y, sample_weight).value(coef)
+        return data_term + self._penalty(coef, X.shape[1], l2_reg_strength)
 
     def loss_gradient(self, coef, X, y, sample_weight, l2_reg_strength):
         """Objective and its gradient.
@@ -142,12 +108,9 @@ class MultinomialLoss:
         gradient : ndarray of the shape of ``coef``, in ``X``'s dtype
             Its gradient.
         """
-        W, _ = self._weights_and_intercept(coef, X.dtype)
-        data_term, G, sw = self._fit_and_probabilities(coef, X, y, sample_weight)
-        G[np.arange(X.shape[0]), y] -= 1
-        G *= sw[:, None]
-        gradient = self._backward(G, X, W, l2_reg_strength)
-        return data_term + self._penalty(W, l2_reg_strength), gradient
+        objective = self.bind(X, y, sample_weight, l2_reg_strength)
+        value, gradient = objective.value_and_gradient(np.ravel(coef))
+        return value, gradient.reshape(np.shape(coef)).astype(X.dtype)
 
     def gradient_hessian_product(self, coef, X, y, sample_weight, l2_reg_strength):
         """Gradient and a function computing Hessian-vector products.
@@ -163,65 +126,87 @@ class MultinomialLoss:
         Returns
         -------
         gradient : ndarray of the shape of ``coef``
-            The gradient at ``coef``.
+            The gradient at ``coef``, in ``X``'s dtype.
         hessp : callable
-            ``hessp(V)`` returns the Hessian at ``coef`` times ``V``. It reuses
-            the probabilities computed for the gradient.
+            ``hessp(V)`` returns the Hessian at ``coef`` times ``V``, in
+            ``X``'s dtype. It reuses the probabilities computed for the
+            gradient.
         """
-        W, _ = self._weights_and_intercept(coef, X.dtype)
-        _, P, sw = self._fit_and_probabilities(coef, X, y, sample_weight)
-        G = P.copy()
-        G[np.arange(X.shape[0]), y] -= 1
-        G *= sw[:, None]
-        gradient = self._backward(G, X, W, l2_reg_strength)
+        shape = np.shape(coef)
+        objective = self.bind(X, y, sample_weight, l2_reg_strength)
+        _, gradient, flat_hessp = objective.value_gradient_hessp(np.ravel(coef))
 
         def hessp(V):
-            V_W, _ = self._weights_and_intercept(V, X.dtype)
-            R = self.raw_prediction(V, X)
-            R *= P
-            R -= P * R.sum(axis=1, keepdims=True)
-            R *= sw[:, None]
-            return self._backward(R, X, V_W, l2_reg_strength)
+            return flat_hessp(np.ravel(V)).reshape(shape).astype(X.dtype)
 
-        return gradient, hessp
+        return gradient.reshape(shape).astype(X.dtype), hessp
 
-    def bind(self, X, y, sample_weight, l2_reg_strength):
+    def bind(self, X, y, sample_weight, l2_reg_strength, n_threads=1):
         """The objective on fixed data, as functions of a flat float64 vector.
 
         Solvers see parameters as one flat float64 vector; this adapter
-        reshapes it to ``coef`` and returns flat float64 gradients.
+        reshapes it to ``coef`` and returns float64 values and gradients.
+        The buffers of the passes over ``X`` are allocated once, here, and
+        reused by every call. ``n_threads`` threads share the products with
+        sparse ``X`` (see :class:`~sklearn_softmax._passes.DataPasses`).
 
         Returns
         -------
         objective : Objective
             Named tuple of ``value(x)``, ``value_and_gradient(x)`` and
-            ``gradient_hessp(x)``.
+            ``value_gradient_hessp(x)``.
         """
-        shape = (self.n_coef_rows(X.shape[1]), self.n_classes)
-        args = (X, y, sample_weight, l2_reg_strength)
+        n_features = X.shape[1]
+        shape = (self.n_coef_rows(n_features), self.n_classes)
+        passes = self._passes(X, y, sample_weight, n_threads)
+
+        def penalised(x, data_term, data_gradient):
+            coef = x.reshape(shape)
+            value = data_term + self._penalty(coef, n_features, l2_reg_strength)
+            gradient = self._add_penalty_gradient(
+                data_gradient, coef, n_features, l2_reg_strength
+            )
+            return value, gradient.ravel()
 
         def value(x):
-            return self.loss(x.reshape(shape), *args)
+            coef = x.reshape(shape)
+            return passes.value(coef) + self._penalty(coef, n_features, l2_reg_strength)
 
         def value_and_gradient(x):
-            f, g = self.loss_gradient(x.reshape(shape), *args)
-            return f, g.ravel().astype(np.float64, copy=False)
+            return penalised(x, *passes.value_and_gradient(x.reshape(shape)))
 
-        def gradient_hessp(x):
-            g, hessp = self.gradient_hessian_product(x.reshape(shape), *args)
+        def value_gradient_hessp(x):
+            data_term, data_gradient, data_hessp = passes.value_gradient_hessp(
+                x.reshape(shape)
+            )
 
-            def flat_hessp(v):
-                hv = hessp(v.reshape(shape))
-                return hv.ravel().astype(np.float64, copy=False)
+            def hessp(v):
+                V = v.reshape(shape)
+                product = data_hessp(V)
+                return self._add_penalty_gradient(
+                    product, V, n_features, l2_reg_strength
+                ).ravel()
 
-            return g.ravel().astype(np.float64, copy=False), flat_hessp
+            return (*penalised(x, data_term, data_gradient), hessp)
 
-        return Objective(value, value_and_gradient, gradient_hessp)
+        return Objective(value, value_and_gradient, value_gradient_hessp)
 
 
 class Objective(NamedTuple):
-    """A smooth objective of a flat parameter vector, as solvers consume it."""
+    """A smooth objective of a flat parameter vector, as solvers consume it.
+
+    Attributes
+    ----------
+    value : callable
+        ``value(x)`` returns the objective.
+    value_and_gradient : callable
+        ``value_and_gradient(x)`` returns the objective and its gradient.
+    value_gradient_hessp : callable
+        ``value_gradient_hessp(x)`` returns the objective, its gradient and a
+        function ``hessp(v)`` giving the Hessian at ``x`` times ``v``. That
+        function is valid until the next call of ``value_gradient_hessp``.
+    """
 
     value: Callable
     value_and_gradient: Callable
-    gradient_hessp: Callable
+    value_gradient_hessp: Callable

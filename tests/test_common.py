@@ -5,7 +5,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn_softmax import SoftmaxRegression
 from sklearn_softmax._solvers import SOLVERS
 
-ESTIMATORS = [SoftmaxRegression(solver=solver) for solver in sorted(SOLVERS)]
+ESTIMATORS = [SoftmaxRegression()] + [
+    SoftmaxRegression(solver=solver) for solver in sorted(SOLVERS)
+]
 
 
 @parametrize_with_checks(ESTIMATORS)

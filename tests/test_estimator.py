@@ -10,12 +10,14 @@ import scipy.sparse as sp
 from _problems import make_problem, penalised_objective
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
-from sklearn.datasets import load_iris, load_wine
+from sklearn.datasets import load_digits, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_info
 
 from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax._heuristics import choose_n_threads
 from sklearn_softmax._solvers import SOLVERS
 
 SOLVER_NAMES = sorted(SOLVERS)
@@ -313,3 +315,62 @@ def test_clone_of_fitted_model_is_unfitted(wine):
     X, y = wine
     model = clone(SoftmaxRegression().fit(X, y))
     assert not hasattr(model, "coef_")
+
+
+def test_auto_solver_is_recorded_and_leaves_the_parameter_alone():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = SoftmaxRegression().fit(X, y)
+    assert model.solver == "auto"
+    assert model.solver_ == "newton-cg"
+    assert SoftmaxRegression(solver="lbfgs").fit(X, y).solver_ == "lbfgs"
+
+
+@pytest.mark.parametrize(
+    ("n_threads", "expected"),
+    [(None, 1), (1, 1), (3, 3)],
+    ids=["heuristic-small-problem", "one", "three"],
+)
+def test_n_threads_limits_blas_during_the_fit(n_threads, expected, monkeypatch):
+    """The solver runs under the thread limit; the limit is lifted afterwards."""
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    seen = []
+    solve = SOLVERS["lbfgs"]
+
+    def spy(*args, **kwargs):
+        seen.extend(
+            pool["num_threads"]
+            for pool in threadpool_info()
+            if pool["user_api"] == "blas"
+        )
+        return solve(*args, **kwargs)
+
+    monkeypatch.setitem(SOLVERS, "lbfgs", spy)
+    before = [pool["num_threads"] for pool in threadpool_info()]
+    SoftmaxRegression(solver="lbfgs", n_threads=n_threads).fit(X, y)
+    assert seen and set(seen) == {expected}
+    assert [pool["num_threads"] for pool in threadpool_info()] == before
+
+
+def test_thread_heuristic_scales_with_the_work():
+    small = np.zeros((100, 10))
+    large = np.zeros((100_000, 100))
+    assert choose_n_threads(small, n_classes=3, available=8) == 1
+    assert choose_n_threads(large, n_classes=10, available=8) == 8
+    assert choose_n_threads(large, n_classes=10, available=2) == 2
+    # A sparse matrix counts its stored entries, not its shape.
+    sparse_large = sp.random(100_000, 100, density=0.001, format="csr", random_state=0)
+    assert choose_n_threads(sparse_large, n_classes=10, available=8) == 1
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_thread_count_does_not_change_the_model(n_threads):
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    tol = 1e-8
+    reference = SoftmaxRegression(n_threads=1, tol=tol).fit(X, y)
+    model = SoftmaxRegression(n_threads=n_threads, tol=tol).fit(X, y)
+    # The objective is (1 / (C n))-strongly convex, so two points whose
+    # gradients are within tol of zero are within tol * C * n of each other.
+    assert_allclose(model.coef_, reference.coef_, rtol=0, atol=tol * X.shape[0])

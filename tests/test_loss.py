@@ -8,6 +8,7 @@ from numpy.testing import assert_allclose
 from scipy.special import logsumexp, softmax
 from sklearn.metrics import log_loss
 
+from sklearn_softmax import _passes
 from sklearn_softmax._loss import MultinomialLoss
 
 N_CLASSES = 4
@@ -26,6 +27,11 @@ def central_difference(f, x, eps):
         step.flat[j] = eps
         columns.append((np.asarray(f(x + step)) - np.asarray(f(x - step))) / (2 * eps))
     return np.stack(columns, axis=-1)
+
+
+def scores(coef, X):
+    """``X W + b`` for ``coef`` with an intercept row."""
+    return X @ coef[:-1] + coef[-1]
 
 
 def as_float64(X):
@@ -113,7 +119,7 @@ def test_huge_scores_stay_finite(dtype, rng):
     X, y, sw = make_problem(dtype=dtype)
     loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
     coef = random_coef(loss, X.shape[1], rng, scale=1.0)
-    coef *= 1e4 / np.abs(loss.raw_prediction(coef, X)).max()
+    coef *= 1e4 / np.abs(scores(coef, X)).max()
 
     value, gradient = loss.loss_gradient(coef, X, y, sw, 0.0)
     _, hessp = loss.gradient_hessian_product(coef, X, y, sw, 0.0)
@@ -121,7 +127,7 @@ def test_huge_scores_stay_finite(dtype, rng):
     assert np.all(np.isfinite(gradient))
     assert np.all(np.isfinite(hessp(coef)))
 
-    Z = loss.raw_prediction(coef.astype(np.float64), as_float64(X))
+    Z = scores(coef.astype(np.float64), as_float64(X))
     per_sample = logsumexp(Z, axis=1) - Z[np.arange(len(y)), y]
     expected = np.average(per_sample, weights=sw.astype(np.float64))
     assert_allclose(value, expected, rtol=1e-6 if dtype == np.float32 else 1e-12)
@@ -165,7 +171,66 @@ def test_bound_objective_matches_methods(rng):
     assert_allclose(value, loss.loss(coef, X, y, sw, L2), rtol=1e-15)
     assert_allclose(objective.value(x), value, rtol=1e-15)
     assert_allclose(gradient, loss.loss_gradient(coef, X, y, sw, L2)[1].ravel())
-    flat_gradient, flat_hessp = objective.gradient_hessp(x)
+    flat_value, flat_gradient, flat_hessp = objective.value_gradient_hessp(x)
     _, hessp = loss.gradient_hessian_product(coef, X, y, sw, L2)
+    assert_allclose(flat_value, value, rtol=1e-15)
     assert_allclose(flat_gradient, gradient)
     assert_allclose(flat_hessp(x), hessp(coef).ravel())
+
+
+def test_stale_hessp_refuses(rng):
+    X, y, sw = make_problem()
+    loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
+    objective = loss.bind(X, y, sw, L2)
+    x = random_coef(loss, X.shape[1], rng).ravel()
+    _, _, hessp = objective.value_gradient_hessp(x)
+    objective.value_gradient_hessp(2 * x)
+    with pytest.raises(RuntimeError, match="earlier point"):
+        hessp(x)
+
+
+@pytest.mark.parametrize("block_rows", [1, 7, 50])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_blocked_passes_match_a_direct_computation(block_rows, dtype, rng, monkeypatch):
+    """Blocks of rows, a partial last one included, add up to the whole."""
+    monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", block_rows)
+    X, y, sw = make_problem(n_samples=53, dtype=dtype)
+    loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
+    coef = random_coef(loss, X.shape[1], rng)
+    V = random_coef(loss, X.shape[1], rng)
+    objective = loss.bind(X, y, sw, L2)
+    value, gradient, hessp = objective.value_gradient_hessp(coef.ravel())
+
+    # The reference: whole-matrix float64 numpy, written from the formulas.
+    X64, weights = X.astype(np.float64), sw / sw.sum()
+    W, b, V_W, v_b = coef[:-1], coef[-1], V[:-1], V[-1]
+    P = softmax(X64 @ W + b, axis=1)
+    Y = np.eye(N_CLASSES)[y]
+    expected_value = weights @ -np.log(P[np.arange(y.size), y]) + 0.5 * L2 * np.sum(
+        W**2
+    )
+    G = weights[:, None] * (P - Y)
+    expected_gradient = np.vstack([X64.T @ G + L2 * W, G.sum(axis=0)])
+    Z_V = X64 @ V_W + v_b
+    R = weights[:, None] * P * (Z_V - np.sum(P * Z_V, axis=1, keepdims=True))
+    expected_hessp = np.vstack([X64.T @ R + L2 * V_W, R.sum(axis=0)])
+
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    assert_allclose(value, expected_value, rtol=rtol)
+    assert_allclose(gradient, expected_gradient.ravel(), rtol=rtol, atol=rtol * 1e-2)
+    assert_allclose(hessp(V.ravel()), expected_hessp.ravel(), rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("n_threads", [2, 3, 7])
+def test_sparse_products_split_by_classes_match_one_thread(n_threads, rng):
+    X, y, sw = make_problem(sparse=True)
+    loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
+    x = random_coef(loss, X.shape[1], rng).ravel()
+    v = random_coef(loss, X.shape[1], rng).ravel()
+    value, gradient, hessp = loss.bind(X, y, sw, L2).value_gradient_hessp(x)
+    threaded = loss.bind(X, y, sw, L2, n_threads=n_threads)
+    value_t, gradient_t, hessp_t = threaded.value_gradient_hessp(x)
+    assert_allclose(value_t, value, rtol=1e-14)
+    assert_allclose(gradient_t, gradient, rtol=1e-13, atol=1e-15)
+    assert_allclose(hessp_t(v), hessp(v), rtol=1e-13, atol=1e-15)

@@ -21,10 +21,10 @@ def quadratic(A, x_star):
     def value_and_gradient(x):
         return value(x), A @ (x - x_star)
 
-    def gradient_hessp(x):
-        return A @ (x - x_star), lambda v: A @ v
+    def value_gradient_hessp(x):
+        return (*value_and_gradient(x), lambda v: A @ v)
 
-    return Objective(value, value_and_gradient, gradient_hessp)
+    return Objective(value, value_and_gradient, value_gradient_hessp)
 
 
 def ill_conditioned_quadratic(rng, n=20, condition=1e4):
@@ -58,7 +58,16 @@ def test_logistic_objective_reaches_first_order_point(solver, rng):
         value = np.mean(np.logaddexp(0, -margin)) + 0.5 * lam * w @ w
         return value, X.T @ (-t * expit(-margin)) / len(t) + lam * w
 
-    objective = Objective(lambda w: value_and_gradient(w)[0], value_and_gradient, None)
+    def value_gradient_hessp(w):
+        curvature = expit(X @ w) * expit(-(X @ w)) / len(t)
+        return (
+            *value_and_gradient(w),
+            lambda v: X.T @ (curvature * (X @ v)) + lam * v,
+        )
+
+    objective = Objective(
+        lambda w: value_and_gradient(w)[0], value_and_gradient, value_gradient_hessp
+    )
     result = SOLVERS[solver](objective, np.zeros(6), max_iter=10000, tol=1e-9)
     assert result.converged
     assert np.abs(value_and_gradient(result.x)[1]).max() <= 1e-9

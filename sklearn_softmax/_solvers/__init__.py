@@ -7,12 +7,21 @@ A solver knows nothing of classes, labels or scikit-learn. It takes an
 """
 
 from ._agd import minimize_agd
+from ._newton import minimize_newton_cg
 from ._result import Progress, SolverResult
 from ._scipy import minimize_lbfgs
 
 SOLVERS = {
+    "newton-cg": minimize_newton_cg,
     "lbfgs": minimize_lbfgs,
     "gd": minimize_agd,
 }
 
-__all__ = ["SOLVERS", "Progress", "SolverResult", "minimize_agd", "minimize_lbfgs"]
+__all__ = [
+    "SOLVERS",
+    "Progress",
+    "SolverResult",
+    "minimize_agd",
+    "minimize_lbfgs",
+    "minimize_newton_cg",
+]

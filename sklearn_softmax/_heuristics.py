@@ -1,0 +1,42 @@
+"""Choices made from the shape of the problem: the solver and the thread count."""
+
+import os
+
+import numpy as np
+import scipy.sparse as sp
+
+# Below this many multiply-adds per product with X (non-zeros of X times the
+# number of classes), starting BLAS threads costs more than they save.
+_MIN_WORK_PER_THREAD = 2_000_000
+
+
+def choose_solver(X, n_classes):
+    """The solver ``solver='auto'`` stands for.
+
+    Truncated Newton-CG reaches a tight optimum in the fewest passes over the
+    data on every problem the benchmark suite measures (see the
+    documentation's benchmarks page).
+    """
+    return "newton-cg"
+
+
+def _work_per_product(X, n_classes):
+    n_entries = X.nnz if sp.issparse(X) else np.prod(X.shape, dtype=np.int64)
+    return int(n_entries) * n_classes
+
+
+def choose_n_threads(X, n_classes, available):
+    """Threads for BLAS during a fit, at most ``available``.
+
+    Each thread gets at least ``_MIN_WORK_PER_THREAD`` multiply-adds per
+    product; a small problem runs on one thread.
+    """
+    by_work = _work_per_product(X, n_classes) // _MIN_WORK_PER_THREAD
+    return int(max(1, min(available, by_work)))
+
+
+def available_threads():
+    """CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
