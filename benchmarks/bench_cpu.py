@@ -540,6 +540,9 @@ def run_problem(name, args, suffix):
     f_star, references = reference_objective(X, y, args.threads)
     solvers = make_solvers(X, n_classes)
     for solver in solvers:
+        if solver.name in args.skip:
+            solver.skipped = "skipped: --skip"
+    for solver in solvers:
         if solver.skipped:
             continue
         tols = QUICK_TOLS if args.quick else TOLS
@@ -593,6 +596,14 @@ def parse_args(argv=None):
         choices=list(PROBLEMS),
         default=list(PROBLEMS),
         help="subset of problems to run (default: all)",
+    )
+    parser.add_argument(
+        "--skip",
+        nargs="+",
+        default=[],
+        metavar="SOLVER",
+        help="solvers to leave out, by their name in the tables, e.g. "
+        "--skip 'LogisticRegression sag' (default: none)",
     )
     parser.add_argument(
         "--budget",

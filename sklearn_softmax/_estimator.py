@@ -52,8 +52,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         Optimiser.
 
         - 'auto': chosen from the data; currently always 'newton-cg', the
-          fastest to a tight optimum on every problem of the benchmark
-          suite. The choice made is stored in ``solver_``.
+          fastest of the three to a tight optimum on every benchmark problem
+          measured so far. The choice made is stored in ``solver_``.
         - 'newton-cg': truncated Newton with conjugate gradients on the
           analytic Hessian-vector product, and a backtracking line search.
         - 'lbfgs': scipy's L-BFGS-B on the analytic objective and gradient.

@@ -11,11 +11,12 @@ _MIN_WORK_PER_THREAD = 2_000_000
 
 
 def choose_solver(X, n_classes):
-    """The solver ``solver='auto'`` stands for.
+    """The solver ``solver='auto'`` stands for, given the data.
 
-    Truncated Newton-CG reaches a tight optimum in the fewest passes over the
-    data on every problem the benchmark suite measures (see the
-    documentation's benchmarks page).
+    Truncated Newton-CG reached a relative objective gap of 1e-6 faster than
+    'lbfgs' and 'gd' on every benchmark problem measured so far (see the
+    documentation's benchmarks page), so it is chosen whatever ``X`` and
+    ``n_classes``; the arguments are what a finer choice would look at.
     """
     return "newton-cg"
 

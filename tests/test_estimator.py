@@ -2,6 +2,7 @@
 
 import pickle
 import re
+import tracemalloc
 
 import numpy as np
 import pandas as pd
@@ -374,3 +375,25 @@ def test_thread_count_does_not_change_the_model(n_threads):
     # The objective is (1 / (C n))-strongly convex, so two points whose
     # gradients are within tol of zero are within tol * C * n of each other.
     assert_allclose(model.coef_, reference.coef_, rtol=0, atol=tol * X.shape[0])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+def test_fit_does_not_copy_X(order, solver):
+    """The memory a fit takes beyond X is O(n K + d K), far below X's size."""
+    rng = np.random.default_rng(0)
+    n_samples, n_features, n_classes = 20_000, 500, 3
+    X = rng.standard_normal((n_samples, n_features), dtype=np.float32)
+    X = np.asarray(X, order=order)
+    y = rng.integers(n_classes, size=n_samples)
+    tracemalloc.start()
+    try:
+        SoftmaxRegression(solver=solver, max_iter=5).fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # A handful of n x K arrays, with room for Python's own bookkeeping.
+    allowed = 16 * n_samples * n_classes * X.itemsize + 2**20
+    assert allowed < X.nbytes / 4
+    assert peak < allowed, (peak, X.nbytes)
