@@ -4,11 +4,8 @@ import math
 
 import numpy as np
 
-from ._result import Progress, SolverResult, max_abs
+from ._result import ROUNDING_SLACK, Progress, SolverResult, max_abs
 
-# A step is accepted when it decreases the objective by the Armijo amount, up
-# to this many float64 roundings of the objective's value.
-_ROUNDING_SLACK = 16 * np.finfo(np.float64).eps
 # Below this relative size, a predicted decrease is lost in the rounding of
 # the objective's value; the step is then checked on the gradient instead.
 _UNMEASURABLE = 1e-10
@@ -87,7 +84,7 @@ def minimize_agd(objective, x0, *, max_iter, tol, callback=None):
             x_new = y - g_y / L
             f_new = objective.value(x_new)
             decrease = 0.5 * g_sq / L
-            if f_new <= f_y - decrease + _ROUNDING_SLACK * abs(f_y):
+            if f_new <= f_y - decrease + ROUNDING_SLACK * abs(f_y):
                 break
             if decrease <= _UNMEASURABLE * abs(f_y) and _lipschitz_holds(
                 objective, x_new, y, g_y, L

@@ -4,13 +4,10 @@ import math
 
 import numpy as np
 
-from ._result import Progress, SolverResult, max_abs
+from ._result import ROUNDING_SLACK, Progress, SolverResult, max_abs
 
 # Armijo's sufficient-decrease constant.
 _ARMIJO = 1e-4
-# A step is accepted when it decreases the objective by the Armijo amount, up
-# to this many float64 roundings of the objective's value.
-_ROUNDING_SLACK = 16 * np.finfo(np.float64).eps
 # Once this many reductions of one step have failed, the objective cannot be
 # decreased along the Newton direction at the precision it is computed in.
 _MAX_BACKTRACKS = 40
@@ -110,7 +107,7 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
         for _ in range(_MAX_BACKTRACKS):
             x_trial = x + step * direction
             f_trial, g_trial, hessp_trial = objective.value_gradient_hessp(x_trial)
-            if f_trial <= f + _ARMIJO * step * slope + _ROUNDING_SLACK * abs(f):
+            if f_trial <= f + _ARMIJO * step * slope + ROUNDING_SLACK * abs(f):
                 break
             step = _next_step(step, slope, f, f_trial)
         else:

@@ -1,4 +1,4 @@
-"""What every solver returns, and what it reports after each iteration."""
+"""What every solver returns and reports, and the tests all of them share."""
 
 from typing import NamedTuple
 
@@ -54,6 +54,11 @@ class SolverResult(NamedTuple):
     converged: bool
     objective_history: np.ndarray
     message: str
+
+
+# A line search accepts a step whose objective exceeds the decrease it asks
+# for by at most this many float64 roundings of the objective's value.
+ROUNDING_SLACK = 16 * np.finfo(np.float64).eps
 
 
 def max_abs(g):
