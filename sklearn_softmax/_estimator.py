@@ -18,7 +18,7 @@ from sklearn.utils.validation import (
 )
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from ._heuristics import choose_n_threads, choose_solver
+from ._heuristics import choose_hessian_dtype, choose_n_threads, choose_solver
 from ._loss import MultinomialLoss
 from ._solvers import SOLVERS
 
@@ -78,6 +78,27 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         currently allowed (so an enclosing
         ``threadpoolctl.threadpool_limits`` is respected). An integer sets
         the count for the duration of the fit.
+    precision : {'auto', 'mixed', 'full'}, default='auto'
+        Precision of the Hessian-vector products of 'newton-cg' on float64
+        data. The objective, its gradient, the line search and the iterate
+        are always in float64, so the stopping test and the optimum are those
+        of float64.
+
+        - 'mixed': the Hessian-vector products, most of the work of a fit,
+          run in float32 on a float32 copy of ``X`` made for the fit (half
+          the memory of dense ``X``; for sparse ``X``, a copy of its stored
+          values only). They are 1.5 to 2 times faster and the solver takes
+          the same Newton steps to the same optimum, but rounding no longer
+          reproduces a fit to the last digit: two fits of the same problem
+          posed differently (a sample weight of 2 or the sample twice) agree
+          to within ``tol``, not to rounding.
+        - 'full': they run in float64 on ``X`` itself, with no copy.
+        - 'auto': 'mixed' once a product with ``X`` takes at least 10^5
+          multiply-adds (non-zeros of ``X`` times classes), 'full' below,
+          where a fit takes a few milliseconds and 'mixed' saves under 5%.
+
+        float32 data is never copied: everything runs in float32, with
+        float64 sums. Other solvers ignore this parameter.
 
     Attributes
     ----------
@@ -143,6 +164,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "precision": [StrOptions({"auto", "mixed", "full"})],
     }
 
     def __init__(
@@ -156,6 +178,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         warm_start=False,
         verbose=0,
         n_threads=None,
+        precision="auto",
     ):
         self.C = C
         self.fit_intercept = fit_intercept
@@ -165,6 +188,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.verbose = verbose
         self.n_threads = n_threads
+        self.precision = precision
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -229,6 +253,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         )
 
         n_threads = self._n_threads(X, n_classes)
+        solver = choose_solver(X, n_classes) if self.solver == "auto" else self.solver
         loss = MultinomialLoss(n_classes, self.fit_intercept)
         objective = loss.bind(
             X,
@@ -236,9 +261,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             sample_weight,
             1.0 / (self.C * float(total_weight)),
             n_threads=n_threads,
+            hessian_dtype=choose_hessian_dtype(X, n_classes, solver, self.precision),
         )
         coef0 = self._initial_coef(classes, loss.n_coef_rows(n_features))
-        solver = choose_solver(X, n_classes) if self.solver == "auto" else self.solver
         with threadpool_limits(n_threads, user_api="blas"):
             result = SOLVERS[solver](
                 objective,

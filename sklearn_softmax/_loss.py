@@ -57,9 +57,15 @@ class MultinomialLoss:
         """Number of rows of ``coef`` for ``n_features`` features."""
         return n_features + int(self.fit_intercept)
 
-    def _passes(self, X, y, sample_weight, n_threads=1):
+    def _passes(self, X, y, sample_weight, n_threads=1, hessian_dtype=None):
         return DataPasses(
-            X, y, sample_weight, self.n_classes, self.fit_intercept, n_threads
+            X,
+            y,
+            sample_weight,
+            self.n_classes,
+            self.fit_intercept,
+            n_threads,
+            hessian_dtype,
         )
 
     @staticmethod
@@ -141,7 +147,9 @@ class MultinomialLoss:
 
         return gradient.reshape(shape).astype(X.dtype), hessp
 
-    def bind(self, X, y, sample_weight, l2_reg_strength, n_threads=1):
+    def bind(
+        self, X, y, sample_weight, l2_reg_strength, n_threads=1, hessian_dtype=None
+    ):
         """The objective on fixed data, as functions of a flat float64 vector.
 
         Solvers see parameters as one flat float64 vector; this adapter
@@ -158,7 +166,7 @@ class MultinomialLoss:
         """
         n_features = X.shape[1]
         shape = (self.n_coef_rows(n_features), self.n_classes)
-        passes = self._passes(X, y, sample_weight, n_threads)
+        passes = self._passes(X, y, sample_weight, n_threads, hessian_dtype)
 
         def penalised(x, data_term, data_gradient):
             coef = x.reshape(shape)

@@ -32,111 +32,66 @@ def _block_rows(n_samples, n_features, itemsize):
     return int(max(1, min(n_samples, max(_MIN_BLOCK_ROWS, rows))))
 
 
-class DataPasses:
-    """Data term of the objective and its derivatives, on fixed data.
+def _as_dtype(X, dtype):
+    """``X`` in ``dtype``; a CSR copy shares the indices and copies the values."""
+    if sp.issparse(X):
+        return sp.csr_matrix((X.data.astype(dtype), X.indices, X.indptr), shape=X.shape)
+    return X.astype(dtype)
 
-    Parameters
-    ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        float32 or float64 data, dense or CSR. It is read, never copied or
-        modified. Sparse data is taken as one block: slicing rows of a CSR
-        matrix copies them.
-    y : ndarray of shape (n_samples,)
-        Class indices in ``[0, n_classes)``.
-    sample_weight : ndarray of shape (n_samples,) or None
-        Sample weights; ``None`` weighs every sample equally.
-    n_classes : int
-        Number of classes ``K``.
-    fit_intercept : bool
-        Whether ``coef`` carries an intercept row.
-    n_threads : int, default=1
-        Threads for the products with sparse ``X``, which scipy runs on one
-        thread: the classes are split into this many groups, each multiplied
-        in its own thread (scipy releases the GIL in these products). Dense
-        products are left to the BLAS library's own threads.
 
-    Notes
-    -----
-    All methods take ``coef`` of shape ``(n_features + fit_intercept, K)`` in
-    any float dtype and return float64 results; the work on ``X``-sized data
-    runs in ``X``'s dtype.
+class _Products:
+    """The two products of a pass with one copy of ``X``, in its dtype.
+
+    Holds the buffers they write into, allocated once: a ``K x rows`` block of
+    scores, a column per sample and the ``K x d`` product of a block.
     """
 
-    def __init__(self, X, y, sample_weight, n_classes, fit_intercept, n_threads=1):
-        n_samples, n_features = X.shape
+    def __init__(self, X, weights64, n_classes, fit_intercept, rows, class_groups):
         self.X = X
         self.dtype = X.dtype
-        self.n_features = n_features
+        self.sparse = sp.issparse(X)
+        self.n_features = X.shape[1]
         self.n_classes = n_classes
         self.fit_intercept = fit_intercept
-        self.sparse = sp.issparse(X)
-        self._class_groups = [
-            slice(group[0], group[-1] + 1)
-            for group in np.array_split(np.arange(n_classes), n_threads)
-            if group.size
-        ]
-        rows = (
-            n_samples
-            if self.sparse
-            else _block_rows(n_samples, n_features, X.dtype.itemsize)
-        )
-        self.slices = [
-            slice(start, min(start + rows, n_samples))
-            for start in range(0, n_samples, rows)
-        ]
-        self.y = np.asarray(y, dtype=np.intp)
-        # The normalised weights s / S, in X's dtype for the passes and in
-        # float64 for the sum that gives the data term.
-        if sample_weight is None:
-            self.weights64 = np.full(n_samples, 1.0 / n_samples)
-        else:
-            sample_weight = np.asarray(sample_weight, dtype=np.float64)
-            self.weights64 = sample_weight / sample_weight.sum()
-        self.weights = self.weights64.astype(self.dtype)
+        self.class_groups = class_groups
+        # The normalised weights s / S, in X's dtype.
+        self.weights = weights64.astype(self.dtype)
+        self.work = np.empty((n_classes, rows), dtype=self.dtype)
+        self.column = np.empty(rows, dtype=self.dtype)
+        self.ones = np.ones(rows, dtype=self.dtype)
+        self.product = np.empty((n_classes, self.n_features), dtype=self.dtype)
 
-        self._work = np.empty((n_classes, rows), dtype=self.dtype)
-        self._column = np.empty(rows, dtype=self.dtype)
-        self._column_sums = np.empty(rows, dtype=self.dtype)
-        self._columns = np.arange(rows)
-        self._ones = np.ones(rows, dtype=self.dtype)
-        self._product = np.empty((n_classes, n_features), dtype=self.dtype)
-        # The probabilities at the last point of value_gradient_hessp, one
-        # K x rows block per block of X; allocated on first use.
-        self._probabilities = None
-        self._generation = 0
-
-    # -- parameters ---------------------------------------------------------
-
-    def _transposed(self, coef):
+    def transposed(self, coef):
         """``W^T`` (K x d, contiguous) and ``b`` in X's dtype."""
         coef = np.asarray(coef)
         Wt = np.ascontiguousarray(coef[: self.n_features].T, dtype=self.dtype)
         b = coef[self.n_features].astype(self.dtype) if self.fit_intercept else None
         return Wt, b
 
-    def _gradient_like(self, Wt_gradient, b_gradient):
-        """Stack the K x d and K parts into float64 ``coef``'s layout."""
-        gradient = np.empty((self.n_features + int(self.fit_intercept), self.n_classes))
-        gradient[: self.n_features] = Wt_gradient.T
-        if self.fit_intercept:
-            gradient[self.n_features] = b_gradient
-        return gradient
+    def zeros(self):
+        """Zeroed accumulators for the K x d and K parts of a gradient."""
+        Wt_gradient = np.zeros((self.n_classes, self.n_features), dtype=self.dtype)
+        b_gradient = (
+            np.zeros(self.n_classes, dtype=self.dtype) if self.fit_intercept else None
+        )
+        return Wt_gradient, b_gradient
 
-    # -- the two products ---------------------------------------------------
+    def buffer(self, rows):
+        return self.work[:, : rows.stop - rows.start]
 
     def _block(self, rows):
         # Sparse data is one block; slicing rows of a CSR matrix would copy it.
         return self.X if self.sparse else self.X[rows]
 
     def _for_class_groups(self, function):
-        if len(self._class_groups) == 1:
-            function(self._class_groups[0])
+        if len(self.class_groups) == 1:
+            function(self.class_groups[0])
             return
-        with ThreadPoolExecutor(len(self._class_groups)) as pool:
+        with ThreadPoolExecutor(len(self.class_groups)) as pool:
             # list() re-raises an exception from any of the threads.
-            list(pool.map(function, self._class_groups))
+            list(pool.map(function, self.class_groups))
 
-    def _scores(self, Wt, b, rows, out):
+    def scores(self, Wt, b, rows, out):
         """``out = W^T X_rows^T + b``: the K x m scores of a block."""
         X_block = self._block(rows)
         if self.sparse:
@@ -151,7 +106,7 @@ class DataPasses:
             out += b[:, np.newaxis]
         return out
 
-    def _accumulate(self, R, rows, Wt_gradient, b_gradient):
+    def accumulate(self, R, rows, Wt_gradient, b_gradient):
         """Add ``R X_rows`` and ``R 1`` for a K x m residual ``R``."""
         X_block = self._block(rows)
         if self.sparse:
@@ -161,10 +116,111 @@ class DataPasses:
 
             self._for_class_groups(add)
         else:
-            np.matmul(R, X_block, out=self._product)
-            Wt_gradient += self._product
+            np.matmul(R, X_block, out=self.product)
+            Wt_gradient += self.product
         if b_gradient is not None:
-            b_gradient += R @ self._ones[: R.shape[1]]
+            b_gradient += R @ self.ones[: R.shape[1]]
+
+
+class DataPasses:
+    """Data term of the objective and its derivatives, on fixed data.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        float32 or float64 data, dense or CSR. It is read, never modified.
+        Sparse data is taken as one block: slicing rows of a CSR matrix
+        copies them.
+    y : ndarray of shape (n_samples,)
+        Class indices in ``[0, n_classes)``.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Sample weights; ``None`` weighs every sample equally.
+    n_classes : int
+        Number of classes ``K``.
+    fit_intercept : bool
+        Whether ``coef`` carries an intercept row.
+    n_threads : int, default=1
+        Threads for the products with sparse ``X``, which scipy runs on one
+        thread: the classes are split into this many groups, each multiplied
+        in its own thread (scipy releases the GIL in these products). Dense
+        products are left to the BLAS library's own threads.
+    hessian_dtype : dtype or None, default=None
+        The dtype of the Hessian-vector products. ``None`` or ``X``'s dtype
+        runs them on ``X`` itself; float32 for float64 ``X`` runs them on a
+        float32 copy of ``X`` (half its size; for CSR data, a copy of the
+        stored values only), made here, while the value and the gradient stay
+        in float64.
+
+    Notes
+    -----
+    All methods take ``coef`` of shape ``(n_features + fit_intercept, K)`` in
+    any float dtype and return float64 results; the work on ``X``-sized data
+    runs in ``X``'s dtype, or ``hessian_dtype`` for the Hessian products.
+    """
+
+    def __init__(
+        self,
+        X,
+        y,
+        sample_weight,
+        n_classes,
+        fit_intercept,
+        n_threads=1,
+        hessian_dtype=None,
+    ):
+        n_samples, n_features = X.shape
+        self.n_features = n_features
+        self.n_classes = n_classes
+        self.fit_intercept = fit_intercept
+        class_groups = [
+            slice(group[0], group[-1] + 1)
+            for group in np.array_split(np.arange(n_classes), n_threads)
+            if group.size
+        ]
+        rows = (
+            n_samples
+            if sp.issparse(X)
+            else _block_rows(n_samples, n_features, X.dtype.itemsize)
+        )
+        self.slices = [
+            slice(start, min(start + rows, n_samples))
+            for start in range(0, n_samples, rows)
+        ]
+        self.y = np.asarray(y, dtype=np.intp)
+        # The normalised weights s / S, in float64 for the sum that gives the
+        # data term.
+        if sample_weight is None:
+            self.weights64 = np.full(n_samples, 1.0 / n_samples)
+        else:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            self.weights64 = sample_weight / sample_weight.sum()
+
+        def products(data):
+            return _Products(
+                data, self.weights64, n_classes, fit_intercept, rows, class_groups
+            )
+
+        self._data = products(X)
+        self.dtype = self._data.dtype
+        if hessian_dtype is None or np.dtype(hessian_dtype) == X.dtype:
+            self._curvature = self._data
+        else:
+            self._curvature = products(_as_dtype(X, hessian_dtype))
+        self._column_sums = np.empty(rows, dtype=self.dtype)
+        self._columns = np.arange(rows)
+        # The probabilities at the last point of value_gradient_hessp, one
+        # K x rows block per block of X, in the Hessian products' dtype;
+        # allocated on first use.
+        self._probabilities = None
+        self._generation = 0
+
+    def _gradient_like(self, Wt_gradient, b_gradient):
+        """Stack the K x d and K parts into float64 ``coef``'s layout."""
+        gradient = np.empty((self.n_features + int(self.fit_intercept), self.n_classes))
+        gradient[: self.n_features] = Wt_gradient.T
+        if self.fit_intercept:
+            gradient[self.n_features] = b_gradient
+        return gradient
 
     # -- the softmax of a block ---------------------------------------------
 
@@ -176,7 +232,7 @@ class DataPasses:
         in float64.
         """
         m = Z.shape[1]
-        Z -= np.max(Z, axis=0, out=self._column[:m])
+        Z -= np.max(Z, axis=0, out=self._data.column[:m])
         # The shifted true-class scores, read before exp overwrites them.
         y_block = self.y[rows]
         z_true = Z[y_block, self._columns[:m]]
@@ -186,46 +242,44 @@ class DataPasses:
         data_term = float(np.dot(self.weights64[rows], log_loss))
         return sums, data_term
 
-    def _residual(self, P_unnormalised, sums, rows, out):
-        """``out = s / S * (P - Y)`` from ``exp(Z - max)`` and its normalisers."""
-        weights = self.weights[rows]
-        scale = np.divide(weights, sums, out=self._column[: sums.size])
-        np.multiply(P_unnormalised, scale, out=out)
-        out[self.y[rows], self._columns[: sums.size]] -= weights
-        return out
-
-    def _buffer(self, rows):
-        return self._work[:, : rows.stop - rows.start]
-
-    def _gradient_parts(self):
-        Wt_gradient = np.zeros((self.n_classes, self.n_features), dtype=self.dtype)
-        b_gradient = (
-            np.zeros(self.n_classes, dtype=self.dtype) if self.fit_intercept else None
-        )
-        return Wt_gradient, b_gradient
+    def _residual(self, P_unnormalised, sums, rows):
+        """``s / S * (P - Y)`` in place of ``exp(Z - max)``, from its normalisers."""
+        weights = self._data.weights[rows]
+        scale = np.divide(weights, sums, out=self._data.column[: sums.size])
+        P_unnormalised *= scale
+        P_unnormalised[self.y[rows], self._columns[: sums.size]] -= weights
+        return P_unnormalised
 
     # -- evaluations --------------------------------------------------------
 
     def value(self, coef):
         """The data term ``(1/S) sum_i s_i (-log p_{i, y_i})``."""
-        Wt, b = self._transposed(coef)
+        data = self._data
+        Wt, b = data.transposed(coef)
         data_term = 0.0
         for rows in self.slices:
-            Z = self._scores(Wt, b, rows, self._buffer(rows))
+            Z = data.scores(Wt, b, rows, data.buffer(rows))
             data_term += self._softmax(Z, rows)[1]
         return data_term
 
     def value_and_gradient(self, coef):
         """The data term and its gradient (float64, ``coef``'s layout)."""
-        Wt, b = self._transposed(coef)
-        Wt_gradient, b_gradient = self._gradient_parts()
+        return self._value_and_gradient(coef, keep_probabilities=False)
+
+    def _value_and_gradient(self, coef, keep_probabilities):
+        data = self._data
+        Wt, b = data.transposed(coef)
+        Wt_gradient, b_gradient = data.zeros()
         data_term = 0.0
-        for rows in self.slices:
-            Z = self._scores(Wt, b, rows, self._buffer(rows))
+        for index, rows in enumerate(self.slices):
+            Z = data.scores(Wt, b, rows, data.buffer(rows))
             sums, block_term = self._softmax(Z, rows)
             data_term += block_term
-            G = self._residual(Z, sums, rows, out=Z)
-            self._accumulate(G, rows, Wt_gradient, b_gradient)
+            if keep_probabilities:
+                P = self._probabilities[index, :, : sums.size]
+                np.divide(Z, sums, out=P)
+            G = self._residual(Z, sums, rows)
+            data.accumulate(G, rows, Wt_gradient, b_gradient)
         return data_term, self._gradient_like(Wt_gradient, b_gradient)
 
     def value_gradient_hessp(self, coef):
@@ -237,21 +291,12 @@ class DataPasses:
         """
         if self._probabilities is None:
             self._probabilities = np.empty(
-                (len(self.slices), *self._work.shape), dtype=self.dtype
+                (len(self.slices), *self._curvature.work.shape),
+                dtype=self._curvature.dtype,
             )
         self._generation += 1
         generation = self._generation
-        Wt, b = self._transposed(coef)
-        Wt_gradient, b_gradient = self._gradient_parts()
-        data_term = 0.0
-        for block, rows in zip(self._probabilities, self.slices, strict=True):
-            m = rows.stop - rows.start
-            P = self._scores(Wt, b, rows, block[:, :m])
-            sums, block_term = self._softmax(P, rows)
-            data_term += block_term
-            G = self._residual(P, sums, rows, out=self._buffer(rows))
-            P /= sums
-            self._accumulate(G, rows, Wt_gradient, b_gradient)
+        data_term, gradient = self._value_and_gradient(coef, keep_probabilities=True)
 
         def hessp(V):
             if generation != self._generation:
@@ -261,7 +306,7 @@ class DataPasses:
                 )
             return self._hessian_product(V)
 
-        return data_term, self._gradient_like(Wt_gradient, b_gradient), hessp
+        return data_term, gradient, hessp
 
     def _hessian_product(self, V):
         """``H V`` for the data term, from the kept probabilities.
@@ -269,15 +314,16 @@ class DataPasses:
         For each sample, the softmax Jacobian gives
         ``r = s / S * (p * z - p (p . z))`` for the direction's scores ``z``.
         """
-        Vt, v_b = self._transposed(V)
-        Wt_product, b_product = self._gradient_parts()
+        curvature = self._curvature
+        Vt, v_b = curvature.transposed(V)
+        Wt_product, b_product = curvature.zeros()
         for block, rows in zip(self._probabilities, self.slices, strict=True):
             m = rows.stop - rows.start
             P = block[:, :m]
-            R = self._scores(Vt, v_b, rows, self._buffer(rows))
-            p_dot_z = np.einsum("km,km->m", P, R, out=self._column[:m])
+            R = curvature.scores(Vt, v_b, rows, curvature.buffer(rows))
+            p_dot_z = np.einsum("km,km->m", P, R, out=curvature.column[:m])
             R -= p_dot_z
             R *= P
-            R *= self.weights[rows]
-            self._accumulate(R, rows, Wt_product, b_product)
+            R *= curvature.weights[rows]
+            curvature.accumulate(R, rows, Wt_product, b_product)
         return self._gradient_like(Wt_product, b_product)

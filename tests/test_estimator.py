@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info
 
 from sklearn_softmax import SoftmaxRegression
-from sklearn_softmax._heuristics import choose_n_threads
+from sklearn_softmax._heuristics import choose_hessian_dtype, choose_n_threads
 from sklearn_softmax._solvers import SOLVERS
 
 SOLVER_NAMES = sorted(SOLVERS)
@@ -397,3 +397,57 @@ def test_fit_does_not_copy_X(order, solver):
     allowed = 16 * n_samples * n_classes * X.itemsize + 2**20
     assert allowed < X.nbytes / 4
     assert peak < allowed, (peak, X.nbytes)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_mixed_precision_reaches_the_full_precision_optimum(sparse):
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    if sparse:
+        X = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    tol = 1e-8
+    full = SoftmaxRegression(precision="full", tol=tol).fit(X, y)
+    mixed = SoftmaxRegression(precision="mixed", tol=tol).fit(X, y)
+    assert mixed.coef_.dtype == np.float64
+    # Within the tol-ball of the optimum (see the thread-count test), and
+    # the same number of Newton steps: the float32 products only perturb
+    # each step's conjugate-gradient solve.
+    assert_allclose(mixed.coef_, full.coef_, rtol=0, atol=tol * X.shape[0])
+    assert_allclose(mixed.intercept_, full.intercept_, rtol=0, atol=tol * X.shape[0])
+    assert abs(int(mixed.n_iter_[0]) - int(full.n_iter_[0])) <= 1
+
+
+def test_precision_heuristic():
+    small, large = np.zeros((100, 10)), np.zeros((2_000, 50))
+    sparse_small = sp.csr_matrix((2_000, 50))
+    assert choose_hessian_dtype(large, 3, "newton-cg", "auto") == np.float32
+    assert choose_hessian_dtype(small, 3, "newton-cg", "auto") is None
+    # A sparse matrix counts its stored entries, not its shape.
+    assert choose_hessian_dtype(sparse_small, 3, "newton-cg", "auto") is None
+    assert choose_hessian_dtype(small, 3, "newton-cg", "mixed") == np.float32
+    assert choose_hessian_dtype(large, 3, "newton-cg", "full") is None
+    # float32 data has no lower precision to go to; other solvers use no
+    # Hessian products.
+    assert (
+        choose_hessian_dtype(large.astype(np.float32), 3, "newton-cg", "mixed") is None
+    )
+    assert choose_hessian_dtype(large, 3, "lbfgs", "mixed") is None
+
+
+@pytest.mark.parametrize("precision", ["mixed", "full"])
+def test_memory_beyond_X_by_precision(precision):
+    """'full' copies nothing; 'mixed' copies float64 X once, in float32."""
+    rng = np.random.default_rng(0)
+    n_samples, n_features, n_classes = 10_000, 500, 3
+    X = rng.standard_normal((n_samples, n_features))
+    y = rng.integers(n_classes, size=n_samples)
+    tracemalloc.start()
+    try:
+        SoftmaxRegression(precision=precision, tol=1e-3).fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    work = 16 * n_samples * n_classes * X.itemsize + 2**20
+    copy = X.nbytes // 2 if precision == "mixed" else 0
+    assert work < X.nbytes / 4
+    assert copy <= peak < copy + work, (peak, X.nbytes)

@@ -234,3 +234,29 @@ def test_sparse_products_split_by_classes_match_one_thread(n_threads, rng):
     assert_allclose(value_t, value, rtol=1e-14)
     assert_allclose(gradient_t, gradient, rtol=1e-13, atol=1e-15)
     assert_allclose(hessp_t(v), hessp(v), rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_float32_hessian_products_on_float64_data(sparse, rng):
+    """With float32 Hessian products the value and gradient stay float64's;
+    the product agrees with the float64 one to float32's rounding."""
+    X, y, sw = make_problem(sparse=sparse)
+    X_before = X.copy()
+    loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
+    x = random_coef(loss, X.shape[1], rng).ravel()
+    v = random_coef(loss, X.shape[1], rng).ravel()
+    value, gradient, hessp = loss.bind(X, y, sw, L2).value_gradient_hessp(x)
+    mixed = loss.bind(X, y, sw, L2, hessian_dtype=np.float32)
+    value_m, gradient_m, hessp_m = mixed.value_gradient_hessp(x)
+    assert value_m == value
+    assert_allclose(gradient_m, gradient, rtol=0, atol=0)
+    product, product_m = hessp(v), hessp_m(v)
+    assert product_m.dtype == np.float64
+    assert_allclose(product_m, product, rtol=0, atol=1e-5 * np.abs(product).max())
+    assert not np.array_equal(product_m, product)
+    # The float32 copy leaves X alone, values and (for CSR) indices.
+    if sparse:
+        assert X.dtype == np.float64
+        assert_allclose(X.toarray(), X_before.toarray(), rtol=0, atol=0)
+    else:
+        assert_allclose(X, X_before, rtol=0, atol=0)

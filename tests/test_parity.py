@@ -52,17 +52,25 @@ def reference(name, C, weighted, fit_intercept):
     return penalised_objective(model, X, y, C, sw), model.predict_proba(X)
 
 
+# Each solver with its default settings, and newton-cg with its Hessian
+# products forced into each precision ('auto' picks by the problem's size).
+CONFIGS = {solver: {"solver": solver} for solver in sorted(SOLVERS)} | {
+    f"newton-cg-{precision}": {"solver": "newton-cg", "precision": precision}
+    for precision in ("mixed", "full")
+}
+
+
 @pytest.mark.parametrize(
     "fit_intercept", [True, False], ids=["intercept", "no-intercept"]
 )
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("C", [0.01, 1.0, 100.0])
 @pytest.mark.parametrize("name", sorted(LOADERS))
-@pytest.mark.parametrize("solver", sorted(SOLVERS))
-def test_same_optimum_as_logistic_regression(solver, name, C, weighted, fit_intercept):
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+def test_same_optimum_as_logistic_regression(config, name, C, weighted, fit_intercept):
     X, y, sw = dataset(name, weighted)
     model = SoftmaxRegression(
-        C=C, fit_intercept=fit_intercept, solver=solver, tol=1e-8, max_iter=100_000
+        C=C, fit_intercept=fit_intercept, tol=1e-8, max_iter=100_000, **CONFIGS[config]
     ).fit(X, y, sample_weight=sw)
 
     reference_objective, reference_proba = reference(name, C, weighted, fit_intercept)
