@@ -71,13 +71,15 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         With a positive value, print one line per iteration: the objective,
         the gradient norm, the step length and the time spent.
     n_threads : int, default=None
-        Threads for the BLAS library during ``fit``, and for the products
-        with sparse ``X``, split by classes. With ``None``, small
-        problems run on one thread, where starting threads would cost more
-        than they save, and larger ones on as many as the BLAS library is
-        currently allowed (so an enclosing
+        Threads for ``fit``. Dense ``X`` is shared out between them in
+        blocks of rows, each thread running the products and the softmax of
+        its blocks, with the BLAS library held to one thread for the
+        duration of the fit; the products with sparse ``X`` are split by
+        classes. With ``None``, small problems run on one thread, where
+        starting threads would cost more than they save, and larger ones on
+        as many as the BLAS library is currently allowed (so an enclosing
         ``threadpoolctl.threadpool_limits`` is respected). An integer sets
-        the count for the duration of the fit.
+        the count.
     precision : {'auto', 'mixed', 'full'}, default='auto'
         Precision of the Hessian-vector products of 'newton-cg' on float64
         data. The objective, its gradient, the line search and the iterate
@@ -264,7 +266,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             hessian_dtype=choose_hessian_dtype(X, n_classes, solver, self.precision),
         )
         coef0 = self._initial_coef(classes, loss.n_coef_rows(n_features))
-        with threadpool_limits(n_threads, user_api="blas"):
+        # The passes share their blocks between their own threads, each
+        # calling BLAS on one block at a time.
+        with threadpool_limits(1, user_api="blas"):
             result = SOLVERS[solver](
                 objective,
                 coef0.ravel(),

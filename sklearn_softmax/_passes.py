@@ -5,7 +5,10 @@ each need one product with ``X`` on the way in (the scores) and one with
 ``X^T`` on the way out. A pass takes ``X`` a block of rows at a time and runs
 both products on the block while it is still in cache, with the softmax in
 between, so that the work between the products costs no extra trip through
-``X``.
+``X``. With several threads, each takes its own share of the blocks, with
+its own buffers, and the partial sums are added at the end: the softmax runs
+in parallel too, and each product stays on one core, where a single-threaded
+BLAS call on a cached block is efficient.
 
 Scores are held transposed, as ``K x m`` blocks (one column per sample):
 the reductions over classes (row maximum, log-sum-exp, the softmax's
@@ -15,6 +18,7 @@ of classes is several times slower. Every buffer is allocated once, when the
 passes are set up, and reused by each evaluation.
 """
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -27,8 +31,10 @@ _BLOCK_BYTES = 4 * 2**20
 _MIN_BLOCK_ROWS = 256
 
 
-def _block_rows(n_samples, n_features, itemsize):
+def _block_rows(n_samples, n_features, itemsize, n_threads):
     rows = _BLOCK_BYTES // max(1, n_features * itemsize)
+    # At least one block per thread.
+    rows = min(rows, math.ceil(n_samples / n_threads))
     return int(max(1, min(n_samples, max(_MIN_BLOCK_ROWS, rows))))
 
 
@@ -39,27 +45,65 @@ def _as_dtype(X, dtype):
     return X.astype(dtype)
 
 
+def _run(pool, function, arguments):
+    if pool is None or len(arguments) == 1:
+        for argument in arguments:
+            function(argument)
+        return
+    # list() re-raises an exception from any of the threads.
+    list(pool.map(function, arguments))
+
+
+class _Workspace:
+    """One thread's buffers and partial sums, in the dtype of its products."""
+
+    def __init__(self, n_classes, n_features, rows, dtype, fit_intercept):
+        self.work = np.empty((n_classes, rows), dtype=dtype)
+        self.column = np.empty(rows, dtype=dtype)
+        self.column_sums = np.empty(rows, dtype=dtype)
+        self.product = np.empty((n_classes, n_features), dtype=dtype)
+        self.Wt_gradient = np.empty((n_classes, n_features), dtype=dtype)
+        self.b_gradient = np.empty(n_classes, dtype=dtype) if fit_intercept else None
+        self.data_term = 0.0
+
+    def reset(self):
+        self.Wt_gradient.fill(0)
+        if self.b_gradient is not None:
+            self.b_gradient.fill(0)
+        self.data_term = 0.0
+
+    def buffer(self, rows):
+        return self.work[:, : rows.stop - rows.start]
+
+
 class _Products:
     """The two products of a pass with one copy of ``X``, in its dtype.
 
-    Holds the buffers they write into, allocated once: a ``K x rows`` block of
-    scores, a column per sample and the ``K x d`` product of a block.
+    Holds a workspace per thread. Sparse ``X`` is one block, whose products
+    are split by groups of classes, each in its own thread (scipy multiplies
+    on one thread and releases the GIL).
     """
 
-    def __init__(self, X, weights64, n_classes, fit_intercept, rows, class_groups):
+    def __init__(self, X, weights64, n_classes, fit_intercept, rows, n_threads):
         self.X = X
         self.dtype = X.dtype
         self.sparse = sp.issparse(X)
         self.n_features = X.shape[1]
-        self.n_classes = n_classes
         self.fit_intercept = fit_intercept
-        self.class_groups = class_groups
         # The normalised weights s / S, in X's dtype.
         self.weights = weights64.astype(self.dtype)
-        self.work = np.empty((n_classes, rows), dtype=self.dtype)
-        self.column = np.empty(rows, dtype=self.dtype)
         self.ones = np.ones(rows, dtype=self.dtype)
-        self.product = np.empty((n_classes, self.n_features), dtype=self.dtype)
+        n_workspaces = 1 if self.sparse else n_threads
+        self.workspaces = [
+            _Workspace(n_classes, self.n_features, rows, self.dtype, fit_intercept)
+            for _ in range(n_workspaces)
+        ]
+        self.class_groups = [
+            slice(group[0], group[-1] + 1)
+            for group in np.array_split(np.arange(n_classes), n_threads)
+            if group.size
+        ]
+        self.pool = None
 
     def transposed(self, coef):
         """``W^T`` (K x d, contiguous) and ``b`` in X's dtype."""
@@ -68,28 +112,9 @@ class _Products:
         b = coef[self.n_features].astype(self.dtype) if self.fit_intercept else None
         return Wt, b
 
-    def zeros(self):
-        """Zeroed accumulators for the K x d and K parts of a gradient."""
-        Wt_gradient = np.zeros((self.n_classes, self.n_features), dtype=self.dtype)
-        b_gradient = (
-            np.zeros(self.n_classes, dtype=self.dtype) if self.fit_intercept else None
-        )
-        return Wt_gradient, b_gradient
-
-    def buffer(self, rows):
-        return self.work[:, : rows.stop - rows.start]
-
     def _block(self, rows):
         # Sparse data is one block; slicing rows of a CSR matrix would copy it.
         return self.X if self.sparse else self.X[rows]
-
-    def _for_class_groups(self, function):
-        if len(self.class_groups) == 1:
-            function(self.class_groups[0])
-            return
-        with ThreadPoolExecutor(len(self.class_groups)) as pool:
-            # list() re-raises an exception from any of the threads.
-            list(pool.map(function, self.class_groups))
 
     def scores(self, Wt, b, rows, out):
         """``out = W^T X_rows^T + b``: the K x m scores of a block."""
@@ -99,27 +124,27 @@ class _Products:
             def fill(classes):
                 out[classes] = (X_block @ Wt[classes].T).T
 
-            self._for_class_groups(fill)
+            _run(self.pool, fill, self.class_groups)
         else:
             np.matmul(Wt, X_block.T, out=out)
         if b is not None:
             out += b[:, np.newaxis]
         return out
 
-    def accumulate(self, R, rows, Wt_gradient, b_gradient):
-        """Add ``R X_rows`` and ``R 1`` for a K x m residual ``R``."""
+    def accumulate(self, R, rows, space):
+        """Add ``R X_rows`` and ``R 1`` to ``space``'s sums, for a K x m ``R``."""
         X_block = self._block(rows)
         if self.sparse:
 
             def add(classes):
-                Wt_gradient[classes] += (X_block.T @ R[classes].T).T
+                space.Wt_gradient[classes] += (X_block.T @ R[classes].T).T
 
-            self._for_class_groups(add)
+            _run(self.pool, add, self.class_groups)
         else:
-            np.matmul(R, X_block, out=self.product)
-            Wt_gradient += self.product
-        if b_gradient is not None:
-            b_gradient += R @ self.ones[: R.shape[1]]
+            np.matmul(R, X_block, out=space.product)
+            space.Wt_gradient += space.product
+        if space.b_gradient is not None:
+            space.b_gradient += R @ self.ones[: R.shape[1]]
 
 
 class DataPasses:
@@ -140,10 +165,11 @@ class DataPasses:
     fit_intercept : bool
         Whether ``coef`` carries an intercept row.
     n_threads : int, default=1
-        Threads for the products with sparse ``X``, which scipy runs on one
-        thread: the classes are split into this many groups, each multiplied
-        in its own thread (scipy releases the GIL in these products). Dense
-        products are left to the BLAS library's own threads.
+        Threads for the passes. Dense blocks of rows are shared out between
+        them, each thread with its own buffers; the products with sparse
+        ``X`` are split by groups of classes. Each BLAS call works on one
+        block, so a single-threaded BLAS is what these threads expect: the
+        caller sets the BLAS library's limit.
     hessian_dtype : dtype or None, default=None
         The dtype of the Hessian-vector products. ``None`` or ``X``'s dtype
         runs them on ``X`` itself; float32 for float64 ``X`` runs them on a
@@ -156,6 +182,8 @@ class DataPasses:
     All methods take ``coef`` of shape ``(n_features + fit_intercept, K)`` in
     any float dtype and return float64 results; the work on ``X``-sized data
     runs in ``X``'s dtype, or ``hessian_dtype`` for the Hessian products.
+    The partial sums of the threads are added in a fixed order, so a pass
+    gives the same result every time for a given number of threads.
     """
 
     def __init__(
@@ -172,15 +200,10 @@ class DataPasses:
         self.n_features = n_features
         self.n_classes = n_classes
         self.fit_intercept = fit_intercept
-        class_groups = [
-            slice(group[0], group[-1] + 1)
-            for group in np.array_split(np.arange(n_classes), n_threads)
-            if group.size
-        ]
         rows = (
             n_samples
             if sp.issparse(X)
-            else _block_rows(n_samples, n_features, X.dtype.itemsize)
+            else _block_rows(n_samples, n_features, X.dtype.itemsize, n_threads)
         )
         self.slices = [
             slice(start, min(start + rows, n_samples))
@@ -195,9 +218,12 @@ class DataPasses:
             sample_weight = np.asarray(sample_weight, dtype=np.float64)
             self.weights64 = sample_weight / sample_weight.sum()
 
+        # Threads beyond the blocks (dense) or the classes (sparse) would idle.
+        n_threads = min(n_threads, n_classes if sp.issparse(X) else len(self.slices))
+
         def products(data):
             return _Products(
-                data, self.weights64, n_classes, fit_intercept, rows, class_groups
+                data, self.weights64, n_classes, fit_intercept, rows, n_threads
             )
 
         self._data = products(X)
@@ -206,7 +232,16 @@ class DataPasses:
             self._curvature = self._data
         else:
             self._curvature = products(_as_dtype(X, hessian_dtype))
-        self._column_sums = np.empty(rows, dtype=self.dtype)
+        # The worker threads, shared by both copies of X; their threads are
+        # started on first use and end with this object.
+        if n_threads > 1:
+            self._data.pool = self._curvature.pool = ThreadPoolExecutor(n_threads)
+        # Each workspace's blocks: every n-th block, from its own first.
+        n_workspaces = len(self._data.workspaces)
+        self._shares = [
+            range(first, len(self.slices), n_workspaces)
+            for first in range(n_workspaces)
+        ]
         self._columns = np.arange(rows)
         # The probabilities at the last point of value_gradient_hessp, one
         # K x rows block per block of X, in the Hessian products' dtype;
@@ -214,17 +249,36 @@ class DataPasses:
         self._probabilities = None
         self._generation = 0
 
-    def _gradient_like(self, Wt_gradient, b_gradient):
-        """Stack the K x d and K parts into float64 ``coef``'s layout."""
-        gradient = np.empty((self.n_features + int(self.fit_intercept), self.n_classes))
-        gradient[: self.n_features] = Wt_gradient.T
-        if self.fit_intercept:
-            gradient[self.n_features] = b_gradient
-        return gradient
+    def _over_blocks(self, products, block_pass):
+        """Run ``block_pass(space, block)`` on every block; return the totals.
+
+        Each workspace takes its share of the blocks in its own thread. The
+        totals are the data term and the K x d and K sums, in float64.
+        """
+        spaces = products.workspaces
+
+        def run_share(index):
+            space = spaces[index]
+            space.reset()
+            for block in self._shares[index]:
+                block_pass(space, block)
+
+        if len(spaces) == 1:
+            run_share(0)
+        else:
+            _run(products.pool, run_share, range(len(spaces)))
+        data_term = 0.0
+        gradient = np.zeros((self.n_features + int(self.fit_intercept), self.n_classes))
+        for space in spaces:
+            data_term += space.data_term
+            gradient[: self.n_features] += space.Wt_gradient.T
+            if self.fit_intercept:
+                gradient[self.n_features] += space.b_gradient
+        return data_term, gradient
 
     # -- the softmax of a block ---------------------------------------------
 
-    def _softmax(self, Z, rows):
+    def _softmax(self, Z, rows, space):
         """Turn the scores ``Z`` into ``exp(Z - max)`` in place.
 
         Returns the normalisers ``sum_k exp(Z_k - max)`` and the weighted sum
@@ -232,20 +286,20 @@ class DataPasses:
         in float64.
         """
         m = Z.shape[1]
-        Z -= np.max(Z, axis=0, out=self._data.column[:m])
+        Z -= np.max(Z, axis=0, out=space.column[:m])
         # The shifted true-class scores, read before exp overwrites them.
         y_block = self.y[rows]
         z_true = Z[y_block, self._columns[:m]]
         np.exp(Z, out=Z)
-        sums = np.sum(Z, axis=0, out=self._column_sums[:m])
+        sums = np.sum(Z, axis=0, out=space.column_sums[:m])
         log_loss = np.log(sums) - z_true
         data_term = float(np.dot(self.weights64[rows], log_loss))
         return sums, data_term
 
-    def _residual(self, P_unnormalised, sums, rows):
+    def _residual(self, P_unnormalised, sums, rows, space):
         """``s / S * (P - Y)`` in place of ``exp(Z - max)``, from its normalisers."""
         weights = self._data.weights[rows]
-        scale = np.divide(weights, sums, out=self._data.column[: sums.size])
+        scale = np.divide(weights, sums, out=space.column[: sums.size])
         P_unnormalised *= scale
         P_unnormalised[self.y[rows], self._columns[: sums.size]] -= weights
         return P_unnormalised
@@ -256,11 +310,13 @@ class DataPasses:
         """The data term ``(1/S) sum_i s_i (-log p_{i, y_i})``."""
         data = self._data
         Wt, b = data.transposed(coef)
-        data_term = 0.0
-        for rows in self.slices:
-            Z = data.scores(Wt, b, rows, data.buffer(rows))
-            data_term += self._softmax(Z, rows)[1]
-        return data_term
+
+        def block_pass(space, block):
+            rows = self.slices[block]
+            Z = data.scores(Wt, b, rows, space.buffer(rows))
+            space.data_term += self._softmax(Z, rows, space)[1]
+
+        return self._over_blocks(data, block_pass)[0]
 
     def value_and_gradient(self, coef):
         """The data term and its gradient (float64, ``coef``'s layout)."""
@@ -269,18 +325,18 @@ class DataPasses:
     def _value_and_gradient(self, coef, keep_probabilities):
         data = self._data
         Wt, b = data.transposed(coef)
-        Wt_gradient, b_gradient = data.zeros()
-        data_term = 0.0
-        for index, rows in enumerate(self.slices):
-            Z = data.scores(Wt, b, rows, data.buffer(rows))
-            sums, block_term = self._softmax(Z, rows)
-            data_term += block_term
+
+        def block_pass(space, block):
+            rows = self.slices[block]
+            Z = data.scores(Wt, b, rows, space.buffer(rows))
+            sums, block_term = self._softmax(Z, rows, space)
+            space.data_term += block_term
             if keep_probabilities:
-                P = self._probabilities[index, :, : sums.size]
-                np.divide(Z, sums, out=P)
-            G = self._residual(Z, sums, rows)
-            data.accumulate(G, rows, Wt_gradient, b_gradient)
-        return data_term, self._gradient_like(Wt_gradient, b_gradient)
+                np.divide(Z, sums, out=self._probabilities[block, :, : sums.size])
+            G = self._residual(Z, sums, rows, space)
+            data.accumulate(G, rows, space)
+
+        return self._over_blocks(data, block_pass)
 
     def value_gradient_hessp(self, coef):
         """The data term, its gradient and its Hessian-vector product.
@@ -291,7 +347,7 @@ class DataPasses:
         """
         if self._probabilities is None:
             self._probabilities = np.empty(
-                (len(self.slices), *self._curvature.work.shape),
+                (len(self.slices), *self._curvature.workspaces[0].work.shape),
                 dtype=self._curvature.dtype,
             )
         self._generation += 1
@@ -316,14 +372,16 @@ class DataPasses:
         """
         curvature = self._curvature
         Vt, v_b = curvature.transposed(V)
-        Wt_product, b_product = curvature.zeros()
-        for block, rows in zip(self._probabilities, self.slices, strict=True):
+
+        def block_pass(space, block):
+            rows = self.slices[block]
             m = rows.stop - rows.start
-            P = block[:, :m]
-            R = curvature.scores(Vt, v_b, rows, curvature.buffer(rows))
-            p_dot_z = np.einsum("km,km->m", P, R, out=curvature.column[:m])
+            P = self._probabilities[block, :, :m]
+            R = curvature.scores(Vt, v_b, rows, space.buffer(rows))
+            p_dot_z = np.einsum("km,km->m", P, R, out=space.column[:m])
             R -= p_dot_z
             R *= P
             R *= curvature.weights[rows]
-            curvature.accumulate(R, rows, Wt_product, b_product)
-        return self._gradient_like(Wt_product, b_product)
+            curvature.accumulate(R, rows, space)
+
+        return self._over_blocks(curvature, block_pass)[1]

@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_info
 
 from sklearn_softmax import SoftmaxRegression
 from sklearn_softmax._heuristics import choose_hessian_dtype, choose_n_threads
+from sklearn_softmax._loss import MultinomialLoss
 from sklearn_softmax._solvers import SOLVERS
 
 SOLVER_NAMES = sorted(SOLVERS)
@@ -332,25 +333,33 @@ def test_auto_solver_is_recorded_and_leaves_the_parameter_alone():
     [(None, 1), (1, 1), (3, 3)],
     ids=["heuristic-small-problem", "one", "three"],
 )
-def test_n_threads_limits_blas_during_the_fit(n_threads, expected, monkeypatch):
-    """The solver runs under the thread limit; the limit is lifted afterwards."""
+def test_n_threads_reach_the_passes_with_blas_held_to_one(
+    n_threads, expected, monkeypatch
+):
+    """The passes get the threads and BLAS one, during the solver only."""
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    seen = []
-    solve = SOLVERS["lbfgs"]
+    blas_threads, pass_threads = [], []
+    solve, bind = SOLVERS["lbfgs"], MultinomialLoss.bind
 
-    def spy(*args, **kwargs):
-        seen.extend(
+    def spy_solve(*args, **kwargs):
+        blas_threads.extend(
             pool["num_threads"]
             for pool in threadpool_info()
             if pool["user_api"] == "blas"
         )
         return solve(*args, **kwargs)
 
-    monkeypatch.setitem(SOLVERS, "lbfgs", spy)
+    def spy_bind(*args, **kwargs):
+        pass_threads.append(kwargs["n_threads"])
+        return bind(*args, **kwargs)
+
+    monkeypatch.setitem(SOLVERS, "lbfgs", spy_solve)
+    monkeypatch.setattr(MultinomialLoss, "bind", spy_bind)
     before = [pool["num_threads"] for pool in threadpool_info()]
     SoftmaxRegression(solver="lbfgs", n_threads=n_threads).fit(X, y)
-    assert seen and set(seen) == {expected}
+    assert blas_threads and set(blas_threads) == {1}
+    assert pass_threads == [expected]
     assert [pool["num_threads"] for pool in threadpool_info()] == before
 
 

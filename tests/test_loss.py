@@ -260,3 +260,42 @@ def test_float32_hessian_products_on_float64_data(sparse, rng):
         assert_allclose(X.toarray(), X_before.toarray(), rtol=0, atol=0)
     else:
         assert_allclose(X, X_before, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("n_threads", [2, 3, 7])
+@pytest.mark.parametrize("hessian_dtype", [None, np.float32])
+def test_dense_blocks_shared_between_threads_match_one_thread(
+    n_threads, hessian_dtype, rng, monkeypatch
+):
+    """Each thread sums its own blocks; the totals are those of one thread."""
+    monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 6)
+    X, y, sw = make_problem(n_samples=53)
+    loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
+    x = random_coef(loss, X.shape[1], rng).ravel()
+    v = random_coef(loss, X.shape[1], rng).ravel()
+    single = loss.bind(X, y, sw, L2, hessian_dtype=hessian_dtype)
+    threaded = loss.bind(X, y, sw, L2, n_threads=n_threads, hessian_dtype=hessian_dtype)
+    value, gradient, hessp = single.value_gradient_hessp(x)
+    value_t, gradient_t, hessp_t = threaded.value_gradient_hessp(x)
+    assert_allclose(value_t, value, rtol=1e-14)
+    assert_allclose(threaded.value(x), value, rtol=1e-14)
+    assert_allclose(gradient_t, gradient, rtol=1e-13, atol=1e-15)
+    assert_allclose(threaded.value_and_gradient(x)[1], gradient, rtol=1e-13, atol=1e-15)
+    rtol = 1e-13 if hessian_dtype is None else 1e-5
+    assert_allclose(hessp_t(v), hessp(v), rtol=rtol, atol=rtol * 1e-2)
+    # The same blocks, so the same sums up to their order: repeatable.
+    assert threaded.value_gradient_hessp(x)[0] == value_t
+
+
+def test_threads_get_their_own_workspaces(rng, monkeypatch):
+    monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 10)
+    X, y, sw = make_problem(n_samples=53)
+    passes = _passes.DataPasses(X, y, sw, N_CLASSES, True, n_threads=3)
+    spaces = passes._data.workspaces
+    assert len(spaces) == 3
+    assert len({id(space.work) for space in spaces}) == 3
+    # More threads than blocks: the extra ones would idle, so none are made.
+    few = _passes.DataPasses(X, y, sw, N_CLASSES, True, n_threads=64)
+    assert len(few._data.workspaces) == len(few.slices) == 6
