@@ -16,9 +16,13 @@ extensions = [
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "numpydoc",
+    "myst_parser",
 ]
 
 exclude_patterns = ["_build"]
+# The benchmark pages include the result tables that benchmarks/bench_cpu.py
+# writes as markdown; their headings start at level 2, below the page's own.
+suppress_warnings = ["myst.header"]
 default_role = "literal"
 
 # API pages: numpydoc renders the docstrings; the members are listed by

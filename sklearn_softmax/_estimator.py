@@ -18,8 +18,14 @@ from sklearn.utils.validation import (
 )
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from ._heuristics import choose_hessian_dtype, choose_n_threads, choose_solver
+from ._heuristics import (
+    choose_hessian_dtype,
+    choose_n_threads,
+    choose_row_space,
+    choose_solver,
+)
 from ._loss import MultinomialLoss
+from ._row_space import RowSpace, solve_in_row_space
 from ._solvers import SOLVERS
 
 # Attributes that validate_data sets when it reads the training data.
@@ -254,28 +260,42 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             X.shape[0] if sample_weight is None else sample_weight.sum(dtype=np.float64)
         )
 
-        n_threads = self._n_threads(X, n_classes)
         solver = choose_solver(X, n_classes) if self.solver == "auto" else self.solver
         loss = MultinomialLoss(n_classes, self.fit_intercept)
-        objective = loss.bind(
-            X,
-            y_encoded,
-            sample_weight,
-            1.0 / (self.C * float(total_weight)),
-            n_threads=n_threads,
-            hessian_dtype=choose_hessian_dtype(X, n_classes, solver, self.precision),
-        )
-        coef0 = self._initial_coef(classes, loss.n_coef_rows(n_features))
-        # The passes share their blocks between their own threads, each
-        # calling BLAS on one block at a time.
-        with threadpool_limits(1, user_api="blas"):
-            result = SOLVERS[solver](
-                objective,
-                coef0.ravel(),
-                max_iter=self.max_iter,
-                tol=self.tol,
-                callback=self._progress_printer(solver) if self.verbose else None,
+        l2_reg_strength = 1.0 / (self.C * float(total_weight))
+
+        def bind(data):
+            return loss.bind(
+                data,
+                y_encoded,
+                sample_weight,
+                l2_reg_strength,
+                n_threads=self._n_threads(data, n_classes),
+                hessian_dtype=choose_hessian_dtype(
+                    data, n_classes, solver, self.precision
+                ),
             )
+
+        coef0 = self._initial_coef(classes, loss.n_coef_rows(n_features))
+        settings = {
+            "max_iter": self.max_iter,
+            "tol": self.tol,
+            "callback": self._progress_printer(solver) if self.verbose else None,
+        }
+        # The passes share their blocks between their own threads, each
+        # calling BLAS on one block at a time; forming X X^T for wide data
+        # is one large product, left to BLAS's threads.
+        row_space = None
+        if choose_row_space(X, n_classes):
+            with threadpool_limits(self._n_threads(X, n_classes), user_api="blas"):
+                row_space = RowSpace.of(X)
+        with threadpool_limits(1, user_api="blas"):
+            if row_space is None:
+                result = SOLVERS[solver](bind(X), coef0.ravel(), **settings)
+            else:
+                result = solve_in_row_space(
+                    SOLVERS[solver], row_space, bind, coef0, **settings
+                )
         if not result.converged:
             warnings.warn(
                 self._convergence_message(result, solver, X.dtype),

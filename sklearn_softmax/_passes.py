@@ -174,7 +174,8 @@ class DataPasses:
         The dtype of the Hessian-vector products. ``None`` or ``X``'s dtype
         runs them on ``X`` itself; float32 for float64 ``X`` runs them on a
         float32 copy of ``X`` (half its size; for CSR data, a copy of the
-        stored values only), made here, while the value and the gradient stay
+        stored values only), made on the first call of
+        :meth:`value_gradient_hessp`, while the value and the gradient stay
         in float64.
 
     Notes
@@ -221,21 +222,16 @@ class DataPasses:
         # Threads beyond the blocks (dense) or the classes (sparse) would idle.
         n_threads = min(n_threads, n_classes if sp.issparse(X) else len(self.slices))
 
-        def products(data):
-            return _Products(
-                data, self.weights64, n_classes, fit_intercept, rows, n_threads
-            )
-
-        self._data = products(X)
+        self.n_threads = n_threads
+        self._data = _Products(
+            X, self.weights64, n_classes, fit_intercept, rows, n_threads
+        )
         self.dtype = self._data.dtype
-        if hessian_dtype is None or np.dtype(hessian_dtype) == X.dtype:
-            self._curvature = self._data
-        else:
-            self._curvature = products(_as_dtype(X, hessian_dtype))
         # The worker threads, shared by both copies of X; their threads are
         # started on first use and end with this object.
         if n_threads > 1:
-            self._data.pool = self._curvature.pool = ThreadPoolExecutor(n_threads)
+            self._data.pool = ThreadPoolExecutor(n_threads)
+        self._hessian_dtype = None if hessian_dtype is None else np.dtype(hessian_dtype)
         # Each workspace's blocks: every n-th block, from its own first.
         n_workspaces = len(self._data.workspaces)
         self._shares = [
@@ -247,7 +243,25 @@ class DataPasses:
         # K x rows block per block of X, in the Hessian products' dtype;
         # allocated on first use.
         self._probabilities = None
+        self._curvature = None
         self._generation = 0
+
+    def _products_in(self, dtype):
+        """The products in ``dtype``: on ``X`` itself, or on a copy of it."""
+        data = self._data
+        if dtype is None or dtype == data.dtype:
+            return data
+        n_classes, rows = data.workspaces[0].work.shape
+        products = _Products(
+            _as_dtype(data.X, dtype),
+            self.weights64,
+            n_classes,
+            self.fit_intercept,
+            rows,
+            self.n_threads,
+        )
+        products.pool = data.pool
+        return products
 
     def _over_blocks(self, products, block_pass):
         """Run ``block_pass(space, block)`` on every block; return the totals.
@@ -346,6 +360,7 @@ class DataPasses:
         next call.
         """
         if self._probabilities is None:
+            self._curvature = self._products_in(self._hessian_dtype)
             self._probabilities = np.empty(
                 (len(self.slices), *self._curvature.workspaces[0].work.shape),
                 dtype=self._curvature.dtype,

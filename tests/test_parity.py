@@ -25,11 +25,24 @@ def _synthetic():
     )
 
 
+def _wide():
+    """More features than samples: solved in the row space of X."""
+    return make_classification(
+        n_samples=60,
+        n_features=300,
+        n_informative=20,
+        n_classes=4,
+        n_clusters_per_class=1,
+        random_state=0,
+    )
+
+
 LOADERS = {
     "iris": lambda: load_iris(return_X_y=True),
     "wine": lambda: load_wine(return_X_y=True),
     "digits": lambda: load_digits(return_X_y=True),
     "synthetic-5-classes": _synthetic,
+    "wide-4-classes": _wide,
 }
 
 

@@ -1,0 +1,163 @@
+"""Wide data, solved in the row space of ``X``.
+
+With ``n`` samples and ``d > n`` features, any weights ``W`` (d x K) split into
+a part in the row space of ``X``, which the scores ``X W`` see, and a part
+orthogonal to it, which they do not see and which only adds to the L2
+penalty: the optimum lies in the row space. With the Cholesky factorisation
+``X X^T = L L^T`` (``L`` n x n, lower triangular), the map
+
+    V  ->  W = X^T L^{-T} V
+
+takes (n x K) matrices onto that row space, keeping lengths
+(``W^T W = V^T L^{-1} X X^T L^{-T} V = V^T V``) and scores (``X W = L V``). The
+objective of ``W`` on ``X`` is therefore the objective of ``V`` on the n x n
+data ``L``, penalty included, and gradients map the same way. A wide problem
+is solved as that n x n problem, whose passes cost ``n^2 K`` multiply-adds
+instead of ``n d K``, after one product ``X X^T``, and lifted back.
+"""
+
+import numpy as np
+import scipy.linalg
+
+from ._solvers import SolverResult
+from ._solvers._result import max_abs
+
+# The factor must be well conditioned for the lift to be accurate: below
+# this ratio of its smallest to its largest diagonal entry (near-collinear
+# samples), the problem is solved on X as it is.
+_MIN_DIAGONAL_RATIO = 1e-6
+
+
+class RowSpace:
+    """The row space of a dense ``X``, through the Cholesky factor of ``X X^T``.
+
+    Use :meth:`of`, which declines data whose factor is singular or ill
+    conditioned.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The data.
+    L : ndarray of shape (n_samples, n_samples)
+        Lower-triangular, with ``L L^T = X X^T``: the data of the reduced
+        problem.
+    """
+
+    def __init__(self, X, L):
+        self.X = X
+        self.L = L
+
+    @classmethod
+    def of(cls, X):
+        """The row space of ``X``, or None where ``X X^T`` is near singular."""
+        try:
+            L = scipy.linalg.cholesky(
+                X @ X.T, lower=True, overwrite_a=True, check_finite=False
+            )
+        except np.linalg.LinAlgError:
+            return None
+        diagonal = np.abs(np.diag(L))
+        if not diagonal.min() > _MIN_DIAGONAL_RATIO * diagonal.max():
+            return None
+        return cls(X, L)
+
+    @property
+    def n_samples(self):
+        return self.L.shape[0]
+
+    def reduce(self, coef):
+        """``coef`` (weights, then intercepts if any) with ``W`` mapped to ``V``.
+
+        ``V = L^{-1} X W``: the coordinates of ``W``'s part in the row space.
+        """
+        n_features = self.X.shape[1]
+        V = scipy.linalg.solve_triangular(
+            self.L, self.X @ coef[:n_features], lower=True, check_finite=False
+        )
+        return np.vstack([V, coef[n_features:]])
+
+    def lift(self, coef):
+        """``coef`` with ``V`` mapped back to ``W = X^T L^{-T} V``."""
+        n = self.n_samples
+        U = scipy.linalg.solve_triangular(
+            self.L, coef[:n], lower=True, trans="T", check_finite=False
+        )
+        return np.vstack([self.X.T @ U, coef[n:]])
+
+
+def solve_in_row_space(solve, space, bind, coef0, *, max_iter, tol, callback):
+    """Solve the reduced problem, lift its solution and check it on ``X``.
+
+    The stopping rule bounds the largest gradient entry, and the lift keeps
+    the gradient's Euclidean norm but not its largest entry. The reduced
+    problem is therefore solved to ``tol / sqrt(m)`` for its ``m``
+    parameters: its gradient's Euclidean norm, which is the lifted
+    gradient's, is then at most ``tol``, and so is every entry of the lifted
+    gradient. As the lift rounds, the lifted gradient is computed on ``X``
+    and decides convergence; where it misses ``tol``, the solver goes on from
+    the lifted point on ``X`` with what is left of ``max_iter``.
+
+    Parameters
+    ----------
+    solve : callable
+        A solver, as in :data:`~sklearn_softmax._solvers.SOLVERS`.
+    space : RowSpace
+        The row space of the data.
+    bind : callable
+        ``bind(data)`` returns the objective on ``data`` (``space.L`` or
+        ``space.X``) as a function of a flat vector.
+    coef0 : ndarray of shape (n_features + fit_intercept, n_classes)
+        Starting point on ``X``.
+    max_iter, tol, callback
+        As for the solver.
+
+    Returns
+    -------
+    result : SolverResult
+        With ``x`` in the layout of ``coef0``, flattened.
+    """
+    shape = coef0.shape
+    x0 = space.reduce(coef0).ravel()
+    reduced = solve(
+        bind(space.L),
+        x0,
+        max_iter=max_iter,
+        tol=tol / np.sqrt(x0.size),
+        callback=callback,
+    )
+    coef = space.lift(reduced.x.reshape(-1, shape[1]))
+    objective = bind(space.X)
+    value, gradient = objective.value_and_gradient(coef.ravel())
+    grad_norm = max_abs(gradient)
+    lifted = reduced._replace(
+        x=coef.ravel(),
+        objective=value,
+        grad_norm=grad_norm,
+        converged=grad_norm <= tol,
+    )
+    if lifted.converged or reduced.n_iter >= max_iter:
+        return lifted
+
+    offset = reduced.n_iter
+
+    def shifted(progress):
+        callback(progress._replace(iteration=progress.iteration + offset))
+
+    rest = solve(
+        objective,
+        coef.ravel(),
+        max_iter=max_iter - offset,
+        tol=tol,
+        callback=shifted if callback is not None else None,
+    )
+    return SolverResult(
+        x=rest.x,
+        objective=rest.objective,
+        grad_norm=rest.grad_norm,
+        n_iter=offset + rest.n_iter,
+        converged=rest.converged,
+        objective_history=np.concatenate(
+            [reduced.objective_history, rest.objective_history]
+        ),
+        message=rest.message,
+    )
