@@ -58,7 +58,9 @@ from sklearn.preprocessing import StandardScaler
 
 import sklearn_softmax
 from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax._heuristics import choose_n_threads
 from sklearn_softmax._loss import MultinomialLoss
+from sklearn_softmax._threads import blas_thread_limit
 
 C = 1.0
 TARGET_GAP = 1e-6
@@ -338,7 +340,7 @@ def _evaluation_row(X, y, threads):
     rng = np.random.default_rng(0)
     coef = 0.01 * rng.standard_normal((n_features + 1, n_classes))
     with thread_limits(threads):
-        n_threads = SoftmaxRegression()._n_threads(X, n_classes)
+        n_threads = choose_n_threads(X, n_classes, available=blas_thread_limit())
     objective = MultinomialLoss(n_classes, fit_intercept=True).bind(
         X, y, None, 1.0 / (C * n_samples), n_threads=n_threads
     )

@@ -16,7 +16,6 @@ from sklearn.utils.validation import (
     check_is_fitted,
     validate_data,
 )
-from threadpoolctl import threadpool_info, threadpool_limits
 
 from ._heuristics import (
     choose_hessian_dtype,
@@ -27,6 +26,7 @@ from ._heuristics import (
 from ._loss import MultinomialLoss
 from ._row_space import RowSpace, solve_in_row_space
 from ._solvers import SOLVERS
+from ._threads import blas_thread_limit, limit_blas_threads
 
 # Attributes that validate_data sets when it reads the training data.
 _SET_BY_VALIDATION = ("n_features_in_", "feature_names_in_")
@@ -263,6 +263,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         solver = choose_solver(X, n_classes) if self.solver == "auto" else self.solver
         loss = MultinomialLoss(n_classes, self.fit_intercept)
         l2_reg_strength = 1.0 / (self.C * float(total_weight))
+        # The BLAS limit when fit is called: the most threads the passes take.
+        available = blas_thread_limit()
 
         def bind(data):
             return loss.bind(
@@ -270,7 +272,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 y_encoded,
                 sample_weight,
                 l2_reg_strength,
-                n_threads=self._n_threads(data, n_classes),
+                n_threads=self._n_threads(data, n_classes, available),
                 hessian_dtype=choose_hessian_dtype(
                     data, n_classes, solver, self.precision
                 ),
@@ -287,9 +289,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         # is one large product, left to BLAS's threads.
         row_space = None
         if choose_row_space(X, n_classes):
-            with threadpool_limits(self._n_threads(X, n_classes), user_api="blas"):
+            with limit_blas_threads(self._n_threads(X, n_classes, available)):
                 row_space = RowSpace.of(X)
-        with threadpool_limits(1, user_api="blas"):
+        with limit_blas_threads(1):
             if row_space is None:
                 result = SOLVERS[solver](bind(X), coef0.ravel(), **settings)
             else:
@@ -323,15 +325,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self.loss_curve_ = result.objective_history
         return self
 
-    def _n_threads(self, X, n_classes):
+    def _n_threads(self, X, n_classes, available):
+        """``n_threads``, or the heuristic's count within ``available``."""
         if self.n_threads is not None:
             return self.n_threads
-        allowed = [
-            pool["num_threads"]
-            for pool in threadpool_info()
-            if pool["user_api"] == "blas"
-        ]
-        return choose_n_threads(X, n_classes, available=max(allowed, default=1))
+        return choose_n_threads(X, n_classes, available=available)
 
     def _convergence_message(self, result, solver, dtype):
         where = (
