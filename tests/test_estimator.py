@@ -15,12 +15,13 @@ from sklearn.datasets import load_digits, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_softmax import SoftmaxRegression
 from sklearn_softmax._heuristics import choose_hessian_dtype, choose_n_threads
 from sklearn_softmax._loss import MultinomialLoss
 from sklearn_softmax._solvers import SOLVERS
+from sklearn_softmax._threads import blas_thread_limit
 
 SOLVER_NAMES = sorted(SOLVERS)
 TIGHT = {"tol": 1e-8, "max_iter": 100_000}
@@ -460,3 +461,22 @@ def test_memory_beyond_X_by_precision(precision):
     copy = X.nbytes // 2 if precision == "mixed" else 0
     assert work < X.nbytes / 4
     assert copy <= peak < copy + work, (peak, X.nbytes)
+
+
+def test_an_enclosing_blas_limit_caps_the_threads(monkeypatch):
+    """With n_threads=None, the BLAS limit at fit time caps the passes."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20_000, 100))
+    y = rng.integers(3, size=X.shape[0])
+    assert choose_n_threads(X, 3, available=8) > 1
+    pass_threads, bind = [], MultinomialLoss.bind
+
+    def spy_bind(*args, **kwargs):
+        pass_threads.append(kwargs["n_threads"])
+        return bind(*args, **kwargs)
+
+    monkeypatch.setattr(MultinomialLoss, "bind", spy_bind)
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert blas_thread_limit() == 1
+        SoftmaxRegression(max_iter=2, tol=1e-2).fit(X, y)
+    assert pass_threads == [1]
