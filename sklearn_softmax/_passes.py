@@ -61,13 +61,14 @@ class _Workspace:
         self.work = np.empty((n_classes, rows), dtype=dtype)
         self.column = np.empty(rows, dtype=dtype)
         self.column_sums = np.empty(rows, dtype=dtype)
-        self.product = np.empty((n_classes, n_features), dtype=dtype)
-        self.Wt_gradient = np.empty((n_classes, n_features), dtype=dtype)
+        # d x K: BLAS writes X^T R^T up to twice as fast as R X (K x d).
+        self.product = np.empty((n_features, n_classes), dtype=dtype)
+        self.W_gradient = np.empty((n_features, n_classes), dtype=dtype)
         self.b_gradient = np.empty(n_classes, dtype=dtype) if fit_intercept else None
         self.data_term = 0.0
 
     def reset(self):
-        self.Wt_gradient.fill(0)
+        self.W_gradient.fill(0)
         if self.b_gradient is not None:
             self.b_gradient.fill(0)
         self.data_term = 0.0
@@ -132,17 +133,17 @@ class _Products:
         return out
 
     def accumulate(self, R, rows, space):
-        """Add ``R X_rows`` and ``R 1`` to ``space``'s sums, for a K x m ``R``."""
+        """Add ``X_rows^T R^T`` (d x K) and ``R 1`` to ``space``'s sums (R: K x m)."""
         X_block = self._block(rows)
         if self.sparse:
 
             def add(classes):
-                space.Wt_gradient[classes] += (X_block.T @ R[classes].T).T
+                space.W_gradient[:, classes] += X_block.T @ R[classes].T
 
             _run(self.pool, add, self.class_groups)
         else:
-            np.matmul(R, X_block, out=space.product)
-            space.Wt_gradient += space.product
+            np.matmul(X_block.T, R.T, out=space.product)
+            space.W_gradient += space.product
         if space.b_gradient is not None:
             space.b_gradient += R @ self.ones[: R.shape[1]]
 
@@ -285,7 +286,7 @@ class DataPasses:
         gradient = np.zeros((self.n_features + int(self.fit_intercept), self.n_classes))
         for space in spaces:
             data_term += space.data_term
-            gradient[: self.n_features] += space.Wt_gradient.T
+            gradient[: self.n_features] += space.W_gradient
             if self.fit_intercept:
                 gradient[self.n_features] += space.b_gradient
         return data_term, gradient
