@@ -73,6 +73,10 @@ MAX_NEWTON_CHOLESKY_SIZE = 10_000
 # Fits shorter than REPEAT_BELOW seconds are timed REPEATS times; the best counts.
 REPEATS = 3
 REPEAT_BELOW = 1.0
+# Timings of one evaluation: the best of this many. OpenBLAS's idle threads
+# spin for a while after a multi-threaded call and slow the first few
+# single-threaded ones down.
+EVALUATION_REPEATS = 25
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -318,7 +322,8 @@ def best_time(function, repeats=7):
 def evaluation_costs(X, y, threads):
     """One evaluation of the objective and gradient against its two products.
 
-    For dense ``X`` in float64 and in float32, the best of 7 wall times of
+    For dense ``X`` in float64 and in float32, the best of ``EVALUATION_REPEATS``
+    wall times of
 
     - ``value_and_gradient`` of the bound objective (what every solver calls),
       at a random ``coef`` with an intercept, on as many threads as a fit
@@ -347,17 +352,20 @@ def _evaluation_row(X, y, threads):
     W = coef[:-1].astype(X.dtype)
     G = rng.standard_normal((n_samples, n_classes)).astype(X.dtype)
     with threadpoolctl.threadpool_limits(1, user_api="blas"):
-        evaluation = best_time(lambda: objective.value_and_gradient(coef.ravel()))
+        evaluation = best_time(
+            lambda: objective.value_and_gradient(coef.ravel()), EVALUATION_REPEATS
+        )
     with thread_limits(threads):
-        forward = best_time(lambda: X @ W)
-        backward = best_time(lambda: X.T @ G)
+        forward = best_time(lambda: X @ W, EVALUATION_REPEATS)
+        backward = best_time(lambda: X.T @ G, EVALUATION_REPEATS)
     return X.dtype.name, evaluation, forward, backward
 
 
 def evaluation_table(rows):
     lines = [
         "One evaluation of the objective and its gradient against the two "
-        "products it needs, each done separately by numpy (best of 7):",
+        "products it needs, each done separately by numpy "
+        f"(best of {EVALUATION_REPEATS}):",
         "",
         "| dtype | objective + gradient (ms) | X @ W (ms) | X.T @ G (ms) | "
         "ratio to the two products |",
