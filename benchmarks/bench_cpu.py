@@ -663,7 +663,9 @@ def main(argv=None):
     rows = [run_problem(name, args, suffix) for name in args.problems]
     summary = summary_table(rows)
     print(summary)
-    (RESULTS_DIR / f"summary{suffix}.md").write_text(summary)
+    # A run of some of the problems gets its own summary, named after them.
+    subset = "" if args.problems == list(PROBLEMS) else "_" + "-".join(args.problems)
+    (RESULTS_DIR / f"summary{subset}{suffix}.md").write_text(summary)
 
 
 if __name__ == "__main__":

@@ -383,6 +383,12 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 f"got {classes.tolist()}, previously {self.classes_.tolist()}."
             )
         n_features = self.coef_.shape[1]
+        if n_features != n_rows - int(self.fit_intercept):
+            raise ValueError(
+                "warm_start needs the same number of features as the previous "
+                f"fit: got {n_rows - int(self.fit_intercept)}, previously "
+                f"{n_features}."
+            )
         if n_classes == 2:
             # The centred two-class solution is (-w/2, w/2).
             half = 0.5 * np.concatenate([self.coef_.ravel(), self.intercept_])

@@ -5,7 +5,7 @@ import numpy as np
 import scipy.sparse as sp
 
 # Below this many multiply-adds per product with X (non-zeros of X times the
-# number of classes), starting BLAS threads costs more than they save.
+# number of classes), starting threads costs more than they save.
 _MIN_WORK_PER_THREAD = 2_000_000
 # Below this many multiply-adds per product, float32 Hessian products save
 # under 5% of a fit of a few milliseconds (see the solvers page).
@@ -33,7 +33,7 @@ def _work_per_product(X, n_classes):
 
 
 def choose_n_threads(X, n_classes, available):
-    """Threads for BLAS during a fit, at most ``available``.
+    """Threads for the passes over ``X`` during a fit, at most ``available``.
 
     Each thread gets at least ``_MIN_WORK_PER_THREAD`` multiply-adds per
     product; a small problem runs on one thread.

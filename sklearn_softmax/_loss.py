@@ -155,8 +155,12 @@ class MultinomialLoss:
         Solvers see parameters as one flat float64 vector; this adapter
         reshapes it to ``coef`` and returns float64 values and gradients.
         The buffers of the passes over ``X`` are allocated once, here, and
-        reused by every call. ``n_threads`` threads share the products with
-        sparse ``X`` (see :class:`~sklearn_softmax._passes.DataPasses`).
+        reused by every call. ``n_threads`` threads share the blocks of rows
+        of dense ``X``, or the products with sparse ``X`` by classes, each
+        calling BLAS on one block: the caller holds the BLAS library to one
+        thread. ``hessian_dtype`` (float32 for float64 ``X``) runs the
+        Hessian-vector products on a copy of ``X`` in that dtype (see
+        :class:`~sklearn_softmax._passes.DataPasses`).
 
         Returns
         -------

@@ -19,6 +19,7 @@ passes are set up, and reused by each evaluation.
 """
 
 import math
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -40,9 +41,12 @@ def _block_rows(n_samples, n_features, itemsize, n_threads):
 
 def _as_dtype(X, dtype):
     """``X`` in ``dtype``; a CSR copy shares the indices and copies the values."""
-    if sp.issparse(X):
-        return sp.csr_matrix((X.data.astype(dtype), X.indices, X.indptr), shape=X.shape)
-    return X.astype(dtype)
+    if not sp.issparse(X):
+        return X.astype(dtype)
+    copy = sp.csr_matrix((X.data.astype(dtype), X.indices, X.indptr), shape=X.shape)
+    # scipy may have narrowed 64-bit indices into new arrays: share X's.
+    copy.indices, copy.indptr = X.indices, X.indptr
+    return copy
 
 
 def _run(pool, function, arguments):
@@ -57,12 +61,13 @@ def _run(pool, function, arguments):
 class _Workspace:
     """One thread's buffers and partial sums, in the dtype of its products."""
 
-    def __init__(self, n_classes, n_features, rows, dtype, fit_intercept):
+    def __init__(self, n_classes, n_features, rows, dtype, fit_intercept, dense):
         self.work = np.empty((n_classes, rows), dtype=dtype)
         self.column = np.empty(rows, dtype=dtype)
         self.column_sums = np.empty(rows, dtype=dtype)
-        # d x K: BLAS writes X^T R^T up to twice as fast as R X (K x d).
-        self.product = np.empty((n_features, n_classes), dtype=dtype)
+        # The product of a dense block, d x K: BLAS writes X^T R^T up to
+        # twice as fast as R X (K x d).
+        self.product = np.empty((n_features, n_classes), dtype=dtype) if dense else None
         self.W_gradient = np.empty((n_features, n_classes), dtype=dtype)
         self.b_gradient = np.empty(n_classes, dtype=dtype) if fit_intercept else None
         self.data_term = 0.0
@@ -96,14 +101,26 @@ class _Products:
         self.ones = np.ones(rows, dtype=self.dtype)
         n_workspaces = 1 if self.sparse else n_threads
         self.workspaces = [
-            _Workspace(n_classes, self.n_features, rows, self.dtype, fit_intercept)
+            _Workspace(
+                n_classes,
+                self.n_features,
+                rows,
+                self.dtype,
+                fit_intercept,
+                dense=not self.sparse,
+            )
             for _ in range(n_workspaces)
         ]
-        self.class_groups = [
-            slice(group[0], group[-1] + 1)
-            for group in np.array_split(np.arange(n_classes), n_threads)
-            if group.size
-        ]
+        # Sparse products are split by these groups of classes.
+        self.class_groups = (
+            [
+                slice(group[0], group[-1] + 1)
+                for group in np.array_split(np.arange(n_classes), n_threads)
+                if group.size
+            ]
+            if self.sparse
+            else None
+        )
         self.pool = None
 
     def transposed(self, coef):
@@ -227,11 +244,11 @@ class DataPasses:
         self._data = _Products(
             X, self.weights64, n_classes, fit_intercept, rows, n_threads
         )
-        self.dtype = self._data.dtype
         # The worker threads, shared by both copies of X; their threads are
-        # started on first use and end with this object.
+        # started on first use and shut down with this object.
         if n_threads > 1:
             self._data.pool = ThreadPoolExecutor(n_threads)
+            weakref.finalize(self, self._data.pool.shutdown, wait=False)
         self._hessian_dtype = None if hessian_dtype is None else np.dtype(hessian_dtype)
         # Each workspace's blocks: every n-th block, from its own first.
         n_workspaces = len(self._data.workspaces)
@@ -268,7 +285,8 @@ class DataPasses:
         """Run ``block_pass(space, block)`` on every block; return the totals.
 
         Each workspace takes its share of the blocks in its own thread. The
-        totals are the data term and the K x d and K sums, in float64.
+        totals are the data term and the sums in ``coef``'s layout, in
+        float64.
         """
         spaces = products.workspaces
 

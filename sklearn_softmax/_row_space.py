@@ -50,9 +50,12 @@ class RowSpace:
     @classmethod
     def of(cls, X):
         """The row space of ``X``, or None where ``X X^T`` is near singular."""
+        gram = X @ X.T
         try:
+            # gram is symmetric: its transpose is the same matrix, in the
+            # Fortran order LAPACK factors in place.
             L = scipy.linalg.cholesky(
-                X @ X.T, lower=True, overwrite_a=True, check_finite=False
+                gram.T, lower=True, overwrite_a=True, check_finite=False
             )
         except np.linalg.LinAlgError:
             return None
@@ -88,14 +91,16 @@ class RowSpace:
 def solve_in_row_space(solve, space, bind, coef0, *, max_iter, tol, callback):
     """Solve the reduced problem, lift its solution and check it on ``X``.
 
-    The stopping rule bounds the largest gradient entry, and the lift keeps
-    the gradient's Euclidean norm but not its largest entry. The reduced
-    problem is therefore solved to ``tol / sqrt(m)`` for its ``m``
-    parameters: its gradient's Euclidean norm, which is the lifted
-    gradient's, is then at most ``tol``, and so is every entry of the lifted
-    gradient. As the lift rounds, the lifted gradient is computed on ``X``
-    and decides convergence; where it misses ``tol``, the solver goes on from
-    the lifted point on ``X`` with what is left of ``max_iter``.
+    The stopping rule bounds the largest gradient entry; the lift keeps the
+    gradient's Euclidean norm but not its largest entry, which may grow. So
+    the reduced problem is solved to ``tol``, and its solution lifted and
+    its gradient computed on ``X``, in the coordinates the rule is stated
+    in. Where that misses ``tol``, the reduced problem goes on to
+    ``tol / sqrt(m)`` for its ``m`` parameters: its gradient's Euclidean
+    norm, which is the lifted gradient's, is then at most ``tol``, and so is
+    every entry of the lifted gradient. Where rounding in the lift still
+    misses ``tol``, the solver goes on from the lifted point on ``X``. Each
+    stage has what the earlier ones left of ``max_iter``.
 
     Parameters
     ----------
@@ -116,48 +121,50 @@ def solve_in_row_space(solve, space, bind, coef0, *, max_iter, tol, callback):
     result : SolverResult
         With ``x`` in the layout of ``coef0``, flattened.
     """
-    shape = coef0.shape
-    x0 = space.reduce(coef0).ravel()
-    reduced = solve(
-        bind(space.L),
-        x0,
-        max_iter=max_iter,
-        tol=tol / np.sqrt(x0.size),
-        callback=callback,
-    )
-    coef = space.lift(reduced.x.reshape(-1, shape[1]))
-    objective = bind(space.X)
-    value, gradient = objective.value_and_gradient(coef.ravel())
-    grad_norm = max_abs(gradient)
-    lifted = reduced._replace(
-        x=coef.ravel(),
-        objective=value,
-        grad_norm=grad_norm,
-        converged=grad_norm <= tol,
-    )
-    if lifted.converged or reduced.n_iter >= max_iter:
-        return lifted
+    n_classes = coef0.shape[1]
+    reduced, on_X = bind(space.L), bind(space.X)
+    n_iter, histories = 0, []
 
-    offset = reduced.n_iter
+    def run(objective, x, stage_tol):
+        nonlocal n_iter
+        result = solve(
+            objective,
+            x,
+            max_iter=max_iter - n_iter,
+            tol=stage_tol,
+            callback=_shifted(callback, n_iter),
+        )
+        n_iter += result.n_iter
+        histories.append(result.objective_history)
+        return result
+
+    x = space.reduce(coef0).ravel()
+    for stage_tol in (tol, tol / np.sqrt(x.size)):
+        result = run(reduced, x, stage_tol)
+        x = result.x
+        coef = space.lift(x.reshape(-1, n_classes)).ravel()
+        value, gradient = on_X.value_and_gradient(coef)
+        grad_norm = max_abs(gradient)
+        if grad_norm <= tol or n_iter >= max_iter:
+            return SolverResult(
+                x=coef,
+                objective=value,
+                grad_norm=grad_norm,
+                n_iter=n_iter,
+                converged=grad_norm <= tol,
+                objective_history=np.concatenate(histories),
+                message="converged" if grad_norm <= tol else result.message,
+            )
+    result = run(on_X, coef, tol)
+    return result._replace(n_iter=n_iter, objective_history=np.concatenate(histories))
+
+
+def _shifted(callback, offset):
+    """``callback`` with iterations counted from ``offset``."""
+    if callback is None or offset == 0:
+        return callback
 
     def shifted(progress):
         callback(progress._replace(iteration=progress.iteration + offset))
 
-    rest = solve(
-        objective,
-        coef.ravel(),
-        max_iter=max_iter - offset,
-        tol=tol,
-        callback=shifted if callback is not None else None,
-    )
-    return SolverResult(
-        x=rest.x,
-        objective=rest.objective,
-        grad_norm=rest.grad_norm,
-        n_iter=offset + rest.n_iter,
-        converged=rest.converged,
-        objective_history=np.concatenate(
-            [reduced.objective_history, rest.objective_history]
-        ),
-        message=rest.message,
-    )
+    return shifted

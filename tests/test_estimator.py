@@ -206,6 +206,18 @@ def test_warm_start_with_other_classes_raises(wine):
         model.fit(X[y > 0], y[y > 0])
 
 
+@pytest.mark.parametrize("n_features", [5, 13 + 3])
+def test_warm_start_with_other_features_raises(wine, n_features):
+    X, y = wine
+    model = SoftmaxRegression(warm_start=True).fit(X, y)
+    coef = model.coef_.copy()
+    other = np.resize(X, (X.shape[0], n_features))
+    with pytest.raises(ValueError, match="same number of features"):
+        model.fit(other, y)
+    assert_allclose(model.coef_, coef, rtol=0, atol=0)
+    assert model.n_features_in_ == X.shape[1]
+
+
 def test_fit_does_not_change_parameters(wine):
     X, y = wine
     model = SoftmaxRegression(C=3.0, solver="gd", max_iter=500)

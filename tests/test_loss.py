@@ -295,7 +295,21 @@ def test_threads_get_their_own_workspaces(rng, monkeypatch):
     passes = _passes.DataPasses(X, y, sw, N_CLASSES, True, n_threads=3)
     spaces = passes._data.workspaces
     assert len(spaces) == 3
-    assert len({id(space.work) for space in spaces}) == 3
+    for buffer in ("work", "column", "column_sums", "product", "W_gradient"):
+        assert len({id(getattr(space, buffer)) for space in spaces}) == 3
     # More threads than blocks: the extra ones would idle, so none are made.
     few = _passes.DataPasses(X, y, sw, N_CLASSES, True, n_threads=64)
     assert len(few._data.workspaces) == len(few.slices) == 6
+
+
+def test_sparse_threads_with_float32_hessian_products(rng):
+    X, y, sw = make_problem(sparse=True)
+    loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
+    x = random_coef(loss, X.shape[1], rng).ravel()
+    v = random_coef(loss, X.shape[1], rng).ravel()
+    _, gradient, hessp = loss.bind(X, y, sw, L2).value_gradient_hessp(x)
+    threaded = loss.bind(X, y, sw, L2, n_threads=3, hessian_dtype=np.float32)
+    _, gradient_t, hessp_t = threaded.value_gradient_hessp(x)
+    assert_allclose(gradient_t, gradient, rtol=1e-13, atol=1e-15)
+    product = hessp(v)
+    assert_allclose(hessp_t(v), product, rtol=0, atol=1e-5 * np.abs(product).max())

@@ -79,16 +79,17 @@ def test_heuristic():
 
 
 def test_a_lifted_point_that_misses_tol_goes_on_on_X(rng):
-    """Where the lifted gradient misses tol, the solver resumes on X."""
+    """Where the lifted gradient misses tol twice, the solver resumes on X."""
     X, y, sw = wide_problem()
     space = RowSpace.of(X)
     loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
     calls, progress = [], []
+    reduced_size = (X.shape[0] + 1) * N_CLASSES
 
     def solve(objective, x0, *, max_iter, tol, callback):
-        # The reduced solve stops at its start, as if converged.
-        calls.append(x0.size)
-        if len(calls) == 1:
+        calls.append((x0.size, tol))
+        if x0.size == reduced_size:
+            # The reduced solves stop at their start, as if converged.
             value = objective.value(x0)
             return SolverResult(x0, value, 0.0, 1, True, np.array([value]), "stub")
         return SOLVERS["newton-cg"](
@@ -105,10 +106,15 @@ def test_a_lifted_point_that_misses_tol_goes_on_on_X(rng):
         tol=1e-8,
         callback=progress.append,
     )
-    assert calls == [(X.shape[0] + 1) * N_CLASSES, coef0.size]
+    # To tol, then to tol / sqrt(m) for m reduced parameters, then on X.
+    assert calls == [
+        (reduced_size, 1e-8),
+        (reduced_size, 1e-8 / np.sqrt(reduced_size)),
+        (coef0.size, 1e-8),
+    ]
     assert result.converged and result.grad_norm <= 1e-8
-    assert result.n_iter == 1 + len(progress)
-    assert [p.iteration for p in progress] == list(range(2, result.n_iter + 1))
+    assert result.n_iter == 2 + len(progress)
+    assert [p.iteration for p in progress] == list(range(3, result.n_iter + 1))
     assert result.objective_history.shape == (result.n_iter,)
     # The same optimum as a solve on X from the start.
     direct = SOLVERS["newton-cg"](
@@ -128,12 +134,12 @@ def gradient_on_X(model, X, y, sample_weight):
 
 @pytest.mark.parametrize("solver", sorted(SOLVERS))
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_fit_equals_the_fit_on_X(solver, fit_intercept, monkeypatch):
+def test_fit_equals_the_fit_on_X(solver, fit_intercept, monkeypatch, row_space_fits):
     X, y, sw = wide_problem()
-    assert choose_row_space(X, N_CLASSES)
     tol = 1e-8
     params = dict(solver=solver, fit_intercept=fit_intercept, tol=tol, max_iter=5000)
     reduced = SoftmaxRegression(**params).fit(X, y, sample_weight=sw)
+    assert row_space_fits == [1]
     monkeypatch.setattr(estimator_module, "choose_row_space", lambda X, k: False)
     direct = SoftmaxRegression(**params).fit(X, y, sample_weight=sw)
     # The stopping rule holds on X. Centring the weights after the solve
@@ -149,17 +155,32 @@ def test_fit_equals_the_fit_on_X(solver, fit_intercept, monkeypatch):
     assert reduced.loss_curve_.shape == (reduced.n_iter_[0],)
 
 
-def test_warm_start_resumes_in_the_row_space():
+@pytest.fixture
+def row_space_fits(monkeypatch):
+    """Counts the fits that went through the row space."""
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return solve_in_row_space(*args, **kwargs)
+
+    monkeypatch.setattr(estimator_module, "solve_in_row_space", spy)
+    return calls
+
+
+def test_warm_start_resumes_in_the_row_space(row_space_fits):
     X, y, _ = wide_problem()
     model = SoftmaxRegression(warm_start=True, tol=1e-8).fit(X, y)
     coef = model.coef_.copy()
     model.fit(X, y)
+    assert len(row_space_fits) == 2
     assert model.n_iter_[0] <= 1
     assert_allclose(model.coef_, coef, rtol=0, atol=1e-8 * X.shape[0])
 
 
-def test_max_iter_in_the_row_space_warms():
+def test_max_iter_in_the_row_space_warns(row_space_fits):
     X, y, _ = wide_problem()
     with pytest.warns(ConvergenceWarning, match="max_iter=1"):
         model = SoftmaxRegression(max_iter=1, tol=1e-10).fit(X, y)
+    assert row_space_fits == [1]
     assert model.n_iter_[0] == 1
