@@ -109,6 +109,16 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         float32 data is never copied: everything runs in float32, with
         float64 sums. Other solvers ignore this parameter.
 
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, as in
+        :class:`~sklearn.linear_model.LogisticRegression`: each sample's
+        weight is multiplied by the weight of its class, and ``S`` in the
+        objective is the sum of these products. A dict maps class labels to
+        weights (missing classes weigh 1). 'balanced' gives class ``k`` the
+        weight ``S_total / (K_present S_k)``, where ``S_k`` is the total
+        sample weight of class ``k`` and ``K_present`` the number of classes
+        with a positive total, so that every class weighs the same in all.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -174,6 +184,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "precision": [StrOptions({"auto", "mixed", "full"})],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
     def __init__(
@@ -188,6 +199,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         verbose=0,
         n_threads=None,
         precision="auto",
+        class_weight=None,
     ):
         self.C = C
         self.fit_intercept = fit_intercept
@@ -198,6 +210,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.n_threads = n_threads
         self.precision = precision
+        self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -351,11 +364,14 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         )
 
     def _validated_sample_weight(self, sample_weight, X, y_encoded, classes):
-        if sample_weight is None:
+        if sample_weight is None and self.class_weight is None:
             return None
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
+        if self.class_weight is not None:
+            weights = self._class_weights(sample_weight, y_encoded, classes)
+            sample_weight = sample_weight * weights[y_encoded].astype(X.dtype)
         class_weight = np.bincount(y_encoded, weights=sample_weight)
         if not class_weight.sum() > 0:
             raise ValueError(
@@ -370,6 +386,33 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 f"{remaining!r}."
             )
         return sample_weight
+
+    def _class_weights(self, sample_weight, y_encoded, classes):
+        """The weight of each class, as ``class_weight`` gives it."""
+        if isinstance(self.class_weight, str):  # 'balanced'
+            # The total weight shared equally between the classes present.
+            totals = np.bincount(
+                y_encoded, weights=sample_weight, minlength=classes.size
+            )
+            present = totals > 0
+            weights = np.ones(classes.size)
+            weights[present] = totals.sum() / (present.sum() * totals[present])
+            return weights
+        unknown = set(self.class_weight) - set(classes.tolist())
+        if unknown:
+            raise ValueError(
+                "class_weight has labels that are not classes of y: "
+                f"{sorted(map(repr, unknown))}; the classes are {classes.tolist()}."
+            )
+        weights = np.array(
+            [float(self.class_weight.get(label, 1.0)) for label in classes.tolist()]
+        )
+        if not (np.all(np.isfinite(weights)) and np.all(weights >= 0)):
+            raise ValueError(
+                "class_weight must give finite, non-negative weights; got "
+                f"{self.class_weight!r}."
+            )
+        return weights
 
     def _initial_coef(self, classes, n_rows):
         """Zeros, or the previous solution in the solver's layout."""

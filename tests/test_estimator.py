@@ -492,3 +492,45 @@ def test_an_enclosing_blas_limit_caps_the_threads(monkeypatch):
         assert blas_thread_limit() == 1
         SoftmaxRegression(max_iter=2, tol=1e-2).fit(X, y)
     assert pass_threads == [1]
+
+
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 2.0, 2: 0.5}])
+def test_class_weight_equals_the_sample_weights_it_stands_for(wine, class_weight):
+    X, y = wine
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, size=len(y))
+    if class_weight == "balanced":
+        totals = np.bincount(y, weights=sw)
+        per_class = totals.sum() / (3 * totals)
+    else:
+        per_class = np.array([2.0, 1.0, 0.5])
+    tol = 1e-10
+    model = SoftmaxRegression(class_weight=class_weight, tol=tol)
+    model.fit(X, y, sample_weight=sw)
+    effective = sw * per_class[y]
+    reference = SoftmaxRegression(tol=tol).fit(X, y, sample_weight=effective)
+    # Within the tol-ball of the one optimum (radius tol C S in the weights);
+    # the same weights take the solver along the same path, intercepts too.
+    assert_allclose(model.coef_, reference.coef_, rtol=0, atol=tol * effective.sum())
+    assert_allclose(model.intercept_, reference.intercept_, rtol=0, atol=1e-8)
+
+
+def test_class_weight_leaves_sample_weight_alone(wine):
+    X, y = wine
+    sw = np.ones(len(y))
+    SoftmaxRegression(class_weight="balanced").fit(X, y, sample_weight=sw)
+    assert_allclose(sw, 1.0, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("class_weight", "message"),
+    [
+        ({0: 1.0, 7: 2.0}, "labels that are not classes"),
+        ({0: -1.0}, "non-negative"),
+        ({0: np.nan}, "finite"),
+        ({0: 0.0, 1: 0.0}, "at least 2 classes"),
+    ],
+)
+def test_bad_class_weight_raises(wine, class_weight, message):
+    X, y = wine
+    with pytest.raises(ValueError, match=message):
+        SoftmaxRegression(class_weight=class_weight).fit(X, y)

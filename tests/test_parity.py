@@ -89,3 +89,30 @@ def test_same_optimum_as_logistic_regression(config, name, C, weighted, fit_inte
     reference_objective, reference_proba = reference(name, C, weighted, fit_intercept)
     assert penalised_objective(model, X, y, C, sw) <= reference_objective * (1 + 1e-6)
     assert_allclose(model.predict_proba(X), reference_proba, atol=1e-4)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize(
+    "class_weight",
+    ["balanced", {0: 0.5, 1: 3.0}, {2: 0.2}],
+    ids=["balanced", "dict", "dict-partial"],
+)
+@pytest.mark.parametrize("name", ["wine", "synthetic-5-classes"])
+def test_class_weight_same_optimum_as_logistic_regression(name, class_weight, weighted):
+    X, y, sw = dataset(name, weighted)
+    params = dict(C=1.0, class_weight=class_weight, tol=1e-10, max_iter=10_000)
+    model = SoftmaxRegression(**params).fit(X, y, sample_weight=sw)
+    reference = LogisticRegression(**params).fit(X, y, sample_weight=sw)
+    # The objective both minimise: the sample weights times the class
+    # weights, 'balanced' sharing the total weight equally between classes.
+    base = np.ones(len(y)) if sw is None else sw
+    if class_weight == "balanced":
+        totals = np.bincount(y, weights=base)
+        per_class = totals.sum() / (len(totals) * totals)
+    else:
+        per_class = np.array([class_weight.get(k, 1.0) for k in np.unique(y)])
+    effective = base * per_class[y]
+    assert penalised_objective(model, X, y, 1.0, effective) <= penalised_objective(
+        reference, X, y, 1.0, effective
+    ) * (1 + 1e-9)
+    assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-5)
