@@ -134,6 +134,12 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         Iterations the solver ran.
     loss_curve_ : ndarray of shape (n_iter_[0],)
         Objective after each iteration.
+    converged_ : bool
+        Whether the solver met its stopping rule, the largest absolute
+        gradient entry at most ``tol``; when it did not, ``fit`` warned.
+    grad_norm_ : float
+        The largest absolute entry of the objective's gradient at the
+        returned solution, before the intercepts and weights were centred.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -337,6 +343,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             self.intercept_ = b.astype(X.dtype)
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.loss_curve_ = result.objective_history
+        self.converged_ = bool(result.converged)
+        self.grad_norm_ = float(result.grad_norm)
         return self
 
     def _n_threads(self, X, n_classes, available):

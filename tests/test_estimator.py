@@ -10,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 from _problems import make_problem, penalised_objective
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -170,6 +171,8 @@ def test_max_iter_warns_once_with_advice(solver, wine):
     assert "StandardScaler" in message
     assert record[0].filename == __file__
     assert model.n_iter_[0] == 2
+    assert model.converged_ is False
+    assert model.grad_norm_ > 1e-12
 
 
 @pytest.mark.parametrize("solver", SOLVER_NAMES)
@@ -534,3 +537,19 @@ def test_bad_class_weight_raises(wine, class_weight, message):
     X, y = wine
     with pytest.raises(ValueError, match=message):
         SoftmaxRegression(class_weight=class_weight).fit(X, y)
+
+
+@pytest.mark.parametrize("solver", SOLVER_NAMES)
+def test_converged_fit_reports_its_gradient(solver, wine):
+    X, y = wine
+    tol = 1e-7
+    model = SoftmaxRegression(solver=solver, tol=tol, max_iter=10_000).fit(X, y)
+    assert model.converged_ is True
+    assert 0 <= model.grad_norm_ <= tol
+    # The gradient from the formulas, at the centred solution: centring
+    # moves the penalty's gradient by at most tol (see test_row_space).
+    n = len(y)
+    P = softmax(X @ model.coef_.T + model.intercept_, axis=1)
+    G = (P - np.eye(3)[y]) / n
+    gradient = np.vstack([X.T @ G + model.coef_.T / (model.C * n), G.sum(axis=0)])
+    assert np.abs(gradient).max() <= 2 * tol
