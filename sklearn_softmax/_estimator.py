@@ -117,7 +117,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         weights (missing classes weigh 1). 'balanced' gives class ``k`` the
         weight ``S_total / (K_present S_k)``, where ``S_k`` is the total
         sample weight of class ``k`` and ``K_present`` the number of classes
-        with a positive total, so that every class weighs the same in all.
+        with a positive total, so that every class weighs the same in all,
+        as in LogisticRegression of scikit-learn 1.9 (in 1.6, 'balanced'
+        counted samples and ignored their weights).
 
     Attributes
     ----------
