@@ -49,9 +49,16 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
+    penalty : {'l2', None}, default='l2'
+        The penalty on the weights: ``'l2'``, the objective above, or
+        ``None``, no penalty (``C`` is then not used), the objective of
+        ``LogisticRegression(C=np.inf)``; ``C=np.inf`` is the same here.
+        Without a penalty the optimum is not unique where features are
+        collinear, and does not exist where the classes are linearly
+        separable: the weights then grow until ``max_iter``.
     C : float, default=1.0
         Inverse of the regularisation strength; must be positive. Smaller
-        values mean a stronger penalty.
+        values mean a stronger penalty; ``np.inf`` means none.
     fit_intercept : bool, default=True
         Whether to fit an intercept per class.
     solver : {'auto', 'newton-cg', 'lbfgs', 'gd'}, default='auto'
@@ -183,7 +190,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "C": [Interval(Real, 0, None, closed="neither")],
+        "penalty": [StrOptions({"l2"}), None],
+        "C": [Interval(Real, 0, None, closed="right")],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions({"auto", *SOLVERS})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -198,6 +206,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
+        penalty="l2",
         C=1.0,
         fit_intercept=True,
         solver="auto",
@@ -209,6 +218,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         precision="auto",
         class_weight=None,
     ):
+        self.penalty = penalty
         self.C = C
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -284,7 +294,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
         solver = choose_solver(X, n_classes) if self.solver == "auto" else self.solver
         loss = MultinomialLoss(n_classes, self.fit_intercept)
-        l2_reg_strength = 1.0 / (self.C * float(total_weight))
+        l2_reg_strength = (
+            0.0 if self.penalty is None else 1.0 / (self.C * float(total_weight))
+        )
         # The BLAS limit when fit is called: the most threads the passes take.
         available = blas_thread_limit()
 

@@ -5,9 +5,11 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn_softmax import SoftmaxRegression
 from sklearn_softmax._solvers import SOLVERS
 
-ESTIMATORS = [SoftmaxRegression()] + [
-    SoftmaxRegression(solver=solver) for solver in sorted(SOLVERS)
-]
+ESTIMATORS = (
+    [SoftmaxRegression()]
+    + [SoftmaxRegression(solver=solver) for solver in sorted(SOLVERS)]
+    + [SoftmaxRegression(penalty=None)]
+)
 
 
 @parametrize_with_checks(ESTIMATORS)

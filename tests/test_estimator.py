@@ -305,6 +305,7 @@ def _bad_input_cases():
         pytest.param({}, {"solver": "newton"}, "'solver' parameter", id="solver"),
         pytest.param({}, {"C": 0.0}, "'C' parameter", id="C-zero"),
         pytest.param({}, {"C": -1.0}, "'C' parameter", id="C-negative"),
+        pytest.param({}, {"penalty": "l3"}, "'penalty' parameter", id="penalty"),
         pytest.param({}, {"max_iter": 0}, "'max_iter' parameter", id="max_iter"),
         pytest.param({}, {"tol": -1.0}, "'tol' parameter", id="tol"),
     ]

@@ -8,6 +8,7 @@ from _problems import penalised_objective
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_digits, load_iris, load_wine, make_classification
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_softmax import SoftmaxRegression
@@ -121,3 +122,39 @@ def test_class_weight_same_optimum_as_logistic_regression(name, class_weight, we
         reference, X, y, 1.0, effective
     ) * (1 + 1e-9)
     assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("solver", sorted(SOLVERS))
+def test_no_penalty_same_optimum_as_logistic_regression(solver, weighted, n_classes):
+    # Label noise keeps the classes overlapping, so the unpenalised
+    # optimum exists.
+    X, y = make_classification(
+        n_samples=400,
+        n_features=8,
+        n_informative=6,
+        n_classes=n_classes,
+        flip_y=0.3,
+        random_state=1,
+    )
+    X = StandardScaler().fit_transform(X)
+    sw = np.random.default_rng(1).uniform(0.1, 3.0, len(y)) if weighted else None
+    model = SoftmaxRegression(
+        penalty=None, solver=solver, tol=1e-8, max_iter=100_000
+    ).fit(X, y, sample_weight=sw)
+    # C=inf is LogisticRegression's no penalty (its penalty=None is
+    # deprecated since scikit-learn 1.8); it is SoftmaxRegression's too.
+    reference = LogisticRegression(C=np.inf, tol=1e-12, max_iter=100_000).fit(
+        X, y, sample_weight=sw
+    )
+    infinite_C = SoftmaxRegression(
+        C=np.inf, solver=solver, tol=1e-8, max_iter=100_000
+    ).fit(X, y, sample_weight=sw)
+    assert_allclose(infinite_C.coef_, model.coef_, rtol=0, atol=0)
+    ours = log_loss(y, model.predict_proba(X), sample_weight=sw)
+    theirs = log_loss(y, reference.predict_proba(X), sample_weight=sw)
+    assert ours <= theirs * (1 + 1e-9)
+    assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-5)
+    if n_classes == 2:
+        assert_allclose(model.coef_, reference.coef_, rtol=1e-4, atol=1e-5)
