@@ -1,5 +1,6 @@
 """SoftmaxRegression: the one place that knows scikit-learn's API."""
 
+import functools
 import time
 import warnings
 from numbers import Integral, Real
@@ -26,6 +27,7 @@ from ._heuristics import (
 from ._loss import MultinomialLoss
 from ._row_space import RowSpace, solve_in_row_space
 from ._solvers import SOLVERS
+from ._solvers._proximal import minimize_proximal_agd
 from ._threads import blas_thread_limit, limit_blas_threads
 
 # Attributes that validate_data sets when it reads the training data.
@@ -49,13 +51,26 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    penalty : {'l2', None}, default='l2'
-        The penalty on the weights: ``'l2'``, the objective above, or
-        ``None``, no penalty (``C`` is then not used), the objective of
-        ``LogisticRegression(C=np.inf)``; ``C=np.inf`` is the same here.
-        Without a penalty the optimum is not unique where features are
-        collinear, and does not exist where the classes are linearly
-        separable: the weights then grow until ``max_iter``.
+    penalty : {'l2', 'l1', 'elasticnet', None}, default='l2'
+        The penalty on the weights, divided by ``C S`` as the L2 penalty
+        above, as in :class:`~sklearn.linear_model.LogisticRegression`:
+
+        - 'l2': ``|W|_F^2 / 2``, the objective above;
+        - 'l1': ``sum |W_jk|``, which sets weights exactly to zero;
+        - 'elasticnet': ``l1_ratio sum |W_jk| + (1 - l1_ratio) |W|_F^2 / 2``;
+        - None: no penalty (``C`` is then not used), the objective of
+          ``LogisticRegression(C=np.inf)``; ``C=np.inf`` is the same here.
+          Without a penalty the optimum is not unique where features are
+          collinear, and does not exist where the classes are linearly
+          separable: the weights then grow until ``max_iter``.
+
+        Penalties with an L1 part are solved by 'gd' as accelerated proximal
+        gradient (FISTA), which 'auto' picks; the other solvers refuse them.
+        Their weights are not centred, as the L1 optimum is not. With two
+        classes, 'l1' gives binary L1 logistic regression with the same
+        ``C`` (``|w_0|_1 + |w_1|_1`` is at least ``|w_1 - w_0|_1``).
+    l1_ratio : float in [0, 1], default=None
+        The L1 share of 'elasticnet'; not used by the other penalties.
     C : float, default=1.0
         Inverse of the regularisation strength; must be positive. Smaller
         values mean a stronger penalty; ``np.inf`` means none.
@@ -190,7 +205,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "penalty": [StrOptions({"l2"}), None],
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
         "C": [Interval(Real, 0, None, closed="right")],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions({"auto", *SOLVERS})],
@@ -207,6 +223,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self,
         *,
         penalty="l2",
+        l1_ratio=None,
         C=1.0,
         fit_intercept=True,
         solver="auto",
@@ -219,6 +236,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         class_weight=None,
     ):
         self.penalty = penalty
+        self.l1_ratio = l1_ratio
         self.C = C
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -292,11 +310,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             X.shape[0] if sample_weight is None else sample_weight.sum(dtype=np.float64)
         )
 
-        solver = choose_solver(X, n_classes) if self.solver == "auto" else self.solver
+        l1_ratio = self._l1_ratio()
+        solver = self._solver(X, n_classes, l1_ratio)
         loss = MultinomialLoss(n_classes, self.fit_intercept)
-        l2_reg_strength = (
-            0.0 if self.penalty is None else 1.0 / (self.C * float(total_weight))
-        )
+        strength = 0.0 if self.penalty is None else 1.0 / (self.C * float(total_weight))
+        l2_reg_strength = (1.0 - l1_ratio) * strength
         # The BLAS limit when fit is called: the most threads the passes take.
         available = blas_thread_limit()
 
@@ -322,16 +340,21 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         # calling BLAS on one block at a time; forming X X^T for wide data
         # is one large product, left to BLAS's threads.
         row_space = None
-        if choose_row_space(X, n_classes):
+        # The L1 norm is not kept by the row space's rotation.
+        if l1_ratio == 0 and choose_row_space(X, n_classes):
             with limit_blas_threads(self._n_threads(X, n_classes, available)):
                 row_space = RowSpace.of(X)
+        if l1_ratio > 0:
+            l1 = np.zeros_like(coef0)
+            l1[:n_features] = l1_ratio * strength
+            solve = functools.partial(minimize_proximal_agd, l1=l1.ravel())
+        else:
+            solve = SOLVERS[solver]
         with limit_blas_threads(1):
             if row_space is None:
-                result = SOLVERS[solver](bind(X), coef0.ravel(), **settings)
+                result = solve(bind(X), coef0.ravel(), **settings)
             else:
-                result = solve_in_row_space(
-                    SOLVERS[solver], row_space, bind, coef0, **settings
-                )
+                result = solve_in_row_space(solve, row_space, bind, coef0, **settings)
         if not result.converged:
             warnings.warn(
                 self._convergence_message(result, solver, X.dtype),
@@ -342,9 +365,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         coef = result.x.reshape(loss.n_coef_rows(n_features), n_classes)
         W, b = coef[:n_features], coef[n_features:].ravel()
         # Adding one vector to every class's weights leaves the probabilities
-        # unchanged and only adds to the penalty, so the optimum is centred;
-        # centring removes what the solver's tolerance left.
-        W = W - W.mean(axis=1, keepdims=True)
+        # unchanged and only adds to the L2 penalty, so its optimum is
+        # centred; centring removes what the solver's tolerance left. An L1
+        # penalty's optimum is not centred.
+        if l1_ratio == 0:
+            W = W - W.mean(axis=1, keepdims=True)
         b = b - b.mean() if self.fit_intercept else np.zeros(n_classes)
 
         self.classes_ = classes
@@ -408,6 +433,30 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 f"{remaining!r}."
             )
         return sample_weight
+
+    def _l1_ratio(self):
+        """The share of the penalty that is L1."""
+        if self.penalty == "l1":
+            return 1.0
+        if self.penalty == "elasticnet":
+            if self.l1_ratio is None:
+                raise ValueError(
+                    "penalty='elasticnet' needs l1_ratio, a float in [0, 1]."
+                )
+            return float(self.l1_ratio)
+        return 0.0
+
+    def _solver(self, X, n_classes, l1_ratio):
+        """The solver to run: ``solver``, or the one 'auto' stands for."""
+        if l1_ratio == 0:
+            return choose_solver(X, n_classes) if self.solver == "auto" else self.solver
+        if self.solver not in ("auto", "gd"):
+            raise ValueError(
+                f"penalty={self.penalty!r} has an L1 part, which solver="
+                f"{self.solver!r} cannot handle: it needs a smooth objective. "
+                "Use solver='gd' (accelerated proximal gradient) or 'auto'."
+            )
+        return "gd"
 
     def _class_weights(self, sample_weight, y_encoded, classes):
         """The weight of each class, as ``class_weight`` gives it."""

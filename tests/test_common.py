@@ -8,7 +8,11 @@ from sklearn_softmax._solvers import SOLVERS
 ESTIMATORS = (
     [SoftmaxRegression()]
     + [SoftmaxRegression(solver=solver) for solver in sorted(SOLVERS)]
-    + [SoftmaxRegression(penalty=None)]
+    + [
+        SoftmaxRegression(penalty=None),
+        SoftmaxRegression(penalty="l1"),
+        SoftmaxRegression(penalty="elasticnet", l1_ratio=0.5),
+    ]
 )
 
 
