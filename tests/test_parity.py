@@ -17,24 +17,13 @@ from sklearn_softmax import SoftmaxRegression
 from sklearn_softmax._solvers import SOLVERS
 
 
-def _synthetic():
-    return make_classification(
-        n_samples=600,
-        n_features=20,
-        n_informative=10,
-        n_classes=5,
-        n_clusters_per_class=1,
-        random_state=0,
-    )
-
-
-def _wide():
-    """More features than samples: solved in the row space of X."""
-    return make_classification(
-        n_samples=60,
-        n_features=300,
-        n_informative=20,
-        n_classes=4,
+def _classification(n_samples, n_features, n_informative, n_classes):
+    return functools.partial(
+        make_classification,
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=n_informative,
+        n_classes=n_classes,
         n_clusters_per_class=1,
         random_state=0,
     )
@@ -44,8 +33,9 @@ LOADERS = {
     "iris": lambda: load_iris(return_X_y=True),
     "wine": lambda: load_wine(return_X_y=True),
     "digits": lambda: load_digits(return_X_y=True),
-    "synthetic-5-classes": _synthetic,
-    "wide-4-classes": _wide,
+    "synthetic-5-classes": _classification(600, 20, 10, 5),
+    # More features than samples: solved in the row space of X.
+    "wide-4-classes": _classification(60, 300, 20, 4),
 }
 
 
