@@ -603,7 +603,7 @@ def test_l1_two_classes_equal_logistic_regression_with_the_same_c(wine):
         penalty="l1",
         C=C,
         solver="liblinear",
-        tol=1e-12,
+        tol=1e-10,
         max_iter=100_000,
         intercept_scaling=1e4,
     ).fit(X, y)
