@@ -296,10 +296,7 @@ class DataPasses:
             for block in self._shares[index]:
                 block_pass(space, block)
 
-        if len(spaces) == 1:
-            run_share(0)
-        else:
-            _run(products.pool, run_share, range(len(spaces)))
+        _run(products.pool, run_share, range(len(spaces)))
         data_term = 0.0
         gradient = np.zeros((self.n_features + int(self.fit_intercept), self.n_classes))
         for space in spaces:

@@ -4,14 +4,10 @@ import math
 
 import numpy as np
 
-from ._agd import _curvature_estimate
+# The step-size search is the smooth solver's: the same limit on halvings
+# and the same growth after a step accepted at its first trial.
+from ._agd import _MAX_HALVINGS, _SHRINK, _curvature_estimate
 from ._result import ROUNDING_SLACK, Progress, SolverResult, max_abs
-
-# Once this many doublings of the curvature estimate have failed, the
-# objective cannot be decreased at the precision it is computed in.
-_MAX_HALVINGS = 60
-# After a step accepted at its first trial, the next may be 1 / _SHRINK longer.
-_SHRINK = 0.9
 
 
 def soft_threshold(v, threshold):
