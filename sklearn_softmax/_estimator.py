@@ -25,9 +25,10 @@ from ._heuristics import (
     choose_solver,
 )
 from ._loss import MultinomialLoss
+from ._penalties import split_penalty
 from ._row_space import RowSpace, solve_in_row_space
 from ._solvers import SOLVERS
-from ._solvers._proximal import minimize_proximal_agd
+from ._solvers._proximal import L1Norm, minimize_proximal_agd
 from ._threads import blas_thread_limit, limit_blas_threads
 
 # Attributes that validate_data sets when it reads the training data.
@@ -51,26 +52,33 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    penalty : {'l2', 'l1', 'elasticnet', None}, default='l2'
+    penalty : {'l2', 'l1', 'elasticnet', 'group', None}, default='l2'
         The penalty on the weights, divided by ``C S`` as the L2 penalty
         above, as in :class:`~sklearn.linear_model.LogisticRegression`:
 
         - 'l2': ``|W|_F^2 / 2``, the objective above;
         - 'l1': ``sum |W_jk|``, which sets weights exactly to zero;
         - 'elasticnet': ``l1_ratio sum |W_jk| + (1 - l1_ratio) |W|_F^2 / 2``;
+        - 'group': ``l1_ratio sum_j |W_j|_2 + (1 - l1_ratio) |W|_F^2 / 2``,
+          where ``W_j`` is the row of feature ``j`` across all classes, so
+          that a feature is dropped from every class at once, as in glmnet's
+          grouped multinomial lasso; ``l1_ratio`` defaults to 1 here;
         - None: no penalty (``C`` is then not used), the objective of
           ``LogisticRegression(C=np.inf)``; ``C=np.inf`` is the same here.
           Without a penalty the optimum is not unique where features are
           collinear, and does not exist where the classes are linearly
           separable: the weights then grow until ``max_iter``.
 
-        Penalties with an L1 part are solved by 'gd' as accelerated proximal
-        gradient (FISTA), which 'auto' picks; the other solvers refuse them.
-        Their weights are not centred, as the L1 optimum is not. With two
-        classes, 'l1' gives binary L1 logistic regression with the same
-        ``C`` (``|w_0|_1 + |w_1|_1`` is at least ``|w_1 - w_0|_1``).
+        Penalties with an L1 or group part are solved by 'gd' as accelerated
+        proximal gradient (FISTA), which 'auto' picks; the other solvers
+        refuse them. An L1 optimum is not centred, so its weights are not
+        centred. With two classes, 'l1' gives binary L1 logistic regression
+        with the same ``C`` (``|w_0|_1 + |w_1|_1`` is at least
+        ``|w_1 - w_0|_1``), and 'group' gives it with ``C sqrt(2)`` (the row
+        ``(-w/2, w/2)`` has norm ``|w| / sqrt(2)``).
     l1_ratio : float in [0, 1], default=None
-        The L1 share of 'elasticnet'; not used by the other penalties.
+        The share of the L1 norm in 'elasticnet' (required there) and of the
+        group norm in 'group' (1 when None); not used by the other penalties.
     C : float, default=1.0
         Inverse of the regularisation strength; must be positive. Smaller
         values mean a stronger penalty; ``np.inf`` means none.
@@ -164,6 +172,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     grad_norm_ : float
         The largest absolute entry of the objective's gradient at the
         returned solution, before the intercepts and weights were centred.
+        With an L1 or group penalty, that of the gradient mapping of the
+        proximal solver's last step, which is the gradient where the
+        penalty is smooth.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -205,7 +216,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "penalty": [StrOptions({"l2", "l1", "elasticnet", "group"}), None],
         "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
         "C": [Interval(Real, 0, None, closed="right")],
         "fit_intercept": ["boolean"],
@@ -310,11 +321,13 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             X.shape[0] if sample_weight is None else sample_weight.sum(dtype=np.float64)
         )
 
-        l1_ratio = self._l1_ratio()
-        solver = self._solver(X, n_classes, l1_ratio)
         loss = MultinomialLoss(n_classes, self.fit_intercept)
+        shape = (loss.n_coef_rows(n_features), n_classes)
         strength = 0.0 if self.penalty is None else 1.0 / (self.C * float(total_weight))
-        l2_reg_strength = (1.0 - l1_ratio) * strength
+        l2_reg_strength, norm = split_penalty(
+            *self._penalty_mix(), strength, n_features, shape
+        )
+        solver = self._solver(X, n_classes, norm)
         # The BLAS limit when fit is called: the most threads the passes take.
         available = blas_thread_limit()
 
@@ -330,7 +343,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 ),
             )
 
-        coef0 = self._initial_coef(classes, loss.n_coef_rows(n_features))
+        coef0 = self._initial_coef(classes, shape[0])
         settings = {
             "max_iter": self.max_iter,
             "tol": self.tol,
@@ -340,16 +353,14 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         # calling BLAS on one block at a time; forming X X^T for wide data
         # is one large product, left to BLAS's threads.
         row_space = None
-        # The L1 norm is not kept by the row space's rotation.
-        if l1_ratio == 0 and choose_row_space(X, n_classes):
+        # The L1 and group norms are not kept by the row space's rotation.
+        if norm is None and choose_row_space(X, n_classes):
             with limit_blas_threads(self._n_threads(X, n_classes, available)):
                 row_space = RowSpace.of(X)
-        if l1_ratio > 0:
-            l1 = np.zeros_like(coef0)
-            l1[:n_features] = l1_ratio * strength
-            solve = functools.partial(minimize_proximal_agd, l1=l1.ravel())
-        else:
+        if norm is None:
             solve = SOLVERS[solver]
+        else:
+            solve = functools.partial(minimize_proximal_agd, penalty=norm)
         with limit_blas_threads(1):
             if row_space is None:
                 result = solve(bind(X), coef0.ravel(), **settings)
@@ -357,18 +368,19 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 result = solve_in_row_space(solve, row_space, bind, coef0, **settings)
         if not result.converged:
             warnings.warn(
-                self._convergence_message(result, solver, X.dtype),
+                self._convergence_message(result, solver, X.dtype, norm is not None),
                 ConvergenceWarning,
                 stacklevel=4,
             )
 
-        coef = result.x.reshape(loss.n_coef_rows(n_features), n_classes)
+        coef = result.x.reshape(shape)
         W, b = coef[:n_features], coef[n_features:].ravel()
         # Adding one vector to every class's weights leaves the probabilities
-        # unchanged and only adds to the L2 penalty, so its optimum is
+        # unchanged and only adds to the L2 and group penalties (the norm of
+        # a row is least when the row sums to zero), so their optimum is
         # centred; centring removes what the solver's tolerance left. An L1
         # penalty's optimum is not centred.
-        if l1_ratio == 0:
+        if not isinstance(norm, L1Norm):
             W = W - W.mean(axis=1, keepdims=True)
         b = b - b.mean() if self.fit_intercept else np.zeros(n_classes)
 
@@ -392,10 +404,15 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             return self.n_threads
         return choose_n_threads(X, n_classes, available=available)
 
-    def _convergence_message(self, result, solver, dtype):
+    def _convergence_message(self, result, solver, dtype, proximal):
+        measure = (
+            "largest absolute entry of the gradient mapping"
+            if proximal
+            else "largest absolute gradient entry"
+        )
         where = (
-            f"SoftmaxRegression(solver={solver!r}) stopped with the largest "
-            f"absolute gradient entry at {result.grad_norm:.3g}, "
+            f"SoftmaxRegression(solver={solver!r}) stopped with the {measure} "
+            f"at {result.grad_norm:.3g}, "
             f"{result.grad_norm / self.tol:.3g} times tol={self.tol:g}"
         )
         if result.n_iter >= self.max_iter:
@@ -434,25 +451,28 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             )
         return sample_weight
 
-    def _l1_ratio(self):
-        """The share of the penalty that is L1."""
+    def _penalty_mix(self):
+        """The non-smooth norm of the penalty and its share, from 0 to 1."""
         if self.penalty == "l1":
-            return 1.0
+            return "l1", 1.0
         if self.penalty == "elasticnet":
             if self.l1_ratio is None:
                 raise ValueError(
                     "penalty='elasticnet' needs l1_ratio, a float in [0, 1]."
                 )
-            return float(self.l1_ratio)
-        return 0.0
+            return "l1", float(self.l1_ratio)
+        if self.penalty == "group":
+            return "group", 1.0 if self.l1_ratio is None else float(self.l1_ratio)
+        return "l2", 0.0
 
-    def _solver(self, X, n_classes, l1_ratio):
+    def _solver(self, X, n_classes, norm):
         """The solver to run: ``solver``, or the one 'auto' stands for."""
-        if l1_ratio == 0:
+        if norm is None:
             return choose_solver(X, n_classes) if self.solver == "auto" else self.solver
         if self.solver not in ("auto", "gd"):
+            part = "an L1" if isinstance(norm, L1Norm) else "a group-norm"
             raise ValueError(
-                f"penalty={self.penalty!r} has an L1 part, which solver="
+                f"penalty={self.penalty!r} has {part} part, which solver="
                 f"{self.solver!r} cannot handle: it needs a smooth objective. "
                 "Use solver='gd' (accelerated proximal gradient) or 'auto'."
             )

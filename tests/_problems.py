@@ -2,7 +2,10 @@
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import __version__ as sklearn_version
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
+from sklearn.utils.fixes import parse_version
 
 
 def make_problem(
@@ -31,3 +34,11 @@ def penalised_objective(model, X, y, C, sample_weight=None):
     penalty = np.sum(np.asarray(model.coef_, dtype=np.float64) ** 2) / (2 * C * total)
     proba = model.predict_proba(X).astype(np.float64)
     return log_loss(y, proba, sample_weight=sample_weight) + penalty
+
+
+def l1_logistic_regression(l1_ratio, C, **params):
+    """LogisticRegression with an L1 share, across its API change in 1.8."""
+    if parse_version(sklearn_version) >= parse_version("1.8"):
+        return LogisticRegression(l1_ratio=l1_ratio, C=C, **params)
+    penalty = "l1" if l1_ratio == 1 else "elasticnet"
+    return LogisticRegression(penalty=penalty, l1_ratio=l1_ratio, C=C, **params)

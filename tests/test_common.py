@@ -12,6 +12,7 @@ ESTIMATORS = (
         SoftmaxRegression(penalty=None),
         SoftmaxRegression(penalty="l1"),
         SoftmaxRegression(penalty="elasticnet", l1_ratio=0.5),
+        SoftmaxRegression(penalty="group"),
     ]
 )
 

@@ -319,6 +319,12 @@ def _bad_input_cases():
             "Use solver='gd'",
             id="elasticnet-lbfgs",
         ),
+        pytest.param(
+            {},
+            {"penalty": "group", "solver": "newton-cg"},
+            "penalty='group' has a group-norm part, which solver='newton-cg'",
+            id="group-newton-cg",
+        ),
         pytest.param({}, {"l1_ratio": 1.5}, "'l1_ratio' parameter", id="l1-ratio"),
         pytest.param({}, {"max_iter": 0}, "'max_iter' parameter", id="max_iter"),
         pytest.param({}, {"tol": -1.0}, "'tol' parameter", id="tol"),
@@ -568,44 +574,3 @@ def test_converged_fit_reports_its_gradient(solver, wine):
     G = (P - np.eye(3)[y]) / n
     gradient = np.vstack([X.T @ G + model.coef_.T / (model.C * n), G.sum(axis=0)])
     assert np.abs(gradient).max() <= 2 * tol
-
-
-@pytest.mark.parametrize("C", [0.05, 0.5])
-def test_l1_solution_meets_its_optimality_conditions(wine, C):
-    """The subgradient conditions of the L1-penalised objective, from the
-    formulas: a zero weight's gradient is at most the penalty's slope, a
-    non-zero weight's gradient balances it."""
-    X, y = wine
-    tol = 1e-9
-    model = SoftmaxRegression(penalty="l1", C=C, tol=tol, max_iter=100_000).fit(X, y)
-    n = len(y)
-    slope = 1.0 / (C * n)
-    P = softmax(X @ model.coef_.T + model.intercept_, axis=1)
-    G = (P - np.eye(3)[y]) / n
-    gradient = (X.T @ G).T  # K x d, like coef_
-    zero = model.coef_ == 0
-    assert zero.any() and (~zero).any()
-    assert np.all(np.abs(gradient[zero]) <= slope + 10 * tol)
-    balanced = gradient[~zero] + slope * np.sign(model.coef_[~zero])
-    assert np.abs(balanced).max() <= 10 * tol
-    assert np.abs(G.sum(axis=0)).max() <= 10 * tol
-
-
-def test_l1_two_classes_equal_logistic_regression_with_the_same_c(wine):
-    """Two L1-penalised weight vectors cost |w_1 - w_0|_1 at best, so the
-    model is binary L1 logistic regression with the same C."""
-    X, y = wine
-    X, y = X[y < 2], y[y < 2]
-    C = 0.1
-    model = SoftmaxRegression(penalty="l1", C=C, tol=1e-10, max_iter=100_000)
-    model.fit(X, y)
-    reference = LogisticRegression(
-        penalty="l1",
-        C=C,
-        solver="liblinear",
-        tol=1e-10,
-        max_iter=100_000,
-        intercept_scaling=1e4,
-    ).fit(X, y)
-    assert_allclose(model.coef_, reference.coef_, atol=1e-4)
-    assert_array_equal(model.coef_ == 0, np.abs(reference.coef_) < 1e-8)

@@ -4,14 +4,12 @@ import functools
 
 import numpy as np
 import pytest
-from _problems import penalised_objective
+from _problems import l1_logistic_regression, penalised_objective
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn import __version__ as sklearn_version
 from sklearn.datasets import load_digits, load_iris, load_wine, make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.fixes import parse_version
 
 from sklearn_softmax import SoftmaxRegression
 from sklearn_softmax._solvers import SOLVERS
@@ -152,13 +150,6 @@ def test_no_penalty_same_optimum_as_logistic_regression(solver, weighted, n_clas
         assert_allclose(model.coef_, reference.coef_, rtol=1e-4, atol=1e-5)
 
 
-def _l1_logistic_regression(l1_ratio, C, **params):
-    """LogisticRegression with an L1 share, across its API change in 1.8."""
-    if parse_version(sklearn_version) >= parse_version("1.8"):
-        return LogisticRegression(l1_ratio=l1_ratio, C=C, **params)
-    return LogisticRegression(penalty="elasticnet", l1_ratio=l1_ratio, C=C, **params)
-
-
 def _l1_objective(coef, proba, y, C, l1_ratio, sw):
     total = len(y) if sw is None else sw.sum()
     penalty = l1_ratio * np.abs(coef).sum() + 0.5 * (1 - l1_ratio) * np.sum(coef**2)
@@ -180,7 +171,7 @@ def test_l1_same_optimum_and_zeros_as_saga(name, penalty, C, weighted):
         tol=1e-10,
         max_iter=100_000,
     ).fit(X, y, sample_weight=sw)
-    reference = _l1_logistic_regression(
+    reference = l1_logistic_regression(
         l1_ratio, C, solver="saga", tol=1e-12, max_iter=100_000
     ).fit(X, y, sample_weight=sw)
     ours = _l1_objective(model.coef_, model.predict_proba(X), y, C, l1_ratio, sw)

@@ -1,4 +1,10 @@
-"""Accelerated proximal gradient (FISTA) for a smooth objective plus an L1 term."""
+"""Accelerated proximal gradient (FISTA) for a smooth objective plus a norm.
+
+The non-smooth part is a penalty object with ``value(x)`` and
+``prox(v, step)``, the proximal map ``argmin_x penalty(x) + |x - v|^2 /
+(2 step)``: :class:`L1Norm` (lasso, elastic net) or :class:`GroupNorm`
+(one group of parameters in or out at once).
+"""
 
 import math
 
@@ -10,24 +16,64 @@ from ._agd import _MAX_HALVINGS, _SHRINK, _curvature_estimate
 from ._result import ROUNDING_SLACK, Progress, SolverResult, max_abs
 
 
-def soft_threshold(v, threshold):
-    """``sign(v) max(|v| - threshold, 0)``: the proximal map of ``threshold |.|_1``."""
-    return np.sign(v) * np.maximum(np.abs(v) - threshold, 0.0)
+class L1Norm:
+    """``sum_j weights_j |x_j|``, with non-negative ``weights``.
+
+    Its proximal map is soft-thresholding,
+    ``sign(v) max(|v| - step weights, 0)``.
+    """
+
+    def __init__(self, weights):
+        self.weights = np.asarray(weights, dtype=np.float64)
+
+    def value(self, x):
+        return float(np.dot(self.weights, np.abs(x)))
+
+    def prox(self, v, step):
+        return np.sign(v) * np.maximum(np.abs(v) - step * self.weights, 0.0)
 
 
-def minimize_proximal_agd(objective, x0, *, l1, max_iter, tol, callback=None):
-    """Minimise ``f(x) + sum_j l1_j |x_j|`` by accelerated proximal gradient.
+class GroupNorm:
+    """``sum_j weights_j |x_j|_2`` over the rows ``x_j`` of ``x`` seen as
+    ``shape``, with non-negative ``weights`` (one per row).
+
+    Its proximal map is block soft-thresholding, which scales each row by
+    ``max(1 - step weights_j / |v_j|_2, 0)``: a row is zero as a whole or
+    not at all.
+    """
+
+    def __init__(self, weights, shape):
+        self.weights = np.asarray(weights, dtype=np.float64)
+        self.shape = shape
+
+    def value(self, x):
+        return float(
+            np.dot(self.weights, np.linalg.norm(x.reshape(self.shape), axis=1))
+        )
+
+    def prox(self, v, step):
+        rows = v.reshape(self.shape)
+        norms = np.linalg.norm(rows, axis=1)
+        threshold = step * self.weights
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(norms > threshold, 1.0 - threshold / norms, 0.0)
+        return (rows * scale[:, np.newaxis]).ravel()
+
+
+def minimize_proximal_agd(objective, x0, *, penalty, max_iter, tol, callback=None):
+    """Minimise ``f(x) + penalty(x)`` by accelerated proximal gradient.
 
     FISTA (Beck & Teboulle, 2009): from the extrapolated point ``y``, the step
-    is ``x = prox(y - g(y) / L)`` with the soft-thresholding map. ``L`` is
-    found by backtracking on the upper bound of the smooth part,
+    is ``x = prox(y - g(y) / L, 1 / L)`` with the penalty's proximal map.
+    ``L`` is found by backtracking on the upper bound of the smooth part,
     ``f(x) <= f(y) + g(y).(x - y) + L |x - y|^2 / 2``, and allowed to shrink
     again after a step accepted at its first trial. The momentum restarts
     when ``(y - x_new).(x_new - x) > 0`` (O'Donoghue & Candes, 2015).
 
     The stopping rule is the composite form of the solvers' rule: the
     largest entry of the gradient mapping ``L (y - x_new)``, which is the
-    gradient where ``l1`` is zero, is at most ``tol``; ``x_new`` is returned.
+    gradient where the penalty is zero, is at most ``tol``; ``x_new`` is
+    returned.
 
     Parameters
     ----------
@@ -35,20 +81,17 @@ def minimize_proximal_agd(objective, x0, *, l1, max_iter, tol, callback=None):
         The smooth part; provides ``value(x)`` and ``value_and_gradient(x)``.
     x0 : ndarray of shape (n_params,)
         Starting point, float64.
-    l1 : ndarray of shape (n_params,)
-        Non-negative L1 weight of each parameter (0 for the unpenalised).
+    penalty : L1Norm or GroupNorm
+        The non-smooth part: ``value(x)`` and ``prox(v, step)``.
     max_iter, tol, callback
         As for the other solvers.
 
     Returns
     -------
     result : SolverResult
-        ``objective`` and ``objective_history`` include the L1 term.
+        ``objective`` and ``objective_history`` include the penalty;
+        ``grad_norm`` is the gradient mapping's largest entry.
     """
-
-    def total(x, f):
-        return f + float(np.dot(l1, np.abs(x)))
-
     x = np.array(x0, dtype=np.float64)
     f_y, g_y = objective.value_and_gradient(x)
     L = _curvature_estimate(objective, x, f_y, g_y) if np.any(g_y) else 1.0
@@ -62,7 +105,7 @@ def minimize_proximal_agd(objective, x0, *, l1, max_iter, tol, callback=None):
     for iteration in range(1, max_iter + 1):
         first_trial = True
         for _ in range(_MAX_HALVINGS):
-            x_new = soft_threshold(y - g_y / L, l1 / L)
+            x_new = penalty.prox(y - g_y / L, 1.0 / L)
             d = x_new - y
             f_new = objective.value(x_new)
             bound = f_y + float(np.dot(g_y, d)) + 0.5 * L * float(np.dot(d, d))
@@ -80,7 +123,7 @@ def minimize_proximal_agd(objective, x0, *, l1, max_iter, tol, callback=None):
         t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
         step = x_new - x
         x, f_x = x_new, f_new
-        history.append(total(x, f_x))
+        history.append(f_x + penalty.value(x))
         if callback is not None:
             callback(
                 Progress(
@@ -98,7 +141,7 @@ def minimize_proximal_agd(objective, x0, *, l1, max_iter, tol, callback=None):
         f_y, g_y = objective.value_and_gradient(y)
     return SolverResult(
         x=x,
-        objective=total(x, f_x),
+        objective=f_x + penalty.value(x),
         grad_norm=mapping_norm,
         n_iter=iteration,
         converged=converged,
