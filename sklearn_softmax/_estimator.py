@@ -150,6 +150,16 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         with a positive total, so that every class weighs the same in all,
         as in LogisticRegression of scikit-learn 1.9 (in 1.6, 'balanced'
         counted samples and ignored their weights).
+    label_smoothing : float in [0, 1), default=0.0
+        The share ``eps`` of each sample's target spread evenly over the
+        classes, as in PyTorch's ``cross_entropy``: the log-loss
+        ``-log p_{i, y_i}`` becomes the cross-entropy
+        ``-sum_k t_ik log p_ik`` with targets
+        ``t_i = (1 - eps) onehot(y_i) + eps / K``. The fitted probabilities
+        are then pulled away from 0 and 1, and the weights stay finite
+        without a penalty. It is the same as fitting, without smoothing,
+        ``K`` copies of each sample, one per class ``k`` with weight
+        ``s_i t_ik``. 0 gives the objective above.
 
     Attributes
     ----------
@@ -228,6 +238,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "precision": [StrOptions({"auto", "mixed", "full"})],
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
     def __init__(
@@ -245,6 +256,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         n_threads=None,
         precision="auto",
         class_weight=None,
+        label_smoothing=0.0,
     ):
         self.penalty = penalty
         self.l1_ratio = l1_ratio
@@ -258,6 +270,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self.n_threads = n_threads
         self.precision = precision
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -321,7 +334,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             X.shape[0] if sample_weight is None else sample_weight.sum(dtype=np.float64)
         )
 
-        loss = MultinomialLoss(n_classes, self.fit_intercept)
+        loss = MultinomialLoss(n_classes, self.fit_intercept, self.label_smoothing)
         shape = (loss.n_coef_rows(n_features), n_classes)
         strength = 0.0 if self.penalty is None else 1.0 / (self.C * float(total_weight))
         l2_reg_strength, norm = split_penalty(

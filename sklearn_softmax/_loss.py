@@ -35,6 +35,12 @@ class MultinomialLoss:
     ``G = s * (P - Y) / S`` (``Y`` the one-hot labels), the gradient is
     ``X^T G + lambda W`` for ``W`` and ``G^T 1`` for ``b``.
 
+    With label smoothing ``eps``, the targets are
+    ``T = (1 - eps) Y + eps / K`` and each sample's loss is the cross-entropy
+    ``-sum_k T_ik log P_ik = log sum_k e^{Z_ik} - sum_k T_ik Z_ik``; the
+    residual becomes ``s * (P - T) / S``, and the Hessian, which depends on
+    ``P`` only, is unchanged.
+
     Every method shares the signature ``(coef, X, y, sample_weight,
     l2_reg_strength)``, as scikit-learn's ``LinearModelLoss`` does. ``X`` may be
     a dense array or a scipy.sparse CSR matrix; the passes over ``X`` run in its
@@ -47,11 +53,14 @@ class MultinomialLoss:
         Number of classes ``K``.
     fit_intercept : bool
         Whether ``coef`` carries an intercept row.
+    label_smoothing : float in [0, 1), default=0.0
+        The share ``eps`` of each target spread evenly over the classes.
     """
 
-    def __init__(self, n_classes, fit_intercept):
+    def __init__(self, n_classes, fit_intercept, label_smoothing=0.0):
         self.n_classes = n_classes
         self.fit_intercept = fit_intercept
+        self.label_smoothing = label_smoothing
 
     def n_coef_rows(self, n_features):
         """Number of rows of ``coef`` for ``n_features`` features."""
@@ -66,6 +75,7 @@ class MultinomialLoss:
             self.fit_intercept,
             n_threads,
             hessian_dtype,
+            self.label_smoothing,
         )
 
     @staticmethod

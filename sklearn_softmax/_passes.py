@@ -188,6 +188,11 @@ class DataPasses:
         ``X`` are split by groups of classes. Each BLAS call works on one
         block, so a single-threaded BLAS is what these threads expect: the
         caller sets the BLAS library's limit.
+    label_smoothing : float in [0, 1), default=0.0
+        The share ``eps`` of each sample's target spread evenly over the
+        classes: the targets are ``(1 - eps) Y + eps / K`` instead of the
+        one-hot ``Y``, in the data term and the residual. The Hessian does
+        not depend on the targets.
     hessian_dtype : dtype or None, default=None
         The dtype of the Hessian-vector products. ``None`` or ``X``'s dtype
         runs them on ``X`` itself; float32 for float64 ``X`` runs them on a
@@ -214,8 +219,10 @@ class DataPasses:
         fit_intercept,
         n_threads=1,
         hessian_dtype=None,
+        label_smoothing=0.0,
     ):
         n_samples, n_features = X.shape
+        self.label_smoothing = float(label_smoothing)
         self.n_features = n_features
         self.n_classes = n_classes
         self.fit_intercept = fit_intercept
@@ -313,13 +320,18 @@ class DataPasses:
 
         Returns the normalisers ``sum_k exp(Z_k - max)`` and the weighted sum
         of the block's log-losses ``log sum_k exp(Z_k - max) - (Z_y - max)``,
-        in float64.
+        in float64. With label smoothing ``eps``, the log-loss of the
+        smoothed targets: ``(1 - eps) (Z_y - max) + eps mean_k (Z_k - max)``
+        is taken from the log-sum-exp instead.
         """
         m = Z.shape[1]
         Z -= np.max(Z, axis=0, out=space.column[:m])
         # The shifted true-class scores, read before exp overwrites them.
         y_block = self.y[rows]
         z_true = Z[y_block, self._columns[:m]]
+        eps = self.label_smoothing
+        if eps:
+            z_true = (1.0 - eps) * z_true + eps * Z.mean(axis=0)
         np.exp(Z, out=Z)
         sums = np.sum(Z, axis=0, out=space.column_sums[:m])
         log_loss = np.log(sums) - z_true
@@ -327,10 +339,17 @@ class DataPasses:
         return sums, data_term
 
     def _residual(self, P_unnormalised, sums, rows, space):
-        """``s / S * (P - Y)`` in place of ``exp(Z - max)``, from its normalisers."""
+        """``s / S * (P - Y)`` in place of ``exp(Z - max)``, from its normalisers.
+
+        With label smoothing ``eps``, ``Y`` is ``(1 - eps) Y + eps / K``.
+        """
         weights = self._data.weights[rows]
         scale = np.divide(weights, sums, out=space.column[: sums.size])
         P_unnormalised *= scale
+        eps = self.label_smoothing
+        if eps:
+            P_unnormalised -= (eps / self.n_classes) * weights
+            weights = (1.0 - eps) * weights
         P_unnormalised[self.y[rows], self._columns[: sums.size]] -= weights
         return P_unnormalised
 

@@ -13,6 +13,7 @@ ESTIMATORS = (
         SoftmaxRegression(penalty="l1"),
         SoftmaxRegression(penalty="elasticnet", l1_ratio=0.5),
         SoftmaxRegression(penalty="group"),
+        SoftmaxRegression(label_smoothing=0.2),
     ]
 )
 

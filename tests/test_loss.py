@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 from _problems import make_problem
 from numpy.testing import assert_allclose
-from scipy.special import logsumexp, softmax
+from scipy.special import log_softmax, logsumexp, softmax
 from sklearn.metrics import log_loss
 
 from sklearn_softmax import _passes
@@ -54,12 +54,30 @@ def test_objective_is_log_loss_plus_penalty(fit_intercept, sparse, weighted, rng
     assert_allclose(loss.loss(coef, X, y, sw, L2), expected, rtol=1e-12)
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("eps", [0.1, 0.6])
+def test_label_smoothing_objective_is_cross_entropy_of_smoothed_targets(
+    sparse, eps, rng
+):
+    """``-sum_k T_ik log P_ik`` with ``T = (1 - eps) Y + eps / K``, as
+    PyTorch's ``cross_entropy(label_smoothing=eps)`` defines it."""
+    X, y, sw = make_problem(sparse=sparse)
+    loss = MultinomialLoss(N_CLASSES, True, label_smoothing=eps)
+    coef = random_coef(loss, X.shape[1], rng, scale=3.0)
+    W = coef[: X.shape[1]]
+    T = (1 - eps) * np.eye(N_CLASSES)[y] + eps / N_CLASSES
+    per_sample = -np.sum(T * log_softmax(X @ W + coef[-1], axis=1), axis=1)
+    expected = np.average(per_sample, weights=sw) + 0.5 * L2 * np.sum(W**2)
+    assert_allclose(loss.loss(coef, X, y, sw, L2), expected, rtol=1e-12)
+
+
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_gradient_matches_finite_differences(fit_intercept, sparse, dtype, rng):
+@pytest.mark.parametrize("eps", [0.0, 0.3])
+def test_gradient_matches_finite_differences(fit_intercept, sparse, dtype, eps, rng):
     X, y, sw = make_problem(sparse=sparse, dtype=dtype)
-    loss = MultinomialLoss(N_CLASSES, fit_intercept)
+    loss = MultinomialLoss(N_CLASSES, fit_intercept, label_smoothing=eps)
     coef = random_coef(loss, X.shape[1], rng)
 
     value, gradient = loss.loss_gradient(coef, X, y, sw, L2)
@@ -80,9 +98,10 @@ def test_gradient_matches_finite_differences(fit_intercept, sparse, dtype, rng):
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_hessp_matches_finite_differences(fit_intercept, sparse, dtype, rng):
+@pytest.mark.parametrize("eps", [0.0, 0.3])
+def test_hessp_matches_finite_differences(fit_intercept, sparse, dtype, eps, rng):
     X, y, sw = make_problem(sparse=sparse, dtype=dtype)
-    loss = MultinomialLoss(N_CLASSES, fit_intercept)
+    loss = MultinomialLoss(N_CLASSES, fit_intercept, label_smoothing=eps)
     coef = random_coef(loss, X.shape[1], rng)
     direction = rng.standard_normal(coef.shape)
 

@@ -182,3 +182,31 @@ def test_l1_same_optimum_and_zeros_as_saga(name, penalty, C, weighted):
     assert model.converged_
     assert_array_equal(model.coef_ == 0, np.abs(reference.coef_) < 1e-10)
     assert np.any(model.coef_ == 0)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("eps", [0.1, 0.4])
+@pytest.mark.parametrize("C", [1.0, np.inf])
+@pytest.mark.parametrize("solver", sorted(SOLVERS))
+def test_label_smoothing_equals_logistic_regression_on_weighted_copies(
+    solver, C, eps, n_classes
+):
+    """Smoothed targets ``t_i = (1 - eps) onehot(y_i) + eps / K`` give the
+    objective of K weighted copies of each sample, one per class k with
+    weight ``s_i t_ik``: the same total weight S, so the same penalty."""
+    X, y, sw = dataset("wine", True)
+    keep = y < n_classes
+    X, y, sw = X[keep], y[keep], sw[keep]
+    model = SoftmaxRegression(
+        C=C, label_smoothing=eps, solver=solver, tol=1e-8, max_iter=100_000
+    ).fit(X, y, sample_weight=sw)
+    targets = (1 - eps) * np.eye(n_classes)[y] + eps / n_classes
+    copies = LogisticRegression(
+        C=2 * C if n_classes == 2 else C, tol=1e-12, max_iter=100_000
+    ).fit(
+        np.tile(X, (n_classes, 1)),
+        np.repeat(np.arange(n_classes), len(y)),
+        sample_weight=(sw[:, np.newaxis] * targets).T.ravel(),
+    )
+    assert_allclose(model.predict_proba(X), copies.predict_proba(X), atol=1e-6)
+    assert_allclose(model.coef_, copies.coef_, rtol=1e-4, atol=1e-5)
