@@ -1,6 +1,7 @@
 """SoftmaxRegression: the one place that knows scikit-learn's API."""
 
 import functools
+import math
 import time
 import warnings
 from numbers import Integral, Real
@@ -10,6 +11,9 @@ import numpy as np
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -24,15 +28,32 @@ from ._heuristics import (
     choose_row_space,
     choose_solver,
 )
-from ._loss import MultinomialLoss
+from ._loss import MultinomialLoss, RunningCurvature
 from ._penalties import split_penalty
 from ._row_space import RowSpace, solve_in_row_space
-from ._solvers import SOLVERS
+from ._solvers import SOLVERS, STOCHASTIC_SOLVERS
 from ._solvers._proximal import L1Norm, minimize_proximal_agd
+from ._solvers._stochastic import (
+    StochasticSettings,
+    StochasticState,
+    minimize_stochastic,
+    run_epoch,
+)
 from ._threads import blas_thread_limit, limit_blas_threads
 
 # Attributes that validate_data sets when it reads the training data.
 _SET_BY_VALIDATION = ("n_features_in_", "feature_names_in_")
+
+
+class _Stream:
+    """What ``partial_fit`` carries from one call to the next."""
+
+    def __init__(self, state, curvature, random_state):
+        self.state = state
+        self.curvature = curvature
+        self.random_state = random_state
+        self.n_calls = 0
+        self.history = []
 
 
 class SoftmaxRegression(ClassifierMixin, BaseEstimator):
@@ -230,7 +251,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
         "C": [Interval(Real, 0, None, closed="right")],
         "fit_intercept": ["boolean"],
-        "solver": [StrOptions({"auto", *SOLVERS})],
+        "solver": [StrOptions({"auto", *SOLVERS, *STOCHASTIC_SOLVERS})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
@@ -239,6 +260,18 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         "precision": [StrOptions({"auto", "mixed", "full"})],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither"), None],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "nesterovs_momentum": ["boolean"],
+        "average": ["boolean"],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -257,6 +290,18 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         precision="auto",
         class_weight=None,
         label_smoothing=0.0,
+        batch_size=200,
+        learning_rate="constant",
+        learning_rate_init=None,
+        power_t=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        average=False,
+        shuffle=True,
+        random_state=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
     ):
         self.penalty = penalty
         self.l1_ratio = l1_ratio
@@ -271,6 +316,18 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self.precision = precision
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.average = average
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -292,6 +349,60 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self : SoftmaxRegression
             The fitted estimator.
         """
+        return self._keeping_state_on_failure(self._fit, X, y, sample_weight)
+
+    def _has_stochastic_solver(self):
+        if self.solver not in ("auto", *STOCHASTIC_SOLVERS):
+            raise AttributeError(
+                f"partial_fit needs a stochastic solver, 'sgd' or 'adam' ('auto' "
+                f"stands for 'sgd' there); solver={self.solver!r} works on all "
+                "the data at once: use fit."
+            )
+        return True
+
+    @available_if(_has_stochastic_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Take one epoch of stochastic steps on a chunk of the data.
+
+        Only available with the solvers 'sgd', 'adam' and 'auto', which
+        stands for 'sgd' here. Each call makes one pass over the chunk
+        ``(X, y)`` in minibatches of ``batch_size`` on the objective that
+        :meth:`fit` minimises on that chunk
+        with the same parameters: the penalty is divided by ``C S_c``, with
+        ``S_c`` the chunk's total sample weight. Over a stream of ``m``
+        chunks of equal weight, the steps therefore follow the gradient of
+        ``fit``'s objective on all the data with ``C / m``: to approach
+        ``fit(X, y)`` with ``C``, stream ``m`` equal chunks with ``C * m``
+        (see the user guide). The momentum, the averaged model and the step
+        count carry over from one call to the next. As for scikit-learn's
+        SGDClassifier, stopping (``tol``, ``early_stopping``) is left to the
+        caller, who may score a held-out chunk between calls.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Its labels, all among ``classes``. A chunk may hold any subset
+            of the classes.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes of the stream. Required on the first call (when
+            the estimator has not been fitted); afterwards it may be omitted
+            or must equal ``classes_``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the chunk's samples.
+
+        Returns
+        -------
+        self : SoftmaxRegression
+            The updated estimator.
+        """
+        return self._keeping_state_on_failure(
+            self._partial_fit, X, y, classes, sample_weight
+        )
+
+    def _keeping_state_on_failure(self, method, *args):
         # Validation resets n_features_in_ and feature_names_in_; keep the
         # previous fit's so that a failed fit leaves the estimator as it was.
         previous = {
@@ -300,7 +411,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             if hasattr(self, name)
         }
         try:
-            return self._fit(X, y, sample_weight)
+            return method(*args)
         except BaseException:
             for name in _SET_BY_VALIDATION:
                 if name in previous:
@@ -330,6 +441,13 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         )
         n_classes = classes.size
         n_features = X.shape[1]
+        self._check_early_stopping()
+        random_state = check_random_state(self.random_state)
+        validation_score = None
+        if self.early_stopping:
+            X, y_encoded, sample_weight, validation_score = self._hold_out(
+                X, y_encoded, sample_weight, random_state
+            )
         total_weight = (
             X.shape[0] if sample_weight is None else sample_weight.sum(dtype=np.float64)
         )
@@ -341,6 +459,76 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             *self._penalty_mix(), strength, n_features, shape
         )
         solver = self._solver(X, n_classes, norm)
+        coef0 = self._initial_coef(classes, shape[0])
+        settings = {
+            "max_iter": self.max_iter,
+            "tol": self.tol,
+            "callback": self._progress_printer(solver) if self.verbose else None,
+        }
+        if solver in STOCHASTIC_SOLVERS:
+            objective = loss.bind_rows(X, y_encoded, sample_weight, l2_reg_strength)
+            with limit_blas_threads(1):
+                result = minimize_stochastic(
+                    objective,
+                    coef0.ravel(),
+                    settings=self._stochastic_settings(
+                        solver,
+                        norm,
+                        self._default_step(
+                            solver,
+                            lambda: (
+                                loss.curvature_bound(X, sample_weight) + l2_reg_strength
+                            ),
+                        ),
+                    ),
+                    n_iter_no_change=self.n_iter_no_change,
+                    random_state=random_state,
+                    shuffle=self.shuffle,
+                    validation_score=validation_score,
+                    **settings,
+                )
+        else:
+            result = self._solve(
+                X,
+                y_encoded,
+                sample_weight,
+                loss,
+                l2_reg_strength,
+                norm,
+                solver,
+                coef0,
+                settings,
+            )
+        if not result.converged:
+            warnings.warn(
+                self._convergence_message(result, solver, X.dtype, norm is not None),
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+        # A later partial_fit starts a new stream from this solution.
+        self.__dict__.pop("_stream", None)
+        self._store_solution(result.x, shape, norm, classes, X.dtype)
+        self.solver_ = solver
+        self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
+        self.loss_curve_ = result.objective_history
+        self.converged_ = bool(result.converged)
+        self.grad_norm_ = float(result.grad_norm)
+        return self
+
+    def _solve(
+        self,
+        X,
+        y_encoded,
+        sample_weight,
+        loss,
+        l2_reg_strength,
+        norm,
+        solver,
+        coef0,
+        settings,
+    ):
+        """Run a deterministic solver on all of ``X``, or in its row space."""
+        n_classes = coef0.shape[1]
         # The BLAS limit when fit is called: the most threads the passes take.
         available = blas_thread_limit()
 
@@ -356,12 +544,6 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 ),
             )
 
-        coef0 = self._initial_coef(classes, shape[0])
-        settings = {
-            "max_iter": self.max_iter,
-            "tol": self.tol,
-            "callback": self._progress_printer(solver) if self.verbose else None,
-        }
         # The passes share their blocks between their own threads, each
         # calling BLAS on one block at a time; forming X X^T for wide data
         # is one large product, left to BLAS's threads.
@@ -376,17 +558,192 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             solve = functools.partial(minimize_proximal_agd, penalty=norm)
         with limit_blas_threads(1):
             if row_space is None:
-                result = solve(bind(X), coef0.ravel(), **settings)
-            else:
-                result = solve_in_row_space(solve, row_space, bind, coef0, **settings)
-        if not result.converged:
-            warnings.warn(
-                self._convergence_message(result, solver, X.dtype, norm is not None),
-                ConvergenceWarning,
-                stacklevel=4,
+                return solve(bind(X), coef0.ravel(), **settings)
+            return solve_in_row_space(solve, row_space, bind, coef0, **settings)
+
+    def _partial_fit(self, X, y, classes, sample_weight):
+        if classes is None and not hasattr(self, "classes_"):
+            raise ValueError(
+                "classes must be passed to the first call of partial_fit: the "
+                "labels of all the classes the stream holds, as later chunks "
+                "may not show them all."
+            )
+        stream = getattr(self, "_stream", None)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            accept_large_sparse=True,
+            reset=not hasattr(self, "classes_"),
+        )
+        check_classification_targets(y)
+        classes = self._stream_classes(classes)
+        y_encoded = np.searchsorted(classes, y)
+        unknown = (y_encoded >= classes.size) | (
+            classes[np.minimum(y_encoded, classes.size - 1)] != y
+        )
+        if np.any(unknown):
+            labels = np.unique(y[unknown]).tolist()
+            raise ValueError(
+                f"y has labels that are not in classes: {labels}; the classes "
+                f"are {classes.tolist()}."
+            )
+        solver = "sgd" if self.solver == "auto" else self.solver
+        sample_weight = self._chunk_weight(sample_weight, X, y_encoded, classes)
+        n_classes, n_features = classes.size, X.shape[1]
+        loss = MultinomialLoss(n_classes, self.fit_intercept, self.label_smoothing)
+        shape = (loss.n_coef_rows(n_features), n_classes)
+        total_weight = X.shape[0] if sample_weight is None else sample_weight.sum()
+        strength = 0.0 if self.penalty is None else 1.0 / (self.C * float(total_weight))
+        l2_reg_strength, norm = split_penalty(
+            *self._penalty_mix(), strength, n_features, shape
+        )
+        self._solver(X, n_classes, norm, solver)
+        objective = loss.bind_rows(X, y_encoded, sample_weight, l2_reg_strength)
+        if stream is None:
+            stream = _Stream(
+                StochasticState(self._initial_coef(classes, shape[0], True).ravel()),
+                RunningCurvature(loss),
+                check_random_state(self.random_state),
+            )
+        step = self._default_step(
+            solver,
+            lambda: stream.curvature.update(X, sample_weight) + l2_reg_strength,
+        )
+        settings = self._stochastic_settings(solver, norm, step)
+        order = np.arange(X.shape[0])
+        if self.shuffle:
+            stream.random_state.shuffle(order)
+        with limit_blas_threads(1):
+            value = run_epoch(objective, stream.state, settings, order)
+            solution = stream.state.solution(settings)
+            _, gradient = objective.value_and_gradient(solution, np.arange(X.shape[0]))
+        self._stream = stream
+        self._store_solution(solution, shape, norm, classes, X.dtype)
+        self.solver_ = solver
+        stream.n_calls += 1
+        stream.history.append(value)
+        self.n_iter_ = np.array([stream.n_calls], dtype=np.int32)
+        self.loss_curve_ = np.asarray(stream.history)
+        self.converged_ = False
+        self.grad_norm_ = float(np.max(np.abs(gradient)))
+        return self
+
+    def _stream_classes(self, classes):
+        """The classes of a stream: ``classes`` on its first call, checked
+        against ``classes_`` afterwards."""
+        if hasattr(self, "classes_"):
+            if classes is not None and not np.array_equal(
+                np.unique(classes), self.classes_
+            ):
+                raise ValueError(
+                    f"classes={np.unique(classes).tolist()} differs from the "
+                    f"classes of the previous calls, {self.classes_.tolist()}."
+                )
+            return self.classes_
+        classes = np.unique(classes)
+        if classes.size < 2:
+            raise ValueError(
+                f"classes must hold at least 2 classes; got {classes.tolist()}."
+            )
+        return classes
+
+    def _chunk_weight(self, sample_weight, X, y_encoded, classes):
+        """The sample weights of a chunk, times the class weights."""
+        if sample_weight is None and self.class_weight is None:
+            return None
+        if isinstance(self.class_weight, str):
+            raise ValueError(
+                "class_weight='balanced' needs the class totals of all the "
+                "data, which partial_fit does not see: pass class_weight as a "
+                "dict."
+            )
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+        if self.class_weight is not None:
+            weights = self._class_weights(sample_weight, y_encoded, classes)
+            sample_weight = sample_weight * weights[y_encoded].astype(X.dtype)
+        if not sample_weight.sum() > 0:
+            raise ValueError(
+                "sample_weight sums to zero: at least one sample needs a "
+                "positive weight."
+            )
+        return sample_weight
+
+    def _check_early_stopping(self):
+        if self.early_stopping and self.solver not in STOCHASTIC_SOLVERS:
+            raise ValueError(
+                f"early_stopping=True needs a stochastic solver, 'sgd' or 'adam'; "
+                f"solver={self.solver!r} converges to the penalised optimum, "
+                "where a smaller C, not an early stop, regularises."
             )
 
-        coef = result.x.reshape(shape)
+    def _hold_out(self, X, y_encoded, sample_weight, random_state):
+        """Split off ``validation_fraction`` of the samples, stratified, and
+        return the rest with a function scoring coefficients on the split."""
+        n_samples = X.shape[0]
+        counts = np.bincount(y_encoded)
+        n_classes = np.count_nonzero(counts)
+        # At least one sample of each class on either side, where there are
+        # enough; stratified when every class has two samples to share.
+        n_held_out = max(math.ceil(self.validation_fraction * n_samples), n_classes)
+        if n_samples - n_held_out < n_classes:
+            raise ValueError(
+                f"early_stopping needs at least {2 * n_classes} samples, to hold "
+                f"out validation_fraction={self.validation_fraction:g} of them "
+                f"and train on the rest; got {n_samples}."
+            )
+        stratify = y_encoded if counts[counts > 0].min() >= 2 else None
+        train, held_out = train_test_split(
+            np.arange(n_samples),
+            test_size=n_held_out,
+            stratify=stratify,
+            random_state=random_state,
+        )
+        X_held_out, y_held_out = X[held_out], y_encoded[held_out]
+        weights = None if sample_weight is None else sample_weight[held_out]
+        n_features = X.shape[1]
+
+        def validation_score(x):
+            coef = x.reshape(n_features + int(self.fit_intercept), -1)
+            scores = np.asarray(X_held_out @ coef[:n_features])
+            if self.fit_intercept:
+                scores = scores + coef[n_features]
+            correct = np.argmax(scores, axis=1) == y_held_out
+            return float(np.average(correct, weights=weights))
+
+        weights_train = None if sample_weight is None else sample_weight[train]
+        return X[train], y_encoded[train], weights_train, validation_score
+
+    def _default_step(self, solver, curvature_bound):
+        """``learning_rate_init``, or the default step: for 'sgd', the
+        inverse of ``curvature_bound()``, a bound on the objective's
+        curvature; 1e-2 for 'adam'."""
+        if self.learning_rate_init is not None:
+            return float(self.learning_rate_init)
+        return 1.0 / curvature_bound() if solver == "sgd" else 1e-2
+
+    def _stochastic_settings(self, solver, norm, step):
+        return StochasticSettings(
+            method=solver,
+            learning_rate=self.learning_rate,
+            eta0=step,
+            power_t=self.power_t,
+            momentum=self.momentum,
+            nesterov=self.nesterovs_momentum,
+            batch_size=self.batch_size,
+            average=self.average,
+            penalty=norm,
+        )
+
+    def _store_solution(self, x, shape, norm, classes, dtype):
+        """Set ``classes_``, ``coef_`` and ``intercept_`` from a solver's
+        flat solution."""
+        n_features, n_classes = shape[0] - int(self.fit_intercept), shape[1]
+        coef = x.reshape(shape)
         W, b = coef[:n_features], coef[n_features:].ravel()
         # Adding one vector to every class's weights leaves the probabilities
         # unchanged and only adds to the L2 and group penalties (the norm of
@@ -396,20 +753,13 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         if not isinstance(norm, L1Norm):
             W = W - W.mean(axis=1, keepdims=True)
         b = b - b.mean() if self.fit_intercept else np.zeros(n_classes)
-
         self.classes_ = classes
-        self.solver_ = solver
         if n_classes == 2:
-            self.coef_ = (W[:, 1] - W[:, 0])[np.newaxis, :].astype(X.dtype)
-            self.intercept_ = np.array([b[1] - b[0]], dtype=X.dtype)
+            self.coef_ = (W[:, 1] - W[:, 0])[np.newaxis, :].astype(dtype)
+            self.intercept_ = np.array([b[1] - b[0]], dtype=dtype)
         else:
-            self.coef_ = np.ascontiguousarray(W.T, dtype=X.dtype)
-            self.intercept_ = b.astype(X.dtype)
-        self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
-        self.loss_curve_ = result.objective_history
-        self.converged_ = bool(result.converged)
-        self.grad_norm_ = float(result.grad_norm)
-        return self
+            self.coef_ = np.ascontiguousarray(W.T, dtype=dtype)
+            self.intercept_ = b.astype(dtype)
 
     def _n_threads(self, X, n_classes, available):
         """``n_threads``, or the heuristic's count within ``available``."""
@@ -418,6 +768,17 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         return choose_n_threads(X, n_classes, available=available)
 
     def _convergence_message(self, result, solver, dtype, proximal):
+        if solver in STOCHASTIC_SOLVERS:
+            watched = (
+                "validation accuracy" if self.early_stopping else "training objective"
+            )
+            return (
+                f"SoftmaxRegression(solver={solver!r}) ran max_iter="
+                f"{self.max_iter} epochs, and its {watched} was still improving "
+                f"by more than tol={self.tol:g} within n_iter_no_change="
+                f"{self.n_iter_no_change} epochs. Increase max_iter, or use a "
+                "deterministic solver to reach the optimum."
+            )
         measure = (
             "largest absolute entry of the gradient mapping"
             if proximal
@@ -478,18 +839,20 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             return "group", 1.0 if self.l1_ratio is None else float(self.l1_ratio)
         return "l2", 0.0
 
-    def _solver(self, X, n_classes, norm):
+    def _solver(self, X, n_classes, norm, solver=None):
         """The solver to run: ``solver``, or the one 'auto' stands for."""
+        solver = self.solver if solver is None else solver
         if norm is None:
-            return choose_solver(X, n_classes) if self.solver == "auto" else self.solver
-        if self.solver not in ("auto", "gd"):
+            return choose_solver(X, n_classes) if solver == "auto" else solver
+        if solver not in ("auto", "gd", "sgd"):
             part = "an L1" if isinstance(norm, L1Norm) else "a group-norm"
             raise ValueError(
                 f"penalty={self.penalty!r} has {part} part, which solver="
-                f"{self.solver!r} cannot handle: it needs a smooth objective. "
-                "Use solver='gd' (accelerated proximal gradient) or 'auto'."
+                f"{solver!r} cannot handle: it needs a smooth objective. Use "
+                "solver='gd' (accelerated proximal gradient), 'auto', or 'sgd' "
+                "(proximal stochastic steps)."
             )
-        return "gd"
+        return "gd" if solver == "auto" else solver
 
     def _class_weights(self, sample_weight, y_encoded, classes):
         """The weight of each class, as ``class_weight`` gives it."""
@@ -518,11 +881,12 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             )
         return weights
 
-    def _initial_coef(self, classes, n_rows):
-        """Zeros, or the previous solution in the solver's layout."""
+    def _initial_coef(self, classes, n_rows, keep=False):
+        """Zeros, or the previous solution in the solver's layout when
+        ``warm_start`` or ``keep`` is set."""
         n_classes = classes.size
         coef = np.zeros((n_rows, n_classes))
-        if not (self.warm_start and hasattr(self, "coef_")):
+        if not ((self.warm_start or keep) and hasattr(self, "coef_")):
             return coef
         if not np.array_equal(classes, self.classes_):
             raise ValueError(

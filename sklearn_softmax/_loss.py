@@ -12,6 +12,11 @@ import numpy as np
 
 from ._passes import DataPasses
 
+# Power iteration approaches the largest eigenvalue from below: the bound is
+# raised by this factor to stay on the safe side of it.
+_BOUND_MARGIN = 1.05
+_POWER_ITERATIONS = 30
+
 
 class MultinomialLoss:
     r"""Penalised multinomial cross-entropy of a linear model.
@@ -212,6 +217,141 @@ class MultinomialLoss:
             return (*penalised(x, data_term, data_gradient), hessp)
 
         return Objective(value, value_and_gradient, value_gradient_hessp)
+
+    def bind_rows(self, X, y, sample_weight, l2_reg_strength):
+        """The objective on fixed data, estimated from subsets of its rows.
+
+        For stochastic solvers: ``value_and_gradient(x, rows)`` evaluates the
+        data term on the samples ``rows`` only, scaled so that for rows drawn
+        uniformly it is an unbiased estimate of the data term on all of
+        ``X`` (the weights of the rows divided by ``len(rows)`` times the
+        mean weight), plus the full penalty.
+
+        Returns
+        -------
+        objective : RowsObjective
+            Named tuple of ``value_and_gradient(x, rows)`` and
+            ``n_samples``.
+        """
+        n_samples, n_features = X.shape
+        shape = (self.n_coef_rows(n_features), self.n_classes)
+        weights = (
+            np.ones(n_samples)
+            if sample_weight is None
+            else np.asarray(sample_weight, dtype=np.float64)
+        )
+        mean_weight = weights.mean()
+
+        def value_and_gradient(x, rows):
+            batch_weights = weights[rows]
+            passes = self._passes(X[rows], y[rows], batch_weights)
+            data_term, gradient = passes.value_and_gradient(x.reshape(shape))
+            scale = batch_weights.sum() / (len(rows) * mean_weight)
+            coef = x.reshape(shape)
+            value = scale * data_term + self._penalty(coef, n_features, l2_reg_strength)
+            gradient *= scale
+            self._add_penalty_gradient(gradient, coef, n_features, l2_reg_strength)
+            return value, gradient.ravel()
+
+        return RowsObjective(value_and_gradient, n_samples)
+
+    def curvature_bound(self, X, sample_weight, n_iter=None):
+        r"""An estimate of the largest eigenvalue of the data term's Hessian
+        bound.
+
+        Each softmax Jacobian ``diag(p) - p p^T`` is at most
+        ``(I - 1 1^T / K) / 2``, hence at most ``I / 2`` (Böhning, 1992), so
+        the Hessian of the data term is at most ``1/2`` times the weighted
+        second moment ``X~^T diag(s) X~ / S`` of ``X~ = [X, 1]`` (``X``
+        without an intercept). The largest eigenvalue of that matrix is
+        estimated by ``n_iter`` power iterations, which approach it from
+        below, and raised by 5%. Stochastic solvers take their default step
+        from it.
+        """
+        u = np.ones(X.shape[1] + int(self.fit_intercept))
+        eigenvalue = 0.0
+        for _ in range(_POWER_ITERATIONS if n_iter is None else n_iter):
+            eigenvalue, u = self.second_moment_product(X, sample_weight, u)
+        return 0.5 * _BOUND_MARGIN * eigenvalue
+
+    def second_moment_product(self, X, sample_weight, u):
+        """One power-iteration step on the weighted second moment ``M`` of
+        ``X~`` (see :meth:`curvature_bound`).
+
+        Returns ``u^T M u`` and ``M u`` for ``u`` scaled to unit length: the
+        Rayleigh quotient, at most ``M``'s largest eigenvalue, and the next
+        direction. Each costs a product of ``X`` with a vector, not a
+        matrix.
+        """
+        n_samples, n_features = X.shape
+        weights = (
+            np.full(n_samples, 1.0 / n_samples)
+            if sample_weight is None
+            else np.asarray(sample_weight, dtype=np.float64) / np.sum(sample_weight)
+        )
+        u = u / np.linalg.norm(u)
+        Xu = np.asarray(X @ u[:n_features], dtype=np.float64).ravel()
+        if self.fit_intercept:
+            Xu = Xu + u[-1]
+        weighted = weights * Xu
+        v = np.asarray(X.T @ weighted, dtype=np.float64).ravel()
+        if self.fit_intercept:
+            v = np.append(v, weighted.sum())
+        return float(u @ v), v
+
+
+class RunningCurvature:
+    """The curvature bound of a stream of chunks, estimated as they come.
+
+    The mean over the chunks, weighted by their total sample weight, of the
+    Rayleigh quotient of each chunk's second moment (see
+    :meth:`MultinomialLoss.second_moment_product`) at the direction left by
+    the chunks before it. Taken at a direction the chunk did not choose,
+    each quotient is an unbiased estimate of that of the stream's second
+    moment, without the upward bias of a chunk's own largest eigenvalue; the
+    direction follows the stream's leading eigenvector by one power step per
+    chunk. The first chunk starts it with a full power iteration.
+    """
+
+    def __init__(self, loss):
+        self.loss = loss
+        self.direction = None
+        self.quotient = 0.0
+        self.weight = 0.0
+
+    def update(self, X, sample_weight):
+        """Take in a chunk; return the bound ``curvature_bound`` would give
+        for the stream so far."""
+        if self.direction is None:
+            u = np.ones(X.shape[1] + int(self.loss.fit_intercept))
+            for _ in range(_POWER_ITERATIONS):
+                quotient, u = self.loss.second_moment_product(X, sample_weight, u)
+        else:
+            quotient, u = self.loss.second_moment_product(
+                X, sample_weight, self.direction
+            )
+        self.direction = u
+        weight = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
+        self.weight += weight
+        self.quotient += (weight / self.weight) * (quotient - self.quotient)
+        return 0.5 * _BOUND_MARGIN * self.quotient
+
+
+class RowsObjective(NamedTuple):
+    """An objective estimated from subsets of rows, as stochastic solvers
+    consume it.
+
+    Attributes
+    ----------
+    value_and_gradient : callable
+        ``value_and_gradient(x, rows)``: the estimate from the samples
+        ``rows`` of the objective and its gradient at ``x``.
+    n_samples : int
+        The number of rows.
+    """
+
+    value_and_gradient: Callable
+    n_samples: int
 
 
 class Objective(NamedTuple):

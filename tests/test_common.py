@@ -3,17 +3,22 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_softmax import SoftmaxRegression
-from sklearn_softmax._solvers import SOLVERS
+from sklearn_softmax._solvers import SOLVERS, STOCHASTIC_SOLVERS
 
 ESTIMATORS = (
     [SoftmaxRegression()]
-    + [SoftmaxRegression(solver=solver) for solver in sorted(SOLVERS)]
+    + [
+        SoftmaxRegression(solver=solver, random_state=0)
+        for solver in sorted(SOLVERS) + list(STOCHASTIC_SOLVERS)
+    ]
     + [
         SoftmaxRegression(penalty=None),
         SoftmaxRegression(penalty="l1"),
         SoftmaxRegression(penalty="elasticnet", l1_ratio=0.5),
         SoftmaxRegression(penalty="group"),
         SoftmaxRegression(label_smoothing=0.2),
+        SoftmaxRegression(solver="sgd", average=True, random_state=0),
+        SoftmaxRegression(solver="sgd", penalty="l1", random_state=0),
     ]
 )
 

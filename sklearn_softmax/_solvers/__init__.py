@@ -16,9 +16,12 @@ SOLVERS = {
     "lbfgs": minimize_lbfgs,
     "gd": minimize_agd,
 }
+# Solvers that take minibatches, in fit and partial_fit (see _stochastic).
+STOCHASTIC_SOLVERS = ("sgd", "adam")
 
 __all__ = [
     "SOLVERS",
+    "STOCHASTIC_SOLVERS",
     "Progress",
     "SolverResult",
     "minimize_agd",

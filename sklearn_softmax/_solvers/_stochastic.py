@@ -1,0 +1,242 @@
+"""Stochastic solvers: minibatch SGD with momentum, and Adam.
+
+A stochastic solver takes a :class:`~sklearn_softmax._loss.RowsObjective`,
+whose ``value_and_gradient(x, rows)`` estimates the objective from a subset
+of the samples. One epoch visits every sample once, in minibatches. The
+state of the iteration (the iterate, the momentum or the moments, the
+average, the step count) is a :class:`StochasticState`, which
+``partial_fit`` keeps from one call to the next.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._result import Progress, SolverResult, max_abs
+
+# Polynomial-decay averaging (Shamir & Zhang, 2013): the average weighs the
+# iterate of step t about like t^_AVERAGE_POWER, so that the early iterates,
+# far from the optimum, fade out of it.
+_AVERAGE_POWER = 10.0
+# Adam's decay rates and its guard against division by zero (Kingma & Ba,
+# 2015), as in scikit-learn's MLPClassifier.
+_BETA_1, _BETA_2, _ADAM_EPSILON = 0.9, 0.999, 1e-8
+
+
+@dataclass
+class StochasticSettings:
+    """How the stochastic solvers step.
+
+    Attributes
+    ----------
+    method : {'sgd', 'adam'}
+        Momentum SGD or Adam.
+    learning_rate : {'constant', 'invscaling'}
+        The schedule of the step: ``eta0``, or ``eta0 / t^power_t`` at step
+        ``t``.
+    eta0 : float
+        The initial step.
+    power_t : float
+        The exponent of 'invscaling'.
+    momentum : float
+        The momentum of 'sgd', in [0, 1).
+    nesterov : bool
+        Whether 'sgd' uses Nesterov's momentum.
+    batch_size : int
+        Samples per minibatch.
+    average : bool
+        Whether the result is the polynomial-decay average of the iterates
+        rather than the last iterate.
+    penalty : L1Norm, GroupNorm or None
+        A non-smooth penalty, taken by a proximal step after each update
+        ('sgd' only).
+    """
+
+    method: str
+    learning_rate: str
+    eta0: float
+    power_t: float
+    momentum: float
+    nesterov: bool
+    batch_size: int
+    average: bool
+    penalty: object = None
+
+
+class StochasticState:
+    """The iteration's state, carried across epochs and ``partial_fit`` calls.
+
+    Parameters
+    ----------
+    x0 : ndarray of shape (n_params,)
+        The starting point.
+    """
+
+    def __init__(self, x0):
+        self.x = np.array(x0, dtype=np.float64)
+        self.velocity = np.zeros_like(self.x)
+        self.second_moment = np.zeros_like(self.x)
+        self.averaged = self.x.copy()
+        self.n_steps = 0
+
+    def solution(self, settings):
+        """The average of the iterates, or the last one."""
+        return self.averaged if settings.average and self.n_steps else self.x
+
+    def step(self, gradient, settings):
+        """One update from a minibatch gradient."""
+        self.n_steps += 1
+        t = self.n_steps
+        eta = settings.eta0
+        if settings.learning_rate == "invscaling":
+            eta = settings.eta0 / t**settings.power_t
+        if settings.method == "adam":
+            self.velocity += (1 - _BETA_1) * (gradient - self.velocity)
+            self.second_moment += (1 - _BETA_2) * (gradient**2 - self.second_moment)
+            # The bias corrections of the moments, folded into the step.
+            eta *= math.sqrt(1 - _BETA_2**t) / (1 - _BETA_1**t)
+            self.x -= (
+                eta * self.velocity / (np.sqrt(self.second_moment) + _ADAM_EPSILON)
+            )
+        else:
+            self.velocity *= settings.momentum
+            self.velocity += gradient
+            direction = (
+                gradient + settings.momentum * self.velocity
+                if settings.nesterov
+                else self.velocity
+            )
+            self.x -= eta * direction
+            if settings.penalty is not None:
+                # Where the iterates settle, the momentum has scaled the
+                # gradient by 1 / (1 - momentum); the penalty's step is
+                # scaled alike, so that the fixed point is the optimum.
+                self.x = settings.penalty.prox(self.x, eta / (1.0 - settings.momentum))
+        if settings.average:
+            share = (_AVERAGE_POWER + 1) / (t + _AVERAGE_POWER)
+            self.averaged += min(1.0, share) * (self.x - self.averaged)
+
+
+def run_epoch(objective, state, settings, order):
+    """One pass over the samples in ``order``, in minibatches.
+
+    Returns the mean over the minibatches of the objective estimates, each
+    taken before its step.
+    """
+    values = []
+    for start in range(0, len(order), settings.batch_size):
+        rows = order[start : start + settings.batch_size]
+        value, gradient = objective.value_and_gradient(state.x, rows)
+        values.append(value)
+        state.step(gradient, settings)
+    return float(np.mean(values))
+
+
+def _penalised(objective, settings, x):
+    value, gradient = objective.value_and_gradient(x, np.arange(objective.n_samples))
+    if settings.penalty is not None:
+        value += settings.penalty.value(x)
+    return value, gradient
+
+
+def minimize_stochastic(
+    objective,
+    x0,
+    *,
+    settings,
+    max_iter,
+    tol,
+    n_iter_no_change,
+    random_state,
+    shuffle=True,
+    validation_score=None,
+    callback=None,
+):
+    """Minimise an objective by epochs of minibatch steps.
+
+    The run stops after ``max_iter`` epochs, or once ``n_iter_no_change``
+    epochs in a row have not improved on the best score so far by ``tol``:
+    the score is ``validation_score(x)`` (higher is better) when given, and
+    minus the epoch's mean training objective otherwise. This is the rule of
+    scikit-learn's SGDClassifier and MLPClassifier. With a validation
+    score, the solution with the best score is returned.
+
+    Parameters
+    ----------
+    objective : RowsObjective
+        The objective, estimated from minibatches.
+    x0 : ndarray of shape (n_params,)
+        Starting point.
+    settings : StochasticSettings
+        How to step.
+    max_iter : int
+        Most epochs.
+    tol : float
+        The least improvement of the score that counts.
+    n_iter_no_change : int
+        Epochs without improvement before stopping.
+    random_state : numpy.random.RandomState
+        Shuffles the samples before each epoch.
+    shuffle : bool, default=True
+        Whether to shuffle; otherwise the samples are taken in order.
+    validation_score : callable, optional
+        ``validation_score(x)``, a score on held-out data.
+    callback : callable, optional
+        Called with a :class:`Progress` after each epoch.
+
+    Returns
+    -------
+    result : SolverResult
+        ``n_iter`` counts epochs; ``objective_history`` holds each epoch's
+        mean training objective; ``objective`` and ``grad_norm`` are the
+        full objective (with any non-smooth penalty) and the largest
+        absolute entry of its smooth part's gradient at the solution;
+        ``converged`` says whether the run stopped on the no-improvement
+        rule.
+    """
+    state = StochasticState(x0)
+    order = np.arange(objective.n_samples)
+    history = []
+    best_score, best_x, stale = -math.inf, state.x.copy(), 0
+    converged = False
+    message = f"reached max_iter={max_iter} epochs"
+    for epoch in range(1, max_iter + 1):
+        if shuffle:
+            random_state.shuffle(order)
+        previous = state.solution(settings).copy()
+        history.append(run_epoch(objective, state, settings, order))
+        solution = state.solution(settings)
+        if callback is not None:
+            # A full pass for the gradient norm, only when it is reported.
+            _, gradient = _penalised(objective, settings, solution)
+            callback(
+                Progress(
+                    epoch,
+                    history[-1],
+                    max_abs(gradient),
+                    float(np.linalg.norm(solution - previous)),
+                )
+            )
+        score = -history[-1] if validation_score is None else validation_score(solution)
+        if score > best_score + tol:
+            stale = 0
+        else:
+            stale += 1
+        if score > best_score:
+            best_score, best_x = score, solution.copy()
+        if stale >= n_iter_no_change:
+            converged = True
+            message = f"no improvement by tol in {n_iter_no_change} epochs"
+            break
+    x = best_x if validation_score is not None else state.solution(settings).copy()
+    value, gradient = _penalised(objective, settings, x)
+    return SolverResult(
+        x=x,
+        objective=value,
+        grad_norm=max_abs(gradient),
+        n_iter=epoch,
+        converged=converged,
+        objective_history=np.asarray(history, dtype=np.float64),
+        message=message,
+    )

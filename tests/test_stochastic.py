@@ -1,0 +1,299 @@
+"""The stochastic solvers, partial_fit and early stopping."""
+
+import io
+import re
+from contextlib import redirect_stdout
+
+import numpy as np
+import pytest
+from _problems import make_problem, penalised_objective
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_digits, load_wine
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax._loss import MultinomialLoss
+
+
+@pytest.fixture(scope="module")
+def wine():
+    X, y = load_wine(return_X_y=True)
+    sw = np.random.default_rng(0).uniform(0.1, 3.0, len(y))
+    return StandardScaler().fit_transform(X), y, sw
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_minibatch_estimates_average_to_the_objective(rng):
+    """Over a partition into equal minibatches, the estimates average to the
+    objective and its gradient on all the rows."""
+    X, y, sw = make_problem(n_samples=60)
+    loss = MultinomialLoss(4, True)
+    coef = rng.standard_normal((X.shape[1] + 1, 4)).ravel()
+    rows_objective = loss.bind_rows(X, y, sw, 0.3)
+    batches = np.array_split(rng.permutation(60), 6)
+    estimates = [rows_objective.value_and_gradient(coef, rows) for rows in batches]
+    value, gradient = loss.bind(X, y, sw, 0.3).value_and_gradient(coef)
+    assert_allclose(np.mean([v for v, _ in estimates]), value, rtol=1e-12)
+    assert_allclose(np.mean([g for _, g in estimates], axis=0), gradient, rtol=1e-10)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_curvature_bound_bounds_the_hessian(fit_intercept, rng):
+    """The bound is at least the Hessian's largest eigenvalue (from the dense
+    Hessian built by Hessian-vector products) and within 10% of Böhning's
+    bound computed by numpy."""
+    X, y, sw = make_problem(n_samples=80)
+    loss = MultinomialLoss(4, fit_intercept)
+    n_params = loss.n_coef_rows(X.shape[1]) * 4
+    _, _, hessp = loss.bind(X, y, sw, 0.0).value_gradient_hessp(
+        rng.standard_normal(n_params)
+    )
+    hessian = np.column_stack([hessp(e) for e in np.eye(n_params)])
+    largest = np.linalg.eigvalsh(0.5 * (hessian + hessian.T))[-1]
+    bound = loss.curvature_bound(X, sw)
+    X_tilde = np.column_stack([X, np.ones(len(X))]) if fit_intercept else X
+    second_moment = X_tilde.T @ (sw[:, None] * X_tilde) / sw.sum()
+    bohning = 0.5 * np.linalg.eigvalsh(second_moment)[-1]
+    assert largest <= bound <= 1.1 * bohning
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"solver": "sgd"},
+        {"solver": "sgd", "nesterovs_momentum": False},
+        {"solver": "adam"},
+    ],
+    ids=["sgd-nesterov", "sgd-heavy-ball", "adam"],
+)
+def test_full_batch_steps_reach_logistic_regression_optimum(wine, params):
+    """With one minibatch holding all the samples, the steps are
+    deterministic and reach LogisticRegression's optimum."""
+    X, y, sw = wine
+    model = SoftmaxRegression(
+        batch_size=len(y), tol=0.0, max_iter=3000, n_iter_no_change=3000, **params
+    )
+    with pytest.warns(ConvergenceWarning, match="ran max_iter=3000 epochs"):
+        model.fit(X, y, sample_weight=sw)
+    reference = LogisticRegression(tol=1e-12, max_iter=10_000).fit(
+        X, y, sample_weight=sw
+    )
+    ours = penalised_objective(model, X, y, 1.0, sw)
+    theirs = penalised_objective(reference, X, y, 1.0, sw)
+    assert ours <= theirs * (1 + 1e-7)
+    assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-4)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_minibatch_steps_approach_the_optimum(wine, solver):
+    """Averaged minibatch steps get within 1e-3 of the optimal objective."""
+    X, y, sw = wine
+    model = SoftmaxRegression(
+        solver=solver,
+        batch_size=32,
+        average=True,
+        max_iter=500,
+        tol=0.0,
+        n_iter_no_change=500,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning, match="ran max_iter=500 epochs"):
+        model.fit(X, y, sample_weight=sw)
+    reference = LogisticRegression(tol=1e-12, max_iter=10_000).fit(
+        X, y, sample_weight=sw
+    )
+    ours = penalised_objective(model, X, y, 1.0, sw)
+    theirs = penalised_objective(reference, X, y, 1.0, sw)
+    assert theirs <= ours <= theirs * (1 + 1e-3)
+
+
+def test_proximal_sgd_reaches_the_l1_optimum(wine):
+    """Full-batch proximal steps reach the optimum of the proximal gradient
+    solver, with the same zeros."""
+    X, y, _ = wine
+    params = dict(penalty="l1", C=0.1, tol=0.0, max_iter=5000)
+    model = SoftmaxRegression(
+        solver="sgd", batch_size=len(y), n_iter_no_change=5000, **params
+    )
+    with pytest.warns(ConvergenceWarning, match="epochs"):
+        model.fit(X, y)
+    reference = SoftmaxRegression(solver="gd", **params | {"tol": 1e-10}).fit(X, y)
+    assert_allclose(model.coef_, reference.coef_, atol=1e-6)
+    assert_array_equal(model.coef_ == 0, reference.coef_ == 0)
+
+
+def test_same_random_state_same_fit(wine):
+    X, y, _ = wine
+    fits = [
+        SoftmaxRegression(solver="sgd", batch_size=16, random_state=3, max_iter=5)
+        .fit(X, y)
+        .coef_
+        for _ in range(2)
+    ]
+    assert_array_equal(*fits)
+
+
+def _digits_objective(model, X, y):
+    return penalised_objective(model, X, y, 1.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_streaming_digits_approaches_fit(digits, seed):
+    """Digits in 20 chunks for 50 epochs: within 1e-2 relative objective of
+    fit's optimum with C=1. Each chunk's objective is fit's on the chunk,
+    so 20 chunks of equal weight take C = 20 * 1 (see partial_fit)."""
+    X, y = digits
+    chunks = np.array_split(np.random.default_rng(seed).permutation(len(y)), 20)
+    model = SoftmaxRegression(C=20.0, average=True, random_state=seed)
+    classes = np.unique(y)
+    for _ in range(50):
+        for rows in chunks:
+            model.partial_fit(X[rows], y[rows], classes=classes)
+    optimum = SoftmaxRegression(C=1.0, tol=1e-10).fit(X, y)
+    ours, best = _digits_objective(model, X, y), _digits_objective(optimum, X, y)
+    assert best <= ours <= best * (1 + 1e-2)
+    assert model.n_iter_[0] == 50 * 20
+    assert model.loss_curve_.shape == (50 * 20,)
+    assert model.coef_.shape == (10, 64)
+
+
+def test_partial_fit_on_all_the_data_approaches_fit(wine):
+    """One chunk holding all the data: partial_fit steps on fit's objective
+    with the same C."""
+    X, y, sw = wine
+    model = SoftmaxRegression(batch_size=len(y), random_state=0)
+    for _ in range(2000):
+        model.partial_fit(X, y, classes=[0, 1, 2], sample_weight=sw)
+    reference = SoftmaxRegression(tol=1e-10).fit(X, y, sample_weight=sw)
+    assert_allclose(model.coef_, reference.coef_, atol=1e-6)
+
+
+def test_partial_fit_continues_from_fit(wine):
+    X, y, _ = wine
+    fitted = SoftmaxRegression(solver="sgd", max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        fitted.fit(X, y)
+    start = fitted.coef_.copy()
+    # classes_ is known: no classes needed.
+    fitted.partial_fit(X[:10], y[:10])
+    assert fitted.n_iter_[0] == 1
+    assert not np.array_equal(fitted.coef_, start)
+    assert np.abs(fitted.coef_ - start).max() < 0.5 * np.abs(start).max()
+
+
+@pytest.mark.parametrize(
+    "first, second, message",
+    [
+        ({}, None, "classes must be passed to the first call of partial_fit"),
+        ({"classes": [0, 1]}, None, r"y has labels that are not in classes: \[2\]"),
+        ({"classes": [0, 1, 2]}, {"classes": [0, 1, 3]}, "differs from the classes"),
+        ({"classes": [0]}, None, "at least 2 classes"),
+    ],
+)
+def test_partial_fit_class_errors(wine, first, second, message):
+    X, y, _ = wine
+    model = SoftmaxRegression()
+    with pytest.raises(ValueError, match=message):
+        model.partial_fit(X, y, **first)
+        model.partial_fit(X, y, **second)
+
+
+def test_partial_fit_refuses_balanced_class_weight(wine):
+    X, y, _ = wine
+    with pytest.raises(ValueError, match="class_weight='balanced' needs"):
+        SoftmaxRegression(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
+
+
+def test_partial_fit_only_with_stochastic_solvers():
+    assert hasattr(SoftmaxRegression(), "partial_fit")
+    assert hasattr(SoftmaxRegression(solver="adam"), "partial_fit")
+    model = SoftmaxRegression(solver="newton-cg")
+    assert not hasattr(model, "partial_fit")
+    with pytest.raises(AttributeError, match="partial_fit") as error:
+        getattr(model, "partial_fit")  # noqa: B009
+    cause = error.value.__cause__ or error.value
+    assert "partial_fit needs a stochastic solver" in str(cause)
+
+
+def test_partial_fit_one_class_chunk(wine):
+    """A chunk may hold one class of the stream."""
+    X, y, _ = wine
+    model = SoftmaxRegression().partial_fit(X[y == 1], y[y == 1], classes=[0, 1, 2])
+    assert model.predict_proba(X[y == 1]).argmax(axis=1).tolist() == [1] * 71
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"solver": "lbfgs"}, "early_stopping=True needs a stochastic solver"),
+        ({"solver": "adam", "penalty": "l1"}, "solver='adam' cannot handle"),
+    ],
+)
+def test_refused_combinations(wine, params, message):
+    X, y, _ = wine
+    with pytest.raises(ValueError, match=message):
+        SoftmaxRegression(early_stopping=params["solver"] != "adam", **params).fit(X, y)
+
+
+def test_early_stopping_keeps_the_best_validation_score(digits):
+    """With early stopping the run ends once the held-out accuracy stops
+    improving, and returns the coefficients of the best epoch."""
+    X, y = digits
+    X_copy = X.copy()
+    scores = []
+    model = SoftmaxRegression(
+        solver="sgd",
+        early_stopping=True,
+        n_iter_no_change=3,
+        tol=0.0,
+        max_iter=200,
+        random_state=0,
+        batch_size=64,
+    )
+    model.fit(X, y)
+    assert_array_equal(X, X_copy)
+    assert model.converged_
+    assert model.n_iter_[0] < 200
+    assert len(model.loss_curve_) == model.n_iter_[0]
+    # The same split and epochs, scored by hand.
+    _, held_out = train_test_split(
+        np.arange(len(y)),
+        test_size=int(np.ceil(0.1 * len(y))),
+        stratify=y,
+        random_state=np.random.RandomState(0),
+    )
+    for epochs in range(1, model.n_iter_[0] + 1):
+        partial = SoftmaxRegression(
+            solver="sgd",
+            early_stopping=True,
+            n_iter_no_change=10_000,
+            max_iter=epochs,
+            random_state=0,
+            batch_size=64,
+        )
+        with pytest.warns(ConvergenceWarning):
+            partial.fit(X, y)
+        scores.append(partial.score(X[held_out], y[held_out]))
+    best = int(np.argmax(scores))
+    assert model.n_iter_[0] == best + 1 + 3
+    assert model.score(X[held_out], y[held_out]) == scores[best]
+
+
+def test_verbose_prints_one_line_per_epoch(wine):
+    X, y, _ = wine
+    out = io.StringIO()
+    with redirect_stdout(out):
+        SoftmaxRegression(solver="sgd", max_iter=4, verbose=1, n_iter_no_change=10).fit(
+            X, y
+        )
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 4
+    assert re.match(r"\[SoftmaxRegression sgd\] iter +1 +objective", lines[0])
