@@ -105,7 +105,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         values mean a stronger penalty; ``np.inf`` means none.
     fit_intercept : bool, default=True
         Whether to fit an intercept per class.
-    solver : {'auto', 'newton-cg', 'lbfgs', 'gd'}, default='auto'
+    solver : {'auto', 'newton-cg', 'lbfgs', 'gd', 'sgd', 'adam'}, default='auto'
         Optimiser.
 
         - 'auto': chosen from the data; currently always 'newton-cg', the
@@ -116,11 +116,24 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         - 'lbfgs': scipy's L-BFGS-B on the analytic objective and gradient.
         - 'gd': Nesterov-accelerated gradient descent with a backtracking
           (Armijo) step size and adaptive restart.
+        - 'sgd': minibatch stochastic gradient descent with momentum
+          (proximal steps for the L1 and group penalties); see
+          ``learning_rate``, ``momentum`` and ``average``.
+        - 'adam': minibatch Adam (Kingma & Ba, 2015), with the decay rates
+          0.9 and 0.999 of scikit-learn's MLPClassifier.
+
+        The stochastic solvers count ``max_iter`` in epochs and stop as
+        SGDClassifier does (see ``tol``); they also power
+        :meth:`partial_fit`, where 'auto' stands for 'sgd'.
     max_iter : int, default=100
-        Most iterations of the solver (Newton steps for 'newton-cg').
+        Most iterations of the solver (Newton steps for 'newton-cg', epochs
+        for 'sgd' and 'adam').
     tol : float, default=1e-4
         The solver stops once the largest absolute entry of the objective's
-        gradient is at most ``tol``.
+        gradient is at most ``tol``. The stochastic solvers stop once
+        ``n_iter_no_change`` epochs in a row have not improved the best
+        epoch's mean training objective (or, with ``early_stopping``, its
+        validation accuracy) by ``tol``.
     warm_start : bool, default=False
         Start from the previous solution when refitting on data with the
         same classes and features.
@@ -171,6 +184,44 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         with a positive total, so that every class weighs the same in all,
         as in LogisticRegression of scikit-learn 1.9 (in 1.6, 'balanced'
         counted samples and ignored their weights).
+    batch_size : int, default=200
+        Samples per minibatch of 'sgd' and 'adam' (all of them when fewer).
+    learning_rate : {'constant', 'invscaling'}, default='constant'
+        Step schedule of 'sgd' and 'adam': ``learning_rate_init``, or
+        ``learning_rate_init / t^power_t`` at step ``t``.
+    learning_rate_init : float, default=None
+        The initial step. ``None``: for 'sgd', the inverse of a bound on the
+        objective's curvature (half the largest eigenvalue of the weighted
+        second moment of ``[X, 1]``, Böhning's bound on the softmax
+        Jacobian, plus the L2 strength), estimated by power iteration on the
+        data in ``fit`` and on the chunks seen so far in ``partial_fit``;
+        for 'adam', 1e-2.
+    power_t : float, default=0.5
+        Exponent of 'invscaling'.
+    momentum : float in [0, 1), default=0.9
+        Momentum of 'sgd'.
+    nesterovs_momentum : bool, default=True
+        Whether 'sgd' uses Nesterov's momentum.
+    average : bool, default=False
+        Whether the model of 'sgd' and 'adam' is the average of the iterates
+        with polynomial-decay weights (Shamir & Zhang, 2013: the iterate of
+        step ``t`` weighs about ``t^10``) rather than the last iterate. The
+        average smooths out the minibatch noise.
+    shuffle : bool, default=True
+        Whether 'sgd' and 'adam' shuffle the samples before each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling and the validation split of ``early_stopping``.
+    early_stopping : bool, default=False
+        With 'sgd' or 'adam', hold out ``validation_fraction`` of the
+        training data (stratified) and stop once its accuracy has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs, keeping the
+        coefficients of the best epoch, as MLPClassifier does. The other
+        solvers refuse it: they converge to the penalised optimum, where
+        ``C`` regularises. Not used by :meth:`partial_fit`.
+    validation_fraction : float in (0, 1), default=0.1
+        The share of the data held out by ``early_stopping``.
+    n_iter_no_change : int, default=5
+        Epochs without improvement before 'sgd' or 'adam' stop.
     label_smoothing : float in [0, 1), default=0.0
         The share ``eps`` of each sample's target spread evenly over the
         classes, as in PyTorch's ``cross_entropy``: the log-loss
@@ -194,18 +245,23 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     solver_ : str
         The solver used: ``solver``, or the one 'auto' chose.
     n_iter_ : ndarray of shape (1,)
-        Iterations the solver ran.
+        Iterations the solver ran: epochs for 'sgd' and 'adam', calls since
+        the first for :meth:`partial_fit`.
     loss_curve_ : ndarray of shape (n_iter_[0],)
-        Objective after each iteration.
+        Objective after each iteration; for 'sgd' and 'adam', the mean of
+        the minibatch estimates of each epoch (of each call, for
+        :meth:`partial_fit`).
     converged_ : bool
-        Whether the solver met its stopping rule, the largest absolute
-        gradient entry at most ``tol``; when it did not, ``fit`` warned.
+        Whether the solver met its stopping rule (see ``tol``); when it did
+        not, ``fit`` warned. Always False after :meth:`partial_fit`, which
+        leaves stopping to the caller.
     grad_norm_ : float
         The largest absolute entry of the objective's gradient at the
         returned solution, before the intercepts and weights were centred.
         With an L1 or group penalty, that of the gradient mapping of the
         proximal solver's last step, which is the gradient where the
-        penalty is smooth.
+        penalty is smooth. For 'sgd' and 'adam', that of the smooth part on
+        the training data (the chunk, for :meth:`partial_fit`).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
