@@ -508,11 +508,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             X.shape[0] if sample_weight is None else sample_weight.sum(dtype=np.float64)
         )
 
-        loss = MultinomialLoss(n_classes, self.fit_intercept, self.label_smoothing)
-        shape = (loss.n_coef_rows(n_features), n_classes)
-        strength = 0.0 if self.penalty is None else 1.0 / (self.C * float(total_weight))
-        l2_reg_strength, norm = split_penalty(
-            *self._penalty_mix(), strength, n_features, shape
+        loss, shape, l2_reg_strength, norm = self._objective_parts(
+            n_classes, n_features, total_weight
         )
         solver = self._solver(X, n_classes, norm)
         coef0 = self._initial_coef(classes, shape[0])
@@ -647,14 +644,20 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 f"are {classes.tolist()}."
             )
         solver = "sgd" if self.solver == "auto" else self.solver
-        sample_weight = self._chunk_weight(sample_weight, X, y_encoded, classes)
+        if isinstance(self.class_weight, str):
+            raise ValueError(
+                "class_weight='balanced' needs the class totals of all the "
+                "data, which partial_fit does not see: pass class_weight as a "
+                "dict."
+            )
+        # A chunk may hold a single class of the stream.
+        sample_weight = self._validated_sample_weight(
+            sample_weight, X, y_encoded, classes, min_classes=1
+        )
         n_classes, n_features = classes.size, X.shape[1]
-        loss = MultinomialLoss(n_classes, self.fit_intercept, self.label_smoothing)
-        shape = (loss.n_coef_rows(n_features), n_classes)
         total_weight = X.shape[0] if sample_weight is None else sample_weight.sum()
-        strength = 0.0 if self.penalty is None else 1.0 / (self.C * float(total_weight))
-        l2_reg_strength, norm = split_penalty(
-            *self._penalty_mix(), strength, n_features, shape
+        loss, shape, l2_reg_strength, norm = self._objective_parts(
+            n_classes, n_features, total_weight
         )
         self._solver(X, n_classes, norm, solver)
         objective = loss.bind_rows(X, y_encoded, sample_weight, l2_reg_strength)
@@ -705,29 +708,6 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 f"classes must hold at least 2 classes; got {classes.tolist()}."
             )
         return classes
-
-    def _chunk_weight(self, sample_weight, X, y_encoded, classes):
-        """The sample weights of a chunk, times the class weights."""
-        if sample_weight is None and self.class_weight is None:
-            return None
-        if isinstance(self.class_weight, str):
-            raise ValueError(
-                "class_weight='balanced' needs the class totals of all the "
-                "data, which partial_fit does not see: pass class_weight as a "
-                "dict."
-            )
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
-        if self.class_weight is not None:
-            weights = self._class_weights(sample_weight, y_encoded, classes)
-            sample_weight = sample_weight * weights[y_encoded].astype(X.dtype)
-        if not sample_weight.sum() > 0:
-            raise ValueError(
-                "sample_weight sums to zero: at least one sample needs a "
-                "positive weight."
-            )
-        return sample_weight
 
     def _check_early_stopping(self):
         if self.early_stopping and self.solver not in STOCHASTIC_SOLVERS:
@@ -857,7 +837,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             "tighter than this problem allows: loosen tol, or scale the features."
         )
 
-    def _validated_sample_weight(self, sample_weight, X, y_encoded, classes):
+    def _validated_sample_weight(
+        self, sample_weight, X, y_encoded, classes, min_classes=2
+    ):
+        """The sample weights times the class weights, checked to leave
+        ``min_classes`` classes with weight; None when both are None."""
         if sample_weight is None and self.class_weight is None:
             return None
         sample_weight = _check_sample_weight(
@@ -872,7 +856,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 "sample_weight sums to zero: at least one sample needs a "
                 "positive weight."
             )
-        if np.count_nonzero(class_weight) < 2:
+        if np.count_nonzero(class_weight) < min_classes:
             remaining = classes.tolist()[np.flatnonzero(class_weight)[0]]
             raise ValueError(
                 "SoftmaxRegression needs samples of at least 2 classes with a "
@@ -880,6 +864,17 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 f"{remaining!r}."
             )
         return sample_weight
+
+    def _objective_parts(self, n_classes, n_features, total_weight):
+        """The loss, the layout of its coefficients, and the penalty's L2
+        strength and non-smooth norm for data of ``total_weight``."""
+        loss = MultinomialLoss(n_classes, self.fit_intercept, self.label_smoothing)
+        shape = (loss.n_coef_rows(n_features), n_classes)
+        strength = 0.0 if self.penalty is None else 1.0 / (self.C * float(total_weight))
+        l2_reg_strength, norm = split_penalty(
+            *self._penalty_mix(), strength, n_features, shape
+        )
+        return loss, shape, l2_reg_strength, norm
 
     def _penalty_mix(self):
         """The non-smooth norm of the penalty and its share, from 0 to 1."""
