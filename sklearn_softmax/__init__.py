@@ -1,6 +1,13 @@
 """Multinomial (softmax) logistic regression for scikit-learn."""
 
+from ._cv import SoftmaxRegressionCV
 from ._estimator import SoftmaxRegression
+from ._path import softmax_regression_path
 from ._version import __version__
 
-__all__ = ["SoftmaxRegression", "__version__"]
+__all__ = [
+    "SoftmaxRegression",
+    "SoftmaxRegressionCV",
+    "__version__",
+    "softmax_regression_path",
+]

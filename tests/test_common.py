@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax import SoftmaxRegression, SoftmaxRegressionCV
 from sklearn_softmax._solvers import SOLVERS, STOCHASTIC_SOLVERS
 
 ESTIMATORS = (
@@ -19,6 +19,10 @@ ESTIMATORS = (
         SoftmaxRegression(label_smoothing=0.2),
         SoftmaxRegression(solver="sgd", average=True, random_state=0),
         SoftmaxRegression(solver="sgd", penalty="l1", random_state=0),
+    ]
+    + [
+        SoftmaxRegressionCV(Cs=3, cv=3),
+        SoftmaxRegressionCV(Cs=3, cv=3, penalty="group", l1_ratios=[0.5, 1.0]),
     ]
 )
 

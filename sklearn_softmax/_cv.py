@@ -1,0 +1,448 @@
+"""SoftmaxRegressionCV: C (and l1_ratio) chosen by cross-validation."""
+
+from numbers import Integral
+from typing import ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.metrics import check_scoring, get_scorer
+from sklearn.model_selection import check_cv
+from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._base import LinearSoftmaxClassifierMixin
+from ._estimator import SoftmaxRegression
+from ._path import check_Cs, fit_along_path
+
+# Parameters of SoftmaxRegression that the search sets.
+_SET_BY_SEARCH = ("C", "l1_ratio", "warm_start")
+
+
+class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
+    """Softmax regression with ``C`` chosen by cross-validation.
+
+    For each fold of ``cv`` and each value of ``l1_ratios``, fits
+    :class:`SoftmaxRegression` along the grid ``Cs`` with warm starts (see
+    :func:`softmax_regression_path`) and scores each fit on the held-out
+    samples; the pair ``(C, l1_ratio)`` with the best mean score over the
+    folds is then refitted on all the data, as
+    :class:`~sklearn.linear_model.LogisticRegressionCV` does.
+
+    Parameters
+    ----------
+    Cs : int or array-like of shape (n_cs,), default=10
+        The values of ``C`` to try, fitted in this order along each path; an
+        integer gives that many values on a logarithmic grid from 1e-4 to
+        1e4.
+    l1_ratios : array-like of shape (n_l1_ratios,), default=None
+        The values of ``l1_ratio`` to try with ``penalty='elasticnet'``
+        (required there) or ``'group'`` (``[1.0]`` when None). Must be None
+        with the other penalties, which have no ``l1_ratio``.
+    cv : int, cross-validation generator or iterable, default=None
+        The folds, as in :func:`~sklearn.model_selection.check_cv`: None for
+        5-fold, an integer for that many folds (stratified, as for any
+        classifier), or a splitter. Every training part must hold every
+        class.
+    scoring : str or callable, default=None
+        How a fit is scored on its held-out samples: a scorer name or a
+        callable ``scorer(estimator, X, y)``. None means 'neg_log_loss', the
+        held-out value of the loss the model minimises (scikit-learn's
+        LogisticRegressionCV moves to the same default in version 1.11).
+        With ``sample_weight``, the held-out samples are scored with their
+        weights.
+    refit : bool, default=True
+        Whether to refit on all the data with the best ``C`` and
+        ``l1_ratio``, starting from the mean of the folds' solutions. If
+        False, ``coef_`` and ``intercept_`` are the means of the folds'
+        solutions at each fold's best values, and ``C_`` and ``l1_ratio_``
+        the means of those values.
+    n_jobs : int, default=None
+        Paths fitted in parallel, one per fold and ``l1_ratio``, by joblib.
+        None means 1 unless in a :obj:`joblib.parallel_backend` context.
+    penalty : {'l2', 'l1', 'elasticnet', 'group'}, default='l2'
+        As in :class:`SoftmaxRegression`; None is refused, as ``C`` would
+        have nothing to change.
+    fit_intercept : bool, default=True
+        As in :class:`SoftmaxRegression`.
+    solver : {'auto', 'newton-cg', 'lbfgs', 'gd', 'sgd', 'adam'}, \
+default='auto'
+        As in :class:`SoftmaxRegression`.
+    max_iter : int, default=100
+        As in :class:`SoftmaxRegression`, for each fit.
+    tol : float, default=1e-4
+        As in :class:`SoftmaxRegression`.
+    verbose : int, default=0
+        As in :class:`SoftmaxRegression`, for each fit.
+    n_threads : int, default=None
+        As in :class:`SoftmaxRegression`, for each fit.
+    precision : {'auto', 'mixed', 'full'}, default='auto'
+        As in :class:`SoftmaxRegression`.
+    class_weight : dict, 'balanced' or None, default=None
+        As in :class:`SoftmaxRegression`; 'balanced' weighs the classes of
+        each training part.
+    label_smoothing : float in [0, 1), default=0.0
+        As in :class:`SoftmaxRegression`.
+    batch_size : int, default=200
+        As in :class:`SoftmaxRegression`.
+    learning_rate : {'constant', 'invscaling'}, default='constant'
+        As in :class:`SoftmaxRegression`.
+    learning_rate_init : float, default=None
+        As in :class:`SoftmaxRegression`.
+    power_t : float, default=0.5
+        As in :class:`SoftmaxRegression`.
+    momentum : float in [0, 1), default=0.9
+        As in :class:`SoftmaxRegression`.
+    nesterovs_momentum : bool, default=True
+        As in :class:`SoftmaxRegression`.
+    average : bool, default=False
+        As in :class:`SoftmaxRegression`.
+    shuffle : bool, default=True
+        As in :class:`SoftmaxRegression`.
+    random_state : int, RandomState instance or None, default=None
+        As in :class:`SoftmaxRegression`.
+    early_stopping : bool, default=False
+        As in :class:`SoftmaxRegression`.
+    validation_fraction : float in (0, 1), default=0.1
+        As in :class:`SoftmaxRegression`.
+    n_iter_no_change : int, default=5
+        As in :class:`SoftmaxRegression`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Coefficients, as in :class:`SoftmaxRegression`.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts, as in :class:`SoftmaxRegression`.
+    Cs_ : ndarray of shape (n_cs,)
+        The values of ``C`` tried.
+    l1_ratios_ : ndarray of shape (n_l1_ratios,)
+        The values of ``l1_ratio`` tried: the share of the non-smooth norm,
+        0 for 'l2' and 1 for 'l1'.
+    C_ : float
+        The chosen ``C``.
+    l1_ratio_ : float
+        The chosen ``l1_ratio``.
+    scores_ : ndarray of shape (n_folds, n_l1_ratios, n_cs)
+        The held-out score of each fit.
+    coefs_paths_ : ndarray of shape (n_folds, n_l1_ratios, n_cs, n_rows, n_dof)
+        ``coef_`` of each fit, with ``intercept_`` as a last column when
+        ``fit_intercept``: ``n_dof`` is ``n_features + 1`` then and
+        ``n_features`` otherwise; ``n_rows`` is 1 with two classes.
+    n_iter_ : ndarray of shape (n_folds, n_l1_ratios, n_cs)
+        The solver's iterations in each fit.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features seen during fit, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    SoftmaxRegression : The model, for one ``C``.
+    softmax_regression_path : The fits along a grid of ``C``.
+    sklearn.linear_model.LogisticRegressionCV : The same search for
+        LogisticRegression.
+
+    Notes
+    -----
+    The folds' paths are warm-started: each ``C`` starts from the solution of
+    the one before, so an increasing grid, as an integer ``Cs`` gives, costs
+    little more than its last fit. The attribute layout follows
+    LogisticRegressionCV's ``use_legacy_attributes=False``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_softmax import SoftmaxRegressionCV
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> clf = SoftmaxRegressionCV(Cs=[0.1, 1.0, 10.0, 100.0], cv=5).fit(X, y)
+    >>> float(clf.C_)
+    100.0
+    >>> clf.scores_.shape
+    (5, 1, 4)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **{
+            name: constraint
+            for name, constraint in SoftmaxRegression._parameter_constraints.items()
+            if name not in _SET_BY_SEARCH
+        },
+        "penalty": [StrOptions({"l2", "l1", "elasticnet", "group"})],
+        "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "l1_ratios": ["array-like", None],
+        "cv": ["cv_object"],
+        "scoring": [str, callable, None],
+        "refit": ["boolean"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        *,
+        Cs=10,
+        l1_ratios=None,
+        cv=None,
+        scoring=None,
+        refit=True,
+        n_jobs=None,
+        penalty="l2",
+        fit_intercept=True,
+        solver="auto",
+        max_iter=100,
+        tol=1e-4,
+        verbose=0,
+        n_threads=None,
+        precision="auto",
+        class_weight=None,
+        label_smoothing=0.0,
+        batch_size=200,
+        learning_rate="constant",
+        learning_rate_init=None,
+        power_t=0.5,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        average=False,
+        shuffle=True,
+        random_state=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+    ):
+        self.Cs = Cs
+        self.l1_ratios = l1_ratios
+        self.cv = cv
+        self.scoring = scoring
+        self.refit = refit
+        self.n_jobs = n_jobs
+        self.penalty = penalty
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.n_threads = n_threads
+        self.precision = precision
+        self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.average = average
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None):
+        """Choose ``C`` (and ``l1_ratio``) by cross-validation, then fit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights, used in the fits and in the
+            held-out scores.
+
+        Returns
+        -------
+        self : SoftmaxRegressionCV
+            The fitted estimator.
+        """
+        return self._keeping_state_on_failure(self._fit, X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            accept_large_sparse=True,
+        )
+        check_classification_targets(y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        classes = np.unique(y)
+        if classes.size < 2:
+            raise ValueError(
+                "SoftmaxRegressionCV needs samples of at least 2 classes in the "
+                f"data, but the data contains only one class: {classes.tolist()[0]!r}."
+            )
+        Cs = check_Cs(self.Cs)
+        l1_ratios = self._l1_ratios()
+        scorer = self._scorer()
+        folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
+        for index, (train, _) in enumerate(folds):
+            missing = np.setdiff1d(classes, y[train])
+            if missing.size:
+                raise ValueError(
+                    f"The training part of fold {index} has no sample of the "
+                    f"classes {missing.tolist()}, so its models could not be "
+                    "compared with the others'. Use fewer folds or a "
+                    "stratified splitter."
+                )
+
+        paths = Parallel(n_jobs=self.n_jobs)(
+            delayed(_scores_along_path)(
+                self._estimator(l1_ratio),
+                X,
+                y,
+                sample_weight,
+                train,
+                test,
+                Cs,
+                scorer,
+            )
+            for train, test in folds
+            for l1_ratio in l1_ratios
+        )
+        shape = (len(folds), len(l1_ratios), len(Cs))
+        scores = np.array([path[0] for path in paths]).reshape(shape)
+        coefs = np.array([path[1] for path in paths])
+        coefs = coefs.reshape(shape + coefs.shape[2:])
+        n_iter = np.array([path[2] for path in paths]).reshape(shape)
+
+        if self.refit:
+            ratio, c = np.unravel_index(np.argmax(scores.mean(axis=0)), shape[1:])
+            best_C, best_ratio = Cs[c], l1_ratios[ratio]
+            start = coefs[:, ratio, c].mean(axis=0)
+            model = self._estimator(best_ratio).set_params(C=best_C, warm_start=True)
+            model.classes_ = classes
+            model.coef_, model.intercept_ = self._split_solution(start, X.dtype)
+            model.fit(X, y, sample_weight=sample_weight)
+            coef, intercept = model.coef_, model.intercept_
+        else:
+            # Each fold's best pair, and the mean of their solutions.
+            best = np.argmax(scores.reshape(len(folds), -1), axis=1)
+            ratios, cs = np.unravel_index(best, shape[1:])
+            best_C, best_ratio = Cs[cs].mean(), l1_ratios[ratios].mean()
+            solution = coefs[np.arange(len(folds)), ratios, cs].mean(axis=0)
+            coef, intercept = self._split_solution(solution, X.dtype)
+
+        self.classes_ = classes
+        self.coef_, self.intercept_ = coef, intercept
+        self.Cs_ = Cs
+        self.l1_ratios_ = l1_ratios
+        self.C_ = float(best_C)
+        self.l1_ratio_ = float(best_ratio)
+        self.scores_ = scores
+        self.coefs_paths_ = coefs
+        self.n_iter_ = n_iter
+        return self
+
+    def _split_solution(self, solution, dtype):
+        """``coef_`` and ``intercept_`` from an entry of ``coefs_paths_``."""
+        n_features = self.n_features_in_
+        coef = np.ascontiguousarray(solution[:, :n_features], dtype=dtype)
+        if self.fit_intercept:
+            return coef, solution[:, n_features].astype(dtype)
+        return coef, np.zeros(solution.shape[0], dtype=dtype)
+
+    def _l1_ratios(self):
+        """The values of ``l1_ratio`` to search, as floats."""
+        if self.penalty in ("l2", "l1"):
+            if self.l1_ratios is not None:
+                raise ValueError(
+                    f"l1_ratios is for penalty='elasticnet' or 'group'; "
+                    f"penalty={self.penalty!r} has no l1_ratio. Leave l1_ratios "
+                    "as None."
+                )
+            return np.array([0.0 if self.penalty == "l2" else 1.0])
+        if self.l1_ratios is None:
+            if self.penalty == "elasticnet":
+                raise ValueError(
+                    "penalty='elasticnet' needs l1_ratios, a list of floats in [0, 1]."
+                )
+            return np.array([1.0])
+        l1_ratios = np.asarray(self.l1_ratios, dtype=np.float64)
+        if l1_ratios.ndim != 1 or l1_ratios.size == 0:
+            raise ValueError(
+                "l1_ratios must be a non-empty 1-d list of floats in [0, 1]; got "
+                f"{self.l1_ratios!r}."
+            )
+        if not np.all((l1_ratios >= 0) & (l1_ratios <= 1)):
+            raise ValueError(
+                f"Every value of l1_ratios must be in [0, 1]; got {l1_ratios.tolist()}."
+            )
+        return l1_ratios
+
+    def _scorer(self):
+        if self.scoring is None:
+            return get_scorer("neg_log_loss")
+        return check_scoring(self, scoring=self.scoring)
+
+    def _estimator(self, l1_ratio):
+        """SoftmaxRegression with these parameters and ``l1_ratio``."""
+        params = {
+            name: getattr(self, name)
+            for name in SoftmaxRegression._get_param_names()
+            if name not in _SET_BY_SEARCH
+        }
+        if self.penalty in ("elasticnet", "group"):
+            params["l1_ratio"] = float(l1_ratio)
+        return SoftmaxRegression(**params)
+
+    def score(self, X, y, sample_weight=None):
+        """Score with ``scoring`` (by default the negative log-loss).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+        y : array-like of shape (n_samples,)
+            Their labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            The score of the fitted model on ``(X, y)``: the larger, the
+            better.
+        """
+        check_is_fitted(self)
+        params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return self._scorer()(self, X, y, **params)
+
+
+def _scores_along_path(estimator, X, y, sample_weight, train, test, Cs, scorer):
+    """Fit ``estimator`` along ``Cs`` on the rows ``train``; return each fit's
+    score on the rows ``test``, its solution and its iterations."""
+    weights_train, score_params = None, {}
+    if sample_weight is not None:
+        weights_train = sample_weight[train]
+        score_params["sample_weight"] = sample_weight[test]
+    X_test, y_test = _safe_indexing(X, test), y[test]
+    scores, coefs, n_iter = [], [], []
+    for model in fit_along_path(
+        estimator, _safe_indexing(X, train), y[train], Cs, weights_train
+    ):
+        scores.append(scorer(model, X_test, y_test, **score_params))
+        solution = model.coef_
+        if model.fit_intercept:
+            solution = np.column_stack([solution, model.intercept_])
+        coefs.append(solution.astype(np.float64))
+        n_iter.append(int(model.n_iter_[0]))
+    return scores, coefs, n_iter

@@ -1,0 +1,113 @@
+"""The regularisation path: one model per C, each fit warm-started."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import clone
+
+from ._estimator import SoftmaxRegression
+
+
+def check_Cs(Cs):
+    """The grid of C: ``Cs`` values from 1e-4 to 1e4 when it is an integer,
+    as in :class:`~sklearn.linear_model.LogisticRegressionCV`, or ``Cs``
+    itself, checked to be positive."""
+    if isinstance(Cs, Integral) and not isinstance(Cs, bool):
+        if Cs < 1:
+            raise ValueError(f"Cs must be a positive integer or a list of C; got {Cs}.")
+        return np.logspace(-4, 4, Cs)
+    try:
+        grid = np.asarray(Cs, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"Cs must be an integer or a list of positive floats; got {Cs!r}."
+        ) from None
+    if grid.ndim != 1 or grid.size == 0:
+        raise ValueError(
+            "Cs must be an integer or a non-empty 1-d list of C; got shape "
+            f"{grid.shape}."
+        )
+    if not np.all(grid > 0) or np.any(np.isnan(grid)):
+        raise ValueError(f"Every C in Cs must be positive; got {grid.tolist()}.")
+    return grid
+
+
+def fit_along_path(estimator, X, y, Cs, sample_weight=None):
+    """Fit a copy of ``estimator`` for each C of ``Cs`` in turn, each fit
+    starting from the previous solution; yield the model after each fit.
+
+    The same object is refitted and yielded each time: read what is needed
+    from it before asking for the next.
+    """
+    model = clone(estimator).set_params(warm_start=True)
+    for C in Cs:
+        yield model.set_params(C=float(C)).fit(X, y, sample_weight=sample_weight)
+
+
+def softmax_regression_path(X, y, *, Cs=10, sample_weight=None, **params):
+    """Fit :class:`SoftmaxRegression` along a grid of ``C``, with warm starts.
+
+    Each fit starts from the solution of the previous ``C``, so a grid in
+    increasing order (weakest regularisation last) costs far fewer solver
+    iterations than fitting each ``C`` from zero. The solutions are those of
+    separate fits, to within the solver's ``tol``.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,)
+        Class labels.
+    Cs : int or array-like of shape (n_cs,), default=10
+        The values of ``C``, fitted in this order; an integer gives that many
+        values on a logarithmic grid from 1e-4 to 1e4, as in
+        :class:`~sklearn.linear_model.LogisticRegressionCV`.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+    **params
+        Other parameters of :class:`SoftmaxRegression` (``penalty``,
+        ``l1_ratio``, ``solver``, ``tol``, ...); not ``C`` or
+        ``warm_start``, which the path sets.
+
+    Returns
+    -------
+    Cs : ndarray of shape (n_cs,)
+        The values of ``C``.
+    coefs : ndarray of shape (n_cs, n_rows, n_features)
+        ``coef_`` at each ``C``; ``n_rows`` is 1 with two classes and the
+        number of classes otherwise.
+    intercepts : ndarray of shape (n_cs, n_rows)
+        ``intercept_`` at each ``C``.
+    n_iter : ndarray of shape (n_cs,)
+        The solver's iterations at each ``C``.
+
+    See Also
+    --------
+    SoftmaxRegressionCV : Chooses ``C`` along this path by cross-validation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_softmax import softmax_regression_path
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> Cs, coefs, intercepts, n_iter = softmax_regression_path(
+    ...     X, y, Cs=[0.01, 0.1, 1.0], penalty="l1"
+    ... )
+    >>> coefs.shape
+    (3, 3, 4)
+    >>> (coefs != 0).sum(axis=(1, 2))
+    array([0, 4, 7])
+    """
+    for name in ("C", "warm_start"):
+        if name in params:
+            raise ValueError(f"{name} is set by the path; pass the values of C as Cs.")
+    Cs = check_Cs(Cs)
+    coefs, intercepts, n_iter = [], [], []
+    for model in fit_along_path(SoftmaxRegression(**params), X, y, Cs, sample_weight):
+        coefs.append(model.coef_.copy())
+        intercepts.append(model.intercept_.copy())
+        n_iter.append(int(model.n_iter_[0]))
+    return Cs, np.stack(coefs), np.stack(intercepts), np.array(n_iter)

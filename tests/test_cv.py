@@ -1,0 +1,280 @@
+"""The regularisation path and SoftmaxRegressionCV."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_iris, load_wine
+from sklearn.linear_model import LogisticRegressionCV
+from sklearn.metrics import log_loss
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_softmax import (
+    SoftmaxRegression,
+    SoftmaxRegressionCV,
+    softmax_regression_path,
+)
+
+TIGHT = {"tol": 1e-10, "max_iter": 100_000}
+CS = [0.01, 0.1, 1.0, 10.0]
+
+
+@pytest.fixture(scope="module")
+def wine():
+    X, y = load_wine(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _folds(X, y, n_splits=4):
+    return list(StratifiedKFold(n_splits).split(X, y))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"solver": "newton-cg"},
+        {"penalty": "l1"},
+        {"penalty": "elasticnet", "l1_ratio": 0.5},
+        {"penalty": "group"},
+    ],
+)
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_path_equals_separate_fits_with_fewer_iterations(wine, params, n_classes):
+    X, y = wine
+    keep = y < n_classes
+    X, y = X[keep], y[keep]
+    sample_weight = np.random.default_rng(0).uniform(0.5, 2.0, size=len(y))
+    Cs, coefs, intercepts, n_iter = softmax_regression_path(
+        X, y, Cs=CS, sample_weight=sample_weight, **params, **TIGHT
+    )
+    assert_array_equal(Cs, CS)
+    n_rows = 1 if n_classes == 2 else n_classes
+    assert coefs.shape == (len(CS), n_rows, X.shape[1])
+    assert intercepts.shape == (len(CS), n_rows)
+    cold_iterations = 0
+    for C, coef, intercept in zip(CS, coefs, intercepts, strict=True):
+        model = SoftmaxRegression(C=C, **params, **TIGHT)
+        model.fit(X, y, sample_weight=sample_weight)
+        cold_iterations += model.n_iter_[0]
+        assert_allclose(coef, model.coef_, rtol=1e-5, atol=1e-6)
+        assert_allclose(intercept, model.intercept_, rtol=1e-5, atol=1e-6)
+        if "l1" in params.get("penalty", ""):
+            assert_array_equal(coef == 0, model.coef_ == 0)
+    assert n_iter.sum() < cold_iterations
+
+
+def test_path_l1_grows_the_support(wine):
+    X, y = wine
+    _, coefs, _, _ = softmax_regression_path(X, y, Cs=8, penalty="l1", **TIGHT)
+    support = (coefs != 0).sum(axis=(1, 2))
+    # The smallest C of the default grid, 1e-4, zeroes every weight.
+    assert support[0] == 0
+    assert support[-1] > support[2]
+
+
+def test_path_integer_cs_is_logarithmic_grid(wine):
+    X, y = wine
+    Cs, coefs, _, _ = softmax_regression_path(X, y, Cs=3)
+    assert_allclose(Cs, [1e-4, 1.0, 1e4])
+    assert coefs.shape[0] == 3
+
+
+@pytest.mark.parametrize(
+    ("Cs", "error", "message"),
+    [
+        (0, ValueError, "positive integer"),
+        ([1.0, -1.0], ValueError, "must be positive"),
+        ([1.0, np.nan], ValueError, "must be positive"),
+        ([[1.0, 2.0]], ValueError, "1-d"),
+        ([], ValueError, "1-d"),
+        (["a"], TypeError, "positive floats"),
+    ],
+)
+def test_path_rejects_bad_cs(wine, Cs, error, message):
+    X, y = wine
+    with pytest.raises(error, match=message):
+        softmax_regression_path(X, y, Cs=Cs)
+
+
+@pytest.mark.parametrize("name", ["C", "warm_start"])
+def test_path_refuses_what_it_sets(wine, name):
+    X, y = wine
+    with pytest.raises(ValueError, match=f"{name} is set by the path"):
+        softmax_regression_path(X, y, **{name: 1.0})
+
+
+def _logistic_regression_cv(Cs, folds, **params):
+    # Newer scikit-learn warns about its changing defaults; the values used
+    # here are those of every version.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return LogisticRegressionCV(
+            Cs=Cs,
+            cv=folds,
+            scoring="neg_log_loss",
+            solver="newton-cg",
+            tol=1e-12,
+            max_iter=10_000,
+        ).fit(*params.pop("data"), **params)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_cv_equals_logistic_regression_cv(wine, n_classes):
+    X, y = wine
+    keep = y < n_classes
+    X, y = X[keep], y[keep]
+    folds = _folds(X, y)
+    model = SoftmaxRegressionCV(Cs=CS, cv=folds, **TIGHT).fit(X, y)
+    # Two classes: the softmax model with C is LogisticRegression with 2 C.
+    scale = 2.0 if n_classes == 2 else 1.0
+    reference = _logistic_regression_cv([scale * C for C in CS], folds, data=(X, y))
+    reference_scores = next(iter(reference.scores_.values()))
+    assert_allclose(model.scores_[:, 0, :], reference_scores, rtol=1e-6)
+    assert model.C_ * scale == np.ravel(reference.C_)[0]
+    assert_allclose(model.coef_, reference.coef_, rtol=1e-4, atol=1e-5)
+    assert_allclose(model.intercept_, reference.intercept_, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("params", "grid"),
+    [
+        ({}, {}),
+        (
+            {"penalty": "elasticnet", "l1_ratios": [0.2, 0.8]},
+            {"penalty": ["elasticnet"], "l1_ratio": [0.2, 0.8]},
+        ),
+        (
+            {"penalty": "group", "l1_ratios": [0.5, 1.0]},
+            {"penalty": ["group"], "l1_ratio": [0.5, 1.0]},
+        ),
+    ],
+)
+def test_cv_equals_grid_search(wine, params, grid):
+    X, y = wine
+    folds = _folds(X, y, n_splits=3)
+    model = SoftmaxRegressionCV(Cs=CS, cv=folds, scoring="accuracy", **params, **TIGHT)
+    model.fit(X, y)
+    search = GridSearchCV(
+        SoftmaxRegression(**TIGHT), {"C": CS, **grid}, cv=folds, scoring="accuracy"
+    ).fit(X, y)
+    n_ratios = model.l1_ratios_.size
+    # GridSearchCV's candidates run over C, then l1_ratio within each C.
+    split_scores = np.array(
+        [search.cv_results_[f"split{k}_test_score"] for k in range(len(folds))]
+    ).reshape(len(folds), len(CS), n_ratios)
+    assert_allclose(model.scores_, split_scores.transpose(0, 2, 1))
+    assert search.best_params_["C"] == model.C_
+    if n_ratios > 1:
+        assert model.l1_ratio_ == search.best_params_["l1_ratio"]
+    assert_allclose(
+        model.predict_proba(X),
+        search.best_estimator_.predict_proba(X),
+        rtol=1e-5,
+        atol=1e-7,
+    )
+
+
+def test_cv_weighted_scores_are_weighted_held_out_log_loss(wine):
+    X, y = wine
+    sample_weight = np.random.default_rng(1).uniform(0.1, 3.0, size=len(y))
+    folds = _folds(X, y, n_splits=3)
+    model = SoftmaxRegressionCV(Cs=CS, cv=folds, **TIGHT)
+    model.fit(X, y, sample_weight=sample_weight)
+    for k, (train, test) in enumerate(folds):
+        for c, C in enumerate(CS):
+            fold_model = SoftmaxRegression(C=C, **TIGHT).fit(
+                X[train], y[train], sample_weight=sample_weight[train]
+            )
+            expected = -log_loss(
+                y[test],
+                fold_model.predict_proba(X[test]),
+                sample_weight=sample_weight[test],
+            )
+            assert_allclose(model.scores_[k, 0, c], expected, rtol=1e-6)
+    refit = SoftmaxRegression(C=model.C_, **TIGHT).fit(
+        X, y, sample_weight=sample_weight
+    )
+    assert_allclose(model.coef_, refit.coef_, rtol=1e-5, atol=1e-6)
+
+
+def test_cv_without_refit_averages_the_folds(wine):
+    X, y = wine
+    folds = _folds(X, y)
+    model = SoftmaxRegressionCV(Cs=CS, cv=folds, refit=False, **TIGHT).fit(X, y)
+    best = np.argmax(model.scores_[:, 0, :], axis=1)
+    fold_coefs, fold_intercepts = [], []
+    for (train, _), c in zip(folds, best, strict=True):
+        fold_model = SoftmaxRegression(C=CS[c], **TIGHT).fit(X[train], y[train])
+        fold_coefs.append(fold_model.coef_)
+        fold_intercepts.append(fold_model.intercept_)
+    assert pytest.approx(np.mean(np.asarray(CS)[best])) == model.C_
+    assert_allclose(model.coef_, np.mean(fold_coefs, axis=0), rtol=1e-5, atol=1e-6)
+    assert_allclose(
+        model.intercept_, np.mean(fold_intercepts, axis=0), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_cv_attributes_and_score(wine):
+    X, y = wine
+    model = SoftmaxRegressionCV(Cs=3, cv=4, fit_intercept=False).fit(X, y)
+    assert model.coefs_paths_.shape == (4, 1, 3, 3, X.shape[1])
+    assert model.n_iter_.shape == model.scores_.shape == (4, 1, 3)
+    assert_array_equal(model.l1_ratios_, [0.0])
+    assert model.l1_ratio_ == 0.0
+    assert_array_equal(model.intercept_, np.zeros(3))
+    assert model.score(X, y) == pytest.approx(-log_loss(y, model.predict_proba(X)))
+    accuracy = SoftmaxRegressionCV(Cs=3, cv=4, scoring="accuracy").fit(X, y)
+    assert accuracy.score(X, y) == np.mean(accuracy.predict(X) == y)
+
+
+def test_cv_parallel_folds_give_the_same_model(wine):
+    X, y = wine
+    serial = SoftmaxRegressionCV(Cs=CS, cv=3).fit(X, y)
+    parallel = SoftmaxRegressionCV(Cs=CS, cv=3, n_jobs=2).fit(X, y)
+    assert_array_equal(serial.scores_, parallel.scores_)
+    assert_array_equal(serial.coef_, parallel.coef_)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"l1_ratios": [0.5]}, "penalty='l2' has no l1_ratio"),
+        ({"penalty": "l1", "l1_ratios": [0.5]}, "penalty='l1' has no l1_ratio"),
+        ({"penalty": "elasticnet"}, "needs l1_ratios"),
+        ({"penalty": "group", "l1_ratios": [0.5, 1.5]}, r"in \[0, 1\]"),
+        ({"penalty": "group", "l1_ratios": []}, "non-empty"),
+        ({"penalty": None}, "penalty"),
+        ({"Cs": [1.0, 0.0]}, "must be positive"),
+        ({"solver": "cholesky"}, "solver"),
+    ],
+)
+def test_cv_rejects_bad_parameters(wine, params, message):
+    X, y = wine
+    with pytest.raises(ValueError, match=message):
+        SoftmaxRegressionCV(**params).fit(X, y)
+
+
+def test_cv_refuses_a_fold_without_a_class():
+    X, y = load_iris(return_X_y=True)
+    # Unshuffled folds of sorted labels: the first holds out all of class 0.
+    folds = [(np.arange(50, 150), np.arange(50)), (np.arange(100), np.arange(100, 150))]
+    with pytest.raises(ValueError, match=r"fold 0 has no sample of the classes \[0\]"):
+        SoftmaxRegressionCV(cv=folds).fit(X, y)
+    with pytest.raises(ValueError, match="only one class"):
+        SoftmaxRegressionCV().fit(X, np.zeros_like(y))
+
+
+def test_cv_failed_fit_leaves_previous_fit_intact(wine):
+    X, y = wine
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
+    model = SoftmaxRegressionCV(Cs=2, cv=3).fit(frame, y)
+    state = {name: pickle.dumps(value) for name, value in vars(model).items()}
+    bad = X[:, :5].copy()
+    bad[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        model.fit(bad, y)
+    assert {name: pickle.dumps(value) for name, value in vars(model).items()} == state
