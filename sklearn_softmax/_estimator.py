@@ -24,6 +24,7 @@ from ._base import LinearSoftmaxClassifierMixin
 from ._heuristics import (
     choose_hessian_dtype,
     choose_n_threads,
+    choose_proximal_solver,
     choose_row_space,
     choose_solver,
 )
@@ -31,7 +32,7 @@ from ._loss import MultinomialLoss, RunningCurvature
 from ._penalties import split_penalty
 from ._row_space import RowSpace, solve_in_row_space
 from ._solvers import SOLVERS, STOCHASTIC_SOLVERS
-from ._solvers._proximal import L1Norm, minimize_proximal_agd
+from ._solvers._proximal import GroupNorm, L1Norm, minimize_proximal_agd
 from ._solvers._stochastic import (
     StochasticSettings,
     StochasticState,
@@ -87,12 +88,15 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
           separable: the weights then grow until ``max_iter``.
 
         Penalties with an L1 or group part are solved by 'gd' as accelerated
-        proximal gradient (FISTA), which 'auto' picks; the other solvers
-        refuse them. An L1 optimum is not centred, so its weights are not
-        centred. With two classes, 'l1' gives binary L1 logistic regression
-        with the same ``C`` (``|w_0|_1 + |w_1|_1`` is at least
-        ``|w_1 - w_0|_1``), and 'group' gives it with ``C sqrt(2)`` (the row
-        ``(-w/2, w/2)`` has norm ``|w| / sqrt(2)``).
+        proximal gradient (FISTA), and the group penalty also by
+        'newton-cg', which adds Newton steps on the rows that are not zero;
+        'auto' picks 'newton-cg' for the group penalty on larger problems
+        and 'gd' otherwise. 'lbfgs' and 'adam' refuse them. An L1 optimum
+        is not centred, so its weights are not centred. With two classes,
+        'l1' gives binary L1 logistic regression with the same ``C``
+        (``|w_0|_1 + |w_1|_1`` is at least ``|w_1 - w_0|_1``), and 'group'
+        gives it with ``C sqrt(2)`` (the row ``(-w/2, w/2)`` has norm
+        ``|w| / sqrt(2)``).
     l1_ratio : float in [0, 1], default=None
         The share of the L1 norm in 'elasticnet' (required there) and of the
         group norm in 'group' (1 when None); not used by the other penalties.
@@ -586,7 +590,11 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         if norm is None:
             solve = SOLVERS[solver]
         else:
-            solve = functools.partial(minimize_proximal_agd, penalty=norm)
+            solve = functools.partial(
+                minimize_proximal_agd,
+                penalty=norm,
+                newton_steps=solver == "newton-cg",
+            )
         with limit_blas_threads(1):
             if row_space is None:
                 return solve(bind(X), coef0.ravel(), **settings)
@@ -873,15 +881,19 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         solver = self.solver if solver is None else solver
         if norm is None:
             return choose_solver(X, n_classes) if solver == "auto" else solver
-        if solver not in ("auto", "gd", "sgd"):
-            part = "an L1" if isinstance(norm, L1Norm) else "a group-norm"
-            raise ValueError(
-                f"penalty={self.penalty!r} has {part} part, which solver="
-                f"{solver!r} cannot handle: it needs a smooth objective. Use "
-                "solver='gd' (accelerated proximal gradient), 'auto', or 'sgd' "
-                "(proximal stochastic steps)."
-            )
-        return "gd" if solver == "auto" else solver
+        group = isinstance(norm, GroupNorm)
+        if solver == "auto":
+            return choose_proximal_solver(X, n_classes, group)
+        if solver in ("gd", "sgd") or (solver == "newton-cg" and group):
+            return solver
+        part = "a group-norm" if group else "an L1"
+        newton = ", 'newton-cg' (with Newton steps on the support)" if group else ""
+        raise ValueError(
+            f"penalty={self.penalty!r} has {part} part, which solver="
+            f"{solver!r} cannot handle: it needs a smooth objective. Use "
+            f"solver='gd' (accelerated proximal gradient){newton}, 'auto', or "
+            "'sgd' (proximal stochastic steps)."
+        )
 
     def _class_weights(self, sample_weight, y_encoded, classes):
         """The weight of each class, as ``class_weight`` gives it."""

@@ -16,6 +16,7 @@ ESTIMATORS = (
         SoftmaxRegression(penalty="l1"),
         SoftmaxRegression(penalty="elasticnet", l1_ratio=0.5),
         SoftmaxRegression(penalty="group"),
+        SoftmaxRegression(penalty="group", solver="newton-cg"),
         SoftmaxRegression(label_smoothing=0.2),
         SoftmaxRegression(solver="sgd", average=True, random_state=0),
         SoftmaxRegression(solver="sgd", penalty="l1", random_state=0),

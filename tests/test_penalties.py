@@ -74,8 +74,9 @@ def test_l1_solution_meets_its_optimality_conditions(wine, C):
     assert np.abs(intercept_gradient).max() <= 10 * tol
 
 
+@pytest.mark.parametrize("solver", ["gd", "newton-cg"])
 @pytest.mark.parametrize("C, l1_ratio", [(0.02, None), (0.1, None), (0.05, 0.5)])
-def test_group_solution_meets_its_optimality_conditions(wine, C, l1_ratio):
+def test_group_solution_meets_its_optimality_conditions(wine, C, l1_ratio, solver):
     """The subgradient conditions of the group penalty, row by row of W (a
     feature across all classes): a zero row's gradient has norm at most the
     penalty's weight; a non-zero row's gradient balances ``weight w / |w|``.
@@ -83,7 +84,12 @@ def test_group_solution_meets_its_optimality_conditions(wine, C, l1_ratio):
     X, y = wine
     tol = 1e-9
     model = SoftmaxRegression(
-        penalty="group", l1_ratio=l1_ratio, C=C, tol=tol, max_iter=100_000
+        penalty="group",
+        l1_ratio=l1_ratio,
+        C=C,
+        solver=solver,
+        tol=tol,
+        max_iter=100_000,
     ).fit(X, y)
     share = 1.0 if l1_ratio is None else l1_ratio
     strength = 1.0 / (C * len(y))
@@ -102,19 +108,24 @@ def test_group_solution_meets_its_optimality_conditions(wine, C, l1_ratio):
 
 
 @pytest.mark.parametrize(
-    "penalty, c_factor",
+    "penalty, solver, c_factor",
     [
         # |w_0|_1 + |w_1|_1 is least, |w_1 - w_0|_1, at w_1 = -w_0.
-        ("l1", 1.0),
+        ("l1", "gd", 1.0),
         # The row (-w_j / 2, w_j / 2) has norm |w_j| / sqrt(2).
-        ("group", np.sqrt(2.0)),
+        ("group", "gd", np.sqrt(2.0)),
+        ("group", "newton-cg", np.sqrt(2.0)),
     ],
 )
-def test_two_classes_equal_binary_l1_logistic_regression(wine, penalty, c_factor):
+def test_two_classes_equal_binary_l1_logistic_regression(
+    wine, penalty, solver, c_factor
+):
     X, y = wine
     X, y = X[y < 2], y[y < 2]
     C = 0.1
-    model = SoftmaxRegression(penalty=penalty, C=C, tol=1e-10, max_iter=100_000)
+    model = SoftmaxRegression(
+        penalty=penalty, solver=solver, C=C, tol=1e-10, max_iter=100_000
+    )
     model.fit(X, y)
     reference = l1_logistic_regression(
         1.0,
@@ -126,3 +137,36 @@ def test_two_classes_equal_binary_l1_logistic_regression(wine, penalty, c_factor
     ).fit(X, y)
     assert_allclose(model.coef_, reference.coef_, atol=1e-4)
     assert_array_equal(model.coef_ == 0, np.abs(reference.coef_) < 1e-8)
+
+
+def test_group_norm_smooth_derivatives_match_finite_differences(rng):
+    """On its support, the group norm's gradient and Hessian-vector product,
+    which the Newton steps use, against central differences."""
+    shape = (5, 3)
+    weights = np.array([0.7, 1.3, 0.0, 2.0, 0.5])
+    x = rng.standard_normal(15)
+    x[3:6] = 0.0  # a zero row, held at zero
+    norm = GroupNorm(weights, shape)
+    support = norm.support(x).reshape(shape)
+    assert_array_equal(support.all(axis=1), [True, False, True, True, True])
+    free = norm.support(x)
+    v = np.where(free, rng.standard_normal(15), 0.0)
+    h = 1e-6
+    gradient = (norm.value(x + h * v) - norm.value(x - h * v)) / (2 * h)
+    assert_allclose(np.dot(norm.smooth_gradient(x), v), gradient, rtol=1e-7)
+    product = (norm.smooth_gradient(x + h * v) - norm.smooth_gradient(x - h * v)) / (
+        2 * h
+    )
+    assert_allclose(norm.smooth_hessp(x, v), product, rtol=1e-6, atol=1e-9)
+
+
+def test_auto_adds_newton_steps_for_group_penalty_on_larger_problems(rng):
+    """'auto' picks 'newton-cg' for the group penalty from 2e6 multiply-adds
+    per product, 'gd' below and for L1."""
+    X = rng.standard_normal((2000, 100))
+    y = np.arange(2000) % 10
+    small = SoftmaxRegression(penalty="group", C=0.01).fit(X[:1000], y[:1000])
+    large = SoftmaxRegression(penalty="group", C=0.01, tol=1e-6).fit(X, y)
+    lasso = SoftmaxRegression(penalty="l1", C=0.01).fit(X, y)
+    assert (small.solver_, large.solver_, lasso.solver_) == ("gd", "newton-cg", "gd")
+    assert large.converged_

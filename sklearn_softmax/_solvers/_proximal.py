@@ -13,7 +13,12 @@ import numpy as np
 # The step-size search is the smooth solver's: the same limit on halvings
 # and the same growth after a step accepted at its first trial.
 from ._agd import _MAX_HALVINGS, _SHRINK, _curvature_estimate
+from ._proximal_newton import newton_step_on_support
 from ._result import ROUNDING_SLACK, Progress, SolverResult, max_abs
+
+# With newton_steps, a Newton step is taken once the proximal steps have kept
+# the support for this many iterations in a row.
+_STABLE_ITERATIONS = 3
 
 
 class L1Norm:
@@ -59,8 +64,44 @@ class GroupNorm:
             scale = np.where(norms > threshold, 1.0 - threshold / norms, 0.0)
         return (rows * scale[:, np.newaxis]).ravel()
 
+    # Where the norm is smooth: on the support, for the Newton steps of
+    # minimize_proximal_newton.
 
-def minimize_proximal_agd(objective, x0, *, penalty, max_iter, tol, callback=None):
+    def _rows(self, x):
+        rows = x.reshape(self.shape)
+        return rows, np.linalg.norm(rows, axis=1)
+
+    def support(self, x):
+        """The entries of the rows that are not held at zero: non-zero or
+        unpenalised rows."""
+        _, norms = self._rows(x)
+        free = (norms > 0) | (self.weights == 0)
+        return np.repeat(free, self.shape[1])
+
+    def _scaled_by_norm(self, rows, norms):
+        """``weights_j / |x_j|`` per row, 0 on zero rows."""
+        with np.errstate(divide="ignore"):
+            return np.where(norms > 0, self.weights / norms, 0.0)[:, np.newaxis]
+
+    def smooth_gradient(self, x):
+        rows, norms = self._rows(x)
+        return (rows * self._scaled_by_norm(rows, norms)).ravel()
+
+    def smooth_hessp(self, x, v):
+        """The norm's Hessian ``weights_j (I - u_j u_j^T) / |x_j|`` with
+        ``u_j = x_j / |x_j|``, times ``v``, row by row."""
+        rows, norms = self._rows(x)
+        scale = self._scaled_by_norm(rows, norms)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = np.where(norms[:, np.newaxis] > 0, rows / norms[:, np.newaxis], 0.0)
+        v_rows = v.reshape(self.shape)
+        along = np.sum(u * v_rows, axis=1, keepdims=True)
+        return (scale * (v_rows - along * u)).ravel()
+
+
+def minimize_proximal_agd(
+    objective, x0, *, penalty, max_iter, tol, callback=None, newton_steps=False
+):
     """Minimise ``f(x) + penalty(x)`` by accelerated proximal gradient.
 
     FISTA (Beck & Teboulle, 2009): from the extrapolated point ``y``, the step
@@ -70,6 +111,11 @@ def minimize_proximal_agd(objective, x0, *, penalty, max_iter, tol, callback=Non
     again after a step accepted at its first trial. The momentum restarts
     when ``(y - x_new).(x_new - x) > 0`` (O'Donoghue & Candes, 2015).
 
+    With ``newton_steps``, once the support (the rows that are not zero) has
+    stayed the same for ``_STABLE_ITERATIONS`` iterations, each iteration
+    adds a Newton step on it, where the penalty is smooth (see
+    :mod:`._proximal_newton`), and the momentum restarts from there.
+
     The stopping rule is the composite form of the solvers' rule: the
     largest entry of the gradient mapping ``L (y - x_new)``, which is the
     gradient where the penalty is zero, is at most ``tol``; ``x_new`` is
@@ -78,13 +124,18 @@ def minimize_proximal_agd(objective, x0, *, penalty, max_iter, tol, callback=Non
     Parameters
     ----------
     objective : Objective
-        The smooth part; provides ``value(x)`` and ``value_and_gradient(x)``.
+        The smooth part; provides ``value(x)`` and ``value_and_gradient(x)``,
+        and ``value_gradient_hessp(x)`` for ``newton_steps``.
     x0 : ndarray of shape (n_params,)
         Starting point, float64.
     penalty : L1Norm or GroupNorm
-        The non-smooth part: ``value(x)`` and ``prox(v, step)``.
+        The non-smooth part: ``value(x)`` and ``prox(v, step)``; for
+        ``newton_steps``, a GroupNorm, which also gives ``support``,
+        ``smooth_gradient`` and ``smooth_hessp``.
     max_iter, tol, callback
         As for the other solvers.
+    newton_steps : bool, default=False
+        Whether to add Newton steps on the support.
 
     Returns
     -------
@@ -101,6 +152,7 @@ def minimize_proximal_agd(objective, x0, *, penalty, max_iter, tol, callback=Non
     converged = False
     mapping_norm = math.inf
     f_x = f_y
+    support, n_stable = None, 0
     iteration = 0
     for iteration in range(1, max_iter + 1):
         first_trial = True
@@ -118,11 +170,21 @@ def minimize_proximal_agd(objective, x0, *, penalty, max_iter, tol, callback=Non
             iteration -= 1
             break
         mapping_norm = L * max_abs(d)
+        converged = mapping_norm <= tol
         if float(np.dot(y - x_new, x_new - x)) > 0:
             t = 1.0
         t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
         step = x_new - x
         x, f_x = x_new, f_new
+        newton = None
+        if newton_steps and not converged:
+            previous, support = support, penalty.support(x)
+            n_stable = n_stable + 1 if np.array_equal(support, previous) else 0
+            if n_stable >= _STABLE_ITERATIONS:
+                newton = newton_step_on_support(objective, penalty, x)
+        if newton is not None:
+            step = newton[0] - x + step
+            x, f_x, g_x = newton
         history.append(f_x + penalty.value(x))
         if callback is not None:
             callback(
@@ -130,14 +192,16 @@ def minimize_proximal_agd(objective, x0, *, penalty, max_iter, tol, callback=Non
                     iteration, history[-1], mapping_norm, float(np.linalg.norm(step))
                 )
             )
-        if mapping_norm <= tol:
-            converged = True
+        if converged:
             message = "converged"
             break
-        y = x + ((t - 1.0) / t_next) * step
-        t = t_next
         if first_trial:
             L *= _SHRINK
+        if newton is not None:
+            y, f_y, g_y, t = x, f_x, g_x, 1.0
+            continue
+        y = x + ((t - 1.0) / t_next) * step
+        t = t_next
         f_y, g_y = objective.value_and_gradient(y)
     return SolverResult(
         x=x,
