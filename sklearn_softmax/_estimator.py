@@ -112,7 +112,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
           fastest of the three to a tight optimum on every benchmark problem
           measured so far. The choice made is stored in ``solver_``.
         - 'newton-cg': truncated Newton with conjugate gradients on the
-          analytic Hessian-vector product, and a backtracking line search.
+          analytic Hessian-vector product, and a backtracking line search;
+          with the group penalty, proximal gradient steps alternating with
+          Newton steps on the rows that are not zero.
         - 'lbfgs': scipy's L-BFGS-B on the analytic objective and gradient.
         - 'gd': Nesterov-accelerated gradient descent with a backtracking
           (Armijo) step size and adaptive restart.
