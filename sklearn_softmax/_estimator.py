@@ -114,7 +114,10 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         - 'newton-cg': truncated Newton with conjugate gradients on the
           analytic Hessian-vector product, and a backtracking line search;
           with the group penalty, proximal gradient steps alternating with
-          Newton steps on the rows that are not zero.
+          Newton steps on the rows that are not zero. There, two fits of the
+          same problem posed differently (a sample weight of 2 or the sample
+          twice) agree to within ``tol`` rather than to rounding, as the
+          truncated conjugate gradients may stop one step apart.
         - 'lbfgs': scipy's L-BFGS-B on the analytic objective and gradient.
         - 'gd': Nesterov-accelerated gradient descent with a backtracking
           (Armijo) step size and adaptive restart.
