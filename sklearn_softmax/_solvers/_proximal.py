@@ -65,37 +65,34 @@ class GroupNorm:
         return (rows * scale[:, np.newaxis]).ravel()
 
     # Where the norm is smooth: on the support, for the Newton steps of
-    # minimize_proximal_newton.
+    # minimize_proximal_agd(newton_steps=True).
 
     def _rows(self, x):
+        """The rows of ``x`` and the inverse of their norms (0 on zero rows)."""
         rows = x.reshape(self.shape)
-        return rows, np.linalg.norm(rows, axis=1)
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        with np.errstate(divide="ignore"):
+            return rows, np.where(norms > 0, 1.0 / norms, 0.0)
 
     def support(self, x):
         """The entries of the rows that are not held at zero: non-zero or
         unpenalised rows."""
-        _, norms = self._rows(x)
-        free = (norms > 0) | (self.weights == 0)
+        _, inverse_norms = self._rows(x)
+        free = (inverse_norms[:, 0] > 0) | (self.weights == 0)
         return np.repeat(free, self.shape[1])
 
-    def _scaled_by_norm(self, rows, norms):
-        """``weights_j / |x_j|`` per row, 0 on zero rows."""
-        with np.errstate(divide="ignore"):
-            return np.where(norms > 0, self.weights / norms, 0.0)[:, np.newaxis]
-
     def smooth_gradient(self, x):
-        rows, norms = self._rows(x)
-        return (rows * self._scaled_by_norm(rows, norms)).ravel()
+        rows, inverse_norms = self._rows(x)
+        return (self.weights[:, np.newaxis] * inverse_norms * rows).ravel()
 
     def smooth_hessp(self, x, v):
         """The norm's Hessian ``weights_j (I - u_j u_j^T) / |x_j|`` with
         ``u_j = x_j / |x_j|``, times ``v``, row by row."""
-        rows, norms = self._rows(x)
-        scale = self._scaled_by_norm(rows, norms)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            u = np.where(norms[:, np.newaxis] > 0, rows / norms[:, np.newaxis], 0.0)
+        rows, inverse_norms = self._rows(x)
+        u = rows * inverse_norms
         v_rows = v.reshape(self.shape)
         along = np.sum(u * v_rows, axis=1, keepdims=True)
+        scale = self.weights[:, np.newaxis] * inverse_norms
         return (scale * (v_rows - along * u)).ravel()
 
 
