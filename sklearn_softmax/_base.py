@@ -11,6 +11,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._array_api import check_same_namespace, input_namespace, to_numpy
 from ._version import __version__
 
 # The key under which a pickled estimator records the package's version.
@@ -89,23 +90,44 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
             sample: positive means ``classes_[1]``.
         """
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            reset=False,
-        )
-        scores = np.asarray(X @ self.coef_.T) + self.intercept_
-        return scores.ravel() if scores.shape[1] == 1 else scores
+        check_same_namespace(self, X, "decision_function")
+        return self._decision_function(X)
 
-    def _class_scores(self, X):
-        """Softmax scores with one column per class, also for two classes."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            half = 0.5 * scores
-            return np.column_stack([-half, half])
-        return scores
+    def _decision_function(self, X):
+        namespace = input_namespace(X)
+        if namespace is None:
+            X = validate_data(
+                self,
+                X,
+                accept_sparse="csr",
+                dtype=[np.float64, np.float32],
+                reset=False,
+            )
+            scores = np.asarray(X @ self.coef_.T) + self.intercept_
+            return scores.ravel() if scores.shape[1] == 1 else scores
+        xp, _ = namespace
+        X = validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False)
+        # NumPy promotes float32 X for a float64 model; the Array API
+        # standard leaves mixed precision to each library.
+        dtype = xp.result_type(X.dtype, self.coef_.dtype)
+        scores = xp.astype(X, dtype) @ xp.astype(self.coef_, dtype).T + xp.astype(
+            self.intercept_, dtype
+        )
+        return xp.reshape(scores, (-1,)) if scores.shape[1] == 1 else scores
+
+    def _class_scores(self, X, method):
+        """Softmax scores with one column per class, also for two classes,
+        and the namespace they are in (None for NumPy)."""
+        check_is_fitted(self)
+        check_same_namespace(self, X, method)
+        namespace = input_namespace(X)
+        scores = self._decision_function(X)
+        if scores.ndim == 2:
+            return scores, namespace
+        half = 0.5 * scores
+        if namespace is None:
+            return np.column_stack([-half, half]), namespace
+        return namespace[0].stack([-half, half], axis=1), namespace
 
     def predict(self, X):
         """Most probable class of each sample.
@@ -120,8 +142,15 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
         y_pred : ndarray of shape (n_samples,)
             Predicted class labels.
         """
-        indices = np.argmax(self._class_scores(X), axis=1)
-        return self.classes_[indices]
+        scores, namespace = self._class_scores(X, "predict")
+        if namespace is None:
+            return self.classes_[np.argmax(scores, axis=1)]
+        xp, _ = namespace
+        indices = xp.argmax(scores, axis=1)
+        if isinstance(self.classes_, np.ndarray):
+            # Labels the namespace cannot hold, such as strings.
+            return self.classes_[to_numpy(indices)]
+        return xp.take(self.classes_, indices, axis=0)
 
     def predict_proba(self, X):
         """Probability of each class.
@@ -136,7 +165,12 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_``; rows sum to one.
         """
-        return softmax(self._class_scores(X), axis=1)
+        scores, namespace = self._class_scores(X, "predict_proba")
+        if namespace is None:
+            return softmax(scores, axis=1)
+        xp, _ = namespace
+        exponentials = xp.exp(scores - xp.max(scores, axis=1, keepdims=True))
+        return exponentials / xp.sum(exponentials, axis=1, keepdims=True)
 
     def predict_log_proba(self, X):
         """Logarithm of the probability of each class.
@@ -154,7 +188,12 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities in the order of ``classes_``.
         """
-        return log_softmax(self._class_scores(X), axis=1)
+        scores, namespace = self._class_scores(X, "predict_log_proba")
+        if namespace is None:
+            return log_softmax(scores, axis=1)
+        xp, _ = namespace
+        shifted = scores - xp.max(scores, axis=1, keepdims=True)
+        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -17,9 +17,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
+    check_consistent_length,
+    column_or_1d,
     validate_data,
 )
 
+from ._array_api import input_namespace, numpy_dtype, parameter_dtype, to_numpy
 from ._base import LinearSoftmaxClassifierMixin
 from ._heuristics import (
     choose_hessian_dtype,
@@ -29,9 +32,10 @@ from ._heuristics import (
     choose_solver,
 )
 from ._loss import MultinomialLoss, RunningCurvature
+from ._loss_array_api import bind_objective
 from ._penalties import split_penalty
 from ._row_space import RowSpace, solve_in_row_space
-from ._solvers import SOLVERS, STOCHASTIC_SOLVERS
+from ._solvers import ARRAY_API_SOLVERS, SOLVERS, STOCHASTIC_SOLVERS
 from ._solvers._proximal import GroupNorm, L1Norm, minimize_proximal_agd
 from ._solvers._stochastic import (
     StochasticSettings,
@@ -466,6 +470,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         )
 
     def _fit(self, X, y, sample_weight):
+        namespace = input_namespace(X)
+        if namespace is not None:
+            return self._fit_array_api(X, y, sample_weight, *namespace)
         X, y = validate_data(
             self,
             X,
@@ -474,13 +481,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             dtype=[np.float64, np.float32],
             accept_large_sparse=True,
         )
-        check_classification_targets(y)
-        classes, y_encoded = np.unique(y, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                "SoftmaxRegression needs samples of at least 2 classes in the "
-                f"data, but the data contains only one class: {classes.tolist()[0]!r}."
-            )
+        classes, y_encoded = self._encoded_labels(y)
         sample_weight = self._validated_sample_weight(
             sample_weight, X, y_encoded, classes
         )
@@ -557,6 +558,99 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         self.grad_norm_ = float(result.grad_norm)
         return self
 
+    def _encoded_labels(self, y):
+        """The classes, and the label of each sample as an index into them."""
+        check_classification_targets(y)
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(
+                "SoftmaxRegression needs samples of at least 2 classes in the "
+                f"data, but the data contains only one class: {classes.tolist()[0]!r}."
+            )
+        return classes, y_encoded
+
+    def _fit_array_api(self, X, y, sample_weight, xp, device):
+        """``fit`` on the arrays of an Array API namespace, on their device:
+        the objective, the solver's iterate and the fitted attributes all
+        stay there. Only the labels and the sample weights, read once to
+        encode and check them, and the final d x K solution, centred and
+        sent back, pass through the host."""
+        solver = choose_solver(X, None) if self.solver == "auto" else self.solver
+        if self.penalty not in ("l2", None) or solver not in ARRAY_API_SOLVERS:
+            raise ValueError(
+                f"Array API inputs (here {xp.__name__} arrays) are fitted with "
+                "penalty='l2' or None and solver='auto', 'lbfgs', 'gd' or "
+                f"'newton-cg'; got penalty={self.penalty!r}, "
+                f"solver={self.solver!r}. Pass NumPy arrays for the others."
+            )
+        self._check_early_stopping()
+        X = validate_data(self, X, dtype=[xp.float64, xp.float32])
+        y = column_or_1d(to_numpy(y), warn=True)
+        check_consistent_length(X, y)
+        classes, y_encoded = self._encoded_labels(y)
+        # The weights are checked on the host, which needs only X's size
+        # and dtype: a stand-in with no columns has both.
+        host_dtype = numpy_dtype(xp, X.dtype)
+        sample_weight = self._validated_sample_weight(
+            to_numpy(sample_weight),
+            np.empty((X.shape[0], 0), dtype=host_dtype),
+            y_encoded,
+            classes,
+        )
+        n_samples, n_features = X.shape
+        n_classes = classes.size
+        total_weight = (
+            n_samples if sample_weight is None else sample_weight.sum(dtype=np.float64)
+        )
+        _, shape, l2_reg_strength, _ = self._objective_parts(
+            n_classes, n_features, total_weight
+        )
+        labels = xp.asarray(y_encoded, device=device)
+        targets = xp.astype(
+            labels[:, None] == xp.arange(n_classes, device=device)[None, :], X.dtype
+        )
+        if self.label_smoothing:
+            targets = (1 - self.label_smoothing) * targets + (
+                self.label_smoothing / n_classes
+            )
+        weights = (
+            xp.full(n_samples, 1 / n_samples, dtype=X.dtype, device=device)
+            if sample_weight is None
+            else xp.asarray(sample_weight / total_weight, dtype=X.dtype, device=device)
+        )
+        dtype = parameter_dtype(xp, device)
+        objective = bind_objective(
+            X, targets, weights, self.fit_intercept, l2_reg_strength, dtype
+        )
+        coef0 = self._initial_coef(classes, shape[0])
+        result = ARRAY_API_SOLVERS[solver](
+            objective,
+            xp.asarray(coef0.ravel(), dtype=dtype, device=device),
+            max_iter=self.max_iter,
+            tol=self.tol,
+            callback=self._progress_printer(solver) if self.verbose else None,
+        )
+        if not result.converged:
+            warnings.warn(
+                self._convergence_message(result, solver, host_dtype, False),
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+        self.__dict__.pop("_stream", None)
+        self._store_solution(to_numpy(result.x), shape, None, classes, host_dtype)
+        self.coef_ = xp.asarray(self.coef_, device=device)
+        self.intercept_ = xp.asarray(self.intercept_, device=device)
+        if classes.dtype.kind in "biuf":
+            self.classes_ = xp.asarray(classes, device=device)
+        self.solver_ = solver
+        self.n_iter_ = xp.asarray([result.n_iter], dtype=xp.int32, device=device)
+        self.loss_curve_ = xp.asarray(
+            result.objective_history, dtype=dtype, device=device
+        )
+        self.converged_ = bool(result.converged)
+        self.grad_norm_ = float(result.grad_norm)
+        return self
+
     def _solve(
         self,
         X,
@@ -608,6 +702,13 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             return solve_in_row_space(solve, row_space, bind, coef0, **settings)
 
     def _partial_fit(self, X, y, classes, sample_weight):
+        if input_namespace(X) is not None:
+            raise ValueError(
+                "partial_fit takes NumPy arrays and SciPy sparse matrices; "
+                f"X is a {type(X).__module__.partition('.')[0]} array. Use fit, "
+                "which fits Array API inputs on their device, or pass chunks "
+                "as NumPy arrays."
+            )
         if classes is None and not hasattr(self, "classes_"):
             raise ValueError(
                 "classes must be passed to the first call of partial_fit: the "
@@ -944,12 +1045,16 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         coef = np.zeros((n_rows, n_classes))
         if not ((self.warm_start or keep) and hasattr(self, "coef_")):
             return coef
-        if not np.array_equal(classes, self.classes_):
+        # The previous fit may have left its model on another device.
+        previous_classes = to_numpy(self.classes_)
+        previous_coef = to_numpy(self.coef_)
+        previous_intercept = to_numpy(self.intercept_)
+        if not np.array_equal(classes, previous_classes):
             raise ValueError(
                 "warm_start needs the same classes as the previous fit: "
-                f"got {classes.tolist()}, previously {self.classes_.tolist()}."
+                f"got {classes.tolist()}, previously {previous_classes.tolist()}."
             )
-        n_features = self.coef_.shape[1]
+        n_features = previous_coef.shape[1]
         if n_features != n_rows - int(self.fit_intercept):
             raise ValueError(
                 "warm_start needs the same number of features as the previous "
@@ -958,14 +1063,23 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
         if n_classes == 2:
             # The centred two-class solution is (-w/2, w/2).
-            half = 0.5 * np.concatenate([self.coef_.ravel(), self.intercept_])
+            half = 0.5 * np.concatenate([previous_coef.ravel(), previous_intercept])
             full = np.column_stack([-half, half])
         else:
-            full = np.vstack([self.coef_.T, self.intercept_[np.newaxis, :]])
+            full = np.vstack([previous_coef.T, previous_intercept[np.newaxis, :]])
         coef[:n_features] = full[:n_features]
         if self.fit_intercept:
             coef[n_features] = full[n_features]
         return coef
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.array_api_support = (
+            self.penalty in ("l2", None)
+            and self.solver in ("auto", *ARRAY_API_SOLVERS)
+            and not self.early_stopping
+        )
+        return tags
 
     def _progress_printer(self, solver):
         start = time.perf_counter()

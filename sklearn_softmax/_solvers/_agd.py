@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 
-from ._result import Progress, SolverResult, max_abs
+from ._result import Progress, SolverResult
+from ._vectors import copy, dot, max_abs, norm
 
 # Below this relative size, a predicted decrease is lost in the rounding of
 # the objective's value; the step is then checked on the gradient instead.
@@ -18,10 +19,10 @@ _SHRINK = 0.9
 
 def _curvature_estimate(objective, x, f, g):
     """Estimate the gradient's Lipschitz constant along ``-g`` from one probe."""
-    g_norm = float(np.linalg.norm(g))
-    delta = g * (1e-4 * max(1.0, float(np.linalg.norm(x))) / g_norm)
+    g_norm = norm(g)
+    delta = g * (1e-4 * max(1.0, norm(x)) / g_norm)
     _, g_probe = objective.value_and_gradient(x - delta)
-    curvature = float(np.linalg.norm(g_probe - g)) / float(np.linalg.norm(delta))
+    curvature = norm(g_probe - g) / norm(delta)
     return curvature if curvature > 0 and math.isfinite(curvature) else g_norm
 
 
@@ -29,7 +30,7 @@ def _lipschitz_holds(objective, x_new, y, g_y, L):
     """Whether ``|g(x_new) - g(y)| <= L |x_new - y|``: the gradient form of the
     step-size condition, for when values are too close to compare."""
     _, g_new = objective.value_and_gradient(x_new)
-    return np.linalg.norm(g_new - g_y) <= L * np.linalg.norm(x_new - y)
+    return norm(g_new - g_y) <= L * norm(x_new - y)
 
 
 def minimize_agd(objective, x0, *, max_iter, tol, callback=None):
@@ -51,8 +52,10 @@ def minimize_agd(objective, x0, *, max_iter, tol, callback=None):
     ----------
     objective : Objective
         Provides ``value(x)`` and ``value_and_gradient(x)``.
-    x0 : ndarray of shape (n_params,)
-        Starting point, float64.
+    x0 : array of shape (n_params,)
+        Starting point: a NumPy array (iterated in float64), or an array of
+        any Array API namespace, iterated in its namespace, device and
+        dtype.
     max_iter : int
         Most iterations; each costs one gradient and usually one extra value.
     tol : float
@@ -65,7 +68,7 @@ def minimize_agd(objective, x0, *, max_iter, tol, callback=None):
     -------
     result : SolverResult
     """
-    x = np.array(x0, dtype=np.float64)
+    x = copy(x0)
     f_y, g_y = objective.value_and_gradient(x)
     grad_norm = max_abs(g_y)
     if grad_norm <= tol:
@@ -78,7 +81,7 @@ def minimize_agd(objective, x0, *, max_iter, tol, callback=None):
     message = f"reached max_iter={max_iter}"
     converged = False
     for iteration in range(1, max_iter + 1):
-        g_sq = float(np.dot(g_y, g_y))
+        g_sq = dot(g_y, g_y)
         first_trial = True
         for _ in range(_MAX_HALVINGS):
             x_new = y - g_y / L
@@ -95,7 +98,7 @@ def minimize_agd(objective, x0, *, max_iter, tol, callback=None):
         else:
             message = "no decrease along the gradient at the working precision"
             break
-        if float(np.dot(g_y, x_new - x)) > 0:
+        if dot(g_y, x_new - x) > 0:
             t = 1.0
         t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
         step = x_new - x
@@ -108,7 +111,7 @@ def minimize_agd(objective, x0, *, max_iter, tol, callback=None):
         grad_norm = max_abs(g_y)
         history.append(f_y)
         if callback is not None:
-            callback(Progress(iteration, f_y, grad_norm, float(np.linalg.norm(step))))
+            callback(Progress(iteration, f_y, grad_norm, norm(step)))
         if grad_norm <= tol:
             converged = True
             message = "converged"

@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 
-from ._result import Progress, SolverResult, max_abs
+from ._result import Progress, SolverResult
+from ._vectors import copy, dot, max_abs, namespace, norm
 
 # Armijo's sufficient-decrease constant.
 _ARMIJO = 1e-4
@@ -32,21 +33,21 @@ def _truncated_cg(hessp, g, max_cg_iter):
     n_products : int
         Hessian-vector products used.
     """
-    g_norm = float(np.linalg.norm(g))
+    g_norm = norm(g)
     threshold = min(0.5, math.sqrt(g_norm)) * g_norm
-    p = np.zeros_like(g)
-    r = g.copy()
+    p = namespace(g).zeros_like(g)
+    r = copy(g)
     d = -r
     rr = g_norm * g_norm
     for iteration in range(1, max_cg_iter + 1):
         Hd = hessp(d)
-        curvature = float(np.dot(d, Hd))
+        curvature = dot(d, Hd)
         if curvature <= 0:
             return (-g if iteration == 1 else p), iteration
         alpha = rr / curvature
         p += alpha * d
         r += alpha * Hd
-        rr_next = float(np.dot(r, r))
+        rr_next = dot(r, r)
         if math.sqrt(rr_next) <= threshold:
             break
         d *= rr_next / rr
@@ -78,8 +79,10 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     ----------
     objective : Objective
         Provides ``value_gradient_hessp(x)``.
-    x0 : ndarray of shape (n_params,)
-        Starting point, float64.
+    x0 : array of shape (n_params,)
+        Starting point: a NumPy array (iterated in float64), or an array of
+        any Array API namespace, iterated in its namespace, device and
+        dtype.
     max_iter : int
         Most Newton iterations.
     tol : float
@@ -91,7 +94,7 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     -------
     result : SolverResult
     """
-    x = np.array(x0, dtype=np.float64)
+    x = copy(x0)
     f, g, hessp = objective.value_gradient_hessp(x)
     grad_norm = max_abs(g)
     history = []
@@ -100,9 +103,9 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     message = "converged" if converged else f"reached max_iter={max_iter}"
     while not converged and iteration < max_iter:
         direction, _ = _truncated_cg(hessp, g, _MAX_CG_ITER)
-        slope = float(np.dot(g, direction))
+        slope = dot(g, direction)
         if not slope < 0:
-            direction, slope = -g, -float(np.dot(g, g))
+            direction, slope = -g, -dot(g, g)
         step = 1.0
         for _ in range(_MAX_BACKTRACKS):
             x_trial = x + step * direction
@@ -119,7 +122,7 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
         grad_norm = max_abs(g)
         history.append(f)
         if callback is not None:
-            length = step * float(np.linalg.norm(direction))
+            length = step * norm(direction)
             callback(Progress(iteration, f, grad_norm, length))
         converged = grad_norm <= tol
         if converged:

@@ -14,7 +14,8 @@ import numpy as np
 # and the same growth after a step accepted at its first trial.
 from ._agd import _MAX_HALVINGS, _SHRINK, _curvature_estimate
 from ._proximal_newton import newton_step_on_support
-from ._result import Progress, SolverResult, max_abs
+from ._result import Progress, SolverResult
+from ._vectors import max_abs
 
 # With newton_steps, a Newton step is taken once the proximal steps have kept
 # the support for this many iterations in a row.

@@ -54,8 +54,3 @@ class SolverResult(NamedTuple):
     converged: bool
     objective_history: np.ndarray
     message: str
-
-
-def max_abs(g):
-    """The infinity norm, the gradient norm every solver stops on."""
-    return float(np.max(np.abs(g))) if g.size else 0.0

@@ -1,0 +1,134 @@
+"""The multinomial objective on arrays of any Array API namespace.
+
+The same objective as :class:`~sklearn_softmax._loss.MultinomialLoss`, written
+with the operations of the Array API standard only, so that it runs where
+the data lives: on a GPU with PyTorch or CuPy, the data never leaves it. Each
+evaluation reads ``X`` twice, once for the scores and once for the gradient
+(or the Hessian-vector product), as the NumPy passes do, and returns one
+scalar to the host, the objective's value.
+"""
+
+import numpy as np
+
+from ._loss import Objective
+from ._solvers._vectors import namespace
+
+
+def bind_objective(X, targets, weights, fit_intercept, l2_reg_strength, dtype):
+    r"""The penalised objective on fixed data, as functions of a flat vector.
+
+    With scores ``Z = X W + 1 b^T`` and targets ``T`` (one-hot labels, or
+    smoothed ones), the objective is
+
+    .. math::
+
+        \sum_i w_i \Big(\log \sum_k e^{Z_{ik}} - \sum_k T_{ik} Z_{ik}\Big)
+        + \frac{\lambda}{2} \lVert W \rVert_F^2,
+
+    with ``w_i = s_i / S``; its gradient is ``X^T G + lambda W`` for ``W`` and
+    ``G^T 1`` for ``b``, where ``G = w * (P - T)``.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        The data, float32 or float64; scores and residuals are computed in
+        its dtype.
+    targets : array of shape (n_samples, n_classes)
+        The targets ``T``, in ``X``'s dtype; each row sums to one.
+    weights : array of shape (n_samples,)
+        The normalised sample weights ``w``, summing to one, in ``X``'s
+        dtype.
+    fit_intercept : bool
+        Whether the parameters end with an intercept row.
+    l2_reg_strength : float
+        Penalty strength ``lambda``.
+    dtype : dtype
+        The dtype of the flat parameter vector, its gradient and the sums
+        over samples: float64 where the device has it.
+
+    Returns
+    -------
+    objective : Objective
+        ``value(x)``, ``value_and_gradient(x)`` and
+        ``value_gradient_hessp(x)`` on flat vectors of the namespace, in
+        ``dtype``, on ``X``'s device. Values are Python floats.
+    """
+    xp = namespace(X)
+    n_features = X.shape[1]
+    n_classes = targets.shape[1]
+    shape = (n_features + int(fit_intercept), n_classes)
+    column_weights = weights[:, None]
+    # w * T, the constant part of the residual G = w * P - w * T.
+    weighted_targets = column_weights * targets
+
+    def scores(x):
+        coef = xp.reshape(x, shape)
+        Z = X @ xp.astype(coef[:n_features, :], X.dtype)
+        if fit_intercept:
+            Z += xp.astype(coef[n_features, :], X.dtype)
+        return coef, Z
+
+    def data_term(Z):
+        """The data term, and the exponentials of the shifted scores with
+        their row sums. ``Z`` is shifted in place: updates in place spare an
+        n x K array each, and on a GPU the reads and writes of the n x K
+        arrays, not the arithmetic, set the cost of this part."""
+        Z -= xp.max(Z, axis=1, keepdims=True)
+        exponentials = xp.exp(Z)
+        normalisers = xp.sum(exponentials, axis=1, keepdims=True)
+        # The weighted log-sum-exp minus the targets' scores, both taken
+        # after the shift, which cancels between them.
+        value = xp.sum(xp.astype(weights * xp.log(normalisers[:, 0]), dtype))
+        value -= xp.astype(xp.sum(weighted_targets * Z), dtype)
+        return value, exponentials, normalisers
+
+    def penalty(coef):
+        W = coef[:n_features, :]
+        return 0.5 * l2_reg_strength * xp.sum(W * W)
+
+    def back(R, coef, scale):
+        """``[X^T R + scale * coef_W ; R^T 1]``, flat, in ``dtype``."""
+        W_part = xp.astype(X.T @ R, dtype) + scale * coef[:n_features, :]
+        if fit_intercept:
+            b_part = xp.astype(xp.sum(R, axis=0), dtype)[None, :]
+            W_part = xp.concat([W_part, b_part], axis=0)
+        return xp.reshape(W_part, (-1,))
+
+    def value(x):
+        coef, Z = scores(x)
+        Z -= xp.max(Z, axis=1, keepdims=True)
+        data_value = xp.sum(
+            xp.astype(weights * xp.log(xp.sum(xp.exp(Z), axis=1)), dtype)
+        ) - xp.astype(xp.sum(weighted_targets * Z), dtype)
+        return float(data_value + penalty(coef))
+
+    def value_and_gradient(x):
+        coef, Z = scores(x)
+        data_value, exponentials, normalisers = data_term(Z)
+        # G = w * P - w * T, formed in place of the exponentials.
+        exponentials *= column_weights / normalisers
+        exponentials -= weighted_targets
+        gradient = back(exponentials, coef, l2_reg_strength)
+        return float(data_value + penalty(coef)), gradient
+
+    def value_gradient_hessp(x):
+        coef, Z = scores(x)
+        data_value, exponentials, normalisers = data_term(Z)
+        P = exponentials / normalisers
+        gradient = back(column_weights * P - weighted_targets, coef, l2_reg_strength)
+
+        def hessp(v):
+            # The softmax Jacobian diag(p) - p p^T applied to the scores of
+            # the direction, row by row, then weighted.
+            V, ZV = scores(v)
+            ZV *= P
+            R = column_weights * (ZV - P * xp.sum(ZV, axis=1, keepdims=True))
+            return back(R, V, l2_reg_strength)
+
+        return float(data_value + penalty(coef)), gradient, hessp
+
+    # As for the NumPy passes: 16 epsilons of the dtype the scores are in.
+    rounding = 16 * float(
+        np.finfo(np.float32 if X.dtype == xp.float32 else np.float64).eps
+    )
+    return Objective(value, value_and_gradient, value_gradient_hessp, rounding)

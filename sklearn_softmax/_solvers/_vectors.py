@@ -1,0 +1,61 @@
+"""Vector operations in the namespace of their arguments.
+
+Solvers written with these iterate on NumPy arrays or, unchanged, on the
+arrays of any Array API namespace (PyTorch, CuPy, ...) on the device where
+those live. Each reduction to a Python float reads one scalar back from the
+device; NumPy arrays take NumPy's own functions.
+"""
+
+import math
+
+import numpy as np
+
+
+def namespace(x):
+    """The array namespace of ``x``: NumPy, or its Array API namespace."""
+    if isinstance(x, np.ndarray):
+        return np
+    # An optional dependency, needed only for arrays other than NumPy's.
+    from array_api_compat import array_namespace
+
+    return array_namespace(x)
+
+
+def inner(a, b):
+    """The inner product of two vectors, left where they are: a NumPy
+    scalar, or a zero-dimensional array on their device."""
+    if isinstance(a, np.ndarray):
+        return np.dot(a, b)
+    return namespace(a).vecdot(a, b)
+
+
+def dot(a, b):
+    """The inner product of two vectors, as a float."""
+    if isinstance(a, np.ndarray):
+        return float(np.dot(a, b))
+    return float(namespace(a).vecdot(a, b))
+
+
+def norm(a):
+    """The Euclidean norm of a vector, as a float."""
+    if isinstance(a, np.ndarray):
+        return float(np.linalg.norm(a))
+    return math.sqrt(dot(a, a))
+
+
+def max_abs(g):
+    """The infinity norm, the gradient norm every solver stops on."""
+    if isinstance(g, np.ndarray):
+        return float(np.max(np.abs(g))) if g.size else 0.0
+    xp = namespace(g)
+    if not math.prod(g.shape):
+        return 0.0
+    return float(xp.max(xp.abs(g)))
+
+
+def copy(x):
+    """A copy of a vector to iterate on: float64 for NumPy input (lists
+    too), the same namespace, device and dtype otherwise."""
+    if isinstance(x, np.ndarray | list | tuple):
+        return np.array(x, dtype=np.float64)
+    return namespace(x).asarray(x, copy=True)

@@ -1,0 +1,54 @@
+"""Which Array API namespaces and devices the tests can use here.
+
+scikit-learn's array API estimator checks name every namespace and device
+they know (CuPy, PyTorch on CUDA, XPU and MPS, ...) and skip those that are
+missing. The tests here are generated only for those that exist, so that a
+run on a machine with a GPU checks it and a run without one skips nothing.
+"""
+
+from functools import cache
+from unittest import SkipTest
+
+import sklearn
+from sklearn.utils._testing import _array_api_for_tests
+
+
+@cache
+def dispatch_available():
+    """Whether scikit-learn can turn on array API dispatch here: it needs
+    SciPy 1.14 or later and the SCIPY_ARRAY_API environment variable."""
+    try:
+        with sklearn.config_context(array_api_dispatch=True):
+            return True
+    except (ImportError, RuntimeError):
+        return False
+
+
+@cache
+def available(namespace, device=None):
+    """Whether arrays of ``namespace`` can be made on ``device`` here."""
+    if not dispatch_available():
+        return False
+    try:
+        xp, _ = _array_api_for_tests(namespace, device)
+    except (SkipTest, ImportError):
+        return False
+    if namespace == "torch" and device == "cuda":
+        return bool(xp.cuda.is_available())
+    return True
+
+
+def runs_here(check):
+    """Whether an estimator check can run here: array API checks need their
+    namespaces and devices; every other check runs everywhere."""
+    keywords = getattr(check, "keywords", {})
+    name = getattr(check, "func", check).__name__
+    if not name.startswith("check_array_api"):
+        return True
+    if "array_namespace" in keywords:
+        wanted = [(keywords["array_namespace"], keywords.get("device_name"))]
+    else:
+        wanted = [
+            tuple(keywords[key]) for key in ("X_ns_and_device", "other_ns_and_device")
+        ]
+    return all(available(namespace, device) for namespace, device in wanted)
