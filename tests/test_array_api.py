@@ -1,0 +1,290 @@
+"""Fits and predictions on Array API inputs, against the NumPy code paths.
+
+array-api-strict (a strict NumPy-backed namespace, with two virtual devices)
+runs wherever its package is installed, PyTorch on its CPU device wherever
+PyTorch is; PyTorch on CUDA and CuPy run where a CUDA device exists. A fit
+is compared with the NumPy fit of the same data, which the rest of the suite
+checks against LogisticRegression.
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+import sklearn
+from _namespaces import available, dispatch_available
+from _problems import central_difference, make_problem, penalised_objective
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.utils._testing import _array_api_for_tests
+
+from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax._array_api import to_numpy
+from sklearn_softmax._loss import MultinomialLoss
+from sklearn_softmax._loss_array_api import bind_objective
+from sklearn_softmax._solvers import minimize_lbfgs, minimize_lbfgs_in_namespace
+
+pytestmark = pytest.mark.skipif(
+    not dispatch_available(),
+    reason="scikit-learn's array API dispatch needs SciPy 1.14 or later",
+)
+
+NAMESPACES = [
+    pytest.param("array_api_strict", None, id="array_api_strict"),
+    pytest.param("array_api_strict", "device1", id="array_api_strict-device1"),
+    pytest.param(
+        "torch",
+        "cpu",
+        id="torch-cpu",
+        marks=pytest.mark.skipif(
+            not available("torch", "cpu"), reason="PyTorch is not installed"
+        ),
+    ),
+    pytest.param(
+        "torch",
+        "cuda",
+        id="torch-cuda",
+        marks=pytest.mark.skipif(
+            not available("torch", "cuda"), reason="no CUDA device"
+        ),
+    ),
+    pytest.param(
+        "cupy",
+        None,
+        id="cupy",
+        marks=pytest.mark.skipif(not available("cupy"), reason="no CuPy with CUDA"),
+    ),
+]
+DEVICE_SOLVERS = ["newton-cg", "lbfgs", "gd"]
+
+
+def on(namespace, device, *arrays):
+    """The arrays moved into ``namespace`` on ``device``."""
+    xp, device = _array_api_for_tests(namespace, device)
+    moved = [None if a is None else xp.asarray(a, device=device) for a in arrays]
+    return xp, device, moved
+
+
+def fit(model, *arrays, **fit_params):
+    with sklearn.config_context(array_api_dispatch=True):
+        return model.fit(*arrays, **fit_params)
+
+
+def on_the_host(model):
+    """A float64 NumPy copy of a fitted model."""
+    host = clone(model)
+    for name in ("classes_", "coef_", "intercept_"):
+        setattr(host, name, to_numpy(getattr(model, name)))
+    host.coef_ = host.coef_.astype(np.float64)
+    host.intercept_ = host.intercept_.astype(np.float64)
+    host.n_features_in_ = model.n_features_in_
+    return host
+
+
+def call(model, method, X):
+    with sklearn.config_context(array_api_dispatch=True):
+        return getattr(model, method)(X)
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+@pytest.mark.parametrize("solver", DEVICE_SOLVERS)
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"fit_intercept": False},
+        {"C": 0.05, "class_weight": "balanced"},
+        {"label_smoothing": 0.1},
+        {"penalty": None, "C": 1.0},
+    ],
+    ids=["default", "no-intercept", "class-weight", "smoothing", "no-penalty"],
+)
+def test_float64_fit_equals_the_numpy_fit(namespace, device, solver, params):
+    X, y, sample_weight = make_problem(60, 5, 3)
+    params = {"solver": solver, "tol": 1e-8, "max_iter": 2000, **params}
+    expected = SoftmaxRegression(**params).fit(X, y, sample_weight=sample_weight)
+    _xp, device, (X_xp, y_xp, w_xp) = on(namespace, device, X, y, sample_weight)
+    model = fit(SoftmaxRegression(**params), X_xp, y_xp, sample_weight=w_xp)
+    assert model.converged_
+    # Both fits stop with a gradient below 1e-8; the least curvature of
+    # these problems (orthogonal to the intercepts' shift, which centring
+    # removes) is above 1e-2, so the solutions agree to about 1e-6.
+    assert_allclose(to_numpy(model.coef_), expected.coef_, rtol=0, atol=1e-6)
+    assert_allclose(to_numpy(model.intercept_), expected.intercept_, rtol=0, atol=1e-6)
+    assert_allclose(
+        to_numpy(call(model, "predict_proba", X_xp)),
+        expected.predict_proba(X),
+        rtol=0,
+        atol=1e-7,
+    )
+    assert_array_equal(to_numpy(call(model, "predict", X_xp)), expected.predict(X))
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+@pytest.mark.parametrize("solver", DEVICE_SOLVERS)
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_float32_fit_reaches_the_float64_optimum(namespace, device, solver, n_classes):
+    X, y, _ = make_problem(200, 6, n_classes, seed=1)
+    optimum = SoftmaxRegression(tol=1e-10).fit(X, y)
+    xp, device, (X_xp, y_xp) = on(namespace, device, X.astype(np.float32), y)
+    model = fit(SoftmaxRegression(solver=solver, tol=1e-4), X_xp, y_xp)
+    assert model.converged_
+    assert model.coef_.dtype == xp.float32
+    proba = call(model, "predict_proba", X_xp)
+    assert proba.dtype == xp.float32
+    # A gradient below 1e-4 leaves the objective within |g|^2 / (2 mu) of
+    # its optimum, far below float32's rounding of it here; the weights
+    # themselves are within |g| / mu, about 1e-3.
+    f_optimum = penalised_objective(optimum, X, y, C=1.0)
+    f = penalised_objective(on_the_host(model), X, y, C=1.0)
+    assert f == pytest.approx(f_optimum, rel=1e-6)
+    assert_allclose(to_numpy(model.coef_), optimum.coef_, rtol=0, atol=2e-3)
+    assert_allclose(to_numpy(proba), optimum.predict_proba(X), rtol=0, atol=1e-3)
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_everything_stays_in_the_namespace_and_on_the_device(namespace, device):
+    X, y, _ = make_problem(50, 4, 3)
+    xp, device, (X_xp, y_xp) = on(namespace, device, X.astype(np.float32), y)
+    model = fit(SoftmaxRegression(), X_xp, y_xp)
+    for name in ("coef_", "intercept_", "classes_", "n_iter_", "loss_curve_"):
+        attribute = getattr(model, name)
+        assert type(attribute) is type(X_xp), name
+        assert attribute.device == X_xp.device, name
+    assert model.coef_.dtype == model.intercept_.dtype == xp.float32
+    for method in ("decision_function", "predict_proba", "predict_log_proba"):
+        result = call(model, method, X_xp)
+        assert type(result) is type(X_xp) and result.device == X_xp.device
+        assert result.dtype == xp.float32, method
+    labels = call(model, "predict", X_xp)
+    assert type(labels) is type(X_xp) and labels.device == X_xp.device
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_labels_and_weights_from_another_namespace(namespace, device):
+    """Labels the namespace cannot hold stay NumPy arrays, as in
+    LogisticRegression; weights given as NumPy arrays are moved."""
+    X, y, sample_weight = make_problem(60, 4, 3)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    expected = SoftmaxRegression().fit(X, names, sample_weight=sample_weight)
+    _xp, device, (X_xp,) = on(namespace, device, X)
+    model = fit(SoftmaxRegression(), X_xp, names, sample_weight=sample_weight)
+    assert isinstance(model.classes_, np.ndarray)
+    assert_array_equal(model.classes_, expected.classes_)
+    assert_array_equal(call(model, "predict", X_xp), expected.predict(X))
+    assert_allclose(to_numpy(model.coef_), expected.coef_, atol=1e-4)
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_warm_start_and_pickling_on_the_device(namespace, device):
+    X, y, _ = make_problem(60, 4, 3)
+    _xp, device, (X_xp, y_xp) = on(namespace, device, X, y)
+    model = fit(SoftmaxRegression(warm_start=True, tol=1e-8), X_xp, y_xp)
+    refit = fit(model, X_xp, y_xp)
+    # Started at the optimum, the solver stops at once.
+    assert to_numpy(refit.n_iter_)[0] == 0
+    restored = pickle.loads(pickle.dumps(model))
+    assert_array_equal(
+        to_numpy(call(restored, "predict_proba", X_xp)),
+        to_numpy(call(model, "predict_proba", X_xp)),
+    )
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_the_users_arrays_are_not_modified(namespace, device):
+    X, y, sample_weight = make_problem(40, 4, 3)
+    _xp, device, (X_xp, y_xp, w_xp) = on(namespace, device, X, y, sample_weight)
+    fit(SoftmaxRegression(), X_xp, y_xp, sample_weight=w_xp)
+    assert_array_equal(to_numpy(X_xp), X)
+    assert_array_equal(to_numpy(y_xp), y)
+    assert_array_equal(to_numpy(w_xp), sample_weight)
+
+
+def test_objective_gradient_and_hessp_match_finite_differences_and_numpy():
+    xp, _, _ = on("array_api_strict", None)
+    X, y, sample_weight = make_problem(30, 4, 3)
+    loss = MultinomialLoss(3, True, label_smoothing=0.1)
+    l2 = 0.3
+    targets = 0.9 * np.eye(3)[y] + 0.1 / 3
+    objective = bind_objective(
+        xp.asarray(X),
+        xp.asarray(targets),
+        xp.asarray(sample_weight / sample_weight.sum()),
+        True,
+        l2,
+        xp.float64,
+    )
+    reference = loss.bind(X, y, sample_weight, l2)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(5 * 3)
+    v = rng.standard_normal(5 * 3)
+    value, gradient, hessp = objective.value_gradient_hessp(xp.asarray(x))
+    expected_value, expected_gradient = reference.value_and_gradient(x)
+    assert value == pytest.approx(expected_value, rel=1e-12)
+    assert value == pytest.approx(objective.value(xp.asarray(x)), rel=1e-14)
+    assert_allclose(to_numpy(gradient), expected_gradient, rtol=1e-12, atol=1e-15)
+    numeric_gradient = central_difference(
+        lambda t: objective.value(xp.asarray(t)), x, 1e-6
+    )
+    assert_allclose(to_numpy(gradient), numeric_gradient, rtol=1e-7, atol=1e-9)
+    numeric_hessp = central_difference(
+        lambda t: to_numpy(objective.value_and_gradient(xp.asarray(x + t * v))[1]),
+        np.zeros(1),
+        1e-6,
+    )[:, 0]
+    assert_allclose(to_numpy(hessp(xp.asarray(v))), numeric_hessp, rtol=1e-6, atol=1e-9)
+
+
+def test_own_lbfgs_reaches_the_optimum_of_scipys():
+    X, y, sample_weight = make_problem(100, 6, 4)
+    objective = MultinomialLoss(4, True).bind(X, y, sample_weight, 1e-2)
+    x0 = np.zeros(7 * 4)
+    ours = minimize_lbfgs_in_namespace(objective, x0, max_iter=500, tol=1e-8)
+    scipys = minimize_lbfgs(objective, x0, max_iter=500, tol=1e-8)
+    assert ours.converged and scipys.converged
+    assert ours.objective == pytest.approx(scipys.objective, rel=1e-13)
+    # Centred solutions: the intercept row is defined up to a shift.
+    centred = [
+        r.x.reshape(7, 4) - r.x.reshape(7, 4).mean(axis=1, keepdims=True)
+        for r in (ours, scipys)
+    ]
+    assert_allclose(*centred, atol=1e-6)
+
+
+def test_refused_options_and_inputs_name_the_problem():
+    X, y, _ = make_problem(30, 3, 3)
+    _, _, (X_xp, y_xp) = on("array_api_strict", None, X, y)
+    for params in ({"penalty": "l1"}, {"solver": "sgd"}, {"penalty": "group"}):
+        with pytest.raises(ValueError, match="Array API inputs"):
+            fit(SoftmaxRegression(**params), X_xp, y_xp)
+    with (
+        pytest.raises(ValueError, match="partial_fit takes NumPy"),
+        sklearn.config_context(array_api_dispatch=True),
+    ):
+        SoftmaxRegression().partial_fit(X_xp, y_xp, classes=[0, 1, 2])
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        fit(SoftmaxRegression(), on("array_api_strict", None, X_nan)[2][0], y_xp)
+    with pytest.raises(ValueError, match="only one class"):
+        fit(SoftmaxRegression(), X_xp, np.zeros(30, dtype=int))
+    with pytest.raises(ValueError, match="Negative values in data passed to"):
+        fit(SoftmaxRegression(), X_xp, y_xp, sample_weight=-np.ones(30))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        fit(SoftmaxRegression(), X_xp, y[:20])
+
+
+def test_predicting_across_namespaces_is_refused():
+    X, y, _ = make_problem(30, 3, 3)
+    _, _, (X_xp, y_xp) = on("array_api_strict", None, X, y)
+    on_device = fit(SoftmaxRegression(), X_xp, y_xp)
+    with pytest.raises(ValueError, match=r"SoftmaxRegression.predict\(\) must use"):
+        call(on_device, "predict", X)
+    with pytest.raises(ValueError, match="config_context"):
+        on_device.predict_proba(X)
+    on_host = SoftmaxRegression().fit(X, y)
+    with pytest.raises(ValueError, match="same namespace"):
+        call(on_host, "decision_function", X_xp)
+    _, _, (X_other,) = on("array_api_strict", "device1", X)
+    with pytest.raises(ValueError, match="device"):
+        call(on_device, "predict_log_proba", X_other)
