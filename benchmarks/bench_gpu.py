@@ -29,6 +29,7 @@ import argparse
 import os
 import platform
 import time
+from pathlib import Path
 
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
@@ -41,7 +42,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn_softmax import SoftmaxRegression
 from sklearn_softmax._loss_array_api import bind_objective
 
-# (n_samples, n_features, n_classes), as the GPU issue's measurements.
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+# (n_samples, n_features, n_classes): a mid-sized and a large problem.
 PROBLEMS = [(200_000, 256, 20), (1_000_000, 512, 50)]
 TOLS = [1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8]
 SLACK = 1e-7
@@ -100,10 +102,16 @@ def time_to_target(make, X, y, X_host, y_host, device, target):
 
 
 def evaluation_cost(X, y, n_classes, device):
-    labels = torch.as_tensor(y, device=device)
-    targets = torch.nn.functional.one_hot(labels, n_classes).to(X.dtype)
     weights = torch.full((X.shape[0],), 1 / X.shape[0], dtype=X.dtype, device=device)
-    bound = bind_objective(X, targets, weights, True, 1.0 / X.shape[0], torch.float64)
+    bound = bind_objective(
+        X,
+        torch.as_tensor(y, device=device),
+        weights,
+        n_classes,
+        True,
+        1.0 / X.shape[0],
+        torch.float64,
+    )
     x = torch.zeros((X.shape[1] + 1) * n_classes, dtype=torch.float64, device=device)
     x += 1e-3
     evaluation, _ = timed(lambda: bound.value_and_gradient(x), device, repeat=20)
@@ -123,6 +131,11 @@ def main():
         help="share of each problem's samples (default 1 on CUDA, 0.05 on CPU)",
     )
     parser.add_argument("--problems", type=int, nargs="*", default=[0, 1])
+    parser.add_argument(
+        "--save",
+        action="store_true",
+        help="also write the output to results/array_api_<device type>.md",
+    )
     args = parser.parse_args()
     device = torch.device(args.device)
     scale = args.scale or (1.0 if device.type == "cuda" else 0.05)
@@ -131,16 +144,24 @@ def main():
         if device.type == "cuda"
         else f"{platform.processor() or platform.machine()} CPU"
     )
-    print(
+    lines = []
+
+    def show(text):
+        print(text, flush=True)
+        lines.append(text)
+
+    show(
         f"device: {device} ({name}); torch {torch.__version__}, numpy "
         f"{np.__version__}, scikit-learn {sklearn.__version__}; CPU threads: "
         f"{torch.get_num_threads()}; scale {scale:g}"
     )
-    print(
+    show("")
+    show(
         "| problem | fit | device | tol | time (s) | iterations | objective "
         "| LR array API time / this |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    show("|---|---|---|---|---|---|---|---|")
+    costs = []
     for index in args.problems:
         n, d, k = PROBLEMS[index]
         n = int(n * scale)
@@ -201,15 +222,22 @@ def main():
                     )
                 )
         for fit, where, tol, seconds, n_iter, f in rows:
-            print(
+            show(
                 f"| {problem} | {fit} | {where} | {tol} | {seconds:.3f} | {n_iter} "
                 f"| {f:.7f} | {lr_dev_time / seconds:.2f} |"
             )
         evaluation, read_twice = evaluation_cost(X, y_host, k, device)
-        print(
-            f"\n{problem}: one loss+gradient {evaluation * 1e3:.2f} ms; reading X "
-            f"twice {read_twice * 1e3:.2f} ms; ratio {evaluation / read_twice:.2f}\n"
+        costs.append(
+            f"- {problem}: one loss+gradient {evaluation * 1e3:.2f} ms; reading X "
+            f"twice {read_twice * 1e3:.2f} ms; ratio {evaluation / read_twice:.2f}"
         )
+    show("")
+    for line in costs:
+        show(line)
+    if args.save:
+        path = RESULTS_DIR / f"array_api_{device.type}.md"
+        path.write_text("\n".join(lines) + "\n")
+        print(f"saved {path}")
 
 
 if __name__ == "__main__":

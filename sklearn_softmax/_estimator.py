@@ -124,7 +124,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
           same problem posed differently (a sample weight of 2 or the sample
           twice) agree to within ``tol`` rather than to rounding, as the
           truncated conjugate gradients may stop one step apart.
-        - 'lbfgs': scipy's L-BFGS-B on the analytic objective and gradient.
+        - 'lbfgs': scipy's L-BFGS-B on the analytic objective and gradient;
+          on Array API inputs, the package's own L-BFGS, which iterates on
+          their device.
         - 'gd': Nesterov-accelerated gradient descent with a backtracking
           (Armijo) step size and adaptive restart.
         - 'sgd': minibatch stochastic gradient descent with momentum
@@ -298,6 +300,12 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
 
     The gradient and the solvers are derived in the documentation's
     "Mathematics" page.
+
+    Under ``sklearn.config_context(array_api_dispatch=True)``, arrays of
+    other Array API namespaces, such as PyTorch tensors on a GPU, are fitted
+    and predicted on their device with 'newton-cg', 'lbfgs' or 'gd' and the
+    L2 penalty or none; the fitted attributes live there too. See the user
+    guide's page "On the GPU through the Array API".
 
     Examples
     --------
@@ -605,14 +613,6 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         _, shape, l2_reg_strength, _ = self._objective_parts(
             n_classes, n_features, total_weight
         )
-        labels = xp.asarray(y_encoded, device=device)
-        targets = xp.astype(
-            labels[:, None] == xp.arange(n_classes, device=device)[None, :], X.dtype
-        )
-        if self.label_smoothing:
-            targets = (1 - self.label_smoothing) * targets + (
-                self.label_smoothing / n_classes
-            )
         weights = (
             xp.full(n_samples, 1 / n_samples, dtype=X.dtype, device=device)
             if sample_weight is None
@@ -620,7 +620,14 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         )
         dtype = parameter_dtype(xp, device)
         objective = bind_objective(
-            X, targets, weights, self.fit_intercept, l2_reg_strength, dtype
+            X,
+            xp.asarray(y_encoded, device=device),
+            weights,
+            n_classes,
+            self.fit_intercept,
+            l2_reg_strength,
+            dtype,
+            self.label_smoothing,
         )
         coef0 = self._initial_coef(classes, shape[0])
         result = ARRAY_API_SOLVERS[solver](

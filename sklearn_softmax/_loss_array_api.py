@@ -14,11 +14,21 @@ from ._loss import Objective
 from ._solvers._vectors import namespace
 
 
-def bind_objective(X, targets, weights, fit_intercept, l2_reg_strength, dtype):
+def bind_objective(
+    X,
+    labels,
+    weights,
+    n_classes,
+    fit_intercept,
+    l2_reg_strength,
+    dtype,
+    label_smoothing=0.0,
+):
     r"""The penalised objective on fixed data, as functions of a flat vector.
 
-    With scores ``Z = X W + 1 b^T`` and targets ``T`` (one-hot labels, or
-    smoothed ones), the objective is
+    With scores ``Z = X W + 1 b^T`` and targets
+    ``T = (1 - eps) onehot(y) + eps / K`` (one-hot labels when the label
+    smoothing ``eps`` is 0), the objective is
 
     .. math::
 
@@ -33,11 +43,14 @@ def bind_objective(X, targets, weights, fit_intercept, l2_reg_strength, dtype):
     X : array of shape (n_samples, n_features)
         The data, float32 or float64; scores and residuals are computed in
         its dtype.
-    targets : array of shape (n_samples, n_classes)
-        The targets ``T``, in ``X``'s dtype; each row sums to one.
+    labels : array of shape (n_samples,)
+        Class indices in ``[0, n_classes)``, an integer array on ``X``'s
+        device.
     weights : array of shape (n_samples,)
         The normalised sample weights ``w``, summing to one, in ``X``'s
         dtype.
+    n_classes : int
+        Number of classes ``K``.
     fit_intercept : bool
         Whether the parameters end with an intercept row.
     l2_reg_strength : float
@@ -45,6 +58,8 @@ def bind_objective(X, targets, weights, fit_intercept, l2_reg_strength, dtype):
     dtype : dtype
         The dtype of the flat parameter vector, its gradient and the sums
         over samples: float64 where the device has it.
+    label_smoothing : float, default=0.0
+        The share ``eps`` of each target spread evenly over the classes.
 
     Returns
     -------
@@ -55,11 +70,17 @@ def bind_objective(X, targets, weights, fit_intercept, l2_reg_strength, dtype):
     """
     xp = namespace(X)
     n_features = X.shape[1]
-    n_classes = targets.shape[1]
     shape = (n_features + int(fit_intercept), n_classes)
     column_weights = weights[:, None]
-    # w * T, the constant part of the residual G = w * P - w * T.
-    weighted_targets = column_weights * targets
+    # w * T, the constant part of the residual G = w * P - w * T, the one
+    # n x K array held for the whole fit.
+    classes = xp.arange(n_classes, dtype=labels.dtype, device=labels.device)
+    weighted_targets = column_weights * xp.astype(
+        labels[:, None] == classes[None, :], X.dtype
+    )
+    if label_smoothing:
+        weighted_targets *= 1 - label_smoothing
+        weighted_targets += column_weights * (label_smoothing / n_classes)
 
     def scores(x):
         coef = xp.reshape(x, shape)

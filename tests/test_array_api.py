@@ -205,14 +205,15 @@ def test_objective_gradient_and_hessp_match_finite_differences_and_numpy():
     X, y, sample_weight = make_problem(30, 4, 3)
     loss = MultinomialLoss(3, True, label_smoothing=0.1)
     l2 = 0.3
-    targets = 0.9 * np.eye(3)[y] + 0.1 / 3
     objective = bind_objective(
         xp.asarray(X),
-        xp.asarray(targets),
+        xp.asarray(y),
         xp.asarray(sample_weight / sample_weight.sum()),
+        3,
         True,
         l2,
         xp.float64,
+        label_smoothing=0.1,
     )
     reference = loss.bind(X, y, sample_weight, l2)
     rng = np.random.default_rng(0)
