@@ -17,6 +17,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._array_api import input_namespace
 from ._base import LinearSoftmaxClassifierMixin
 from ._estimator import SoftmaxRegression
 from ._path import check_Cs, fit_along_path
@@ -271,6 +272,13 @@ default='auto'
         return self._keeping_state_on_failure(self._fit, X, y, sample_weight)
 
     def _fit(self, X, y, sample_weight):
+        if input_namespace(X) is not None:
+            raise ValueError(
+                "SoftmaxRegressionCV takes NumPy arrays and SciPy sparse "
+                f"matrices; X is a {type(X).__module__.partition('.')[0]} array. "
+                "SoftmaxRegression fits Array API inputs on their device, and "
+                "GridSearchCV can choose its C."
+            )
         X, y = validate_data(
             self,
             X,

@@ -16,9 +16,12 @@ from _namespaces import available, dispatch_available
 from _problems import central_difference, make_problem, penalised_objective
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._testing import _array_api_for_tests
 
-from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax import SoftmaxRegression, SoftmaxRegressionCV
 from sklearn_softmax._array_api import to_numpy
 from sklearn_softmax._loss import MultinomialLoss
 from sklearn_softmax._loss_array_api import bind_objective
@@ -263,6 +266,8 @@ def test_refused_options_and_inputs_name_the_problem():
         sklearn.config_context(array_api_dispatch=True),
     ):
         SoftmaxRegression().partial_fit(X_xp, y_xp, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="SoftmaxRegressionCV takes NumPy"):
+        fit(SoftmaxRegressionCV(cv=3), X_xp, y_xp)
     X_nan = X.copy()
     X_nan[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
@@ -289,3 +294,25 @@ def test_predicting_across_namespaces_is_refused():
     _, _, (X_other,) = on("array_api_strict", "device1", X)
     with pytest.raises(ValueError, match="device"):
         call(on_device, "predict_log_proba", X_other)
+
+
+@pytest.mark.parametrize(
+    "namespace, device",
+    [p for p in NAMESPACES if p.values[0] == "torch"],
+)
+def test_pipeline_and_grid_search_on_the_device(namespace, device):
+    """StandardScaler and the search's splits keep the tensors on the
+    device; the search picks the C the NumPy search picks."""
+    X, y, _ = make_problem(90, 4, 3)
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), SoftmaxRegression()),
+        {"softmaxregression__C": [0.01, 1.0, 100.0]},
+        cv=3,
+    )
+    expected = clone(search).fit(X, y)
+    _, _, (X_xp, y_xp) = on(namespace, device, X, y)
+    fitted = fit(search, X_xp, y_xp)
+    assert fitted.best_params_ == expected.best_params_
+    proba = call(fitted, "predict_proba", X_xp)
+    assert type(proba) is type(X_xp) and proba.device == X_xp.device
+    assert_allclose(to_numpy(proba), expected.predict_proba(X), atol=1e-6)
