@@ -25,7 +25,7 @@ def to_numpy(array):
     NumPy arrays and other array-likes as ``np.asarray`` gives them."""
     if array is None or isinstance(array, np.ndarray):
         return array
-    module = type(array).__module__.partition(".")[0]
+    module = namespace_name(array)
     if module == "torch":
         return array.detach().cpu().numpy()
     if module == "cupy":
@@ -58,12 +58,12 @@ def namespace_name(array):
     return type(array).__module__.partition(".")[0]
 
 
-def check_same_namespace(estimator, X, method):
-    """Raise if ``X`` is not in the namespace and on the device of the
-    fitted ``coef_``, as scikit-learn's array API estimators do."""
+def check_same_namespace(estimator, X, method, namespace):
+    """Raise if ``X``, whose :func:`input_namespace` is ``namespace``, is not
+    in the namespace and on the device of the fitted ``coef_``, as
+    scikit-learn's array API estimators do."""
     fitted = estimator.coef_
     fitted_name = namespace_name(fitted)
-    namespace = input_namespace(X)
     if namespace is None:
         if fitted_name == "numpy":
             return

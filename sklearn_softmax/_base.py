@@ -90,11 +90,11 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
             sample: positive means ``classes_[1]``.
         """
         check_is_fitted(self)
-        check_same_namespace(self, X, "decision_function")
-        return self._decision_function(X)
-
-    def _decision_function(self, X):
         namespace = input_namespace(X)
+        check_same_namespace(self, X, "decision_function", namespace)
+        return self._decision_function(X, namespace)
+
+    def _decision_function(self, X, namespace):
         if namespace is None:
             X = validate_data(
                 self,
@@ -119,9 +119,9 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
         """Softmax scores with one column per class, also for two classes,
         and the namespace they are in (None for NumPy)."""
         check_is_fitted(self)
-        check_same_namespace(self, X, method)
         namespace = input_namespace(X)
-        scores = self._decision_function(X)
+        check_same_namespace(self, X, method, namespace)
+        scores = self._decision_function(X, namespace)
         if scores.ndim == 2:
             return scores, namespace
         half = 0.5 * scores

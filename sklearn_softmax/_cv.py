@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._array_api import input_namespace
+from ._array_api import input_namespace, namespace_name
 from ._base import LinearSoftmaxClassifierMixin
 from ._estimator import SoftmaxRegression
 from ._path import check_Cs, fit_along_path
@@ -275,7 +275,7 @@ default='auto'
         if input_namespace(X) is not None:
             raise ValueError(
                 "SoftmaxRegressionCV takes NumPy arrays and SciPy sparse "
-                f"matrices; X is a {type(X).__module__.partition('.')[0]} array. "
+                f"matrices; X is a {namespace_name(X)} array. "
                 "SoftmaxRegression fits Array API inputs on their device, and "
                 "GridSearchCV can choose its C."
             )

@@ -22,7 +22,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._array_api import input_namespace, numpy_dtype, parameter_dtype, to_numpy
+from ._array_api import (
+    input_namespace,
+    namespace_name,
+    numpy_dtype,
+    parameter_dtype,
+    to_numpy,
+)
 from ._base import LinearSoftmaxClassifierMixin
 from ._heuristics import (
     choose_hessian_dtype,
@@ -712,7 +718,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         if input_namespace(X) is not None:
             raise ValueError(
                 "partial_fit takes NumPy arrays and SciPy sparse matrices; "
-                f"X is a {type(X).__module__.partition('.')[0]} array. Use fit, "
+                f"X is a {namespace_name(X)} array. Use fit, "
                 "which fits Array API inputs on their device, or pass chunks "
                 "as NumPy arrays."
             )
