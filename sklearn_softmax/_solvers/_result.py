@@ -31,8 +31,9 @@ class SolverResult(NamedTuple):
 
     Attributes
     ----------
-    x : ndarray
-        Final iterate.
+    x : array
+        Final iterate, in the namespace and on the device of the starting
+        point (a NumPy array for the solvers of NumPy data).
     objective : float
         Objective at ``x``.
     grad_norm : float
