@@ -430,7 +430,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         self : SoftmaxRegression
             The fitted estimator.
         """
-        return self._keeping_state_on_failure(self._fit, X, y, sample_weight)
+        fit = self._fit if input_namespace(X) is None else self._fit_array_api
+        return self._keeping_state_on_failure(fit, X, y, sample_weight)
 
     def _has_stochastic_solver(self):
         if self.solver not in ("auto", *STOCHASTIC_SOLVERS):
@@ -484,9 +485,6 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         )
 
     def _fit(self, X, y, sample_weight):
-        namespace = input_namespace(X)
-        if namespace is not None:
-            return self._fit_array_api(X, y, sample_weight, *namespace)
         X, y = validate_data(
             self,
             X,
@@ -556,21 +554,28 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 coef0,
                 settings,
             )
+        self._record_fit(result, solver, shape, norm, classes, X.dtype)
+        return self
+
+    def _record_fit(self, result, solver, shape, norm, classes, dtype):
+        """Warn if the solver did not converge, and set the fitted
+        attributes, as NumPy arrays, from its result."""
         if not result.converged:
+            # The user's call of fit, above _fit_context's wrapper, fit,
+            # _keeping_state_on_failure and the _fit method.
             warnings.warn(
-                self._convergence_message(result, solver, X.dtype, norm is not None),
+                self._convergence_message(result, solver, dtype, norm is not None),
                 ConvergenceWarning,
-                stacklevel=5,
+                stacklevel=6,
             )
         # A later partial_fit starts a new stream from this solution.
         self.__dict__.pop("_stream", None)
-        self._store_solution(result.x, shape, norm, classes, X.dtype)
+        self._store_solution(to_numpy(result.x), shape, norm, classes, dtype)
         self.solver_ = solver
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.loss_curve_ = result.objective_history
         self.converged_ = bool(result.converged)
         self.grad_norm_ = float(result.grad_norm)
-        return self
 
     def _encoded_labels(self, y):
         """The classes, and the label of each sample as an index into them."""
@@ -583,12 +588,13 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
         return classes, y_encoded
 
-    def _fit_array_api(self, X, y, sample_weight, xp, device):
+    def _fit_array_api(self, X, y, sample_weight):
         """``fit`` on the arrays of an Array API namespace, on their device:
         the objective, the solver's iterate and the fitted attributes all
         stay there. Only the labels and the sample weights, read once to
         encode and check them, and the final d x K solution, centred and
         sent back, pass through the host."""
+        xp, device = input_namespace(X)
         solver = choose_solver(X, None) if self.solver == "auto" else self.solver
         if self.penalty not in ("l2", None) or solver not in ARRAY_API_SOLVERS:
             raise ValueError(
@@ -643,25 +649,15 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             tol=self.tol,
             callback=self._progress_printer(solver) if self.verbose else None,
         )
-        if not result.converged:
-            warnings.warn(
-                self._convergence_message(result, solver, host_dtype, False),
-                ConvergenceWarning,
-                stacklevel=5,
-            )
-        self.__dict__.pop("_stream", None)
-        self._store_solution(to_numpy(result.x), shape, None, classes, host_dtype)
+        self._record_fit(result, solver, shape, None, classes, host_dtype)
+        # The attributes move to the data's device; labels the namespace
+        # cannot hold, such as strings, stay NumPy arrays.
         self.coef_ = xp.asarray(self.coef_, device=device)
         self.intercept_ = xp.asarray(self.intercept_, device=device)
         if classes.dtype.kind in "biuf":
             self.classes_ = xp.asarray(classes, device=device)
-        self.solver_ = solver
-        self.n_iter_ = xp.asarray([result.n_iter], dtype=xp.int32, device=device)
-        self.loss_curve_ = xp.asarray(
-            result.objective_history, dtype=dtype, device=device
-        )
-        self.converged_ = bool(result.converged)
-        self.grad_norm_ = float(result.grad_norm)
+        self.n_iter_ = xp.asarray(self.n_iter_, device=device)
+        self.loss_curve_ = xp.asarray(self.loss_curve_, dtype=dtype, device=device)
         return self
 
     def _solve(

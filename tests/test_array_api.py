@@ -16,6 +16,7 @@ from _namespaces import available, dispatch_available
 from _problems import central_difference, make_problem, penalised_objective
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -201,6 +202,22 @@ def test_the_users_arrays_are_not_modified(namespace, device):
     assert_array_equal(to_numpy(X_xp), X)
     assert_array_equal(to_numpy(y_xp), y)
     assert_array_equal(to_numpy(w_xp), sample_weight)
+
+
+@pytest.mark.parametrize("solver", DEVICE_SOLVERS)
+def test_max_iter_warns_once_at_the_callers_line(solver):
+    X, y, _ = make_problem(60, 4, 3)
+    _, _, (X_xp, y_xp) = on("array_api_strict", None, X, y)
+    with (
+        pytest.warns(ConvergenceWarning) as record,
+        sklearn.config_context(array_api_dispatch=True),
+    ):
+        model = SoftmaxRegression(solver=solver, max_iter=1, tol=1e-12).fit(X_xp, y_xp)
+    assert len(record) == 1
+    assert f"solver='{solver}'" in str(record[0].message)
+    assert "after max_iter=1 iterations" in str(record[0].message)
+    assert record[0].filename == __file__
+    assert model.converged_ is False
 
 
 def test_objective_gradient_and_hessp_match_finite_differences_and_numpy():
