@@ -117,11 +117,7 @@ def bind_objective(
 
     def value(x):
         coef, Z = scores(x)
-        Z -= xp.max(Z, axis=1, keepdims=True)
-        data_value = xp.sum(
-            xp.astype(weights * xp.log(xp.sum(xp.exp(Z), axis=1)), dtype)
-        ) - xp.astype(xp.sum(weighted_targets * Z), dtype)
-        return float(data_value + penalty(coef))
+        return float(data_term(Z)[0] + penalty(coef))
 
     def value_and_gradient(x):
         coef, Z = scores(x)

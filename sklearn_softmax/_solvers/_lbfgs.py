@@ -11,7 +11,7 @@ from collections import deque
 import numpy as np
 
 from ._newton import _next_step
-from ._result import Progress, SolverResult
+from ._result import NO_DECREASE, Progress, SolverResult, after_accepted_step
 from ._vectors import copy, inner, max_abs, namespace, norm
 
 # Armijo's sufficient-decrease constant.
@@ -120,7 +120,7 @@ def minimize_lbfgs(objective, x0, *, max_iter, tol, callback=None, memory=10):
                 break
             step = _next_step(step, slope, f, f_trial)
         else:
-            message = "the line search found no decrease"
+            message = NO_DECREASE
             break
         iteration += 1
         gained = f_trial < f or grad_norm_trial < grad_norm
@@ -131,18 +131,14 @@ def minimize_lbfgs(objective, x0, *, max_iter, tol, callback=None, memory=10):
         history.append(f)
         if callback is not None:
             callback(Progress(iteration, f, grad_norm, norm(s)))
-        converged = grad_norm <= tol
-        if converged:
-            message = "converged"
-        elif not gained:
-            # Accepted on the rounding slack alone, with no progress in the
-            # gradient either: the objective is at its precision limit.
-            message = "the line search found no decrease"
+        converged, reason = after_accepted_step(grad_norm, tol, gained)
+        if reason is not None:
+            message = reason
             break
     return SolverResult(
         x=x,
         objective=float(f),
-        grad_norm=max_abs(g),
+        grad_norm=grad_norm,
         n_iter=iteration,
         converged=converged,
         objective_history=np.asarray(history, dtype=np.float64),

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ._result import Progress, SolverResult
+from ._result import NO_DECREASE, Progress, SolverResult, after_accepted_step
 from ._vectors import copy, dot, max_abs, namespace, norm
 
 # Armijo's sufficient-decrease constant.
@@ -114,7 +114,7 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
                 break
             step = _next_step(step, slope, f, f_trial)
         else:
-            message = "the line search found no decrease"
+            message = NO_DECREASE
             break
         iteration += 1
         gained = f_trial < f or max_abs(g_trial) < grad_norm
@@ -124,13 +124,9 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
         if callback is not None:
             length = step * norm(direction)
             callback(Progress(iteration, f, grad_norm, length))
-        converged = grad_norm <= tol
-        if converged:
-            message = "converged"
-        elif not gained:
-            # Accepted on the rounding slack alone, with no progress in the
-            # gradient either: the objective is at its precision limit.
-            message = "the line search found no decrease"
+        converged, reason = after_accepted_step(grad_norm, tol, gained)
+        if reason is not None:
+            message = reason
             break
     return SolverResult(
         x=x,

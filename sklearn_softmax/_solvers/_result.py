@@ -4,6 +4,23 @@ from typing import NamedTuple
 
 import numpy as np
 
+# Why a solver stops when its line search cannot decrease the objective.
+NO_DECREASE = "the line search found no decrease"
+
+
+def after_accepted_step(grad_norm, tol, gained):
+    """Whether a solver that accepted a step has converged, and why it
+    stops: ``"converged"``, :data:`NO_DECREASE`, or None to go on.
+
+    ``gained`` says whether the step lowered the objective or the gradient
+    norm. A step accepted on the line search's rounding slack alone, with
+    no progress in the gradient either, shows the objective at its
+    precision limit.
+    """
+    if grad_norm <= tol:
+        return True, "converged"
+    return False, (None if gained else NO_DECREASE)
+
 
 class Progress(NamedTuple):
     """State after one iteration, passed to a solver's ``callback``.

@@ -3,7 +3,7 @@
 import numpy as np
 from scipy.optimize import minimize
 
-from ._result import Progress, SolverResult
+from ._result import NO_DECREASE, Progress, SolverResult
 from ._vectors import max_abs
 
 
@@ -74,7 +74,7 @@ def minimize_lbfgs(objective, x0, *, max_iter, tol, callback=None):
     elif max_abs(last["g"]) <= tol:
         message = "converged"
     else:
-        message = "the line search found no decrease"
+        message = NO_DECREASE
     return SolverResult(
         x=result.x,
         objective=float(last["f"]),
