@@ -3,6 +3,7 @@ leaving the estimator as it was when a fit fails, and pickles that carry the
 version of sklearn-softmax that made them."""
 
 import copy
+import functools
 import warnings
 
 import numpy as np
@@ -12,6 +13,8 @@ from sklearn.exceptions import InconsistentVersionWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._array_api import check_same_namespace, input_namespace, to_numpy
+from ._dask import block_dtype, is_dask_collection, map_rows
+from ._dask import n_features as dask_n_features
 from ._version import __version__
 
 # The key under which a pickled estimator records the package's version.
@@ -31,6 +34,10 @@ class SoftmaxVersionWarning(InconsistentVersionWarning):
             "breaking code or invalid results: refit the estimator with this "
             "version, or use the version that pickled it."
         )
+
+
+def _call(estimator, method, X):
+    return getattr(estimator, method)(X)
 
 
 class LinearSoftmaxClassifierMixin(ClassifierMixin):
@@ -80,8 +87,9 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Samples. On a dask array or DataFrame, the result is a lazy
+            dask array with its blocks of rows.
 
         Returns
         -------
@@ -89,6 +97,8 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
             ``X @ coef_.T + intercept_``. With two classes, one score per
             sample: positive means ``classes_[1]``.
         """
+        if is_dask_collection(X):
+            return self._over_dask_blocks(X, "decision_function")
         check_is_fitted(self)
         namespace = input_namespace(X)
         check_same_namespace(self, X, "decision_function", namespace)
@@ -115,6 +125,28 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
         )
         return xp.reshape(scores, (-1,)) if scores.shape[1] == 1 else scores
 
+    def _over_dask_blocks(self, X, method):
+        """``method`` on each block of rows of a dask collection, lazily: a
+        dask array with the blocks of rows of ``X``."""
+        check_is_fitted(self)
+        n_features = dask_n_features(X)
+        if n_features != self.n_features_in_:
+            raise ValueError(
+                f"X has {n_features} features, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input."
+            )
+        # The dtype and the columns of the result, from one row of zeros;
+        # the block at hand checks its feature names when it is computed.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            probe = getattr(self, method)(np.zeros((1, n_features), block_dtype(X)))
+        return map_rows(
+            X,
+            functools.partial(_call, self, method),
+            probe.dtype,
+            None if probe.ndim == 1 else probe.shape[1],
+        )
+
     def _class_scores(self, X, method):
         """Softmax scores with one column per class, also for two classes,
         and the namespace they are in (None for NumPy)."""
@@ -134,14 +166,17 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Samples. On a dask array or DataFrame, the result is a lazy
+            dask array with its blocks of rows.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
             Predicted class labels.
         """
+        if is_dask_collection(X):
+            return self._over_dask_blocks(X, "predict")
         scores, namespace = self._class_scores(X, "predict")
         if namespace is None:
             return self.classes_[np.argmax(scores, axis=1)]
@@ -157,14 +192,17 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Samples. On a dask array or DataFrame, the result is a lazy
+            dask array with its blocks of rows.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_``; rows sum to one.
         """
+        if is_dask_collection(X):
+            return self._over_dask_blocks(X, "predict_proba")
         scores, namespace = self._class_scores(X, "predict_proba")
         if namespace is None:
             return softmax(scores, axis=1)
@@ -180,14 +218,17 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Samples. On a dask array or DataFrame, the result is a lazy
+            dask array with its blocks of rows.
 
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities in the order of ``classes_``.
         """
+        if is_dask_collection(X):
+            return self._over_dask_blocks(X, "predict_log_proba")
         scores, namespace = self._class_scores(X, "predict_log_proba")
         if namespace is None:
             return log_softmax(scores, axis=1)

@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
 
 from ._array_api import input_namespace, namespace_name
 from ._base import LinearSoftmaxClassifierMixin
+from ._dask import is_dask_collection
 from ._estimator import SoftmaxRegression
 from ._path import check_Cs, fit_along_path
 
@@ -272,6 +273,12 @@ default='auto'
         return self._keeping_state_on_failure(self._fit, X, y, sample_weight)
 
     def _fit(self, X, y, sample_weight):
+        if is_dask_collection(X):
+            raise ValueError(
+                "SoftmaxRegressionCV takes data in memory; X is a dask "
+                "collection. SoftmaxRegression fits dask collections on their "
+                "workers, and GridSearchCV can choose its C."
+            )
         if input_namespace(X) is not None:
             raise ValueError(
                 "SoftmaxRegressionCV takes NumPy arrays and SciPy sparse "

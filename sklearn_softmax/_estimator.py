@@ -16,6 +16,8 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
     _check_sample_weight,
     check_consistent_length,
     column_or_1d,
@@ -30,6 +32,16 @@ from ._array_api import (
     to_numpy,
 )
 from ._base import LinearSoftmaxClassifierMixin
+from ._dask import (
+    class_totals,
+    encode_row_blocks,
+    fit_inputs,
+    is_dask_collection,
+    is_frame,
+    iter_row_blocks,
+    persist_row_blocks,
+    summarise,
+)
 from ._heuristics import (
     choose_hessian_dtype,
     choose_n_threads,
@@ -39,6 +51,7 @@ from ._heuristics import (
 )
 from ._loss import MultinomialLoss, RunningCurvature
 from ._loss_array_api import bind_objective
+from ._loss_dask import bind_objective as bind_dask_objective
 from ._penalties import split_penalty
 from ._row_space import RowSpace, solve_in_row_space
 from ._solvers import ARRAY_API_SOLVERS, SOLVERS, STOCHASTIC_SOLVERS
@@ -313,6 +326,13 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
     L2 penalty or none; the fitted attributes live there too. See the user
     guide's page "On the GPU through the Array API".
 
+    Dask arrays and DataFrames are fitted where Dask holds them, on one
+    machine or a ``dask.distributed`` cluster, with the full-batch solvers
+    and every penalty: each evaluation moves the parameters and the blocks'
+    partial sums, not the data. The predictions on them are lazy dask
+    arrays, and ``partial_fit`` takes them one block at a time. See the
+    user guide's page "Scaling out with Dask".
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -416,10 +436,14 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. Sparse input is converted to CSR.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Training data. Sparse input is converted to CSR. A dask array
+            or DataFrame is fitted blockwise where Dask holds it (its blocks
+            of rows persisted once), with solver 'auto', 'newton-cg',
+            'lbfgs' or 'gd'.
         y : array-like of shape (n_samples,)
-            Class labels.
+            Class labels; a dask array or Series, or in memory, with dask
+            ``X``.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; ``None`` weighs every sample equally. An
             integer weight ``k`` is the same as repeating the sample ``k``
@@ -430,7 +454,12 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         self : SoftmaxRegression
             The fitted estimator.
         """
-        fit = self._fit if input_namespace(X) is None else self._fit_array_api
+        if is_dask_collection(X):
+            fit = self._fit_dask
+        elif input_namespace(X) is None:
+            fit = self._fit
+        else:
+            fit = self._fit_array_api
         return self._keeping_state_on_failure(fit, X, y, sample_weight)
 
     def _has_stochastic_solver(self):
@@ -463,8 +492,10 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            A chunk of training data.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A chunk of training data. A dask array or DataFrame is taken one
+            block of rows at a time, in order, as one call per block; ``y``
+            and ``sample_weight`` are then split into the same blocks.
         y : array-like of shape (n_samples,)
             Its labels, all among ``classes``. A chunk may hold any subset
             of the classes.
@@ -480,9 +511,19 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         self : SoftmaxRegression
             The updated estimator.
         """
+        if is_dask_collection(X):
+            return self._keeping_state_on_failure(
+                self._partial_fit_dask, X, y, classes, sample_weight
+            )
         return self._keeping_state_on_failure(
             self._partial_fit, X, y, classes, sample_weight
         )
+
+    def _partial_fit_dask(self, X, y, classes, sample_weight):
+        """One ``partial_fit`` call on each block of rows, in order."""
+        for X_block, y_block, weights in iter_row_blocks(X, y, sample_weight):
+            self._partial_fit(X_block, y_block, classes, weights)
+        return self
 
     def _fit(self, X, y, sample_weight):
         X, y = validate_data(
@@ -697,18 +738,86 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         if norm is None and choose_row_space(X, n_classes):
             with limit_blas_threads(self._n_threads(X, n_classes, available)):
                 row_space = RowSpace.of(X)
-        if norm is None:
-            solve = SOLVERS[solver]
-        else:
-            solve = functools.partial(
-                minimize_proximal_agd,
-                penalty=norm,
-                newton_steps=solver == "newton-cg",
-            )
+        solve = self._minimizer(solver, norm)
         with limit_blas_threads(1):
             if row_space is None:
                 return solve(bind(X), coef0.ravel(), **settings)
             return solve_in_row_space(solve, row_space, bind, coef0, **settings)
+
+    @staticmethod
+    def _minimizer(solver, norm):
+        """The function minimising the objective: the solver, or accelerated
+        proximal gradient (with Newton steps for 'newton-cg') when the
+        penalty has a non-smooth ``norm``."""
+        if norm is None:
+            return SOLVERS[solver]
+        return functools.partial(
+            minimize_proximal_agd, penalty=norm, newton_steps=solver == "newton-cg"
+        )
+
+    def _fit_dask(self, X, y, sample_weight):
+        """``fit`` on dask collections, with the full-batch solvers.
+
+        The blocks of rows are persisted once, where the scheduler puts
+        them (on the workers of a distributed cluster), and checked there;
+        each evaluation of the objective then moves only the parameters and
+        the blocks' partial sums (see ``_loss_dask``)."""
+
+        if self.solver in STOCHASTIC_SOLVERS:
+            raise ValueError(
+                f"fit on dask collections runs the full-batch solvers; "
+                f"solver={self.solver!r} takes minibatches: use partial_fit, "
+                "which takes a dask collection one block at a time, or "
+                "dask-ml's Incremental wrapper."
+            )
+        self._check_early_stopping()
+        # A DataFrame's empty stand-in carries its column names.
+        _check_feature_names(self, X._meta if is_frame(X) else X, reset=True)
+        X, y, sample_weight = fit_inputs(X, y, sample_weight)
+        _check_n_features(self, X, reset=True)
+        n_features, dtype = X.shape[1], X.dtype
+        row_blocks = persist_row_blocks(X, y, sample_weight)
+        finite, labels, weights_finite, least_weight = summarise(row_blocks)
+        if not finite:
+            raise ValueError("Input X contains NaN or infinity.")
+        if not weights_finite:
+            raise ValueError("Input sample_weight contains NaN or infinity.")
+        if least_weight < 0:
+            raise ValueError("Negative values in data passed to `sample_weight`")
+        classes, _ = self._encoded_labels(labels)
+        totals = class_totals(row_blocks, classes)
+        factors = None
+        if self.class_weight is not None:
+            factors = self._class_weights(totals, classes)
+            totals = totals * factors
+        self._check_class_totals(totals, classes, 2)
+        # The labels as indices, weighted by class: blocks that replace the
+        # ones read from the input, on the same workers.
+        row_blocks = encode_row_blocks(row_blocks, classes, factors)
+        n_classes = classes.size
+        _, shape, l2_reg_strength, norm = self._objective_parts(
+            n_classes, n_features, totals.sum()
+        )
+        solver = self._solver(X, n_classes, norm)
+        objective = bind_dask_objective(
+            row_blocks,
+            totals.sum(),
+            n_features,
+            n_classes,
+            self.fit_intercept,
+            l2_reg_strength,
+            rounding=16 * float(np.finfo(dtype).eps),
+            label_smoothing=self.label_smoothing,
+        )
+        result = self._minimizer(solver, norm)(
+            objective,
+            self._initial_coef(classes, shape[0]).ravel(),
+            max_iter=self.max_iter,
+            tol=self.tol,
+            callback=self._progress_printer(solver) if self.verbose else None,
+        )
+        self._record_fit(result, solver, shape, norm, classes, dtype)
+        return self
 
     def _partial_fit(self, X, y, classes, sample_weight):
         if input_namespace(X) is not None:
@@ -931,10 +1040,15 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             if proximal
             else "largest absolute gradient entry"
         )
+        # tol=0 asks for max_iter iterations, or as many as rounding allows.
+        above = (
+            f"{result.grad_norm / self.tol:.3g} times tol={self.tol:g}"
+            if self.tol > 0
+            else "above tol=0"
+        )
         where = (
             f"SoftmaxRegression(solver={solver!r}) stopped with the {measure} "
-            f"at {result.grad_norm:.3g}, "
-            f"{result.grad_norm / self.tol:.3g} times tol={self.tol:g}"
+            f"at {result.grad_norm:.3g}, {above}"
         )
         if result.n_iter >= self.max_iter:
             return (
@@ -958,23 +1072,29 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
+        totals = np.bincount(y_encoded, weights=sample_weight, minlength=classes.size)
         if self.class_weight is not None:
-            weights = self._class_weights(sample_weight, y_encoded, classes)
+            weights = self._class_weights(totals, classes)
             sample_weight = sample_weight * weights[y_encoded].astype(X.dtype)
-        class_weight = np.bincount(y_encoded, weights=sample_weight)
-        if not class_weight.sum() > 0:
+            totals = totals * weights
+        self._check_class_totals(totals, classes, min_classes)
+        return sample_weight
+
+    @staticmethod
+    def _check_class_totals(totals, classes, min_classes):
+        """Raise unless ``min_classes`` classes have a positive total weight."""
+        if not totals.sum() > 0:
             raise ValueError(
                 "sample_weight sums to zero: at least one sample needs a "
                 "positive weight."
             )
-        if np.count_nonzero(class_weight) < min_classes:
-            remaining = classes.tolist()[np.flatnonzero(class_weight)[0]]
+        if np.count_nonzero(totals) < min_classes:
+            remaining = classes.tolist()[np.flatnonzero(totals)[0]]
             raise ValueError(
                 "SoftmaxRegression needs samples of at least 2 classes with a "
                 "positive sample_weight, but only one class has any: "
                 f"{remaining!r}."
             )
-        return sample_weight
 
     def _objective_parts(self, n_classes, n_features, total_weight):
         """The loss, the layout of its coefficients, and the penalty's L2
@@ -1020,13 +1140,11 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             "'sgd' (proximal stochastic steps)."
         )
 
-    def _class_weights(self, sample_weight, y_encoded, classes):
-        """The weight of each class, as ``class_weight`` gives it."""
+    def _class_weights(self, totals, classes):
+        """The weight of each class, as ``class_weight`` gives it, for the
+        classes' ``totals`` of sample weight."""
         if isinstance(self.class_weight, str):  # 'balanced'
             # The total weight shared equally between the classes present.
-            totals = np.bincount(
-                y_encoded, weights=sample_weight, minlength=classes.size
-            )
             present = totals > 0
             weights = np.ones(classes.size)
             weights[present] = totals.sum() / (present.sum() * totals[present])

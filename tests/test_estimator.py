@@ -176,6 +176,13 @@ def test_max_iter_warns_once_with_advice(solver, wine):
     assert model.grad_norm_ > 1e-12
 
 
+def test_tol_zero_runs_max_iter_and_says_so(wine):
+    X, y = wine
+    with pytest.warns(ConvergenceWarning, match="above tol=0, after max_iter=3"):
+        model = SoftmaxRegression(solver="lbfgs", max_iter=3, tol=0).fit(X, y)
+    assert model.n_iter_[0] == 3
+
+
 @pytest.mark.parametrize("solver", SOLVER_NAMES)
 def test_verbose_prints_one_line_per_iteration(solver, wine, capsys):
     X, y = wine

@@ -1,0 +1,319 @@
+"""SoftmaxRegression on a dask.distributed cluster against the in-memory fit.
+
+The data (float64, labels from a random softmax model) is generated block by
+block on the workers, so that it never passes through this process; its
+size is chosen larger than one worker's memory limit. The script
+
+1. starts a ``LocalCluster`` of one worker, then of two, each with
+   ``--memory-limit`` of memory, and fits ``SoftmaxRegression`` on the lazy
+   dask array (which the fit persists) with each of ``--solvers``, for a
+   fixed number of iterations (``tol=0``), so that every fit of a solver
+   takes the same steps;
+2. takes the cost of an iteration from two fits, of 2 and of ``--max-iter``
+   iterations: the difference of their times over that of their
+   iterations; the rest of the long fit's time is its setup (generating,
+   persisting and checking the data). It reports the bytes the workers sent
+   per iteration (to each other and to this process: the parameters and
+   the partial sums; read from the workers' counters) and what they
+   spilled to disk;
+3. computes the same data in this process and fits it in memory with the
+   same iterations, and ``LogisticRegression(solver='lbfgs')`` for the same
+   number of iterations, on as many BLAS threads as the machine has cores.
+
+A Newton-CG iteration includes its Hessian-vector products, each a round
+trip to the workers.
+
+Run ``python benchmarks/bench_dask.py --help`` for the options; ``--save``
+writes ``results/dask_cpu.md``.
+"""
+
+import argparse
+import contextlib
+import io
+import os
+import platform
+import re
+import time
+import warnings
+from pathlib import Path
+
+import dask
+import dask.array as da
+import distributed
+import numpy as np
+import sklearn
+import threadpoolctl
+from dask.utils import format_bytes, parse_bytes
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+
+import sklearn_softmax
+from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax._dask import encode_row_blocks, fit_inputs, persist_row_blocks
+from sklearn_softmax._loss import MultinomialLoss
+from sklearn_softmax._loss_dask import bind_objective
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def labelled_block(X, W, block_info=None):
+    """Labels drawn from the softmax model ``W`` for a block of rows, with
+    the block's own random generator."""
+    scores = X @ W
+    rng = np.random.default_rng(block_info[0]["chunk-location"][0])
+    return np.argmax(scores + rng.gumbel(size=scores.shape), axis=1)
+
+
+def make_data(n_samples, n_features, n_classes, chunk_rows, seed=0):
+    """A dask array and its labels, generated on the workers."""
+    W = np.random.default_rng(seed).standard_normal((n_features, n_classes))
+    W *= 2.0 / np.sqrt(n_features)
+    rng = da.random.default_rng(seed)
+    X = rng.standard_normal((n_samples, n_features), chunks=(chunk_rows, -1))
+    y = X.map_blocks(labelled_block, W, dtype=np.int64, drop_axis=1)
+    return X, y
+
+
+def worker_counters(dask_worker):
+    data = dask_worker.data
+    spilled = getattr(data, "spilled_total", None)
+    return {
+        "sent": dask_worker.transfer_outgoing_bytes_total,
+        "spilled": 0 if spilled is None else spilled.disk,
+    }
+
+
+def counters(client):
+    totals = {"sent": 0, "spilled": 0}
+    for values in client.run(worker_counters).values():
+        for name in totals:
+            totals[name] += values[name]
+    return totals
+
+
+def timed_fit(estimator, X, y):
+    """The wall time of a fit, and that of its solver alone, read from the
+    last line that ``verbose`` prints (the time since the solver started)."""
+    output = io.StringIO()
+    estimator.set_params(verbose=1)
+    with (
+        warnings.catch_warnings(),
+        contextlib.redirect_stdout(output),
+    ):
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        estimator.fit(X, y)
+        fit_time = time.perf_counter() - start
+    solver_time = float(re.findall(r"time ([0-9.]+)s", output.getvalue())[-1])
+    return fit_time, solver_time
+
+
+def evaluation_costs(client, X, y, n_classes, repeats=3):
+    """The time and the bytes sent by the workers for one evaluation of the
+    objective and its gradient, and for one Hessian-vector product, on the
+    persisted blocks (the best time of ``repeats``)."""
+    row_blocks = encode_row_blocks(
+        persist_row_blocks(*fit_inputs(X, y, None)), np.arange(n_classes), None
+    )
+    n_samples, n_features = X.shape
+    objective = bind_objective(
+        row_blocks, n_samples, n_features, n_classes, True, 1 / n_samples, 0.0
+    )
+    x = np.zeros((n_features + 1) * n_classes)
+    _, _, hessp = objective.value_gradient_hessp(x)
+    costs = {}
+    for name, evaluate in [
+        ("gradient", lambda: objective.value_and_gradient(x)),
+        ("hessp", lambda: hessp(x + 1.0)),
+    ]:
+        times = []
+        before = counters(client)["sent"]
+        for _ in range(repeats):
+            start = time.perf_counter()
+            evaluate()
+            times.append(time.perf_counter() - start)
+        costs[name] = min(times)
+        costs[f"{name}_sent"] = (counters(client)["sent"] - before) / repeats
+    return costs
+
+
+def on_cluster(args, n_workers):
+    """On a cluster of ``n_workers``: a fit by each solver on the lazy data,
+    which the fit persists itself, and the costs of the evaluations on the
+    persisted data."""
+    threads = max(1, (os.cpu_count() or 1) // n_workers)
+    setting = f"dask, {n_workers} worker(s) x {threads} thread(s)"
+    with (
+        distributed.LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=threads,
+            memory_limit=args.memory_limit,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        X, y = make_data(args.rows, args.features, args.classes, args.chunk_rows)
+        fits = []
+        for solver in args.solvers:
+            model = SoftmaxRegression(solver=solver, tol=0, max_iter=args.max_iter)
+            fit_time, solver_time = timed_fit(model, X, y)
+            fits.append(fit_row(setting, solver, model, fit_time, solver_time))
+            fits[-1]["spilled"] = counters(client)["spilled"]
+            print(setting, solver, f"{fits[-1]['per_iter']:.3f} s/iteration")
+        costs = evaluation_costs(client, X, y, args.classes)
+    return fits, {"setting": setting, **costs}
+
+
+def fit_row(setting, solver, model, fit_time, solver_time):
+    n_iter = int(np.max(model.n_iter_))
+    return {
+        "setting": setting,
+        "solver": solver,
+        "fit": fit_time,
+        "solver_time": solver_time,
+        "n_iter": n_iter,
+        "per_iter": solver_time / n_iter,
+        "spilled": 0,
+        "coef": model.coef_,
+    }
+
+
+def in_memory(args, n_threads):
+    """The same fits in memory, LogisticRegression's, and the costs of the
+    in-memory evaluations with the fit's thread count."""
+    X, y = dask.compute(
+        *make_data(args.rows, args.features, args.classes, args.chunk_rows),
+        scheduler="threads",
+    )
+    setting = f"in memory, {n_threads} thread(s)"
+    fits = []
+    with threadpoolctl.threadpool_limits(n_threads, user_api="blas"):
+        for solver in args.solvers:
+            model = SoftmaxRegression(solver=solver, tol=0, max_iter=args.max_iter)
+            fit_time, solver_time = timed_fit(model, X, y)
+            fits.append(fit_row(setting, solver, model, fit_time, solver_time))
+        model = LogisticRegression(tol=0, max_iter=args.max_iter)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            start = time.perf_counter()
+            model.fit(X, y)
+            fit_time = time.perf_counter() - start
+        fits.append(fit_row(setting, "sklearn lbfgs", model, fit_time, fit_time))
+    n_samples, n_features = X.shape
+    objective = MultinomialLoss(args.classes, True).bind(
+        X, y, None, 1 / n_samples, n_threads=n_threads
+    )
+    x = np.zeros((n_features + 1) * args.classes)
+    _, _, hessp = objective.value_gradient_hessp(x)
+    costs = {"setting": setting}
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        for name, evaluate in [
+            ("gradient", lambda: objective.value_and_gradient(x)),
+            ("hessp", lambda: hessp(x + 1.0)),
+        ]:
+            times = []
+            for _ in range(3):
+                start = time.perf_counter()
+                evaluate()
+                times.append(time.perf_counter() - start)
+            costs[name] = min(times)
+            costs[f"{name}_sent"] = float("nan")
+    return fits, costs
+
+
+def environment():
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; sklearn-softmax "
+        f"{sklearn_softmax.__version__}, scikit-learn {sklearn.__version__}, "
+        f"numpy {np.__version__}, dask {dask.__version__}, distributed "
+        f"{distributed.__version__}"
+    )
+
+
+def fits_table(fits):
+    # Each fit is compared with the in-memory fit by the same solver.
+    reference = {row["solver"]: row for row in fits if row["setting"].startswith("in")}
+    lines = [
+        "| setting | solver | fit (s) | setup (s) | iterations | s / iteration "
+        "| x in-memory | spilled to disk | max abs coef_ difference |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in fits:
+        base = reference[row["solver"]]
+        lines.append(
+            f"| {row['setting']} | {row['solver']} | {row['fit']:.2f} "
+            f"| {row['fit'] - row['solver_time']:.2f} | {row['n_iter']} "
+            f"| {row['per_iter']:.3f} | {row['per_iter'] / base['per_iter']:.2f} "
+            f"| {format_bytes(row['spilled'])} "
+            f"| {np.max(np.abs(row['coef'] - base['coef'])):.1e} |"
+        )
+    return "\n".join(lines)
+
+
+def costs_table(costs):
+    base = costs[0]
+    lines = [
+        "| setting | gradient (s) | x in-memory | Hessian product (s) "
+        "| x in-memory | sent per gradient | sent per Hessian product |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in costs:
+        sent = [
+            "-" if np.isnan(row[key]) else format_bytes(row[key])
+            for key in ("gradient_sent", "hessp_sent")
+        ]
+        lines.append(
+            f"| {row['setting']} | {row['gradient']:.3f} "
+            f"| {row['gradient'] / base['gradient']:.2f} | {row['hessp']:.3f} "
+            f"| {row['hessp'] / base['hessp']:.2f} | {sent[0]} | {sent[1]} |"
+        )
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--features", type=int, default=100)
+    parser.add_argument("--classes", type=int, default=10)
+    parser.add_argument("--chunk-rows", type=int, default=50_000)
+    parser.add_argument("--memory-limit", default="1GiB")
+    parser.add_argument("--max-iter", type=int, default=15)
+    parser.add_argument("--solvers", nargs="+", default=["lbfgs", "newton-cg"])
+    parser.add_argument("--workers", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--save", action="store_true")
+    args = parser.parse_args()
+
+    n_bytes = args.rows * args.features * 8
+    limit = parse_bytes(args.memory_limit)
+    print(environment())
+    print(
+        f"X: {args.rows} x {args.features} float64 = {format_bytes(n_bytes)}, "
+        f"K = {args.classes}, blocks of {args.chunk_rows} rows; memory limit "
+        f"per worker {format_bytes(limit)}"
+    )
+    fits, memory_costs = in_memory(args, os.cpu_count() or 1)
+    costs = [memory_costs]
+    for n_workers in args.workers:
+        cluster_fits, cluster_costs = on_cluster(args, n_workers)
+        fits += cluster_fits
+        costs.append(cluster_costs)
+    result = f"{fits_table(fits)}\n\n{costs_table(costs)}"
+    print(result)
+    if args.save:
+        RESULTS_DIR.mkdir(exist_ok=True)
+        path = RESULTS_DIR / "dask_cpu.md"
+        path.write_text(
+            "# SoftmaxRegression on a dask.distributed cluster\n\n"
+            f"{environment()}.\n\n"
+            f"X: {args.rows} x {args.features} float64 "
+            f"({format_bytes(n_bytes)}), K = {args.classes}, blocks of "
+            f"{args.chunk_rows} rows; memory limit per worker "
+            f"{format_bytes(limit)}; {args.max_iter} iterations (tol=0).\n\n"
+            f"{result}\n"
+        )
+        print(f"saved {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,257 @@
+"""Where the estimators meet Dask: recognising dask collections, lining up
+the blocks of rows of ``X``, ``y`` and the sample weights, and mapping a
+function of a block of rows over a collection, lazily.
+
+Dask is an optional dependency: nothing here imports it until an input is a
+dask collection, and an input can only be one once dask is imported.
+"""
+
+import math
+import sys
+import warnings
+
+import numpy as np
+from sklearn.exceptions import DataConversionWarning
+
+
+def is_dask_collection(data):
+    """Whether ``data`` is a dask collection (array, DataFrame, Series)."""
+    if "dask" not in sys.modules:
+        return False
+    import dask
+
+    return dask.is_dask_collection(data)
+
+
+def is_frame(data):
+    """Whether ``data`` is a dask DataFrame or Series."""
+    # dask DataFrames and Series, without importing dask.dataframe, which
+    # needs pandas and pyarrow.
+    return hasattr(data, "to_dask_array") and hasattr(data, "partitions")
+
+
+def _as_array(data, name):
+    """A dask array with known block sizes from a dask array or DataFrame."""
+    import dask.array as da
+
+    if is_frame(data):
+        return data.to_dask_array(lengths=True)
+    if not isinstance(data, da.Array):
+        raise TypeError(
+            f"{name} is a dask {type(data).__name__}; pass a dask array, "
+            "DataFrame or Series."
+        )
+    if any(math.isnan(size) for size in data.chunks[0]):
+        data = data.compute_chunk_sizes()
+    return data
+
+
+def _float_dtype(dtype, name):
+    """float32 stays float32; other real numbers become float64."""
+    if dtype in (np.float32, np.float64):
+        return np.dtype(dtype)
+    if np.dtype(dtype).kind in "biuf":
+        return np.dtype(np.float64)
+    raise ValueError(f"{name} must hold real numbers; got dtype {dtype}.")
+
+
+def _rows_like(data, X, name):
+    """``data`` (one value per sample) as a 1-D dask array in ``X``'s blocks
+    of rows; NumPy and array-like input is split into those blocks."""
+    import dask.array as da
+
+    data = _as_array(data, name) if is_dask_collection(data) else np.asarray(data)
+    if data.ndim == 2 and data.shape[1] == 1:
+        warnings.warn(
+            f"A column-vector {name} was passed when a 1d array was expected. "
+            "Please change the shape of y to (n_samples,), for example using "
+            "ravel().",
+            DataConversionWarning,
+            stacklevel=4,
+        )
+        data = data.ravel()
+    if data.ndim != 1:
+        raise ValueError(
+            f"{name} must be 1-dimensional, one value per sample; got shape "
+            f"{data.shape}."
+        )
+    if data.shape[0] != X.shape[0]:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: "
+            f"X has {X.shape[0]}, {name} has {data.shape[0]}."
+        )
+    if isinstance(data, np.ndarray):
+        return da.from_array(data, chunks=(X.chunks[0],))
+    return data.rechunk((X.chunks[0],))
+
+
+def fit_inputs(X, y, sample_weight):
+    """``X``, ``y`` and the sample weights as dask arrays split alike by rows.
+
+    ``X`` becomes a float32 or float64 array of one block of columns (a dask
+    DataFrame is turned into an array, its partitions into blocks of rows);
+    ``y`` and the weights, dask or NumPy, are split into ``X``'s blocks of
+    rows. Nothing is computed here but the sizes of blocks that dask does not
+    know yet. The values are checked by the caller, once they are persisted.
+    """
+    X = _as_array(X, "X")
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2-dimensional X of shape (n_samples, n_features); got "
+            f"a dask array of shape {X.shape}."
+        )
+    X = X.astype(_float_dtype(X.dtype, "X"))
+    if len(X.chunks[1]) > 1:
+        # The blocks hold whole rows: a product with the parameters needs
+        # every feature of a sample.
+        X = X.rechunk({1: -1})
+    y = _rows_like(y, X, "y")
+    if sample_weight is not None:
+        if np.ndim(sample_weight) == 0 and not is_dask_collection(sample_weight):
+            sample_weight = np.full(X.shape[0], float(sample_weight))
+        sample_weight = _rows_like(sample_weight, X, "sample_weight")
+        # Checked to be numbers, then in X's dtype, as for in-memory data.
+        _float_dtype(sample_weight.dtype, "sample_weight")
+        sample_weight = sample_weight.astype(X.dtype)
+    return X, y, sample_weight
+
+
+def iter_row_blocks(X, y, sample_weight):
+    """``(X, y, sample_weight)`` block by block, each computed when it is
+    reached: NumPy arrays, or for a dask DataFrame its partitions as pandas
+    DataFrames, with their column names. One block at a time is in memory."""
+    import dask
+
+    X_array, y, sample_weight = fit_inputs(X, y, sample_weight)
+    for index in range(X_array.numblocks[0]):
+        block = X.partitions[index] if is_frame(X) else X_array.blocks[index]
+        weights = None if sample_weight is None else sample_weight.blocks[index]
+        yield dask.compute(block, y.blocks[index], weights)
+
+
+def _rows(X, y, weights):
+    return X, y, weights
+
+
+def persist_row_blocks(X, y, sample_weight):
+    """Each block of rows of ``X``, ``y`` and the weights, persisted as one
+    ``(X, y, weights)`` tuple, so that what a task on a block needs lives on
+    one worker. Computes each block of the inputs once."""
+    import dask
+
+    X_blocks = X.to_delayed().ravel()
+    weight_blocks = (
+        [None] * len(X_blocks) if sample_weight is None else sample_weight.to_delayed()
+    )
+    parts = zip(X_blocks, y.to_delayed(), weight_blocks, strict=True)
+    return list(dask.persist(*[dask.delayed(_rows)(*part) for part in parts]))
+
+
+def map_row_blocks(function, row_blocks, *args, persist=False):
+    """``function(rows, *args)`` for each persisted block of rows: the
+    results, computed; or, with ``persist``, persisted where the blocks are,
+    as a new list of blocks."""
+    import dask
+
+    parts = [dask.delayed(function)(rows, *args) for rows in row_blocks]
+    if persist:
+        return list(dask.persist(*parts))
+    return dask.compute(*parts)
+
+
+def _summary(rows):
+    X, y, weights = rows
+    if weights is None:
+        return bool(np.isfinite(X).all()), np.unique(y), True, 0.0
+    # A block may have no rows (an empty partition).
+    least = float(np.min(weights, initial=np.inf))
+    return (
+        bool(np.isfinite(X).all()),
+        np.unique(y),
+        bool(np.isfinite(weights).all()),
+        least,
+    )
+
+
+def summarise(row_blocks):
+    """Whether ``X`` is finite, the distinct labels, whether the weights are
+    finite, and the least weight (0 without weights), over all blocks."""
+    summaries = map_row_blocks(_summary, row_blocks)
+    finite, labels, weights_finite, least = zip(*summaries, strict=True)
+    return (
+        all(finite),
+        np.unique(np.concatenate(labels)),
+        all(weights_finite),
+        min(least),
+    )
+
+
+def _class_totals(rows, classes):
+    _, y, weights = rows
+    return np.bincount(np.searchsorted(classes, y), weights, minlength=classes.size)
+
+
+def class_totals(row_blocks, classes):
+    """The total sample weight of each class (its count without weights)."""
+    return np.sum(map_row_blocks(_class_totals, row_blocks, classes), axis=0)
+
+
+def _encoded(rows, classes, class_weights):
+    X, y, weights = rows
+    y = np.searchsorted(classes, y)
+    if class_weights is not None:
+        factors = class_weights.astype(X.dtype)[y]
+        weights = factors if weights is None else weights * factors
+    return X, y, weights
+
+
+def encode_row_blocks(row_blocks, classes, class_weights):
+    """New persisted blocks with the labels as indices into the sorted
+    ``classes``, and the weights times ``class_weights`` of each sample's
+    class when given; the blocks stay where they are."""
+    return map_row_blocks(_encoded, row_blocks, classes, class_weights, persist=True)
+
+
+def n_features(X):
+    """The number of columns of a dask array or DataFrame."""
+    return len(X.columns) if is_frame(X) else X.shape[1]
+
+
+def block_dtype(X):
+    """The dtype scikit-learn's validation gives a block of ``X``: float32
+    when all of its columns are float32, float64 otherwise."""
+    dtypes = X.dtypes if is_frame(X) else [X.dtype]
+    return np.dtype(
+        np.float32 if all(dtype == np.float32 for dtype in dtypes) else np.float64
+    )
+
+
+def map_rows(X, function, dtype, n_columns):
+    """``function`` applied to each block of rows of ``X``, lazily.
+
+    Each block of a dask array, or each partition of a dask DataFrame (a
+    pandas DataFrame, with its column names), goes to ``function``, which
+    returns ``n_columns`` values per row, or one when ``n_columns`` is None.
+    The result is a dask array of ``dtype`` with ``X``'s blocks of rows;
+    their sizes are unknown for a DataFrame until computed.
+    """
+    import dask
+    import dask.array as da
+
+    if is_frame(X):
+        shape = (math.nan,) if n_columns is None else (math.nan, n_columns)
+        parts = [
+            da.from_delayed(dask.delayed(function)(part), shape=shape, dtype=dtype)
+            for part in X.to_delayed()
+        ]
+        return da.concatenate(parts, axis=0)
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2-dimensional X of shape (n_samples, n_features); got "
+            f"a dask array of shape {X.shape}."
+        )
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
+    if n_columns is None:
+        return X.map_blocks(function, dtype=dtype, drop_axis=1)
+    return X.map_blocks(function, dtype=dtype, chunks=(X.chunks[0], (n_columns,)))
