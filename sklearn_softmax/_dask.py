@@ -16,11 +16,9 @@ from sklearn.exceptions import DataConversionWarning
 
 def is_dask_collection(data):
     """Whether ``data`` is a dask collection (array, DataFrame, Series)."""
-    if "dask" not in sys.modules:
-        return False
-    import dask
-
-    return dask.is_dask_collection(data)
+    # Only an imported dask can have made one.
+    dask = sys.modules.get("dask")
+    return dask is not None and dask.is_dask_collection(data)
 
 
 def is_frame(data):

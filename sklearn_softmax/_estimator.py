@@ -51,7 +51,6 @@ from ._heuristics import (
 )
 from ._loss import MultinomialLoss, RunningCurvature
 from ._loss_array_api import bind_objective
-from ._loss_dask import bind_objective as bind_dask_objective
 from ._penalties import split_penalty
 from ._row_space import RowSpace, solve_in_row_space
 from ._solvers import ARRAY_API_SOLVERS, SOLVERS, STOCHASTIC_SOLVERS
@@ -762,6 +761,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         them (on the workers of a distributed cluster), and checked there;
         each evaluation of the objective then moves only the parameters and
         the blocks' partial sums (see ``_loss_dask``)."""
+        # Dask is optional: only a dask input brings it in.
+        from ._loss_dask import bind_objective as bind_dask_objective
 
         if self.solver in STOCHASTIC_SOLVERS:
             raise ValueError(

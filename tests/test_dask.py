@@ -8,6 +8,8 @@ one and with finite differences. The tests marked for the cluster run on a
 threads, which run the same code without the cost of a cluster.
 """
 
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -455,6 +457,22 @@ def test_prediction_checks_the_number_of_features():
     model = SoftmaxRegression().fit(X, y)
     with pytest.raises(ValueError, match=r"X has 5 features.*expecting 6"):
         model.predict(da.from_array(X[:, :5], chunks=CHUNKS))
+
+
+def test_the_package_works_without_dask():
+    # A fresh interpreter in which dask cannot be imported.
+    code = (
+        "import sys; sys.modules['dask'] = None; "
+        "from sklearn.datasets import load_iris; "
+        "from sklearn_softmax import SoftmaxRegression; "
+        "X, y = load_iris(return_X_y=True); "
+        "print(SoftmaxRegression(max_iter=500).fit(X, y).score(X, y))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout) > 0.9
 
 
 def test_softmax_regression_cv_refuses_dask_collections():
