@@ -108,10 +108,31 @@ def timed_fit(estimator, X, y):
     return fit_time, solver_time
 
 
-def evaluation_costs(client, X, y, n_classes, repeats=3):
-    """The time and the bytes sent by the workers for one evaluation of the
-    objective and its gradient, and for one Hessian-vector product, on the
-    persisted blocks (the best time of ``repeats``)."""
+def evaluation_costs(objective, n_coef, sent=None, repeats=3):
+    """The best time of ``repeats`` evaluations of the objective and its
+    gradient, and of as many Hessian-vector products; with ``sent``, a
+    function giving the bytes the workers have sent so far, the bytes sent
+    per evaluation."""
+    x = np.zeros(n_coef)
+    _, _, hessp = objective.value_gradient_hessp(x)
+    costs = {}
+    for name, evaluate in [
+        ("gradient", lambda: objective.value_and_gradient(x)),
+        ("hessp", lambda: hessp(x + 1.0)),
+    ]:
+        before = sent() if sent else 0
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            evaluate()
+            times.append(time.perf_counter() - start)
+        costs[name] = min(times)
+        costs[f"{name}_sent"] = (sent() - before) / repeats if sent else float("nan")
+    return costs
+
+
+def cluster_evaluation_costs(client, X, y, n_classes):
+    """:func:`evaluation_costs` on the persisted blocks of ``X`` and ``y``."""
     row_blocks = encode_row_blocks(
         persist_row_blocks(*fit_inputs(X, y, None)), np.arange(n_classes), None
     )
@@ -119,22 +140,11 @@ def evaluation_costs(client, X, y, n_classes, repeats=3):
     objective = bind_objective(
         row_blocks, n_samples, n_features, n_classes, True, 1 / n_samples, 0.0
     )
-    x = np.zeros((n_features + 1) * n_classes)
-    _, _, hessp = objective.value_gradient_hessp(x)
-    costs = {}
-    for name, evaluate in [
-        ("gradient", lambda: objective.value_and_gradient(x)),
-        ("hessp", lambda: hessp(x + 1.0)),
-    ]:
-        times = []
-        before = counters(client)["sent"]
-        for _ in range(repeats):
-            start = time.perf_counter()
-            evaluate()
-            times.append(time.perf_counter() - start)
-        costs[name] = min(times)
-        costs[f"{name}_sent"] = (counters(client)["sent"] - before) / repeats
-    return costs
+    return evaluation_costs(
+        objective,
+        (n_features + 1) * n_classes,
+        sent=lambda: counters(client)["sent"],
+    )
 
 
 def on_cluster(args, n_workers):
@@ -160,7 +170,7 @@ def on_cluster(args, n_workers):
             fits.append(fit_row(setting, solver, model, fit_time, solver_time))
             fits[-1]["spilled"] = counters(client)["spilled"]
             print(setting, solver, f"{fits[-1]['per_iter']:.3f} s/iteration")
-        costs = evaluation_costs(client, X, y, args.classes)
+        costs = cluster_evaluation_costs(client, X, y, args.classes)
     return fits, {"setting": setting, **costs}
 
 
@@ -203,22 +213,9 @@ def in_memory(args, n_threads):
     objective = MultinomialLoss(args.classes, True).bind(
         X, y, None, 1 / n_samples, n_threads=n_threads
     )
-    x = np.zeros((n_features + 1) * args.classes)
-    _, _, hessp = objective.value_gradient_hessp(x)
-    costs = {"setting": setting}
     with threadpoolctl.threadpool_limits(1, user_api="blas"):
-        for name, evaluate in [
-            ("gradient", lambda: objective.value_and_gradient(x)),
-            ("hessp", lambda: hessp(x + 1.0)),
-        ]:
-            times = []
-            for _ in range(3):
-                start = time.perf_counter()
-                evaluate()
-                times.append(time.perf_counter() - start)
-            costs[name] = min(times)
-            costs[f"{name}_sent"] = float("nan")
-    return fits, costs
+        costs = evaluation_costs(objective, (n_features + 1) * args.classes)
+    return fits, {"setting": setting, **costs}
 
 
 def environment():

@@ -53,6 +53,17 @@ def _float_dtype(dtype, name):
     raise ValueError(f"{name} must hold real numbers; got dtype {dtype}.")
 
 
+def _whole_rows(X):
+    """A 2-D dask array in blocks of whole rows: a product with the
+    parameters needs every feature of a sample."""
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2-dimensional X of shape (n_samples, n_features); got "
+            f"a dask array of shape {X.shape}."
+        )
+    return X.rechunk({1: -1}) if len(X.chunks[1]) > 1 else X
+
+
 def _rows_like(data, X, name):
     """``data`` (one value per sample) as a 1-D dask array in ``X``'s blocks
     of rows; NumPy and array-like input is split into those blocks."""
@@ -92,17 +103,8 @@ def fit_inputs(X, y, sample_weight):
     rows. Nothing is computed here but the sizes of blocks that dask does not
     know yet. The values are checked by the caller, once they are persisted.
     """
-    X = _as_array(X, "X")
-    if X.ndim != 2:
-        raise ValueError(
-            f"Expected a 2-dimensional X of shape (n_samples, n_features); got "
-            f"a dask array of shape {X.shape}."
-        )
+    X = _whole_rows(_as_array(X, "X"))
     X = X.astype(_float_dtype(X.dtype, "X"))
-    if len(X.chunks[1]) > 1:
-        # The blocks hold whole rows: a product with the parameters needs
-        # every feature of a sample.
-        X = X.rechunk({1: -1})
     y = _rows_like(y, X, "y")
     if sample_weight is not None:
         if np.ndim(sample_weight) == 0 and not is_dask_collection(sample_weight):
@@ -243,13 +245,7 @@ def map_rows(X, function, dtype, n_columns):
             for part in X.to_delayed()
         ]
         return da.concatenate(parts, axis=0)
-    if X.ndim != 2:
-        raise ValueError(
-            f"Expected a 2-dimensional X of shape (n_samples, n_features); got "
-            f"a dask array of shape {X.shape}."
-        )
-    if len(X.chunks[1]) > 1:
-        X = X.rechunk({1: -1})
+    X = _whole_rows(X)
     if n_columns is None:
         return X.map_blocks(function, dtype=dtype, drop_axis=1)
     return X.map_blocks(function, dtype=dtype, chunks=(X.chunks[0], (n_columns,)))

@@ -795,14 +795,14 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         # The labels as indices, weighted by class: blocks that replace the
         # ones read from the input, on the same workers.
         row_blocks = encode_row_blocks(row_blocks, classes, factors)
-        n_classes = classes.size
+        n_classes, total_weight = classes.size, totals.sum()
         _, shape, l2_reg_strength, norm = self._objective_parts(
-            n_classes, n_features, totals.sum()
+            n_classes, n_features, total_weight
         )
         solver = self._solver(X, n_classes, norm)
         objective = bind_dask_objective(
             row_blocks,
-            totals.sum(),
+            total_weight,
             n_features,
             n_classes,
             self.fit_intercept,
