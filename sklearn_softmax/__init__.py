@@ -2,12 +2,16 @@
 
 from ._cv import SoftmaxRegressionCV
 from ._estimator import SoftmaxRegression
+from ._inference import SeparationWarning, SoftmaxInferenceResult, softmax_inference
 from ._path import softmax_regression_path
 from ._version import __version__
 
 __all__ = [
+    "SeparationWarning",
+    "SoftmaxInferenceResult",
     "SoftmaxRegression",
     "SoftmaxRegressionCV",
     "__version__",
+    "softmax_inference",
     "softmax_regression_path",
 ]

@@ -1,0 +1,496 @@
+"""Standard errors, z-tests and confidence intervals for a fitted
+SoftmaxRegression."""
+
+import warnings
+
+import numpy as np
+from scipy.special import log_softmax
+from scipy.stats import norm
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from ._array_api import to_numpy
+from ._dask import is_dask_collection
+from ._estimator import SoftmaxRegression
+from ._information import (
+    MATRICES_HELD,
+    difference_map,
+    matrix_bytes,
+    observed_information,
+    sandwich_covariance,
+    score_outer_product,
+)
+from ._separation import moments_balance, separated_samples
+
+COV_TYPES = ("nonrobust", "HC0")
+
+# The covariance is refused above this size, four float64 matrices of
+# (n_features + 1) K rows each: 1 GiB.
+DEFAULT_MAX_BYTES = 2**30
+
+
+class SeparationWarning(UserWarning):
+    """The classes are completely or quasi-completely separated: the
+    maximum-likelihood estimate does not exist, and standard errors computed
+    at any finite estimate are meaningless."""
+
+
+class SoftmaxInferenceResult:
+    """Estimates, standard errors and tests of a softmax regression.
+
+    Returned by :func:`softmax_inference`; the arrays are laid out as
+    ``params``: one row per parameter of a class (the intercept first, then
+    the features) and one column per class.
+
+    Attributes
+    ----------
+    params : ndarray of shape (n_rows, n_columns)
+        The estimates. Without a reference class, ``n_columns`` is the
+        number of classes; with one, it is one less, and each column is a
+        class's parameters minus the reference class's.
+    bse : ndarray of shape (n_rows, n_columns)
+        Their standard errors.
+    zvalues : ndarray of shape (n_rows, n_columns)
+        ``params / bse``.
+    pvalues : ndarray of shape (n_rows, n_columns)
+        Two-sided p-values of the z-tests that each parameter is zero,
+        against the standard normal distribution.
+    row_names : list of str
+        ``'intercept'`` (with an intercept), then the feature names:
+        ``feature_names_in_`` when the estimator has them, ``'x0'``,
+        ``'x1'``, ... otherwise.
+    column_names : list
+        The class of each column.
+    reference_class : object or None
+        The class the columns are compared with, if any.
+    cov_type : {'nonrobust', 'HC0'}
+        The covariance.
+    penalized : bool
+        Whether the estimates are those of an L2 penalty.
+    nobs : float
+        The number of observations: the sum of the sample weights.
+    llf : float
+        The log-likelihood at the estimates, the weights counting as
+        frequencies.
+    """
+
+    def __init__(
+        self,
+        params,
+        covariance,
+        row_names,
+        column_names,
+        *,
+        reference_class,
+        cov_type,
+        penalized,
+        nobs,
+        llf,
+    ):
+        self.params = params
+        self._covariance = covariance
+        self.bse = np.sqrt(np.diag(covariance)).reshape(params.shape, order="F")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.zvalues = params / self.bse
+        self.pvalues = 2.0 * norm.sf(np.abs(self.zvalues))
+        self.row_names = row_names
+        self.column_names = column_names
+        self.reference_class = reference_class
+        self.cov_type = cov_type
+        self.penalized = penalized
+        self.nobs = nobs
+        self.llf = llf
+
+    def cov_params(self):
+        """The covariance matrix of the flattened ``params``.
+
+        Returns
+        -------
+        cov : ndarray of shape (n_rows * n_columns, n_rows * n_columns)
+            Ordered column by column (class by class), as
+            ``params.ravel(order='F')``, the order of statsmodels' MNLogit.
+        """
+        return self._covariance.copy()
+
+    def conf_int(self, alpha=0.05):
+        """Confidence intervals from the normal distribution.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            The intervals have coverage ``1 - alpha``.
+
+        Returns
+        -------
+        intervals : ndarray of shape (n_rows, n_columns, 2)
+            The lower and upper bounds of each parameter's interval.
+        """
+        if not 0 < alpha < 1:
+            raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
+        half_width = norm.ppf(1 - alpha / 2) * self.bse
+        return np.stack([self.params - half_width, self.params + half_width], axis=-1)
+
+    def summary(self, alpha=0.05):
+        """A table per class: estimate, standard error, z, p-value and
+        confidence interval of each parameter.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            The intervals have coverage ``1 - alpha``.
+
+        Returns
+        -------
+        summary : str
+            The tables, after a header on the model and the covariance.
+        """
+        intervals = self.conf_int(alpha)
+        penalty = "L2" if self.penalized else "none"
+        layout = (
+            f"each class against class {self.reference_class!r}"
+            if self.reference_class is not None
+            else "symmetric (each class's parameters sum to zero over classes)"
+        )
+        lines = [
+            "Softmax regression: inference",
+            f"Observations: {self.nobs:g}    Log-likelihood: {self.llf:.6g}",
+            f"Penalty: {penalty}    Covariance: {self.cov_type}",
+            f"Parameters: {layout}",
+        ]
+        name_width = max(10, *(len(name) for name in self.row_names))
+        lower, upper = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"
+        header = (
+            f"{'':<{name_width}} {'coef':>11} {'std err':>11} {'z':>9} "
+            f"{'P>|z|':>9} {lower:>11} {upper:>11}"
+        )
+        for column, label in enumerate(self.column_names):
+            against = (
+                f" against {self.reference_class!r}"
+                if self.reference_class is not None
+                else ""
+            )
+            lines += ["", f"class {label!r}{against}", header, "-" * len(header)]
+            for row, name in enumerate(self.row_names):
+                lines.append(
+                    f"{name:<{name_width}} {self.params[row, column]:>11.4g} "
+                    f"{self.bse[row, column]:>11.4g} "
+                    f"{self.zvalues[row, column]:>9.3f} "
+                    f"{self.pvalues[row, column]:>9.3g} "
+                    f"{intervals[row, column, 0]:>11.4g} "
+                    f"{intervals[row, column, 1]:>11.4g}"
+                )
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.summary()
+
+
+def _symmetric_parameters(estimator):
+    """The estimator's parameters as a (r, K) array, the intercept first:
+    the two columns ``(-w/2, w/2)`` for two classes."""
+    coef = to_numpy(estimator.coef_).astype(np.float64)
+    intercept = to_numpy(estimator.intercept_).astype(np.float64)
+    rows = np.vstack([intercept, coef.T]) if estimator.fit_intercept else coef.T
+    if len(estimator.classes_) == 2:
+        return np.hstack([-0.5 * rows, 0.5 * rows])
+    return rows
+
+
+def _check_estimator(estimator, cov_type):
+    if not isinstance(estimator, SoftmaxRegression):
+        raise TypeError(
+            "softmax_inference needs a fitted SoftmaxRegression; got "
+            f"{type(estimator).__name__}."
+        )
+    check_is_fitted(estimator)
+    if cov_type not in COV_TYPES:
+        raise ValueError(f"cov_type must be one of {COV_TYPES}; got {cov_type!r}.")
+    if estimator.penalty not in ("l2", None):
+        raise ValueError(
+            f"softmax_inference needs penalty='l2' or None; got "
+            f"penalty={estimator.penalty!r}, whose L1 or group part sets "
+            "weights to zero, where the likelihood has no curvature to give "
+            "standard errors."
+        )
+    if estimator.label_smoothing != 0:
+        raise ValueError(
+            "softmax_inference needs label_smoothing=0: with label smoothing the "
+            "fitted objective is not the likelihood of the labels."
+        )
+    if estimator.class_weight is not None:
+        raise ValueError(
+            "softmax_inference needs class_weight=None: class weights change "
+            "the objective away from the likelihood. To weigh samples as "
+            "frequencies, pass them as sample_weight, to fit and here."
+        )
+
+
+def _reference_index(reference_class, classes):
+    matches = np.flatnonzero(classes == reference_class)
+    if matches.size != 1:
+        raise ValueError(
+            f"reference_class={reference_class!r} is not one of the classes "
+            f"{classes.tolist()}."
+        )
+    return int(matches[0])
+
+
+def _check_size(n_parameters, max_bytes):
+    needed = MATRICES_HELD * matrix_bytes(n_parameters)
+    if needed > max_bytes:
+        raise ValueError(
+            f"The observed information has {n_parameters} x {n_parameters} "
+            f"entries ((n_features + fit_intercept) x n_classes rows), "
+            f"{matrix_bytes(n_parameters) / 2**20:.1f} MiB in float64, and the "
+            f"covariance holds {MATRICES_HELD} matrices of that size: "
+            f"{needed / 2**20:.1f} MiB, more than max_bytes={max_bytes} "
+            f"({max_bytes / 2**20:.1f} MiB). Raise max_bytes, or select fewer "
+            "features."
+        )
+
+
+def _warn_unless_optimal(estimator, X, P, Y, sample_weight, theta, penalty):
+    """Warn when the gradient of the estimator's objective on this data is
+    well above its tolerance: the estimates are then not its optimum."""
+    start = int(estimator.fit_intercept)
+    residual = sample_weight[:, np.newaxis] * (P - Y)
+    gradient = np.asarray(X.T @ residual) + penalty * theta[start:]
+    if estimator.fit_intercept:
+        gradient = np.vstack([residual.sum(axis=0), gradient])
+    largest = float(np.abs(gradient).max() / sample_weight.sum())
+    limit = 10 * max(estimator.tol, getattr(estimator, "grad_norm_", 0.0))
+    if largest > limit:
+        warnings.warn(
+            f"The estimator is not at the optimum of its objective on this data: "
+            f"the largest absolute gradient entry is {largest:.3g}, above 10 "
+            f"times its tol={estimator.tol:g}. The standard errors assume the "
+            "optimum: pass the data the estimator was fitted on, or refit it "
+            "with a smaller tol.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _warn_if_separated(estimator, X, y_encoded, n_classes, sample_weight):
+    separated = separated_samples(
+        X, y_encoded, n_classes, estimator.fit_intercept, sample_weight
+    )
+    if separated.size == 0:
+        return
+    extent = (
+        "completely separated"
+        if separated.size == np.count_nonzero(sample_weight)
+        else "separated, completely or quasi-completely"
+    )
+    consequence = (
+        "The penalty keeps the estimate finite, but its standard errors then "
+        "rest on the penalty, not on the data."
+        if estimator.penalty is not None and np.isfinite(estimator.C)
+        else "The weights grow with the solver's iterations and the standard "
+        "errors are meaningless."
+    )
+    warnings.warn(
+        f"The classes are {extent}: a direction of the parameters "
+        f"predicts {separated.size} of the samples perfectly and misclassifies "
+        "none, so the maximum-likelihood estimate does not exist. " + consequence,
+        SeparationWarning,
+        stacklevel=3,
+    )
+
+
+def softmax_inference(
+    estimator,
+    X,
+    y,
+    sample_weight=None,
+    reference_class=None,
+    cov_type="nonrobust",
+    *,
+    max_bytes=DEFAULT_MAX_BYTES,
+):
+    r"""Standard errors, z-tests and confidence intervals of a fitted model.
+
+    Computes the covariance of the parameters of a fitted
+    :class:`SoftmaxRegression` from the observed information of the
+    multinomial likelihood on the data it was fitted on. Without a penalty
+    and with ``reference_class``, the results are those of statsmodels'
+    ``MNLogit``, with sample weights as frequency weights.
+
+    Parameters
+    ----------
+    estimator : SoftmaxRegression
+        Fitted with ``penalty='l2'`` or ``None``, no ``class_weight`` and no
+        ``label_smoothing``.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The data it was fitted on.
+    y : array-like of shape (n_samples,)
+        Its labels, among the estimator's ``classes_``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        The weights it was fitted with, as frequency weights: an integer
+        weight ``k`` counts as ``k`` copies of the sample.
+    reference_class : object, default=None
+        A class of ``classes_``. When given, each other class's parameters
+        are reported minus this class's, MNLogit's identified layout, with
+        ``(n_features + 1) x (n_classes - 1)`` parameters, the intercept
+        first. Otherwise all classes are reported, in the estimator's
+        symmetric parameterisation (see Notes).
+    cov_type : {'nonrobust', 'HC0'}, default='nonrobust'
+        'nonrobust' trusts the model: the inverse of the observed
+        information. 'HC0' is the sandwich (robust) covariance, with the
+        outer product of the samples' scores in the middle, valid when the
+        model's probabilities are not the data's.
+    max_bytes : int, default=2**30
+        The most memory the covariance may take. It holds four matrices of
+        ``p x p`` float64 entries, for ``p = (n_features + fit_intercept)
+        n_classes`` parameters; a larger model is refused with a
+        ``ValueError`` that says how large they would be.
+
+    Returns
+    -------
+    result : SoftmaxInferenceResult
+        ``params``, ``bse``, ``zvalues`` and ``pvalues`` of shape
+        ``(n_rows, n_columns)``, ``conf_int(alpha)``, ``cov_params()`` and
+        ``summary()``.
+
+    Warns
+    -----
+    SeparationWarning
+        When a linear program finds a direction that separates the classes
+        completely or quasi-completely: the maximum-likelihood estimate does
+        not exist, and the standard errors are meaningless.
+    UserWarning
+        When the estimator's gradient on ``X`` is well above its ``tol``, as
+        when ``X`` is not its training data.
+
+    Notes
+    -----
+    With frequency weights ``s`` and design rows ``x~_i`` (a 1, then the
+    features), the observed information is
+
+    .. math::
+
+        I = \sum_i s_i \left(\mathrm{diag}(p_i) - p_i p_i^T\right)
+            \otimes \tilde x_i \tilde x_i^T,
+
+    and the covariance is ``B^+ M B^+``, with ``B = I + D / C`` the Hessian
+    of the penalised negative log-likelihood (``D`` is 1 on the weights and
+    0 on the intercepts; ``B = I`` without a penalty) and ``M = I``
+    ('nonrobust') or ``M = sum_i s_i g_i g_i^T`` ('HC0'), for the scores
+    ``g_i = (y_i - p_i) \otimes x~_i``. Without a penalty,
+    'nonrobust' is the inverse of the information. With the L2 penalty it is
+    the sampling covariance of the ridge estimate of le Cessie and van
+    Houwelingen (1992).
+
+    The likelihood does not change when one vector is added to every
+    class's parameters, so the symmetric parameterisation is identified by
+    the constraint the estimator's solution meets: each parameter sums to
+    zero over the classes. ``B^+`` is the inverse on that subspace, and each
+    class's parameters are compared with the mean over the classes. With
+    ``reference_class``, the parameters are the differences from that
+    class and their covariance is mapped linearly; without a penalty, this
+    is the inverse of the information of MNLogit's model.
+
+    References
+    ----------
+    S. le Cessie and J. C. van Houwelingen (1992). Ridge estimators in
+    logistic regression. Applied Statistics 41(1), 191-201.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_wine
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_softmax import SoftmaxRegression, softmax_inference
+    >>> X, y = load_wine(return_X_y=True, as_frame=True)
+    >>> X = X[["alcohol", "flavanoids", "color_intensity"]]
+    >>> clf = SoftmaxRegression(penalty=None, tol=1e-10).fit(X, y)
+    >>> result = softmax_inference(clf, X, y, reference_class=0)
+    >>> result.params.shape
+    (4, 2)
+    >>> result.row_names
+    ['intercept', 'alcohol', 'flavanoids', 'color_intensity']
+    """
+    _check_estimator(estimator, cov_type)
+    if is_dask_collection(X) or is_dask_collection(y):
+        raise TypeError(
+            "softmax_inference takes data in memory; compute dask collections "
+            "first (the information matrix is held in memory anyway)."
+        )
+    X = validate_data(estimator, X, reset=False, accept_sparse="csr", dtype=np.float64)
+    y = column_or_1d(y, warn=True)
+    check_consistent_length(X, y)
+    classes = to_numpy(estimator.classes_)
+    y_encoded = np.searchsorted(classes, y)
+    y_encoded = np.minimum(y_encoded, classes.size - 1)
+    unknown = classes[y_encoded] != y
+    if np.any(unknown):
+        raise ValueError(
+            f"y has labels that are not classes of the estimator: "
+            f"{np.unique(y[unknown]).tolist()}; its classes are {classes.tolist()}."
+        )
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    reference = (
+        None if reference_class is None else _reference_index(reference_class, classes)
+    )
+    n_classes = classes.size
+    n_rows = X.shape[1] + int(estimator.fit_intercept)
+    _check_size(n_rows * n_classes, max_bytes)
+
+    theta = _symmetric_parameters(estimator)
+    Z = X @ theta[int(estimator.fit_intercept) :]
+    if estimator.fit_intercept:
+        Z += theta[0]
+    log_P = log_softmax(np.asarray(Z), axis=1)
+    P = np.exp(log_P)
+    Y = np.eye(n_classes)[y_encoded]
+    penalty = 0.0 if estimator.penalty is None else 1.0 / estimator.C
+    _warn_unless_optimal(estimator, X, P, Y, sample_weight, theta, penalty)
+
+    information = observed_information(X, P, sample_weight, estimator.fit_intercept)
+    if not moments_balance(
+        X, Y, P, sample_weight, estimator.fit_intercept, information
+    ):
+        _warn_if_separated(estimator, X, y_encoded, n_classes, sample_weight)
+    bread = information.copy() if penalty else information
+    if penalty:
+        weights = np.tile(np.arange(n_rows) >= int(estimator.fit_intercept), n_classes)
+        bread[np.diag_indices_from(bread)] += penalty * weights
+    meat = (
+        information
+        if cov_type == "nonrobust"
+        else score_outer_product(X, P - Y, sample_weight, estimator.fit_intercept)
+    )
+    covariance = sandwich_covariance(bread, meat, n_classes)
+    params = theta
+    column_names = classes.tolist()
+    if reference is not None:
+        to_differences = difference_map(n_classes, reference, n_rows)
+        covariance = to_differences @ covariance @ to_differences.T
+        params = np.delete(theta - theta[:, [reference]], reference, axis=1)
+        del column_names[reference]
+
+    feature_names = getattr(estimator, "feature_names_in_", None)
+    row_names = (
+        [str(name) for name in feature_names]
+        if feature_names is not None
+        else [f"x{j}" for j in range(X.shape[1])]
+    )
+    if estimator.fit_intercept:
+        row_names.insert(0, "intercept")
+    return SoftmaxInferenceResult(
+        params,
+        covariance,
+        row_names,
+        column_names,
+        reference_class=None if reference is None else classes[reference].item(),
+        cov_type=cov_type,
+        penalized=bool(penalty),
+        nobs=float(sample_weight.sum()),
+        llf=float(np.sum(sample_weight * log_P[np.arange(len(y)), y_encoded])),
+    )

@@ -1,0 +1,178 @@
+r"""The observed information of the multinomial likelihood, the outer product
+of its scores, and the sandwich covariance built from them.
+
+Parameters are laid out class-major: for ``K`` classes and design rows
+``x~_i`` of length ``r`` (the features, after a leading 1 when there is an
+intercept), the parameter vector stacks the ``K`` columns ``theta_k`` of
+length ``r``. The score of sample ``i`` is then ``(y_i - p_i) (x) x~_i`` and
+its contribution to the observed information is
+``(diag(p_i) - p_i p_i^T) (x) x~_i x~_i^T``, with ``(x)`` the Kronecker
+product. Both vanish along the directions that add one vector to every
+class's parameters, along which the likelihood is constant.
+
+This module knows matrices only: nothing about estimators or scikit-learn's
+API.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.linalg import eigh
+from scipy.linalg.blas import dsyrk
+from sklearn import get_config
+
+# The information matrix is held with this many other matrices of its size
+# while the covariance is computed: the score outer product, the inverse and
+# the covariance itself.
+MATRICES_HELD = 4
+
+_EPS = np.finfo(np.float64).eps
+
+
+def matrix_bytes(n_parameters):
+    """Bytes of one ``n_parameters`` x ``n_parameters`` float64 matrix."""
+    return 8 * n_parameters**2
+
+
+def design_blocks(X, fit_intercept, n_columns):
+    """Yield ``(rows, X~)``: blocks of rows of ``X`` as dense float64, with a
+    leading column of ones when ``fit_intercept``, each small enough that a
+    block of ``n_columns`` float64 columns per row fits scikit-learn's
+    ``working_memory``."""
+    n_samples = X.shape[0]
+    block_rows = max(1, int(get_config()["working_memory"] * 2**20 // (8 * n_columns)))
+    for start in range(0, n_samples, block_rows):
+        rows = slice(start, min(start + block_rows, n_samples))
+        block = X[rows]
+        block = (block.toarray() if sp.issparse(block) else np.asarray(block)).astype(
+            np.float64, copy=False
+        )
+        if fit_intercept:
+            block = np.hstack([np.ones((block.shape[0], 1)), block])
+        yield rows, block
+
+
+def _add_kronecker_gram(gram, F, X_design, sign):
+    """``gram + sign * sum_i (f_i (x) x~_i)(f_i (x) x~_i)^T`` on the upper
+    triangle: one rank-k update over the block's rows, in place."""
+    rows = (F[:, :, np.newaxis] * X_design[:, np.newaxis, :]).reshape(len(F), -1)
+    # rows.T is Fortran-ordered, so BLAS reads it without a copy, and so is
+    # gram, which it updates where it lies.
+    return dsyrk(sign, rows.T, beta=1.0, c=gram, trans=0, lower=0, overwrite_c=1)
+
+
+def _symmetric_from_upper(gram):
+    return np.triu(gram) + np.triu(gram, 1).T
+
+
+def observed_information(X, P, sample_weight, fit_intercept):
+    """The observed information ``sum_i s_i (diag(p_i) - p_i p_i^T) (x)
+    x~_i x~_i^T`` of the likelihood with frequency weights ``s``.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        The data.
+    P : ndarray of shape (n_samples, n_classes)
+        The fitted probabilities.
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative frequency weights.
+    fit_intercept : bool
+        Whether the design rows start with a 1.
+
+    Returns
+    -------
+    information : ndarray of shape (r K, r K)
+        Class-major, with ``r = n_features + fit_intercept``.
+    """
+    n_classes = P.shape[1]
+    n_rows = X.shape[1] + int(fit_intercept)
+    information = np.zeros((n_rows * n_classes,) * 2, order="F")
+    for rows, X_design in design_blocks(X, fit_intercept, n_rows * n_classes):
+        weighted_P = sample_weight[rows, np.newaxis] * P[rows]
+        for k in range(n_classes):
+            block = slice(k * n_rows, (k + 1) * n_rows)
+            information[block, block] += X_design.T @ (
+                weighted_P[:, k, np.newaxis] * X_design
+            )
+        root_weighted_P = np.sqrt(sample_weight[rows, np.newaxis]) * P[rows]
+        information = _add_kronecker_gram(information, root_weighted_P, X_design, -1.0)
+    # The diagonal blocks were added whole; the update left the lower
+    # triangle of the rest as it was, so the upper triangle holds the sum.
+    return _symmetric_from_upper(information)
+
+
+def score_outer_product(X, residual, sample_weight, fit_intercept):
+    """``sum_i s_i g_i g_i^T`` for the scores ``g_i = r_i (x) x~_i``, with
+    ``residual`` the rows ``r_i = p_i - y_i``: the middle of the HC0
+    sandwich, where a sample of weight ``s`` counts as ``s`` copies."""
+    n_classes = residual.shape[1]
+    n_rows = X.shape[1] + int(fit_intercept)
+    outer = np.zeros((n_rows * n_classes,) * 2, order="F")
+    for rows, X_design in design_blocks(X, fit_intercept, n_rows * n_classes):
+        root_weighted = np.sqrt(sample_weight[rows, np.newaxis]) * residual[rows]
+        outer = _add_kronecker_gram(outer, root_weighted, X_design, 1.0)
+    return _symmetric_from_upper(outer)
+
+
+def class_constant_projection(n_classes, n_rows):
+    """The orthogonal projection onto the directions that add one vector of
+    length ``n_rows`` to every class's parameters."""
+    return np.kron(np.full((n_classes, n_classes), 1.0 / n_classes), np.eye(n_rows))
+
+
+def shifted_eigh(matrix, n_classes):
+    """Eigenvalues and eigenvectors of ``matrix + c Q``, with ``Q`` the
+    projection onto the class-constant directions and ``c`` the mean of
+    ``matrix``'s diagonal.
+
+    For a class-major matrix that vanishes along those directions, or maps
+    them to themselves, this leaves its action on the other directions as
+    it was and makes it invertible on the class-constant ones.
+    """
+    n_parameters = matrix.shape[0]
+    trace = np.trace(matrix)
+    shift = trace / n_parameters if trace > 0 else 1.0
+    projection = class_constant_projection(n_classes, n_parameters // n_classes)
+    return eigh(matrix + shift * projection)
+
+
+def is_singular(eigenvalues):
+    """Whether the smallest of ascending ``eigenvalues`` is at the level of
+    rounding: about eps times the largest, for an exactly singular matrix."""
+    return not eigenvalues[0] > eigenvalues.size * _EPS * eigenvalues[-1]
+
+
+def sandwich_covariance(bread, meat, n_classes):
+    r"""``B^+ M B^+`` on the parameters whose classes sum to zero.
+
+    ``bread`` (``B``, the penalised information) and ``meat`` (``M``) are
+    class-major. ``M`` vanishes along the class-constant directions and
+    ``B`` maps them to themselves, so the inverse of ``B + c Q`` (see
+    :func:`shifted_eigh`) is ``B``'s on the subspace where the classes sum
+    to zero, and the product lies in that subspace.
+
+    Raises
+    ------
+    ValueError
+        When ``B`` is singular on that subspace: collinear features, or a
+        constant feature beside the intercept, without a penalty.
+    """
+    eigenvalues, vectors = shifted_eigh(bread, n_classes)
+    if is_singular(eigenvalues):
+        raise ValueError(
+            "The observed information is singular: its smallest eigenvalue is "
+            f"{eigenvalues[0]:.3g}, against {eigenvalues[-1]:.3g} for its largest. "
+            "Some features are collinear, or constant beside the intercept; "
+            "drop them, or fit with penalty='l2'."
+        )
+    inverse = (vectors / eigenvalues) @ vectors.T
+    covariance = inverse @ meat @ inverse
+    return 0.5 * (covariance + covariance.T)
+
+
+def difference_map(n_classes, reference, n_rows):
+    """The linear map from the class-major parameters of all classes to
+    their differences ``theta_k - theta_reference`` for ``k != reference``."""
+    differences = np.delete(np.eye(n_classes), reference, axis=0)
+    differences[:, reference] = -1.0
+    return np.kron(differences, np.eye(n_rows))

@@ -1,0 +1,232 @@
+r"""Whether the classes are separated, by a linear program.
+
+The multinomial likelihood has a maximum, at finite parameters, unless some
+direction ``delta`` of the parameters raises every sample's observed score
+above or to the level of its other scores,
+
+.. math::
+
+    m_{ik}(\delta) = \tilde x_i^T (\delta_{y_i} - \delta_k) \ge 0
+    \quad \text{for all } i \text{ and } k \ne y_i,
+
+with at least one margin ``m_ik`` positive (Albert and Anderson, 1984).
+Along such a direction the likelihood rises for ever: the classes are
+completely separated when every sample has a positive margin, and
+quasi-completely otherwise. Following Konis (2007), the largest sum of
+margins in the box ``|delta| <= 1`` is a linear program whose optimum is
+positive exactly when a separating direction exists.
+
+Solving that program costs far more than the information matrix when the
+model has many parameters, so a cheaper proof that the classes are not
+separated comes first. By Stiemke's lemma, no separating direction exists
+exactly when the margins' constraints admit strictly positive multipliers
+``u_ik`` with ``sum_ik u_ik x~_i (e_{y_i} - e_k) = 0``. Multipliers
+``u_ik = s_i q_ik`` from probability vectors ``q_i`` that are positive off
+each sample's own class qualify when they balance the moments,
+``sum_i s_i (e_{y_i} - q_i) (x) x~_i = 0``. At the maximum-likelihood
+estimate the fitted probabilities do; from any other estimate (one that is
+penalised, or stopped by a tolerance), one Newton step, with the softmax
+linearised, gives probabilities that balance them exactly, and their signs
+decide. Only when that fails is the linear program solved.
+
+The program's constraints are generated row by row: it is solved with the
+constraints of a subset of the samples and the objective of all of them, a
+relaxation whose direction, once it meets every sample's constraints, is
+optimal for the whole program; the samples it fails are added until then.
+
+References
+----------
+A. Albert and J. A. Anderson (1984). On the existence of maximum likelihood
+estimates in logistic regression models. Biometrika 71(1), 1-10.
+
+K. Konis (2007). Linear programming algorithms for detecting separated data
+in binary logistic regression models. DPhil thesis, University of Oxford.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from ._information import design_blocks, shifted_eigh
+
+_EPS = np.finfo(np.float64).eps
+# Samples in the first linear program, and most added in each round.
+_ROWS_PER_ROUND = 2000
+# A margin counts as positive, or a constraint as failed, beyond this, on
+# columns scaled to a largest absolute value of 1 and a direction in the
+# unit box; the linear program's feasibility tolerance is 1e-7.
+_MARGIN_TOLERANCE = 1e-6
+
+
+def moments_balance(X, Y, P, sample_weight, fit_intercept, information):
+    """Whether one linearised Newton step from the probabilities ``P``
+    gives probabilities that balance the moments and are positive off each
+    sample's own class: a proof that the classes are not separated.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        The data.
+    Y : ndarray of shape (n_samples, n_classes)
+        The one-hot labels.
+    P : ndarray of shape (n_samples, n_classes)
+        The fitted probabilities.
+    sample_weight : ndarray of shape (n_samples,)
+        Frequency weights; samples of weight zero are left out.
+    fit_intercept : bool
+        Whether the model has an intercept.
+    information : ndarray of shape (r K, r K)
+        The observed information at ``P``, class-major.
+
+    Returns
+    -------
+    balanced : bool
+        True when the step's probabilities prove that no separating
+        direction exists; False when they do not, which proves nothing.
+    """
+    n_classes = P.shape[1]
+    n_rows = X.shape[1] + int(fit_intercept)
+    scores = np.zeros((n_rows, n_classes))
+    for rows, X_design in design_blocks(X, fit_intercept, n_classes):
+        scores += X_design.T @ (sample_weight[rows, np.newaxis] * (Y[rows] - P[rows]))
+    moments = scores.ravel(order="F")
+    # The least-squares step: with collinear features the information is
+    # singular, and the moments lie in its range.
+    eigenvalues, vectors = shifted_eigh(information, n_classes)
+    kept = eigenvalues > eigenvalues.size * _EPS * eigenvalues[-1]
+    step = vectors[:, kept] @ ((vectors[:, kept].T @ moments) / eigenvalues[kept])
+    scale = np.abs(moments).max() + np.finfo(np.float64).tiny
+    if not np.abs(information @ step - moments).max() <= 1e-8 * scale:
+        return False
+    step = step.reshape(n_classes, n_rows).T
+    for rows, X_design in design_blocks(X, fit_intercept, n_classes):
+        P_block, direction = P[rows], X_design @ step
+        # The softmax's Jacobian applied to the step's change of scores.
+        q = P_block + P_block * (
+            direction - np.sum(P_block * direction, axis=1, keepdims=True)
+        )
+        off_own = np.where(Y[rows] > 0, np.inf, q).min(axis=1)
+        if np.any((off_own <= 0) & (sample_weight[rows] > 0)):
+            return False
+    return True
+
+
+def _column_scale(X, fit_intercept):
+    """The largest absolute value of each column of ``X~`` (1 where it is
+    zero): dividing by it changes the scale of a separating direction, not
+    whether one exists."""
+    scale = np.zeros(X.shape[1] + int(fit_intercept))
+    for _, block in design_blocks(X, fit_intercept, X.shape[1] + 1):
+        np.maximum(scale, np.abs(block).max(axis=0, initial=0.0), out=scale)
+    scale[scale == 0] = 1.0
+    return scale
+
+
+def _margin_constraints(X_design, y, n_classes):
+    """The sparse matrix whose rows give the margins ``m_ik`` of the samples
+    ``X_design`` with labels ``y``, for ``k != y_i``, as a linear function of
+    the class-major direction."""
+    n_samples, n_rows = X_design.shape
+    others = np.array(
+        [np.delete(np.arange(n_classes), label) for label in range(n_classes)]
+    )[y]
+    sample = np.repeat(np.arange(n_samples), n_classes - 1)
+    other = others.ravel()
+    constraint = np.arange(sample.size)
+    columns = np.arange(n_rows)
+    values = X_design[sample]
+    matrix_rows = np.repeat(constraint, n_rows)
+    own = (y[sample, np.newaxis] * n_rows + columns).ravel()
+    rival = (other[:, np.newaxis] * n_rows + columns).ravel()
+    return sp.csr_matrix(
+        (
+            np.concatenate([values.ravel(), -values.ravel()]),
+            (np.concatenate([matrix_rows, matrix_rows]), np.concatenate([own, rival])),
+        ),
+        shape=(sample.size, n_rows * n_classes),
+    )
+
+
+def _margin_sums(X, y, n_classes, fit_intercept, kept):
+    """The sum of all the margins ``m_ik`` of the samples ``kept``, as a
+    linear function of the class-major direction: ``sum_i x~_i (x)
+    (K e_{y_i} - 1)``."""
+    n_rows = X.shape[1] + int(fit_intercept)
+    sums = np.zeros((n_rows, n_classes))
+    for rows, X_design in design_blocks(X, fit_intercept, n_classes):
+        coefficients = n_classes * np.eye(n_classes)[y[rows]] - 1.0
+        sums += X_design.T @ (kept[rows, np.newaxis] * coefficients)
+    return sums.ravel(order="F")
+
+
+def _smallest_margins(X, y, fit_intercept, direction):
+    """Each sample's smallest margin along ``direction`` (``r`` x K), a pass
+    over ``X`` in blocks of rows."""
+    margins = np.empty(X.shape[0])
+    for rows, X_design in design_blocks(X, fit_intercept, direction.shape[1]):
+        scores = X_design @ direction
+        samples = np.arange(scores.shape[0])
+        own = scores[samples, y[rows]]
+        scores[samples, y[rows]] = -np.inf
+        margins[rows] = own - scores.max(axis=1)
+    return margins
+
+
+def separated_samples(X, y, n_classes, fit_intercept, sample_weight, random_state=0):
+    """The samples that a direction separates from the other classes.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        The data.
+    y : ndarray of shape (n_samples,)
+        Class indices in ``[0, n_classes)``.
+    n_classes : int
+        Number of classes.
+    fit_intercept : bool
+        Whether the model has an intercept.
+    sample_weight : ndarray of shape (n_samples,)
+        Samples of weight zero are left out.
+    random_state : int, default=0
+        Seed of the first subset, when there are more samples than a round
+        takes.
+
+    Returns
+    -------
+    separated : ndarray of int
+        Indices of the samples with a positive margin along a separating
+        direction, when one exists: all of them under complete separation;
+        empty when the likelihood has a finite maximum.
+    """
+    y = np.asarray(y)
+    kept = sample_weight > 0
+    scale = _column_scale(X, fit_intercept)
+    objective = _margin_sums(X, y, n_classes, fit_intercept, kept) / np.tile(
+        scale, n_classes
+    )
+    rng = np.random.default_rng(random_state)
+    active = np.sort(rng.permutation(np.flatnonzero(kept))[:_ROWS_PER_ROUND])
+    while True:
+        X_active = np.vstack(
+            [block for _, block in design_blocks(X[active], fit_intercept, 1)]
+        )
+        constraints = _margin_constraints(X_active / scale, y[active], n_classes)
+        program = linprog(
+            -objective,
+            A_ub=-constraints,
+            b_ub=np.zeros(constraints.shape[0]),
+            bounds=(-1.0, 1.0),
+            method="highs",
+        )
+        # The relaxation's optimum bounds the whole program's: at zero, no
+        # direction separates.
+        if program.status != 0 or -program.fun <= _MARGIN_TOLERANCE:
+            return np.array([], dtype=np.intp)
+        direction = program.x.reshape(n_classes, -1).T / scale[:, np.newaxis]
+        # Samples of weight zero neither separate nor fail.
+        margins = np.where(kept, _smallest_margins(X, y, fit_intercept, direction), 0.0)
+        failed = np.setdiff1d(np.flatnonzero(margins < -_MARGIN_TOLERANCE), active)
+        if failed.size == 0:
+            return np.flatnonzero(margins > _MARGIN_TOLERANCE)
+        worst = failed[np.argsort(margins[failed])[:_ROWS_PER_ROUND]]
+        active = np.union1d(active, worst)
