@@ -35,9 +35,29 @@ DEFAULT_MAX_BYTES = 2**30
 
 
 class SeparationWarning(UserWarning):
-    """The classes are completely or quasi-completely separated: the
-    maximum-likelihood estimate does not exist, and standard errors computed
-    at any finite estimate are meaningless."""
+    """Warns that the classes are separated, completely or quasi-completely.
+
+    The maximum-likelihood estimate then does not exist, and standard errors
+    computed at any finite estimate are meaningless.
+
+    See Also
+    --------
+    softmax_inference : Warns with it.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn_softmax import SeparationWarning, SoftmaxRegression
+    >>> from sklearn_softmax import softmax_inference
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SoftmaxRegression().fit(X, y)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     result = softmax_inference(clf, X, y)
+    >>> [w.category.__name__ for w in caught]
+    ['SeparationWarning']
+    """
 
 
 class SoftmaxInferenceResult:
@@ -46,6 +66,27 @@ class SoftmaxInferenceResult:
     Returned by :func:`softmax_inference`; the arrays are laid out as
     ``params``: one row per parameter of a class (the intercept first, then
     the features) and one column per class.
+
+    Parameters
+    ----------
+    params : ndarray of shape (n_rows, n_columns)
+        The estimates.
+    covariance : ndarray of shape (n_rows * n_columns, n_rows * n_columns)
+        Their covariance, ordered as ``params.ravel(order='F')``.
+    row_names : list of str
+        The name of each row.
+    column_names : list
+        The class of each column.
+    reference_class : object or None
+        The class the columns are compared with, if any.
+    cov_type : {'nonrobust', 'HC0'}
+        The covariance.
+    penalized : bool
+        Whether the estimates are those of an L2 penalty.
+    nobs : float
+        The sum of the sample weights.
+    llf : float
+        The log-likelihood at the estimates.
 
     Attributes
     ----------
@@ -77,6 +118,23 @@ class SoftmaxInferenceResult:
     llf : float
         The log-likelihood at the estimates, the weights counting as
         frequencies.
+
+    See Also
+    --------
+    softmax_inference : Computes it.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_wine
+    >>> from sklearn_softmax import SoftmaxRegression, softmax_inference
+    >>> X, y = load_wine(return_X_y=True, as_frame=True)
+    >>> X = X[["alcohol", "flavanoids"]]
+    >>> clf = SoftmaxRegression(C=1.0, tol=1e-8).fit(X, y)
+    >>> result = softmax_inference(clf, X, y, cov_type="HC0")
+    >>> result.params.shape, result.conf_int(alpha=0.1).shape
+    ((3, 3), (3, 3, 2))
+    >>> result.column_names
+    [0, 1, 2]
     """
 
     def __init__(
@@ -136,8 +194,10 @@ class SoftmaxInferenceResult:
         return np.stack([self.params - half_width, self.params + half_width], axis=-1)
 
     def summary(self, alpha=0.05):
-        """A table per class: estimate, standard error, z, p-value and
-        confidence interval of each parameter.
+        """Tabulate the estimates class by class.
+
+        Each row gives a parameter's estimate, standard error, z, p-value
+        and confidence interval.
 
         Parameters
         ----------
@@ -366,6 +426,11 @@ def softmax_inference(
     UserWarning
         When the estimator's gradient on ``X`` is well above its ``tol``, as
         when ``X`` is not its training data.
+
+    See Also
+    --------
+    SoftmaxInferenceResult : The result, with ``summary()``.
+    SoftmaxRegression : The estimator.
 
     Notes
     -----

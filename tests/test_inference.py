@@ -1,0 +1,414 @@
+"""softmax_inference against statsmodels and direct computations."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.linalg import null_space
+from sklearn.datasets import load_iris
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+
+from sklearn_softmax import (
+    SeparationWarning,
+    SoftmaxRegression,
+    _separation,
+    softmax_inference,
+)
+from sklearn_softmax._loss import MultinomialLoss
+
+sm = pytest.importorskip("statsmodels.api")
+
+TIGHT = {"tol": 1e-10, "max_iter": 10_000}
+FEATURES = ["logpopul", "selfLR", "age", "educ", "income"]
+
+
+@pytest.fixture(scope="module")
+def anes96():
+    """statsmodels' 1996 American National Election Study: party
+    identification in 7 classes, the data set of MNLogit's own example."""
+    data = sm.datasets.anes96.load_pandas()
+    return data.exog[FEATURES], data.endog.to_numpy().astype(int)
+
+
+def _mnlogit(X, y, cov_type="nonrobust", constant=True):
+    exog = sm.add_constant(np.asarray(X, dtype=float)) if constant else X
+    return sm.MNLogit(y, exog).fit(
+        method="newton", disp=0, maxiter=100, cov_type=cov_type
+    )
+
+
+def _unseparable(n_samples=400, n_features=3, n_classes=4, seed=0):
+    """Features drawn from the normal and labels from a softmax model on
+    them: each class has positive probability everywhere."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, n_features))
+    W = rng.normal(scale=0.7, size=(n_features, n_classes))
+    P = np.exp(X @ W)
+    P /= P.sum(axis=1, keepdims=True)
+    y = (P.cumsum(axis=1) < rng.uniform(size=(n_samples, 1))).sum(axis=1)
+    return X, y
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
+def test_equals_mnlogit_on_anes96(anes96, cov_type):
+    X, y = anes96
+    clf = SoftmaxRegression(penalty=None, **TIGHT).fit(X, y)
+    result = softmax_inference(clf, X, y, reference_class=0, cov_type=cov_type)
+    reference = _mnlogit(X, y, cov_type)
+    assert_allclose(result.params, reference.params, rtol=1e-4)
+    assert_allclose(result.bse, reference.bse, rtol=1e-4)
+    assert_allclose(result.pvalues, reference.pvalues, rtol=1e-3)
+    assert_allclose(result.zvalues, reference.tvalues, rtol=1e-4)
+    assert_allclose(result.llf, reference.llf, rtol=1e-10)
+    n_rows, n_columns = result.params.shape
+    intervals = np.asarray(reference.conf_int(alpha=0.1))
+    assert_allclose(
+        result.conf_int(alpha=0.1),
+        intervals.reshape(n_columns, n_rows, 2).transpose(1, 0, 2),
+        rtol=1e-4,
+        atol=1e-4 * np.abs(intervals).max(),
+    )
+    assert_allclose(result.cov_params(), reference.cov_params(), rtol=1e-4, atol=1e-12)
+    assert result.row_names == ["intercept", *FEATURES]
+    assert result.column_names == list(range(1, 7))
+
+
+@pytest.mark.parametrize("reference_class", [3, "c"])
+def test_reference_class_is_mnlogits_first_class(reference_class):
+    X, y = _unseparable()
+    labels = np.array(["a", "b", "c", "d"])[y] if reference_class == "c" else y
+    clf = SoftmaxRegression(penalty=None, **TIGHT).fit(X, labels)
+    result = softmax_inference(clf, X, labels, reference_class=reference_class)
+    # MNLogit compares with its first class: move the reference there.
+    index = list(clf.classes_).index(reference_class)
+    order = [index, *np.delete(np.arange(4), index)]
+    reference = _mnlogit(X, np.argsort(order)[y])
+    assert_allclose(result.params, reference.params, rtol=1e-4)
+    assert_allclose(result.bse, reference.bse, rtol=1e-4)
+    assert_allclose(result.pvalues, reference.pvalues, rtol=1e-3)
+    assert result.column_names == [clf.classes_[k] for k in order[1:]]
+    assert result.reference_class == reference_class
+
+
+def test_without_intercept_equals_mnlogit_without_constant():
+    X, y = _unseparable(n_classes=3)
+    clf = SoftmaxRegression(penalty=None, fit_intercept=False, **TIGHT).fit(X, y)
+    result = softmax_inference(clf, X, y, reference_class=0)
+    reference = _mnlogit(X, y, constant=False)
+    assert_allclose(result.params, reference.params, rtol=1e-4)
+    assert_allclose(result.bse, reference.bse, rtol=1e-4)
+    assert result.row_names == ["x0", "x1", "x2"]
+
+
+def test_two_classes_equal_logit():
+    X, y = _unseparable(n_classes=2)
+    clf = SoftmaxRegression(penalty=None, **TIGHT).fit(X, y)
+    result = softmax_inference(clf, X, y, reference_class=0)
+    reference = sm.Logit(y, sm.add_constant(X)).fit(method="newton", disp=0)
+    assert result.params.shape == (4, 1)
+    assert_allclose(result.params[:, 0], reference.params, rtol=1e-4)
+    assert_allclose(result.bse[:, 0], reference.bse, rtol=1e-4)
+    assert_allclose(result.pvalues[:, 0], reference.pvalues, rtol=1e-3)
+    # The reference layout of two classes is scikit-learn's.
+    assert_allclose(result.params[:, 0], np.r_[clf.intercept_, clf.coef_[0]])
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
+@pytest.mark.parametrize("penalty", [None, "l2"])
+def test_integer_weights_equal_repeated_rows(cov_type, penalty):
+    X, y = _unseparable(n_samples=200)
+    counts = np.random.default_rng(1).integers(0, 4, size=len(y))
+    weighted = SoftmaxRegression(penalty=penalty, **TIGHT).fit(X, y, counts)
+    repeated = SoftmaxRegression(penalty=penalty, **TIGHT).fit(
+        np.repeat(X, counts, axis=0), np.repeat(y, counts)
+    )
+    result = softmax_inference(weighted, X, y, counts, cov_type=cov_type)
+    expected = softmax_inference(
+        repeated, np.repeat(X, counts, axis=0), np.repeat(y, counts), cov_type=cov_type
+    )
+    assert_allclose(result.params, expected.params, rtol=1e-6, atol=1e-9)
+    assert_allclose(result.bse, expected.bse, rtol=1e-6)
+    assert result.nobs == counts.sum()
+    assert_allclose(result.llf, expected.llf, rtol=1e-8)
+
+
+def _direct_covariance(clf, X, y, cov_type):
+    """The symmetric covariance from its definition: the penalised
+    objective's Hessian by central differences of the gradient, the scores
+    sample by sample, both restricted to the parameters summing to zero over
+    the classes with an orthonormal basis."""
+    n_samples, n_features = X.shape
+    n_classes = clf.classes_.size
+    loss = MultinomialLoss(n_classes, fit_intercept=True)
+    l2 = 0.0 if clf.penalty is None else 1.0 / clf.C
+
+    def gradient(theta, strength):
+        # The loss holds the intercept last; the inference, first.
+        coef = np.vstack([theta[1:], theta[:1]])
+        _, G = loss.loss_gradient(coef, X, y, None, strength / n_samples)
+        return n_samples * np.vstack([G[-1:], G[:-1]])
+
+    theta = np.vstack([clf.intercept_, clf.coef_.T])
+    shape, n_parameters = theta.shape, theta.size
+
+    def hessian(strength):
+        step = 1e-5
+        columns = []
+        for j in range(n_parameters):
+            e = np.zeros(n_parameters)
+            e[j] = step
+            E = e.reshape(shape, order="F")
+            difference = gradient(theta + E, strength) - gradient(theta - E, strength)
+            columns.append((difference / (2 * step)).ravel(order="F"))
+        H = np.column_stack(columns)
+        return 0.5 * (H + H.T)
+
+    bread = hessian(l2)
+    if cov_type == "nonrobust":
+        meat = hessian(0.0)
+    else:
+        Z = X @ clf.coef_.T + clf.intercept_
+        P = np.exp(Z - Z.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        residual = P - np.eye(n_classes)[y]
+        design = np.hstack([np.ones((n_samples, 1)), X])
+        scores = np.stack([np.kron(residual[i], design[i]) for i in range(n_samples)])
+        meat = scores.T @ scores
+    basis = np.kron(null_space(np.ones((1, n_classes))), np.eye(n_features + 1))
+    inverse = basis @ np.linalg.inv(basis.T @ bread @ basis) @ basis.T
+    return inverse @ meat @ inverse
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
+@pytest.mark.parametrize("C", [0.05, 1.0, None])
+def test_symmetric_covariance_equals_direct_computation(cov_type, C):
+    X, y = _unseparable(n_samples=300, n_classes=3)
+    params = {"penalty": None} if C is None else {"C": C}
+    clf = SoftmaxRegression(**params, **TIGHT).fit(X, y)
+    result = softmax_inference(clf, X, y, cov_type=cov_type)
+    expected = _direct_covariance(clf, X, y, cov_type)
+    assert_allclose(result.cov_params(), expected, rtol=1e-5, atol=1e-7)
+    assert_allclose(result.params, np.vstack([clf.intercept_, clf.coef_.T]))
+    assert result.penalized == (C is not None)
+    # Each parameter sums to zero over the classes, its covariance too.
+    assert_allclose(result.params.sum(axis=1), 0, atol=1e-10)
+    assert_allclose(result.cov_params().reshape(3, 4, 3, 4).sum(axis=0), 0, atol=1e-10)
+
+
+def test_reference_layout_is_the_difference_of_the_symmetric_one():
+    X, y = _unseparable(n_classes=3)
+    clf = SoftmaxRegression(C=0.5, **TIGHT).fit(X, y)
+    symmetric = softmax_inference(clf, X, y)
+    against_1 = softmax_inference(clf, X, y, reference_class=1)
+    assert_allclose(
+        against_1.params, symmetric.params[:, [0, 2]] - symmetric.params[:, [1]]
+    )
+    cov = symmetric.cov_params().reshape(3, 4, 3, 4)
+    for column, k in enumerate([0, 2]):
+        variance = np.diag(cov[k, :, k] - 2 * cov[k, :, 1] + cov[1, :, 1])
+        assert_allclose(against_1.bse[:, column], np.sqrt(variance), rtol=1e-10)
+
+
+def test_penalised_two_classes_equal_logistic_regression_with_twice_c():
+    X, y = _unseparable(n_classes=2)
+    clf = SoftmaxRegression(C=0.3, **TIGHT).fit(X, y)
+    result = softmax_inference(clf, X, y, reference_class=0)
+    binary = LogisticRegression(C=0.6, tol=1e-12, max_iter=10_000).fit(X, y)
+    assert_allclose(
+        result.params[:, 0], np.r_[binary.intercept_, binary.coef_[0]], rtol=1e-6
+    )
+    # The ridge sandwich of the binary model, with penalty 1 / (2 C).
+    p = binary.predict_proba(X)[:, 1]
+    design = np.hstack([np.ones((len(y), 1)), X])
+    information = design.T @ ((p * (1 - p))[:, np.newaxis] * design)
+    bread = information + np.diag([0.0, 1, 1, 1]) / 0.6
+    inverse = np.linalg.inv(bread)
+    expected = np.sqrt(np.diag(inverse @ information @ inverse))
+    assert_allclose(result.bse[:, 0], expected, rtol=1e-5)
+
+
+def test_sparse_and_float32_give_the_dense_float64_results():
+    X, y = _unseparable()
+    clf = SoftmaxRegression(penalty=None, **TIGHT).fit(X, y)
+    dense = softmax_inference(clf, X, y, cov_type="HC0")
+    sparse = softmax_inference(clf, sp.csr_matrix(X), y, cov_type="HC0")
+    assert_allclose(sparse.cov_params(), dense.cov_params(), rtol=1e-10, atol=1e-14)
+    clf32 = SoftmaxRegression(penalty=None, tol=1e-6).fit(X.astype(np.float32), y)
+    single = softmax_inference(clf32, X.astype(np.float32), y)
+    assert single.bse.dtype == np.float64
+    assert_allclose(single.bse, softmax_inference(clf, X, y).bse, rtol=1e-3)
+
+
+def test_feature_names_and_summary(anes96):
+    X, y = anes96
+    clf = SoftmaxRegression(penalty=None, **TIGHT).fit(X, y)
+    result = softmax_inference(clf, X, y, reference_class=0)
+    text = result.summary(alpha=0.1)
+    assert text.count("\nclass ") == 6
+    assert "[0.05" in text and "0.95]" in text
+    for name in ["intercept", *FEATURES]:
+        assert text.count(f"\n{name} ") == 6
+    assert str(result) == result.summary()
+    row = next(line for line in text.splitlines() if line.startswith("selfLR"))
+    assert f"{result.params[2, 0]:.4g}" in row
+
+
+def test_user_arrays_are_not_modified():
+    X, y = _unseparable()
+    weights = np.linspace(0.5, 2, len(y))
+    clf = SoftmaxRegression(**TIGHT).fit(X, y, weights)
+    copies = X.copy(), y.copy(), weights.copy()
+    softmax_inference(clf, X, y, weights, cov_type="HC0")
+    for original, copy in zip((X, y, weights), copies, strict=True):
+        assert_array_equal(original, copy)
+
+
+def _quasi_separated(n_samples=300, seed=0):
+    """Class 0 on one side of x0 = 0, the others on the other side, five
+    samples of each kind on the line."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, 2))
+    y = rng.integers(0, 3, n_samples)
+    X[:, 0] = np.where(y == 0, -1, 1) * np.abs(X[:, 0])
+    X[:10, 0] = 0.0
+    return X, y
+
+
+def test_separation_is_warned_about():
+    X, y = _quasi_separated()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = SoftmaxRegression(penalty=None, max_iter=50).fit(X, y)
+    with pytest.warns(SeparationWarning, match="meaningless"):
+        softmax_inference(clf, X, y)
+    X_iris, y_iris = load_iris(return_X_y=True)
+    clf = SoftmaxRegression().fit(X_iris, y_iris)
+    with pytest.warns(SeparationWarning, match="rest on the penalty"):
+        softmax_inference(clf, X_iris, y_iris)
+
+
+def test_no_warning_without_separation(anes96):
+    X, y = anes96
+    clf = SoftmaxRegression(penalty=None, **TIGHT).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        softmax_inference(clf, X, y)
+
+
+@pytest.mark.parametrize("rows_per_round", [2000, 7])
+def test_linear_program_finds_quasi_separation(monkeypatch, rows_per_round):
+    # With 7 rows a round, the constraints are generated over many rounds.
+    monkeypatch.setattr(_separation, "_ROWS_PER_ROUND", rows_per_round)
+    X, y = _quasi_separated()
+    separated = _separation.separated_samples(X, y, 3, True, np.ones(len(y)))
+    # Along x0, the samples of class 0 off the line x0 = 0 score above the
+    # other classes; those of classes 1 and 2 do not score above each other.
+    assert_array_equal(separated, np.flatnonzero((y == 0) & (X[:, 0] != 0)))
+    weights = np.ones(len(y))
+    weights[np.flatnonzero(y == 0)] = 0.0
+    # Without class 0, x0 no longer separates anything; the rest is random.
+    assert _separation.separated_samples(X, y, 3, True, weights).size == 0
+
+
+@pytest.mark.parametrize("rows_per_round", [2000, 7])
+def test_linear_program_finds_no_separation_in_overlapping_classes(
+    monkeypatch, rows_per_round
+):
+    monkeypatch.setattr(_separation, "_ROWS_PER_ROUND", rows_per_round)
+    X, y = _unseparable(n_samples=300)
+    assert _separation.separated_samples(X, y, 4, True, np.ones(len(y))).size == 0
+
+
+def test_moments_balance_proves_overlap_only():
+    from sklearn_softmax._information import observed_information
+
+    for (X, y), expected in [(_unseparable(), True), (_quasi_separated(), False)]:
+        n_classes = np.unique(y).size
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf = SoftmaxRegression(penalty=None, max_iter=200).fit(X, y)
+        P = clf.predict_proba(X)
+        weights = np.ones(len(y))
+        information = observed_information(X, P, weights, True)
+        Y = np.eye(n_classes)[y]
+        assert (
+            _separation.moments_balance(X, Y, P, weights, True, information) is expected
+        )
+
+
+def test_collinear_features_are_refused():
+    X, y = _unseparable()
+    X = np.column_stack([X, X[:, 0] - 2 * X[:, 1]])
+    clf = SoftmaxRegression(penalty=None, **TIGHT).fit(X, y)
+    with pytest.raises(ValueError, match=r"singular.*collinear"):
+        softmax_inference(clf, X, y)
+    # A penalty makes the information invertible.
+    clf = SoftmaxRegression(C=1.0, **TIGHT).fit(X, y)
+    assert np.all(np.isfinite(softmax_inference(clf, X, y).bse))
+
+
+def test_size_is_refused_above_max_bytes():
+    X, y = _unseparable()
+    clf = SoftmaxRegression(**TIGHT).fit(X, y)
+    # 4 rows x 4 classes: 16 x 16 matrices of 2 kiB, four of them.
+    with pytest.raises(ValueError, match=r"16 x 16 .* 0\.0 MiB .* 4 matrices"):
+        softmax_inference(clf, X, y, max_bytes=4 * 8 * 16**2 - 1)
+    softmax_inference(clf, X, y, max_bytes=4 * 8 * 16**2)
+
+
+def test_not_at_the_optimum_is_warned_about():
+    X, y = _unseparable()
+    clf = SoftmaxRegression(**TIGHT).fit(X, y)
+    with pytest.warns(UserWarning, match="not at the optimum"):
+        softmax_inference(clf, X[::-1], y)
+
+
+@pytest.mark.parametrize(
+    ("params", "kwargs", "error", "match"),
+    [
+        ({"penalty": "l1"}, {}, ValueError, "penalty='l2' or None"),
+        ({"label_smoothing": 0.1}, {}, ValueError, "label_smoothing=0"),
+        ({"class_weight": "balanced"}, {}, ValueError, "class_weight=None"),
+        ({}, {"cov_type": "HC3"}, ValueError, "cov_type must be one of"),
+        ({}, {"reference_class": 7}, ValueError, "reference_class=7 is not"),
+    ],
+)
+def test_unsupported_settings_are_refused(params, kwargs, error, match):
+    X, y = _unseparable()
+    clf = SoftmaxRegression(**params).fit(X, y)
+    with pytest.raises(error, match=match):
+        softmax_inference(clf, X, y, **kwargs)
+
+
+def test_bad_input_is_refused():
+    X, y = _unseparable()
+    clf = SoftmaxRegression().fit(X, y)
+    with pytest.raises(TypeError, match="fitted SoftmaxRegression"):
+        softmax_inference(LogisticRegression().fit(X, y), X, y)
+    with pytest.raises(NotFittedError):
+        softmax_inference(SoftmaxRegression(), X, y)
+    with pytest.raises(ValueError, match="not classes of the estimator: \\[9\\]"):
+        softmax_inference(clf, X, np.where(y == 0, 9, y))
+    with pytest.raises(ValueError, match="features"):
+        softmax_inference(clf, X[:, :2], y)
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        softmax_inference(clf, X_nan, y)
+    with pytest.raises(ValueError, match="Negative values"):
+        softmax_inference(clf, X, y, -np.ones(len(y)))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        softmax_inference(clf, X, y[:-1])
+    with pytest.raises(ValueError, match="alpha"):
+        softmax_inference(clf, X, y).conf_int(alpha=1.5)
+
+
+def test_dask_input_is_refused():
+    da = pytest.importorskip("dask.array")
+    X, y = _unseparable()
+    clf = SoftmaxRegression().fit(X, y)
+    with pytest.raises(TypeError, match="in memory"):
+        softmax_inference(clf, da.from_array(X, chunks=100), y)
