@@ -24,6 +24,7 @@ from ._information import (
     observed_information,
     sandwich_covariance,
     score_outer_product,
+    shifted_eigh,
 )
 from ._separation import moments_balance, separated_samples
 
@@ -489,9 +490,14 @@ def softmax_inference(
     y = column_or_1d(y, warn=True)
     check_consistent_length(X, y)
     classes = to_numpy(estimator.classes_)
-    y_encoded = np.searchsorted(classes, y)
-    y_encoded = np.minimum(y_encoded, classes.size - 1)
-    unknown = classes[y_encoded] != y
+    try:
+        y_encoded = np.minimum(np.searchsorted(classes, y), classes.size - 1)
+        unknown = classes[y_encoded] != y
+    except TypeError:
+        raise ValueError(
+            f"y's labels, of dtype {y.dtype}, cannot be compared with the "
+            f"estimator's classes {classes.tolist()}."
+        ) from None
     if np.any(unknown):
         raise ValueError(
             f"y has labels that are not classes of the estimator: "
@@ -518,20 +524,26 @@ def softmax_inference(
     _warn_unless_optimal(estimator, X, P, Y, sample_weight, theta, penalty)
 
     information = observed_information(X, P, sample_weight, estimator.fit_intercept)
+    information_eigh = shifted_eigh(information, n_classes)
     if not moments_balance(
-        X, Y, P, sample_weight, estimator.fit_intercept, information
+        X, Y, P, sample_weight, estimator.fit_intercept, information, information_eigh
     ):
         _warn_if_separated(estimator, X, y_encoded, n_classes, sample_weight)
-    bread = information.copy() if penalty else information
+    bread_eigh = information_eigh
     if penalty:
-        weights = np.tile(np.arange(n_rows) >= int(estimator.fit_intercept), n_classes)
-        bread[np.diag_indices_from(bread)] += penalty * weights
+        bread = information.copy()
+        on_weights = np.tile(
+            np.arange(n_rows) >= int(estimator.fit_intercept), n_classes
+        )
+        bread[np.diag_indices_from(bread)] += penalty * on_weights
+        bread_eigh = shifted_eigh(bread, n_classes)
+        del bread
     meat = (
         information
         if cov_type == "nonrobust"
         else score_outer_product(X, P - Y, sample_weight, estimator.fit_intercept)
     )
-    covariance = sandwich_covariance(bread, meat, n_classes)
+    covariance = sandwich_covariance(bread_eigh, meat)
     params = theta
     column_names = classes.tolist()
     if reference is not None:
@@ -553,7 +565,7 @@ def softmax_inference(
         covariance,
         row_names,
         column_names,
-        reference_class=None if reference is None else classes[reference].item(),
+        reference_class=None if reference is None else classes.tolist()[reference],
         cov_type=cov_type,
         penalized=bool(penalty),
         nobs=float(sample_weight.sum()),

@@ -142,13 +142,13 @@ def is_singular(eigenvalues):
     return not eigenvalues[0] > eigenvalues.size * _EPS * eigenvalues[-1]
 
 
-def sandwich_covariance(bread, meat, n_classes):
+def sandwich_covariance(bread_eigh, meat):
     r"""``B^+ M B^+`` on the parameters whose classes sum to zero.
 
-    ``bread`` (``B``, the penalised information) and ``meat`` (``M``) are
-    class-major. ``M`` vanishes along the class-constant directions and
-    ``B`` maps them to themselves, so the inverse of ``B + c Q`` (see
-    :func:`shifted_eigh`) is ``B``'s on the subspace where the classes sum
+    ``bread_eigh`` is :func:`shifted_eigh` of ``B``, the penalised
+    information, and ``meat`` (``M``) is class-major. ``M`` vanishes along
+    the class-constant directions and ``B`` maps them to themselves, so the
+    inverse of ``B + c Q`` is ``B``'s on the subspace where the classes sum
     to zero, and the product lies in that subspace.
 
     Raises
@@ -157,7 +157,7 @@ def sandwich_covariance(bread, meat, n_classes):
         When ``B`` is singular on that subspace: collinear features, or a
         constant feature beside the intercept, without a penalty.
     """
-    eigenvalues, vectors = shifted_eigh(bread, n_classes)
+    eigenvalues, vectors = bread_eigh
     if is_singular(eigenvalues):
         raise ValueError(
             "The observed information is singular: its smallest eigenvalue is "

@@ -47,7 +47,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from ._information import design_blocks, shifted_eigh
+from ._information import design_blocks
 
 _EPS = np.finfo(np.float64).eps
 # Samples in the first linear program, and most added in each round.
@@ -58,7 +58,9 @@ _ROWS_PER_ROUND = 2000
 _MARGIN_TOLERANCE = 1e-6
 
 
-def moments_balance(X, Y, P, sample_weight, fit_intercept, information):
+def moments_balance(
+    X, Y, P, sample_weight, fit_intercept, information, information_eigh
+):
     """Whether one linearised Newton step from the probabilities ``P``
     gives probabilities that balance the moments and are positive off each
     sample's own class: a proof that the classes are not separated.
@@ -77,6 +79,8 @@ def moments_balance(X, Y, P, sample_weight, fit_intercept, information):
         Whether the model has an intercept.
     information : ndarray of shape (r K, r K)
         The observed information at ``P``, class-major.
+    information_eigh : tuple of ndarray
+        Its eigenvalues and eigenvectors, shifted by :func:`shifted_eigh`.
 
     Returns
     -------
@@ -92,7 +96,7 @@ def moments_balance(X, Y, P, sample_weight, fit_intercept, information):
     moments = scores.ravel(order="F")
     # The least-squares step: with collinear features the information is
     # singular, and the moments lie in its range.
-    eigenvalues, vectors = shifted_eigh(information, n_classes)
+    eigenvalues, vectors = information_eigh
     kept = eigenvalues > eigenvalues.size * _EPS * eigenvalues[-1]
     step = vectors[:, kept] @ ((vectors[:, kept].T @ moments) / eigenvalues[kept])
     scale = np.abs(moments).max() + np.finfo(np.float64).tiny

@@ -17,6 +17,7 @@ from sklearn_softmax import (
     _separation,
     softmax_inference,
 )
+from sklearn_softmax._information import observed_information, shifted_eigh
 from sklearn_softmax._loss import MultinomialLoss
 
 sm = pytest.importorskip("statsmodels.api")
@@ -76,10 +77,14 @@ def test_equals_mnlogit_on_anes96(anes96, cov_type):
     assert result.column_names == list(range(1, 7))
 
 
-@pytest.mark.parametrize("reference_class", [3, "c"])
+@pytest.mark.parametrize("reference_class", [3, "c", "d"])
 def test_reference_class_is_mnlogits_first_class(reference_class):
     X, y = _unseparable()
-    labels = np.array(["a", "b", "c", "d"])[y] if reference_class == "c" else y
+    # String labels, as NumPy strings and as Python objects.
+    names = np.array(
+        ["a", "b", "c", "d"], dtype=object if reference_class == "d" else str
+    )
+    labels = y if reference_class == 3 else names[y]
     clf = SoftmaxRegression(penalty=None, **TIGHT).fit(X, labels)
     result = softmax_inference(clf, X, labels, reference_class=reference_class)
     # MNLogit compares with its first class: move the reference there.
@@ -323,8 +328,6 @@ def test_linear_program_finds_no_separation_in_overlapping_classes(
 
 
 def test_moments_balance_proves_overlap_only():
-    from sklearn_softmax._information import observed_information
-
     for (X, y), expected in [(_unseparable(), True), (_quasi_separated(), False)]:
         n_classes = np.unique(y).size
         with warnings.catch_warnings():
@@ -334,9 +337,10 @@ def test_moments_balance_proves_overlap_only():
         weights = np.ones(len(y))
         information = observed_information(X, P, weights, True)
         Y = np.eye(n_classes)[y]
-        assert (
-            _separation.moments_balance(X, Y, P, weights, True, information) is expected
+        balanced = _separation.moments_balance(
+            X, Y, P, weights, True, information, shifted_eigh(information, n_classes)
         )
+        assert balanced is expected
 
 
 def test_collinear_features_are_refused():
@@ -392,6 +396,10 @@ def test_bad_input_is_refused():
         softmax_inference(SoftmaxRegression(), X, y)
     with pytest.raises(ValueError, match="not classes of the estimator: \\[9\\]"):
         softmax_inference(clf, X, np.where(y == 0, 9, y))
+    mixed = y.astype(object)
+    mixed[0] = "a"
+    with pytest.raises(ValueError, match="cannot be compared"):
+        softmax_inference(clf, X, mixed)
     with pytest.raises(ValueError, match="features"):
         softmax_inference(clf, X[:, :2], y)
     X_nan = X.copy()
