@@ -19,6 +19,7 @@ from ._dask import is_dask_collection
 from ._estimator import SoftmaxRegression
 from ._information import (
     MATRICES_HELD,
+    design_products,
     difference_map,
     matrix_bytes,
     observed_information,
@@ -68,40 +69,18 @@ class SoftmaxInferenceResult:
     ``params``: one row per parameter of a class (the intercept first, then
     the features) and one column per class.
 
-    Parameters
-    ----------
-    params : ndarray of shape (n_rows, n_columns)
-        The estimates.
-    covariance : ndarray of shape (n_rows * n_columns, n_rows * n_columns)
-        Their covariance, ordered as ``params.ravel(order='F')``.
-    row_names : list of str
-        The name of each row.
-    column_names : list
-        The class of each column.
-    reference_class : object or None
-        The class the columns are compared with, if any.
-    cov_type : {'nonrobust', 'HC0'}
-        The covariance.
-    penalized : bool
-        Whether the estimates are those of an L2 penalty.
-    nobs : float
-        The sum of the sample weights.
-    llf : float
-        The log-likelihood at the estimates.
+    The constructor's arguments are kept as attributes of the same names,
+    but for ``covariance``, which :meth:`cov_params` returns.
 
-    Attributes
+    Parameters
     ----------
     params : ndarray of shape (n_rows, n_columns)
         The estimates. Without a reference class, ``n_columns`` is the
         number of classes; with one, it is one less, and each column is a
         class's parameters minus the reference class's.
-    bse : ndarray of shape (n_rows, n_columns)
-        Their standard errors.
-    zvalues : ndarray of shape (n_rows, n_columns)
-        ``params / bse``.
-    pvalues : ndarray of shape (n_rows, n_columns)
-        Two-sided p-values of the z-tests that each parameter is zero,
-        against the standard normal distribution.
+    covariance : ndarray of shape (n_rows * n_columns, n_rows * n_columns)
+        Their covariance, ordered as ``params.ravel(order='F')``; see
+        :meth:`cov_params`.
     row_names : list of str
         ``'intercept'`` (with an intercept), then the feature names:
         ``feature_names_in_`` when the estimator has them, ``'x0'``,
@@ -119,6 +98,16 @@ class SoftmaxInferenceResult:
     llf : float
         The log-likelihood at the estimates, the weights counting as
         frequencies.
+
+    Attributes
+    ----------
+    bse : ndarray of shape (n_rows, n_columns)
+        The standard errors of ``params``.
+    zvalues : ndarray of shape (n_rows, n_columns)
+        ``params / bse``.
+    pvalues : ndarray of shape (n_rows, n_columns)
+        Two-sided p-values of the z-tests that each parameter is zero,
+        against the standard normal distribution.
 
     See Also
     --------
@@ -315,15 +304,13 @@ def _check_size(n_parameters, max_bytes):
         )
 
 
-def _warn_unless_optimal(estimator, X, P, Y, sample_weight, theta, penalty):
-    """Warn when the gradient of the estimator's objective on this data is
-    well above its tolerance: the estimates are then not its optimum."""
-    start = int(estimator.fit_intercept)
-    residual = sample_weight[:, np.newaxis] * (P - Y)
-    gradient = np.asarray(X.T @ residual) + penalty * theta[start:]
-    if estimator.fit_intercept:
-        gradient = np.vstack([residual.sum(axis=0), gradient])
-    largest = float(np.abs(gradient).max() / sample_weight.sum())
+def _warn_unless_optimal(estimator, moments, theta, penalty, total_weight):
+    """Warn when the gradient of the estimator's objective on this data, from
+    the score ``moments``, is well above its tolerance: the estimates are
+    then not its optimum."""
+    on_weights = np.arange(theta.shape[0]) >= int(estimator.fit_intercept)
+    gradient = penalty * on_weights[:, np.newaxis] * theta - moments
+    largest = float(np.abs(gradient).max() / total_weight)
     limit = 10 * max(estimator.tol, getattr(estimator, "grad_norm_", 0.0))
     if largest > limit:
         warnings.warn(
@@ -521,21 +508,30 @@ def softmax_inference(
     P = np.exp(log_P)
     Y = np.eye(n_classes)[y_encoded]
     penalty = 0.0 if estimator.penalty is None else 1.0 / estimator.C
-    _warn_unless_optimal(estimator, X, P, Y, sample_weight, theta, penalty)
+    total_weight = sample_weight.sum()
+    moments = design_products(
+        X, sample_weight[:, np.newaxis] * (Y - P), estimator.fit_intercept
+    )
+    _warn_unless_optimal(estimator, moments, theta, penalty, total_weight)
 
     information = observed_information(X, P, sample_weight, estimator.fit_intercept)
     information_eigh = shifted_eigh(information, n_classes)
     if not moments_balance(
-        X, Y, P, sample_weight, estimator.fit_intercept, information, information_eigh
+        X,
+        Y,
+        P,
+        sample_weight,
+        estimator.fit_intercept,
+        moments,
+        information,
+        information_eigh,
     ):
         _warn_if_separated(estimator, X, y_encoded, n_classes, sample_weight)
     bread_eigh = information_eigh
     if penalty:
         bread = information.copy()
-        on_weights = np.tile(
-            np.arange(n_rows) >= int(estimator.fit_intercept), n_classes
-        )
-        bread[np.diag_indices_from(bread)] += penalty * on_weights
+        on_weights = np.arange(n_rows) >= int(estimator.fit_intercept)
+        bread[np.diag_indices_from(bread)] += penalty * np.tile(on_weights, n_classes)
         bread_eigh = shifted_eigh(bread, n_classes)
         del bread
     meat = (
@@ -568,6 +564,6 @@ def softmax_inference(
         reference_class=None if reference is None else classes.tolist()[reference],
         cov_type=cov_type,
         penalized=bool(penalty),
-        nobs=float(sample_weight.sum()),
+        nobs=float(total_weight),
         llf=float(np.sum(sample_weight * log_P[np.arange(len(y)), y_encoded])),
     )

@@ -33,13 +33,13 @@ def matrix_bytes(n_parameters):
     return 8 * n_parameters**2
 
 
-def design_blocks(X, fit_intercept, n_columns):
+def design_blocks(X, fit_intercept, row_floats):
     """Yield ``(rows, X~)``: blocks of rows of ``X`` as dense float64, with a
-    leading column of ones when ``fit_intercept``, each small enough that a
-    block of ``n_columns`` float64 columns per row fits scikit-learn's
-    ``working_memory``."""
+    leading column of ones when ``fit_intercept``, each small enough that
+    ``row_floats`` float64 numbers per row (what the caller builds from a
+    row) fit scikit-learn's ``working_memory``."""
     n_samples = X.shape[0]
-    block_rows = max(1, int(get_config()["working_memory"] * 2**20 // (8 * n_columns)))
+    block_rows = max(1, int(get_config()["working_memory"] * 2**20 // (8 * row_floats)))
     for start in range(0, n_samples, block_rows):
         rows = slice(start, min(start + block_rows, n_samples))
         block = X[rows]
@@ -49,6 +49,16 @@ def design_blocks(X, fit_intercept, n_columns):
         if fit_intercept:
             block = np.hstack([np.ones((block.shape[0], 1)), block])
         yield rows, block
+
+
+def design_products(X, F, fit_intercept):
+    """``X~^T F``, of shape (r, K), for ``F`` of shape (n_samples, K): a
+    pass over ``X`` in blocks of rows."""
+    n_rows = X.shape[1] + int(fit_intercept)
+    products = np.zeros((n_rows, F.shape[1]))
+    for rows, X_design in design_blocks(X, fit_intercept, n_rows + F.shape[1]):
+        products += X_design.T @ F[rows]
+    return products
 
 
 def _add_kronecker_gram(gram, F, X_design, sign):

@@ -47,7 +47,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from ._information import design_blocks
+from ._information import design_blocks, design_products
 
 _EPS = np.finfo(np.float64).eps
 # Samples in the first linear program, and most added in each round.
@@ -59,7 +59,7 @@ _MARGIN_TOLERANCE = 1e-6
 
 
 def moments_balance(
-    X, Y, P, sample_weight, fit_intercept, information, information_eigh
+    X, Y, P, sample_weight, fit_intercept, moments, information, information_eigh
 ):
     """Whether one linearised Newton step from the probabilities ``P``
     gives probabilities that balance the moments and are positive off each
@@ -77,6 +77,8 @@ def moments_balance(
         Frequency weights; samples of weight zero are left out.
     fit_intercept : bool
         Whether the model has an intercept.
+    moments : ndarray of shape (r, K)
+        The score ``sum_i s_i x~_i (y_i - p_i)^T`` at ``P``.
     information : ndarray of shape (r K, r K)
         The observed information at ``P``, class-major.
     information_eigh : tuple of ndarray
@@ -90,10 +92,7 @@ def moments_balance(
     """
     n_classes = P.shape[1]
     n_rows = X.shape[1] + int(fit_intercept)
-    scores = np.zeros((n_rows, n_classes))
-    for rows, X_design in design_blocks(X, fit_intercept, n_classes):
-        scores += X_design.T @ (sample_weight[rows, np.newaxis] * (Y[rows] - P[rows]))
-    moments = scores.ravel(order="F")
+    moments = moments.ravel(order="F")
     # The least-squares step: with collinear features the information is
     # singular, and the moments lie in its range.
     eigenvalues, vectors = information_eigh
@@ -103,7 +102,7 @@ def moments_balance(
     if not np.abs(information @ step - moments).max() <= 1e-8 * scale:
         return False
     step = step.reshape(n_classes, n_rows).T
-    for rows, X_design in design_blocks(X, fit_intercept, n_classes):
+    for rows, X_design in design_blocks(X, fit_intercept, n_rows + 3 * n_classes):
         P_block, direction = P[rows], X_design @ step
         # The softmax's Jacobian applied to the step's change of scores.
         q = P_block + P_block * (
@@ -155,19 +154,18 @@ def _margin_sums(X, y, n_classes, fit_intercept, kept):
     """The sum of all the margins ``m_ik`` of the samples ``kept``, as a
     linear function of the class-major direction: ``sum_i x~_i (x)
     (K e_{y_i} - 1)``."""
-    n_rows = X.shape[1] + int(fit_intercept)
-    sums = np.zeros((n_rows, n_classes))
-    for rows, X_design in design_blocks(X, fit_intercept, n_classes):
-        coefficients = n_classes * np.eye(n_classes)[y[rows]] - 1.0
-        sums += X_design.T @ (kept[rows, np.newaxis] * coefficients)
-    return sums.ravel(order="F")
+    coefficients = n_classes * np.eye(n_classes)[y] - 1.0
+    return design_products(X, kept[:, np.newaxis] * coefficients, fit_intercept).ravel(
+        order="F"
+    )
 
 
 def _smallest_margins(X, y, fit_intercept, direction):
     """Each sample's smallest margin along ``direction`` (``r`` x K), a pass
     over ``X`` in blocks of rows."""
     margins = np.empty(X.shape[0])
-    for rows, X_design in design_blocks(X, fit_intercept, direction.shape[1]):
+    row_floats = direction.shape[0] + direction.shape[1]
+    for rows, X_design in design_blocks(X, fit_intercept, row_floats):
         scores = X_design @ direction
         samples = np.arange(scores.shape[0])
         own = scores[samples, y[rows]]
@@ -212,7 +210,10 @@ def separated_samples(X, y, n_classes, fit_intercept, sample_weight, random_stat
     active = np.sort(rng.permutation(np.flatnonzero(kept))[:_ROWS_PER_ROUND])
     while True:
         X_active = np.vstack(
-            [block for _, block in design_blocks(X[active], fit_intercept, 1)]
+            [
+                block
+                for _, block in design_blocks(X[active], fit_intercept, X.shape[1] + 1)
+            ]
         )
         constraints = _margin_constraints(X_active / scale, y[active], n_classes)
         program = linprog(

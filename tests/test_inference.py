@@ -17,7 +17,11 @@ from sklearn_softmax import (
     _separation,
     softmax_inference,
 )
-from sklearn_softmax._information import observed_information, shifted_eigh
+from sklearn_softmax._information import (
+    design_products,
+    observed_information,
+    shifted_eigh,
+)
 from sklearn_softmax._loss import MultinomialLoss
 
 sm = pytest.importorskip("statsmodels.api")
@@ -337,8 +341,16 @@ def test_moments_balance_proves_overlap_only():
         weights = np.ones(len(y))
         information = observed_information(X, P, weights, True)
         Y = np.eye(n_classes)[y]
+        moments = design_products(X, Y - P, True)
         balanced = _separation.moments_balance(
-            X, Y, P, weights, True, information, shifted_eigh(information, n_classes)
+            X,
+            Y,
+            P,
+            weights,
+            True,
+            moments,
+            information,
+            shifted_eigh(information, n_classes),
         )
         assert balanced is expected
 
