@@ -58,13 +58,16 @@ def choose_n_threads(X, n_classes, available):
 def choose_hessian_dtype(X, n_classes, solver, precision):
     """The dtype of newton-cg's Hessian-vector products; None keeps ``X``'s.
 
-    float32 for float64 ``X`` with ``precision='mixed'``, or with 'auto' once
-    a product is large enough for the saving to count.
+    float32 for float64 ``X`` with ``precision='mixed'``, or with 'auto' for
+    dense ``X`` once a product is large enough for the saving to count.
+    'auto' keeps sparse ``X`` in float64: its float32 products need a copy
+    of the stored values, and save less (see the solvers page).
     """
     if solver != "newton-cg" or X.dtype != np.float64 or precision == "full":
         return None
     if precision == "auto" and (
-        _work_per_product(X, n_classes) < _MIN_WORK_FOR_MIXED_PRECISION
+        sp.issparse(X)
+        or _work_per_product(X, n_classes) < _MIN_WORK_FOR_MIXED_PRECISION
     ):
         return None
     return np.float32

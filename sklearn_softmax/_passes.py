@@ -40,9 +40,7 @@ def _block_rows(n_samples, n_features, itemsize, n_threads):
 
 
 def _as_dtype(X, dtype):
-    """``X`` in ``dtype``; a CSR copy shares the indices and copies the values."""
-    if not sp.issparse(X):
-        return X.astype(dtype)
+    """A copy of CSR ``X`` in ``dtype``: the values copied, the indices shared."""
     copy = sp.csr_matrix((X.data.astype(dtype), X.indices, X.indptr), shape=X.shape)
     # scipy may have narrowed 64-bit indices into new arrays: share X's.
     copy.indices, copy.indptr = X.indices, X.indptr
@@ -61,8 +59,12 @@ def _run(pool, function, arguments):
 class _Workspace:
     """One thread's buffers and partial sums, in the dtype of its products."""
 
-    def __init__(self, n_classes, n_features, rows, dtype, fit_intercept, dense):
+    def __init__(
+        self, n_classes, n_features, rows, dtype, fit_intercept, dense, convert
+    ):
         self.work = np.empty((n_classes, rows), dtype=dtype)
+        # A block of X converted to the products' dtype, when X has another.
+        self.X_block = np.empty((rows, n_features), dtype=dtype) if convert else None
         self.column = np.empty(rows, dtype=dtype)
         self.column_sums = np.empty(rows, dtype=dtype)
         # The product of a dense block, d x K: BLAS writes X^T R^T up to
@@ -83,17 +85,23 @@ class _Workspace:
 
 
 class _Products:
-    """The two products of a pass with one copy of ``X``, in its dtype.
+    """The two products of a pass with ``X``, in ``dtype`` (``X``'s by default).
 
-    Holds a workspace per thread. Sparse ``X`` is one block, whose products
-    are split by groups of classes, each in its own thread (scipy multiplies
-    on one thread and releases the GIL).
+    Holds a workspace per thread. Dense ``X`` of another dtype is converted
+    a block at a time, into its workspace's buffer, as each pass reaches the
+    block: no copy of ``X`` is made. Sparse ``X`` is one block, whose
+    products are split by groups of classes, each in its own thread (scipy
+    multiplies on one thread and releases the GIL); it must already be in
+    ``dtype``.
     """
 
-    def __init__(self, X, weights64, n_classes, fit_intercept, rows, n_threads):
+    def __init__(
+        self, X, weights64, n_classes, fit_intercept, rows, n_threads, dtype=None
+    ):
         self.X = X
-        self.dtype = X.dtype
+        self.dtype = X.dtype if dtype is None else np.dtype(dtype)
         self.sparse = sp.issparse(X)
+        convert = not self.sparse and self.dtype != X.dtype
         self.n_features = X.shape[1]
         self.fit_intercept = fit_intercept
         # The normalised weights s / S, in X's dtype.
@@ -108,6 +116,7 @@ class _Products:
                 self.dtype,
                 fit_intercept,
                 dense=not self.sparse,
+                convert=convert,
             )
             for _ in range(n_workspaces)
         ]
@@ -130,13 +139,19 @@ class _Products:
         b = coef[self.n_features].astype(self.dtype) if self.fit_intercept else None
         return Wt, b
 
-    def _block(self, rows):
-        # Sparse data is one block; slicing rows of a CSR matrix would copy it.
-        return self.X if self.sparse else self.X[rows]
+    def block(self, rows, space):
+        """The rows ``rows`` of ``X`` in the products' dtype."""
+        if self.sparse:
+            # Sparse data is one block; slicing rows of a CSR matrix copies.
+            return self.X
+        if space.X_block is None:
+            return self.X[rows]
+        X_block = space.X_block[: rows.stop - rows.start]
+        np.copyto(X_block, self.X[rows], casting="same_kind")
+        return X_block
 
-    def scores(self, Wt, b, rows, out):
-        """``out = W^T X_rows^T + b``: the K x m scores of a block."""
-        X_block = self._block(rows)
+    def scores(self, Wt, b, X_block, out):
+        """``out = W^T X_block^T + b``: the K x m scores of a block."""
         if self.sparse:
 
             def fill(classes):
@@ -149,9 +164,8 @@ class _Products:
             out += b[:, np.newaxis]
         return out
 
-    def accumulate(self, R, rows, space):
-        """Add ``X_rows^T R^T`` (d x K) and ``R 1`` to ``space``'s sums (R: K x m)."""
-        X_block = self._block(rows)
+    def accumulate(self, R, X_block, space):
+        """Add ``X_block^T R^T`` (d x K) and ``R 1`` to ``space``'s sums (R: K x m)."""
         if self.sparse:
 
             def add(classes):
@@ -195,11 +209,12 @@ class DataPasses:
         not depend on the targets.
     hessian_dtype : dtype or None, default=None
         The dtype of the Hessian-vector products. ``None`` or ``X``'s dtype
-        runs them on ``X`` itself; float32 for float64 ``X`` runs them on a
-        float32 copy of ``X`` (half its size; for CSR data, a copy of the
-        stored values only), made on the first call of
-        :meth:`value_gradient_hessp`, while the value and the gradient stay
-        in float64.
+        runs them on ``X`` itself. float32 for float64 ``X`` runs them in
+        float32, while the value and the gradient stay in float64: dense
+        ``X`` is converted a block of rows at a time into each thread's
+        buffer, with no copy of ``X``; for CSR data, a float32 copy of the
+        stored values is made on the first call of
+        :meth:`value_gradient_hessp` (the indices are shared).
 
     Notes
     -----
@@ -263,7 +278,13 @@ class DataPasses:
             range(first, len(self.slices), n_workspaces)
             for first in range(n_workspaces)
         ]
-        self._columns = np.arange(rows)
+        # Where each sample's true-class score sits in the flattened K x rows
+        # buffer of its block: one-dimensional indices, which numpy gathers
+        # and scatters several times faster than pairs of indices.
+        self._true_class = [
+            self.y[block] * rows + np.arange(block.stop - block.start)
+            for block in self.slices
+        ]
         # The probabilities at the last point of value_gradient_hessp, one
         # K x rows block per block of X, in the Hessian products' dtype;
         # allocated on first use.
@@ -278,12 +299,13 @@ class DataPasses:
             return data
         n_classes, rows = data.workspaces[0].work.shape
         products = _Products(
-            _as_dtype(data.X, dtype),
+            _as_dtype(data.X, dtype) if data.sparse else data.X,
             self.weights64,
             n_classes,
             self.fit_intercept,
             rows,
             self.n_threads,
+            dtype=dtype,
         )
         products.pool = data.pool
         return products
@@ -315,8 +337,9 @@ class DataPasses:
 
     # -- the softmax of a block ---------------------------------------------
 
-    def _softmax(self, Z, rows, space):
-        """Turn the scores ``Z`` into ``exp(Z - max)`` in place.
+    def _softmax(self, Z, block, space):
+        """Turn the scores ``Z``, the block's view of ``space.work``, into
+        ``exp(Z - max)`` in place.
 
         Returns the normalisers ``sum_k exp(Z_k - max)`` and the weighted sum
         of the block's log-losses ``log sum_k exp(Z_k - max) - (Z_y - max)``,
@@ -327,30 +350,30 @@ class DataPasses:
         m = Z.shape[1]
         Z -= np.max(Z, axis=0, out=space.column[:m])
         # The shifted true-class scores, read before exp overwrites them.
-        y_block = self.y[rows]
-        z_true = Z[y_block, self._columns[:m]]
+        z_true = space.work.reshape(-1)[self._true_class[block]]
         eps = self.label_smoothing
         if eps:
             z_true = (1.0 - eps) * z_true + eps * Z.mean(axis=0)
         np.exp(Z, out=Z)
         sums = np.sum(Z, axis=0, out=space.column_sums[:m])
         log_loss = np.log(sums) - z_true
-        data_term = float(np.dot(self.weights64[rows], log_loss))
+        data_term = float(np.dot(self.weights64[self.slices[block]], log_loss))
         return sums, data_term
 
-    def _residual(self, P_unnormalised, sums, rows, space):
+    def _residual(self, P_unnormalised, sums, block, space):
         """``s / S * (P - Y)`` in place of ``exp(Z - max)``, from its normalisers.
 
         With label smoothing ``eps``, ``Y`` is ``(1 - eps) Y + eps / K``.
+        ``P_unnormalised`` is the block's view of ``space.work``.
         """
-        weights = self._data.weights[rows]
+        weights = self._data.weights[self.slices[block]]
         scale = np.divide(weights, sums, out=space.column[: sums.size])
         P_unnormalised *= scale
         eps = self.label_smoothing
         if eps:
             P_unnormalised -= (eps / self.n_classes) * weights
             weights = (1.0 - eps) * weights
-        P_unnormalised[self.y[rows], self._columns[: sums.size]] -= weights
+        space.work.reshape(-1)[self._true_class[block]] -= weights
         return P_unnormalised
 
     # -- evaluations --------------------------------------------------------
@@ -362,8 +385,9 @@ class DataPasses:
 
         def block_pass(space, block):
             rows = self.slices[block]
-            Z = data.scores(Wt, b, rows, space.buffer(rows))
-            space.data_term += self._softmax(Z, rows, space)[1]
+            X_block = data.block(rows, space)
+            Z = data.scores(Wt, b, X_block, space.buffer(rows))
+            space.data_term += self._softmax(Z, block, space)[1]
 
         return self._over_blocks(data, block_pass)[0]
 
@@ -377,13 +401,14 @@ class DataPasses:
 
         def block_pass(space, block):
             rows = self.slices[block]
-            Z = data.scores(Wt, b, rows, space.buffer(rows))
-            sums, block_term = self._softmax(Z, rows, space)
+            X_block = data.block(rows, space)
+            Z = data.scores(Wt, b, X_block, space.buffer(rows))
+            sums, block_term = self._softmax(Z, block, space)
             space.data_term += block_term
             if keep_probabilities:
                 np.divide(Z, sums, out=self._probabilities[block, :, : sums.size])
-            G = self._residual(Z, sums, rows, space)
-            data.accumulate(G, rows, space)
+            G = self._residual(Z, sums, block, space)
+            data.accumulate(G, X_block, space)
 
         return self._over_blocks(data, block_pass)
 
@@ -427,11 +452,12 @@ class DataPasses:
             rows = self.slices[block]
             m = rows.stop - rows.start
             P = self._probabilities[block, :, :m]
-            R = curvature.scores(Vt, v_b, rows, space.buffer(rows))
+            X_block = curvature.block(rows, space)
+            R = curvature.scores(Vt, v_b, X_block, space.buffer(rows))
             p_dot_z = np.einsum("km,km->m", P, R, out=space.column[:m])
             R -= p_dot_z
             R *= P
             R *= curvature.weights[rows]
-            curvature.accumulate(R, rows, space)
+            curvature.accumulate(R, X_block, space)
 
         return self._over_blocks(curvature, block_pass)[1]

@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax import SoftmaxRegression, _passes
 from sklearn_softmax._heuristics import choose_hessian_dtype, choose_n_threads
 from sklearn_softmax._loss import MultinomialLoss
 from sklearn_softmax._solvers import SOLVERS
@@ -477,8 +477,10 @@ def test_precision_heuristic():
     sparse_small = sp.csr_matrix((2_000, 50))
     assert choose_hessian_dtype(large, 3, "newton-cg", "auto") == np.float32
     assert choose_hessian_dtype(small, 3, "newton-cg", "auto") is None
-    # A sparse matrix counts its stored entries, not its shape.
-    assert choose_hessian_dtype(sparse_small, 3, "newton-cg", "auto") is None
+    # 'auto' keeps sparse data in float64, whatever its size; 'mixed' does not.
+    sparse_large = sp.csr_matrix(np.ones((2_000, 50)))
+    assert choose_hessian_dtype(sparse_large, 3, "newton-cg", "auto") is None
+    assert choose_hessian_dtype(sparse_small, 3, "newton-cg", "mixed") == np.float32
     assert choose_hessian_dtype(small, 3, "newton-cg", "mixed") == np.float32
     assert choose_hessian_dtype(large, 3, "newton-cg", "full") is None
     # float32 data has no lower precision to go to; other solvers use no
@@ -489,12 +491,39 @@ def test_precision_heuristic():
     assert choose_hessian_dtype(large, 3, "lbfgs", "mixed") is None
 
 
-@pytest.mark.parametrize("precision", ["mixed", "full"])
-def test_memory_beyond_X_by_precision(precision):
-    """'full' copies nothing; 'mixed' copies float64 X once, in float32."""
+@pytest.mark.parametrize("precision", ["auto", "mixed", "full"])
+def test_memory_beyond_dense_X_by_precision(precision):
+    """No precision copies dense X: mixed precision converts it a block of
+    rows at a time, into one buffer per thread."""
     rng = np.random.default_rng(0)
-    n_samples, n_features, n_classes = 10_000, 500, 3
+    n_samples, n_features, n_classes, n_threads = 10_000, 500, 3, 2
     X = rng.standard_normal((n_samples, n_features))
+    y = rng.integers(n_classes, size=n_samples)
+    assert choose_hessian_dtype(X, n_classes, "newton-cg", "auto") == np.float32
+    tracemalloc.start()
+    try:
+        SoftmaxRegression(precision=precision, tol=1e-3, n_threads=n_threads).fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    work = 16 * n_samples * n_classes * X.itemsize + 2**20
+    # Each thread's float32 buffer holds a block of about _BLOCK_BYTES of X.
+    buffers = n_threads * _passes._BLOCK_BYTES // 2 if precision != "full" else 0
+    # A float32 copy of X would be X.nbytes / 2.
+    assert work + buffers < X.nbytes / 4
+    assert peak < work + buffers, (peak, X.nbytes)
+
+
+@pytest.mark.parametrize("precision", ["auto", "mixed", "full"])
+def test_memory_beyond_sparse_X_by_precision(precision):
+    """For CSR X, 'mixed' copies the stored values in float32 (the indices
+    are shared); 'auto' keeps float64 and copies nothing."""
+    rng = np.random.default_rng(0)
+    n_samples, n_features, n_classes, per_row = 5_000, 20_000, 3, 800
+    indices = rng.integers(n_features, size=(n_samples, per_row)).ravel()
+    indptr = np.arange(0, n_samples * per_row + 1, per_row)
+    values = rng.standard_normal(indices.size)
+    X = sp.csr_matrix((values, indices, indptr), shape=(n_samples, n_features))
     y = rng.integers(n_classes, size=n_samples)
     tracemalloc.start()
     try:
@@ -502,10 +531,12 @@ def test_memory_beyond_X_by_precision(precision):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    work = 16 * n_samples * n_classes * X.itemsize + 2**20
-    copy = X.nbytes // 2 if precision == "mixed" else 0
-    assert work < X.nbytes / 4
-    assert copy <= peak < copy + work, (peak, X.nbytes)
+    # O(nK + dK): a handful of n x K and d x K arrays.
+    work = 16 * (n_samples + n_features) * n_classes * X.dtype.itemsize + 2**20
+    values32 = X.data.nbytes // 2
+    assert work < values32
+    copy = values32 if precision == "mixed" else 0
+    assert copy <= peak < copy + work, (peak, X.data.nbytes)
 
 
 def test_an_enclosing_blas_limit_caps_the_threads(monkeypatch):

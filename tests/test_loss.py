@@ -263,7 +263,8 @@ def test_float32_hessian_products_on_float64_data(sparse, rng):
     assert product_m.dtype == np.float64
     assert_allclose(product_m, product, rtol=0, atol=1e-5 * np.abs(product).max())
     assert not np.array_equal(product_m, product)
-    # The float32 copy leaves X alone, values and (for CSR) indices.
+    # The float32 products leave X alone: dense blocks are converted into
+    # buffers; for CSR, the float32 values are a copy and the indices shared.
     if sparse:
         assert X.dtype == np.float64
         assert_allclose(X.toarray(), X_before.toarray(), rtol=0, atol=0)
