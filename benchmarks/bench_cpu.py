@@ -71,7 +71,7 @@ QUICK_TOLS = np.logspace(-2, -10, 5)
 # (at 20200, many_classes' size, the Hessian alone takes 3.3 GB).
 MAX_NEWTON_CHOLESKY_SIZE = 10_000
 # Fits shorter than REPEAT_BELOW seconds are timed REPEATS times; the best counts.
-REPEATS = 3
+REPEATS = 5
 REPEAT_BELOW = 1.0
 # Timings of one evaluation: the best of this many. OpenBLAS's idle threads
 # spin for a while after a multi-threaded call and slow the first few

@@ -11,10 +11,10 @@ default), the script
 2. repeats the measurement on the first n/4 and n/2 rows and fits a line to the
    peak against n: its slope, in units of ``K 4`` bytes per sample, is the
    constant of the O(nK) term;
-3. fits the same data as float64 with ``precision='full'`` (no copy) and with
-   the default precision, which above a small size runs the Hessian products of
-   'newton-cg' on a float32 copy of ``X`` (``n d 4`` bytes), and as a
-   Fortran-ordered float32 array, which is not copied either.
+3. fits the same data as float64 with ``precision='full'`` and with the
+   default precision, which above a small size runs the Hessian products of
+   'newton-cg' in float32 on blocks of rows converted one at a time (no copy
+   either), and as a Fortran-ordered float32 array, which is not copied.
 
 The data is drawn in float32 (no float64 intermediate of the size of ``X``), with
 labels from a random linear softmax model.

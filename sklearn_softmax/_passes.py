@@ -63,8 +63,10 @@ class _Workspace:
         self, n_classes, n_features, rows, dtype, fit_intercept, dense, convert
     ):
         self.work = np.empty((n_classes, rows), dtype=dtype)
-        # A block of X converted to the products' dtype, when X has another.
+        # A block of X converted to the products' dtype, when X has another,
+        # and the first row of the block it holds.
         self.X_block = np.empty((rows, n_features), dtype=dtype) if convert else None
+        self.X_block_start = None
         self.column = np.empty(rows, dtype=dtype)
         self.column_sums = np.empty(rows, dtype=dtype)
         # The product of a dense block, d x K: BLAS writes X^T R^T up to
@@ -147,7 +149,10 @@ class _Products:
         if space.X_block is None:
             return self.X[rows]
         X_block = space.X_block[: rows.stop - rows.start]
-        np.copyto(X_block, self.X[rows], casting="same_kind")
+        # A thread with a single block converts it once per fit.
+        if space.X_block_start != rows.start:
+            np.copyto(X_block, self.X[rows], casting="same_kind")
+            space.X_block_start = rows.start
         return X_block
 
     def scores(self, Wt, b, X_block, out):
@@ -185,7 +190,8 @@ class DataPasses:
     Parameters
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        float32 or float64 data, dense or CSR. It is read, never modified.
+        float32 or float64 data, dense or CSR. It is read, never modified,
+        and must not change while the passes are in use.
         Sparse data is taken as one block: slicing rows of a CSR matrix
         copies them.
     y : ndarray of shape (n_samples,)
@@ -212,7 +218,8 @@ class DataPasses:
         runs them on ``X`` itself. float32 for float64 ``X`` runs them in
         float32, while the value and the gradient stay in float64: dense
         ``X`` is converted a block of rows at a time into each thread's
-        buffer, with no copy of ``X``; for CSR data, a float32 copy of the
+        buffer, with no copy of ``X`` (a thread with a single block keeps it
+        converted between passes); for CSR data, a float32 copy of the
         stored values is made on the first call of
         :meth:`value_gradient_hessp` (the indices are shared).
 

@@ -1,10 +1,12 @@
 """The multinomial objective, its gradient and Hessian-vector product."""
 
+import copy
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from _problems import central_difference, make_problem
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import log_softmax, logsumexp, softmax
 from sklearn.metrics import log_loss
 
@@ -296,6 +298,38 @@ def test_dense_blocks_shared_between_threads_match_one_thread(
     assert_allclose(hessp_t(v), hessp(v), rtol=rtol, atol=rtol * 1e-2)
     # The same blocks, so the same sums up to their order: repeatable.
     assert threaded.value_gradient_hessp(x)[0] == value_t
+
+
+@pytest.mark.parametrize("block_bytes", [1, _passes._BLOCK_BYTES])
+def test_converted_blocks_give_the_products_of_a_float32_copy(
+    block_bytes, rng, monkeypatch
+):
+    """float32 Hessian products on float64 X convert its blocks into
+    buffers, once per fit where a thread has a single block, every pass
+    where it has several: every product is that of a float32 copy of X."""
+    monkeypatch.setattr(_passes, "_BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 6)
+    X, y, sw = make_problem(n_samples=53)
+    passes = _passes.DataPasses(X, y, sw, N_CLASSES, True, hessian_dtype=np.float32)
+    coef = random_coef(MultinomialLoss(N_CLASSES, True), X.shape[1], rng)
+    _, _, hessp = passes.value_gradient_hessp(coef)
+    # The products on a float32 copy, with the same probabilities.
+    copied = _passes._Products(
+        X.astype(np.float32),
+        passes.weights64,
+        N_CLASSES,
+        True,
+        passes._data.workspaces[0].work.shape[1],
+        1,
+    )
+    passes_copied = copy.copy(passes)
+    passes_copied._curvature = copied
+    for _ in range(3):
+        V = random_coef(MultinomialLoss(N_CLASSES, True), X.shape[1], rng)
+        assert_array_equal(hessp(V), passes_copied._hessian_product(V))
+    converted = [space.X_block_start for space in passes._curvature.workspaces]
+    assert converted == [passes.slices[-1].start]
+    assert (len(passes.slices) == 1) == (block_bytes > 1)
 
 
 def test_threads_get_their_own_workspaces(rng, monkeypatch):
