@@ -217,6 +217,9 @@ def make_solvers(X, n_classes):
         ),
         Solver("SoftmaxRegression lbfgs", ours("lbfgs", 10_000), False),
         Solver("SoftmaxRegression gd", ours("gd", 10_000), False),
+        # The stochastic solvers count max_iter in epochs, as sag and saga do.
+        Solver("SoftmaxRegression sgd", ours("sgd", 1000, random_state=0), False),
+        Solver("SoftmaxRegression adam", ours("adam", 1000, random_state=0), False),
         Solver("LogisticRegression lbfgs", theirs("lbfgs", 10_000), True),
         Solver("LogisticRegression newton-cg", theirs("newton-cg", 1000), True),
         Solver(
