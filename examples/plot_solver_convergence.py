@@ -59,10 +59,11 @@ print(f"relative difference: {(objective(logistic) - f_star) / f_star:.1e}")
 # from zero to a range of ``tol``, every fit meeting its own stopping rule,
 # and each fit is timed from start to end (the shortest of three runs). The
 # deterministic solvers stop once the largest gradient entry is below
-# ``tol``. The stochastic solvers stop once five epochs in a row have not
-# improved the epoch's mean objective by ``tol``; they run with their default
-# step, ``batch_size=200`` and a fixed ``random_state``. The objective of each
-# fitted model is then evaluated on all the data.
+# ``tol``. The stochastic solvers run with their defaults, ``batch_size=200``
+# and a fixed ``random_state``: each time five epochs in a row fail to improve
+# the epoch's mean objective by ``tol``, their step is divided by 5, and they
+# stop at the stall that would take it below 1e-4 times its initial value.
+# The objective of each fitted model is then evaluated on all the data.
 SOLVERS = {
     "newton-cg": np.logspace(-1, -8, 8),
     "lbfgs": np.logspace(-1, -8, 8),
@@ -131,11 +132,11 @@ for solver, sweep in sweeps.items():
 # The gaps of the deterministic solvers fall towards zero, and each smaller
 # ``tol`` takes them closer; here ``'newton-cg'``, whose gap falls ever faster
 # near the optimum, needs the fewest iterations and the least time for a small
-# gap. At their default step the stochastic solvers level off: the noise of
-# the minibatch gradients keeps the coefficients moving about the optimum,
-# their epoch means stop improving and they stop by their own rule, with gaps
-# several orders of magnitude above those of the deterministic solvers at the
-# same time.
+# gap. The stochastic solvers level off: the noise of the minibatch gradients
+# keeps the coefficients moving about the optimum, and the smaller steps that
+# follow each stall make slow progress along the directions of little
+# curvature, so they stop by their own rule with gaps several orders of
+# magnitude above those of the deterministic solvers at the same time.
 fig, (ax_iter, ax_time) = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
 colours = {solver: f"C{index}" for index, solver in enumerate(SOLVERS)}
 

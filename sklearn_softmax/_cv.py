@@ -93,7 +93,7 @@ default='auto'
         As in :class:`SoftmaxRegression`.
     batch_size : int, default=200
         As in :class:`SoftmaxRegression`.
-    learning_rate : {'constant', 'invscaling'}, default='constant'
+    learning_rate : {'adaptive', 'constant', 'invscaling'}, default='adaptive'
         As in :class:`SoftmaxRegression`.
     learning_rate_init : float, default=None
         As in :class:`SoftmaxRegression`.
@@ -210,7 +210,7 @@ default='auto'
         class_weight=None,
         label_smoothing=0.0,
         batch_size=200,
-        learning_rate="constant",
+        learning_rate="adaptive",
         learning_rate_init=None,
         power_t=0.5,
         momentum=0.9,

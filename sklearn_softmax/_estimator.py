@@ -164,7 +164,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         gradient is at most ``tol``. The stochastic solvers stop once
         ``n_iter_no_change`` epochs in a row have not improved the best
         epoch's mean training objective (or, with ``early_stopping``, its
-        validation accuracy) by ``tol``.
+        validation accuracy) by ``tol``; with ``learning_rate='adaptive'``,
+        such a stall first divides the step (see ``learning_rate``).
     warm_start : bool, default=False
         Start from the previous solution when refitting on data with the
         same classes and features.
@@ -229,9 +230,21 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         ``s_i t_ik``. 0 gives the objective above.
     batch_size : int, default=200
         Samples per minibatch of 'sgd' and 'adam' (all of them when fewer).
-    learning_rate : {'constant', 'invscaling'}, default='constant'
-        Step schedule of 'sgd' and 'adam': ``learning_rate_init``, or
-        ``learning_rate_init / t^power_t`` at step ``t``.
+    learning_rate : {'adaptive', 'constant', 'invscaling'}, default='adaptive'
+        Step schedule of 'sgd' and 'adam'.
+
+        - 'adaptive': ``learning_rate_init`` as long as the epochs improve;
+          each time ``n_iter_no_change`` epochs in a row fail to, by the
+          rule of ``tol``, the step is divided by 5 and the fit goes on, as
+          in scikit-learn's SGDClassifier and MLPClassifier. The fit stops
+          at the stall that would take the step below 1e-4 times
+          ``learning_rate_init``. A constant step leaves the iterates
+          wandering at a distance from the optimum that grows with the step
+          and with the noise of the minibatch gradients; each division
+          brings them closer. ``partial_fit``, which runs one epoch per
+          call and watches no stalls, keeps the step constant.
+        - 'constant': ``learning_rate_init`` throughout.
+        - 'invscaling': ``learning_rate_init / t^power_t`` at step ``t``.
     learning_rate_init : float, default=None
         The initial step. ``None``: for 'sgd', the inverse of a bound on the
         objective's curvature (half the largest eigenvalue of the weighted
@@ -264,7 +277,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
     validation_fraction : float in (0, 1), default=0.1
         The share of the data held out by ``early_stopping``.
     n_iter_no_change : int, default=5
-        Epochs without improvement before 'sgd' or 'adam' stop.
+        Epochs without improvement before 'sgd' or 'adam' stop, or, with
+        ``learning_rate='adaptive'``, divide their step.
 
     Attributes
     ----------
@@ -363,7 +377,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"constant", "invscaling"})],
+        "learning_rate": [StrOptions({"adaptive", "constant", "invscaling"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither"), None],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
@@ -393,7 +407,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         class_weight=None,
         label_smoothing=0.0,
         batch_size=200,
-        learning_rate="constant",
+        learning_rate="adaptive",
         learning_rate_init=None,
         power_t=0.5,
         momentum=0.9,

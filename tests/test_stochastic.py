@@ -248,13 +248,15 @@ def test_refused_combinations(wine, params, message):
 
 
 def test_early_stopping_keeps_the_best_validation_score(digits):
-    """With early stopping the run ends once the held-out accuracy stops
-    improving, and returns the coefficients of the best epoch."""
+    """With early stopping and a constant step the run ends once the
+    held-out accuracy stops improving, and returns the coefficients of the
+    best epoch."""
     X, y = digits
     X_copy = X.copy()
     scores = []
     model = SoftmaxRegression(
         solver="sgd",
+        learning_rate="constant",
         early_stopping=True,
         n_iter_no_change=3,
         tol=0.0,
@@ -277,6 +279,7 @@ def test_early_stopping_keeps_the_best_validation_score(digits):
     for epochs in range(1, model.n_iter_[0] + 1):
         partial = SoftmaxRegression(
             solver="sgd",
+            learning_rate="constant",
             early_stopping=True,
             n_iter_no_change=10_000,
             max_iter=epochs,
@@ -322,3 +325,62 @@ def test_run_ending_above_its_start_warns(wine, solver):
     # evaluated at the starting point; every later one lies above it.
     assert_allclose(model.loss_curve_[0], np.log(3), rtol=1e-12)
     assert model.loss_curve_[1:].min() > np.log(3)
+
+
+@pytest.fixture(scope="module")
+def noisy_gaussian():
+    """Gaussian features with overlapping classes, and as many features as
+    a minibatch has samples: the minibatch gradients are noisy, and each
+    minibatch's curvature is about four times the data's, so the default
+    step, the inverse of the data's curvature bound, is far too long for a
+    constant schedule."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((4000, 100))
+    scores = X @ rng.standard_normal((100, 5)) / 10
+    probabilities = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    y = np.array([rng.choice(5, p=p) for p in probabilities])
+    reference = LogisticRegression(tol=1e-10, max_iter=10_000).fit(X, y)
+    return X, y, penalised_objective(reference, X, y, 1.0)
+
+
+def test_adaptive_steps_reach_near_the_optimum_where_a_constant_step_stalls(
+    noisy_gaussian,
+):
+    X, y, optimum = noisy_gaussian
+    params = dict(solver="sgd", batch_size=100, max_iter=200, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="above 1.609 at the starting point"):
+        constant = SoftmaxRegression(learning_rate="constant", **params).fit(X, y)
+    adaptive = SoftmaxRegression(**params).fit(X, y)
+    assert adaptive.converged_
+    assert penalised_objective(constant, X, y, 1.0) > optimum * 1.2
+    assert optimum <= penalised_objective(adaptive, X, y, 1.0) <= optimum * (1 + 1e-3)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_adaptive_schedule_divides_the_step_at_each_stall(wine, solver):
+    """With a tol no epoch can meet, every epoch after the first stalls:
+    'adaptive' divides the step by 5 at each, down to 5^-5 of the initial
+    step, and stops at the stall that would take it below 1e-4 of it;
+    'constant' stops at the first stall."""
+    X, y, _ = wine
+    params = dict(solver=solver, tol=1e9, n_iter_no_change=1, random_state=0)
+    epochs = {
+        schedule: int(
+            SoftmaxRegression(learning_rate=schedule, **params).fit(X, y).n_iter_[0]
+        )
+        for schedule in ("adaptive", "constant")
+    }
+    assert epochs == {"adaptive": 7, "constant": 2}
+
+
+def test_adaptive_and_constant_steps_agree_in_partial_fit(wine):
+    """partial_fit watches no stalls: 'adaptive' keeps the step constant."""
+    X, y, _ = wine
+    models = [
+        SoftmaxRegression(learning_rate=schedule, random_state=0)
+        for schedule in ("adaptive", "constant")
+    ]
+    for _ in range(20):
+        for model in models:
+            model.partial_fit(X, y, classes=[0, 1, 2])
+    assert_array_equal(models[0].coef_, models[1].coef_)

@@ -23,6 +23,11 @@ _AVERAGE_POWER = 10.0
 # Adam's decay rates and its guard against division by zero (Kingma & Ba,
 # 2015), as in scikit-learn's MLPClassifier.
 _BETA_1, _BETA_2, _ADAM_EPSILON = 0.9, 0.999, 1e-8
+# The 'adaptive' schedule divides the step by this factor at each stall, as
+# scikit-learn's SGDClassifier and MLPClassifier do, and stops the run
+# instead once the step would fall below this share of the initial step.
+_ADAPTIVE_FACTOR = 5.0
+_ADAPTIVE_MIN_SHARE = 1e-4
 
 
 @dataclass
@@ -33,9 +38,10 @@ class StochasticSettings:
     ----------
     method : {'sgd', 'adam'}
         Momentum SGD or Adam.
-    learning_rate : {'constant', 'invscaling'}
-        The schedule of the step: ``eta0``, or ``eta0 / t^power_t`` at step
-        ``t``.
+    learning_rate : {'constant', 'invscaling', 'adaptive'}
+        The schedule of the step: ``eta0``; ``eta0 / t^power_t`` at step
+        ``t``; or ``eta0`` divided by ``_ADAPTIVE_FACTOR`` each time the
+        epochs stall (see :func:`minimize_stochastic`).
     eta0 : float
         The initial step.
     power_t : float
@@ -80,6 +86,8 @@ class StochasticState:
         self.second_moment = np.zeros_like(self.x)
         self.averaged = self.x.copy()
         self.n_steps = 0
+        # The share of eta0 that the 'adaptive' schedule has left.
+        self.step_share = 1.0
 
     def solution(self, settings):
         """The average of the iterates, or the last one."""
@@ -89,7 +97,7 @@ class StochasticState:
         """One update from a minibatch gradient."""
         self.n_steps += 1
         t = self.n_steps
-        eta = settings.eta0
+        eta = settings.eta0 * self.step_share
         if settings.learning_rate == "invscaling":
             eta = settings.eta0 / t**settings.power_t
         if settings.method == "adam":
@@ -160,8 +168,11 @@ def minimize_stochastic(
     epochs in a row have not improved on the best score so far by ``tol``:
     the score is ``validation_score(x)`` (higher is better) when given, and
     minus the epoch's mean training objective otherwise. This is the rule of
-    scikit-learn's SGDClassifier and MLPClassifier. With a validation
-    score, the solution with the best score is returned.
+    scikit-learn's SGDClassifier and MLPClassifier, and so is that of the
+    'adaptive' schedule: such a stall divides the step by 5 and the run
+    goes on, until a stall would take the step below 1e-4 times its initial
+    value, which stops the run. With a validation score, the solution with
+    the best score is returned.
 
     Parameters
     ----------
@@ -231,9 +242,11 @@ def minimize_stochastic(
         if score > best_score:
             best_score, best_x = score, solution.copy()
         if stale >= n_iter_no_change:
-            converged = True
-            message = f"no improvement by tol in {n_iter_no_change} epochs"
-            break
+            if not _lower_step(state, settings):
+                converged = True
+                message = f"no improvement by tol in {n_iter_no_change} epochs"
+                break
+            stale = 0
     x = best_x if validation_score is not None else state.solution(settings).copy()
     value, gradient = _penalised(objective, settings, x)
     if not value <= start_value:
@@ -251,3 +264,12 @@ def minimize_stochastic(
         objective_history=np.asarray(history, dtype=np.float64),
         message=message,
     )
+
+
+def _lower_step(state, settings):
+    """Divide the step after a stall, if the 'adaptive' schedule allows it."""
+    share = state.step_share / _ADAPTIVE_FACTOR
+    if settings.learning_rate != "adaptive" or share < _ADAPTIVE_MIN_SHARE:
+        return False
+    state.step_share = share
+    return True
