@@ -43,6 +43,7 @@ from ._dask import (
     summarise,
 )
 from ._heuristics import (
+    choose_blas_threads,
     choose_hessian_dtype,
     choose_n_threads,
     choose_proximal_solver,
@@ -178,10 +179,11 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         its blocks, with the BLAS library held to one thread for the
         duration of the fit; the products with sparse ``X`` are split by
         classes. With ``None``, small problems run on one thread, where
-        starting threads would cost more than they save, and larger ones on
-        as many as the BLAS library is currently allowed (so an enclosing
+        starting threads of their own would cost more than they save, and
+        leave the BLAS library its threads for the products; larger ones run
+        on as many as the BLAS library is currently allowed (so an enclosing
         ``threadpoolctl.threadpool_limits`` is respected). An integer sets
-        the count.
+        the count, with BLAS on one thread.
     precision : {'auto', 'mixed', 'full'}, default='auto'
         Precision of the Hessian-vector products of 'newton-cg' on float64
         data. The objective, its gradient, the line search and the iterate
@@ -746,15 +748,17 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
 
         # The passes share their blocks between their own threads, each
-        # calling BLAS on one block at a time; forming X X^T for wide data
-        # is one large product, left to BLAS's threads.
+        # calling BLAS, held to one thread, on one block at a time; a
+        # problem too small to share out runs on one thread and leaves BLAS
+        # its threads. Forming X X^T for wide data is one large product,
+        # left to BLAS's threads.
         row_space = None
         # The L1 and group norms are not kept by the row space's rotation.
         if norm is None and choose_row_space(X, n_classes):
             with limit_blas_threads(self._n_threads(X, n_classes, available)):
                 row_space = RowSpace.of(X)
         solve = self._minimizer(solver, norm)
-        with limit_blas_threads(1):
+        with limit_blas_threads(self._blas_threads(X, n_classes, available)):
             if row_space is None:
                 return solve(bind(X), coef0.ravel(), **settings)
             return solve_in_row_space(solve, row_space, bind, coef0, **settings)
@@ -1031,6 +1035,13 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         if self.n_threads is not None:
             return self.n_threads
         return choose_n_threads(X, n_classes, available=available)
+
+    def _blas_threads(self, X, n_classes, available):
+        """BLAS threads while a deterministic solver runs: one where
+        ``n_threads`` is set, the heuristic's count otherwise."""
+        if self.n_threads is not None:
+            return 1
+        return choose_blas_threads(X, n_classes, available=available)
 
     def _convergence_message(self, result, solver, dtype, proximal):
         if solver in STOCHASTIC_SOLVERS:

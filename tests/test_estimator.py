@@ -20,7 +20,11 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_softmax import SoftmaxRegression, _passes
-from sklearn_softmax._heuristics import choose_hessian_dtype, choose_n_threads
+from sklearn_softmax._heuristics import (
+    choose_blas_threads,
+    choose_hessian_dtype,
+    choose_n_threads,
+)
 from sklearn_softmax._loss import MultinomialLoss
 from sklearn_softmax._solvers import SOLVERS
 from sklearn_softmax._threads import blas_thread_limit
@@ -375,16 +379,18 @@ def test_auto_solver_is_recorded_and_leaves_the_parameter_alone():
 
 
 @pytest.mark.parametrize(
-    ("n_threads", "expected"),
-    [(None, 1), (1, 1), (3, 3)],
-    ids=["heuristic-small-problem", "one", "three"],
+    ("n_samples", "n_threads", "expected_passes", "expected_blas"),
+    [(150, None, 1, 3), (20_000, None, 3, 1), (150, 1, 1, 1), (150, 3, 3, 1)],
+    ids=["heuristic-small-problem", "heuristic-large-problem", "one", "three"],
 )
-def test_n_threads_reach_the_passes_with_blas_held_to_one(
-    n_threads, expected, monkeypatch
+def test_n_threads_reach_the_passes_and_blas_during_the_solver_only(
+    n_samples, n_threads, expected_passes, expected_blas, monkeypatch
 ):
-    """The passes get the threads and BLAS one, during the solver only."""
-    X, y = load_iris(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
+    """Passes on threads of their own hold BLAS to one; a small problem's
+    single pass thread leaves BLAS the threads it is allowed."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n_samples, 100))
+    y = rng.integers(3, size=n_samples)
     blas_threads, pass_threads = [], []
     solve, bind = SOLVERS["lbfgs"], MultinomialLoss.bind
 
@@ -402,11 +408,13 @@ def test_n_threads_reach_the_passes_with_blas_held_to_one(
 
     monkeypatch.setitem(SOLVERS, "lbfgs", spy_solve)
     monkeypatch.setattr(MultinomialLoss, "bind", spy_bind)
-    before = [pool["num_threads"] for pool in threadpool_info()]
-    SoftmaxRegression(solver="lbfgs", n_threads=n_threads).fit(X, y)
-    assert blas_threads and set(blas_threads) == {1}
-    assert pass_threads == [expected]
-    assert [pool["num_threads"] for pool in threadpool_info()] == before
+    with threadpool_limits(limits=3, user_api="blas"):
+        before = [pool["num_threads"] for pool in threadpool_info()]
+        SoftmaxRegression(solver="lbfgs", n_threads=n_threads, tol=1e-3).fit(X, y)
+        after = [pool["num_threads"] for pool in threadpool_info()]
+    assert blas_threads and set(blas_threads) == {expected_blas}
+    assert pass_threads == [expected_passes]
+    assert after == before
 
 
 def test_thread_heuristic_scales_with_the_work():
@@ -418,6 +426,10 @@ def test_thread_heuristic_scales_with_the_work():
     # A sparse matrix counts its stored entries, not its shape.
     sparse_large = sp.random(100_000, 100, density=0.001, format="csr", random_state=0)
     assert choose_n_threads(sparse_large, n_classes=10, available=8) == 1
+    # BLAS gets the threads the passes leave.
+    assert choose_blas_threads(small, n_classes=3, available=8) == 8
+    assert choose_blas_threads(large, n_classes=10, available=8) == 1
+    assert choose_blas_threads(large, n_classes=10, available=1) == 1
 
 
 @pytest.mark.parametrize("n_threads", [1, 2])
