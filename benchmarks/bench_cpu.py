@@ -58,7 +58,11 @@ from sklearn.preprocessing import StandardScaler
 
 import sklearn_softmax
 from sklearn_softmax import SoftmaxRegression
-from sklearn_softmax._heuristics import choose_blas_threads, choose_n_threads
+from sklearn_softmax._heuristics import (
+    choose_blas_threads,
+    choose_n_threads,
+    choose_solver,
+)
 from sklearn_softmax._loss import MultinomialLoss
 from sklearn_softmax._threads import blas_thread_limit
 
@@ -355,7 +359,8 @@ def _evaluation_row(X, y, threads):
     with thread_limits(threads):
         available = blas_thread_limit()
     n_threads = choose_n_threads(X, n_classes, available=available)
-    blas_threads = choose_blas_threads(X, n_classes, available=available)
+    solver = choose_solver(X, n_classes)
+    blas_threads = choose_blas_threads(X, n_classes, available, solver)
     objective = MultinomialLoss(n_classes, fit_intercept=True).bind(
         X, y, None, 1.0 / (C * n_samples), n_threads=n_threads
     )

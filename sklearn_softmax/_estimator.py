@@ -180,7 +180,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         duration of the fit; the products with sparse ``X`` are split by
         classes. With ``None``, small problems run on one thread, where
         starting threads of their own would cost more than they save, and
-        leave the BLAS library its threads for the products; larger ones run
+        leave the BLAS library its threads for the products (except with
+        'lbfgs', whose own BLAS calls would wait for them); larger ones run
         on as many as the BLAS library is currently allowed (so an enclosing
         ``threadpoolctl.threadpool_limits`` is respected). An integer sets
         the count, with BLAS on one thread.
@@ -758,7 +759,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             with limit_blas_threads(self._n_threads(X, n_classes, available)):
                 row_space = RowSpace.of(X)
         solve = self._minimizer(solver, norm)
-        with limit_blas_threads(self._blas_threads(X, n_classes, available)):
+        blas_threads = self._blas_threads(X, n_classes, available, solver)
+        with limit_blas_threads(blas_threads):
             if row_space is None:
                 return solve(bind(X), coef0.ravel(), **settings)
             return solve_in_row_space(solve, row_space, bind, coef0, **settings)
@@ -1036,12 +1038,12 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             return self.n_threads
         return choose_n_threads(X, n_classes, available=available)
 
-    def _blas_threads(self, X, n_classes, available):
+    def _blas_threads(self, X, n_classes, available, solver):
         """BLAS threads while a deterministic solver runs: one where
         ``n_threads`` is set, the heuristic's count otherwise."""
         if self.n_threads is not None:
             return 1
-        return choose_blas_threads(X, n_classes, available=available)
+        return choose_blas_threads(X, n_classes, available, solver)
 
     def _convergence_message(self, result, solver, dtype, proximal):
         if solver in STOCHASTIC_SOLVERS:

@@ -379,20 +379,33 @@ def test_auto_solver_is_recorded_and_leaves_the_parameter_alone():
 
 
 @pytest.mark.parametrize(
-    ("n_samples", "n_threads", "expected_passes", "expected_blas"),
-    [(150, None, 1, 3), (20_000, None, 3, 1), (150, 1, 1, 1), (150, 3, 3, 1)],
-    ids=["heuristic-small-problem", "heuristic-large-problem", "one", "three"],
+    ("solver", "n_samples", "n_threads", "expected_passes", "expected_blas"),
+    [
+        ("newton-cg", 150, None, 1, 3),
+        ("lbfgs", 150, None, 1, 1),
+        ("newton-cg", 20_000, None, 3, 1),
+        ("newton-cg", 150, 1, 1, 1),
+        ("newton-cg", 150, 3, 3, 1),
+    ],
+    ids=[
+        "heuristic-small-problem",
+        "heuristic-small-problem-lbfgs",
+        "heuristic-large-problem",
+        "one",
+        "three",
+    ],
 )
 def test_n_threads_reach_the_passes_and_blas_during_the_solver_only(
-    n_samples, n_threads, expected_passes, expected_blas, monkeypatch
+    solver, n_samples, n_threads, expected_passes, expected_blas, monkeypatch
 ):
     """Passes on threads of their own hold BLAS to one; a small problem's
-    single pass thread leaves BLAS the threads it is allowed."""
+    single pass thread leaves BLAS the threads it is allowed, except under
+    scipy's L-BFGS-B."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n_samples, 100))
     y = rng.integers(3, size=n_samples)
     blas_threads, pass_threads = [], []
-    solve, bind = SOLVERS["lbfgs"], MultinomialLoss.bind
+    solve, bind = SOLVERS[solver], MultinomialLoss.bind
 
     def spy_solve(*args, **kwargs):
         blas_threads.extend(
@@ -406,11 +419,11 @@ def test_n_threads_reach_the_passes_and_blas_during_the_solver_only(
         pass_threads.append(kwargs["n_threads"])
         return bind(*args, **kwargs)
 
-    monkeypatch.setitem(SOLVERS, "lbfgs", spy_solve)
+    monkeypatch.setitem(SOLVERS, solver, spy_solve)
     monkeypatch.setattr(MultinomialLoss, "bind", spy_bind)
     with threadpool_limits(limits=3, user_api="blas"):
         before = [pool["num_threads"] for pool in threadpool_info()]
-        SoftmaxRegression(solver="lbfgs", n_threads=n_threads, tol=1e-3).fit(X, y)
+        SoftmaxRegression(solver=solver, n_threads=n_threads, tol=1e-3).fit(X, y)
         after = [pool["num_threads"] for pool in threadpool_info()]
     assert blas_threads and set(blas_threads) == {expected_blas}
     assert pass_threads == [expected_passes]
@@ -427,9 +440,10 @@ def test_thread_heuristic_scales_with_the_work():
     sparse_large = sp.random(100_000, 100, density=0.001, format="csr", random_state=0)
     assert choose_n_threads(sparse_large, n_classes=10, available=8) == 1
     # BLAS gets the threads the passes leave.
-    assert choose_blas_threads(small, n_classes=3, available=8) == 8
-    assert choose_blas_threads(large, n_classes=10, available=8) == 1
-    assert choose_blas_threads(large, n_classes=10, available=1) == 1
+    assert choose_blas_threads(small, 3, available=8, solver="newton-cg") == 8
+    assert choose_blas_threads(small, 3, available=8, solver="gd") == 8
+    assert choose_blas_threads(small, 3, available=8, solver="lbfgs") == 1
+    assert choose_blas_threads(large, 10, available=8, solver="newton-cg") == 1
 
 
 @pytest.mark.parametrize("n_threads", [1, 2])
