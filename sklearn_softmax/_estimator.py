@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
     _check_feature_names,
     _check_n_features,
     _check_sample_weight,
+    check_array,
     check_consistent_length,
     column_or_1d,
     validate_data,
@@ -74,6 +75,15 @@ class _Stream:
         self.random_state = random_state
         self.n_calls = 0
         self.history = []
+
+
+def _check_two_classes(classes):
+    """Raise unless the labels hold at least two classes."""
+    if classes.size < 2:
+        raise ValueError(
+            "SoftmaxRegression needs samples of at least 2 classes in the "
+            f"data, but the data contains only one class: {classes.tolist()[0]!r}."
+        )
 
 
 class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
@@ -640,11 +650,30 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         """The classes, and the label of each sample as an index into them."""
         check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                "SoftmaxRegression needs samples of at least 2 classes in the "
-                f"data, but the data contains only one class: {classes.tolist()[0]!r}."
-            )
+        _check_two_classes(classes)
+        return classes, y_encoded
+
+    def _encoded_labels_on_device(self, y, xp, device):
+        """The classes, on the host, and the label of each sample as an index
+        into them, on ``device``: for labels ``y`` of the namespace ``xp``
+        on ``device``, they are found there, and only the classes come to
+        the host. Other labels are encoded on the host and sent."""
+        if input_namespace(y) != (xp, device):
+            return self._encoded_labels(column_or_1d(to_numpy(y), warn=True))
+        y = column_or_1d(
+            check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True
+        )
+        check_classification_targets(y)
+        classes, y_encoded = xp.unique_inverse(y)
+        classes = to_numpy(classes)
+        # The standard leaves the order of the unique values open.
+        order = np.argsort(classes, kind="stable")
+        if np.any(order != np.arange(classes.size)):
+            rank = np.empty_like(order)
+            rank[order] = np.arange(classes.size)
+            classes = classes[order]
+            y_encoded = xp.take(xp.asarray(rank, device=device), y_encoded)
+        _check_two_classes(classes)
         return classes, y_encoded
 
     def _fit_array_api(self, X, y, sample_weight):
@@ -664,18 +693,20 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
         self._check_early_stopping()
         X = validate_data(self, X, dtype=[xp.float64, xp.float32])
-        y = column_or_1d(to_numpy(y), warn=True)
         check_consistent_length(X, y)
-        classes, y_encoded = self._encoded_labels(y)
-        # The weights are checked on the host, which needs only X's size
-        # and dtype: a stand-in with no columns has both.
+        # On a GPU, encoding a million labels with NumPy takes longer than
+        # the whole of the solver.
+        classes, y_encoded = self._encoded_labels_on_device(y, xp, device)
         host_dtype = numpy_dtype(xp, X.dtype)
-        sample_weight = self._validated_sample_weight(
-            to_numpy(sample_weight),
-            np.empty((X.shape[0], 0), dtype=host_dtype),
-            y_encoded,
-            classes,
-        )
+        if sample_weight is not None or self.class_weight is not None:
+            # The weights are checked on the host, which needs only X's
+            # size and dtype: a stand-in with no columns has both.
+            sample_weight = self._validated_sample_weight(
+                to_numpy(sample_weight),
+                np.empty((X.shape[0], 0), dtype=host_dtype),
+                to_numpy(y_encoded),
+                classes,
+            )
         n_samples, n_features = X.shape
         n_classes = classes.size
         total_weight = (

@@ -180,6 +180,66 @@ def test_labels_and_weights_from_another_namespace(namespace, device):
 
 
 @pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_labels_of_the_namespace_are_encoded_on_the_device(
+    namespace, device, monkeypatch
+):
+    """Without weights, only the classes come to the host: nothing of the
+    samples' length passes through ``to_numpy`` during the fit."""
+    from sklearn_softmax import _estimator
+
+    X, y, _ = make_problem(60, 4, 3)
+    labels = np.array([10, -5, 7])[y]
+    expected = SoftmaxRegression().fit(X, labels)
+    _xp, device, (X_xp, y_xp) = on(namespace, device, X, labels)
+    sizes = []
+
+    def recording(array):
+        sizes.append(getattr(array, "shape", None))
+        return to_numpy(array)
+
+    monkeypatch.setattr(_estimator, "to_numpy", recording)
+    model = fit(SoftmaxRegression(), X_xp, y_xp)
+    assert (60,) not in sizes and sizes
+    assert_array_equal(to_numpy(model.classes_), [-5, 7, 10])
+    assert_allclose(to_numpy(model.coef_), expected.coef_, rtol=0, atol=1e-6)
+    assert_array_equal(to_numpy(call(model, "predict", X_xp)), expected.predict(X))
+
+
+def test_classes_are_sorted_whatever_order_the_namespace_gives(monkeypatch):
+    """The standard leaves the order of ``unique_inverse``'s values open; a
+    namespace that returns them reversed gives the same model."""
+    X, y, sample_weight = make_problem(60, 4, 3)
+    expected = SoftmaxRegression(class_weight="balanced").fit(
+        X, y, sample_weight=sample_weight
+    )
+    xp, _, (X_xp, y_xp, w_xp) = on("array_api_strict", None, X, y, sample_weight)
+    unique_inverse = xp.unique_inverse
+
+    def reversed_unique_inverse(x):
+        values, inverse = unique_inverse(x)
+        last = values.shape[0] - 1
+        return xp.flip(values), last - inverse
+
+    monkeypatch.setattr(xp, "unique_inverse", reversed_unique_inverse)
+    assert_array_equal(xp.unique_inverse(y_xp)[0], xp.asarray([2, 1, 0]))
+    model = fit(
+        SoftmaxRegression(class_weight="balanced"), X_xp, y_xp, sample_weight=w_xp
+    )
+    assert_array_equal(to_numpy(model.classes_), [0, 1, 2])
+    assert_allclose(to_numpy(model.coef_), expected.coef_, rtol=0, atol=1e-6)
+
+
+def test_labels_on_another_device_are_moved():
+    X, y, _ = make_problem(60, 4, 3)
+    expected = SoftmaxRegression().fit(X, y)
+    _, _, (X_xp,) = on("array_api_strict", "device1", X)
+    _, _, (y_xp,) = on("array_api_strict", None, y)
+    model = fit(SoftmaxRegression(), X_xp, y_xp)
+    assert model.coef_.device == X_xp.device
+    assert_allclose(to_numpy(model.coef_), expected.coef_, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
 def test_warm_start_and_pickling_on_the_device(namespace, device):
     X, y, _ = make_problem(60, 4, 3)
     _xp, device, (X_xp, y_xp) = on(namespace, device, X, y)
@@ -289,8 +349,17 @@ def test_refused_options_and_inputs_name_the_problem():
     X_nan[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         fit(SoftmaxRegression(), on("array_api_strict", None, X_nan)[2][0], y_xp)
-    with pytest.raises(ValueError, match="only one class"):
-        fit(SoftmaxRegression(), X_xp, np.zeros(30, dtype=int))
+    for labels in (np.zeros(30, dtype=int), np.zeros(30)):
+        with pytest.raises(ValueError, match="only one class"):
+            fit(SoftmaxRegression(), X_xp, labels)
+        with pytest.raises(ValueError, match="only one class"):
+            fit(SoftmaxRegression(), X_xp, on("array_api_strict", None, labels)[2][0])
+    y_nan = y.astype(float)
+    y_nan[3] = np.nan
+    y_continuous = y + 0.5
+    for labels, message in ((y_nan, "y contains NaN"), (y_continuous, "label type")):
+        with pytest.raises(ValueError, match=message):
+            fit(SoftmaxRegression(), X_xp, on("array_api_strict", None, labels)[2][0])
     with pytest.raises(ValueError, match="Negative values in data passed to"):
         fit(SoftmaxRegression(), X_xp, y_xp, sample_weight=-np.ones(30))
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
