@@ -216,10 +216,25 @@ class MultinomialLoss:
 
             return (*penalised(x, data_term, data_gradient), hessp)
 
+        def hessian_diagonal():
+            return hessian_diagonal_at_zero(
+                passes.column_second_moments(), shape, l2_reg_strength
+            )
+
         # The per-sample losses are computed in X's dtype, so float32 data
         # leaves float32 rounding in every value.
         rounding = 16 * float(np.finfo(X.dtype).eps)
-        return Objective(value, value_and_gradient, value_gradient_hessp, rounding)
+        # Without a penalty, collinear features leave a set of minimisers.
+        # Conjugate gradients from zero without a preconditioner stay in the
+        # row space of X and find the one of least norm, the one
+        # LogisticRegression finds; a diagonal preconditioner would leave it.
+        return Objective(
+            value,
+            value_and_gradient,
+            value_gradient_hessp,
+            rounding,
+            hessian_diagonal if l2_reg_strength > 0 else None,
+        )
 
     def bind_rows(self, X, y, sample_weight, l2_reg_strength):
         """The objective on fixed data, estimated from subsets of its rows.
@@ -340,6 +355,24 @@ class RunningCurvature:
         return 0.5 * _BOUND_MARGIN * self.quotient
 
 
+def hessian_diagonal_at_zero(moments, shape, l2_reg_strength):
+    """The Hessian's diagonal at the zero model, flat, in ``coef``'s layout
+    ``shape``, from the features' weighted second moments
+    ``sum_i s_i / S * x_ij^2``.
+
+    There every class has probability ``1/K``, and the diagonal is
+    ``(1/K)(1 - 1/K)`` times the feature's moment, plus the penalty, for
+    every class; ``(1/K)(1 - 1/K)`` for the intercepts.
+    """
+    n_features, n_classes = len(moments), shape[1]
+    share = (1.0 / n_classes) * (1.0 - 1.0 / n_classes)
+    diagonal = np.empty(shape)
+    diagonal[:n_features] = share * np.asarray(moments)[:, np.newaxis]
+    diagonal[:n_features] += l2_reg_strength
+    diagonal[n_features:] = share
+    return diagonal.ravel()
+
+
 class RowsObjective(NamedTuple):
     """An objective estimated from subsets of rows, as stochastic solvers
     consume it.
@@ -376,9 +409,14 @@ class Objective(NamedTuple):
         search accepts a step whose value exceeds the decrease it asks for
         by at most ``rounding`` times the value, so that rounding alone does
         not reject it.
+    hessian_diagonal : callable or None
+        ``hessian_diagonal()`` returns an estimate of the Hessian's diagonal,
+        a positive flat vector, for a solver to precondition with; it may
+        cost a pass over the data. None where the objective offers none.
     """
 
     value: Callable
     value_and_gradient: Callable
     value_gradient_hessp: Callable
     rounding: float = 16 * float(np.finfo(np.float64).eps)
+    hessian_diagonal: Callable | None = None

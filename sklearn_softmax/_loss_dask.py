@@ -15,8 +15,9 @@ costs the two products with the block that it needs, and no more.
 
 import dask
 import numpy as np
+import scipy.sparse as sp
 
-from ._loss import Objective
+from ._loss import Objective, hessian_diagonal_at_zero
 
 # Partial sums added per task of the tree: no worker receives more than this
 # many vectors of (d + 1) K numbers per evaluation.
@@ -104,6 +105,16 @@ def _hessian_share(rows, forward, V, scale, fit_intercept):
     return _back(X, R, fit_intercept)
 
 
+def _moment_share(rows, scale):
+    """A block's share of the features' weighted second moments
+    ``sum_i s_i / S * x_ij^2``, in float64."""
+    X, _, weights = rows
+    w = _weights(weights, X.shape[0], scale)
+    if sp.issparse(X):
+        return np.asarray(X.multiply(X).T @ w, dtype=np.float64).ravel()
+    return np.einsum("i,ij,ij->j", w, X, X)
+
+
 def _add(*parts):
     return np.sum(parts, axis=0)
 
@@ -167,7 +178,7 @@ def bind_objective(
     objective : Objective
         ``value``, ``value_and_gradient`` and ``value_gradient_hessp`` of a
         flat float64 vector, each one round trip to the blocks, as is each
-        Hessian-vector product.
+        Hessian-vector product, and ``hessian_diagonal``, one more.
     """
     shape = (n_features + int(fit_intercept), n_classes)
     scale = 1.0 / float(total_weight)
@@ -238,4 +249,15 @@ def bind_objective(
             hessp,
         )
 
-    return Objective(value, value_and_gradient, value_gradient_hessp, rounding)
+    def hessian_diagonal():
+        moments = total(shares(_moment_share, zip(row_blocks), scale))
+        return hessian_diagonal_at_zero(moments, shape, l2_reg_strength)
+
+    # As for the data in memory, which this path follows step for step.
+    return Objective(
+        value,
+        value_and_gradient,
+        value_gradient_hessp,
+        rounding,
+        hessian_diagonal if l2_reg_strength > 0 else None,
+    )

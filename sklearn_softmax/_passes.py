@@ -30,6 +30,8 @@ import scipy.sparse as sp
 # stays small.
 _BLOCK_BYTES = 4 * 2**20
 _MIN_BLOCK_ROWS = 256
+# The temporaries of column_second_moments: about this many bytes.
+_MOMENT_BYTES = 2**20
 
 
 def _block_rows(n_samples, n_features, itemsize, n_threads):
@@ -45,6 +47,19 @@ def _as_dtype(X, dtype):
     # scipy may have narrowed 64-bit indices into new arrays: share X's.
     copy.indices, copy.indptr = X.indices, X.indptr
     return copy
+
+
+def _runs_of_rows(indptr, n_values):
+    """Slices of the rows of a CSR matrix, each holding about ``n_values``
+    stored values, and at least one row."""
+    n_rows = len(indptr) - 1
+    runs, start = [], 0
+    while start < n_rows:
+        last = np.searchsorted(indptr, indptr[start] + n_values, side="right") - 1
+        stop = min(n_rows, max(start + 1, int(last)))
+        runs.append(slice(start, stop))
+        start = stop
+    return runs
 
 
 def _run(pool, function, arguments):
@@ -341,6 +356,32 @@ class DataPasses:
             if self.fit_intercept:
                 gradient[self.n_features] += space.b_gradient
         return data_term, gradient
+
+    def column_second_moments(self):
+        """``sum_i s_i / S * x_ij^2`` for each feature ``j``, in float64.
+
+        One pass over ``X``, in runs of rows small enough that the float64
+        squares of a run take about :data:`_MOMENT_BYTES`. Sparse entries
+        repeated within a row are squared separately.
+        """
+        X = self._data.X
+        moments = np.zeros(self.n_features)
+        if not sp.issparse(X):
+            step = max(1, _MOMENT_BYTES // (8 * max(1, self.n_features)))
+            for start in range(0, X.shape[0], step):
+                rows = slice(start, start + step)
+                moments += self.weights64[rows] @ np.square(X[rows], dtype=np.float64)
+            return moments
+        for rows in _runs_of_rows(X.indptr, _MOMENT_BYTES // 8):
+            start, stop = X.indptr[rows.start], X.indptr[rows.stop]
+            squares = np.repeat(
+                self.weights64[rows], np.diff(X.indptr[rows.start : rows.stop + 1])
+            )
+            squares *= np.square(X.data[start:stop], dtype=np.float64)
+            moments += np.bincount(
+                X.indices[start:stop], weights=squares, minlength=self.n_features
+            )
+        return moments
 
     # -- the softmax of a block ---------------------------------------------
 

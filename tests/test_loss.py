@@ -125,6 +125,34 @@ def test_hessian_is_symmetric_positive_definite(rng):
     assert np.linalg.eigvalsh(H).min() >= L2 * (1 - 1e-10)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hessian_diagonal_is_the_diagonal_at_the_zero_model(
+    fit_intercept, sparse, weighted, dtype, monkeypatch
+):
+    """The estimate that Newton-CG preconditions with is the Hessian's
+    diagonal at zero, read here off Hessian-vector products with the unit
+    vectors; runs of a few rows exercise the blockwise sums."""
+    monkeypatch.setattr(_passes, "_MOMENT_BYTES", 64)
+    X, y, sw = make_problem(n_samples=30, dtype=dtype, sparse=sparse)
+    if sparse:
+        # A repeated column in a row counts once, as the products count it.
+        X = X.tocsr()
+        X.sum_duplicates()
+    sw = sw if weighted else None
+    loss = MultinomialLoss(N_CLASSES, fit_intercept)
+    objective = loss.bind(X, y, sw, L2)
+    n_params = loss.n_coef_rows(X.shape[1]) * N_CLASSES
+    _, _, hessp = objective.value_gradient_hessp(np.zeros(n_params))
+    expected = np.array([hessp(e)[i] for i, e in enumerate(np.eye(n_params))])
+    rtol = 1e-12 if dtype == np.float64 else 1e-6
+    assert_allclose(objective.hessian_diagonal(), expected, rtol=rtol)
+    # Without a penalty no estimate is offered (see the loss's bind).
+    assert loss.bind(X, y, sw, 0.0).hessian_diagonal is None
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_huge_scores_stay_finite(dtype, rng):
     X, y, sw = make_problem(dtype=dtype)

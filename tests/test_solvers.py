@@ -1,12 +1,15 @@
-"""The solvers, on objectives with a known minimiser and no labels at all."""
+"""The solvers, on objectives with a known minimiser and no labels at all;
+Newton-CG's preconditioner on text-like data."""
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from scipy.special import expit
 
-from sklearn_softmax._loss import Objective
+from sklearn_softmax._loss import MultinomialLoss, Objective
 from sklearn_softmax._solvers import SOLVERS, Progress
+from sklearn_softmax._solvers._newton import _truncated_cg, minimize_newton_cg
 
 
 def quadratic(A, x_star):
@@ -113,3 +116,81 @@ def test_solver_does_not_modify_starting_point(rng):
         kept = x0.copy()
         minimize(quadratic(A, b), x0, max_iter=50, tol=1e-8)
         assert_allclose(x0, kept, rtol=0)
+
+
+def badly_scaled_quadratic(rng, n=30):
+    """A well-conditioned Hessian seen through features whose scales span
+    four orders of magnitude: ``A = S B S`` with ``B`` near the identity."""
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    B = Q @ np.diag(np.linspace(1.0, 3.0, n)) @ Q.T
+    scales = np.geomspace(1e-2, 1e2, n)
+    return scales[:, None] * B * scales[None, :], rng.standard_normal(n)
+
+
+def test_preconditioned_cg_solves_the_system_in_fewer_products(rng):
+    A, _ = badly_scaled_quadratic(rng)
+    g = rng.standard_normal(A.shape[0]) * 1e-6
+    # eta = min(0.5, sqrt(|g|)): CG stops once |A p + g| <= eta |g|.
+    threshold = min(0.5, np.sqrt(np.linalg.norm(g))) * np.linalg.norm(g)
+    plain, plain_products = _truncated_cg(lambda v: A @ v, g, 1000)
+    preconditioned, products = _truncated_cg(
+        lambda v: A @ v, g, 1000, inverse_preconditioner=1.0 / np.diag(A)
+    )
+    for p in (plain, preconditioned):
+        assert np.linalg.norm(A @ p + g) <= threshold
+    assert products < plain_products / 3
+
+
+def text_like(n_samples, n_features, n_stored, n_classes, seed=0):
+    """Sparse rows of unit norm whose columns are used with a power-law skew,
+    as words are, and labels from a random softmax model."""
+    rng = np.random.default_rng(seed)
+    columns = (n_features * rng.random((n_samples, n_stored)) ** 3).astype(np.int32)
+    columns.sort(axis=1)
+    values = np.log1p(1.0 + rng.poisson(1.0, size=(n_samples, n_stored)))
+    rows = np.arange(0, n_samples * n_stored + 1, n_stored)
+    X = sp.csr_matrix(
+        (values.ravel(), columns.ravel(), rows), shape=(n_samples, n_features)
+    )
+    X.sum_duplicates()
+    X = sp.csr_matrix(sp.diags(1.0 / sp.linalg.norm(X, axis=1)) @ X)
+    scores = X @ (3.0 * rng.standard_normal((n_features, n_classes)))
+    return X, np.argmax(scores + rng.gumbel(size=scores.shape), axis=1)
+
+
+def test_newton_cg_preconditions_text_like_data_in_fewer_products():
+    X, y = text_like(3000, 2000, 20, 4)
+    objective = MultinomialLoss(4, fit_intercept=True).bind(X, y, None, 1 / 3000)
+    results, products = [], []
+    for offered in (objective._replace(hessian_diagonal=None), objective):
+        counted = []
+
+        def value_gradient_hessp(x, offered=offered, counted=counted):
+            value, gradient, hessp = offered.value_gradient_hessp(x)
+
+            def counted_hessp(v):
+                counted.append(1)
+                return hessp(v)
+
+            return value, gradient, counted_hessp
+
+        results.append(
+            minimize_newton_cg(
+                offered._replace(value_gradient_hessp=value_gradient_hessp),
+                np.zeros(2001 * 4),
+                max_iter=100,
+                tol=1e-8,
+            )
+        )
+        products.append(len(counted))
+    assert all(result.converged for result in results)
+    # Both iterates keep the weights of each feature and the intercepts
+    # summing to zero over the classes, where the objective's curvature is
+    # at least the penalty's, 1 / 3000: they lie within the sum of their
+    # gradients' norms divided by it.
+    gradients = [objective.value_and_gradient(r.x)[1] for r in results]
+    bound = sum(np.linalg.norm(g) for g in gradients) * 3000
+    assert np.linalg.norm(results[0].x - results[1].x) <= bound
+    assert bound < 1e-4
+    # 67 products without the preconditioner, 40 with it.
+    assert products[1] < 0.75 * products[0]

@@ -14,9 +14,35 @@ _ARMIJO = 1e-4
 _MAX_BACKTRACKS = 40
 # Most conjugate-gradient iterations per Newton step.
 _MAX_CG_ITER = 250
+# The share of the Hessian's diagonal, scaled to a mean of one, in the
+# preconditioner; the rest is the identity.
+_DIAGONAL_SHARE = 0.1
 
 
-def _truncated_cg(hessp, g, max_cg_iter):
+def _inverse_preconditioner(objective, x):
+    """``1 / ((1 - a) + a D / mean(D))`` for the estimate ``D`` of the
+    Hessian's diagonal that ``objective`` offers, with ``a`` =
+    :data:`_DIAGONAL_SHARE`; None when it offers none, or for arrays other
+    than NumPy's.
+
+    The identity in the mix keeps conjugate gradients as they were where
+    the diagonal carries little (Hsia, Chiang & Lin, *Preconditioned
+    conjugate gradient methods in truncated Newton frameworks for
+    large-scale linear classification*, ACML 2018, mix the diagonal with the
+    identity for the same reason); where features differ in scale by orders
+    of magnitude, as in sparse text data, the diagonal part cuts the
+    conjugate-gradient iterations.
+    """
+    estimate = getattr(objective, "hessian_diagonal", None)
+    if estimate is None or not isinstance(x, np.ndarray):
+        return None
+    diagonal = estimate()
+    return 1.0 / (
+        (1.0 - _DIAGONAL_SHARE) + _DIAGONAL_SHARE * diagonal / diagonal.mean()
+    )
+
+
+def _truncated_cg(hessp, g, max_cg_iter, inverse_preconditioner=None):
     """Approximately solve ``H p = -g`` by conjugate gradients.
 
     CG stops once the residual ``|H p + g|`` is at most ``eta |g|`` with the
@@ -24,7 +50,10 @@ def _truncated_cg(hessp, g, max_cg_iter):
     iteration converge superlinearly (Nocedal & Wright, *Numerical
     Optimization*, 2nd ed., 2006, Algorithm 7.1), or on a direction of
     non-positive curvature, where the last iterate (or ``-g`` on the first
-    iteration) is returned.
+    iteration) is returned. With ``inverse_preconditioner``, the inverse of
+    a diagonal preconditioner ``M`` as a vector, it runs preconditioned
+    conjugate gradients (Algorithm 5.3 there), which solve the same system
+    in fewer iterations when ``M`` is close to ``H`` up to a scale.
 
     Returns
     -------
@@ -37,22 +66,28 @@ def _truncated_cg(hessp, g, max_cg_iter):
     threshold = min(0.5, math.sqrt(g_norm)) * g_norm
     p = namespace(g).zeros_like(g)
     r = copy(g)
-    d = -r
-    rr = g_norm * g_norm
+    z = r if inverse_preconditioner is None else inverse_preconditioner * r
+    d = -z
+    rz = dot(r, z)
     for iteration in range(1, max_cg_iter + 1):
         Hd = hessp(d)
         curvature = dot(d, Hd)
         if curvature <= 0:
             return (-g if iteration == 1 else p), iteration
-        alpha = rr / curvature
+        alpha = rz / curvature
         p += alpha * d
         r += alpha * Hd
-        rr_next = dot(r, r)
-        if math.sqrt(rr_next) <= threshold:
+        rr = dot(r, r)
+        if math.sqrt(rr) <= threshold:
             break
-        d *= rr_next / rr
-        d -= r
-        rr = rr_next
+        if inverse_preconditioner is None:
+            z, rz_next = r, rr
+        else:
+            z = inverse_preconditioner * r
+            rz_next = dot(r, z)
+        d *= rz_next / rz
+        d -= z
+        rz = rz_next
     return p, iteration
 
 
@@ -73,7 +108,9 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     interpolation until Armijo's condition holds. Every trial point is
     evaluated with its gradient and Hessian data at once: the unit step is
     almost always accepted, so this saves a pass over the data per
-    iteration.
+    iteration. Where the objective offers an estimate of the Hessian's
+    diagonal, the conjugate gradients are preconditioned with it (see
+    :func:`_inverse_preconditioner`), at the cost of the estimate, once.
 
     Parameters
     ----------
@@ -101,8 +138,9 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     iteration = 0
     converged = grad_norm <= tol
     message = "converged" if converged else f"reached max_iter={max_iter}"
+    preconditioner = None if converged else _inverse_preconditioner(objective, x)
     while not converged and iteration < max_iter:
-        direction, _ = _truncated_cg(hessp, g, _MAX_CG_ITER)
+        direction, _ = _truncated_cg(hessp, g, _MAX_CG_ITER, preconditioner)
         slope = dot(g, direction)
         if not slope < 0:
             direction, slope = -g, -dot(g, g)
