@@ -142,17 +142,21 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         Optimiser.
 
         - 'auto': chosen from the data and the penalty: 'newton-cg' for
-          'l2' and None, the fastest to a tight optimum on every benchmark
-          problem measured so far; 'gd' for an L1 part ('l1', 'elasticnet'); for
+          'l2' and None, the fastest of the package's solvers to a tight
+          optimum on the benchmark problems or within an eighth of it, and
+          the one whose lead grows with ill-conditioning; 'gd' for an L1
+          part ('l1', 'elasticnet'); for
           'group', 'newton-cg' on larger problems and 'gd' on small ones.
           The choice made is stored in ``solver_``.
         - 'newton-cg': truncated Newton with conjugate gradients on the
-          analytic Hessian-vector product, and a backtracking line search;
-          with the group penalty, proximal gradient steps alternating with
-          Newton steps on the rows that are not zero. There, two fits of the
-          same problem posed differently (a sample weight of 2 or the sample
-          twice) agree to within ``tol`` rather than to rounding, as the
-          truncated conjugate gradients may stop one step apart.
+          analytic Hessian-vector product, preconditioned with an L2
+          penalty by the Hessian's diagonal at the zero model, and a
+          backtracking line search; with the group penalty, proximal
+          gradient steps alternating with Newton steps on the rows that are
+          not zero. There, two fits of the same problem posed differently (a
+          sample weight of 2 or the sample twice) agree to within ``tol``
+          rather than to rounding, as the truncated conjugate gradients may
+          stop one step apart.
         - 'lbfgs': scipy's L-BFGS-B on the analytic objective and gradient;
           on Array API inputs, the package's own L-BFGS, which iterates on
           their device.
