@@ -216,24 +216,17 @@ class MultinomialLoss:
 
             return (*penalised(x, data_term, data_gradient), hessp)
 
-        def hessian_diagonal():
-            return hessian_diagonal_at_zero(
-                passes.column_second_moments(), shape, l2_reg_strength
-            )
-
         # The per-sample losses are computed in X's dtype, so float32 data
         # leaves float32 rounding in every value.
         rounding = 16 * float(np.finfo(X.dtype).eps)
-        # Without a penalty, collinear features leave a set of minimisers.
-        # Conjugate gradients from zero without a preconditioner stay in the
-        # row space of X and find the one of least norm, the one
-        # LogisticRegression finds; a diagonal preconditioner would leave it.
         return Objective(
             value,
             value_and_gradient,
             value_gradient_hessp,
             rounding,
-            hessian_diagonal if l2_reg_strength > 0 else None,
+            hessian_diagonal_at_zero(
+                passes.column_second_moments, shape, l2_reg_strength
+            ),
         )
 
     def bind_rows(self, X, y, sample_weight, l2_reg_strength):
@@ -355,22 +348,34 @@ class RunningCurvature:
         return 0.5 * _BOUND_MARGIN * self.quotient
 
 
-def hessian_diagonal_at_zero(moments, shape, l2_reg_strength):
-    """The Hessian's diagonal at the zero model, flat, in ``coef``'s layout
-    ``shape``, from the features' weighted second moments
-    ``sum_i s_i / S * x_ij^2``.
+def hessian_diagonal_at_zero(column_moments, shape, l2_reg_strength):
+    """An objective's ``hessian_diagonal``: the Hessian's diagonal at the
+    zero model, flat, in ``coef``'s layout ``shape``, from the features'
+    weighted second moments ``sum_i s_i / S * x_ij^2`` that
+    ``column_moments()`` returns; None without a penalty.
 
-    There every class has probability ``1/K``, and the diagonal is
-    ``(1/K)(1 - 1/K)`` times the feature's moment, plus the penalty, for
+    At the zero model every class has probability ``1/K``, and the diagonal
+    is ``(1/K)(1 - 1/K)`` times the feature's moment, plus the penalty, for
     every class; ``(1/K)(1 - 1/K)`` for the intercepts.
+
+    Without a penalty, collinear features leave a set of minimisers.
+    Conjugate gradients from zero without a preconditioner stay in the row
+    space of ``X`` and find the one of least norm, the one
+    LogisticRegression finds; a diagonal preconditioner would leave it.
     """
-    n_features, n_classes = len(moments), shape[1]
+    if not l2_reg_strength > 0:
+        return None
+    n_classes = shape[1]
     share = (1.0 / n_classes) * (1.0 - 1.0 / n_classes)
-    diagonal = np.empty(shape)
-    diagonal[:n_features] = share * np.asarray(moments)[:, np.newaxis]
-    diagonal[:n_features] += l2_reg_strength
-    diagonal[n_features:] = share
-    return diagonal.ravel()
+
+    def hessian_diagonal():
+        moments = np.asarray(column_moments())
+        diagonal = np.empty(shape)
+        diagonal[: len(moments)] = share * moments[:, np.newaxis] + l2_reg_strength
+        diagonal[len(moments) :] = share
+        return diagonal.ravel()
+
+    return hessian_diagonal
 
 
 class RowsObjective(NamedTuple):

@@ -249,9 +249,8 @@ def bind_objective(
             hessp,
         )
 
-    def hessian_diagonal():
-        moments = total(shares(_moment_share, zip(row_blocks), scale))
-        return hessian_diagonal_at_zero(moments, shape, l2_reg_strength)
+    def column_moments():
+        return total(shares(_moment_share, zip(row_blocks), scale))
 
     # As for the data in memory, which this path follows step for step.
     return Objective(
@@ -259,5 +258,5 @@ def bind_objective(
         value_and_gradient,
         value_gradient_hessp,
         rounding,
-        hessian_diagonal if l2_reg_strength > 0 else None,
+        hessian_diagonal_at_zero(column_moments, shape, l2_reg_strength),
     )
