@@ -1085,7 +1085,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             watched = (
                 "validation accuracy" if self.early_stopping else "training objective"
             )
-            if not result.message.startswith("reached max_iter"):
+            if result.worse_than_start:
                 return (
                     f"SoftmaxRegression(solver={solver!r}) stopped as its "
                     f"{watched} no longer improved, but {result.message}: its "

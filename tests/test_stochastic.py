@@ -318,7 +318,10 @@ def test_run_ending_above_its_start_warns(wine, solver):
     params = {"solver": solver, "random_state": 0}
     if solver == "sgd":
         params["learning_rate_init"] = 1.0
-    with pytest.warns(ConvergenceWarning, match="above 1.099 at the starting point"):
+    with pytest.warns(
+        ConvergenceWarning,
+        match="above 1.099 at the starting point: its steps are too large",
+    ):
         model = SoftmaxRegression(**params).fit(X * 1e6, y)
     assert not model.converged_
     # Each epoch is one minibatch of all 178 samples, and the first is

@@ -63,6 +63,9 @@ class SolverResult(NamedTuple):
         Objective after each iteration.
     message : str
         Why the solver stopped.
+    worse_than_start : bool, default=False
+        Whether the objective at ``x`` is above its value at the starting
+        point: a stochastic solver's steps were too large for the data.
     """
 
     x: np.ndarray
@@ -72,3 +75,4 @@ class SolverResult(NamedTuple):
     converged: bool
     objective_history: np.ndarray
     message: str
+    worse_than_start: bool = False

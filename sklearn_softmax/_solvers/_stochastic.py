@@ -249,7 +249,8 @@ def minimize_stochastic(
             stale = 0
     x = best_x if validation_score is not None else state.solution(settings).copy()
     value, gradient = _penalised(objective, settings, x)
-    if not value <= start_value:
+    worse_than_start = not value <= start_value
+    if worse_than_start:
         converged = False
         message = (
             f"the objective ended at {value:.4g}, above {start_value:.4g} at "
@@ -263,6 +264,7 @@ def minimize_stochastic(
         converged=converged,
         objective_history=np.asarray(history, dtype=np.float64),
         message=message,
+        worse_than_start=worse_than_start,
     )
 
 
