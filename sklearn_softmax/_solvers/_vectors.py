@@ -26,7 +26,10 @@ def inner(a, b):
     scalar, or a zero-dimensional array on their device."""
     if isinstance(a, np.ndarray):
         return np.dot(a, b)
-    return namespace(a).vecdot(a, b)
+    # Not vecdot: array-api-compat writes it for PyTorch as a 1 x n by n x 1
+    # matrix product, which took 47 us on a GPU for vectors of 25,650
+    # numbers.
+    return namespace(a).sum(a * b)
 
 
 def dot(a, b):
