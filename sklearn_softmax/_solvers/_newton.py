@@ -33,10 +33,9 @@ def _inverse_preconditioner(objective, x):
     of magnitude, as in sparse text data, the diagonal part cuts the
     conjugate-gradient iterations.
     """
-    estimate = getattr(objective, "hessian_diagonal", None)
-    if estimate is None or not isinstance(x, np.ndarray):
+    if objective.hessian_diagonal is None or not isinstance(x, np.ndarray):
         return None
-    diagonal = estimate()
+    diagonal = objective.hessian_diagonal()
     return 1.0 / (
         (1.0 - _DIAGONAL_SHARE) + _DIAGONAL_SHARE * diagonal / diagonal.mean()
     )
@@ -66,9 +65,12 @@ def _truncated_cg(hessp, g, max_cg_iter, inverse_preconditioner=None):
     threshold = min(0.5, math.sqrt(g_norm)) * g_norm
     p = namespace(g).zeros_like(g)
     r = copy(g)
-    z = r if inverse_preconditioner is None else inverse_preconditioner * r
+    if inverse_preconditioner is None:
+        z, rz = r, g_norm * g_norm
+    else:
+        z = inverse_preconditioner * r
+        rz = dot(r, z)
     d = -z
-    rz = dot(r, z)
     for iteration in range(1, max_cg_iter + 1):
         Hd = hessp(d)
         curvature = dot(d, Hd)
