@@ -209,17 +209,21 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
           run in float32. Dense ``X`` is not copied: each block of rows is
           converted into a float32 buffer as a product reaches it. Sparse
           ``X`` gets a float32 copy of its stored values (the indices are
-          shared). A fit is 1.1 to 1.8 times faster on dense data, less on
-          sparse data, and the solver takes the same Newton steps to the
-          same optimum, but rounding no longer reproduces a fit to the last
-          digit: two fits of the same problem posed differently (a sample
+          shared). A fit is 1.1 to 1.8 times faster on dense data, and on
+          sparse data with many classes; the solver takes the same Newton
+          steps to the same optimum, but rounding no longer reproduces a fit
+          to the last digit: two fits of the same problem posed differently (a sample
           weight of 2 or the sample twice) agree to within ``tol``, not to
           rounding.
         - 'full': they run in float64.
         - 'auto': 'mixed' for dense ``X`` once a product with it takes at
           least 10^5 multiply-adds (entries of ``X`` times classes), 'full'
           below, where a fit takes a few milliseconds and 'mixed' saves
-          under 5%, and 'full' for sparse ``X``, so that no fit copies it.
+          under 5%. For sparse ``X``, 'mixed' when it stores at most
+          ``2 (n_samples + n_features) n_classes`` values, so that their
+          float32 copy takes no more memory than the fit's own
+          ``n_samples x n_classes`` and ``n_features x n_classes`` arrays,
+          and 'full' otherwise.
 
         float32 data is never copied: everything runs in float32, with
         float64 sums. Other solvers ignore this parameter.

@@ -78,18 +78,32 @@ def choose_hessian_dtype(X, n_classes, solver, precision):
     """The dtype of newton-cg's Hessian-vector products; None keeps ``X``'s.
 
     float32 for float64 ``X`` with ``precision='mixed'``, or with 'auto' for
-    dense ``X`` once a product is large enough for the saving to count.
-    'auto' keeps sparse ``X`` in float64: its float32 products need a copy
-    of the stored values, and save less (see the solvers page).
+    dense ``X`` once a product is large enough for the saving to count, and
+    for sparse ``X`` when the float32 copy of its stored values is small
+    enough (see :func:`_small_enough_to_copy`).
     """
     if solver != "newton-cg" or X.dtype != np.float64 or precision == "full":
         return None
-    if precision == "auto" and (
-        sp.issparse(X)
-        or _work_per_product(X, n_classes) < _MIN_WORK_FOR_MIXED_PRECISION
-    ):
+    if precision == "mixed":
+        return np.float32
+    if sp.issparse(X):
+        return np.float32 if _small_enough_to_copy(X, n_classes) else None
+    if _work_per_product(X, n_classes) < _MIN_WORK_FOR_MIXED_PRECISION:
         return None
     return np.float32
+
+
+def _small_enough_to_copy(X, n_classes):
+    """Whether the float32 copy of the stored values of CSR ``X`` takes no
+    more memory than a float64 array of ``n x K`` plus one of ``d x K``,
+    such as a fit holds anyway: at most ``2 (n + d) K`` stored values.
+
+    Memory then stays O(nK + dK). The float32 products save most where this
+    holds, with many classes for the stored values, since each stored value
+    costs the reading of an index whatever the dtype (see the solvers page).
+    """
+    n_samples, n_features = X.shape
+    return X.nnz <= 2 * (n_samples + n_features) * n_classes
 
 
 def choose_row_space(X, n_classes):

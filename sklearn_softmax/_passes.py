@@ -8,7 +8,9 @@ between, so that the work between the products costs no extra trip through
 ``X``. With several threads, each takes its own share of the blocks, with
 its own buffers, and the partial sums are added at the end: the softmax runs
 in parallel too, and each product stays on one core, where a single-threaded
-BLAS call on a cached block is efficient.
+BLAS call on a cached block is efficient. Sparse rows are shared out the
+same way, one run of rows with about the same number of stored values per
+thread: scipy multiplies on one thread and releases the GIL.
 
 Scores are held transposed, as ``K x m`` blocks (one column per sample):
 the reductions over classes (row maximum, log-sum-exp, the softmax's
@@ -18,6 +20,7 @@ of classes is several times slower. Every buffer is allocated once, when the
 passes are set up, and reused by each evaluation.
 """
 
+import itertools
 import math
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -41,12 +44,28 @@ def _block_rows(n_samples, n_features, itemsize, n_threads):
     return int(max(1, min(n_samples, max(_MIN_BLOCK_ROWS, rows))))
 
 
+def _csr(data, indices, indptr, shape):
+    """A CSR matrix on these very arrays."""
+    matrix = sp.csr_matrix((data, indices, indptr), shape=shape)
+    # scipy may have narrowed 64-bit indices into new arrays: use these.
+    matrix.indices, matrix.indptr = indices, indptr
+    return matrix
+
+
 def _as_dtype(X, dtype):
     """A copy of CSR ``X`` in ``dtype``: the values copied, the indices shared."""
-    copy = sp.csr_matrix((X.data.astype(dtype), X.indices, X.indptr), shape=X.shape)
-    # scipy may have narrowed 64-bit indices into new arrays: share X's.
-    copy.indices, copy.indptr = X.indices, X.indptr
-    return copy
+    return _csr(X.data.astype(dtype), X.indices, X.indptr, X.shape)
+
+
+def _csr_rows(X, rows):
+    """The rows ``rows`` of CSR ``X``, sharing its values and indices."""
+    start, stop = X.indptr[rows.start], X.indptr[rows.stop]
+    return _csr(
+        X.data[start:stop],
+        X.indices[start:stop],
+        X.indptr[rows.start : rows.stop + 1] - start,
+        (rows.stop - rows.start, X.shape[1]),
+    )
 
 
 def _runs_of_rows(indptr, n_values):
@@ -60,6 +79,16 @@ def _runs_of_rows(indptr, n_values):
         runs.append(slice(start, stop))
         start = stop
     return runs
+
+
+def _even_runs(indptr, n_runs):
+    """At most ``n_runs`` slices of the rows of a CSR matrix, holding about
+    the same number of stored values each, and at least one row."""
+    n_rows = len(indptr) - 1
+    targets = indptr[0] + (indptr[-1] - indptr[0]) * np.arange(1, n_runs) / n_runs
+    cuts = np.clip(np.searchsorted(indptr, targets), 0, n_rows)
+    bounds = np.unique(np.concatenate([[0], cuts, [n_rows]]))
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
 
 
 def _run(pool, function, arguments):
@@ -102,18 +131,17 @@ class _Workspace:
 
 
 class _Products:
-    """The two products of a pass with ``X``, in ``dtype`` (``X``'s by default).
+    """The two products of a pass with ``X``, in ``dtype`` (``X``'s by default),
+    on the blocks of rows ``slices``.
 
     Holds a workspace per thread. Dense ``X`` of another dtype is converted
     a block at a time, into its workspace's buffer, as each pass reaches the
-    block: no copy of ``X`` is made. Sparse ``X`` is one block, whose
-    products are split by groups of classes, each in its own thread (scipy
-    multiplies on one thread and releases the GIL); it must already be in
-    ``dtype``.
+    block: no copy of ``X`` is made. Sparse ``X`` must already be in
+    ``dtype``; its blocks share its arrays.
     """
 
     def __init__(
-        self, X, weights64, n_classes, fit_intercept, rows, n_threads, dtype=None
+        self, X, weights64, n_classes, fit_intercept, slices, n_threads, dtype=None
     ):
         self.X = X
         self.dtype = X.dtype if dtype is None else np.dtype(dtype)
@@ -121,10 +149,15 @@ class _Products:
         convert = not self.sparse and self.dtype != X.dtype
         self.n_features = X.shape[1]
         self.fit_intercept = fit_intercept
+        self.slices = slices
+        # Slicing rows of a CSR matrix copies them: its blocks are made once.
+        self.sparse_blocks = (
+            [_csr_rows(X, rows) for rows in slices] if self.sparse else None
+        )
+        rows = max(rows.stop - rows.start for rows in slices)
         # The normalised weights s / S, in X's dtype.
         self.weights = weights64.astype(self.dtype)
         self.ones = np.ones(rows, dtype=self.dtype)
-        n_workspaces = 1 if self.sparse else n_threads
         self.workspaces = [
             _Workspace(
                 n_classes,
@@ -135,32 +168,31 @@ class _Products:
                 dense=not self.sparse,
                 convert=convert,
             )
-            for _ in range(n_workspaces)
+            for _ in range(n_threads)
         ]
-        # Sparse products are split by these groups of classes.
-        self.class_groups = (
-            [
-                slice(group[0], group[-1] + 1)
-                for group in np.array_split(np.arange(n_classes), n_threads)
-                if group.size
-            ]
-            if self.sparse
-            else None
-        )
         self.pool = None
 
     def transposed(self, coef):
-        """``W^T`` (K x d, contiguous) and ``b`` in X's dtype."""
+        """``W^T`` (K x d) and ``b`` in X's dtype.
+
+        ``W^T`` is contiguous for dense ``X``, whose products BLAS runs on
+        it; for sparse ``X`` it is the transpose of a contiguous ``W``,
+        which scipy multiplies without a copy.
+        """
         coef = np.asarray(coef)
-        Wt = np.ascontiguousarray(coef[: self.n_features].T, dtype=self.dtype)
+        W = coef[: self.n_features]
+        if self.sparse:
+            Wt = np.ascontiguousarray(W, dtype=self.dtype).T
+        else:
+            Wt = np.ascontiguousarray(W.T, dtype=self.dtype)
         b = coef[self.n_features].astype(self.dtype) if self.fit_intercept else None
         return Wt, b
 
-    def block(self, rows, space):
-        """The rows ``rows`` of ``X`` in the products' dtype."""
+    def block(self, index, space):
+        """The block ``index`` of the rows of ``X``, in the products' dtype."""
         if self.sparse:
-            # Sparse data is one block; slicing rows of a CSR matrix copies.
-            return self.X
+            return self.sparse_blocks[index]
+        rows = self.slices[index]
         if space.X_block is None:
             return self.X[rows]
         X_block = space.X_block[: rows.stop - rows.start]
@@ -173,11 +205,7 @@ class _Products:
     def scores(self, Wt, b, X_block, out):
         """``out = W^T X_block^T + b``: the K x m scores of a block."""
         if self.sparse:
-
-            def fill(classes):
-                out[classes] = (X_block @ Wt[classes].T).T
-
-            _run(self.pool, fill, self.class_groups)
+            out[...] = (X_block @ Wt.T).T
         else:
             np.matmul(Wt, X_block.T, out=out)
         if b is not None:
@@ -187,11 +215,7 @@ class _Products:
     def accumulate(self, R, X_block, space):
         """Add ``X_block^T R^T`` (d x K) and ``R 1`` to ``space``'s sums (R: K x m)."""
         if self.sparse:
-
-            def add(classes):
-                space.W_gradient[:, classes] += X_block.T @ R[classes].T
-
-            _run(self.pool, add, self.class_groups)
+            space.W_gradient += X_block.T @ R.T
         else:
             np.matmul(X_block.T, R.T, out=space.product)
             space.W_gradient += space.product
@@ -207,8 +231,8 @@ class DataPasses:
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
         float32 or float64 data, dense or CSR. It is read, never modified,
         and must not change while the passes are in use.
-        Sparse data is taken as one block: slicing rows of a CSR matrix
-        copies them.
+        Sparse data is taken in one run of rows per thread, each a CSR
+        matrix on the arrays of ``X``.
     y : ndarray of shape (n_samples,)
         Class indices in ``[0, n_classes)``.
     sample_weight : ndarray of shape (n_samples,) or None
@@ -218,9 +242,8 @@ class DataPasses:
     fit_intercept : bool
         Whether ``coef`` carries an intercept row.
     n_threads : int, default=1
-        Threads for the passes. Dense blocks of rows are shared out between
-        them, each thread with its own buffers; the products with sparse
-        ``X`` are split by groups of classes. Each BLAS call works on one
+        Threads for the passes. The blocks of rows are shared out between
+        them, each thread with its own buffers. Each BLAS call works on one
         block, so a single-threaded BLAS is what these threads expect: the
         caller sets the BLAS library's limit.
     label_smoothing : float in [0, 1), default=0.0
@@ -263,15 +286,17 @@ class DataPasses:
         self.n_features = n_features
         self.n_classes = n_classes
         self.fit_intercept = fit_intercept
-        rows = (
-            n_samples
-            if sp.issparse(X)
-            else _block_rows(n_samples, n_features, X.dtype.itemsize, n_threads)
-        )
-        self.slices = [
-            slice(start, min(start + rows, n_samples))
-            for start in range(0, n_samples, rows)
-        ]
+        if sp.issparse(X):
+            # One block per thread: more blocks, each with its own d x K
+            # product to add, were slower (see the benchmarks page).
+            self.slices = _even_runs(X.indptr, n_threads)
+        else:
+            rows = _block_rows(n_samples, n_features, X.dtype.itemsize, n_threads)
+            self.slices = [
+                slice(start, min(start + rows, n_samples))
+                for start in range(0, n_samples, rows)
+            ]
+        rows = max(block.stop - block.start for block in self.slices)
         self.y = np.asarray(y, dtype=np.intp)
         # The normalised weights s / S, in float64 for the sum that gives the
         # data term.
@@ -281,12 +306,12 @@ class DataPasses:
             sample_weight = np.asarray(sample_weight, dtype=np.float64)
             self.weights64 = sample_weight / sample_weight.sum()
 
-        # Threads beyond the blocks (dense) or the classes (sparse) would idle.
-        n_threads = min(n_threads, n_classes if sp.issparse(X) else len(self.slices))
+        # Threads beyond the blocks would idle.
+        n_threads = min(n_threads, len(self.slices))
 
         self.n_threads = n_threads
         self._data = _Products(
-            X, self.weights64, n_classes, fit_intercept, rows, n_threads
+            X, self.weights64, n_classes, fit_intercept, self.slices, n_threads
         )
         # The worker threads, shared by both copies of X; their threads are
         # started on first use and shut down with this object.
@@ -319,13 +344,12 @@ class DataPasses:
         data = self._data
         if dtype is None or dtype == data.dtype:
             return data
-        n_classes, rows = data.workspaces[0].work.shape
         products = _Products(
             _as_dtype(data.X, dtype) if data.sparse else data.X,
             self.weights64,
-            n_classes,
+            self.n_classes,
             self.fit_intercept,
-            rows,
+            self.slices,
             self.n_threads,
             dtype=dtype,
         )
@@ -433,7 +457,7 @@ class DataPasses:
 
         def block_pass(space, block):
             rows = self.slices[block]
-            X_block = data.block(rows, space)
+            X_block = data.block(block, space)
             Z = data.scores(Wt, b, X_block, space.buffer(rows))
             space.data_term += self._softmax(Z, block, space)[1]
 
@@ -449,7 +473,7 @@ class DataPasses:
 
         def block_pass(space, block):
             rows = self.slices[block]
-            X_block = data.block(rows, space)
+            X_block = data.block(block, space)
             Z = data.scores(Wt, b, X_block, space.buffer(rows))
             sums, block_term = self._softmax(Z, block, space)
             space.data_term += block_term
@@ -500,7 +524,7 @@ class DataPasses:
             rows = self.slices[block]
             m = rows.stop - rows.start
             P = self._probabilities[block, :, :m]
-            X_block = curvature.block(rows, space)
+            X_block = curvature.block(block, space)
             R = curvature.scores(Vt, v_b, X_block, space.buffer(rows))
             p_dot_z = np.einsum("km,km->m", P, R, out=space.column[:m])
             R -= p_dot_z

@@ -503,9 +503,17 @@ def test_precision_heuristic():
     sparse_small = sp.csr_matrix((2_000, 50))
     assert choose_hessian_dtype(large, 3, "newton-cg", "auto") == np.float32
     assert choose_hessian_dtype(small, 3, "newton-cg", "auto") is None
-    # 'auto' keeps sparse data in float64, whatever its size; 'mixed' does not.
+    # For sparse data, 'auto' copies the stored values to float32 only while
+    # they number at most 2 (n + d) K; 'mixed' copies them whatever their count.
+    n_samples, n_features, n_classes = 2_000, 50, 3
+    bound = 2 * (n_samples + n_features) * n_classes
+    for n_stored, expected in [(bound, np.float32), (bound + 1, None)]:
+        X = sp.random(n_samples, n_features, density=n_stored / 100_000, random_state=0)
+        assert X.nnz == n_stored
+        assert choose_hessian_dtype(X, n_classes, "newton-cg", "auto") == expected
     sparse_large = sp.csr_matrix(np.ones((2_000, 50)))
     assert choose_hessian_dtype(sparse_large, 3, "newton-cg", "auto") is None
+    assert choose_hessian_dtype(sparse_large, 3, "newton-cg", "mixed") == np.float32
     assert choose_hessian_dtype(sparse_small, 3, "newton-cg", "mixed") == np.float32
     assert choose_hessian_dtype(small, 3, "newton-cg", "mixed") == np.float32
     assert choose_hessian_dtype(large, 3, "newton-cg", "full") is None
@@ -543,7 +551,8 @@ def test_memory_beyond_dense_X_by_precision(precision):
 @pytest.mark.parametrize("precision", ["auto", "mixed", "full"])
 def test_memory_beyond_sparse_X_by_precision(precision):
     """For CSR X, 'mixed' copies the stored values in float32 (the indices
-    are shared); 'auto' keeps float64 and copies nothing."""
+    are shared); 'auto', with more stored values than 2 (n + d) K, keeps
+    float64 and copies nothing."""
     rng = np.random.default_rng(0)
     n_samples, n_features, n_classes, per_row = 5_000, 20_000, 3, 800
     indices = rng.integers(n_features, size=(n_samples, per_row)).ravel()

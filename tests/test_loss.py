@@ -1,6 +1,7 @@
 """The multinomial objective, its gradient and Hessian-vector product."""
 
 import copy
+import itertools
 
 import numpy as np
 import pytest
@@ -262,7 +263,7 @@ def test_blocked_passes_match_a_direct_computation(block_rows, dtype, rng, monke
 
 
 @pytest.mark.parametrize("n_threads", [2, 3, 7])
-def test_sparse_products_split_by_classes_match_one_thread(n_threads, rng):
+def test_sparse_rows_shared_between_threads_match_one_thread(n_threads, rng):
     X, y, sw = make_problem(sparse=True)
     loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
     x = random_coef(loss, X.shape[1], rng).ravel()
@@ -273,6 +274,23 @@ def test_sparse_products_split_by_classes_match_one_thread(n_threads, rng):
     assert_allclose(value_t, value, rtol=1e-14)
     assert_allclose(gradient_t, gradient, rtol=1e-13, atol=1e-15)
     assert_allclose(hessp_t(v), hessp(v), rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("n_runs", [1, 2, 3, 7, 40])
+def test_sparse_rows_are_cut_into_even_runs(n_runs, rng):
+    """At most one run per thread, each of at least one row, all rows once,
+    with stored values shared out as evenly as whole rows allow."""
+    counts = rng.integers(0, 9, size=30)
+    counts[:4] = 0  # empty rows, including the first
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    runs = _passes._even_runs(indptr, n_runs)
+    assert 1 <= len(runs) <= n_runs
+    assert runs[0].start == 0 and runs[-1].stop == counts.size
+    assert all(a.stop == b.start for a, b in itertools.pairwise(runs))
+    assert all(run.stop > run.start for run in runs)
+    values = np.array([indptr[run.stop] - indptr[run.start] for run in runs])
+    share = indptr[-1] / n_runs
+    assert values.max() <= share + counts.max()
 
 
 @pytest.mark.parametrize("sparse", [False, True])
@@ -347,7 +365,7 @@ def test_converted_blocks_give_the_products_of_a_float32_copy(
         passes.weights64,
         N_CLASSES,
         True,
-        passes._data.workspaces[0].work.shape[1],
+        passes.slices,
         1,
     )
     passes_copied = copy.copy(passes)
