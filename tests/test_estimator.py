@@ -574,6 +574,29 @@ def test_memory_beyond_sparse_X_by_precision(precision):
     assert copy <= peak < copy + work, (peak, X.data.nbytes)
 
 
+def test_auto_copies_sparse_values_within_the_memory_of_the_fit():
+    """With at most 2 (n + d) K stored values, 'auto' copies them in
+    float32, a copy no larger than a float64 n x K and a d x K array: the
+    peak stays within the bound of the test above, copy included."""
+    rng = np.random.default_rng(0)
+    n_samples, n_features, n_classes, per_row = 5_000, 2_000, 20, 40
+    indices = rng.integers(n_features, size=(n_samples, per_row)).ravel()
+    indptr = np.arange(0, n_samples * per_row + 1, per_row)
+    values = rng.standard_normal(indices.size)
+    X = sp.csr_matrix((values, indices, indptr), shape=(n_samples, n_features))
+    y = rng.integers(n_classes, size=n_samples)
+    assert choose_hessian_dtype(X, n_classes, "newton-cg", "auto") == np.float32
+    tracemalloc.start()
+    try:
+        SoftmaxRegression(tol=1e-3).fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    work = 16 * (n_samples + n_features) * n_classes * X.dtype.itemsize + 2**20
+    assert X.data.nbytes // 2 <= 8 * (n_samples + n_features) * n_classes
+    assert peak < work, (peak, work)
+
+
 def test_an_enclosing_blas_limit_caps_the_threads(monkeypatch):
     """With n_threads=None, the BLAS limit at fit time caps the passes."""
     rng = np.random.default_rng(0)
