@@ -188,15 +188,15 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         With a positive value, print one line per iteration: the objective,
         the gradient norm, the step length and the time spent.
     n_threads : int, default=None
-        Threads for ``fit``. Dense ``X`` is shared out between them in
-        blocks of rows, each thread running the products and the softmax of
-        its blocks, with the BLAS library held to one thread for the
-        duration of the fit; the products with sparse ``X`` are split by
-        classes. With ``None``, small problems run on one thread, where
-        starting threads of their own would cost more than they save, and
-        leave the BLAS library its threads for the products (except with
-        'lbfgs', whose own BLAS calls would wait for them); larger ones run
-        on as many as the BLAS library is currently allowed (so an enclosing
+        Threads for ``fit``. ``X`` is shared out between them in blocks of
+        rows (for sparse ``X``, one run of rows per thread), each thread
+        running the products and the softmax of its blocks, with the BLAS
+        library held to one thread for the duration of the fit. With
+        ``None``, small problems run on one thread, where starting threads
+        of their own would cost more than they save, and leave the BLAS
+        library its threads for the products (except with 'lbfgs', whose
+        own BLAS calls would wait for them); larger ones run on as many as
+        the BLAS library is currently allowed (so an enclosing
         ``threadpoolctl.threadpool_limits`` is respected). An integer sets
         the count, with BLAS on one thread.
     precision : {'auto', 'mixed', 'full'}, default='auto'

@@ -154,7 +154,7 @@ class _Products:
         self.sparse_blocks = (
             [_csr_rows(X, rows) for rows in slices] if self.sparse else None
         )
-        rows = max(rows.stop - rows.start for rows in slices)
+        rows = max(block.stop - block.start for block in slices)
         # The normalised weights s / S, in X's dtype.
         self.weights = weights64.astype(self.dtype)
         self.ones = np.ones(rows, dtype=self.dtype)
@@ -288,7 +288,7 @@ class DataPasses:
         self.fit_intercept = fit_intercept
         if sp.issparse(X):
             # One block per thread: more blocks, each with its own d x K
-            # product to add, were slower (see the benchmarks page).
+            # product to add, were slower (see the solvers page).
             self.slices = _even_runs(X.indptr, n_threads)
         else:
             rows = _block_rows(n_samples, n_features, X.dtype.itemsize, n_threads)

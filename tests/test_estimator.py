@@ -548,13 +548,12 @@ def test_memory_beyond_dense_X_by_precision(precision):
     assert peak < work + buffers, (peak, X.nbytes)
 
 
-@pytest.mark.parametrize("precision", ["auto", "mixed", "full"])
-def test_memory_beyond_sparse_X_by_precision(precision):
-    """For CSR X, 'mixed' copies the stored values in float32 (the indices
-    are shared); 'auto', with more stored values than 2 (n + d) K, keeps
-    float64 and copies nothing."""
+def _peak_of_a_sparse_fit(n_samples, n_features, n_classes, per_row, **params):
+    """A CSR problem with ``per_row`` stored values a row; the tracemalloc
+    peak of a fit on it; and the bound O(nK + dK) that the peak must keep
+    beyond any copy of the stored values: a handful of n x K and d x K
+    float64 arrays."""
     rng = np.random.default_rng(0)
-    n_samples, n_features, n_classes, per_row = 5_000, 20_000, 3, 800
     indices = rng.integers(n_features, size=(n_samples, per_row)).ravel()
     indptr = np.arange(0, n_samples * per_row + 1, per_row)
     values = rng.standard_normal(indices.size)
@@ -562,12 +561,20 @@ def test_memory_beyond_sparse_X_by_precision(precision):
     y = rng.integers(n_classes, size=n_samples)
     tracemalloc.start()
     try:
-        SoftmaxRegression(precision=precision, tol=1e-3).fit(X, y)
+        SoftmaxRegression(tol=1e-3, **params).fit(X, y)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    # O(nK + dK): a handful of n x K and d x K arrays.
     work = 16 * (n_samples + n_features) * n_classes * X.dtype.itemsize + 2**20
+    return X, peak, work
+
+
+@pytest.mark.parametrize("precision", ["auto", "mixed", "full"])
+def test_memory_beyond_sparse_X_by_precision(precision):
+    """For CSR X, 'mixed' copies the stored values in float32 (the indices
+    are shared); 'auto', with more stored values than 2 (n + d) K, keeps
+    float64 and copies nothing."""
+    X, peak, work = _peak_of_a_sparse_fit(5_000, 20_000, 3, 800, precision=precision)
     values32 = X.data.nbytes // 2
     assert work < values32
     copy = values32 if precision == "mixed" else 0
@@ -578,21 +585,9 @@ def test_auto_copies_sparse_values_within_the_memory_of_the_fit():
     """With at most 2 (n + d) K stored values, 'auto' copies them in
     float32, a copy no larger than a float64 n x K and a d x K array: the
     peak stays within the bound of the test above, copy included."""
-    rng = np.random.default_rng(0)
-    n_samples, n_features, n_classes, per_row = 5_000, 2_000, 20, 40
-    indices = rng.integers(n_features, size=(n_samples, per_row)).ravel()
-    indptr = np.arange(0, n_samples * per_row + 1, per_row)
-    values = rng.standard_normal(indices.size)
-    X = sp.csr_matrix((values, indices, indptr), shape=(n_samples, n_features))
-    y = rng.integers(n_classes, size=n_samples)
+    n_samples, n_features, n_classes = 5_000, 2_000, 20
+    X, peak, work = _peak_of_a_sparse_fit(n_samples, n_features, n_classes, 40)
     assert choose_hessian_dtype(X, n_classes, "newton-cg", "auto") == np.float32
-    tracemalloc.start()
-    try:
-        SoftmaxRegression(tol=1e-3).fit(X, y)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    work = 16 * (n_samples + n_features) * n_classes * X.dtype.itemsize + 2**20
     assert X.data.nbytes // 2 <= 8 * (n_samples + n_features) * n_classes
     assert peak < work, (peak, work)
 
