@@ -59,6 +59,10 @@ def _as_dtype(X, dtype):
 
 def _csr_rows(X, rows):
     """The rows ``rows`` of CSR ``X``, sharing its values and indices."""
+    if rows.start == 0 and rows.stop == X.shape[0]:
+        # One thread: X itself, with no matrix to build (stochastic
+        # solvers bind every minibatch anew).
+        return X
     start, stop = X.indptr[rows.start], X.indptr[rows.stop]
     return _csr(
         X.data[start:stop],
