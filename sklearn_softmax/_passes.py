@@ -24,6 +24,7 @@ import itertools
 import math
 import weakref
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -44,32 +45,48 @@ def _block_rows(n_samples, n_features, itemsize, n_threads):
     return int(max(1, min(n_samples, max(_MIN_BLOCK_ROWS, rows))))
 
 
-def _csr(data, indices, indptr, shape):
-    """A CSR matrix on these very arrays."""
-    matrix = sp.csr_matrix((data, indices, indptr), shape=shape)
-    # scipy may have narrowed 64-bit indices into new arrays: use these.
-    matrix.indices, matrix.indptr = indices, indptr
+def _on_arrays(container, data, indices, indptr, shape):
+    """A compressed sparse matrix of the class ``container`` on these very
+    arrays.
+
+    scipy's constructors copy an array that is a view of less than half of
+    another, as the arrays of a run of rows are, and may narrow 64-bit
+    indices into new arrays; the arrays are set here after construction.
+    """
+    matrix = container(shape, dtype=data.dtype)
+    matrix.data, matrix.indices, matrix.indptr = data, indices, indptr
     return matrix
 
 
 def _as_dtype(X, dtype):
     """A copy of CSR ``X`` in ``dtype``: the values copied, the indices shared."""
-    return _csr(X.data.astype(dtype), X.indices, X.indptr, X.shape)
+    return _on_arrays(sp.csr_matrix, X.data.astype(dtype), X.indices, X.indptr, X.shape)
 
 
-def _csr_rows(X, rows):
+class _SparseRows(NamedTuple):
+    """A run of rows of CSR ``X`` and its transpose, on the arrays of ``X``.
+
+    The transpose is made once: ``X.T`` would call scipy's constructor on
+    every pass, which copies the arrays of a run (see :func:`_on_arrays`).
+    """
+
+    matrix: sp.csr_matrix
+    transpose: sp.csc_matrix
+
+
+def _sparse_rows(X, rows):
     """The rows ``rows`` of CSR ``X``, sharing its values and indices."""
     if rows.start == 0 and rows.stop == X.shape[0]:
-        # One thread: X itself, with no matrix to build (stochastic
-        # solvers bind every minibatch anew).
-        return X
-    start, stop = X.indptr[rows.start], X.indptr[rows.stop]
-    return _csr(
-        X.data[start:stop],
-        X.indices[start:stop],
-        X.indptr[rows.start : rows.stop + 1] - start,
-        (rows.stop - rows.start, X.shape[1]),
-    )
+        # X itself (stochastic solvers bind every minibatch anew).
+        data, indices, indptr, matrix = X.data, X.indices, X.indptr, X
+    else:
+        start, stop = X.indptr[rows.start], X.indptr[rows.stop]
+        data, indices = X.data[start:stop], X.indices[start:stop]
+        indptr = X.indptr[rows.start : rows.stop + 1] - start
+        shape = (rows.stop - rows.start, X.shape[1])
+        matrix = _on_arrays(sp.csr_matrix, data, indices, indptr, shape)
+    transpose = _on_arrays(sp.csc_matrix, data, indices, indptr, matrix.shape[::-1])
+    return _SparseRows(matrix, transpose)
 
 
 def _runs_of_rows(indptr, n_values):
@@ -156,7 +173,7 @@ class _Products:
         self.slices = slices
         # Slicing rows of a CSR matrix copies them: its blocks are made once.
         self.sparse_blocks = (
-            [_csr_rows(X, rows) for rows in slices] if self.sparse else None
+            [_sparse_rows(X, rows) for rows in slices] if self.sparse else None
         )
         rows = max(block.stop - block.start for block in slices)
         # The normalised weights s / S, in X's dtype.
@@ -193,7 +210,8 @@ class _Products:
         return Wt, b
 
     def block(self, index, space):
-        """The block ``index`` of the rows of ``X``, in the products' dtype."""
+        """The block ``index`` of the rows of ``X``, in the products' dtype
+        (a :class:`_SparseRows` for sparse ``X``)."""
         if self.sparse:
             return self.sparse_blocks[index]
         rows = self.slices[index]
@@ -209,7 +227,7 @@ class _Products:
     def scores(self, Wt, b, X_block, out):
         """``out = W^T X_block^T + b``: the K x m scores of a block."""
         if self.sparse:
-            out[...] = (X_block @ Wt.T).T
+            out[...] = (X_block.matrix @ Wt.T).T
         else:
             np.matmul(Wt, X_block.T, out=out)
         if b is not None:
@@ -219,7 +237,7 @@ class _Products:
     def accumulate(self, R, X_block, space):
         """Add ``X_block^T R^T`` (d x K) and ``R 1`` to ``space``'s sums (R: K x m)."""
         if self.sparse:
-            space.W_gradient += X_block.T @ R.T
+            space.W_gradient += X_block.transpose @ R.T
         else:
             np.matmul(X_block.T, R.T, out=space.product)
             space.W_gradient += space.product

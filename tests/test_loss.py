@@ -263,8 +263,20 @@ def test_blocked_passes_match_a_direct_computation(block_rows, dtype, rng, monke
 
 
 @pytest.mark.parametrize("n_threads", [2, 3, 7])
-def test_sparse_rows_shared_between_threads_match_one_thread(n_threads, rng):
+@pytest.mark.parametrize("layout", ["random", "empty_rows_int64", "one_full_row"])
+def test_sparse_rows_shared_between_threads_match_one_thread(n_threads, layout, rng):
     X, y, sw = make_problem(sparse=True)
+    if layout == "empty_rows_int64":
+        # Empty leading rows, and 64-bit indices, which the runs must share.
+        X = X.toarray()
+        X[:12] = 0.0
+        X = sp.csr_matrix(X)
+        X.indices, X.indptr = X.indices.astype(np.int64), X.indptr.astype(np.int64)
+    elif layout == "one_full_row":
+        # Every stored value in one row: some runs hold none.
+        X = sp.csr_matrix(
+            np.vstack([np.zeros((20, 5)), np.ones((1, 5)), np.zeros((19, 5))])
+        )
     loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
     x = random_coef(loss, X.shape[1], rng).ravel()
     v = random_coef(loss, X.shape[1], rng).ravel()
@@ -274,6 +286,35 @@ def test_sparse_rows_shared_between_threads_match_one_thread(n_threads, rng):
     assert_allclose(value_t, value, rtol=1e-14)
     assert_allclose(gradient_t, gradient, rtol=1e-13, atol=1e-15)
     assert_allclose(hessp_t(v), hessp(v), rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_runs_of_sparse_rows_share_the_arrays_of_X(index_dtype):
+    """A run and its transpose are made on X's arrays, though scipy's
+    constructors copy views of less than half an array, and sparse passes
+    leave X as it was."""
+    X, y, sw = make_problem(n_samples=60, sparse=True)
+    X.indices, X.indptr = X.indices.astype(index_dtype), X.indptr.astype(index_dtype)
+    runs = _passes._even_runs(X.indptr, 3)
+    assert len(runs) == 3
+    for run in runs:
+        block = _passes._sparse_rows(X, run)
+        for matrix in block:
+            assert np.shares_memory(matrix.data, X.data)
+            assert np.shares_memory(matrix.indices, X.indices)
+            assert matrix.indices.dtype == matrix.indptr.dtype == index_dtype
+        assert_array_equal(block.matrix.toarray(), X[run].toarray())
+        assert_array_equal(block.transpose.toarray(), X[run].toarray().T)
+    # One run is X itself.
+    assert _passes._sparse_rows(X, slice(0, X.shape[0])).matrix is X
+    before = X.copy()
+    passes = _passes.DataPasses(X, y, sw, N_CLASSES, True, n_threads=3)
+    coef = random_coef(
+        MultinomialLoss(N_CLASSES, True), X.shape[1], np.random.default_rng(0)
+    )
+    passes.value_gradient_hessp(coef)[2](coef)
+    for name in ("data", "indices", "indptr"):
+        assert_array_equal(getattr(X, name), getattr(before, name))
 
 
 @pytest.mark.parametrize("n_runs", [1, 2, 3, 7, 40])
