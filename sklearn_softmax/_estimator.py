@@ -197,8 +197,10 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         library its threads for the products (except with 'lbfgs', whose
         own BLAS calls would wait for them); larger ones run on as many as
         the BLAS library is currently allowed (so an enclosing
-        ``threadpoolctl.threadpool_limits`` is respected). An integer sets
-        the count, with BLAS on one thread.
+        ``threadpoolctl.threadpool_limits`` is respected), sparse ``X`` on
+        at most one per ``n_features * n_classes`` stored values, as each
+        thread keeps partial sums of that size. An integer sets the count,
+        with BLAS on one thread.
     precision : {'auto', 'mixed', 'full'}, default='auto'
         Precision of the Hessian-vector products of 'newton-cg' on float64
         data. The objective, its gradient, the line search and the iterate

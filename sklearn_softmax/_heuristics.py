@@ -49,10 +49,15 @@ def choose_n_threads(X, n_classes, available):
     """Threads for the passes over ``X`` during a fit, at most ``available``.
 
     Each thread gets at least ``_MIN_WORK_PER_THREAD`` multiply-adds per
-    product; a small problem runs on one thread.
+    product; a small problem runs on one thread. For sparse ``X``, at most
+    one thread per ``d K`` stored values: each thread keeps ``d x K``
+    partial sums of its run of rows, which all together then take no more
+    memory than ``X``, and which a pass adds up on one thread.
     """
-    by_work = _work_per_product(X, n_classes) // _MIN_WORK_PER_THREAD
-    return int(max(1, min(available, by_work)))
+    n_threads = _work_per_product(X, n_classes) // _MIN_WORK_PER_THREAD
+    if sp.issparse(X):
+        n_threads = min(n_threads, X.nnz // (X.shape[1] * n_classes))
+    return int(max(1, min(available, n_threads)))
 
 
 def choose_blas_threads(X, n_classes, available, solver):

@@ -439,6 +439,21 @@ def test_thread_heuristic_scales_with_the_work():
     # A sparse matrix counts its stored entries, not its shape.
     sparse_large = sp.random(100_000, 100, density=0.001, format="csr", random_state=0)
     assert choose_n_threads(sparse_large, n_classes=10, available=8) == 1
+
+    # And at most one thread per d K of them, whose d x K partial sums
+    # then take no more memory than X.
+    def stored(n_samples, n_features, n_stored):
+        indptr = np.linspace(0, n_stored, n_samples + 1).astype(np.int64)
+        indices = np.arange(n_stored) % n_features
+        return sp.csr_matrix(
+            (np.ones(n_stored), indices, indptr), (n_samples, n_features)
+        )
+
+    sparse_many = stored(100_000, 1_000, 4_000_000)
+    assert choose_n_threads(sparse_many, n_classes=10, available=8) == 8
+    assert choose_n_threads(sparse_many, n_classes=1_000, available=8) == 4
+    sparse_wide = stored(10_000, 100_000, 1_000_000)
+    assert choose_n_threads(sparse_wide, n_classes=20, available=8) == 1
     # BLAS gets the threads the passes leave.
     assert choose_blas_threads(small, 3, available=8, solver="newton-cg") == 8
     assert choose_blas_threads(small, 3, available=8, solver="gd") == 8
