@@ -59,12 +59,10 @@ from sklearn.preprocessing import StandardScaler
 import sklearn_softmax
 from sklearn_softmax import SoftmaxRegression
 from sklearn_softmax._heuristics import (
-    choose_blas_threads,
     choose_n_threads,
-    choose_solver,
 )
 from sklearn_softmax._loss import MultinomialLoss
-from sklearn_softmax._threads import blas_thread_limit
+from sklearn_softmax._threads import blas_thread_limit, single_threaded_blas
 
 C = 1.0
 TARGET_GAP = 1e-6
@@ -339,9 +337,8 @@ def evaluation_costs(X, y, threads):
 
     - ``value_and_gradient`` of the bound objective (what every solver calls),
       at a random ``coef`` with an intercept, on as many threads as a fit
-      with the default ``n_threads`` would take, with the BLAS threads such
-      a fit leaves (one when the passes run on several threads, all of them
-      when they run on one);
+      with the default ``n_threads`` would take, with BLAS on one thread, as
+      in a fit;
     - ``X @ W`` and ``X.T @ G``, each done separately by numpy, with ``W`` of
       shape (d, K) and ``G`` of shape (n, K) in the same dtype, with BLAS's
       threads under the thread limit.
@@ -360,8 +357,6 @@ def _evaluation_row(X, y, threads):
     with thread_limits(threads):
         available = blas_thread_limit()
     n_threads = choose_n_threads(X, n_classes, available=available)
-    solver = choose_solver(X, n_classes)
-    blas_threads = choose_blas_threads(X, n_classes, available, solver)
     objective = MultinomialLoss(n_classes, fit_intercept=True).bind(
         X, y, None, 1.0 / (C * n_samples), n_threads=n_threads
     )
@@ -372,7 +367,7 @@ def _evaluation_row(X, y, threads):
         # BLAS threads left spinning by the last multi-threaded products
         # would take the cores of the passes' own threads.
         time.sleep(BLAS_SETTLE_SECONDS)
-        with threadpoolctl.threadpool_limits(blas_threads, user_api="blas"):
+        with single_threaded_blas():
             evaluation = min(
                 evaluation,
                 best_time(

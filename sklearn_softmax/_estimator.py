@@ -1,7 +1,15 @@
-"""SoftmaxRegression: the one place that knows scikit-learn's API."""
+"""SoftmaxRegression: scikit-learn's API on the fit recipe that every kind of
+input shares.
 
-import functools
+A fit validates the data and encodes its labels, describes the objective,
+chooses the solver, starts from zeros or the previous model, runs the
+solver and records the result: the same steps whatever the data, with what
+differs between NumPy, Array API and Dask inputs left to a backend (see
+``_backends``), and the same steps, on a chunk, for ``partial_fit``.
+"""
+
 import math
+import sys
 import time
 import warnings
 from numbers import Integral, Real
@@ -14,76 +22,37 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_feature_names,
-    _check_n_features,
-    _check_sample_weight,
-    check_array,
-    check_consistent_length,
-    column_or_1d,
-    validate_data,
-)
 
-from ._array_api import (
-    input_namespace,
-    namespace_name,
-    numpy_dtype,
-    parameter_dtype,
-    to_numpy,
-)
+from ._array_api import namespace_name, to_numpy
+from ._backends import ObjectiveSpec, SolveSettings, backend_for
+from ._backends._numpy import NumpyBackend
 from ._base import LinearSoftmaxClassifierMixin
-from ._dask import (
-    class_totals,
-    encode_row_blocks,
-    fit_inputs,
-    is_dask_collection,
-    is_frame,
-    iter_row_blocks,
-    persist_row_blocks,
-    summarise,
-)
-from ._heuristics import (
-    choose_blas_threads,
-    choose_hessian_dtype,
-    choose_n_threads,
-    choose_proximal_solver,
-    choose_row_space,
-    choose_solver,
-)
-from ._loss import MultinomialLoss, RunningCurvature
-from ._loss_array_api import bind_objective
+from ._dask import is_dask_collection, iter_row_blocks
+from ._loss import RunningCurvature
 from ._penalties import split_penalty
-from ._row_space import RowSpace, solve_in_row_space
 from ._solvers import ARRAY_API_SOLVERS, SOLVERS, STOCHASTIC_SOLVERS
-from ._solvers._proximal import GroupNorm, L1Norm, minimize_proximal_agd
 from ._solvers._stochastic import (
     StochasticSettings,
     StochasticState,
     minimize_stochastic,
     run_epoch,
 )
-from ._threads import blas_thread_limit, limit_blas_threads
+from ._threads import single_threaded_blas
 
 
-class _Stream:
-    """What ``partial_fit`` carries from one call to the next."""
+class _PartialFitState:
+    """What ``partial_fit`` carries from one call to the next: the state of
+    the stochastic iteration, the running curvature bound of the chunks
+    seen, the random state that shuffles them, the objective of each call,
+    and the settings the stream was started with."""
 
-    def __init__(self, state, curvature, random_state):
+    def __init__(self, state, curvature, random_state, solver, fit_intercept):
         self.state = state
         self.curvature = curvature
         self.random_state = random_state
-        self.n_calls = 0
+        self.solver = solver
+        self.fit_intercept = fit_intercept
         self.history = []
-
-
-def _check_two_classes(classes):
-    """Raise unless the labels hold at least two classes."""
-    if classes.size < 2:
-        raise ValueError(
-            "SoftmaxRegression needs samples of at least 2 classes in the "
-            f"data, but the data contains only one class: {classes.tolist()[0]!r}."
-        )
 
 
 class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
@@ -188,19 +157,21 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         With a positive value, print one line per iteration: the objective,
         the gradient norm, the step length and the time spent.
     n_threads : int, default=None
-        Threads for ``fit``. ``X`` is shared out between them in blocks of
-        rows (for sparse ``X``, one run of rows per thread), each thread
-        running the products and the softmax of its blocks, with the BLAS
-        library held to one thread for the duration of the fit. With
-        ``None``, small problems run on one thread, where starting threads
-        of their own would cost more than they save, and leave the BLAS
-        library its threads for the products (except with 'lbfgs', whose
-        own BLAS calls would wait for them); larger ones run on as many as
-        the BLAS library is currently allowed (so an enclosing
+        Threads for ``fit``. ``X`` is cut into blocks of rows (runs of rows
+        for sparse ``X``) that depend on the data alone, and the threads
+        share them out, each running the products and the softmax of its
+        blocks; each block's share of the sums is added in the order of the
+        blocks, so the fitted model is the same, to the last bit, on any
+        number of threads. The BLAS library is held to one thread while a
+        fit runs, and its limit put back afterwards (fits that overlap in
+        several Python threads share the hold), so that the model does not
+        depend on the BLAS limit either. With ``None``, small problems run on
+        one thread, where starting threads of their own would cost more than
+        they save; larger ones on as many as the BLAS library was allowed
+        when ``fit`` was called (so an enclosing
         ``threadpoolctl.threadpool_limits`` is respected), sparse ``X`` on
-        at most one per ``n_features * n_classes`` stored values, as each
-        thread keeps partial sums of that size. An integer sets the count,
-        with BLAS on one thread.
+        at most one per ``n_features * n_classes`` stored values. An integer
+        sets the count.
     precision : {'auto', 'mixed', 'full'}, default='auto'
         Precision of the Hessian-vector products of 'newton-cg' on float64
         data. The objective, its gradient, the line search and the iterate
@@ -468,6 +439,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
 
+    # partial_fit steps its state in place: a failed call restores a copy.
+    _state_changed_in_place = ("_partial_fit_state",)
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model by minimising the penalised multinomial log-loss.
@@ -492,13 +466,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         self : SoftmaxRegression
             The fitted estimator.
         """
-        if is_dask_collection(X):
-            fit = self._fit_dask
-        elif input_namespace(X) is None:
-            fit = self._fit
-        else:
-            fit = self._fit_array_api
-        return self._keeping_state_on_failure(fit, X, y, sample_weight)
+        return self._keeping_state_on_failure(
+            self._fit, backend_for(X), X, y, sample_weight
+        )
 
     def _has_stochastic_solver(self):
         if self.solver not in ("auto", *STOCHASTIC_SOLVERS):
@@ -550,341 +520,73 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             The updated estimator.
         """
         if is_dask_collection(X):
-            return self._keeping_state_on_failure(
-                self._partial_fit_dask, X, y, classes, sample_weight
+            chunks = iter_row_blocks(X, y, sample_weight)
+        else:
+            chunks = [(X, y, sample_weight)]
+        for X_chunk, y_chunk, weights in chunks:
+            self._keeping_state_on_failure(
+                self._partial_fit, X_chunk, y_chunk, classes, weights
             )
-        return self._keeping_state_on_failure(
-            self._partial_fit, X, y, classes, sample_weight
-        )
-
-    def _partial_fit_dask(self, X, y, classes, sample_weight):
-        """One ``partial_fit`` call on each block of rows, in order."""
-        for X_block, y_block, weights in iter_row_blocks(X, y, sample_weight):
-            self._partial_fit(X_block, y_block, classes, weights)
         return self
 
-    def _fit(self, X, y, sample_weight):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            accept_large_sparse=True,
-        )
-        classes, y_encoded = self._encoded_labels(y)
-        sample_weight = self._validated_sample_weight(
-            sample_weight, X, y_encoded, classes
-        )
-        n_classes = classes.size
-        n_features = X.shape[1]
+    # -- the recipe -----------------------------------------------------------
+
+    def _fit(self, backend, X, y, sample_weight):
         self._check_early_stopping()
+        backend.check(self)
+        data = backend.prepare(self, X, y, sample_weight)
         random_state = check_random_state(self.random_state)
         validation_score = None
         if self.early_stopping:
-            X, y_encoded, sample_weight, validation_score = self._hold_out(
-                X, y_encoded, sample_weight, random_state
-            )
-        total_weight = (
-            X.shape[0] if sample_weight is None else sample_weight.sum(dtype=np.float64)
-        )
-
-        loss, shape, l2_reg_strength, norm = self._objective_parts(
-            n_classes, n_features, total_weight
-        )
-        solver = self._solver(X, n_classes, norm)
-        coef0 = self._initial_coef(classes, shape[0])
-        settings = {
-            "max_iter": self.max_iter,
-            "tol": self.tol,
-            "callback": self._progress_printer(solver) if self.verbose else None,
-        }
-        if solver in STOCHASTIC_SOLVERS:
-            objective = loss.bind_rows(X, y_encoded, sample_weight, l2_reg_strength)
-            with limit_blas_threads(1):
+            data, validation_score = self._hold_out(data, random_state)
+        spec = self._objective_spec(data)
+        solver = backend.solver(self.solver, spec, data, self.penalty)
+        coef0 = self._initial_coef(data.classes, spec.shape[0])
+        callback = self._progress_printer(solver) if self.verbose else None
+        with single_threaded_blas():
+            if solver in STOCHASTIC_SOLVERS:
+                objective = backend.bind_rows(data, spec)
                 result = minimize_stochastic(
                     objective,
                     coef0.ravel(),
                     settings=self._stochastic_settings(
                         solver,
-                        norm,
-                        self._default_step(
-                            solver,
-                            lambda: (
-                                loss.curvature_bound(X, sample_weight) + l2_reg_strength
-                            ),
-                        ),
+                        spec,
+                        lambda: spec.loss().curvature_bound(data.X, data.sample_weight),
                     ),
+                    max_iter=self.max_iter,
+                    tol=self.tol,
                     n_iter_no_change=self.n_iter_no_change,
                     random_state=random_state,
                     shuffle=self.shuffle,
                     validation_score=validation_score,
-                    **settings,
+                    callback=callback,
                 )
-        else:
-            result = self._solve(
-                X,
-                y_encoded,
-                sample_weight,
-                loss,
-                l2_reg_strength,
-                norm,
-                solver,
-                coef0,
-                settings,
-            )
-        self._record_fit(result, solver, shape, norm, classes, X.dtype)
-        return self
-
-    def _record_fit(self, result, solver, shape, norm, classes, dtype):
-        """Warn if the solver did not converge, and set the fitted
-        attributes, as NumPy arrays, from its result."""
+            else:
+                settings = SolveSettings(
+                    self.max_iter, self.tol, callback, self.n_threads, self.precision
+                )
+                result = backend.minimize(data, spec, solver, coef0, settings)
         if not result.converged:
-            # The user's call of fit, above _fit_context's wrapper, fit,
-            # _keeping_state_on_failure and the _fit method.
             warnings.warn(
-                self._convergence_message(result, solver, dtype, norm is not None),
+                self._convergence_message(result, solver, data.dtype, spec.norm),
                 ConvergenceWarning,
-                stacklevel=6,
+                stacklevel=_caller_stacklevel(),
             )
         # A later partial_fit starts a new stream from this solution.
-        self.__dict__.pop("_stream", None)
-        self._store_solution(to_numpy(result.x), shape, norm, classes, dtype)
+        self.__dict__.pop("_partial_fit_state", None)
+        self._store_solution(to_numpy(result.x), spec, data)
         self.solver_ = solver
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.loss_curve_ = result.objective_history
         self.converged_ = bool(result.converged)
         self.grad_norm_ = float(result.grad_norm)
-
-    def _encoded_labels(self, y):
-        """The classes, and the label of each sample as an index into them."""
-        check_classification_targets(y)
-        classes, y_encoded = np.unique(y, return_inverse=True)
-        _check_two_classes(classes)
-        return classes, y_encoded
-
-    def _encoded_labels_on_device(self, y, xp, device):
-        """The classes, on the host, and the label of each sample as an index
-        into them, on ``device``: for labels ``y`` of the namespace ``xp``
-        on ``device``, they are found there, and only the classes come to
-        the host. Other labels are encoded on the host and sent."""
-        if input_namespace(y) != (xp, device):
-            return self._encoded_labels(column_or_1d(to_numpy(y), warn=True))
-        y = column_or_1d(
-            check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True
-        )
-        check_classification_targets(y)
-        classes, y_encoded = xp.unique_inverse(y)
-        classes = to_numpy(classes)
-        # The standard leaves the order of the unique values open.
-        order = np.argsort(classes, kind="stable")
-        if np.any(order != np.arange(classes.size)):
-            rank = np.empty_like(order)
-            rank[order] = np.arange(classes.size)
-            classes = classes[order]
-            y_encoded = xp.take(xp.asarray(rank, device=device), y_encoded)
-        _check_two_classes(classes)
-        return classes, y_encoded
-
-    def _fit_array_api(self, X, y, sample_weight):
-        """``fit`` on the arrays of an Array API namespace, on their device:
-        the objective, the solver's iterate and the fitted attributes all
-        stay there. Only the labels and the sample weights, read once to
-        encode and check them, and the final d x K solution, centred and
-        sent back, pass through the host."""
-        xp, device = input_namespace(X)
-        solver = choose_solver(X, None) if self.solver == "auto" else self.solver
-        if self.penalty not in ("l2", None) or solver not in ARRAY_API_SOLVERS:
-            raise ValueError(
-                f"Array API inputs (here {xp.__name__} arrays) are fitted with "
-                "penalty='l2' or None and solver='auto', 'lbfgs', 'gd' or "
-                f"'newton-cg'; got penalty={self.penalty!r}, "
-                f"solver={self.solver!r}. Pass NumPy arrays for the others."
-            )
-        self._check_early_stopping()
-        X = validate_data(self, X, dtype=[xp.float64, xp.float32])
-        check_consistent_length(X, y)
-        # On a GPU, encoding a million labels with NumPy takes longer than
-        # the whole of the solver.
-        classes, y_encoded = self._encoded_labels_on_device(y, xp, device)
-        host_dtype = numpy_dtype(xp, X.dtype)
-        if sample_weight is not None or self.class_weight is not None:
-            # The weights are checked on the host, which needs only X's
-            # size and dtype: a stand-in with no columns has both.
-            sample_weight = self._validated_sample_weight(
-                to_numpy(sample_weight),
-                np.empty((X.shape[0], 0), dtype=host_dtype),
-                to_numpy(y_encoded),
-                classes,
-            )
-        n_samples, n_features = X.shape
-        n_classes = classes.size
-        total_weight = (
-            n_samples if sample_weight is None else sample_weight.sum(dtype=np.float64)
-        )
-        _, shape, l2_reg_strength, _ = self._objective_parts(
-            n_classes, n_features, total_weight
-        )
-        weights = (
-            xp.full(n_samples, 1 / n_samples, dtype=X.dtype, device=device)
-            if sample_weight is None
-            else xp.asarray(sample_weight / total_weight, dtype=X.dtype, device=device)
-        )
-        dtype = parameter_dtype(xp, device)
-        objective = bind_objective(
-            X,
-            xp.asarray(y_encoded, device=device),
-            weights,
-            n_classes,
-            self.fit_intercept,
-            l2_reg_strength,
-            dtype,
-            self.label_smoothing,
-        )
-        coef0 = self._initial_coef(classes, shape[0])
-        result = ARRAY_API_SOLVERS[solver](
-            objective,
-            xp.asarray(coef0.ravel(), dtype=dtype, device=device),
-            max_iter=self.max_iter,
-            tol=self.tol,
-            callback=self._progress_printer(solver) if self.verbose else None,
-        )
-        self._record_fit(result, solver, shape, None, classes, host_dtype)
-        # The attributes move to the data's device; labels the namespace
-        # cannot hold, such as strings, stay NumPy arrays.
-        self.coef_ = xp.asarray(self.coef_, device=device)
-        self.intercept_ = xp.asarray(self.intercept_, device=device)
-        if classes.dtype.kind in "biuf":
-            self.classes_ = xp.asarray(classes, device=device)
-        self.n_iter_ = xp.asarray(self.n_iter_, device=device)
-        self.loss_curve_ = xp.asarray(self.loss_curve_, dtype=dtype, device=device)
-        return self
-
-    def _solve(
-        self,
-        X,
-        y_encoded,
-        sample_weight,
-        loss,
-        l2_reg_strength,
-        norm,
-        solver,
-        coef0,
-        settings,
-    ):
-        """Run a deterministic solver on all of ``X``, or in its row space."""
-        n_classes = coef0.shape[1]
-        # The BLAS limit when fit is called: the most threads the passes take.
-        available = blas_thread_limit()
-
-        def bind(data):
-            return loss.bind(
-                data,
-                y_encoded,
-                sample_weight,
-                l2_reg_strength,
-                n_threads=self._n_threads(data, n_classes, available),
-                hessian_dtype=choose_hessian_dtype(
-                    data, n_classes, solver, self.precision
-                ),
-            )
-
-        # The passes share their blocks between their own threads, each
-        # calling BLAS, held to one thread, on one block at a time; a
-        # problem too small to share out runs on one thread and leaves BLAS
-        # its threads. Forming X X^T for wide data is one large product,
-        # left to BLAS's threads.
-        row_space = None
-        # The L1 and group norms are not kept by the row space's rotation.
-        if norm is None and choose_row_space(X, n_classes):
-            with limit_blas_threads(self._n_threads(X, n_classes, available)):
-                row_space = RowSpace.of(X)
-        solve = self._minimizer(solver, norm)
-        blas_threads = self._blas_threads(X, n_classes, available, solver)
-        with limit_blas_threads(blas_threads):
-            if row_space is None:
-                return solve(bind(X), coef0.ravel(), **settings)
-            return solve_in_row_space(solve, row_space, bind, coef0, **settings)
-
-    @staticmethod
-    def _minimizer(solver, norm):
-        """The function minimising the objective: the solver, or accelerated
-        proximal gradient (with Newton steps for 'newton-cg') when the
-        penalty has a non-smooth ``norm``."""
-        if norm is None:
-            return SOLVERS[solver]
-        return functools.partial(
-            minimize_proximal_agd, penalty=norm, newton_steps=solver == "newton-cg"
-        )
-
-    def _fit_dask(self, X, y, sample_weight):
-        """``fit`` on dask collections, with the full-batch solvers.
-
-        The blocks of rows are persisted once, where the scheduler puts
-        them (on the workers of a distributed cluster), and checked there;
-        each evaluation of the objective then moves only the parameters and
-        the blocks' partial sums (see ``_loss_dask``)."""
-        # Dask is optional: only a dask input brings it in.
-        from ._loss_dask import bind_objective as bind_dask_objective
-
-        if self.solver in STOCHASTIC_SOLVERS:
-            raise ValueError(
-                f"fit on dask collections runs the full-batch solvers; "
-                f"solver={self.solver!r} takes minibatches: use partial_fit, "
-                "which takes a dask collection one block at a time, or "
-                "dask-ml's Incremental wrapper."
-            )
-        self._check_early_stopping()
-        # A DataFrame's empty stand-in carries its column names.
-        _check_feature_names(self, X._meta if is_frame(X) else X, reset=True)
-        X, y, sample_weight = fit_inputs(X, y, sample_weight)
-        _check_n_features(self, X, reset=True)
-        n_features, dtype = X.shape[1], X.dtype
-        row_blocks = persist_row_blocks(X, y, sample_weight)
-        finite, labels, weights_finite, least_weight = summarise(row_blocks)
-        if not finite:
-            raise ValueError("Input X contains NaN or infinity.")
-        if not weights_finite:
-            raise ValueError("Input sample_weight contains NaN or infinity.")
-        if least_weight < 0:
-            raise ValueError("Negative values in data passed to `sample_weight`")
-        classes, _ = self._encoded_labels(labels)
-        totals = class_totals(row_blocks, classes)
-        factors = None
-        if self.class_weight is not None:
-            factors = self._class_weights(totals, classes)
-            totals = totals * factors
-        self._check_class_totals(totals, classes, 2)
-        # The labels as indices, weighted by class: blocks that replace the
-        # ones read from the input, on the same workers.
-        row_blocks = encode_row_blocks(row_blocks, classes, factors)
-        n_classes, total_weight = classes.size, totals.sum()
-        _, shape, l2_reg_strength, norm = self._objective_parts(
-            n_classes, n_features, total_weight
-        )
-        solver = self._solver(X, n_classes, norm)
-        objective = bind_dask_objective(
-            row_blocks,
-            total_weight,
-            n_features,
-            n_classes,
-            self.fit_intercept,
-            l2_reg_strength,
-            rounding=16 * float(np.finfo(dtype).eps),
-            label_smoothing=self.label_smoothing,
-        )
-        result = self._minimizer(solver, norm)(
-            objective,
-            self._initial_coef(classes, shape[0]).ravel(),
-            max_iter=self.max_iter,
-            tol=self.tol,
-            callback=self._progress_printer(solver) if self.verbose else None,
-        )
-        self._record_fit(result, solver, shape, norm, classes, dtype)
+        backend.place(self, data)
         return self
 
     def _partial_fit(self, X, y, classes, sample_weight):
-        if input_namespace(X) is not None:
+        backend = backend_for(X)
+        if not isinstance(backend, NumpyBackend):
             raise ValueError(
                 "partial_fit takes NumPy arrays and SciPy sparse matrices; "
                 f"X is a {namespace_name(X)} array. Use fit, "
@@ -897,93 +599,67 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 "labels of all the classes the stream holds, as later chunks "
                 "may not show them all."
             )
-        stream = getattr(self, "_stream", None)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            accept_large_sparse=True,
-            reset=not hasattr(self, "classes_"),
-        )
-        check_classification_targets(y)
-        classes = self._stream_classes(classes)
-        y_encoded = np.searchsorted(classes, y)
-        unknown = (y_encoded >= classes.size) | (
-            classes[np.minimum(y_encoded, classes.size - 1)] != y
-        )
-        if np.any(unknown):
-            labels = np.unique(y[unknown]).tolist()
-            raise ValueError(
-                f"y has labels that are not in classes: {labels}; the classes "
-                f"are {classes.tolist()}."
-            )
-        solver = "sgd" if self.solver == "auto" else self.solver
         if isinstance(self.class_weight, str):
             raise ValueError(
                 "class_weight='balanced' needs the class totals of all the "
                 "data, which partial_fit does not see: pass class_weight as a "
                 "dict."
             )
-        # A chunk may hold a single class of the stream.
-        sample_weight = self._validated_sample_weight(
-            sample_weight, X, y_encoded, classes, min_classes=1
+        solver = "sgd" if self.solver == "auto" else self.solver
+        stream = getattr(self, "_partial_fit_state", None)
+        self._check_stream(stream, solver)
+        # A chunk may hold a single class of the stream, or no weight at all.
+        data = backend.prepare(
+            self, X, y, sample_weight, self._stream_classes(classes), min_classes=0
         )
-        n_classes, n_features = classes.size, X.shape[1]
-        total_weight = X.shape[0] if sample_weight is None else sample_weight.sum()
-        loss, shape, l2_reg_strength, norm = self._objective_parts(
-            n_classes, n_features, total_weight
-        )
-        self._solver(X, n_classes, norm, solver)
-        objective = loss.bind_rows(X, y_encoded, sample_weight, l2_reg_strength)
         if stream is None:
-            stream = _Stream(
-                StochasticState(self._initial_coef(classes, shape[0], True).ravel()),
-                RunningCurvature(loss),
+            n_rows = data.n_features + int(self.fit_intercept)
+            stream = _PartialFitState(
+                StochasticState(self._initial_coef(data.classes, n_rows, True).ravel()),
+                RunningCurvature(),
                 check_random_state(self.random_state),
+                solver,
+                self.fit_intercept,
             )
-        step = self._default_step(
-            solver,
-            lambda: stream.curvature.update(X, sample_weight) + l2_reg_strength,
-        )
-        settings = self._stochastic_settings(solver, norm, step)
-        order = np.arange(X.shape[0])
-        if self.shuffle:
-            stream.random_state.shuffle(order)
-        with limit_blas_threads(1):
-            value = run_epoch(objective, stream.state, settings, order)
-            solution = stream.state.solution(settings)
-            _, gradient = objective.value_and_gradient(solution, np.arange(X.shape[0]))
-        self._stream = stream
-        self._store_solution(solution, shape, norm, classes, X.dtype)
+        if data.total_weight > 0:
+            spec = self._objective_spec(data)
+            backend.solver(solver, spec, data, self.penalty)
+            objective = backend.bind_rows(data, spec)
+            settings = self._stochastic_settings(
+                solver,
+                spec,
+                lambda: stream.curvature.update(
+                    spec.loss(), data.X, data.sample_weight
+                ),
+            )
+            order = np.arange(data.X.shape[0])
+            if self.shuffle:
+                stream.random_state.shuffle(order)
+            with single_threaded_blas():
+                stream.history.append(
+                    run_epoch(objective, stream.state, settings, order)
+                )
+                solution = stream.state.solution(settings)
+                _, gradient = objective.value_and_gradient(
+                    solution, np.arange(data.X.shape[0])
+                )
+            self.grad_norm_ = float(np.max(np.abs(gradient)))
+        else:
+            # A chunk of no weight holds nothing to learn from: no step is
+            # taken, as SGDClassifier takes no loss step on samples of
+            # weight zero.
+            spec = self._objective_spec(data._replace(total_weight=1.0))
+            solution = stream.state.x
+            self.grad_norm_ = getattr(self, "grad_norm_", 0.0)
+        self._partial_fit_state = stream
+        self._store_solution(solution, spec, data)
         self.solver_ = solver
-        stream.n_calls += 1
-        stream.history.append(value)
-        self.n_iter_ = np.array([stream.n_calls], dtype=np.int32)
+        self.n_iter_ = np.array([len(stream.history)], dtype=np.int32)
         self.loss_curve_ = np.asarray(stream.history)
         self.converged_ = False
-        self.grad_norm_ = float(np.max(np.abs(gradient)))
         return self
 
-    def _stream_classes(self, classes):
-        """The classes of a stream: ``classes`` on its first call, checked
-        against ``classes_`` afterwards."""
-        if hasattr(self, "classes_"):
-            if classes is not None and not np.array_equal(
-                np.unique(classes), self.classes_
-            ):
-                raise ValueError(
-                    f"classes={np.unique(classes).tolist()} differs from the "
-                    f"classes of the previous calls, {self.classes_.tolist()}."
-                )
-            return self.classes_
-        classes = np.unique(classes)
-        if classes.size < 2:
-            raise ValueError(
-                f"classes must hold at least 2 classes; got {classes.tolist()}."
-            )
-        return classes
+    # -- the steps ------------------------------------------------------------
 
     def _check_early_stopping(self):
         if self.early_stopping and self.solver not in STOCHASTIC_SOLVERS:
@@ -993,190 +669,25 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 "where a smaller C, not an early stop, regularises."
             )
 
-    def _hold_out(self, X, y_encoded, sample_weight, random_state):
-        """Split off ``validation_fraction`` of the samples, stratified, and
-        return the rest with a function scoring coefficients on the split."""
-        n_samples = X.shape[0]
-        counts = np.bincount(y_encoded)
-        n_classes = np.count_nonzero(counts)
-        # At least one sample of each class on either side, where there are
-        # enough; stratified when every class has two samples to share.
-        n_held_out = max(math.ceil(self.validation_fraction * n_samples), n_classes)
-        if n_samples - n_held_out < n_classes:
-            raise ValueError(
-                f"early_stopping needs at least {2 * n_classes} samples, to hold "
-                f"out validation_fraction={self.validation_fraction:g} of them "
-                f"and train on the rest; got {n_samples}."
-            )
-        stratify = y_encoded if counts[counts > 0].min() >= 2 else None
-        train, held_out = train_test_split(
-            np.arange(n_samples),
-            test_size=n_held_out,
-            stratify=stratify,
-            random_state=random_state,
+    def _objective_spec(self, data):
+        """The objective on ``data``: the loss, and the penalty's L2 strength
+        and non-smooth norm, the whole penalty divided by ``C S``."""
+        n_features = data.n_features
+        spec = ObjectiveSpec(
+            data.n_classes,
+            n_features,
+            self.fit_intercept,
+            self.label_smoothing,
+            0.0,
+            None,
         )
-        X_held_out, y_held_out = X[held_out], y_encoded[held_out]
-        weights = None if sample_weight is None else sample_weight[held_out]
-        n_features = X.shape[1]
-
-        def validation_score(x):
-            coef = x.reshape(n_features + int(self.fit_intercept), -1)
-            scores = np.asarray(X_held_out @ coef[:n_features])
-            if self.fit_intercept:
-                scores = scores + coef[n_features]
-            correct = np.argmax(scores, axis=1) == y_held_out
-            return float(np.average(correct, weights=weights))
-
-        weights_train = None if sample_weight is None else sample_weight[train]
-        return X[train], y_encoded[train], weights_train, validation_score
-
-    def _default_step(self, solver, curvature_bound):
-        """``learning_rate_init``, or the default step: for 'sgd', the
-        inverse of ``curvature_bound()``, a bound on the objective's
-        curvature; 1e-2 for 'adam'."""
-        if self.learning_rate_init is not None:
-            return float(self.learning_rate_init)
-        return 1.0 / curvature_bound() if solver == "sgd" else 1e-2
-
-    def _stochastic_settings(self, solver, norm, step):
-        return StochasticSettings(
-            method=solver,
-            learning_rate=self.learning_rate,
-            eta0=step,
-            power_t=self.power_t,
-            momentum=self.momentum,
-            nesterov=self.nesterovs_momentum,
-            batch_size=self.batch_size,
-            average=self.average,
-            penalty=norm,
+        strength = (
+            0.0 if self.penalty is None else 1.0 / (self.C * float(data.total_weight))
         )
-
-    def _store_solution(self, x, shape, norm, classes, dtype):
-        """Set ``classes_``, ``coef_`` and ``intercept_`` from a solver's
-        flat solution."""
-        n_features, n_classes = shape[0] - int(self.fit_intercept), shape[1]
-        coef = x.reshape(shape)
-        W, b = coef[:n_features], coef[n_features:].ravel()
-        # Adding one vector to every class's weights leaves the probabilities
-        # unchanged and only adds to the L2 and group penalties (the norm of
-        # a row is least when the row sums to zero), so their optimum is
-        # centred; centring removes what the solver's tolerance left. An L1
-        # penalty's optimum is not centred.
-        if not isinstance(norm, L1Norm):
-            W = W - W.mean(axis=1, keepdims=True)
-        b = b - b.mean() if self.fit_intercept else np.zeros(n_classes)
-        self.classes_ = classes
-        if n_classes == 2:
-            self.coef_ = (W[:, 1] - W[:, 0])[np.newaxis, :].astype(dtype)
-            self.intercept_ = np.array([b[1] - b[0]], dtype=dtype)
-        else:
-            self.coef_ = np.ascontiguousarray(W.T, dtype=dtype)
-            self.intercept_ = b.astype(dtype)
-
-    def _n_threads(self, X, n_classes, available):
-        """``n_threads``, or the heuristic's count within ``available``."""
-        if self.n_threads is not None:
-            return self.n_threads
-        return choose_n_threads(X, n_classes, available=available)
-
-    def _blas_threads(self, X, n_classes, available, solver):
-        """BLAS threads while a deterministic solver runs: one where
-        ``n_threads`` is set, the heuristic's count otherwise."""
-        if self.n_threads is not None:
-            return 1
-        return choose_blas_threads(X, n_classes, available, solver)
-
-    def _convergence_message(self, result, solver, dtype, proximal):
-        if solver in STOCHASTIC_SOLVERS:
-            watched = (
-                "validation accuracy" if self.early_stopping else "training objective"
-            )
-            if result.worse_than_start:
-                return (
-                    f"SoftmaxRegression(solver={solver!r}) stopped as its "
-                    f"{watched} no longer improved, but {result.message}: its "
-                    "steps are too large for this data. Scale the features (for "
-                    "instance with sklearn.preprocessing.StandardScaler), or "
-                    "lower learning_rate_init."
-                )
-            return (
-                f"SoftmaxRegression(solver={solver!r}) ran max_iter="
-                f"{self.max_iter} epochs, and its {watched} was still improving "
-                f"by more than tol={self.tol:g} within n_iter_no_change="
-                f"{self.n_iter_no_change} epochs. Increase max_iter, or use a "
-                "deterministic solver to reach the optimum."
-            )
-        measure = (
-            "largest absolute entry of the gradient mapping"
-            if proximal
-            else "largest absolute gradient entry"
-        )
-        # tol=0 asks for max_iter iterations, or as many as rounding allows.
-        above = (
-            f"{result.grad_norm / self.tol:.3g} times tol={self.tol:g}"
-            if self.tol > 0
-            else "above tol=0"
-        )
-        where = (
-            f"SoftmaxRegression(solver={solver!r}) stopped with the {measure} "
-            f"at {result.grad_norm:.3g}, {above}"
-        )
-        if result.n_iter >= self.max_iter:
-            return (
-                f"{where}, after max_iter={self.max_iter} iterations. Scale the "
-                "features (for instance with sklearn.preprocessing.StandardScaler), "
-                "increase max_iter, or try another solver."
-            )
-        return (
-            f"{where}: {result.message}. The objective no longer decreases at "
-            f"the precision of {np.dtype(dtype).name} arithmetic, so tol is "
-            "tighter than this problem allows: loosen tol, or scale the features."
-        )
-
-    def _validated_sample_weight(
-        self, sample_weight, X, y_encoded, classes, min_classes=2
-    ):
-        """The sample weights times the class weights, checked to leave
-        ``min_classes`` classes with weight; None when both are None."""
-        if sample_weight is None and self.class_weight is None:
-            return None
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
-        totals = np.bincount(y_encoded, weights=sample_weight, minlength=classes.size)
-        if self.class_weight is not None:
-            weights = self._class_weights(totals, classes)
-            sample_weight = sample_weight * weights[y_encoded].astype(X.dtype)
-            totals = totals * weights
-        self._check_class_totals(totals, classes, min_classes)
-        return sample_weight
-
-    @staticmethod
-    def _check_class_totals(totals, classes, min_classes):
-        """Raise unless ``min_classes`` classes have a positive total weight."""
-        if not totals.sum() > 0:
-            raise ValueError(
-                "sample_weight sums to zero: at least one sample needs a "
-                "positive weight."
-            )
-        if np.count_nonzero(totals) < min_classes:
-            remaining = classes.tolist()[np.flatnonzero(totals)[0]]
-            raise ValueError(
-                "SoftmaxRegression needs samples of at least 2 classes with a "
-                "positive sample_weight, but only one class has any: "
-                f"{remaining!r}."
-            )
-
-    def _objective_parts(self, n_classes, n_features, total_weight):
-        """The loss, the layout of its coefficients, and the penalty's L2
-        strength and non-smooth norm for data of ``total_weight``."""
-        loss = MultinomialLoss(n_classes, self.fit_intercept, self.label_smoothing)
-        shape = (loss.n_coef_rows(n_features), n_classes)
-        strength = 0.0 if self.penalty is None else 1.0 / (self.C * float(total_weight))
         l2_reg_strength, norm = split_penalty(
-            *self._penalty_mix(), strength, n_features, shape
+            *self._penalty_mix(), strength, n_features, spec.shape
         )
-        return loss, shape, l2_reg_strength, norm
+        return spec._replace(l2_reg_strength=l2_reg_strength, norm=norm)
 
     def _penalty_mix(self):
         """The non-smooth norm of the penalty and its share, from 0 to 1."""
@@ -1191,50 +702,6 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         if self.penalty == "group":
             return "group", 1.0 if self.l1_ratio is None else float(self.l1_ratio)
         return "l2", 0.0
-
-    def _solver(self, X, n_classes, norm, solver=None):
-        """The solver to run: ``solver``, or the one 'auto' stands for."""
-        solver = self.solver if solver is None else solver
-        if norm is None:
-            return choose_solver(X, n_classes) if solver == "auto" else solver
-        group = isinstance(norm, GroupNorm)
-        if solver == "auto":
-            return choose_proximal_solver(X, n_classes, group)
-        if solver in ("gd", "sgd") or (solver == "newton-cg" and group):
-            return solver
-        part = "a group-norm" if group else "an L1"
-        newton = ", 'newton-cg' (with Newton steps on the support)" if group else ""
-        raise ValueError(
-            f"penalty={self.penalty!r} has {part} part, which solver="
-            f"{solver!r} cannot handle: it needs a smooth objective. Use "
-            f"solver='gd' (accelerated proximal gradient){newton}, 'auto', or "
-            "'sgd' (proximal stochastic steps)."
-        )
-
-    def _class_weights(self, totals, classes):
-        """The weight of each class, as ``class_weight`` gives it, for the
-        classes' ``totals`` of sample weight."""
-        if isinstance(self.class_weight, str):  # 'balanced'
-            # The total weight shared equally between the classes present.
-            present = totals > 0
-            weights = np.ones(classes.size)
-            weights[present] = totals.sum() / (present.sum() * totals[present])
-            return weights
-        unknown = set(self.class_weight) - set(classes.tolist())
-        if unknown:
-            raise ValueError(
-                "class_weight has labels that are not classes of y: "
-                f"{sorted(map(repr, unknown))}; the classes are {classes.tolist()}."
-            )
-        weights = np.array(
-            [float(self.class_weight.get(label, 1.0)) for label in classes.tolist()]
-        )
-        if not (np.all(np.isfinite(weights)) and np.all(weights >= 0)):
-            raise ValueError(
-                "class_weight must give finite, non-negative weights; got "
-                f"{self.class_weight!r}."
-            )
-        return weights
 
     def _initial_coef(self, classes, n_rows, keep=False):
         """Zeros, or the previous solution in the solver's layout when
@@ -1270,14 +737,187 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             coef[n_features] = full[n_features]
         return coef
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.array_api_support = (
-            self.penalty in ("l2", None)
-            and self.solver in ("auto", *ARRAY_API_SOLVERS)
-            and not self.early_stopping
+    def _store_solution(self, x, spec, data):
+        """Set ``classes_``, ``coef_`` and ``intercept_`` from a solver's
+        flat solution, centred where the optimum is (see
+        :attr:`ObjectiveSpec.centred`): centring removes what the solver's
+        tolerance left, and the intercepts, unpenalised, are defined up to
+        a constant."""
+        n_features, n_classes = spec.n_features, spec.n_classes
+        coef = np.asarray(x, dtype=np.float64).reshape(spec.shape)
+        W, b = coef[:n_features], coef[n_features:].ravel()
+        if spec.centred:
+            W = W - W.mean(axis=1, keepdims=True)
+        b = b - b.mean() if self.fit_intercept else np.zeros(n_classes)
+        dtype = data.dtype
+        self.classes_ = data.classes
+        if n_classes == 2:
+            self.coef_ = (W[:, 1] - W[:, 0])[np.newaxis, :].astype(dtype)
+            self.intercept_ = np.array([b[1] - b[0]], dtype=dtype)
+        else:
+            self.coef_ = np.array(W.T, dtype=dtype, order="C")
+            self.intercept_ = b.astype(dtype)
+
+    # -- partial_fit's stream -------------------------------------------------
+
+    def _stream_classes(self, classes):
+        """The classes of a stream: ``classes`` on its first call, checked
+        against ``classes_`` afterwards."""
+        if hasattr(self, "classes_"):
+            if classes is not None and not np.array_equal(
+                np.unique(classes), self.classes_
+            ):
+                raise ValueError(
+                    f"classes={np.unique(classes).tolist()} differs from the "
+                    f"classes of the previous calls, {self.classes_.tolist()}."
+                )
+            return self.classes_
+        classes = np.unique(classes)
+        if classes.size < 2:
+            raise ValueError(
+                f"classes must hold at least 2 classes; got {classes.tolist()}."
+            )
+        return classes
+
+    def _check_stream(self, stream, solver):
+        """Refuse to go on with a stream whose layout or iteration a changed
+        parameter no longer fits."""
+        if stream is None:
+            return
+        changed = [
+            f"{name} from {before!r} to {now!r}"
+            for name, before, now in (
+                ("solver", stream.solver, solver),
+                ("fit_intercept", stream.fit_intercept, self.fit_intercept),
+            )
+            if before != now
+        ]
+        if changed:
+            raise ValueError(
+                "partial_fit goes on with the stream its first call started, "
+                f"but {' and '.join(changed)} changed since: the coefficients' "
+                "layout or the solver's state no longer fit. Call fit, or start "
+                "a new stream from sklearn.base.clone(estimator)."
+            )
+
+    # -- the stochastic solvers' settings ---------------------------------------
+
+    def _hold_out(self, data, random_state):
+        """Split off ``validation_fraction`` of the samples, stratified: the
+        rest of ``data``, and a function scoring coefficients on the split."""
+        X, y_encoded, sample_weight = data.X, data.y, data.sample_weight
+        n_samples = X.shape[0]
+        counts = np.bincount(y_encoded)
+        n_classes = np.count_nonzero(counts)
+        # At least one sample of each class on either side, where there are
+        # enough; stratified when every class has two samples to share.
+        n_held_out = max(math.ceil(self.validation_fraction * n_samples), n_classes)
+        if n_samples - n_held_out < n_classes:
+            raise ValueError(
+                f"early_stopping needs at least {2 * n_classes} samples, to hold "
+                f"out validation_fraction={self.validation_fraction:g} of them "
+                f"and train on the rest; got {n_samples}."
+            )
+        stratify = y_encoded if counts[counts > 0].min() >= 2 else None
+        train, held_out = train_test_split(
+            np.arange(n_samples),
+            test_size=n_held_out,
+            stratify=stratify,
+            random_state=random_state,
         )
-        return tags
+        X_held_out, y_held_out = X[held_out], y_encoded[held_out]
+        weights = None if sample_weight is None else sample_weight[held_out]
+        n_features = X.shape[1]
+
+        def validation_score(x):
+            coef = x.reshape(n_features + int(self.fit_intercept), -1)
+            scores = np.asarray(X_held_out @ coef[:n_features])
+            if self.fit_intercept:
+                scores = scores + coef[n_features]
+            correct = np.argmax(scores, axis=1) == y_held_out
+            return float(np.average(correct, weights=weights))
+
+        weights_train = None if sample_weight is None else sample_weight[train]
+        total = X.shape[0] - n_held_out if weights_train is None else None
+        kept = data._replace(
+            X=X[train],
+            y=y_encoded[train],
+            sample_weight=weights_train,
+            total_weight=total if total is not None else weights_train.sum(),
+        )
+        return kept, validation_score
+
+    def _stochastic_settings(self, solver, spec, curvature_bound):
+        """How 'sgd' and 'adam' step. The initial step is
+        ``learning_rate_init``, or by default, for 'sgd', the inverse of
+        ``curvature_bound()`` (a bound on the data term's curvature) plus the
+        L2 strength, and 1e-2 for 'adam'."""
+        if self.learning_rate_init is not None:
+            step = float(self.learning_rate_init)
+        elif solver == "sgd":
+            step = 1.0 / (curvature_bound() + spec.l2_reg_strength)
+        else:
+            step = 1e-2
+        return StochasticSettings(
+            method=solver,
+            learning_rate=self.learning_rate,
+            eta0=step,
+            power_t=self.power_t,
+            momentum=self.momentum,
+            nesterov=self.nesterovs_momentum,
+            batch_size=self.batch_size,
+            average=self.average,
+            penalty=spec.norm,
+        )
+
+    # -- what the user sees ---------------------------------------------------
+
+    def _convergence_message(self, result, solver, dtype, norm):
+        if solver in STOCHASTIC_SOLVERS:
+            watched = (
+                "validation accuracy" if self.early_stopping else "training objective"
+            )
+            if result.worse_than_start:
+                return (
+                    f"SoftmaxRegression(solver={solver!r}) stopped as its "
+                    f"{watched} no longer improved, but {result.message}: its "
+                    "steps are too large for this data. Scale the features (for "
+                    "instance with sklearn.preprocessing.StandardScaler), or "
+                    "lower learning_rate_init."
+                )
+            return (
+                f"SoftmaxRegression(solver={solver!r}) ran max_iter="
+                f"{self.max_iter} epochs, and its {watched} was still improving "
+                f"by more than tol={self.tol:g} within n_iter_no_change="
+                f"{self.n_iter_no_change} epochs. Increase max_iter, or use a "
+                "deterministic solver to reach the optimum."
+            )
+        measure = (
+            "largest absolute entry of the gradient mapping"
+            if norm is not None
+            else "largest absolute gradient entry"
+        )
+        # tol=0 asks for max_iter iterations, or as many as rounding allows.
+        above = (
+            f"{result.grad_norm / self.tol:.3g} times tol={self.tol:g}"
+            if self.tol > 0
+            else "above tol=0"
+        )
+        where = (
+            f"SoftmaxRegression(solver={solver!r}) stopped with the {measure} "
+            f"at {result.grad_norm:.3g}, {above}"
+        )
+        if result.n_iter >= self.max_iter:
+            return (
+                f"{where}, after max_iter={self.max_iter} iterations. Scale the "
+                "features (for instance with sklearn.preprocessing.StandardScaler), "
+                "increase max_iter, or try another solver."
+            )
+        return (
+            f"{where}: {result.message}. The objective no longer decreases at "
+            f"the precision of {np.dtype(dtype).name} arithmetic, so tol is "
+            "tighter than this problem allows: loosen tol, or scale the features."
+        )
 
     def _progress_printer(self, solver):
         start = time.perf_counter()
@@ -1293,3 +933,24 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
 
         return show
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.array_api_support = (
+            self.penalty in ("l2", None)
+            and self.solver in ("auto", *ARRAY_API_SOLVERS)
+            and not self.early_stopping
+        )
+        return tags
+
+
+def _caller_stacklevel():
+    """The stack level of the frame that called into this package: a
+    warning issued with it points at the user's line, however many of the
+    package's and scikit-learn's frames lie between."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(
+        ("sklearn_softmax", "sklearn.")
+    ):
+        frame, level = frame.f_back, level + 1
+    return level

@@ -1,12 +1,13 @@
-"""Choices made from the shape of the problem: the solver, the precision of the
-Hessian products, the thread count and whether to solve in the row space."""
+"""Choices made from the shape of the problem: the solver for the L1 and group
+penalties, the precision of the Hessian products, the thread count and
+whether to solve in the row space. None of them changes the optimum a fit
+reaches; the thread count does not change the fitted model at all."""
 
 import numpy as np
 import scipy.sparse as sp
 
-# Below this many multiply-adds per product with X (non-zeros of X times the
-# number of classes), starting threads costs more than they save.
-_MIN_WORK_PER_THREAD = 2_000_000
+from ._passes import MIN_WORK_PER_THREAD
+
 # Below this many multiply-adds per product, float32 Hessian products save
 # under 5% of a fit of a few milliseconds (see the solvers page).
 _MIN_WORK_FOR_MIXED_PRECISION = 100_000
@@ -18,17 +19,6 @@ _MIN_WORK_FOR_GROUP_NEWTON = 2_000_000
 # more features than samples, and at most this many samples per class.
 _MIN_WIDTH_RATIO = 4
 _MAX_SAMPLES_PER_CLASS = 200
-
-
-def choose_solver(X, n_classes):
-    """The solver ``solver='auto'`` stands for, given the data.
-
-    Truncated Newton-CG reached a relative objective gap of 1e-6 faster than
-    'lbfgs' and 'gd' on every benchmark problem measured so far (see the
-    documentation's benchmarks page), so it is chosen whatever ``X`` and
-    ``n_classes``; the arguments are what a finer choice would look at.
-    """
-    return "newton-cg"
 
 
 def choose_proximal_solver(X, n_classes, group):
@@ -48,35 +38,16 @@ def _work_per_product(X, n_classes):
 def choose_n_threads(X, n_classes, available):
     """Threads for the passes over ``X`` during a fit, at most ``available``.
 
-    Each thread gets at least ``_MIN_WORK_PER_THREAD`` multiply-adds per
+    Each thread gets at least ``MIN_WORK_PER_THREAD`` multiply-adds per
     product; a small problem runs on one thread. For sparse ``X``, at most
     one thread per ``d K`` stored values: each thread keeps ``d x K``
     partial sums of its run of rows, which all together then take no more
     memory than ``X``, and which a pass adds up on one thread.
     """
-    n_threads = _work_per_product(X, n_classes) // _MIN_WORK_PER_THREAD
+    n_threads = _work_per_product(X, n_classes) // MIN_WORK_PER_THREAD
     if sp.issparse(X):
         n_threads = min(n_threads, X.nnz // (X.shape[1] * n_classes))
     return int(max(1, min(available, n_threads)))
-
-
-def choose_blas_threads(X, n_classes, available, solver):
-    """BLAS threads during a fit with ``n_threads=None``, at most ``available``.
-
-    One where the passes run on threads of their own, each calling BLAS on
-    one block at a time. A problem too small for them runs its passes on
-    one thread, and leaves BLAS the threads it is allowed: BLAS's own
-    threads cost less to wake than a pool of Python threads, and BLAS
-    threads a product only when it is large enough to gain (on two cores, a
-    fit of the digits data ran 10-25% faster so, see the solvers page).
-    Except for 'lbfgs': scipy's L-BFGS-B makes BLAS calls of its own, to
-    scipy's BLAS library, between the passes, whose threads then wait for
-    cores that numpy's idle BLAS threads still spin on (a fit of digits
-    took 0.84 s so, against 0.023 s with BLAS on one thread).
-    """
-    if solver == "lbfgs" or choose_n_threads(X, n_classes, available) > 1:
-        return 1
-    return available
 
 
 def choose_hessian_dtype(X, n_classes, solver, precision):

@@ -1,8 +1,11 @@
 """The multinomial (softmax) cross-entropy of a linear model, with an L2 penalty.
 
-This module knows the objective, its gradient and its Hessian-vector product for
-given parameters. It knows nothing about optimisation or about scikit-learn. The
-passes over the data live in :mod:`sklearn_softmax._passes`.
+This module binds the objective to data NumPy or SciPy holds in memory: its
+value, gradient and Hessian-vector product as functions of a flat parameter
+vector, the form every solver takes, and the bound on its curvature from
+which the stochastic solvers take their step. It knows nothing of
+scikit-learn. The passes over the data live in :mod:`sklearn_softmax._passes`;
+the non-smooth penalties in :mod:`sklearn_softmax._penalties`.
 """
 
 from collections.abc import Callable
@@ -46,11 +49,12 @@ class MultinomialLoss:
     residual becomes ``s * (P - T) / S``, and the Hessian, which depends on
     ``P`` only, is unchanged.
 
-    Every method shares the signature ``(coef, X, y, sample_weight,
-    l2_reg_strength)``, as scikit-learn's ``LinearModelLoss`` does. ``X`` may be
-    a dense array or a scipy.sparse CSR matrix; the passes over ``X`` run in its
-    floating dtype, so float32 data is never promoted to float64, while the
-    penalty and the sums over samples are accumulated in float64.
+    :meth:`bind` fixes the data ``(X, y, sample_weight)`` and the penalty
+    strength, and returns the objective as functions of the parameters.
+    ``X`` may be a dense array or a scipy.sparse CSR matrix; the passes over
+    ``X`` run in its floating dtype, so float32 data is never promoted to
+    float64, while the penalty and the sums over samples are accumulated in
+    float64.
 
     Parameters
     ----------
@@ -71,7 +75,9 @@ class MultinomialLoss:
         """Number of rows of ``coef`` for ``n_features`` features."""
         return n_features + int(self.fit_intercept)
 
-    def _passes(self, X, y, sample_weight, n_threads=1, hessian_dtype=None):
+    def passes(self, X, y, sample_weight, n_threads=1, hessian_dtype=None, **kwargs):
+        """The passes over ``X`` that compute the data term and its
+        derivatives (see :class:`~sklearn_softmax._passes.DataPasses`)."""
         return DataPasses(
             X,
             y,
@@ -81,86 +87,8 @@ class MultinomialLoss:
             n_threads,
             hessian_dtype,
             self.label_smoothing,
+            **kwargs,
         )
-
-    @staticmethod
-    def _penalty(coef, n_features, l2_reg_strength):
-        W = np.asarray(coef, dtype=np.float64)[:n_features]
-        return 0.5 * l2_reg_strength * float(np.vdot(W, W))
-
-    @staticmethod
-    def _add_penalty_gradient(gradient, coef, n_features, l2_reg_strength):
-        gradient[:n_features] += l2_reg_strength * np.asarray(coef)[:n_features]
-        return gradient
-
-    def loss(self, coef, X, y, sample_weight, l2_reg_strength):
-        """Value of the penalised objective.
-
-        Parameters
-        ----------
-        coef : ndarray of shape (n_features + fit_intercept, n_classes)
-            Weights, with the intercept as last row when there is one.
-        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-            Training data, float32 or float64.
-        y : ndarray of shape (n_samples,)
-            Class indices in ``[0, n_classes)``.
-        sample_weight : ndarray of shape (n_samples,) or None
-            Sample weights; ``None`` weighs every sample equally.
-        l2_reg_strength : float
-            Penalty strength ``lambda``.
-
-        Returns
-        -------
-        loss : float
-            The objective.
-        """
-        data_term = self._passes(X, y, sample_weight).value(coef)
-        return data_term + self._penalty(coef, X.shape[1], l2_reg_strength)
-
-    def loss_gradient(self, coef, X, y, sample_weight, l2_reg_strength):
-        """Objective and its gradient.
-
-        Parameters are as for :meth:`loss`.
-
-        Returns
-        -------
-        loss : float
-            The objective.
-        gradient : ndarray of the shape of ``coef``, in ``X``'s dtype
-            Its gradient.
-        """
-        objective = self.bind(X, y, sample_weight, l2_reg_strength)
-        value, gradient = objective.value_and_gradient(np.ravel(coef))
-        return value, gradient.reshape(np.shape(coef)).astype(X.dtype)
-
-    def gradient_hessian_product(self, coef, X, y, sample_weight, l2_reg_strength):
-        """Gradient and a function computing Hessian-vector products.
-
-        For a direction ``V`` (the shape of ``coef``) with scores
-        ``Z_V = X V_W + 1 v_b^T``, the softmax Jacobian
-        ``dp_k/dz_j = p_k (delta_kj - p_j)`` gives the row-scaled residual
-        ``R_i = s_i / S * (p_i * z_i - p_i (p_i . z_i))`` and the product
-        ``H V = [X^T R + lambda V_W ; R^T 1]``.
-
-        Parameters are as for :meth:`loss`.
-
-        Returns
-        -------
-        gradient : ndarray of the shape of ``coef``
-            The gradient at ``coef``, in ``X``'s dtype.
-        hessp : callable
-            ``hessp(V)`` returns the Hessian at ``coef`` times ``V``, in
-            ``X``'s dtype. It reuses the probabilities computed for the
-            gradient.
-        """
-        shape = np.shape(coef)
-        objective = self.bind(X, y, sample_weight, l2_reg_strength)
-        _, gradient, flat_hessp = objective.value_gradient_hessp(np.ravel(coef))
-
-        def hessp(V):
-            return flat_hessp(np.ravel(V)).reshape(shape).astype(X.dtype)
-
-        return gradient.reshape(shape).astype(X.dtype), hessp
 
     def bind(
         self, X, y, sample_weight, l2_reg_strength, n_threads=1, hessian_dtype=None
@@ -171,10 +99,10 @@ class MultinomialLoss:
         reshapes it to ``coef`` and returns float64 values and gradients.
         The buffers of the passes over ``X`` are allocated once, here, and
         reused by every call. ``n_threads`` threads share the blocks of rows
-        of dense ``X``, or the products with sparse ``X`` by classes, each
-        calling BLAS on one block: the caller holds the BLAS library to one
-        thread. ``hessian_dtype`` (float32 for float64 ``X``) runs the
-        Hessian-vector products on a copy of ``X`` in that dtype (see
+        of ``X``, each calling BLAS on one block: the caller holds the BLAS
+        library to one thread. The results do not depend on ``n_threads``.
+        ``hessian_dtype`` (float32 for float64 ``X``) runs the
+        Hessian-vector products in that dtype (see
         :class:`~sklearn_softmax._passes.DataPasses`).
 
         Returns
@@ -183,51 +111,11 @@ class MultinomialLoss:
             Named tuple of ``value(x)``, ``value_and_gradient(x)`` and
             ``value_gradient_hessp(x)``.
         """
-        n_features = X.shape[1]
-        shape = (self.n_coef_rows(n_features), self.n_classes)
-        passes = self._passes(X, y, sample_weight, n_threads, hessian_dtype)
-
-        def penalised(x, data_term, data_gradient):
-            coef = x.reshape(shape)
-            value = data_term + self._penalty(coef, n_features, l2_reg_strength)
-            gradient = self._add_penalty_gradient(
-                data_gradient, coef, n_features, l2_reg_strength
-            )
-            return value, gradient.ravel()
-
-        def value(x):
-            coef = x.reshape(shape)
-            return passes.value(coef) + self._penalty(coef, n_features, l2_reg_strength)
-
-        def value_and_gradient(x):
-            return penalised(x, *passes.value_and_gradient(x.reshape(shape)))
-
-        def value_gradient_hessp(x):
-            data_term, data_gradient, data_hessp = passes.value_gradient_hessp(
-                x.reshape(shape)
-            )
-
-            def hessp(v):
-                V = v.reshape(shape)
-                product = data_hessp(V)
-                return self._add_penalty_gradient(
-                    product, V, n_features, l2_reg_strength
-                ).ravel()
-
-            return (*penalised(x, data_term, data_gradient), hessp)
-
+        passes = self.passes(X, y, sample_weight, n_threads, hessian_dtype)
         # The per-sample losses are computed in X's dtype, so float32 data
         # leaves float32 rounding in every value.
         rounding = 16 * float(np.finfo(X.dtype).eps)
-        return Objective(
-            value,
-            value_and_gradient,
-            value_gradient_hessp,
-            rounding,
-            hessian_diagonal_at_zero(
-                passes.column_second_moments, shape, l2_reg_strength
-            ),
-        )
+        return penalised_objective(passes, l2_reg_strength, rounding)
 
     def bind_rows(self, X, y, sample_weight, l2_reg_strength):
         """The objective on fixed data, estimated from subsets of its rows.
@@ -254,14 +142,16 @@ class MultinomialLoss:
         mean_weight = weights.mean()
 
         def value_and_gradient(x, rows):
-            batch_weights = weights[rows]
-            passes = self._passes(X[rows], y[rows], batch_weights)
-            data_term, gradient = passes.value_and_gradient(x.reshape(shape))
-            scale = batch_weights.sum() / (len(rows) * mean_weight)
+            # Normalised by the mean weight of all the rows: a minibatch
+            # whose weights sum to zero has a data term of zero, and its
+            # step is the penalty's alone.
+            passes = self.passes(
+                X[rows], y[rows], weights[rows], total_weight=len(rows) * mean_weight
+            )
             coef = x.reshape(shape)
-            value = scale * data_term + self._penalty(coef, n_features, l2_reg_strength)
-            gradient *= scale
-            self._add_penalty_gradient(gradient, coef, n_features, l2_reg_strength)
+            data_term, gradient = passes.value_and_gradient(coef)
+            value = data_term + _l2_penalty(coef, n_features, l2_reg_strength)
+            _add_l2_gradient(gradient, coef, n_features, l2_reg_strength)
             return value, gradient.ravel()
 
         return RowsObjective(value_and_gradient, n_samples)
@@ -324,28 +214,96 @@ class RunningCurvature:
     chunk. The first chunk starts it with a full power iteration.
     """
 
-    def __init__(self, loss):
-        self.loss = loss
+    def __init__(self):
         self.direction = None
         self.quotient = 0.0
         self.weight = 0.0
 
-    def update(self, X, sample_weight):
-        """Take in a chunk; return the bound ``curvature_bound`` would give
-        for the stream so far."""
+    def update(self, loss, X, sample_weight):
+        """Take in a chunk; return the bound ``loss.curvature_bound`` would
+        give for the stream so far."""
         if self.direction is None:
-            u = np.ones(X.shape[1] + int(self.loss.fit_intercept))
+            u = np.ones(X.shape[1] + int(loss.fit_intercept))
             for _ in range(_POWER_ITERATIONS):
-                quotient, u = self.loss.second_moment_product(X, sample_weight, u)
+                quotient, u = loss.second_moment_product(X, sample_weight, u)
         else:
-            quotient, u = self.loss.second_moment_product(
-                X, sample_weight, self.direction
-            )
+            quotient, u = loss.second_moment_product(X, sample_weight, self.direction)
         self.direction = u
         weight = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
         self.weight += weight
         self.quotient += (weight / self.weight) * (quotient - self.quotient)
         return 0.5 * _BOUND_MARGIN * self.quotient
+
+
+def _l2_penalty(coef, n_features, l2_reg_strength):
+    W = np.asarray(coef, dtype=np.float64)[:n_features]
+    return 0.5 * l2_reg_strength * float(np.vdot(W, W))
+
+
+def _add_l2_gradient(gradient, coef, n_features, l2_reg_strength):
+    gradient[:n_features] += l2_reg_strength * np.asarray(coef)[:n_features]
+    return gradient
+
+
+def penalised_objective(data_term, l2_reg_strength, rounding):
+    """The data term plus the L2 penalty, as the functions of a flat vector
+    that solvers take.
+
+    Parameters
+    ----------
+    data_term : object
+        The data term on some data: ``n_features``, ``n_classes`` and
+        ``fit_intercept``, and the methods ``value(coef)``,
+        ``value_and_gradient(coef)``, ``value_gradient_hessp(coef)`` and
+        ``column_second_moments()`` of
+        :class:`~sklearn_softmax._passes.DataPasses`, which is one; the data
+        of a dask collection is another.
+    l2_reg_strength : float
+        Penalty strength ``lambda``; the intercept row is not penalised.
+    rounding : float
+        The relative rounding of the values (see :class:`Objective`).
+
+    Returns
+    -------
+    objective : Objective
+    """
+    n_features = data_term.n_features
+    shape = (n_features + int(data_term.fit_intercept), data_term.n_classes)
+
+    def penalised(coef, value, gradient):
+        value += _l2_penalty(coef, n_features, l2_reg_strength)
+        _add_l2_gradient(gradient, coef, n_features, l2_reg_strength)
+        return value, gradient.ravel()
+
+    def value(x):
+        coef = x.reshape(shape)
+        return data_term.value(coef) + _l2_penalty(coef, n_features, l2_reg_strength)
+
+    def value_and_gradient(x):
+        coef = x.reshape(shape)
+        return penalised(coef, *data_term.value_and_gradient(coef))
+
+    def value_gradient_hessp(x):
+        coef = x.reshape(shape)
+        value, gradient, data_hessp = data_term.value_gradient_hessp(coef)
+
+        def hessp(v):
+            V = v.reshape(shape)
+            return _add_l2_gradient(
+                data_hessp(V), V, n_features, l2_reg_strength
+            ).ravel()
+
+        return (*penalised(coef, value, gradient), hessp)
+
+    return Objective(
+        value,
+        value_and_gradient,
+        value_gradient_hessp,
+        rounding,
+        hessian_diagonal_at_zero(
+            data_term.column_second_moments, shape, l2_reg_strength
+        ),
+    )
 
 
 def hessian_diagonal_at_zero(column_moments, shape, l2_reg_strength):

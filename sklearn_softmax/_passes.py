@@ -6,11 +6,15 @@ each need one product with ``X`` on the way in (the scores) and one with
 both products on the block while it is still in cache, with the softmax in
 between, so that the work between the products costs no extra trip through
 ``X``. With several threads, each takes its own share of the blocks, with
-its own buffers, and the partial sums are added at the end: the softmax runs
-in parallel too, and each product stays on one core, where a single-threaded
-BLAS call on a cached block is efficient. Sparse rows are shared out the
-same way, one run of rows with about the same number of stored values per
-thread: scipy multiplies on one thread and releases the GIL.
+its own buffers: the softmax runs in parallel too, and each product stays on
+one core, where a single-threaded BLAS call on a cached block is efficient.
+Sparse rows are cut into runs of about the same number of stored values:
+scipy multiplies on one thread and releases the GIL.
+
+The blocks depend on the data alone, never on the number of threads, and
+each block's share of the sums is kept apart and added to the others in the
+order of the blocks. A pass therefore gives the same result, to the last
+bit, on any number of threads.
 
 Scores are held transposed, as ``K x m`` blocks (one column per sample):
 the reductions over classes (row maximum, log-sum-exp, the softmax's
@@ -22,6 +26,7 @@ passes are set up, and reused by each evaluation.
 
 import itertools
 import math
+import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
@@ -34,15 +39,60 @@ import scipy.sparse as sp
 # stays small.
 _BLOCK_BYTES = 4 * 2**20
 _MIN_BLOCK_ROWS = 256
+# Below this many multiply-adds per product with X (entries of X times
+# classes), a share of a pass costs less than a thread takes to start: data
+# is cut into at most one block (run of rows, for sparse data) per this much
+# work beyond what cache sizes ask for.
+MIN_WORK_PER_THREAD = 2_000_000
+# Dense data with the work for it is cut into at least this many blocks, so
+# that up to this many threads share its passes.
+_SHARED_BLOCKS = 8
+# Sparse data is cut into at most this many runs of rows, a power of two so
+# that 1, 2, 4, ... threads share them evenly.
+_MAX_RUNS = 16
 # The temporaries of column_second_moments: about this many bytes.
 _MOMENT_BYTES = 2**20
 
 
-def _block_rows(n_samples, n_features, itemsize, n_threads):
+def _shares_of_work(n_entries, n_classes):
+    """The most shares worth a thread each in a pass over data of
+    ``n_entries`` stored entries."""
+    return max(1, n_entries * n_classes // MIN_WORK_PER_THREAD)
+
+
+def _block_rows(n_samples, n_features, itemsize, n_classes):
+    """Rows of a dense block: about ``_BLOCK_BYTES`` of X; for data with
+    the work for several threads, at most ``1 / _SHARED_BLOCKS`` of the
+    rows; and at least ``n_classes`` rows, so that adding a block's
+    ``d x K`` share of a gradient costs less than its products."""
     rows = _BLOCK_BYTES // max(1, n_features * itemsize)
-    # At least one block per thread.
-    rows = min(rows, math.ceil(n_samples / n_threads))
-    return int(max(1, min(n_samples, max(_MIN_BLOCK_ROWS, rows))))
+    shares = _shares_of_work(n_samples * n_features, n_classes)
+    rows = min(rows, math.ceil(n_samples / min(_SHARED_BLOCKS, shares)))
+    rows = max(rows, _MIN_BLOCK_ROWS, n_classes)
+    return int(max(1, min(n_samples, rows)))
+
+
+def dense_blocks(n_samples, n_features, itemsize, n_classes):
+    """The blocks of rows of dense data, as slices; one, empty, without
+    rows."""
+    rows = _block_rows(n_samples, n_features, itemsize, n_classes)
+    starts = range(0, n_samples, rows) if n_samples else [0]
+    return [slice(start, min(start + rows, n_samples)) for start in starts]
+
+
+def sparse_runs(indptr, n_features, n_classes):
+    """The runs of rows of CSR data, as slices: a power of two of them, at
+    most ``_MAX_RUNS`` and one per share of work worth a thread, each
+    holding at least ``d K`` stored values, so that adding a run's
+    ``d x K`` share of a gradient costs less than its products."""
+    n_values = int(indptr[-1] - indptr[0])
+    most = min(
+        _MAX_RUNS,
+        _shares_of_work(n_values, n_classes),
+        n_values // max(1, n_features * n_classes),
+    )
+    n_runs = 2 ** int(math.log2(most)) if most >= 1 else 1
+    return _even_runs(indptr, n_runs)
 
 
 def _on_arrays(container, data, indices, indptr, shape):
@@ -109,24 +159,15 @@ def _even_runs(indptr, n_runs):
     targets = indptr[0] + (indptr[-1] - indptr[0]) * np.arange(1, n_runs) / n_runs
     cuts = np.clip(np.searchsorted(indptr, targets), 0, n_rows)
     bounds = np.unique(np.concatenate([[0], cuts, [n_rows]]))
-    return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
-
-
-def _run(pool, function, arguments):
-    if pool is None or len(arguments) == 1:
-        for argument in arguments:
-            function(argument)
-        return
-    # list() re-raises an exception from any of the threads.
-    list(pool.map(function, arguments))
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)] or [
+        slice(0, 0)
+    ]
 
 
 class _Workspace:
-    """One thread's buffers and partial sums, in the dtype of its products."""
+    """One thread's buffers, in the dtype of its products."""
 
-    def __init__(
-        self, n_classes, n_features, rows, dtype, fit_intercept, dense, convert
-    ):
+    def __init__(self, n_classes, n_features, rows, dtype, convert):
         self.work = np.empty((n_classes, rows), dtype=dtype)
         # A block of X converted to the products' dtype, when X has another,
         # and the first row of the block it holds.
@@ -134,26 +175,77 @@ class _Workspace:
         self.X_block_start = None
         self.column = np.empty(rows, dtype=dtype)
         self.column_sums = np.empty(rows, dtype=dtype)
-        # The product of a dense block, d x K: BLAS writes X^T R^T up to
-        # twice as fast as R X (K x d).
-        self.product = np.empty((n_features, n_classes), dtype=dtype) if dense else None
-        self.W_gradient = np.empty((n_features, n_classes), dtype=dtype)
-        self.b_gradient = np.empty(n_classes, dtype=dtype) if fit_intercept else None
-        self.data_term = 0.0
-
-    def reset(self):
-        self.W_gradient.fill(0)
-        if self.b_gradient is not None:
-            self.b_gradient.fill(0)
-        self.data_term = 0.0
 
     def buffer(self, rows):
         return self.work[:, : rows.stop - rows.start]
 
 
-class _Products:
-    """The two products of a pass with ``X``, in ``dtype`` (``X``'s by default),
-    on the blocks of rows ``slices``.
+class _BlockSums:
+    """The sums of a pass, folded block by block in the order of the blocks,
+    whichever thread computed each block's share and whenever it finished.
+
+    A share that is ready before those of the blocks before it waits, in
+    its own buffer, until they have been added: a fold holds a few ``d x K``
+    shares at most, about one per thread, and adds every share in the same
+    order on any number of threads. The intercepts' shares (``K`` numbers a
+    block) and the data term's are kept per block and added at the end.
+    """
+
+    def __init__(self, n_blocks, n_features, n_classes, dtype, fit_intercept):
+        self.shape = (n_features, n_classes)
+        self.dtype = dtype
+        self.b = np.empty((n_blocks, n_classes), dtype=dtype) if fit_intercept else None
+        self.terms = np.zeros(n_blocks)
+        self._lock = threading.Lock()
+        self._spare = []
+        self._reset()
+
+    def __getstate__(self):
+        # Passes travel between the workers of a dask cluster; a lock does
+        # not, and a new one does as well.
+        return {**vars(self), "_lock": None}
+
+    def __setstate__(self, state):
+        vars(self).update(state, _lock=threading.Lock())
+
+    def _reset(self):
+        self.W = np.zeros(self.shape)
+        self._waiting = {}
+        self._next = 0
+
+    def buffer(self):
+        """A ``d x K`` buffer for a share, in the products' dtype."""
+        with self._lock:
+            if self._spare:
+                return self._spare.pop()
+        return np.empty(self.shape, dtype=self.dtype)
+
+    def add(self, index, share, spare=False):
+        """Fold ``share``, the ``d x K`` share of block ``index``, into the
+        sums once the blocks before it are in; with ``spare``, its buffer
+        is reused afterwards (see :meth:`buffer`)."""
+        with self._lock:
+            self._waiting[index] = (share, spare)
+            while self._next in self._waiting:
+                share, spare = self._waiting.pop(self._next)
+                self.W += share
+                if spare:
+                    self._spare.append(share)
+                self._next += 1
+
+    def total(self):
+        """The data term and the sums in ``coef``'s layout, in float64, and
+        a fresh start for the next pass."""
+        gradient = self.W
+        if self.b is not None:
+            gradient = np.vstack([gradient, self.b.sum(axis=0, dtype=np.float64)])
+        self._reset()
+        return float(self.terms.sum()), gradient
+
+
+class _BlockProducts:
+    """The two products of a pass with ``X``, in ``dtype`` (``X``'s by
+    default), on the blocks of rows ``slices``.
 
     Holds a workspace per thread. Dense ``X`` of another dtype is converted
     a block at a time, into its workspace's buffer, as each pass reaches the
@@ -176,25 +268,19 @@ class _Products:
             [_sparse_rows(X, rows) for rows in slices] if self.sparse else None
         )
         rows = max(block.stop - block.start for block in slices)
-        # The normalised weights s / S, in X's dtype.
+        # The normalised weights s / S, in the products' dtype.
         self.weights = weights64.astype(self.dtype)
         self.ones = np.ones(rows, dtype=self.dtype)
         self.workspaces = [
-            _Workspace(
-                n_classes,
-                self.n_features,
-                rows,
-                self.dtype,
-                fit_intercept,
-                dense=not self.sparse,
-                convert=convert,
-            )
+            _Workspace(n_classes, self.n_features, rows, self.dtype, convert)
             for _ in range(n_threads)
         ]
-        self.pool = None
+        self.sums = _BlockSums(
+            len(slices), self.n_features, n_classes, self.dtype, fit_intercept
+        )
 
     def transposed(self, coef):
-        """``W^T`` (K x d) and ``b`` in X's dtype.
+        """``W^T`` (K x d) and ``b`` in the products' dtype.
 
         ``W^T`` is contiguous for dense ``X``, whose products BLAS runs on
         it; for sparse ``X`` it is the transpose of a contiguous ``W``,
@@ -234,15 +320,17 @@ class _Products:
             out += b[:, np.newaxis]
         return out
 
-    def accumulate(self, R, X_block, space):
-        """Add ``X_block^T R^T`` (d x K) and ``R 1`` to ``space``'s sums (R: K x m)."""
+    def back(self, R, X_block, index):
+        """Keep ``X_block^T R^T`` (d x K) and ``R 1`` as the block's share
+        of the sums (R: K x m)."""
+        sums = self.sums
         if self.sparse:
-            space.W_gradient += X_block.transpose @ R.T
+            sums.add(index, X_block.transpose @ R.T)
         else:
-            np.matmul(X_block.T, R.T, out=space.product)
-            space.W_gradient += space.product
-        if space.b_gradient is not None:
-            space.b_gradient += R @ self.ones[: R.shape[1]]
+            # BLAS writes X^T R^T up to twice as fast as R X (K x d).
+            sums.add(index, np.matmul(X_block.T, R.T, out=sums.buffer()), spare=True)
+        if sums.b is not None:
+            np.matmul(R, self.ones[: R.shape[1]], out=sums.b[index])
 
 
 class DataPasses:
@@ -252,9 +340,10 @@ class DataPasses:
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
         float32 or float64 data, dense or CSR. It is read, never modified,
-        and must not change while the passes are in use.
-        Sparse data is taken in one run of rows per thread, each a CSR
-        matrix on the arrays of ``X``.
+        and must not change while the passes are in use. Dense data is
+        taken in blocks of rows of about ``_BLOCK_BYTES``, sparse data in
+        runs of rows (see :func:`sparse_runs`), each a CSR matrix on the
+        arrays of ``X``; both depend on the data alone.
     y : ndarray of shape (n_samples,)
         Class indices in ``[0, n_classes)``.
     sample_weight : ndarray of shape (n_samples,) or None
@@ -267,12 +356,8 @@ class DataPasses:
         Threads for the passes. The blocks of rows are shared out between
         them, each thread with its own buffers. Each BLAS call works on one
         block, so a single-threaded BLAS is what these threads expect: the
-        caller sets the BLAS library's limit.
-    label_smoothing : float in [0, 1), default=0.0
-        The share ``eps`` of each sample's target spread evenly over the
-        classes: the targets are ``(1 - eps) Y + eps / K`` instead of the
-        one-hot ``Y``, in the data term and the residual. The Hessian does
-        not depend on the targets.
+        caller sets the BLAS library's limit. The results do not depend on
+        it.
     hessian_dtype : dtype or None, default=None
         The dtype of the Hessian-vector products. ``None`` or ``X``'s dtype
         runs them on ``X`` itself. float32 for float64 ``X`` runs them in
@@ -282,14 +367,23 @@ class DataPasses:
         converted between passes); for CSR data, a float32 copy of the
         stored values is made on the first call of
         :meth:`value_gradient_hessp` (the indices are shared).
+    label_smoothing : float in [0, 1), default=0.0
+        The share ``eps`` of each sample's target spread evenly over the
+        classes: the targets are ``(1 - eps) Y + eps / K`` instead of the
+        one-hot ``Y``, in the data term and the residual. The Hessian does
+        not depend on the targets.
+    total_weight : float or None, default=None
+        ``S``, the total by which the weights are normalised: the sum of
+        ``sample_weight`` (or ``n_samples``) when None. A part of a larger
+        data set, such as a block of a dask array, takes the total of the
+        whole, so that its sums add up to those of the whole.
 
     Notes
     -----
     All methods take ``coef`` of shape ``(n_features + fit_intercept, K)`` in
     any float dtype and return float64 results; the work on ``X``-sized data
     runs in ``X``'s dtype, or ``hessian_dtype`` for the Hessian products.
-    The partial sums of the threads are added in a fixed order, so a pass
-    gives the same result every time for a given number of threads.
+    Data with no weight at all (``S = 0``) has a data term of zero.
     """
 
     def __init__(
@@ -302,6 +396,7 @@ class DataPasses:
         n_threads=1,
         hessian_dtype=None,
         label_smoothing=0.0,
+        total_weight=None,
     ):
         n_samples, n_features = X.shape
         self.label_smoothing = float(label_smoothing)
@@ -309,43 +404,40 @@ class DataPasses:
         self.n_classes = n_classes
         self.fit_intercept = fit_intercept
         if sp.issparse(X):
-            # One block per thread: more blocks, each with its own d x K
-            # product to add, were slower (see the solvers page).
-            self.slices = _even_runs(X.indptr, n_threads)
+            self.slices = sparse_runs(X.indptr, n_features, n_classes)
         else:
-            rows = _block_rows(n_samples, n_features, X.dtype.itemsize, n_threads)
-            self.slices = [
-                slice(start, min(start + rows, n_samples))
-                for start in range(0, n_samples, rows)
-            ]
+            self.slices = dense_blocks(
+                n_samples, n_features, X.dtype.itemsize, n_classes
+            )
         rows = max(block.stop - block.start for block in self.slices)
         self.y = np.asarray(y, dtype=np.intp)
         # The normalised weights s / S, in float64 for the sum that gives the
-        # data term.
-        if sample_weight is None:
-            self.weights64 = np.full(n_samples, 1.0 / n_samples)
-        else:
-            sample_weight = np.asarray(sample_weight, dtype=np.float64)
-            self.weights64 = sample_weight / sample_weight.sum()
+        # data term; all zero where the data has no weight.
+        weights = (
+            np.ones(n_samples)
+            if sample_weight is None
+            else np.asarray(sample_weight, dtype=np.float64)
+        )
+        if total_weight is None:
+            total_weight = weights.sum()
+        self.weights64 = weights / total_weight if total_weight > 0 else weights * 0.0
 
         # Threads beyond the blocks would idle.
-        n_threads = min(n_threads, len(self.slices))
-
-        self.n_threads = n_threads
-        self._data = _Products(
-            X, self.weights64, n_classes, fit_intercept, self.slices, n_threads
+        self.n_threads = min(n_threads, len(self.slices))
+        self._products = _BlockProducts(
+            X, self.weights64, n_classes, fit_intercept, self.slices, self.n_threads
         )
         # The worker threads, shared by both copies of X; their threads are
         # started on first use and shut down with this object.
-        if n_threads > 1:
-            self._data.pool = ThreadPoolExecutor(n_threads)
-            weakref.finalize(self, self._data.pool.shutdown, wait=False)
+        self._pool = None
+        if self.n_threads > 1:
+            self._pool = ThreadPoolExecutor(self.n_threads)
+            weakref.finalize(self, self._pool.shutdown, wait=False)
         self._hessian_dtype = None if hessian_dtype is None else np.dtype(hessian_dtype)
-        # Each workspace's blocks: every n-th block, from its own first.
-        n_workspaces = len(self._data.workspaces)
-        self._shares = [
-            range(first, len(self.slices), n_workspaces)
-            for first in range(n_workspaces)
+        # Each thread's blocks: every n-th block, from its own first.
+        self._blocks_of_thread = [
+            range(first, len(self.slices), self.n_threads)
+            for first in range(self.n_threads)
         ]
         # Where each sample's true-class score sits in the flattened K x rows
         # buffer of its block: one-dimensional indices, which numpy gathers
@@ -354,20 +446,21 @@ class DataPasses:
             self.y[block] * rows + np.arange(block.stop - block.start)
             for block in self.slices
         ]
-        # The probabilities at the last point of value_gradient_hessp, one
-        # K x rows block per block of X, in the Hessian products' dtype;
-        # allocated on first use.
+        # The products of the Hessian-vector products, on X or on a copy in
+        # hessian_dtype, and the probabilities at the last point of
+        # value_gradient_hessp, one K x rows block per block of X in their
+        # dtype: both made on first use.
+        self._hessian_products = None
         self._probabilities = None
-        self._curvature = None
         self._generation = 0
 
     def _products_in(self, dtype):
         """The products in ``dtype``: on ``X`` itself, or on a copy of it."""
-        data = self._data
-        if dtype is None or dtype == data.dtype:
-            return data
-        products = _Products(
-            _as_dtype(data.X, dtype) if data.sparse else data.X,
+        products = self._products
+        if dtype is None or dtype == products.dtype:
+            return products
+        return _BlockProducts(
+            _as_dtype(products.X, dtype) if products.sparse else products.X,
             self.weights64,
             self.n_classes,
             self.fit_intercept,
@@ -375,33 +468,21 @@ class DataPasses:
             self.n_threads,
             dtype=dtype,
         )
-        products.pool = data.pool
-        return products
 
     def _over_blocks(self, products, block_pass):
-        """Run ``block_pass(space, block)`` on every block; return the totals.
+        """Run ``block_pass(space, block)`` on every block, each thread on
+        its own blocks with its own workspace."""
 
-        Each workspace takes its share of the blocks in its own thread. The
-        totals are the data term and the sums in ``coef``'s layout, in
-        float64.
-        """
-        spaces = products.workspaces
-
-        def run_share(index):
-            space = spaces[index]
-            space.reset()
-            for block in self._shares[index]:
+        def run_blocks(thread):
+            space = products.workspaces[thread]
+            for block in self._blocks_of_thread[thread]:
                 block_pass(space, block)
 
-        _run(products.pool, run_share, range(len(spaces)))
-        data_term = 0.0
-        gradient = np.zeros((self.n_features + int(self.fit_intercept), self.n_classes))
-        for space in spaces:
-            data_term += space.data_term
-            gradient[: self.n_features] += space.W_gradient
-            if self.fit_intercept:
-                gradient[self.n_features] += space.b_gradient
-        return data_term, gradient
+        if self._pool is None:
+            run_blocks(0)
+        else:
+            # list() re-raises an exception from any of the threads.
+            list(self._pool.map(run_blocks, range(self.n_threads)))
 
     def column_second_moments(self):
         """``sum_i s_i / S * x_ij^2`` for each feature ``j``, in float64.
@@ -410,7 +491,7 @@ class DataPasses:
         squares of a run take about :data:`_MOMENT_BYTES`. Sparse entries
         repeated within a row are squared separately.
         """
-        X = self._data.X
+        X = self._products.X
         moments = np.zeros(self.n_features)
         if not sp.issparse(X):
             step = max(1, _MOMENT_BYTES // (8 * max(1, self.n_features)))
@@ -460,7 +541,7 @@ class DataPasses:
         With label smoothing ``eps``, ``Y`` is ``(1 - eps) Y + eps / K``.
         ``P_unnormalised`` is the block's view of ``space.work``.
         """
-        weights = self._data.weights[self.slices[block]]
+        weights = self._products.weights[self.slices[block]]
         scale = np.divide(weights, sums, out=space.column[: sums.size])
         P_unnormalised *= scale
         eps = self.label_smoothing
@@ -474,37 +555,54 @@ class DataPasses:
 
     def value(self, coef):
         """The data term ``(1/S) sum_i s_i (-log p_{i, y_i})``."""
-        data = self._data
-        Wt, b = data.transposed(coef)
+        products = self._products
+        Wt, b = products.transposed(coef)
+        terms = products.sums.terms
 
         def block_pass(space, block):
             rows = self.slices[block]
-            X_block = data.block(block, space)
-            Z = data.scores(Wt, b, X_block, space.buffer(rows))
-            space.data_term += self._softmax(Z, block, space)[1]
+            X_block = products.block(block, space)
+            Z = products.scores(Wt, b, X_block, space.buffer(rows))
+            terms[block] = self._softmax(Z, block, space)[1]
 
-        return self._over_blocks(data, block_pass)[0]
+        self._over_blocks(products, block_pass)
+        return float(terms.sum())
 
     def value_and_gradient(self, coef):
         """The data term and its gradient (float64, ``coef``'s layout)."""
-        return self._value_and_gradient(coef, keep_probabilities=False)
+        return self._value_and_gradient(coef, probabilities=None)
 
-    def _value_and_gradient(self, coef, keep_probabilities):
-        data = self._data
-        Wt, b = data.transposed(coef)
+    def _value_and_gradient(self, coef, probabilities):
+        products = self._products
+        Wt, b = products.transposed(coef)
+        terms = products.sums.terms
 
         def block_pass(space, block):
             rows = self.slices[block]
-            X_block = data.block(block, space)
-            Z = data.scores(Wt, b, X_block, space.buffer(rows))
-            sums, block_term = self._softmax(Z, block, space)
-            space.data_term += block_term
-            if keep_probabilities:
-                np.divide(Z, sums, out=self._probabilities[block, :, : sums.size])
+            X_block = products.block(block, space)
+            Z = products.scores(Wt, b, X_block, space.buffer(rows))
+            sums, terms[block] = self._softmax(Z, block, space)
+            if probabilities is not None:
+                np.divide(Z, sums, out=probabilities[block, :, : sums.size])
             G = self._residual(Z, sums, block, space)
-            data.accumulate(G, X_block, space)
+            products.back(G, X_block, block)
 
-        return self._over_blocks(data, block_pass)
+        self._over_blocks(products, block_pass)
+        return products.sums.total()
+
+    def value_gradient_probabilities(self, coef, out=None):
+        """The data term, its gradient, and the probabilities at ``coef``
+        that :meth:`hessian_product` takes: one ``K x rows`` array per
+        block, in the Hessian products' dtype, written into ``out`` when
+        given (the array this method returned before)."""
+        if self._hessian_products is None:
+            self._hessian_products = self._products_in(self._hessian_dtype)
+        if out is None:
+            out = np.empty(
+                (len(self.slices), *self._hessian_products.workspaces[0].work.shape),
+                dtype=self._hessian_products.dtype,
+            )
+        return (*self._value_and_gradient(coef, probabilities=out), out)
 
     def value_gradient_hessp(self, coef):
         """The data term, its gradient and its Hessian-vector product.
@@ -513,15 +611,11 @@ class DataPasses:
         product costs one pass; the returned function is valid until the
         next call.
         """
-        if self._probabilities is None:
-            self._curvature = self._products_in(self._hessian_dtype)
-            self._probabilities = np.empty(
-                (len(self.slices), *self._curvature.workspaces[0].work.shape),
-                dtype=self._curvature.dtype,
-            )
+        data_term, gradient, self._probabilities = self.value_gradient_probabilities(
+            coef, out=self._probabilities
+        )
         self._generation += 1
         generation = self._generation
-        data_term, gradient = self._value_and_gradient(coef, keep_probabilities=True)
 
         def hessp(V):
             if generation != self._generation:
@@ -529,29 +623,31 @@ class DataPasses:
                     "this Hessian-vector product belongs to an earlier point; "
                     "the probabilities it needs have been overwritten."
                 )
-            return self._hessian_product(V)
+            return self.hessian_product(self._probabilities, V)
 
         return data_term, gradient, hessp
 
-    def _hessian_product(self, V):
-        """``H V`` for the data term, from the kept probabilities.
+    def hessian_product(self, probabilities, V):
+        """``H V`` for the data term, at the point whose ``probabilities``
+        :meth:`value_gradient_probabilities` returned.
 
         For each sample, the softmax Jacobian gives
         ``r = s / S * (p * z - p (p . z))`` for the direction's scores ``z``.
         """
-        curvature = self._curvature
-        Vt, v_b = curvature.transposed(V)
+        products = self._hessian_products
+        Vt, v_b = products.transposed(V)
 
         def block_pass(space, block):
             rows = self.slices[block]
             m = rows.stop - rows.start
-            P = self._probabilities[block, :, :m]
-            X_block = curvature.block(block, space)
-            R = curvature.scores(Vt, v_b, X_block, space.buffer(rows))
+            P = probabilities[block, :, :m]
+            X_block = products.block(block, space)
+            R = products.scores(Vt, v_b, X_block, space.buffer(rows))
             p_dot_z = np.einsum("km,km->m", P, R, out=space.column[:m])
             R -= p_dot_z
             R *= P
-            R *= curvature.weights[rows]
-            curvature.accumulate(R, X_block, space)
+            R *= products.weights[rows]
+            products.back(R, X_block, block)
 
-        return self._over_blocks(curvature, block_pass)[1]
+        self._over_blocks(products, block_pass)
+        return products.sums.total()[1]

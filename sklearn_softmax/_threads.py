@@ -1,14 +1,30 @@
-"""The BLAS library's thread limit, read and set through one threadpoolctl
-controller per process.
+"""The BLAS library's thread limit during fits.
 
-Finding the loaded native libraries takes milliseconds, a quarter of a fit on
-the digits data, so it is done once, on first use, as scikit-learn does for
-its own thread limits; a BLAS library loaded after that is not seen.
+A fit runs its own threads, each calling BLAS on one block of rows at a
+time, and holds BLAS to one thread meanwhile: so every product is computed
+the same way whatever limit the caller had set, and the fitted model does
+not depend on it. The limit is process-wide, as BLAS libraries keep it, so
+fits that overlap in several Python threads share one hold: the first to
+start sets the limit to one, the last to end puts back the limit the first
+found. No fit ever leaves the limit other than it found it.
+
+The loaded libraries are found through one threadpoolctl controller, made on
+first use, as scikit-learn does for its own thread limits: finding them
+takes milliseconds, a quarter of a fit on the digits data. A BLAS library
+loaded after that is not seen.
 """
 
+import contextlib
 import functools
+import threading
 
 from threadpoolctl import ThreadpoolController
+
+_lock = threading.Lock()
+# The fits holding BLAS to one thread, and the limit of each BLAS library
+# when the first of them started.
+_holders = 0
+_limits_found = None
 
 
 @functools.cache
@@ -16,18 +32,49 @@ def _controller():
     return ThreadpoolController()
 
 
+def _blas_libraries():
+    return [lib for lib in _controller().lib_controllers if lib.user_api == "blas"]
+
+
+def _set_limit(lib, n_threads):
+    # threadpoolctl 3.8 lets a single Python thread set OpenBLAS's
+    # process-wide limit, and silently ignores the others: a fit run from
+    # any thread must hold BLAS to one thread, and the fits coordinate
+    # through the lock above, so the library's own setter is called.
+    getattr(lib, "_real_set_num_threads", lib.set_num_threads)(n_threads)
+
+
+def _current_limit():
+    return max((lib.get_num_threads() for lib in _blas_libraries()), default=1)
+
+
 def blas_thread_limit():
-    """The most threads a loaded BLAS library may use now; 1 without one."""
-    return max(
-        (
-            lib["num_threads"]
-            for lib in _controller().info()
-            if lib["user_api"] == "blas"
-        ),
-        default=1,
-    )
+    """The most threads a loaded BLAS library may use: the limit the caller
+    set, also while fits hold BLAS to one thread; 1 without a library."""
+    with _lock:
+        if _limits_found is not None:
+            return max((limit for _, limit in _limits_found), default=1)
+    return _current_limit()
 
 
-def limit_blas_threads(n_threads):
-    """A context manager holding the BLAS libraries to ``n_threads``."""
-    return _controller().limit(limits=n_threads, user_api="blas")
+@contextlib.contextmanager
+def single_threaded_blas():
+    """Hold the BLAS libraries to one thread for the duration, shared with
+    any other fit that holds them at the same time (see the module's
+    docstring)."""
+    global _holders, _limits_found
+    with _lock:
+        if _holders == 0:
+            _limits_found = [(lib, lib.get_num_threads()) for lib in _blas_libraries()]
+            for lib, _ in _limits_found:
+                _set_limit(lib, 1)
+        _holders += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _holders -= 1
+            if _holders == 0:
+                for lib, limit in _limits_found:
+                    _set_limit(lib, limit)
+                _limits_found = None

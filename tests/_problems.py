@@ -52,3 +52,34 @@ def central_difference(f, x, eps):
         step.flat[j] = eps
         columns.append((np.asarray(f(x + step)) - np.asarray(f(x - step))) / (2 * eps))
     return np.stack(columns, axis=-1)
+
+
+def loss_value(loss, coef, X, y, sample_weight, l2_reg_strength):
+    """The objective of ``loss`` bound to the data, at ``coef``."""
+    objective = loss.bind(X, y, sample_weight, l2_reg_strength)
+    return objective.value(np.asarray(coef, dtype=np.float64).ravel())
+
+
+def loss_gradient(loss, coef, X, y, sample_weight, l2_reg_strength):
+    """The objective and its gradient, in ``coef``'s shape and ``X``'s dtype."""
+    objective = loss.bind(X, y, sample_weight, l2_reg_strength)
+    value, gradient = objective.value_and_gradient(
+        np.asarray(coef, dtype=np.float64).ravel()
+    )
+    return value, gradient.reshape(np.shape(coef)).astype(X.dtype)
+
+
+def gradient_hessian_product(loss, coef, X, y, sample_weight, l2_reg_strength):
+    """The gradient and the Hessian-vector product at ``coef``, both in
+    ``coef``'s shape and ``X``'s dtype."""
+    shape = np.shape(coef)
+    objective = loss.bind(X, y, sample_weight, l2_reg_strength)
+    _, gradient, flat_hessp = objective.value_gradient_hessp(
+        np.asarray(coef, dtype=np.float64).ravel()
+    )
+
+    def hessp(V):
+        product = flat_hessp(np.asarray(V, dtype=np.float64).ravel())
+        return product.reshape(shape).astype(X.dtype)
+
+    return gradient.reshape(shape).astype(X.dtype), hessp

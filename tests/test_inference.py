@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _problems import loss_gradient
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.linalg import null_space
 from sklearn.datasets import load_iris
@@ -157,7 +158,7 @@ def _direct_covariance(clf, X, y, cov_type):
     def gradient(theta, strength):
         # The loss holds the intercept last; the inference, first.
         coef = np.vstack([theta[1:], theta[:1]])
-        _, G = loss.loss_gradient(coef, X, y, None, strength / n_samples)
+        _, G = loss_gradient(loss, coef, X, y, None, strength / n_samples)
         return n_samples * np.vstack([G[-1:], G[:-1]])
 
     theta = np.vstack([clf.intercept_, clf.coef_.T])

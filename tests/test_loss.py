@@ -6,7 +6,13 @@ import itertools
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _problems import central_difference, make_problem
+from _problems import (
+    central_difference,
+    gradient_hessian_product,
+    loss_gradient,
+    loss_value,
+    make_problem,
+)
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import log_softmax, logsumexp, softmax
 from sklearn.metrics import log_loss
@@ -44,7 +50,7 @@ def test_objective_is_log_loss_plus_penalty(fit_intercept, sparse, weighted, rng
     expected = log_loss(y, softmax(Z, axis=1), sample_weight=sw) + 0.5 * L2 * np.sum(
         W**2
     )
-    assert_allclose(loss.loss(coef, X, y, sw, L2), expected, rtol=1e-12)
+    assert_allclose(loss_value(loss, coef, X, y, sw, L2), expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("sparse", [False, True])
@@ -61,7 +67,7 @@ def test_label_smoothing_objective_is_cross_entropy_of_smoothed_targets(
     T = (1 - eps) * np.eye(N_CLASSES)[y] + eps / N_CLASSES
     per_sample = -np.sum(T * log_softmax(X @ W + coef[-1], axis=1), axis=1)
     expected = np.average(per_sample, weights=sw) + 0.5 * L2 * np.sum(W**2)
-    assert_allclose(loss.loss(coef, X, y, sw, L2), expected, rtol=1e-12)
+    assert_allclose(loss_value(loss, coef, X, y, sw, L2), expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
@@ -73,19 +79,19 @@ def test_gradient_matches_finite_differences(fit_intercept, sparse, dtype, eps, 
     loss = MultinomialLoss(N_CLASSES, fit_intercept, label_smoothing=eps)
     coef = random_coef(loss, X.shape[1], rng)
 
-    value, gradient = loss.loss_gradient(coef, X, y, sw, L2)
+    value, gradient = loss_gradient(loss, coef, X, y, sw, L2)
     assert gradient.dtype == dtype
 
     # The reference differentiates the float64 objective on the same numbers.
     X64, sw64 = as_float64(X), sw.astype(np.float64)
     numeric = central_difference(
-        lambda c: loss.loss(c.reshape(coef.shape), X64, y, sw64, L2),
+        lambda c: loss_value(loss, c.reshape(coef.shape), X64, y, sw64, L2),
         coef.ravel(),
         eps=1e-6,
     ).reshape(coef.shape)
     rtol, atol = (1e-7, 1e-9) if dtype == np.float64 else (1e-5, 1e-6)
     assert_allclose(gradient, numeric, rtol=rtol, atol=atol)
-    assert_allclose(value, loss.loss(coef, X64, y, sw64, L2), rtol=10 * rtol)
+    assert_allclose(value, loss_value(loss, coef, X64, y, sw64, L2), rtol=10 * rtol)
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
@@ -98,15 +104,15 @@ def test_hessp_matches_finite_differences(fit_intercept, sparse, dtype, eps, rng
     coef = random_coef(loss, X.shape[1], rng)
     direction = rng.standard_normal(coef.shape)
 
-    gradient, hessp = loss.gradient_hessian_product(coef, X, y, sw, L2)
+    gradient, hessp = gradient_hessian_product(loss, coef, X, y, sw, L2)
     product = hessp(direction)
     assert product.dtype == dtype
-    assert_allclose(gradient, loss.loss_gradient(coef, X, y, sw, L2)[1], rtol=1e-6)
+    assert_allclose(gradient, loss_gradient(loss, coef, X, y, sw, L2)[1], rtol=1e-6)
 
     # d/dt gradient(coef + t * direction) at t = 0, in float64.
     X64, sw64 = as_float64(X), sw.astype(np.float64)
     numeric = central_difference(
-        lambda t: loss.loss_gradient(coef + t[0] * direction, X64, y, sw64, L2)[1],
+        lambda t: loss_gradient(loss, coef + t[0] * direction, X64, y, sw64, L2)[1],
         np.zeros(1),
         eps=1e-5,
     )[..., 0]
@@ -118,7 +124,7 @@ def test_hessian_is_symmetric_positive_definite(rng):
     X, y, sw = make_problem()
     loss = MultinomialLoss(N_CLASSES, fit_intercept=False)
     coef = random_coef(loss, X.shape[1], rng)
-    _, hessp = loss.gradient_hessian_product(coef, X, y, sw, L2)
+    _, hessp = gradient_hessian_product(loss, coef, X, y, sw, L2)
     basis = np.eye(coef.size).reshape(-1, *coef.shape)
     H = np.stack([hessp(e).ravel() for e in basis])
     assert_allclose(H, H.T, atol=1e-14)
@@ -161,8 +167,8 @@ def test_huge_scores_stay_finite(dtype, rng):
     coef = random_coef(loss, X.shape[1], rng, scale=1.0)
     coef *= 1e4 / np.abs(scores(coef, X)).max()
 
-    value, gradient = loss.loss_gradient(coef, X, y, sw, 0.0)
-    _, hessp = loss.gradient_hessian_product(coef, X, y, sw, 0.0)
+    value, gradient = loss_gradient(loss, coef, X, y, sw, 0.0)
+    _, hessp = gradient_hessian_product(loss, coef, X, y, sw, 0.0)
     assert np.isfinite(value)
     assert np.all(np.isfinite(gradient))
     assert np.all(np.isfinite(hessp(coef)))
@@ -180,12 +186,12 @@ def test_sparse_and_dense_agree(fit_intercept, rng):
     coef = random_coef(loss, X.shape[1], rng)
     direction = rng.standard_normal(coef.shape)
     for data in (X, sp.csr_array(X)):
-        value, gradient = loss.loss_gradient(coef, data, y, sw, L2)
-        dense_value, dense_gradient = loss.loss_gradient(coef, X.toarray(), y, sw, L2)
+        value, gradient = loss_gradient(loss, coef, data, y, sw, L2)
+        dense_value, dense_gradient = loss_gradient(loss, coef, X.toarray(), y, sw, L2)
         assert_allclose(value, dense_value, rtol=1e-13)
         assert_allclose(gradient, dense_gradient, rtol=1e-12, atol=1e-15)
-        _, hessp = loss.gradient_hessian_product(coef, data, y, sw, L2)
-        _, dense_hessp = loss.gradient_hessian_product(coef, X.toarray(), y, sw, L2)
+        _, hessp = gradient_hessian_product(loss, coef, data, y, sw, L2)
+        _, dense_hessp = gradient_hessian_product(loss, coef, X.toarray(), y, sw, L2)
         assert_allclose(
             hessp(direction), dense_hessp(direction), rtol=1e-12, atol=1e-15
         )
@@ -196,9 +202,9 @@ def test_unit_weights_equal_no_weights(rng):
     loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
     coef = random_coef(loss, X.shape[1], rng)
     ones = np.full(X.shape[0], 2.5)
-    value, gradient = loss.loss_gradient(coef, X, y, None, L2)
-    assert_allclose(value, loss.loss(coef, X, y, ones, L2), rtol=1e-14)
-    assert_allclose(gradient, loss.loss_gradient(coef, X, y, ones, L2)[1], rtol=1e-13)
+    value, gradient = loss_gradient(loss, coef, X, y, None, L2)
+    assert_allclose(value, loss_value(loss, coef, X, y, ones, L2), rtol=1e-14)
+    assert_allclose(gradient, loss_gradient(loss, coef, X, y, ones, L2)[1], rtol=1e-13)
 
 
 def test_bound_objective_matches_methods(rng):
@@ -208,11 +214,11 @@ def test_bound_objective_matches_methods(rng):
     objective = loss.bind(X, y, sw, L2)
     x = coef.ravel()
     value, gradient = objective.value_and_gradient(x)
-    assert_allclose(value, loss.loss(coef, X, y, sw, L2), rtol=1e-15)
+    assert_allclose(value, loss_value(loss, coef, X, y, sw, L2), rtol=1e-15)
     assert_allclose(objective.value(x), value, rtol=1e-15)
-    assert_allclose(gradient, loss.loss_gradient(coef, X, y, sw, L2)[1].ravel())
+    assert_allclose(gradient, loss_gradient(loss, coef, X, y, sw, L2)[1].ravel())
     flat_value, flat_gradient, flat_hessp = objective.value_gradient_hessp(x)
-    _, hessp = loss.gradient_hessian_product(coef, X, y, sw, L2)
+    _, hessp = gradient_hessian_product(loss, coef, X, y, sw, L2)
     assert_allclose(flat_value, value, rtol=1e-15)
     assert_allclose(flat_gradient, gradient)
     assert_allclose(flat_hessp(x), hessp(coef).ravel())
@@ -283,9 +289,10 @@ def test_sparse_rows_shared_between_threads_match_one_thread(n_threads, layout, 
     value, gradient, hessp = loss.bind(X, y, sw, L2).value_gradient_hessp(x)
     threaded = loss.bind(X, y, sw, L2, n_threads=n_threads)
     value_t, gradient_t, hessp_t = threaded.value_gradient_hessp(x)
-    assert_allclose(value_t, value, rtol=1e-14)
-    assert_allclose(gradient_t, gradient, rtol=1e-13, atol=1e-15)
-    assert_allclose(hessp_t(v), hessp(v), rtol=1e-13, atol=1e-15)
+    # The same runs, added in the same order: the same bits.
+    assert value_t == value
+    assert_array_equal(gradient_t, gradient)
+    assert_array_equal(hessp_t(v), hessp(v))
 
 
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
@@ -366,7 +373,8 @@ def test_float32_hessian_products_on_float64_data(sparse, rng):
 def test_dense_blocks_shared_between_threads_match_one_thread(
     n_threads, hessian_dtype, rng, monkeypatch
 ):
-    """Each thread sums its own blocks; the totals are those of one thread."""
+    """Each thread takes its own blocks; the totals are those of one
+    thread, to the last bit."""
     monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
     monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 6)
     X, y, sw = make_problem(n_samples=53)
@@ -377,46 +385,42 @@ def test_dense_blocks_shared_between_threads_match_one_thread(
     threaded = loss.bind(X, y, sw, L2, n_threads=n_threads, hessian_dtype=hessian_dtype)
     value, gradient, hessp = single.value_gradient_hessp(x)
     value_t, gradient_t, hessp_t = threaded.value_gradient_hessp(x)
-    assert_allclose(value_t, value, rtol=1e-14)
-    assert_allclose(threaded.value(x), value, rtol=1e-14)
-    assert_allclose(gradient_t, gradient, rtol=1e-13, atol=1e-15)
-    assert_allclose(threaded.value_and_gradient(x)[1], gradient, rtol=1e-13, atol=1e-15)
-    rtol = 1e-13 if hessian_dtype is None else 1e-5
-    assert_allclose(hessp_t(v), hessp(v), rtol=rtol, atol=rtol * 1e-2)
-    # The same blocks, so the same sums up to their order: repeatable.
-    assert threaded.value_gradient_hessp(x)[0] == value_t
+    # The same blocks, added in the same order: the same bits.
+    assert value_t == value
+    assert threaded.value(x) == value
+    assert_array_equal(gradient_t, gradient)
+    assert_array_equal(threaded.value_and_gradient(x)[1], gradient)
+    assert_array_equal(hessp_t(v), hessp(v))
 
 
-@pytest.mark.parametrize("block_bytes", [1, _passes._BLOCK_BYTES])
+@pytest.mark.parametrize("several_blocks", [False, True])
 def test_converted_blocks_give_the_products_of_a_float32_copy(
-    block_bytes, rng, monkeypatch
+    several_blocks, rng, monkeypatch
 ):
     """float32 Hessian products on float64 X convert its blocks into
     buffers, once per fit where a thread has a single block, every pass
     where it has several: every product is that of a float32 copy of X."""
-    monkeypatch.setattr(_passes, "_BLOCK_BYTES", block_bytes)
-    monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 6)
+    if several_blocks:
+        monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
+        monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 6)
     X, y, sw = make_problem(n_samples=53)
     passes = _passes.DataPasses(X, y, sw, N_CLASSES, True, hessian_dtype=np.float32)
+    assert (len(passes.slices) > 1) == several_blocks
     coef = random_coef(MultinomialLoss(N_CLASSES, True), X.shape[1], rng)
     _, _, hessp = passes.value_gradient_hessp(coef)
     # The products on a float32 copy, with the same probabilities.
-    copied = _passes._Products(
-        X.astype(np.float32),
-        passes.weights64,
-        N_CLASSES,
-        True,
-        passes.slices,
-        1,
+    copied = _passes._BlockProducts(
+        X.astype(np.float32), passes.weights64, N_CLASSES, True, passes.slices, 1
     )
     passes_copied = copy.copy(passes)
-    passes_copied._curvature = copied
+    passes_copied._hessian_products = copied
     for _ in range(3):
         V = random_coef(MultinomialLoss(N_CLASSES, True), X.shape[1], rng)
-        assert_array_equal(hessp(V), passes_copied._hessian_product(V))
-    converted = [space.X_block_start for space in passes._curvature.workspaces]
+        assert_array_equal(
+            hessp(V), passes_copied.hessian_product(passes._probabilities, V)
+        )
+    converted = [space.X_block_start for space in passes._hessian_products.workspaces]
     assert converted == [passes.slices[-1].start]
-    assert (len(passes.slices) == 1) == (block_bytes > 1)
 
 
 def test_threads_get_their_own_workspaces(rng, monkeypatch):
@@ -424,13 +428,30 @@ def test_threads_get_their_own_workspaces(rng, monkeypatch):
     monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 10)
     X, y, sw = make_problem(n_samples=53)
     passes = _passes.DataPasses(X, y, sw, N_CLASSES, True, n_threads=3)
-    spaces = passes._data.workspaces
+    spaces = passes._products.workspaces
     assert len(spaces) == 3
-    for buffer in ("work", "column", "column_sums", "product", "W_gradient"):
+    for buffer in ("work", "column", "column_sums"):
         assert len({id(getattr(space, buffer)) for space in spaces}) == 3
     # More threads than blocks: the extra ones would idle, so none are made.
     few = _passes.DataPasses(X, y, sw, N_CLASSES, True, n_threads=64)
-    assert len(few._data.workspaces) == len(few.slices) == 6
+    assert len(few._products.workspaces) == len(few.slices) == 6
+
+
+def test_shares_are_added_in_the_order_of_the_blocks(rng):
+    """Shares handed in out of order, as threads finish, are added in the
+    order of the blocks: the same bits as in order."""
+    shares = [rng.standard_normal((5, 3)) * 10.0**e for e in rng.integers(-8, 8, 9)]
+    totals = []
+    for order in (range(9), [8, 3, 0, 2, 1, 7, 6, 5, 4]):
+        sums = _passes._BlockSums(9, 5, 3, np.float64, fit_intercept=False)
+        for index in order:
+            sums.add(index, shares[index])
+        totals.append(sums.total()[1])
+    assert_array_equal(totals[0], totals[1])
+    expected = np.zeros((5, 3))
+    for share in shares:
+        expected += share
+    assert_array_equal(totals[0], expected)
 
 
 def test_sparse_threads_with_float32_hessian_products(rng):

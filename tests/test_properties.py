@@ -14,7 +14,12 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _problems import central_difference
+from _problems import (
+    central_difference,
+    gradient_hessian_product,
+    loss_gradient,
+    loss_value,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -139,8 +144,13 @@ def least_curvature(model, X, y, sample_weight):
         W, b = np.hstack([-W / 2, W / 2]), np.array([-b[0] / 2, b[0] / 2])
     coef = np.vstack([W, b])
     total = len(y) if sample_weight is None else np.sum(sample_weight)
-    _, hessp = MultinomialLoss(n_classes, True).gradient_hessian_product(
-        coef, X, y, sample_weight, 1 / (model.C * total)
+    _, hessp = gradient_hessian_product(
+        MultinomialLoss(n_classes, True),
+        coef,
+        X,
+        y,
+        sample_weight,
+        1 / (model.C * total),
     )
     basis = np.eye(coef.size).reshape(-1, *coef.shape)
     hessian = np.stack([hessp(direction).ravel() for direction in basis])
@@ -186,12 +196,12 @@ def test_gradient_matches_central_differences(
     loss = MultinomialLoss(problem.n_classes, fit_intercept, label_smoothing)
     coef = data.draw(matrices((loss.n_coef_rows(X.shape[1]), problem.n_classes), 2.0))
 
-    value, gradient = loss.loss_gradient(
-        coef, sp.csr_matrix(X) if sparse else X, y, sw, l2_reg_strength
+    value, gradient = loss_gradient(
+        loss, coef, sp.csr_matrix(X) if sparse else X, y, sw, l2_reg_strength
     )
 
     numeric = central_difference(
-        lambda c: loss.loss(c, X, y, sw, l2_reg_strength), coef, eps=1e-6
+        lambda c: loss_value(loss, c, X, y, sw, l2_reg_strength), coef, eps=1e-6
     ).reshape(coef.shape)
     # The quotient errs by the truncation h^2 |f'''| / 6, under 1e-12 |x|^3
     # <= 3e-11 here, and by the rounding of the two values over 2h: a few eps

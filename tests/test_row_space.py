@@ -7,7 +7,7 @@ from numpy.testing import assert_allclose
 from scipy.special import softmax
 from sklearn.exceptions import ConvergenceWarning
 
-import sklearn_softmax._estimator as estimator_module
+import sklearn_softmax._backends._numpy as numpy_backend
 from sklearn_softmax import SoftmaxRegression
 from sklearn_softmax._heuristics import choose_row_space
 from sklearn_softmax._loss import MultinomialLoss
@@ -140,7 +140,7 @@ def test_fit_equals_the_fit_on_X(solver, fit_intercept, monkeypatch, row_space_f
     params = dict(solver=solver, fit_intercept=fit_intercept, tol=tol, max_iter=5000)
     reduced = SoftmaxRegression(**params).fit(X, y, sample_weight=sw)
     assert row_space_fits == [1]
-    monkeypatch.setattr(estimator_module, "choose_row_space", lambda X, k: False)
+    monkeypatch.setattr(numpy_backend, "choose_row_space", lambda X, k: False)
     direct = SoftmaxRegression(**params).fit(X, y, sample_weight=sw)
     # The stopping rule holds on X. Centring the weights after the solve
     # moves the penalty's gradient by at most tol (the class sums of the
@@ -164,7 +164,7 @@ def row_space_fits(monkeypatch):
         calls.append(1)
         return solve_in_row_space(*args, **kwargs)
 
-    monkeypatch.setattr(estimator_module, "solve_in_row_space", spy)
+    monkeypatch.setattr(numpy_backend, "solve_in_row_space", spy)
     return calls
 
 

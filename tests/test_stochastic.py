@@ -2,12 +2,14 @@
 
 import io
 import re
+import warnings
 from contextlib import redirect_stdout
 
 import numpy as np
 import pytest
 from _problems import make_problem, penalised_objective
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
 from sklearn.datasets import load_digits, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -387,3 +389,101 @@ def test_adaptive_and_constant_steps_agree_in_partial_fit(wine):
         for model in models:
             model.partial_fit(X, y, classes=[0, 1, 2])
     assert_array_equal(models[0].coef_, models[1].coef_)
+
+
+def test_a_minibatch_of_no_weight_steps_on_the_penalty_alone(rng):
+    """A minibatch whose weights sum to zero has a data term of zero: its
+    estimate is the penalty and its gradient, as SGDClassifier takes no
+    loss step on samples of weight zero."""
+    X, y, sw = make_problem(n_samples=60)
+    sw[:10] = 0.0
+    loss = MultinomialLoss(4, True)
+    coef = rng.standard_normal((X.shape[1] + 1, 4))
+    value, gradient = loss.bind_rows(X, y, sw, 0.3).value_and_gradient(
+        coef.ravel(), np.arange(10)
+    )
+    W = coef[:-1]
+    assert value == 0.5 * 0.3 * np.sum(W**2)
+    expected = np.zeros_like(coef)
+    expected[:-1] = 0.3 * W
+    assert_array_equal(gradient, expected.ravel())
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("batch_size, zero_share", [(1, "one"), (100, "half")])
+def test_samples_of_no_weight_leave_the_fit_finite(solver, batch_size, zero_share):
+    """One sample of weight zero among 400 at batch size 1, or half the
+    samples at batch size 100, used to give NaN coefficients and a NaN loss
+    curve. The fit stays finite and close to LogisticRegression's optimum
+    on the same weights."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 4))
+    y = np.argmax(X[:, :3] + 0.5 * rng.standard_normal((400, 3)), axis=1)
+    sw = np.ones(400)
+    if zero_share == "one":
+        sw[17] = 0.0
+    else:
+        sw[rng.permutation(400)[:200]] = 0.0
+    model = SoftmaxRegression(
+        solver=solver, batch_size=batch_size, random_state=0, max_iter=200
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y, sample_weight=sw)
+    assert np.all(np.isfinite(model.coef_))
+    assert np.all(np.isfinite(model.loss_curve_))
+    assert np.all(np.isfinite(model.predict_proba(X)))
+    reference = LogisticRegression(tol=1e-12, max_iter=10_000).fit(
+        X, y, sample_weight=sw
+    )
+    optimum = penalised_objective(reference, X, y, 1.0, sw)
+    # The stochastic solvers stop near the optimum, not at it: within a few
+    # percent of the objective here, where the fit at zero is log(3) above.
+    gap = penalised_objective(model, X, y, 1.0, sw) - optimum
+    assert 0 <= gap < 0.02 * optimum
+
+
+def test_a_chunk_of_no_weight_takes_no_step(wine):
+    X, y, sw = wine
+    model = SoftmaxRegression(random_state=0).partial_fit(
+        X, y, classes=[0, 1, 2], sample_weight=sw
+    )
+    coef, intercept = model.coef_.copy(), model.intercept_.copy()
+    model.partial_fit(X[:20], y[:20], sample_weight=np.zeros(20))
+    assert_array_equal(model.coef_, coef)
+    assert_array_equal(model.intercept_, intercept)
+    assert model.n_iter_[0] == 1
+    # The stream goes on as before.
+    model.partial_fit(X, y, sample_weight=sw)
+    assert model.n_iter_[0] == 2
+    assert not np.array_equal(model.coef_, coef)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"fit_intercept": False}, "fit_intercept from True to False"),
+        ({"solver": "adam"}, "solver from 'sgd' to 'adam'"),
+    ],
+)
+def test_partial_fit_refuses_a_stream_its_parameters_no_longer_fit(
+    wine, change, message
+):
+    """The layout of the coefficients and the solver's state (momentum or
+    Adam's moments) belong to the stream: a change of either is refused
+    with a clear message, and leaves the model as it was; fit, or a clone,
+    starts a new stream."""
+    X, y, _ = wine
+    model = SoftmaxRegression(solver="sgd", random_state=0)
+    model.partial_fit(X, y, classes=[0, 1, 2])
+    coef = model.coef_.copy()
+    model.set_params(**change)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        model.partial_fit(X, y)
+    assert_array_equal(model.coef_, coef)
+    clone(model).partial_fit(X, y, classes=[0, 1, 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.set_params(max_iter=2).fit(X, y)
+    model.partial_fit(X, y)
+    assert model.n_iter_[0] == 1

@@ -1,0 +1,85 @@
+"""Dask arrays and DataFrames, fitted blockwise where Dask holds them.
+
+The blocks of rows are persisted once, where the scheduler puts them (on
+the workers of a distributed cluster), and checked there; each evaluation of
+the objective then moves only the parameters and the blocks' partial sums
+(see ``_loss_dask``)."""
+
+import numpy as np
+from sklearn.utils.validation import _check_feature_names, _check_n_features
+
+from .._dask import (
+    class_totals,
+    encode_row_blocks,
+    fit_inputs,
+    is_frame,
+    persist_row_blocks,
+    summarise,
+)
+from .._solvers import STOCHASTIC_SOLVERS
+from .._targets import check_class_totals, class_weights, encode_labels
+from ._common import FitData, minimizer, resolve_solver
+
+
+class DaskBackend:
+    """Fits dask collections with the full-batch solvers."""
+
+    def check(self, estimator):
+        """Refuse the settings this backend cannot fit, before any data is
+        read."""
+        if estimator.solver in STOCHASTIC_SOLVERS:
+            raise ValueError(
+                f"fit on dask collections runs the full-batch solvers; "
+                f"solver={estimator.solver!r} takes minibatches: use partial_fit, "
+                "which takes a dask collection one block at a time, or "
+                "dask-ml's Incremental wrapper."
+            )
+
+    def prepare(self, estimator, X, y, sample_weight):
+        # A DataFrame's empty stand-in carries its column names.
+        _check_feature_names(estimator, X._meta if is_frame(X) else X, reset=True)
+        X, y, sample_weight = fit_inputs(X, y, sample_weight)
+        _check_n_features(estimator, X, reset=True)
+        row_blocks = persist_row_blocks(X, y, sample_weight)
+        finite, labels, weights_finite, least_weight = summarise(row_blocks)
+        if not finite:
+            raise ValueError("Input X contains NaN or infinity.")
+        if not weights_finite:
+            raise ValueError("Input sample_weight contains NaN or infinity.")
+        if least_weight < 0:
+            raise ValueError("Negative values in data passed to `sample_weight`")
+        classes, _ = encode_labels(labels)
+        totals = class_totals(row_blocks, classes)
+        factors = None
+        if estimator.class_weight is not None:
+            factors = class_weights(estimator.class_weight, totals, classes)
+            totals = totals * factors
+        check_class_totals(totals, classes, 2)
+        # The labels as indices, weighted by class: blocks that replace the
+        # ones read from the input, on the same workers.
+        row_blocks = encode_row_blocks(row_blocks, classes, factors)
+        return FitData(X, None, None, classes, totals.sum(), X.dtype, row_blocks)
+
+    def solver(self, solver, spec, data, penalty_name):
+        return resolve_solver(solver, spec, data.X, penalty_name)
+
+    def minimize(self, data, spec, solver, coef0, settings):
+        # Dask is optional: only a dask input brings it in.
+        from .._loss_dask import bind_objective
+
+        objective = bind_objective(
+            data.blocks,
+            data.total_weight,
+            spec.n_features,
+            spec.n_classes,
+            spec.fit_intercept,
+            spec.l2_reg_strength,
+            rounding=16 * float(np.finfo(data.dtype).eps),
+            label_smoothing=spec.label_smoothing,
+        )
+        return minimizer(solver, spec.norm)(
+            objective, coef0.ravel(), **settings.solver_kwargs()
+        )
+
+    def place(self, estimator, data):
+        """The attributes stay NumPy arrays."""

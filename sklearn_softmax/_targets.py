@@ -1,0 +1,114 @@
+"""Labels and weights: classes found and encoded, class weights applied, and
+the checks that the data leaves a model to fit. The same rules for every
+kind of input; only where the labels live differs."""
+
+import inspect
+
+import numpy as np
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight
+
+# Weights that are all zero are checked here, with the message of each case
+# (none of the data has weight; a chunk of a stream may have none): scikit-learn
+# refuses them itself from 1.8 on, unless asked not to.
+_ALL_ZERO_ALLOWED = (
+    {"allow_all_zero_weights": True}
+    if "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
+    else {}
+)
+
+
+def check_two_classes(classes):
+    """Raise unless the labels hold at least two classes."""
+    if classes.size < 2:
+        raise ValueError(
+            "SoftmaxRegression needs samples of at least 2 classes in the "
+            f"data, but the data contains only one class: {classes.tolist()[0]!r}."
+        )
+
+
+def encode_labels(y, classes=None):
+    """The classes, sorted, and the label of each sample as an index into
+    them: the classes found in ``y``, at least two; or ``classes`` (a
+    stream's), which must hold every label of ``y``."""
+    check_classification_targets(y)
+    if classes is None:
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        check_two_classes(classes)
+        return classes, y_encoded
+    y_encoded = np.searchsorted(classes, y)
+    unknown = (y_encoded >= classes.size) | (
+        classes[np.minimum(y_encoded, classes.size - 1)] != y
+    )
+    if np.any(unknown):
+        labels = np.unique(y[unknown]).tolist()
+        raise ValueError(
+            f"y has labels that are not in classes: {labels}; the classes "
+            f"are {classes.tolist()}."
+        )
+    return classes, y_encoded
+
+
+def class_weights(class_weight, totals, classes):
+    """The weight of each class, as ``class_weight`` gives it (a dict or
+    'balanced'), for the classes' ``totals`` of sample weight."""
+    if isinstance(class_weight, str):  # 'balanced'
+        # The total weight shared equally between the classes present.
+        present = totals > 0
+        weights = np.ones(classes.size)
+        weights[present] = totals.sum() / (present.sum() * totals[present])
+        return weights
+    unknown = set(class_weight) - set(classes.tolist())
+    if unknown:
+        raise ValueError(
+            "class_weight has labels that are not classes of y: "
+            f"{sorted(map(repr, unknown))}; the classes are {classes.tolist()}."
+        )
+    weights = np.array(
+        [float(class_weight.get(label, 1.0)) for label in classes.tolist()]
+    )
+    if not (np.all(np.isfinite(weights)) and np.all(weights >= 0)):
+        raise ValueError(
+            "class_weight must give finite, non-negative weights; got "
+            f"{class_weight!r}."
+        )
+    return weights
+
+
+def check_class_totals(totals, classes, min_classes):
+    """Raise unless ``min_classes`` classes have a positive total weight
+    (with ``min_classes=0``, data of no weight at all passes)."""
+    if min_classes and not totals.sum() > 0:
+        raise ValueError(
+            "sample_weight sums to zero: at least one sample needs a positive weight."
+        )
+    if np.count_nonzero(totals) < min_classes:
+        remaining = classes.tolist()[np.flatnonzero(totals)[0]]
+        raise ValueError(
+            "SoftmaxRegression needs samples of at least 2 classes with a "
+            "positive sample_weight, but only one class has any: "
+            f"{remaining!r}."
+        )
+
+
+def weigh_samples(sample_weight, X, y_encoded, classes, class_weight, min_classes=2):
+    """The sample weights times the class weights, checked to leave
+    ``min_classes`` classes with weight; None when both are None. ``X``
+    gives the number of samples and the dtype of the weights."""
+    if sample_weight is None and class_weight is None:
+        return None
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=X.dtype, ensure_non_negative=True, **_ALL_ZERO_ALLOWED
+    )
+    totals = np.bincount(y_encoded, weights=sample_weight, minlength=classes.size)
+    if class_weight is not None:
+        weights = class_weights(class_weight, totals, classes)
+        sample_weight = sample_weight * weights[y_encoded].astype(X.dtype)
+        totals = totals * weights
+    check_class_totals(totals, classes, min_classes)
+    return sample_weight
+
+
+def total_weight(sample_weight, n_samples):
+    """``S``: the sum of the weights, in float64, or the number of samples."""
+    return n_samples if sample_weight is None else sample_weight.sum(dtype=np.float64)
