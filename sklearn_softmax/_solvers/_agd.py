@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 
+from .._vectors import copy, dot, max_abs, norm
 from ._result import Progress, SolverResult
-from ._vectors import copy, dot, max_abs, norm
 
 # Below this relative size, a predicted decrease is lost in the rounding of
 # the objective's value; the step is then checked on the gradient instead.

@@ -10,9 +10,9 @@ from collections import deque
 
 import numpy as np
 
+from .._vectors import copy, inner, max_abs, namespace, norm
 from ._newton import _next_step
 from ._result import NO_DECREASE, Progress, SolverResult, after_accepted_step
-from ._vectors import copy, inner, max_abs, namespace, norm
 
 # Armijo's sufficient-decrease constant.
 _ARMIJO = 1e-4

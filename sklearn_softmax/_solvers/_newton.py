@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 
+from .._vectors import copy, dot, max_abs, namespace, norm
 from ._result import NO_DECREASE, Progress, SolverResult, after_accepted_step
-from ._vectors import copy, dot, max_abs, namespace, norm
 
 # Armijo's sufficient-decrease constant.
 _ARMIJO = 1e-4

@@ -10,12 +10,13 @@ import math
 
 import numpy as np
 
+from .._vectors import max_abs
+
 # The step-size search is the smooth solver's: the same limit on halvings
 # and the same growth after a step accepted at its first trial.
 from ._agd import _MAX_HALVINGS, _SHRINK, _curvature_estimate
 from ._proximal_newton import newton_step_on_support
 from ._result import Progress, SolverResult
-from ._vectors import max_abs
 
 # With newton_steps, a Newton step is taken once the proximal steps have kept
 # the support for this many iterations in a row.

@@ -3,8 +3,8 @@
 import numpy as np
 from scipy.optimize import minimize
 
+from .._vectors import max_abs
 from ._result import NO_DECREASE, Progress, SolverResult
-from ._vectors import max_abs
 
 
 def minimize_lbfgs(objective, x0, *, max_iter, tol, callback=None):

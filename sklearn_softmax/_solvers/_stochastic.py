@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._vectors import max_abs
 from ._result import Progress, SolverResult
-from ._vectors import max_abs
 
 # Polynomial-decay averaging (Shamir & Zhang, 2013): the average weighs the
 # iterate of step t about like t^_AVERAGE_POWER, so that the early iterates,
