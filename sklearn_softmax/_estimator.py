@@ -53,10 +53,10 @@ from ._heuristics import (
 )
 from ._loss import MultinomialLoss, RunningCurvature
 from ._loss_array_api import bind_objective
-from ._penalties import split_penalty
+from ._penalties import GroupNorm, L1Norm, split_penalty
 from ._row_space import RowSpace, solve_in_row_space
 from ._solvers import ARRAY_API_SOLVERS, SOLVERS, STOCHASTIC_SOLVERS
-from ._solvers._proximal import GroupNorm, L1Norm, minimize_proximal_agd
+from ._solvers._proximal import minimize_proximal_agd
 from ._solvers._stochastic import (
     StochasticSettings,
     StochasticState,

@@ -2,8 +2,7 @@
 
 The non-smooth part is a penalty object with ``value(x)`` and
 ``prox(v, step)``, the proximal map ``argmin_x penalty(x) + |x - v|^2 /
-(2 step)``: :class:`L1Norm` (lasso, elastic net) or :class:`GroupNorm`
-(one group of parameters in or out at once).
+(2 step)``, such as the norms of :mod:`sklearn_softmax._penalties`.
 """
 
 import math
@@ -21,81 +20,6 @@ from ._result import Progress, SolverResult
 # With newton_steps, a Newton step is taken once the proximal steps have kept
 # the support for this many iterations in a row.
 _STABLE_ITERATIONS = 3
-
-
-class L1Norm:
-    """``sum_j weights_j |x_j|``, with non-negative ``weights``.
-
-    Its proximal map is soft-thresholding,
-    ``sign(v) max(|v| - step weights, 0)``.
-    """
-
-    def __init__(self, weights):
-        self.weights = np.asarray(weights, dtype=np.float64)
-
-    def value(self, x):
-        return float(np.dot(self.weights, np.abs(x)))
-
-    def prox(self, v, step):
-        return np.sign(v) * np.maximum(np.abs(v) - step * self.weights, 0.0)
-
-
-class GroupNorm:
-    """``sum_j weights_j |x_j|_2`` over the rows ``x_j`` of ``x`` seen as
-    ``shape``, with non-negative ``weights`` (one per row).
-
-    Its proximal map is block soft-thresholding, which scales each row by
-    ``max(1 - step weights_j / |v_j|_2, 0)``: a row is zero as a whole or
-    not at all.
-    """
-
-    def __init__(self, weights, shape):
-        self.weights = np.asarray(weights, dtype=np.float64)
-        self.shape = shape
-
-    def value(self, x):
-        return float(
-            np.dot(self.weights, np.linalg.norm(x.reshape(self.shape), axis=1))
-        )
-
-    def prox(self, v, step):
-        rows = v.reshape(self.shape)
-        norms = np.linalg.norm(rows, axis=1)
-        threshold = step * self.weights
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(norms > threshold, 1.0 - threshold / norms, 0.0)
-        return (rows * scale[:, np.newaxis]).ravel()
-
-    # Where the norm is smooth: on the support, for the Newton steps of
-    # minimize_proximal_agd(newton_steps=True).
-
-    def _rows(self, x):
-        """The rows of ``x`` and the inverse of their norms (0 on zero rows)."""
-        rows = x.reshape(self.shape)
-        norms = np.linalg.norm(rows, axis=1, keepdims=True)
-        with np.errstate(divide="ignore"):
-            return rows, np.where(norms > 0, 1.0 / norms, 0.0)
-
-    def support(self, x):
-        """The entries of the rows that are not held at zero: non-zero or
-        unpenalised rows."""
-        _, inverse_norms = self._rows(x)
-        free = (inverse_norms[:, 0] > 0) | (self.weights == 0)
-        return np.repeat(free, self.shape[1])
-
-    def smooth_gradient(self, x):
-        rows, inverse_norms = self._rows(x)
-        return (self.weights[:, np.newaxis] * inverse_norms * rows).ravel()
-
-    def smooth_hessp(self, x, v):
-        """The norm's Hessian ``weights_j (I - u_j u_j^T) / |x_j|`` with
-        ``u_j = x_j / |x_j|``, times ``v``, row by row."""
-        rows, inverse_norms = self._rows(x)
-        u = rows * inverse_norms
-        v_rows = v.reshape(self.shape)
-        along = np.sum(u * v_rows, axis=1, keepdims=True)
-        scale = self.weights[:, np.newaxis] * inverse_norms
-        return (scale * (v_rows - along * u)).ravel()
 
 
 def minimize_proximal_agd(

@@ -55,8 +55,9 @@ class StochasticSettings:
     average : bool
         Whether the result is the polynomial-decay average of the iterates
         rather than the last iterate.
-    penalty : L1Norm, GroupNorm or None
-        A non-smooth penalty, taken by a proximal step after each update
+    penalty : object or None
+        A non-smooth penalty, with ``value(x)`` and the proximal map
+        ``prox(v, step)``, taken by a proximal step after each update
         ('sgd' only).
     """
 
