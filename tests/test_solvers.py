@@ -9,7 +9,7 @@ from scipy.special import expit
 
 from sklearn_softmax._loss import MultinomialLoss, Objective
 from sklearn_softmax._solvers import SOLVERS, Progress
-from sklearn_softmax._solvers._newton import _truncated_cg, minimize_newton_cg
+from sklearn_softmax._solvers._newton import minimize_newton_cg, truncated_cg
 
 
 def quadratic(A, x_star):
@@ -132,8 +132,8 @@ def test_preconditioned_cg_solves_the_system_in_fewer_products(rng):
     g = rng.standard_normal(A.shape[0]) * 1e-6
     # eta = min(0.5, sqrt(|g|)): CG stops once |A p + g| <= eta |g|.
     threshold = min(0.5, np.sqrt(np.linalg.norm(g))) * np.linalg.norm(g)
-    plain, plain_products = _truncated_cg(lambda v: A @ v, g, 1000)
-    preconditioned, products = _truncated_cg(
+    plain, plain_products = truncated_cg(lambda v: A @ v, g, 1000)
+    preconditioned, products = truncated_cg(
         lambda v: A @ v, g, 1000, inverse_preconditioner=1.0 / np.diag(A)
     )
     for p in (plain, preconditioned):

@@ -5,25 +5,12 @@ import math
 import numpy as np
 
 from .._vectors import copy, dot, max_abs, norm
+from ._line_search import CURVATURE_DECAY, MAX_HALVINGS, curvature_estimate
 from ._result import Progress, SolverResult
 
 # Below this relative size, a predicted decrease is lost in the rounding of
 # the objective's value; the step is then checked on the gradient instead.
 _UNMEASURABLE = 1e-10
-# Once this many halvings of one step have failed, the objective cannot be
-# decreased along the gradient at the precision it is computed in.
-_MAX_HALVINGS = 60
-# After a step accepted at its first trial, the next may be 1 / _SHRINK longer.
-_SHRINK = 0.9
-
-
-def _curvature_estimate(objective, x, f, g):
-    """Estimate the gradient's Lipschitz constant along ``-g`` from one probe."""
-    g_norm = norm(g)
-    delta = g * (1e-4 * max(1.0, norm(x)) / g_norm)
-    _, g_probe = objective.value_and_gradient(x - delta)
-    curvature = norm(g_probe - g) / norm(delta)
-    return curvature if curvature > 0 and math.isfinite(curvature) else g_norm
 
 
 def _lipschitz_holds(objective, x_new, y, g_y, L):
@@ -74,7 +61,7 @@ def minimize_agd(objective, x0, *, max_iter, tol, callback=None):
     if grad_norm <= tol:
         return SolverResult(x, f_y, grad_norm, 0, True, np.empty(0), "converged")
 
-    L = _curvature_estimate(objective, x, f_y, g_y)
+    L = curvature_estimate(objective, x, g_y)
     y = x
     t = 1.0
     history = []
@@ -83,7 +70,7 @@ def minimize_agd(objective, x0, *, max_iter, tol, callback=None):
     for iteration in range(1, max_iter + 1):
         g_sq = dot(g_y, g_y)
         first_trial = True
-        for _ in range(_MAX_HALVINGS):
+        for _ in range(MAX_HALVINGS):
             x_new = y - g_y / L
             f_new = objective.value(x_new)
             decrease = 0.5 * g_sq / L
@@ -105,7 +92,7 @@ def minimize_agd(objective, x0, *, max_iter, tol, callback=None):
         y = x_new + ((t - 1.0) / t_next) * step
         x, t = x_new, t_next
         if first_trial:
-            L *= _SHRINK
+            L *= CURVATURE_DECAY
 
         f_y, g_y = objective.value_and_gradient(y)
         grad_norm = max_abs(g_y)

@@ -11,14 +11,9 @@ from collections import deque
 import numpy as np
 
 from .._vectors import copy, inner, max_abs, namespace, norm
-from ._newton import _next_step
+from ._line_search import ARMIJO, MAX_BACKTRACKS, next_step
 from ._result import NO_DECREASE, Progress, SolverResult, after_accepted_step
 
-# Armijo's sufficient-decrease constant.
-_ARMIJO = 1e-4
-# Once this many reductions of one step have failed, the objective cannot be
-# decreased along the search direction at the precision it is computed in.
-_MAX_BACKTRACKS = 40
 # A correction pair is kept only if its curvature ``s . y`` exceeds this
 # share of ``y . y`` (as L-BFGS-B does, with machine epsilon): else the
 # inverse Hessian estimate would lose its positive definiteness.
@@ -100,7 +95,7 @@ def minimize_lbfgs(objective, x0, *, max_iter, tol, callback=None, memory=10):
     while not converged and iteration < max_iter:
         direction = _direction(g, pairs, gamma)
         step = 1.0
-        for _ in range(_MAX_BACKTRACKS):
+        for _ in range(MAX_BACKTRACKS):
             s = step * direction
             f_trial, g_trial = objective.value_and_gradient(x + s)
             y = g_trial - g
@@ -116,9 +111,9 @@ def minimize_lbfgs(objective, x0, *, max_iter, tol, callback=None, memory=10):
                 pairs.clear()
                 direction, step = -g * gamma, 1.0
                 continue
-            if f_trial <= f + _ARMIJO * step * slope + objective.rounding * abs(f):
+            if f_trial <= f + ARMIJO * step * slope + objective.rounding * abs(f):
                 break
-            step = _next_step(step, slope, f, f_trial)
+            step = next_step(step, slope, f, f_trial)
         else:
             message = NO_DECREASE
             break

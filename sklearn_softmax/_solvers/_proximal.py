@@ -13,7 +13,7 @@ from .._vectors import max_abs
 
 # The step-size search is the smooth solver's: the same limit on halvings
 # and the same growth after a step accepted at its first trial.
-from ._agd import _MAX_HALVINGS, _SHRINK, _curvature_estimate
+from ._line_search import CURVATURE_DECAY, MAX_HALVINGS, curvature_estimate
 from ._proximal_newton import newton_step_on_support
 from ._result import Progress, SolverResult
 
@@ -68,7 +68,7 @@ def minimize_proximal_agd(
     """
     x = np.array(x0, dtype=np.float64)
     f_y, g_y = objective.value_and_gradient(x)
-    L = _curvature_estimate(objective, x, f_y, g_y) if np.any(g_y) else 1.0
+    L = curvature_estimate(objective, x, g_y)
     y, t = x, 1.0
     history = []
     message = f"reached max_iter={max_iter}"
@@ -79,7 +79,7 @@ def minimize_proximal_agd(
     iteration = 0
     for iteration in range(1, max_iter + 1):
         first_trial = True
-        for _ in range(_MAX_HALVINGS):
+        for _ in range(MAX_HALVINGS):
             x_new = penalty.prox(y - g_y / L, 1.0 / L)
             d = x_new - y
             f_new = objective.value(x_new)
@@ -119,7 +119,7 @@ def minimize_proximal_agd(
             message = "converged"
             break
         if first_trial:
-            L *= _SHRINK
+            L *= CURVATURE_DECAY
         if newton is not None:
             y, f_y, g_y, t = x, f_x, g_x, 1.0
             continue
