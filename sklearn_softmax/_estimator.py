@@ -55,8 +55,7 @@ from ._loss import MultinomialLoss, RunningCurvature
 from ._loss_array_api import bind_objective
 from ._penalties import GroupNorm, L1Norm, split_penalty
 from ._row_space import RowSpace, solve_in_row_space
-from ._solvers import ARRAY_API_SOLVERS, SOLVERS, STOCHASTIC_SOLVERS
-from ._solvers._proximal import minimize_proximal_agd
+from ._solvers import ARRAY_API_SOLVERS, SOLVERS, STOCHASTIC_SOLVERS, minimize_agd
 from ._solvers._stochastic import (
     StochasticSettings,
     StochasticState,
@@ -814,7 +813,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         if norm is None:
             return SOLVERS[solver]
         return functools.partial(
-            minimize_proximal_agd, penalty=norm, newton_steps=solver == "newton-cg"
+            minimize_agd, penalty=norm, newton_steps=solver == "newton-cg"
         )
 
     def _fit_dask(self, X, y, sample_weight):

@@ -7,7 +7,7 @@ proximal gradient converges linearly at best. Bareilles, Iutzeler & Malick
 (2022, "Newton acceleration on manifolds identified by proximal gradient
 methods", Mathematical Programming) alternate the two kinds of step; this
 solver does so with accelerated proximal gradient steps and the truncated
-Newton-CG of :mod:`._newton`; :func:`~._proximal.minimize_proximal_agd`
+Newton-CG of :mod:`._newton`; :func:`~._agd.minimize_agd`
 calls :func:`newton_step_on_support` with ``newton_steps=True``.
 
 The L1 norm is not offered: its support is identified one weight at a time
