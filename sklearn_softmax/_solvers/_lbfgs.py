@@ -46,7 +46,9 @@ def _direction(g, pairs, gamma):
     return -q
 
 
-def minimize_lbfgs(objective, x0, *, max_iter, tol, callback=None, memory=10):
+def minimize_lbfgs_in_namespace(
+    objective, x0, *, max_iter, tol, callback=None, memory=10
+):
     """Minimise a smooth objective by L-BFGS with a backtracking line search.
 
     The search direction comes from the two-loop recursion on the last
