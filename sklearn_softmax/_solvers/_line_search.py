@@ -45,7 +45,40 @@ def next_step(step, slope, f, f_trial):
     -------
     step : float
     """
-    curvature = 2.0 * (f_trial - f - step * slope)
+    return _within_bounds(step, slope, 2.0 * (f_trial - f - step * slope))
+
+
+def secant_step(step, slope, sy):
+    """The step to try after ``step`` failed, where the values are too close
+    to compare: the zero of the directional derivative interpolated between
+    ``slope`` (at step 0) and ``slope + sy / step`` (at ``step``), kept within
+    ``[0.1, 0.5]`` of the failed step.
+
+    It is the minimiser of the quadratic of :func:`next_step` with the
+    curvature taken from the gradients, which resolve it where the values
+    are lost in their rounding.
+
+    Parameters
+    ----------
+    step : float
+        The failed step.
+    slope : float
+        The directional derivative at step 0, negative.
+    sy : float
+        ``s . (g_trial - g)`` for the failed step ``s``: the change of the
+        directional derivative over the step, times the step.
+
+    Returns
+    -------
+    step : float
+    """
+    return _within_bounds(step, slope, sy)
+
+
+def _within_bounds(step, slope, curvature):
+    """``-slope step^2 / curvature``, the minimiser along the direction of a
+    quadratic with that curvature (times ``step^2``), within ``[0.1, 0.5]``
+    of ``step``; half of it when the curvature is not positive."""
     candidate = -slope * step * step / curvature if curvature > 0 else 0.5 * step
     return min(0.5 * step, max(0.1 * step, candidate))
 
