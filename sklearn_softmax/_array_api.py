@@ -4,7 +4,7 @@ that a fitted model and its input live in the same place."""
 
 import numpy as np
 from sklearn import get_config
-from sklearn.utils._array_api import _is_numpy_namespace, get_namespace_and_device
+from sklearn.utils._array_api import get_namespace_and_device
 
 
 def input_namespace(*arrays):
@@ -15,7 +15,9 @@ def input_namespace(*arrays):
     if not get_config()["array_api_dispatch"]:
         return None
     xp, is_array_api, device = get_namespace_and_device(*arrays)
-    if not is_array_api or _is_numpy_namespace(xp):
+    # NumPy's namespace is NumPy itself or a wrapper of it (array-api-compat's,
+    # or the copy scikit-learn vendors), whose name ends in "numpy".
+    if not is_array_api or xp.__name__.rpartition(".")[2] == "numpy":
         return None
     return xp, device
 

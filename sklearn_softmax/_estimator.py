@@ -30,7 +30,7 @@ from ._base import LinearSoftmaxClassifierMixin
 from ._dask import is_dask_collection, iter_row_blocks
 from ._loss import RunningCurvature
 from ._penalties import split_penalty
-from ._solvers import ARRAY_API_SOLVERS, SOLVERS, STOCHASTIC_SOLVERS
+from ._solvers import ARRAY_API_SOLVERS, NO_DECREASE, SOLVERS, STOCHASTIC_SOLVERS
 from ._solvers._stochastic import (
     StochasticSettings,
     StochasticState,
@@ -913,6 +913,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 "features (for instance with sklearn.preprocessing.StandardScaler), "
                 "increase max_iter, or try another solver."
             )
+        if result.message != NO_DECREASE:
+            return f"{where}: {result.message}."
         return (
             f"{where}: {result.message}. The objective no longer decreases at "
             f"the precision of {np.dtype(dtype).name} arithmetic, so tol is "

@@ -11,7 +11,7 @@ scalar to the host, the objective's value.
 import numpy as np
 
 from ._loss import Objective
-from ._solvers._vectors import namespace
+from ._vectors import namespace
 
 
 def bind_objective(

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.linalg
 
 from ._solvers import SolverResult
-from ._solvers._vectors import max_abs
+from ._vectors import max_abs
 
 # The factor must be well conditioned for the lift to be accurate: below
 # this ratio of its smallest to its largest diagonal entry (near-collinear

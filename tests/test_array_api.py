@@ -26,7 +26,7 @@ from sklearn_softmax import SoftmaxRegression, SoftmaxRegressionCV
 from sklearn_softmax._array_api import to_numpy
 from sklearn_softmax._loss import MultinomialLoss
 from sklearn_softmax._loss_array_api import bind_objective
-from sklearn_softmax._solvers import minimize_lbfgs, minimize_lbfgs_in_namespace
+from sklearn_softmax._solvers import minimize_lbfgs_in_namespace, minimize_scipy_lbfgsb
 
 pytestmark = pytest.mark.skipif(
     not dispatch_available(),
@@ -324,7 +324,7 @@ def test_own_lbfgs_reaches_the_optimum_of_scipys():
     objective = MultinomialLoss(4, True).bind(X, y, sample_weight, 1e-2)
     x0 = np.zeros(7 * 4)
     ours = minimize_lbfgs_in_namespace(objective, x0, max_iter=500, tol=1e-8)
-    scipys = minimize_lbfgs(objective, x0, max_iter=500, tol=1e-8)
+    scipys = minimize_scipy_lbfgsb(objective, x0, max_iter=500, tol=1e-8)
     assert ours.converged and scipys.converged
     assert ours.objective == pytest.approx(scipys.objective, rel=1e-13)
     # Centred solutions: the intercept row is defined up to a shift.

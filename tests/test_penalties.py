@@ -11,7 +11,7 @@ from sklearn.datasets import load_wine
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_softmax import SoftmaxRegression
-from sklearn_softmax._solvers._proximal import GroupNorm, L1Norm
+from sklearn_softmax._penalties import GroupNorm, L1Norm
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,7 @@ import numpy as np
 from .._heuristics import choose_proximal_solver
 from .._loss import MultinomialLoss
 from .._penalties import GroupNorm, L1Norm
-from .._solvers import SOLVERS
-from .._solvers._proximal import minimize_proximal_agd
+from .._solvers import SOLVERS, minimize_agd
 
 
 class FitData(NamedTuple):
@@ -125,7 +124,7 @@ def minimizer(solver, norm, solvers=SOLVERS):
         return solvers[solver]
 
     def minimize(objective, x0, **settings):
-        return minimize_proximal_agd(
+        return minimize_agd(
             objective,
             x0,
             penalty=norm,

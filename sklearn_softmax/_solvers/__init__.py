@@ -1,20 +1,31 @@
 """Solvers: pure functions that minimise an objective given its derivatives.
 
-A solver knows nothing of classes, labels or scikit-learn. It takes an
-:class:`~sklearn_softmax._loss.Objective`, a flat float64 starting point,
-``max_iter``, ``tol`` and an optional progress callback, and returns a
-:class:`SolverResult`. It never warns: the estimator decides what users see.
+A solver knows nothing of classes, labels, penalties' definitions or
+scikit-learn. It takes an :class:`~sklearn_softmax._loss.Objective`, a flat
+starting point (float64, or an array of any Array API namespace for those in
+:data:`ARRAY_API_SOLVERS`), ``max_iter``, ``tol`` and an optional progress
+callback, and returns a :class:`SolverResult`. It never warns: the estimator
+decides what users see.
+
+- ``_newton``: truncated Newton with conjugate gradients.
+- ``_scipy``: scipy's L-BFGS-B, on the host (:func:`minimize_scipy_lbfgsb`).
+- ``_lbfgs``: the package's own L-BFGS, which iterates in the namespace and
+  on the device of its arrays (:func:`minimize_lbfgs_in_namespace`).
+- ``_agd``: accelerated proximal gradient, with or without a penalty.
+- ``_proximal_newton``: Newton steps on the support of a penalty.
+- ``_stochastic``: minibatch SGD and Adam.
+- ``_line_search``: the step-size machinery the solvers share.
 """
 
 from ._agd import minimize_agd
-from ._lbfgs import minimize_lbfgs as minimize_lbfgs_in_namespace
+from ._lbfgs import minimize_lbfgs_in_namespace
 from ._newton import minimize_newton_cg
-from ._result import Progress, SolverResult
-from ._scipy import minimize_lbfgs
+from ._result import NO_DECREASE, Progress, SolverResult
+from ._scipy import minimize_scipy_lbfgsb
 
 SOLVERS = {
     "newton-cg": minimize_newton_cg,
-    "lbfgs": minimize_lbfgs,
+    "lbfgs": minimize_scipy_lbfgsb,
     "gd": minimize_agd,
 }
 # Solvers that iterate in the namespace of their arrays, for Array API
@@ -29,12 +40,13 @@ STOCHASTIC_SOLVERS = ("sgd", "adam")
 
 __all__ = [
     "ARRAY_API_SOLVERS",
+    "NO_DECREASE",
     "SOLVERS",
     "STOCHASTIC_SOLVERS",
     "Progress",
     "SolverResult",
     "minimize_agd",
-    "minimize_lbfgs",
     "minimize_lbfgs_in_namespace",
     "minimize_newton_cg",
+    "minimize_scipy_lbfgsb",
 ]

@@ -7,18 +7,14 @@ short vector of scalars per trial point.
 """
 
 from collections import deque
+from typing import NamedTuple
 
 import numpy as np
 
-from ._newton import _next_step
-from ._result import NO_DECREASE, Progress, SolverResult, after_accepted_step
-from ._vectors import copy, inner, max_abs, namespace, norm
+from .._vectors import copy, inner, max_abs, namespace, norm
+from ._line_search import ARMIJO, MAX_BACKTRACKS, next_step, secant_step
+from ._result import NO_DECREASE, Progress, SolverResult
 
-# Armijo's sufficient-decrease constant.
-_ARMIJO = 1e-4
-# Once this many reductions of one step have failed, the objective cannot be
-# decreased along the search direction at the precision it is computed in.
-_MAX_BACKTRACKS = 40
 # A correction pair is kept only if its curvature ``s . y`` exceeds this
 # share of ``y . y`` (as L-BFGS-B does, with machine epsilon): else the
 # inverse Hessian estimate would lose its positive definiteness.
@@ -51,25 +47,139 @@ def _direction(g, pairs, gamma):
     return -q
 
 
-def minimize_lbfgs(objective, x0, *, max_iter, tol, callback=None, memory=10):
+class _Step(NamedTuple):
+    """An accepted step ``s``, the gradient's change ``y`` along it, and the
+    new point's value, gradient, largest gradient entry and the pair's
+    curvatures ``s . y``, ``y . y``."""
+
+    s: object
+    y: object
+    f: float
+    g: object
+    grad_norm: float
+    sy: float
+    yy: float
+
+
+class _Search(NamedTuple):
+    """What a line search found: the step, or None when it found none that
+    lowers the objective or the gradient, with the direction's slope and
+    the curvature ``d . (g(x + d) - g(x))`` of its unit step."""
+
+    step: _Step | None
+    slope: float
+    curvature: float
+
+
+def _line_search(objective, xp, x, f, g, grad_norm, direction):
+    """Backtracking along ``direction`` from the unit step.
+
+    A step is taken when it lowers the value or the largest gradient entry,
+    and either meets Armijo's condition or, where the decrease that the
+    slope predicts for it is below the rounding of the objective's value,
+    leaves the value within that rounding. Where the predicted decrease can
+    be measured, the rounding does not excuse an increase, which would hide
+    a poor direction, and the next trial step comes from the values
+    (:func:`~._line_search.next_step`); where it cannot, it comes from the
+    slopes at both ends (:func:`~._line_search.secant_step`), and a step at
+    whose end the objective still descends, yet gains nothing, ends the
+    search: a shorter one would gain no more.
+    """
+    rounding = objective.rounding * abs(f)
+    step, slope, curvature = 1.0, 0.0, float("nan")
+    for backtrack in range(MAX_BACKTRACKS):
+        s = step * direction
+        f_trial, g_trial = objective.value_and_gradient(x + s)
+        y = g_trial - g
+        slope, grad_norm_trial, sy, yy = _to_floats(
+            xp,
+            inner(g, direction),
+            xp.max(xp.abs(g_trial)),
+            inner(s, y),
+            inner(y, y),
+        )
+        if backtrack == 0:
+            curvature = sy
+        if not slope < 0:
+            break
+        predicted = -step * slope
+        measurable = predicted > rounding
+        # With a predicted decrease below half a unit in the last place of
+        # f, Armijo's condition holds for an unchanged value.
+        gained = f_trial < f or grad_norm_trial < grad_norm
+        if gained and (
+            f_trial <= f - ARMIJO * predicted
+            or (not measurable and f_trial <= f + rounding)
+        ):
+            found = _Step(s, y, f_trial, g_trial, grad_norm_trial, sy, yy)
+            return _Search(found, slope, curvature)
+        if measurable:
+            step = next_step(step, slope, f, f_trial)
+        elif slope + sy / step > 0:
+            step = secant_step(step, slope, sy)
+        else:
+            break
+    return _Search(None, slope, curvature)
+
+
+def _verdict(search, f, rounding):
+    """Why the run stops when no step was found along the gradient.
+
+    :data:`NO_DECREASE`, the objective's precision limit, only when the
+    decrease predicted along the direction is below the rounding of its
+    value: that of a quadratic model at its minimiser, ``slope^2 / (2
+    curvature)``, where the gradients resolve the curvature of the unit
+    step; else that of the unit step to first order, ``-slope``, which
+    bounds the unit step's decrease on a convex objective (the unit step is
+    ``-gamma g``, the length the newest pair's curvature suggests). Any other
+    failure is reported as what it is.
+    """
+    if search.curvature > 0:
+        predicted = search.slope**2 / (2.0 * search.curvature)
+    else:
+        predicted = -search.slope
+    if predicted <= rounding * abs(f):
+        return NO_DECREASE
+    return (
+        "the line search found no decrease along the gradient, where the "
+        f"gradient predicts one of {predicted:.3g}, above the rounding of the "
+        f"objective's value ({rounding * abs(f):.3g})"
+    )
+
+
+def minimize_lbfgs_in_namespace(
+    objective, x0, *, max_iter, tol, callback=None, memory=10
+):
     """Minimise a smooth objective by L-BFGS with a backtracking line search.
 
     The search direction comes from the two-loop recursion on the last
-    ``memory`` correction pairs, scaled by ``s . y / y . y`` of the newest
-    (Nocedal & Wright, 2006, eq. 7.20); the unit step is tried first and
-    shortened by quadratic interpolation until Armijo's condition holds. On
-    a convex objective every accepted step has ``s . y >= 0``; a pair whose
+    ``memory`` correction pairs, scaled by ``gamma = s . y / y . y`` of the
+    newest (Nocedal & Wright, 2006, eq. 7.20); the unit step is tried first
+    and shortened by quadratic interpolation until Armijo's condition
+    holds, with the rounding of the objective excusing only steps whose
+    predicted decrease it hides (see :func:`_line_search`). On a convex
+    objective every accepted step has ``s . y >= 0``; a pair whose
     curvature is lost in rounding is not kept. The first step is along the
     gradient, of length at most one.
 
+    When the line search finds no step that lowers the objective (or, at
+    its precision limit, the gradient), the pairs may describe the
+    curvature of another region, or rounding: they are forgotten, and the
+    search is repeated along the gradient scaled by ``gamma``, a step the
+    newest pair's curvature suggests. Only when that fails too does the run
+    stop, with :data:`NO_DECREASE` if the decrease predicted along the
+    gradient is below the rounding of the objective's value, so that the
+    objective cannot be decreased at its precision (see :func:`_verdict`),
+    and with a message that says what happened if not.
+
     Each trial point costs one evaluation of the objective and its gradient,
-    and one read of four scalars from the arrays' device: the value, the
-    slope, the gradient's largest entry and the new pair's curvatures.
+    and one read of four scalars from the arrays' device: the slope, the
+    gradient's largest entry and the new pair's curvatures.
 
     Parameters
     ----------
     objective : Objective
-        Provides ``value_and_gradient(x)``.
+        Provides ``value_and_gradient(x)`` and ``rounding``.
     x0 : array of shape (n_params,)
         Starting point: a NumPy array (iterated in float64), or an array of
         any Array API namespace, iterated in its namespace, device and
@@ -96,45 +206,29 @@ def minimize_lbfgs(objective, x0, *, max_iter, tol, callback=None, memory=10):
     history = []
     iteration = 0
     converged = grad_norm <= tol
-    message = "converged" if converged else f"reached max_iter={max_iter}"
+    message = f"reached max_iter={max_iter}"
     while not converged and iteration < max_iter:
-        direction = _direction(g, pairs, gamma)
-        step = 1.0
-        for _ in range(_MAX_BACKTRACKS):
-            s = step * direction
-            f_trial, g_trial = objective.value_and_gradient(x + s)
-            y = g_trial - g
-            slope, grad_norm_trial, sy, yy = _to_floats(
-                xp,
-                inner(g, direction),
-                xp.max(xp.abs(g_trial)),
-                inner(s, y),
-                inner(y, y),
-            )
-            if slope >= 0:
-                # Not a descent direction: forget the pairs, follow -g.
-                pairs.clear()
-                direction, step = -g * gamma, 1.0
-                continue
-            if f_trial <= f + _ARMIJO * step * slope + objective.rounding * abs(f):
-                break
-            step = _next_step(step, slope, f, f_trial)
-        else:
-            message = NO_DECREASE
+        search = _line_search(
+            objective, xp, x, f, g, grad_norm, _direction(g, pairs, gamma)
+        )
+        if search.step is None and pairs:
+            pairs.clear()
+            search = _line_search(objective, xp, x, f, g, grad_norm, -gamma * g)
+        if search.step is None:
+            message = _verdict(search, f, objective.rounding)
             break
+        step = search.step
         iteration += 1
-        gained = f_trial < f or grad_norm_trial < grad_norm
-        if sy > _CURVATURE_FLOOR * yy:
-            pairs.append((s, y, 1.0 / sy))
-            gamma = sy / yy
-        x, f, g, grad_norm = x + s, f_trial, g_trial, grad_norm_trial
+        if step.sy > _CURVATURE_FLOOR * step.yy:
+            pairs.append((step.s, step.y, 1.0 / step.sy))
+            gamma = step.sy / step.yy
+        x, f, g, grad_norm = x + step.s, step.f, step.g, step.grad_norm
         history.append(f)
         if callback is not None:
-            callback(Progress(iteration, f, grad_norm, norm(s)))
-        converged, reason = after_accepted_step(grad_norm, tol, gained)
-        if reason is not None:
-            message = reason
-            break
+            callback(Progress(iteration, f, grad_norm, norm(step.s)))
+        converged = grad_norm <= tol
+    if converged:
+        message = "converged"
     return SolverResult(
         x=x,
         objective=float(f),

@@ -1,19 +1,19 @@
-"""The project's own second-order solver: truncated Newton with conjugate gradients."""
+"""The project's own second-order solver: truncated Newton with conjugate gradients.
+
+:func:`truncated_cg`, which solves the Newton system, also serves the Newton
+steps of the proximal solver.
+"""
 
 import math
 
 import numpy as np
 
+from .._vectors import copy, dot, max_abs, namespace, norm
+from ._line_search import ARMIJO, MAX_BACKTRACKS, next_step
 from ._result import NO_DECREASE, Progress, SolverResult, after_accepted_step
-from ._vectors import copy, dot, max_abs, namespace, norm
 
-# Armijo's sufficient-decrease constant.
-_ARMIJO = 1e-4
-# Once this many reductions of one step have failed, the objective cannot be
-# decreased along the Newton direction at the precision it is computed in.
-_MAX_BACKTRACKS = 40
 # Most conjugate-gradient iterations per Newton step.
-_MAX_CG_ITER = 250
+MAX_CG_ITER = 250
 # The share of the Hessian's diagonal, scaled to a mean of one, in the
 # preconditioner; the rest is the identity.
 _DIAGONAL_SHARE = 0.1
@@ -41,7 +41,7 @@ def _inverse_preconditioner(objective, x):
     )
 
 
-def _truncated_cg(hessp, g, max_cg_iter, inverse_preconditioner=None):
+def truncated_cg(hessp, g, max_cg_iter, inverse_preconditioner=None):
     """Approximately solve ``H p = -g`` by conjugate gradients.
 
     CG stops once the residual ``|H p + g|`` is at most ``eta |g|`` with the
@@ -54,9 +54,20 @@ def _truncated_cg(hessp, g, max_cg_iter, inverse_preconditioner=None):
     conjugate gradients (Algorithm 5.3 there), which solve the same system
     in fewer iterations when ``M`` is close to ``H`` up to a scale.
 
+    Parameters
+    ----------
+    hessp : callable
+        ``hessp(v)``, the product of the Hessian ``H`` with a vector.
+    g : array of shape (n_params,)
+        The gradient, of any Array API namespace.
+    max_cg_iter : int
+        Most conjugate-gradient iterations (Hessian-vector products).
+    inverse_preconditioner : array of shape (n_params,), optional
+        ``1 / M`` for a diagonal preconditioner ``M``.
+
     Returns
     -------
-    p : ndarray
+    p : array of shape (n_params,)
         The Newton direction.
     n_products : int
         Hessian-vector products used.
@@ -93,19 +104,11 @@ def _truncated_cg(hessp, g, max_cg_iter, inverse_preconditioner=None):
     return p, iteration
 
 
-def _next_step(step, slope, f, f_trial):
-    """Minimiser of the quadratic through ``f``, ``slope`` and ``f_trial``,
-    kept within ``[0.1, 0.5]`` of the failed step."""
-    curvature = 2.0 * (f_trial - f - step * slope)
-    candidate = -slope * step * step / curvature if curvature > 0 else 0.5 * step
-    return min(0.5 * step, max(0.1 * step, candidate))
-
-
 def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     """Minimise a smooth convex objective by truncated Newton-CG.
 
     Each iteration computes a Newton direction by conjugate gradients on
-    Hessian-vector products (see :func:`_truncated_cg`) and takes the unit
+    Hessian-vector products (see :func:`truncated_cg`) and takes the unit
     step, or a shorter one found by backtracking with quadratic
     interpolation until Armijo's condition holds. Every trial point is
     evaluated with its gradient and Hessian data at once: the unit step is
@@ -142,17 +145,17 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     message = "converged" if converged else f"reached max_iter={max_iter}"
     preconditioner = None if converged else _inverse_preconditioner(objective, x)
     while not converged and iteration < max_iter:
-        direction, _ = _truncated_cg(hessp, g, _MAX_CG_ITER, preconditioner)
+        direction, _ = truncated_cg(hessp, g, MAX_CG_ITER, preconditioner)
         slope = dot(g, direction)
         if not slope < 0:
             direction, slope = -g, -dot(g, g)
         step = 1.0
-        for _ in range(_MAX_BACKTRACKS):
+        for _ in range(MAX_BACKTRACKS):
             x_trial = x + step * direction
             f_trial, g_trial, hessp_trial = objective.value_gradient_hessp(x_trial)
-            if f_trial <= f + _ARMIJO * step * slope + objective.rounding * abs(f):
+            if f_trial <= f + ARMIJO * step * slope + objective.rounding * abs(f):
                 break
-            step = _next_step(step, slope, f, f_trial)
+            step = next_step(step, slope, f, f_trial)
         else:
             message = NO_DECREASE
             break

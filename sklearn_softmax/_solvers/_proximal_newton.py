@@ -7,7 +7,7 @@ proximal gradient converges linearly at best. Bareilles, Iutzeler & Malick
 (2022, "Newton acceleration on manifolds identified by proximal gradient
 methods", Mathematical Programming) alternate the two kinds of step; this
 solver does so with accelerated proximal gradient steps and the truncated
-Newton-CG of :mod:`._newton`; :func:`~._proximal.minimize_proximal_agd`
+Newton-CG of :mod:`._newton`; :func:`~._agd.minimize_agd`
 calls :func:`newton_step_on_support` with ``newton_steps=True``.
 
 The L1 norm is not offered: its support is identified one weight at a time
@@ -18,7 +18,8 @@ figures).
 
 import numpy as np
 
-from ._newton import _ARMIJO, _MAX_BACKTRACKS, _MAX_CG_ITER, _next_step, _truncated_cg
+from ._line_search import ARMIJO, MAX_BACKTRACKS, next_step
+from ._newton import MAX_CG_ITER, truncated_cg
 
 
 def newton_step_on_support(objective, penalty, x):
@@ -44,17 +45,17 @@ def newton_step_on_support(objective, penalty, x):
         Hv = hessp(v) + penalty.smooth_hessp(x, v) + damping * v
         return np.where(free, Hv, 0.0)
 
-    direction, _ = _truncated_cg(reduced_hessp, gradient, _MAX_CG_ITER)
+    direction, _ = truncated_cg(reduced_hessp, gradient, MAX_CG_ITER)
     slope = float(np.dot(gradient, direction))
     if not slope < 0:
         return None
     F = f + penalty.value(x)
     step = 1.0
-    for _ in range(_MAX_BACKTRACKS):
+    for _ in range(MAX_BACKTRACKS):
         x_trial = x + step * direction
         f_trial, g_trial = objective.value_and_gradient(x_trial)
         F_trial = f_trial + penalty.value(x_trial)
-        if F_trial <= F + _ARMIJO * step * slope + objective.rounding * abs(F):
+        if F_trial <= F + ARMIJO * step * slope + objective.rounding * abs(F):
             return x_trial, f_trial, g_trial
-        step = _next_step(step, slope, F, F_trial)
+        step = next_step(step, slope, F, F_trial)
     return None

@@ -3,11 +3,11 @@
 import numpy as np
 from scipy.optimize import minimize
 
+from .._vectors import max_abs
 from ._result import NO_DECREASE, Progress, SolverResult
-from ._vectors import max_abs
 
 
-def minimize_lbfgs(objective, x0, *, max_iter, tol, callback=None):
+def minimize_scipy_lbfgsb(objective, x0, *, max_iter, tol, callback=None):
     """Minimise a smooth objective with scipy's L-BFGS-B.
 
     Parameters

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._vectors import max_abs
 from ._result import Progress, SolverResult
-from ._vectors import max_abs
 
 # Polynomial-decay averaging (Shamir & Zhang, 2013): the average weighs the
 # iterate of step t about like t^_AVERAGE_POWER, so that the early iterates,
@@ -55,8 +55,9 @@ class StochasticSettings:
     average : bool
         Whether the result is the polynomial-decay average of the iterates
         rather than the last iterate.
-    penalty : L1Norm, GroupNorm or None
-        A non-smooth penalty, taken by a proximal step after each update
+    penalty : object or None
+        A non-smooth penalty, with ``value(x)`` and the proximal map
+        ``prox(v, step)``, taken by a proximal step after each update
         ('sgd' only).
     """
 

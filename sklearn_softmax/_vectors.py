@@ -1,9 +1,11 @@
 """Vector operations in the namespace of their arguments.
 
-Solvers written with these iterate on NumPy arrays or, unchanged, on the
-arrays of any Array API namespace (PyTorch, CuPy, ...) on the device where
-those live. Each reduction to a Python float reads one scalar back from the
-device; NumPy arrays take NumPy's own functions.
+The loss on Array API arrays and the solvers share these: solvers written
+with them iterate on NumPy arrays or, unchanged, on the arrays of any Array
+API namespace (PyTorch, CuPy, ...) on the device where those live. The
+module depends on neither layer, so neither imports the other for them.
+Each reduction to a Python float reads one scalar back from the device;
+NumPy arrays take NumPy's own functions.
 """
 
 import math
