@@ -385,6 +385,10 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
     array([[0.998, 0.002, 0.   ]])
     """
 
+    # partial_fit steps its stream's optimiser state, curvature and random
+    # generator in place.
+    _state_changed_in_place = ("_stream",)
+
     _parameter_constraints: ClassVar[dict] = {
         "penalty": [StrOptions({"l2", "l1", "elasticnet", "group"}), None],
         "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
