@@ -44,18 +44,25 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
     """Scores, classes and probabilities from ``coef_``, ``intercept_`` and
     ``classes_``; with two classes, ``coef_`` is the one row ``w_1 - w_0``."""
 
+    # The attributes whose values a fitting method changes in place, rather
+    # than binding new ones: a failed method can put them back only from a
+    # copy.
+    _state_changed_in_place = ()
+
     def _keeping_state_on_failure(self, method, *args):
         # A fit sets attributes as it goes (validation resets n_features_in_
-        # first) and partial_fit steps its stream's state in place, so the
-        # whole state is kept aside and put back if anything, a
-        # KeyboardInterrupt included, stops the method. The parameters are
-        # never changed by a fit and may not be copyable (a generator of
-        # splits as ``cv``); the rest is, and costs O(d K) to copy.
-        parameters = self.get_params(deep=False)
-        previous = {
-            name: value if name in parameters else copy.deepcopy(value)
-            for name, value in vars(self).items()
-        }
+        # first), so the attributes are put back if anything, a
+        # KeyboardInterrupt included, stops the method. A fit binds new
+        # values rather than changing the old ones, so the old bindings are
+        # enough: the fitted arrays (coefs_paths_, arrays on a GPU) are
+        # neither copied nor required to be copyable. What a class declares
+        # changed in place, such as partial_fit's stream, is copied, and the
+        # method changes the copy: the original stays as it was, and so does
+        # any attribute that is a view of it.
+        previous = dict(vars(self))
+        for name in self._state_changed_in_place:
+            if name in previous:
+                vars(self)[name] = copy.deepcopy(previous[name])
         try:
             return method(*args)
         except BaseException:

@@ -439,7 +439,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
 
-    # partial_fit steps its state in place: a failed call restores a copy.
+    # partial_fit steps its stream's optimiser state, curvature and random
+    # generator in place.
     _state_changed_in_place = ("_partial_fit_state",)
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -37,10 +37,13 @@ DEFAULT_MAX_BYTES = 2**30
 
 
 class SeparationWarning(UserWarning):
-    """Warns that the classes are separated, completely or quasi-completely.
+    """Warns that the classes are or may be separated.
 
-    The maximum-likelihood estimate then does not exist, and standard errors
-    computed at any finite estimate are meaningless.
+    Separated completely or quasi-completely, the maximum-likelihood estimate
+    does not exist, and standard errors computed at any finite estimate are
+    meaningless. When the linear program of the check stops short of its
+    optimum, the warning says that the check was inconclusive, with the
+    solver's status and message.
 
     See Also
     --------
@@ -98,6 +101,14 @@ class SoftmaxInferenceResult:
     llf : float
         The log-likelihood at the estimates, the weights counting as
         frequencies.
+    separation : str
+        What the separation check found: ``'not separated'``, no direction
+        separates the classes; ``'separated'``, one does, completely or
+        quasi-completely; ``'completely separated'``, one separates every
+        sample; ``'inconclusive'``, the check could not tell, its linear
+        program having stopped short of its optimum. Under any but the
+        first, a :class:`SeparationWarning` was issued and the
+        maximum-likelihood estimate may not exist.
 
     Attributes
     ----------
@@ -139,6 +150,7 @@ class SoftmaxInferenceResult:
         penalized,
         nobs,
         llf,
+        separation,
     ):
         self.params = params
         self._covariance = covariance
@@ -153,6 +165,7 @@ class SoftmaxInferenceResult:
         self.penalized = penalized
         self.nobs = nobs
         self.llf = llf
+        self.separation = separation
 
     def cov_params(self):
         """The covariance matrix of the flattened ``params``.
@@ -210,6 +223,7 @@ class SoftmaxInferenceResult:
             "Softmax regression: inference",
             f"Observations: {self.nobs:g}    Log-likelihood: {self.llf:.6g}",
             f"Penalty: {penalty}    Covariance: {self.cov_type}",
+            f"Separation: {self.separation}",
             f"Parameters: {layout}",
         ]
         name_width = max(10, *(len(name) for name in self.row_names))
@@ -324,17 +338,14 @@ def _warn_unless_optimal(estimator, moments, theta, penalty, total_weight):
         )
 
 
-def _warn_if_separated(estimator, X, y_encoded, n_classes, sample_weight):
-    separated = separated_samples(
+def _check_separation(estimator, X, y_encoded, n_classes, sample_weight):
+    """Solve the linear program for a separating direction, warn unless it
+    proves there is none, and return the result's ``separation``."""
+    separated, failure = separated_samples(
         X, y_encoded, n_classes, estimator.fit_intercept, sample_weight
     )
-    if separated.size == 0:
-        return
-    extent = (
-        "completely separated"
-        if separated.size == np.count_nonzero(sample_weight)
-        else "separated, completely or quasi-completely"
-    )
+    if separated is not None and separated.size == 0:
+        return "not separated"
     consequence = (
         "The penalty keeps the estimate finite, but its standard errors then "
         "rest on the penalty, not on the data."
@@ -342,6 +353,21 @@ def _warn_if_separated(estimator, X, y_encoded, n_classes, sample_weight):
         else "The weights grow with the solver's iterations and the standard "
         "errors are meaningless."
     )
+    if separated is None:
+        # Saying nothing would read as "not separated".
+        warnings.warn(
+            "The separation check was inconclusive: the linear program that "
+            "looks for a direction separating the classes stopped short of its "
+            f"optimum ({failure}). If the classes are separated, the "
+            "maximum-likelihood estimate does not exist. " + consequence,
+            SeparationWarning,
+            stacklevel=3,
+        )
+        return "inconclusive"
+    if separated.size == np.count_nonzero(sample_weight):
+        separation = extent = "completely separated"
+    else:
+        separation, extent = "separated", "separated, completely or quasi-completely"
     warnings.warn(
         f"The classes are {extent}: a direction of the parameters "
         f"predicts {separated.size} of the samples perfectly and misclassifies "
@@ -349,6 +375,7 @@ def _warn_if_separated(estimator, X, y_encoded, n_classes, sample_weight):
         SeparationWarning,
         stacklevel=3,
     )
+    return separation
 
 
 def softmax_inference(
@@ -402,15 +429,18 @@ def softmax_inference(
     -------
     result : SoftmaxInferenceResult
         ``params``, ``bse``, ``zvalues`` and ``pvalues`` of shape
-        ``(n_rows, n_columns)``, ``conf_int(alpha)``, ``cov_params()`` and
-        ``summary()``.
+        ``(n_rows, n_columns)``, ``conf_int(alpha)``, ``cov_params()``,
+        ``summary()``, and ``separation``, what the separation check found.
 
     Warns
     -----
     SeparationWarning
         When a linear program finds a direction that separates the classes
         completely or quasi-completely: the maximum-likelihood estimate does
-        not exist, and the standard errors are meaningless.
+        not exist, and the standard errors are meaningless. Also when that
+        program stops short of its optimum (an iteration limit, numerical
+        difficulties), saying that the check was inconclusive and why; the
+        result's ``separation`` is then ``'inconclusive'``.
     UserWarning
         When the estimator's gradient on ``X`` is well above its ``tol``, as
         when ``X`` is not its training data.
@@ -516,7 +546,7 @@ def softmax_inference(
 
     information = observed_information(X, P, sample_weight, estimator.fit_intercept)
     information_eigh = shifted_eigh(information, n_classes)
-    if not moments_balance(
+    if moments_balance(
         X,
         Y,
         P,
@@ -526,7 +556,11 @@ def softmax_inference(
         information,
         information_eigh,
     ):
-        _warn_if_separated(estimator, X, y_encoded, n_classes, sample_weight)
+        separation = "not separated"
+    else:
+        separation = _check_separation(
+            estimator, X, y_encoded, n_classes, sample_weight
+        )
     bread_eigh = information_eigh
     if penalty:
         bread = information.copy()
@@ -566,4 +600,5 @@ def softmax_inference(
         penalized=bool(penalty),
         nobs=float(total_weight),
         llf=float(np.sum(sample_weight * log_P[np.arange(len(y)), y_encoded])),
+        separation=separation,
     )

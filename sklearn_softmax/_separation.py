@@ -33,6 +33,9 @@ The program's constraints are generated row by row: it is solved with the
 constraints of a subset of the samples and the objective of all of them, a
 relaxation whose direction, once it meets every sample's constraints, is
 optimal for the whole program; the samples it fails are added until then.
+A program that stops short of its optimum (an iteration limit, numerical
+difficulties) decides nothing, and the check says so rather than report
+either answer.
 
 References
 ----------
@@ -195,10 +198,13 @@ def separated_samples(X, y, n_classes, fit_intercept, sample_weight, random_stat
 
     Returns
     -------
-    separated : ndarray of int
+    separated : ndarray of int or None
         Indices of the samples with a positive margin along a separating
         direction, when one exists: all of them under complete separation;
-        empty when the likelihood has a finite maximum.
+        empty when the likelihood has a finite maximum. None when a linear
+        program stopped short of its optimum, which decides nothing.
+    failure : str or None
+        Why, when ``separated`` is None: the solver's status and message.
     """
     y = np.asarray(y)
     kept = sample_weight > 0
@@ -223,15 +229,20 @@ def separated_samples(X, y, n_classes, fit_intercept, sample_weight, random_stat
             bounds=(-1.0, 1.0),
             method="highs",
         )
+        if program.status != 0:
+            # An iteration limit or numerical difficulties: the point where
+            # the solver stopped bounds neither way whether a direction
+            # separates.
+            return None, f"status {program.status}: {program.message}"
         # The relaxation's optimum bounds the whole program's: at zero, no
         # direction separates.
-        if program.status != 0 or -program.fun <= _MARGIN_TOLERANCE:
-            return np.array([], dtype=np.intp)
+        if -program.fun <= _MARGIN_TOLERANCE:
+            return np.array([], dtype=np.intp), None
         direction = program.x.reshape(n_classes, -1).T / scale[:, np.newaxis]
         # Samples of weight zero neither separate nor fail.
         margins = np.where(kept, _smallest_margins(X, y, fit_intercept, direction), 0.0)
         failed = np.setdiff1d(np.flatnonzero(margins < -_MARGIN_TOLERANCE), active)
         if failed.size == 0:
-            return np.flatnonzero(margins > _MARGIN_TOLERANCE)
+            return np.flatnonzero(margins > _MARGIN_TOLERANCE), None
         worst = failed[np.argsort(margins[failed])[:_ROWS_PER_ROUND]]
         active = np.union1d(active, worst)

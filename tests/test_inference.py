@@ -293,11 +293,30 @@ def test_separation_is_warned_about():
         warnings.simplefilter("ignore")
         clf = SoftmaxRegression(penalty=None, max_iter=50).fit(X, y)
     with pytest.warns(SeparationWarning, match="meaningless"):
-        softmax_inference(clf, X, y)
+        result = softmax_inference(clf, X, y)
+    # The samples on the line x0 = 0 have no positive margin.
+    assert result.separation == "separated"
     X_iris, y_iris = load_iris(return_X_y=True)
     clf = SoftmaxRegression().fit(X_iris, y_iris)
     with pytest.warns(SeparationWarning, match="rest on the penalty"):
-        softmax_inference(clf, X_iris, y_iris)
+        result = softmax_inference(clf, X_iris, y_iris)
+    # Setosa is separated from the others, which overlap.
+    assert result.separation == "separated"
+    assert "Separation: separated\n" in result.summary()
+
+
+def test_complete_separation_is_reported():
+    # Without an intercept, the sign of x0 is the class of every sample.
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 50)
+    X = (np.where(y == 1, 1.0, -1.0) * rng.uniform(0.5, 2.0, y.size))[:, np.newaxis]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = SoftmaxRegression(penalty=None, fit_intercept=False, max_iter=50)
+        clf.fit(X, y)
+    with pytest.warns(SeparationWarning, match="completely separated.* 100 of"):
+        result = softmax_inference(clf, X, y)
+    assert result.separation == "completely separated"
 
 
 def test_no_warning_without_separation(anes96):
@@ -305,7 +324,45 @@ def test_no_warning_without_separation(anes96):
     clf = SoftmaxRegression(penalty=None, **TIGHT).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        softmax_inference(clf, X, y)
+        result = softmax_inference(clf, X, y)
+    assert result.separation == "not separated"
+    assert "Separation: not separated\n" in result.summary()
+
+
+@pytest.mark.parametrize("penalty", [None, "l2"])
+def test_failed_linear_program_is_reported_inconclusive(monkeypatch, penalty):
+    X, y = _quasi_separated()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = SoftmaxRegression(penalty=penalty, max_iter=50).fit(X, y)
+    programs = []
+    real_linprog = _separation.linprog
+
+    def one_iteration(*args, **kwargs):
+        # HiGHS itself, stopped by its iteration limit before the optimum.
+        program = real_linprog(
+            *args, **kwargs, options={"maxiter": 1, "presolve": False}
+        )
+        programs.append(program)
+        return program
+
+    monkeypatch.setattr(_separation, "linprog", one_iteration)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = softmax_inference(clf, X, y)
+    # One program, which failed; its status and message are in the one
+    # warning.
+    [program] = programs
+    assert program.status == 1
+    [warning] = caught
+    assert warning.category is SeparationWarning
+    message = str(warning.message)
+    assert message.startswith("The separation check was inconclusive")
+    assert f"(status 1: {program.message})" in message
+    assert result.separation == "inconclusive"
+    assert "Separation: inconclusive\n" in result.summary()
+    # The covariance is still computed, as under separation.
+    assert np.all(np.isfinite(result.bse))
 
 
 @pytest.mark.parametrize("rows_per_round", [2000, 7])
@@ -313,14 +370,17 @@ def test_linear_program_finds_quasi_separation(monkeypatch, rows_per_round):
     # With 7 rows a round, the constraints are generated over many rounds.
     monkeypatch.setattr(_separation, "_ROWS_PER_ROUND", rows_per_round)
     X, y = _quasi_separated()
-    separated = _separation.separated_samples(X, y, 3, True, np.ones(len(y)))
+    separated, failure = _separation.separated_samples(X, y, 3, True, np.ones(len(y)))
+    assert failure is None
     # Along x0, the samples of class 0 off the line x0 = 0 score above the
     # other classes; those of classes 1 and 2 do not score above each other.
     assert_array_equal(separated, np.flatnonzero((y == 0) & (X[:, 0] != 0)))
     weights = np.ones(len(y))
     weights[np.flatnonzero(y == 0)] = 0.0
     # Without class 0, x0 no longer separates anything; the rest is random.
-    assert _separation.separated_samples(X, y, 3, True, weights).size == 0
+    separated, failure = _separation.separated_samples(X, y, 3, True, weights)
+    assert separated.size == 0
+    assert failure is None
 
 
 @pytest.mark.parametrize("rows_per_round", [2000, 7])
@@ -329,7 +389,9 @@ def test_linear_program_finds_no_separation_in_overlapping_classes(
 ):
     monkeypatch.setattr(_separation, "_ROWS_PER_ROUND", rows_per_round)
     X, y = _unseparable(n_samples=300)
-    assert _separation.separated_samples(X, y, 4, True, np.ones(len(y))).size == 0
+    separated, failure = _separation.separated_samples(X, y, 4, True, np.ones(len(y)))
+    assert separated.size == 0
+    assert failure is None
 
 
 def test_moments_balance_proves_overlap_only():

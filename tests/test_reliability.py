@@ -2,6 +2,7 @@
 pickle and skops round trips, warn when unpickled by another version, and
 predict the same from several threads at once."""
 
+import copy
 import pickle
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 
 import sklearn_softmax
 from sklearn_softmax import SoftmaxRegression, SoftmaxRegressionCV
-from sklearn_softmax import _estimator as estimator_module
+from sklearn_softmax._solvers._stochastic import StochasticState
 
 SOLVERS = ["newton-cg", "lbfgs", "gd", "sgd", "adam"]
 
@@ -80,28 +81,109 @@ def test_interrupted_first_fit_leaves_estimator_unfitted(wine, monkeypatch):
     assert not hasattr(model, "n_features_in_")
 
 
-def test_interrupted_partial_fit_leaves_stream_intact(wine, monkeypatch):
+def _interrupt_after_steps(monkeypatch, n_steps):
+    """Make the stochastic solvers stop, as a user's Ctrl-C would, once
+    ``n_steps`` steps have changed the iterate and its momentum."""
+    real_step = StochasticState.step
+    steps = []
+
+    def step_then_interrupt(self, gradient, settings):
+        real_step(self, gradient, settings)
+        steps.append(None)
+        if len(steps) == n_steps:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(StochasticState, "step", step_then_interrupt)
+
+
+@pytest.mark.parametrize(
+    ("params", "n_features"),
+    [
+        ({"solver": "sgd", "average": True}, None),
+        ({"solver": "adam"}, None),
+        # With L1 and one feature, coef_ is a view of the stream's iterate.
+        ({"solver": "sgd", "penalty": "l1"}, 1),
+    ],
+)
+def test_partial_fit_failing_midway_leaves_the_stream_as_it_was(
+    wine, monkeypatch, params, n_features
+):
     X, y = wine
+    X = X[:, :n_features]
     classes = np.unique(y)
-    model = SoftmaxRegression(random_state=0, batch_size=20)
+    model, untouched = (
+        SoftmaxRegression(random_state=0, batch_size=20, **params) for _ in range(2)
+    )
     for chunk in np.array_split(np.arange(len(y)), 3):
         model.partial_fit(X[chunk], y[chunk], classes=classes)
+        untouched.partial_fit(X[chunk], y[chunk], classes=classes)
+    previous = dict(vars(model))
     state = _state(model)
-    real_epoch = estimator_module.run_epoch
-
-    def epoch_then_interrupt(*args, **kwargs):
-        # The epoch runs, stepping the stream's state, and only then stops.
-        real_epoch(*args, **kwargs)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(estimator_module, "run_epoch", epoch_then_interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        model.partial_fit(X[:50], y[:50])
+    with monkeypatch.context() as patch:
+        # Midway: the chunk has three minibatches.
+        _interrupt_after_steps(patch, 2)
+        with pytest.raises(KeyboardInterrupt):
+            model.partial_fit(X[::3], y[::3])
+    assert vars(model).keys() == previous.keys()
+    for name, value in previous.items():
+        assert vars(model)[name] is value, name
     assert _state(model) == state
-    # The stream goes on from where it was.
-    monkeypatch.setattr(estimator_module, "run_epoch", real_epoch)
-    resumed = pickle.loads(pickle.dumps(model)).partial_fit(X[:50], y[:50])
-    assert_array_equal(model.partial_fit(X[:50], y[:50]).coef_, resumed.coef_)
+    # The stream goes on as if the failed call had not been made.
+    model.partial_fit(X[1::3], y[1::3])
+    untouched.partial_fit(X[1::3], y[1::3])
+    for name in ("coef_", "intercept_", "n_iter_", "loss_curve_", "grad_norm_"):
+        assert_array_equal(getattr(model, name), getattr(untouched, name))
+
+
+@pytest.mark.parametrize(
+    "model",
+    [SoftmaxRegression(), SoftmaxRegressionCV(Cs=3, cv=3)],
+    ids=["SoftmaxRegression", "SoftmaxRegressionCV"],
+)
+def test_failed_refit_keeps_the_very_same_attributes(wine, model):
+    X, y = wine
+    model.fit(X, y)
+    previous = dict(vars(model))
+    # Validation takes X, setting n_features_in_ to 5, before it refuses the
+    # weights.
+    with pytest.raises(ValueError, match="Negative values"):
+        model.fit(X[:, :5], y, sample_weight=-np.ones(len(y)))
+    assert vars(model).keys() == previous.keys()
+    for name, value in previous.items():
+        assert vars(model)[name] is value, name
+
+
+def test_interrupted_cv_fit_copies_no_fitted_attribute(wine, monkeypatch):
+    X, y = wine
+    model = SoftmaxRegressionCV(Cs=3, cv=3).fit(X, y)
+    previous = dict(vars(model))
+    # Held in ``previous``, no fitted attribute's id can be reused.
+    fitted = {id(value) for name, value in previous.items() if name.endswith("_")}
+    copied = []
+    real_deepcopy = copy.deepcopy
+
+    def recording_deepcopy(x, memo=None):
+        copied.append(id(x))
+        return real_deepcopy(x, memo)
+
+    # Deep copies recurse through the module's deepcopy: every object copied
+    # is recorded.
+    monkeypatch.setattr(copy, "deepcopy", recording_deepcopy)
+    scored = []
+
+    def interrupting_scorer(estimator, X, y, **kwargs):
+        scored.append(None)
+        if len(scored) == 2:
+            raise KeyboardInterrupt
+        return 0.0
+
+    model.set_params(scoring=interrupting_scorer)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X[:, :5], y)
+    assert len(scored) == 2
+    assert fitted.isdisjoint(copied)
+    assert model.coefs_paths_ is previous["coefs_paths_"]
+    assert model.n_features_in_ == X.shape[1]
 
 
 def test_interrupted_cv_fit_leaves_previous_fit_intact(wine, monkeypatch):
