@@ -182,17 +182,16 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
           run in float32. Dense ``X`` is not copied: each block of rows is
           converted into a float32 buffer as a product reaches it. Sparse
           ``X`` gets a float32 copy of its stored values (the indices are
-          shared). A fit is 1.1 to 1.8 times faster on dense data, and on
-          sparse data with many classes; the solver takes the same Newton
-          steps to the same optimum, but rounding no longer reproduces a fit
-          to the last digit: two fits of the same problem posed differently (a sample
-          weight of 2 or the sample twice) agree to within ``tol``, not to
-          rounding.
+          shared). A fit is faster on dense data, and on sparse data with
+          many classes (the solvers page has the figures); the solver takes
+          the same Newton steps to the same optimum, but two fits of the
+          same problem posed differently (a sample weight of 2 or the sample
+          twice) agree to within ``tol``, not to rounding.
         - 'full': they run in float64.
         - 'auto': 'mixed' for dense ``X`` once a product with it takes at
           least 10^5 multiply-adds (entries of ``X`` times classes), 'full'
           below, where a fit takes a few milliseconds and 'mixed' saves
-          under 5%. For sparse ``X``, 'mixed' when it stores at most
+          little. For sparse ``X``, 'mixed' when it stores at most
           ``2 (n_samples + n_features) n_classes`` values, so that their
           float32 copy takes no more memory than the fit's own
           ``n_samples x n_classes`` and ``n_features x n_classes`` arrays,
