@@ -8,8 +8,6 @@ differs between NumPy, Array API and Dask inputs left to a backend (see
 ``_backends``), and the same steps, on a chunk, for ``partial_fit``.
 """
 
-import math
-import sys
 import time
 import warnings
 from numbers import Integral, Real
@@ -18,7 +16,6 @@ from typing import ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -29,8 +26,9 @@ from ._backends._numpy import NumpyBackend
 from ._base import LinearSoftmaxClassifierMixin
 from ._dask import is_dask_collection, iter_row_blocks
 from ._loss import RunningCurvature
+from ._messages import caller_stacklevel, convergence_message
 from ._penalties import split_penalty
-from ._solvers import ARRAY_API_SOLVERS, NO_DECREASE, SOLVERS, STOCHASTIC_SOLVERS
+from ._solvers import ARRAY_API_SOLVERS, SOLVERS, STOCHASTIC_SOLVERS
 from ._solvers._stochastic import (
     StochasticSettings,
     StochasticState,
@@ -538,7 +536,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         random_state = check_random_state(self.random_state)
         validation_score = None
         if self.early_stopping:
-            data, validation_score = self._hold_out(data, random_state)
+            data, validation_score = backend.hold_out(
+                data, self.validation_fraction, self.fit_intercept, random_state
+            )
         spec = self._objective_spec(data)
         solver = backend.solver(self.solver, spec, data, self.penalty)
         coef0 = self._initial_coef(data.classes, spec.shape[0])
@@ -569,9 +569,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 result = backend.minimize(data, spec, solver, coef0, settings)
         if not result.converged:
             warnings.warn(
-                self._convergence_message(result, solver, data.dtype, spec.norm),
+                convergence_message(self, result, solver, data.dtype, spec.norm),
                 ConvergenceWarning,
-                stacklevel=_caller_stacklevel(),
+                stacklevel=caller_stacklevel(),
             )
         # A later partial_fit starts a new stream from this solution.
         self.__dict__.pop("_partial_fit_state", None)
@@ -802,51 +802,6 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
 
     # -- the stochastic solvers' settings ---------------------------------------
 
-    def _hold_out(self, data, random_state):
-        """Split off ``validation_fraction`` of the samples, stratified: the
-        rest of ``data``, and a function scoring coefficients on the split."""
-        X, y_encoded, sample_weight = data.X, data.y, data.sample_weight
-        n_samples = X.shape[0]
-        counts = np.bincount(y_encoded)
-        n_classes = np.count_nonzero(counts)
-        # At least one sample of each class on either side, where there are
-        # enough; stratified when every class has two samples to share.
-        n_held_out = max(math.ceil(self.validation_fraction * n_samples), n_classes)
-        if n_samples - n_held_out < n_classes:
-            raise ValueError(
-                f"early_stopping needs at least {2 * n_classes} samples, to hold "
-                f"out validation_fraction={self.validation_fraction:g} of them "
-                f"and train on the rest; got {n_samples}."
-            )
-        stratify = y_encoded if counts[counts > 0].min() >= 2 else None
-        train, held_out = train_test_split(
-            np.arange(n_samples),
-            test_size=n_held_out,
-            stratify=stratify,
-            random_state=random_state,
-        )
-        X_held_out, y_held_out = X[held_out], y_encoded[held_out]
-        weights = None if sample_weight is None else sample_weight[held_out]
-        n_features = X.shape[1]
-
-        def validation_score(x):
-            coef = x.reshape(n_features + int(self.fit_intercept), -1)
-            scores = np.asarray(X_held_out @ coef[:n_features])
-            if self.fit_intercept:
-                scores = scores + coef[n_features]
-            correct = np.argmax(scores, axis=1) == y_held_out
-            return float(np.average(correct, weights=weights))
-
-        weights_train = None if sample_weight is None else sample_weight[train]
-        total = X.shape[0] - n_held_out if weights_train is None else None
-        kept = data._replace(
-            X=X[train],
-            y=y_encoded[train],
-            sample_weight=weights_train,
-            total_weight=total if total is not None else weights_train.sum(),
-        )
-        return kept, validation_score
-
     def _stochastic_settings(self, solver, spec, curvature_bound):
         """How 'sgd' and 'adam' step. The initial step is
         ``learning_rate_init``, or by default, for 'sgd', the inverse of
@@ -872,55 +827,6 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
 
     # -- what the user sees ---------------------------------------------------
 
-    def _convergence_message(self, result, solver, dtype, norm):
-        if solver in STOCHASTIC_SOLVERS:
-            watched = (
-                "validation accuracy" if self.early_stopping else "training objective"
-            )
-            if result.worse_than_start:
-                return (
-                    f"SoftmaxRegression(solver={solver!r}) stopped as its "
-                    f"{watched} no longer improved, but {result.message}: its "
-                    "steps are too large for this data. Scale the features (for "
-                    "instance with sklearn.preprocessing.StandardScaler), or "
-                    "lower learning_rate_init."
-                )
-            return (
-                f"SoftmaxRegression(solver={solver!r}) ran max_iter="
-                f"{self.max_iter} epochs, and its {watched} was still improving "
-                f"by more than tol={self.tol:g} within n_iter_no_change="
-                f"{self.n_iter_no_change} epochs. Increase max_iter, or use a "
-                "deterministic solver to reach the optimum."
-            )
-        measure = (
-            "largest absolute entry of the gradient mapping"
-            if norm is not None
-            else "largest absolute gradient entry"
-        )
-        # tol=0 asks for max_iter iterations, or as many as rounding allows.
-        above = (
-            f"{result.grad_norm / self.tol:.3g} times tol={self.tol:g}"
-            if self.tol > 0
-            else "above tol=0"
-        )
-        where = (
-            f"SoftmaxRegression(solver={solver!r}) stopped with the {measure} "
-            f"at {result.grad_norm:.3g}, {above}"
-        )
-        if result.n_iter >= self.max_iter:
-            return (
-                f"{where}, after max_iter={self.max_iter} iterations. Scale the "
-                "features (for instance with sklearn.preprocessing.StandardScaler), "
-                "increase max_iter, or try another solver."
-            )
-        if result.message != NO_DECREASE:
-            return f"{where}: {result.message}."
-        return (
-            f"{where}: {result.message}. The objective no longer decreases at "
-            f"the precision of {np.dtype(dtype).name} arithmetic, so tol is "
-            "tighter than this problem allows: loosen tol, or scale the features."
-        )
-
     def _progress_printer(self, solver):
         start = time.perf_counter()
 
@@ -944,15 +850,3 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             and not self.early_stopping
         )
         return tags
-
-
-def _caller_stacklevel():
-    """The stack level of the frame that called into this package: a
-    warning issued with it points at the user's line, however many of the
-    package's and scikit-learn's frames lie between."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_globals.get("__name__", "").startswith(
-        ("sklearn_softmax", "sklearn.")
-    ):
-        frame, level = frame.f_back, level + 1
-    return level

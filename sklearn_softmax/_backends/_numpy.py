@@ -1,6 +1,9 @@
 """NumPy arrays and SciPy sparse matrices in memory."""
 
+import math
+
 import numpy as np
+from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import validate_data
 
 from .._heuristics import choose_hessian_dtype, choose_n_threads, choose_row_space
@@ -88,6 +91,51 @@ class NumpyBackend:
         return spec.loss().bind_rows(
             data.X, data.y, data.sample_weight, spec.l2_reg_strength
         )
+
+    def hold_out(self, data, validation_fraction, fit_intercept, random_state):
+        """Split off ``validation_fraction`` of the samples, stratified: the
+        rest of ``data``, and a function scoring coefficients on the split."""
+        X, y_encoded, sample_weight = data.X, data.y, data.sample_weight
+        n_samples = X.shape[0]
+        counts = np.bincount(y_encoded)
+        n_classes = np.count_nonzero(counts)
+        # At least one sample of each class on either side, where there are
+        # enough; stratified when every class has two samples to share.
+        n_held_out = max(math.ceil(validation_fraction * n_samples), n_classes)
+        if n_samples - n_held_out < n_classes:
+            raise ValueError(
+                f"early_stopping needs at least {2 * n_classes} samples, to hold "
+                f"out validation_fraction={validation_fraction:g} of them "
+                f"and train on the rest; got {n_samples}."
+            )
+        stratify = y_encoded if counts[counts > 0].min() >= 2 else None
+        train, held_out = train_test_split(
+            np.arange(n_samples),
+            test_size=n_held_out,
+            stratify=stratify,
+            random_state=random_state,
+        )
+        X_held_out, y_held_out = X[held_out], y_encoded[held_out]
+        weights = None if sample_weight is None else sample_weight[held_out]
+        n_features = X.shape[1]
+
+        def validation_score(x):
+            coef = x.reshape(n_features + int(fit_intercept), -1)
+            scores = np.asarray(X_held_out @ coef[:n_features])
+            if fit_intercept:
+                scores = scores + coef[n_features]
+            correct = np.argmax(scores, axis=1) == y_held_out
+            return float(np.average(correct, weights=weights))
+
+        weights_train = None if sample_weight is None else sample_weight[train]
+        total = X.shape[0] - n_held_out if weights_train is None else None
+        kept = data._replace(
+            X=X[train],
+            y=y_encoded[train],
+            sample_weight=weights_train,
+            total_weight=total if total is not None else weights_train.sum(),
+        )
+        return kept, validation_score
 
     def place(self, estimator, data):
         """The attributes stay NumPy arrays."""
