@@ -65,8 +65,11 @@ def caller_stacklevel():
     warning issued with it points at the user's line, however many of the
     package's and scikit-learn's frames lie between."""
     frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_globals.get("__name__", "").startswith(
-        ("sklearn_softmax", "sklearn.")
-    ):
+    while frame is not None and _is_ours(frame.f_globals.get("__name__", "")):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def _is_ours(module):
+    """Whether ``module`` belongs to this package or to scikit-learn."""
+    return module.split(".", 1)[0] in ("sklearn_softmax", "sklearn")
