@@ -3,8 +3,8 @@
 array-api-strict (a strict NumPy-backed namespace, with two virtual devices)
 runs wherever its package is installed, PyTorch on its CPU device wherever
 PyTorch is; PyTorch on CUDA and CuPy run where a CUDA device exists. A fit
-is compared with the NumPy fit of the same data, which the rest of the suite
-checks against LogisticRegression.
+is compared with LogisticRegression fitted to the same data, and with the
+NumPy fit of the same data.
 """
 
 import pickle
@@ -14,6 +14,7 @@ import pytest
 import sklearn
 from _namespaces import available, dispatch_available
 from _problems import central_difference, make_problem, penalised_objective
+from _references import coefficient_tolerance, logistic_regression
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
@@ -122,6 +123,53 @@ def test_float64_fit_equals_the_numpy_fit(namespace, device, solver, params):
         atol=1e-7,
     )
     assert_array_equal(to_numpy(call(model, "predict", X_xp)), expected.predict(X))
+
+
+WEIGHTED_SETTINGS = [
+    pytest.param({}, id="weighted"),
+    pytest.param({"class_weight": "balanced"}, id="balanced"),
+    pytest.param({"class_weight": {0: 2.0, 2: 0.5}}, id="class-weight-dict"),
+    pytest.param({"fit_intercept": False}, id="no-intercept"),
+    pytest.param(
+        {"fit_intercept": False, "class_weight": "balanced"},
+        id="no-intercept-balanced",
+    ),
+]
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+@pytest.mark.parametrize("solver", DEVICE_SOLVERS)
+@pytest.mark.parametrize("settings", WEIGHTED_SETTINGS)
+def test_float64_fit_equals_logistic_regression(namespace, device, solver, settings):
+    """With sample weights, and class weights on top of them: the fit on the
+    device is LogisticRegression's, given the weights the class weights
+    stand for."""
+    X, y, sample_weight = make_problem(60, 5, 3)
+    reference, weights = logistic_regression(
+        X,
+        y,
+        sample_weight,
+        settings.get("class_weight"),
+        fit_intercept=settings.get("fit_intercept", True),
+    )
+    params = {"solver": solver, "tol": 1e-10, "max_iter": 10_000, **settings}
+    _xp, device, (X_xp, y_xp, w_xp) = on(namespace, device, X, y, sample_weight)
+    model = fit(SoftmaxRegression(**params), X_xp, y_xp, sample_weight=w_xp)
+    assert model.converged_
+    # The least curvature of this problem, away from the intercepts' shift,
+    # is the penalty's 1 / (C S) (measured when the test was written).
+    n_params = (X.shape[1] + 1) * 3
+    atol = coefficient_tolerance(n_params, model.grad_norm_, 1 / weights.sum())
+    assert_allclose(to_numpy(model.coef_), reference.coef_, rtol=0, atol=atol)
+    # The intercepts are centred; LogisticRegression's only up to its tol.
+    expected_intercept = reference.intercept_ - np.mean(reference.intercept_)
+    assert_allclose(to_numpy(model.intercept_), expected_intercept, rtol=0, atol=atol)
+    assert_allclose(
+        to_numpy(call(model, "predict_proba", X_xp)),
+        reference.predict_proba(X),
+        rtol=0,
+        atol=atol,
+    )
 
 
 @pytest.mark.parametrize("namespace, device", NAMESPACES)

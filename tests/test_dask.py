@@ -1,9 +1,10 @@
-"""Fits and predictions on dask collections, against the in-memory fit.
+"""Fits and predictions on dask collections, against LogisticRegression and
+the in-memory fit.
 
-The model fitted on a dask collection is compared with the one fitted on the
-same data in memory, which the rest of the suite checks against
-LogisticRegression; the blockwise objective is compared with the in-memory
-one and with finite differences. The tests marked for the cluster run on a
+The model fitted on a dask collection is compared with LogisticRegression
+fitted to the same data, and with the one fitted on the same data in memory;
+the blockwise objective is compared with the in-memory one and with finite
+differences. The tests marked for the cluster run on a
 ``LocalCluster`` of two worker processes; the others on dask's local
 threads, which run the same code without the cost of a cluster.
 """
@@ -15,6 +16,7 @@ import warnings
 import numpy as np
 import pytest
 from _problems import central_difference, make_problem
+from _references import coefficient_tolerance, logistic_regression
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
@@ -92,6 +94,47 @@ def test_fit_equals_in_memory_fit(solver, settings, weighted):
     assert_same_model(model, reference)
     assert model.solver_ == solver
     assert model.converged_
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        pytest.param({}, id="weighted"),
+        pytest.param({"class_weight": "balanced"}, id="balanced"),
+        pytest.param({"class_weight": {0: 2.0, 3: 0.5}}, id="class-weight-dict"),
+        pytest.param({"fit_intercept": False}, id="no-intercept"),
+        pytest.param(
+            {"fit_intercept": False, "class_weight": "balanced"},
+            id="no-intercept-balanced",
+        ),
+    ],
+)
+@pytest.mark.parametrize("solver", ["newton-cg", "lbfgs", "gd"])
+def test_fit_equals_logistic_regression(solver, settings):
+    """With sample weights, and class weights on top of them: the blockwise
+    fit is LogisticRegression's, given the weights the class weights stand
+    for."""
+    X, y, sample_weight = problem()
+    reference, weights = logistic_regression(
+        X,
+        y,
+        sample_weight,
+        settings.get("class_weight"),
+        fit_intercept=settings.get("fit_intercept", True),
+    )
+    params = {"solver": solver, "tol": TOL, "max_iter": 10_000, **settings}
+    model = SoftmaxRegression(**params).fit(*as_dask(X, y, sample_weight))
+    assert model.converged_
+    # The least curvature of this problem, away from the intercepts' shift,
+    # is the penalty's 1 / (C S) (measured when the test was written).
+    n_params = (X.shape[1] + 1) * 4
+    atol = coefficient_tolerance(n_params, model.grad_norm_, 1 / weights.sum())
+    assert_allclose(model.coef_, reference.coef_, rtol=0, atol=atol)
+    # The intercepts are centred; LogisticRegression's only up to its tol.
+    expected_intercept = reference.intercept_ - np.mean(reference.intercept_)
+    assert_allclose(model.intercept_, expected_intercept, rtol=0, atol=atol)
+    proba = model.predict_proba(da.from_array(X, chunks=CHUNKS)).compute()
+    assert_allclose(proba, reference.predict_proba(X), rtol=0, atol=atol)
 
 
 @pytest.mark.parametrize("penalty", ["l1", "elasticnet", "group"])
