@@ -21,8 +21,7 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._array_api import namespace_name, to_numpy
-from ._backends import ObjectiveSpec, SolveSettings, backend_for
-from ._backends._numpy import NumpyBackend
+from ._backends import NumpyBackend, ObjectiveSpec, SolveSettings, backend_for
 from ._base import LinearSoftmaxClassifierMixin
 from ._dask import is_dask_collection, iter_row_blocks
 from ._loss import RunningCurvature

@@ -9,6 +9,7 @@ estimator runs the same steps for all of them."""
 from .._array_api import input_namespace
 from .._dask import is_dask_collection
 from ._common import FitData, ObjectiveSpec, SolveSettings
+from ._numpy import NumpyBackend
 
 
 def backend_for(X):
@@ -19,12 +20,10 @@ def backend_for(X):
         return DaskBackend()
     namespace = input_namespace(X)
     if namespace is None:
-        from ._numpy import NumpyBackend
-
         return NumpyBackend()
     from ._array_api import ArrayAPIBackend
 
     return ArrayAPIBackend(*namespace)
 
 
-__all__ = ["FitData", "ObjectiveSpec", "SolveSettings", "backend_for"]
+__all__ = ["FitData", "NumpyBackend", "ObjectiveSpec", "SolveSettings", "backend_for"]
