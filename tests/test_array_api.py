@@ -351,7 +351,14 @@ def test_objective_gradient_and_hessp_match_finite_differences_and_numpy():
     x = rng.standard_normal(5 * 3)
     v = rng.standard_normal(5 * 3)
     value, gradient, hessp = objective.value_gradient_hessp(xp.asarray(x))
-    expected_value, expected_gradient = reference.value_and_gradient(x)
+    expected_value, expected_gradient, expected_hessp = reference.value_gradient_hessp(
+        x
+    )
+    # The two kernels, the NumPy passes and the Array API one, agree on the
+    # Hessian-vector product too, to rounding.
+    assert_allclose(
+        to_numpy(hessp(xp.asarray(v))), expected_hessp(v), rtol=1e-12, atol=1e-15
+    )
     assert value == pytest.approx(expected_value, rel=1e-12)
     assert value == pytest.approx(objective.value(xp.asarray(x)), rel=1e-14)
     assert_allclose(to_numpy(gradient), expected_gradient, rtol=1e-12, atol=1e-15)
