@@ -1,79 +1,92 @@
-"""SoftmaxRegression on a PyTorch device against LogisticRegression.
+"""Time to a 1e-6 objective gap on a PyTorch device: SoftmaxRegression against
+LogisticRegression's Array API path.
 
-For each problem (float32, ``C=1``, labels from a random softmax model), the
-script
+For each problem (``C=1``, labels drawn from a random softmax model, data
+made on the device), the script
 
-1. fits ``LogisticRegression()`` (lbfgs, its defaults) on the CPU with NumPy,
-   and again with ``array_api_dispatch=True`` on the PyTorch device; the
-   objective of the CPU fit is the target ``f_LR``;
-2. fits ``SoftmaxRegression`` on the device with ``solver='lbfgs'``,
-   ``'newton-cg'`` and ``'auto'``, at ``tol`` = 1e-3, 1e-4, ... until its
-   objective is at most ``f_LR`` (relative slack 1e-7, below the float32
-   rounding of the data term); the time of that fit is its time to reach
-   ``f_LR``;
-3. times one evaluation of the objective and its gradient on the device (the
-   best of 20, synchronised), against two reductions over ``X``
-   (``X.sum(axis=0)`` twice), which read ``X`` twice at the device's memory
-   bandwidth, and against the two matrix products ``X @ W`` and
-   ``X.T @ G`` alone, in ``X``'s dtype.
+1. computes a reference optimum ``f*``: SoftmaxRegression 'newton-cg' with
+   full-precision products at ``tol=1e-9`` on the data in float64; ``f*``
+   is the least objective of this fit and of every fit of the sweeps;
+2. fits each solver over the tolerances 1e-3, 1e-4, ..., 1e-8, loosest
+   first, with the data already on the device, and reports the fastest fit
+   whose relative gap ``(f - f*) / f*`` is at most 1e-6 (each fit timed
+   twice, the faster counting, so that start-up costs such as the CUDA
+   context and kernel caches are not counted), its iterations, and the
+   device memory the fit took beyond what was held before it, in units of
+   one ``n x K`` array of the data's dtype;
+3. times, best of 20, one evaluation of the objective and its gradient
+   against two reductions over ``X`` (``X.sum(axis=0)`` twice, which read
+   it twice at the device's memory bandwidth) and against the two matrix
+   products ``X @ W`` and ``X.T @ G`` alone; and one Hessian-vector product
+   with full-precision and with lower-precision products.
 
-Every objective is computed by the script in float64 on the host from the
-fitted ``coef_`` and ``intercept_``. Times are wall times of ``fit`` with the
-data already on the device; the first fit of each kind is repeated once so
-that start-up costs (CUDA context, kernel caches) are not counted.
+Every objective is computed by the script in float64 on the device from the
+fitted ``coef_`` and ``intercept_``:
+``mean(-log softmax(X coef^T + intercept)[y]) + |coef|^2 / (2 C n)``.
 
 Run ``python benchmarks/bench_gpu.py --help`` for the options. Without CUDA
 the script runs on PyTorch's CPU device, at the size given by ``--scale``.
 """
 
 import argparse
+import contextlib
 import os
 import platform
 import time
+import warnings
 from pathlib import Path
 
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import numpy as np
+import scipy
 import sklearn
 import torch
-from scipy.special import log_softmax
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from sklearn_softmax import SoftmaxRegression
 from sklearn_softmax._loss_array_api import bind_objective
+from sklearn_softmax._low_precision import lower_dtype
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-# (n_samples, n_features, n_classes): a mid-sized and a large problem.
-PROBLEMS = [(200_000, 256, 20), (1_000_000, 512, 50)]
+C = 1.0
+TARGET_GAP = 1e-6
 TOLS = [1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8]
-SLACK = 1e-7
+# (n_samples, n_features, n_classes, dtype)
+PROBLEMS = [
+    (200_000, 256, 20, torch.float32),
+    (1_000_000, 512, 50, torch.float32),
+    (200_000, 256, 20, torch.float64),
+]
+# A solver's sweep stops after a fit longer than this many seconds.
+BUDGET = 20.0
 
 
-def make_data(n_samples, n_features, n_classes, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n_samples, n_features), dtype=np.float32)
-    W = rng.standard_normal((n_features, n_classes), dtype=np.float32)
+def make_data(n_samples, n_features, n_classes, dtype, device, seed=0):
+    """Gaussian features; labels from a softmax model whose scores have
+    standard deviation 2, drawn with Gumbel noise."""
+    generator = torch.Generator(device=device).manual_seed(seed)
+    X = torch.randn(
+        (n_samples, n_features), generator=generator, device=device, dtype=dtype
+    )
+    W = torch.randn(
+        (n_features, n_classes), generator=generator, device=device, dtype=dtype
+    )
     scores = X @ W
-    scores *= 2.0 / scores.std(dtype=np.float64)
-    y = np.argmax(scores + rng.gumbel(size=scores.shape), axis=1)
+    scores *= 2.0 / scores.std()
+    uniform = torch.rand(scores.shape, generator=generator, device=device, dtype=dtype)
+    y = torch.argmax(scores - torch.log(-torch.log(uniform)), dim=1)
     return X, y
 
 
-def objective(X, y, coef, intercept, C=1.0):
-    """The multinomial objective in float64 on the host."""
-    coef = np.asarray(coef, dtype=np.float64)
-    intercept = np.asarray(intercept, dtype=np.float64)
-    if coef.shape[0] == 1:  # binary: the centred two-class model
-        coef = np.vstack([-coef / 2, coef / 2])
-        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-    Z = X.astype(np.float64) @ coef.T + intercept
-    losses = -log_softmax(Z, axis=1)[np.arange(len(y)), y]
-    return losses.mean() + (coef * coef).sum() / (2 * C * len(y))
-
-
-def host(array):
-    return array.detach().cpu().numpy() if torch.is_tensor(array) else array
+def objective(X64, y, coef, intercept):
+    """The multinomial objective in float64 on the data's device."""
+    coef = torch.as_tensor(coef, device=X64.device).to(torch.float64)
+    intercept = torch.as_tensor(intercept, device=X64.device).to(torch.float64)
+    Z = X64 @ coef.T + intercept
+    losses = -torch.log_softmax(Z, dim=1).gather(1, y[:, None])
+    return float(losses.mean() + (coef * coef).sum() / (2 * C * X64.shape[0]))
 
 
 def synchronize(device):
@@ -82,6 +95,8 @@ def synchronize(device):
 
 
 def timed(function, device, repeat=1):
+    """The best wall time of ``repeat`` calls, synchronised, and the last
+    result."""
     best = np.inf
     for _ in range(repeat):
         synchronize(device)
@@ -92,35 +107,148 @@ def timed(function, device, repeat=1):
     return best, result
 
 
-def time_to_target(make, X, y, X_host, y_host, device, target):
-    """The first tol whose fit reaches ``target``, its time and objective."""
+@contextlib.contextmanager
+def quiet_dispatch():
+    """Array API dispatch on, convergence warnings of the sweeps' loose
+    tolerances off."""
+    with sklearn.config_context(array_api_dispatch=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def fit_memory(fit, device):
+    """Device memory a fit takes beyond what is held before it, in bytes;
+    None off CUDA."""
+    if device.type != "cuda":
+        fit()
+        return None
+    synchronize(device)
+    before = torch.cuda.memory_allocated(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    fit()
+    synchronize(device)
+    return torch.cuda.max_memory_allocated(device) - before
+
+
+def fitters():
+    """Name and maker (of ``tol``) of each fit the sweep times."""
+
+    def ours(**params):
+        return lambda tol: SoftmaxRegression(tol=tol, max_iter=1000, **params)
+
+    return {
+        "SoftmaxRegression() (auto)": ours(),
+        "SoftmaxRegression('newton-cg', precision='full')": ours(
+            solver="newton-cg", precision="full"
+        ),
+        "SoftmaxRegression('lbfgs')": ours(solver="lbfgs"),
+        "LogisticRegression() (lbfgs), array API": lambda tol: LogisticRegression(
+            C=C, tol=tol, max_iter=1000
+        ),
+    }
+
+
+def sweep(make, X, y, X64, device, f_star):
+    """Each tol's fit, (tol, seconds, objective, iterations), until one
+    reaches the target gap from ``f_star``."""
     for tol in TOLS:
-        seconds, model = timed(lambda tol=tol: make(tol).fit(X, y), device, repeat=2)
-        f = objective(X_host, y_host, host(model.coef_), host(model.intercept_))
-        if f <= target * (1 + SLACK):
-            return tol, seconds, f, int(host(model.n_iter_)[0])
-    return None, seconds, f, int(host(model.n_iter_)[0])
+        with quiet_dispatch():
+            seconds, model = timed(
+                lambda tol=tol: make(tol).fit(X, y), device, repeat=2
+            )
+        f = objective(X64, y, model.coef_, model.intercept_)
+        yield tol, seconds, f, int(np.max(np.asarray(model.n_iter_.tolist())))
+        if (f - f_star) / f_star <= TARGET_GAP or seconds > BUDGET:
+            return
 
 
-def evaluation_cost(X, y, n_classes, device):
+def evaluation_costs(X, y, n_classes, device):
+    """Best of 20: one loss and gradient; reading X twice; the products
+    X @ W and X.T @ G; a Hessian-vector product in full and lower precision."""
     weights = torch.full((X.shape[0],), 1 / X.shape[0], dtype=X.dtype, device=device)
-    bound = bind_objective(
-        X,
-        torch.as_tensor(y, device=device),
-        weights,
-        n_classes,
-        True,
-        1.0 / X.shape[0],
-        torch.float64,
+    args = (X, y, weights, n_classes, True, 1.0 / (C * X.shape[0]), torch.float64)
+    x = torch.full(
+        ((X.shape[1] + 1) * n_classes,), 1e-3, dtype=torch.float64, device=device
     )
-    x = torch.zeros((X.shape[1] + 1) * n_classes, dtype=torch.float64, device=device)
-    x += 1e-3
-    evaluation, _ = timed(lambda: bound.value_and_gradient(x), device, repeat=20)
-    read_twice, _ = timed(lambda: (X.sum(dim=0), X.sum(dim=0)), device, repeat=20)
-    W = torch.full((X.shape[1], n_classes), 1e-3, dtype=X.dtype, device=device)
-    G = torch.full((X.shape[0], n_classes), 1e-3, dtype=X.dtype, device=device)
-    products, _ = timed(lambda: (X @ W, X.T @ G), device, repeat=20)
-    return evaluation, read_twice, products
+    v = torch.linspace(-1, 1, x.shape[0], dtype=torch.float64, device=device)
+    full = bind_objective(*args)
+    lower = bind_objective(*args, hessian_dtype=lower_dtype(torch, X.dtype, X.shape[1]))
+    costs = {
+        "loss+gradient": timed(lambda: full.value_and_gradient(x), device, 20)[0],
+        "reading X twice": timed(
+            lambda: (X.sum(dim=0), X.sum(dim=0)), device, repeat=20
+        )[0],
+    }
+    W = torch.randn((X.shape[1], n_classes), dtype=X.dtype, device=device)
+    G = torch.randn((X.shape[0], n_classes), dtype=X.dtype, device=device)
+    costs["X @ W and X.T @ G"] = timed(lambda: (X @ W, X.T @ G), device, 20)[0]
+    for name, bound in (("full", full), ("lower", lower)):
+        hessp = bound.value_gradient_hessp(x)[2]
+        costs[f"Hessian product, {name} precision"] = timed(
+            lambda hessp=hessp: hessp(v), device, 20
+        )[0]
+    return costs
+
+
+def run_problem(n, d, k, dtype, device, show):
+    """Sweep every fit on one problem, show its table and its evaluation
+    costs; return its line of the summary."""
+    X, y = make_data(n, d, k, dtype, device)
+    X64 = X.to(torch.float64)
+    problem = f"{n}x{d}, K={k}, {str(dtype).removeprefix('torch.')}"
+    with sklearn.config_context(array_api_dispatch=True):
+        reference = SoftmaxRegression(
+            solver="newton-cg", precision="full", tol=1e-9, max_iter=1000
+        ).fit(X64, y)
+    f_star = objective(X64, y, reference.coef_, reference.intercept_)
+    runs = {
+        fit_name: list(sweep(make, X, y, X64, device, f_star))
+        for fit_name, make in fitters().items()
+    }
+    f_star = min(f_star, *(f for fits in runs.values() for _, _, f, _ in fits))
+    show("")
+    show(f"### {problem}")
+    show("")
+    show(f"f* = {f_star:.10f}")
+    show("")
+    show(
+        "| fit | time (s) | tol | iterations | gap | memory beyond X (n x K "
+        "arrays) | LogisticRegression's time / this |"
+    )
+    show("|---|---|---|---|---|---|---|")
+    best = {}
+    for fit_name, fits in runs.items():
+        reached = [fit for fit in fits if (fit[2] - f_star) / f_star <= TARGET_GAP]
+        best[fit_name] = min(reached, key=lambda fit: fit[1]) if reached else None
+    lr_fit = best["LogisticRegression() (lbfgs), array API"]
+    for fit_name, fit in best.items():
+        if fit is None:
+            show(f"| {fit_name} | not reached | | | | | |")
+            continue
+        tol, seconds, f, n_iter = fit
+        model = fitters()[fit_name](tol)
+        with quiet_dispatch():
+            extra = fit_memory(lambda model=model: model.fit(X, y), device)
+        arrays = "" if extra is None else f"{extra / (n * k * X.element_size()):.1f}"
+        ratio = f"{lr_fit[1] / seconds:.2f}" if lr_fit else ""
+        show(
+            f"| {fit_name} | {seconds:.3f} | {tol:g} | {n_iter} | "
+            f"{(f - f_star) / f_star:.1e} | {arrays} | {ratio} |"
+        )
+    costs = evaluation_costs(X, y, k, device)
+    show("")
+    show(
+        "One evaluation (ms): "
+        + "; ".join(f"{key} {value * 1e3:.2f}" for key, value in costs.items())
+        + ". Loss+gradient / reading X twice: "
+        f"{costs['loss+gradient'] / costs['reading X twice']:.2f}."
+    )
+    ours = best["SoftmaxRegression() (auto)"]
+    ours_time = ours[1] if ours else float("nan")
+    lr_time = lr_fit[1] if lr_fit else float("nan")
+    return (
+        f"| {problem} | {ours_time:.3f} | {lr_time:.3f} | {lr_time / ours_time:.2f} |"
+    )
 
 
 def main():
@@ -132,9 +260,9 @@ def main():
         "--scale",
         type=float,
         default=None,
-        help="share of each problem's samples (default 1 on CUDA, 0.05 on CPU)",
+        help="share of each problem's samples (default 1 on CUDA, 0.01 on CPU)",
     )
-    parser.add_argument("--problems", type=int, nargs="*", default=[0, 1])
+    parser.add_argument("--problems", type=int, nargs="*", default=[0, 1, 2])
     parser.add_argument(
         "--save",
         action="store_true",
@@ -142,7 +270,7 @@ def main():
     )
     args = parser.parse_args()
     device = torch.device(args.device)
-    scale = args.scale or (1.0 if device.type == "cuda" else 0.05)
+    scale = args.scale or (1.0 if device.type == "cuda" else 0.01)
     name = (
         torch.cuda.get_device_name(device)
         if device.type == "cuda"
@@ -156,89 +284,22 @@ def main():
 
     show(
         f"device: {device} ({name}); torch {torch.__version__}, numpy "
-        f"{np.__version__}, scikit-learn {sklearn.__version__}; CPU threads: "
-        f"{torch.get_num_threads()}; scale {scale:g}"
+        f"{np.__version__}, scipy {scipy.__version__}, scikit-learn "
+        f"{sklearn.__version__}; scale {scale:g}; times in seconds, to a "
+        f"relative objective gap of at most {TARGET_GAP:g}"
     )
-    show("")
-    show(
-        "| problem | fit | device | tol | time (s) | iterations | objective "
-        "| LR array API time / this |"
-    )
-    show("|---|---|---|---|---|---|---|---|")
-    costs = []
+    summary = []
     for index in args.problems:
-        n, d, k = PROBLEMS[index]
-        n = int(n * scale)
-        X_host, y_host = make_data(n, d, k)
-        problem = f"{n}x{d}, K={k}"
-        X = torch.asarray(X_host, device=device)
-        y = torch.asarray(y_host, device=device)
-
-        lr_cpu_time, lr = timed(
-            lambda X=X_host, y=y_host: LogisticRegression().fit(X, y), device
-        )
-        target = objective(X_host, y_host, lr.coef_, lr.intercept_)
-        rows = [
-            (
-                "LogisticRegression",
-                "cpu (numpy)",
-                "1e-4",
-                lr_cpu_time,
-                lr.n_iter_[0],
-                target,
-            )
-        ]
-        with sklearn.config_context(array_api_dispatch=True):
-            lr_dev_time, lr_dev = timed(
-                lambda X=X, y=y: LogisticRegression().fit(X, y), device, repeat=2
-            )
-            f = objective(X_host, y_host, host(lr_dev.coef_), host(lr_dev.intercept_))
-            rows.append(
-                (
-                    "LogisticRegression, array API",
-                    str(device),
-                    "1e-4",
-                    lr_dev_time,
-                    int(host(lr_dev.n_iter_)[0]),
-                    f,
-                )
-            )
-            for solver in ["auto", "lbfgs", "newton-cg"]:
-                tol, seconds, f, n_iter = time_to_target(
-                    lambda tol, solver=solver: SoftmaxRegression(
-                        solver=solver, tol=tol, max_iter=1000
-                    ),
-                    X,
-                    y,
-                    X_host,
-                    y_host,
-                    device,
-                    target,
-                )
-                rows.append(
-                    (
-                        f"SoftmaxRegression({solver!r})",
-                        str(device),
-                        f"{tol:g}" if tol else "not reached",
-                        seconds,
-                        n_iter,
-                        f,
-                    )
-                )
-        for fit, where, tol, seconds, n_iter, f in rows:
-            show(
-                f"| {problem} | {fit} | {where} | {tol} | {seconds:.3f} | {n_iter} "
-                f"| {f:.7f} | {lr_dev_time / seconds:.2f} |"
-            )
-        evaluation, read_twice, products = evaluation_cost(X, y_host, k, device)
-        costs.append(
-            f"- {problem}: one loss+gradient {evaluation * 1e3:.2f} ms; reading X "
-            f"twice {read_twice * 1e3:.2f} ms (ratio {evaluation / read_twice:.2f}); "
-            f"the two products X @ W and X.T @ G {products * 1e3:.2f} ms "
-            f"(ratio {evaluation / products:.2f})"
-        )
+        n, d, k, dtype = PROBLEMS[index]
+        summary.append(run_problem(int(n * scale), d, k, dtype, device, show))
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
     show("")
-    for line in costs:
+    show("### Summary: SoftmaxRegression() against LogisticRegression's Array API path")
+    show("")
+    show("| problem | SoftmaxRegression() (s) | LogisticRegression (s) | speed-up |")
+    show("|---|---|---|---|")
+    for line in summary:
         show(line)
     if args.save:
         path = RESULTS_DIR / f"array_api_{device.type}.md"

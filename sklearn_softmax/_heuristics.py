@@ -6,11 +6,16 @@ reaches; the thread count does not change the fitted model at all."""
 import numpy as np
 import scipy.sparse as sp
 
+from ._low_precision import lower_dtype
 from ._passes import MIN_WORK_PER_THREAD
 
 # Below this many multiply-adds per product, float32 Hessian products save
 # under 5% of a fit of a few milliseconds (see the solvers page).
 _MIN_WORK_FOR_MIXED_PRECISION = 100_000
+# On a GPU, products below this many multiply-adds are bound by the launch
+# of their kernels, not by their arithmetic, and the copy of X in the lower
+# dtype would not pay for itself.
+_MIN_WORK_FOR_DEVICE_LOW_PRECISION = 100_000_000
 # From this many multiply-adds per product, Newton steps on the support beat
 # accelerated proximal gradient alone for the group penalty (see the solvers
 # page: slower on digits at 1.2e6, faster from 5e6).
@@ -67,6 +72,45 @@ def choose_hessian_dtype(X, n_classes, solver, precision):
     if _work_per_product(X, n_classes) < _MIN_WORK_FOR_MIXED_PRECISION:
         return None
     return np.float32
+
+
+def choose_device_hessian_dtype(xp, X, n_classes, solver, precision, device):
+    """The dtype of newton-cg's Hessian-vector products on arrays of the
+    namespace ``xp``; None keeps ``X``'s.
+
+    The lower dtype of :func:`~sklearn_softmax._low_precision.lower_dtype`
+    (float32 for float64 ``X``; bfloat16, or float16 without it, for
+    float32 ``X``) with ``precision='mixed'``, and with 'auto' on a CUDA
+    device once a product takes at least 10^8 multiply-adds and the copy of
+    ``X`` takes at most half of the device's free memory.
+    """
+    if solver != "newton-cg" or precision == "full":
+        return None
+    dtype = lower_dtype(xp, X.dtype, X.shape[1])
+    if dtype is None or precision == "mixed":
+        return dtype
+    n_entries = X.shape[0] * X.shape[1]
+    if n_entries * n_classes < _MIN_WORK_FOR_DEVICE_LOW_PRECISION:
+        return None
+    free = free_device_memory(xp, device)
+    copy_bytes = n_entries * (4 if dtype == xp.float32 else 2)
+    return dtype if free is not None and copy_bytes <= free / 2 else None
+
+
+def free_device_memory(xp, device):
+    """Free memory on a CUDA device in bytes, for PyTorch and CuPy arrays;
+    None elsewhere (the host, other libraries and devices)."""
+    name = xp.__name__.rpartition(".")[2]
+    if name == "torch" and getattr(device, "type", None) == "cuda":
+        import torch
+
+        return torch.cuda.mem_get_info(device)[0]
+    if name == "cupy":
+        import cupy
+
+        with cupy.cuda.Device(device.id):
+            return cupy.cuda.runtime.memGetInfo()[0]
+    return None
 
 
 def _small_enough_to_copy(X, n_classes):

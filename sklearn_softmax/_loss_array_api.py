@@ -11,6 +11,7 @@ scalar to the host, the objective's value.
 import numpy as np
 
 from ._loss import Objective
+from ._low_precision import LowPrecisionData
 from ._vectors import namespace
 
 
@@ -23,6 +24,7 @@ def bind_objective(
     l2_reg_strength,
     dtype,
     label_smoothing=0.0,
+    hessian_dtype=None,
 ):
     r"""The penalised objective on fixed data, as functions of a flat vector.
 
@@ -60,6 +62,12 @@ def bind_objective(
         over samples: float64 where the device has it.
     label_smoothing : float, default=0.0
         The share ``eps`` of each target spread evenly over the classes.
+    hessian_dtype : dtype, optional
+        A lower dtype of the namespace (see
+        :func:`~sklearn_softmax._low_precision.lower_dtype`) for the
+        products with ``X`` in Hessian-vector products, through a copy of
+        ``X`` made once here; the value and the gradient keep ``X``'s
+        dtype. None: every product in ``X``'s dtype.
 
     Returns
     -------
@@ -82,9 +90,22 @@ def bind_objective(
         weighted_targets *= 1 - label_smoothing
         weighted_targets += column_weights * (label_smoothing / n_classes)
 
-    def scores(x):
+    def times(A):
+        return X @ A
+
+    def transpose_times(R):
+        return X.T @ R
+
+    # The products of the Hessian-vector products: with X itself, or with
+    # its copy in the lower dtype.
+    hessian_products = times, transpose_times
+    if hessian_dtype is not None:
+        lower = LowPrecisionData(X, hessian_dtype)
+        hessian_products = lower.times, lower.transpose_times
+
+    def scores(x, times=times):
         coef = xp.reshape(x, shape)
-        Z = X @ xp.astype(coef[:n_features, :], X.dtype)
+        Z = times(xp.astype(coef[:n_features, :], X.dtype))
         if fit_intercept:
             Z += xp.astype(coef[n_features, :], X.dtype)
         return coef, Z
@@ -107,9 +128,9 @@ def bind_objective(
         W = coef[:n_features, :]
         return 0.5 * l2_reg_strength * xp.sum(W * W)
 
-    def back(R, coef, scale):
+    def back(R, coef, scale, transpose_times=transpose_times):
         """``[X^T R + scale * coef_W ; R^T 1]``, flat, in ``dtype``."""
-        W_part = xp.astype(X.T @ R, dtype) + scale * coef[:n_features, :]
+        W_part = xp.astype(transpose_times(R), dtype) + scale * coef[:n_features, :]
         if fit_intercept:
             b_part = xp.astype(xp.sum(R, axis=0), dtype)[None, :]
             W_part = xp.concat([W_part, b_part], axis=0)
@@ -137,10 +158,10 @@ def bind_objective(
         def hessp(v):
             # The softmax Jacobian diag(p) - p p^T applied to the scores of
             # the direction, row by row, then weighted.
-            V, ZV = scores(v)
+            V, ZV = scores(v, hessian_products[0])
             ZV *= P
             R = column_weights * (ZV - P * xp.sum(ZV, axis=1, keepdims=True))
-            return back(R, V, l2_reg_strength)
+            return back(R, V, l2_reg_strength, hessian_products[1])
 
         return float(data_value + penalty(coef)), gradient, hessp
 

@@ -15,6 +15,7 @@ from sklearn.utils.validation import (
 )
 
 from .._array_api import input_namespace, numpy_dtype, parameter_dtype, to_numpy
+from .._heuristics import choose_device_hessian_dtype
 from .._loss_array_api import bind_objective
 from .._solvers import ARRAY_API_SOLVERS
 from .._targets import check_two_classes, encode_labels, total_weight, weigh_samples
@@ -117,6 +118,9 @@ class ArrayAPIBackend:
             spec.l2_reg_strength,
             dtype,
             spec.label_smoothing,
+            hessian_dtype=choose_device_hessian_dtype(
+                xp, X, spec.n_classes, solver, settings.precision, device
+            ),
         )
         return ARRAY_API_SOLVERS[solver](
             objective,
