@@ -194,8 +194,17 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
           ``n_samples x n_classes`` and ``n_features x n_classes`` arrays,
           and 'full' otherwise.
 
-        float32 data is never copied: everything runs in float32, with
-        float64 sums. Other solvers ignore this parameter.
+        float32 NumPy data is never copied: everything runs in float32,
+        with float64 sums. Other solvers ignore this parameter.
+
+        On Array API inputs (see :ref:`gpu`), 'mixed' runs the products on a
+        copy of ``X`` in a lower dtype, made once per fit: float32 for
+        float64 ``X``; for float32 ``X``, bfloat16 where the namespace has
+        it (PyTorch), else float16 scaled into its range (CuPy). 'auto' does
+        so on a CUDA device once a product takes at least 10^8 multiply-adds
+        and the copy takes at most half of the device's free memory, and
+        keeps the products in ``X``'s dtype otherwise. The objective, the
+        gradient and the stopping test stay in ``X``'s dtype there too.
 
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes, as in
