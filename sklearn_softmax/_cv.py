@@ -1,5 +1,6 @@
 """SoftmaxRegressionCV: C (and l1_ratio) chosen by cross-validation."""
 
+import warnings
 from numbers import Integral
 from typing import ClassVar
 
@@ -9,9 +10,16 @@ from sklearn.metrics import check_scoring, get_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _routing_enabled,
+    process_routing,
+)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import (
+    _check_method_params,
     _check_sample_weight,
     check_is_fitted,
     validate_data,
@@ -21,7 +29,9 @@ from ._array_api import input_namespace, namespace_name
 from ._base import LinearSoftmaxClassifierMixin
 from ._dask import is_dask_collection
 from ._estimator import SoftmaxRegression
+from ._messages import caller_stacklevel
 from ._path import check_Cs, fit_along_path
+from ._scoring import scorer_for_classes
 
 # Parameters of SoftmaxRegression that the search sets.
 _SET_BY_SEARCH = ("C", "l1_ratio", "warm_start")
@@ -50,15 +60,22 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
     cv : int, cross-validation generator or iterable, default=None
         The folds, as in :func:`~sklearn.model_selection.check_cv`: None for
         5-fold, an integer for that many folds (stratified, as for any
-        classifier), or a splitter. Every training part must hold every
-        class.
+        classifier), or a splitter; a splitter that takes ``groups``, such
+        as :class:`~sklearn.model_selection.GroupKFold`, gets them from
+        :meth:`fit`. A class may be missing from some training or held-out
+        parts (see the Notes).
     scoring : str or callable, default=None
         How a fit is scored on its held-out samples: a scorer name or a
         callable ``scorer(estimator, X, y)``. None means 'neg_log_loss', the
         held-out value of the loss the model minimises (scikit-learn's
         LogisticRegressionCV moves to the same default in version 1.11).
-        With ``sample_weight``, the held-out samples are scored with their
-        weights.
+        A scorer whose metric takes ``labels`` (log-loss, Brier score, F1,
+        ...) is given the classes of all the data, and with two classes
+        ``pos_label=classes_[1]`` where it takes one, so that a held-out
+        part without some class is scored against all of them. With
+        ``sample_weight``, the held-out samples are scored with their
+        weights; with metadata routing enabled, only if the scorer
+        requests them.
     refit : bool, default=True
         Whether to refit on all the data with the best ``C`` and
         ``l1_ratio``, starting from the mean of the folds' solutions. If
@@ -161,6 +178,18 @@ default='auto'
     little more than its last fit. The attribute layout follows
     LogisticRegressionCV's ``use_legacy_attributes=False``.
 
+    As in LogisticRegressionCV, every fold is fitted against the classes of
+    all the data, so a class may have fewer samples than there are folds.
+    A class with no sample in a training part keeps its row of
+    coefficients, at the penalised optimum: its loss gradient
+    ``X^T p_k`` only pushes its probabilities ``p_k`` down. Without an
+    intercept that optimum is finite. With one, it is not: the class's
+    intercept falls without bound, and the solver stops where its ``tol``
+    is met, as LogisticRegressionCV's does: for the deterministic solvers,
+    with the class's mean probability on the training part at most about
+    ``tol``. A held-out sample of that class is scored with that small
+    probability, which depends on the solver and ``tol``.
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -252,7 +281,7 @@ default='auto'
         self.n_iter_no_change = n_iter_no_change
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **params):
         """Choose ``C`` (and ``l1_ratio``) by cross-validation, then fit.
 
         Parameters
@@ -262,17 +291,25 @@ default='auto'
         y : array-like of shape (n_samples,)
             Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights, used in the fits and in the
-            held-out scores.
+            Non-negative sample weights, used in the fits. The held-out
+            scores use them too, unless metadata routing is enabled: then
+            only if the scorer requests them
+            (``scorer.set_score_request(sample_weight=True)``).
+        **params : dict
+            Metadata for the splitter's ``split`` and the scorer. Without
+            metadata routing only ``groups`` is accepted, and passed to the
+            splitter (for :class:`~sklearn.model_selection.GroupKFold` and
+            the like). With ``sklearn.set_config(enable_metadata_routing=True)``,
+            each is passed to the splitter and the scorer that request it.
 
         Returns
         -------
         self : SoftmaxRegressionCV
             The fitted estimator.
         """
-        return self._keeping_state_on_failure(self._fit, X, y, sample_weight)
+        return self._keeping_state_on_failure(self._fit, X, y, sample_weight, params)
 
-    def _fit(self, X, y, sample_weight):
+    def _fit(self, X, y, sample_weight, params):
         if is_dask_collection(X):
             raise ValueError(
                 "SoftmaxRegressionCV takes data in memory; X is a dask "
@@ -307,28 +344,27 @@ default='auto'
             )
         Cs = check_Cs(self.Cs)
         l1_ratios = self._l1_ratios()
-        scorer = self._scorer()
-        folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
-        for index, (train, _) in enumerate(folds):
-            missing = np.setdiff1d(classes, y[train])
-            if missing.size:
-                raise ValueError(
-                    f"The training part of fold {index} has no sample of the "
-                    f"classes {missing.tolist()}, so its models could not be "
-                    "compared with the others'. Use fewer folds or a "
-                    "stratified splitter."
-                )
+        split_params, score_params = self._route(sample_weight, params)
+        # Every fold is fitted and scored against the classes of all the
+        # data, as in LogisticRegressionCV: a class may be missing from a
+        # training part (it keeps its coefficients, see the Notes) or from
+        # a held-out part (the scorer is given the labels).
+        scorer = scorer_for_classes(self._scorer(), classes)
+        splitter = check_cv(self.cv, y, classifier=True)
+        folds = list(splitter.split(X, y, **split_params))
 
         paths = Parallel(n_jobs=self.n_jobs)(
             delayed(_scores_along_path)(
                 self._estimator(l1_ratio),
                 X,
                 y,
+                classes,
                 sample_weight,
                 train,
                 test,
                 Cs,
                 scorer,
+                _check_method_params(X, score_params, indices=test),
             )
             for train, test in folds
             for l1_ratio in l1_ratios
@@ -408,6 +444,53 @@ default='auto'
             return get_scorer("neg_log_loss")
         return check_scoring(self, scoring=self.scoring)
 
+    def _route(self, sample_weight, params):
+        """The metadata for the splitter's ``split`` and for the scorer, as
+        LogisticRegressionCV routes them; without routing, ``groups`` goes
+        to the splitter, as in GridSearchCV."""
+        if _routing_enabled():
+            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
+            return routed.splitter.split, routed.scorer.score
+        _refuse_unrouted(params, "fit", allowed={"groups"})
+        split_params = {"groups": params["groups"]} if "groups" in params else {}
+        if split_params.get("groups") is not None and _is_list_of_splits(self.cv):
+            # scikit-learn's splitters that take no groups warn themselves.
+            warnings.warn(
+                "groups is not used: cv is a list of splits, fixed in advance.",
+                UserWarning,
+                stacklevel=caller_stacklevel(),
+            )
+        score_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return split_params, score_params
+
+    def get_metadata_routing(self):
+        """How ``fit`` and ``score`` pass their metadata on.
+
+        ``fit`` passes metadata to the splitter's ``split`` and to the
+        scorer, ``score`` to the scorer, each the metadata it requests;
+        ``sample_weight`` is also used by the fits themselves. See
+        scikit-learn's metadata routing user guide.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            The routing of ``fit`` and ``score``.
+        """
+        return (
+            MetadataRouter(owner=type(self).__name__)
+            .add_self_request(self)
+            .add(
+                splitter=self.cv,
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+            .add(
+                scorer=self._scorer(),
+                method_mapping=MethodMapping()
+                .add(caller="fit", callee="score")
+                .add(caller="score", callee="score"),
+            )
+        )
+
     def _estimator(self, l1_ratio):
         """SoftmaxRegression with these parameters and ``l1_ratio``."""
         params = {
@@ -419,7 +502,7 @@ default='auto'
             params["l1_ratio"] = float(l1_ratio)
         return SoftmaxRegression(**params)
 
-    def score(self, X, y, sample_weight=None):
+    def score(self, X, y, sample_weight=None, **score_params):
         """Score with ``scoring`` (by default the negative log-loss).
 
         Parameters
@@ -429,7 +512,11 @@ default='auto'
         y : array-like of shape (n_samples,)
             Their labels.
         sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
+            Sample weights. With metadata routing enabled, passed only to a
+            scorer that requests them.
+        **score_params : dict
+            Other metadata for the scorer; only with metadata routing
+            enabled.
 
         Returns
         -------
@@ -438,21 +525,42 @@ default='auto'
             better.
         """
         check_is_fitted(self)
-        params = {} if sample_weight is None else {"sample_weight": sample_weight}
-        return self._scorer()(self, X, y, **params)
+        _refuse_unrouted(score_params, "score")
+        if sample_weight is not None:
+            score_params["sample_weight"] = sample_weight
+        if _routing_enabled():
+            score_params = process_routing(self, "score", **score_params).scorer.score
+        return self._scorer()(self, X, y, **score_params)
 
 
-def _scores_along_path(estimator, X, y, sample_weight, train, test, Cs, scorer):
-    """Fit ``estimator`` along ``Cs`` on the rows ``train``; return each fit's
-    score on the rows ``test``, its solution and its iterations."""
-    weights_train, score_params = None, {}
-    if sample_weight is not None:
-        weights_train = sample_weight[train]
-        score_params["sample_weight"] = sample_weight[test]
+def _is_list_of_splits(cv):
+    return not (cv is None or isinstance(cv, Integral) or hasattr(cv, "split"))
+
+
+def _refuse_unrouted(params, method, allowed=()):
+    """Raise for metadata that only metadata routing can pass on."""
+    extra = sorted(set(params) - set(allowed))
+    if extra and not _routing_enabled():
+        also = "".join(f" and {name}" for name in sorted(allowed))
+        raise ValueError(
+            f"SoftmaxRegressionCV.{method} got {extra}: without metadata "
+            f"routing it takes sample_weight{also} only. Enable routing with "
+            "sklearn.set_config(enable_metadata_routing=True) to pass other "
+            "metadata to the splitter and the scorer that request it."
+        )
+
+
+def _scores_along_path(
+    estimator, X, y, classes, sample_weight, train, test, Cs, scorer, score_params
+):
+    """Fit ``estimator`` along ``Cs`` on the rows ``train``, against all the
+    ``classes``; return each fit's score on the rows ``test`` (with the
+    held-out ``score_params``), its solution and its iterations."""
+    weights_train = None if sample_weight is None else sample_weight[train]
     X_test, y_test = _safe_indexing(X, test), y[test]
     scores, coefs, n_iter = [], [], []
     for model in fit_along_path(
-        estimator, _safe_indexing(X, train), y[train], Cs, weights_train
+        estimator, _safe_indexing(X, train), y[train], Cs, weights_train, classes
     ):
         scores.append(scorer(model, X_test, y_test, **score_params))
         solution = model.coef_

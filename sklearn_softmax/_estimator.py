@@ -476,6 +476,17 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             self._fit, backend_for(X), X, y, sample_weight
         )
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _fit_with_classes(self, X, y, sample_weight, classes):
+        """``fit`` on NumPy or SciPy data, with the labels encoded against
+        ``classes`` (sorted), which ``y`` need not all show: a class without
+        samples keeps its coefficients in the model, those of the penalised
+        optimum. For the training parts of SoftmaxRegressionCV, whose
+        models must all have the classes of all the data."""
+        return self._keeping_state_on_failure(
+            self._fit, NumpyBackend(), X, y, sample_weight, classes
+        )
+
     def _has_stochastic_solver(self):
         if self.solver not in ("auto", *STOCHASTIC_SOLVERS):
             raise AttributeError(
@@ -537,10 +548,15 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
 
     # -- the recipe -----------------------------------------------------------
 
-    def _fit(self, backend, X, y, sample_weight):
+    def _fit(self, backend, X, y, sample_weight, classes=None):
         self._check_early_stopping()
         backend.check(self)
-        data = backend.prepare(self, X, y, sample_weight)
+        if classes is None:
+            data = backend.prepare(self, X, y, sample_weight)
+        else:
+            # Some classes may have no sample: only the weights must not
+            # all be zero.
+            data = backend.prepare(self, X, y, sample_weight, classes, min_classes=1)
         random_state = check_random_state(self.random_state)
         validation_score = None
         if self.early_stopping:

@@ -32,16 +32,22 @@ def check_Cs(Cs):
     return grid
 
 
-def fit_along_path(estimator, X, y, Cs, sample_weight=None):
+def fit_along_path(estimator, X, y, Cs, sample_weight=None, classes=None):
     """Fit a copy of ``estimator`` for each C of ``Cs`` in turn, each fit
     starting from the previous solution; yield the model after each fit.
 
+    With ``classes``, the labels are encoded against them, and ``y`` need
+    not show them all (see ``SoftmaxRegression._fit_with_classes``).
     The same object is refitted and yielded each time: read what is needed
     from it before asking for the next.
     """
     model = clone(estimator).set_params(warm_start=True)
     for C in Cs:
-        yield model.set_params(C=float(C)).fit(X, y, sample_weight=sample_weight)
+        model.set_params(C=float(C))
+        if classes is None:
+            yield model.fit(X, y, sample_weight=sample_weight)
+        else:
+            yield model._fit_with_classes(X, y, sample_weight, classes)
 
 
 def softmax_regression_path(X, y, *, Cs=10, sample_weight=None, **params):

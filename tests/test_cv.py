@@ -6,10 +6,12 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _references import coefficient_tolerance
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import softmax
 from sklearn.datasets import load_iris, load_wine
 from sklearn.linear_model import LogisticRegressionCV
-from sklearn.metrics import log_loss
+from sklearn.metrics import f1_score, log_loss
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
@@ -270,14 +272,216 @@ def test_cv_rejects_bad_parameters(wine, params, message):
         SoftmaxRegressionCV(**params).fit(X, y)
 
 
-def test_cv_refuses_a_fold_without_a_class():
+def test_cv_refuses_data_of_one_class():
     X, y = load_iris(return_X_y=True)
-    # Unshuffled folds of sorted labels: the first holds out all of class 0.
-    folds = [(np.arange(50, 150), np.arange(50)), (np.arange(100), np.arange(100, 150))]
-    with pytest.raises(ValueError, match=r"fold 0 has no sample of the classes \[0\]"):
-        SoftmaxRegressionCV(cv=folds).fit(X, y)
     with pytest.raises(ValueError, match="only one class"):
         SoftmaxRegressionCV().fit(X, np.zeros_like(y))
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _few_of_class_1(iris, n_members, n_splits):
+    """Iris with ``n_members`` samples of class 1, and its stratified
+    folds, which the small class leaves without it somewhere."""
+    X, y = iris
+    keep = np.r_[0:50, 50 : 50 + n_members, 100:150]
+    X, y = X[keep], y[keep]
+    with pytest.warns(UserWarning, match="least populated class"):
+        folds = list(StratifiedKFold(n_splits).split(X, y))
+    return X, y, folds
+
+
+def _tight_logistic_regression_cv(Cs, folds, fit_intercept, data):
+    # 'newton-cholesky' takes exact Newton steps and reaches tol=1e-12. At
+    # three classes LogisticRegressionCV fits the same objective with the
+    # same C. Newer scikit-learn warns about its changing defaults; the
+    # values used here are those of every version.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return LogisticRegressionCV(
+            Cs=Cs,
+            cv=folds,
+            scoring="neg_log_loss",
+            fit_intercept=fit_intercept,
+            solver="newton-cholesky",
+            tol=1e-12,
+            max_iter=1000,
+        ).fit(*data)
+
+
+def _reference_paths(reference, classes):
+    """LogisticRegressionCV's coefs_paths_, in SoftmaxRegressionCV's layout
+    without the l1_ratio axis, with the intercepts centred."""
+    paths = np.stack([reference.coefs_paths_[label] for label in classes], axis=2)
+    if reference.fit_intercept:
+        paths[..., -1] -= paths[..., -1].mean(axis=2, keepdims=True)
+    return paths
+
+
+def _path_tolerances(model, X, folds):
+    """How far the paths of the model and of the tight reference may differ,
+    in each parameter and in each held-out log-loss."""
+    n_params = (X.shape[1] + int(model.fit_intercept)) * model.classes_.size
+    # The least curvature of the folds' objectives, away from the
+    # intercepts' common shift, is the penalty's 1 / (C S) at the largest C
+    # (exactly so without intercepts; with them, the intercepts' own
+    # curvature was above it at every C when the test was written). The
+    # fits stop at a gradient of 1e-10, the reference at 1e-12.
+    n_train = max(len(train) for train, _ in folds)
+    atol = coefficient_tolerance(n_params, 1e-10, 1 / (max(CS) * n_train))
+    # A held-out log-loss moves by at most 2 |x_i|_1 times the largest
+    # change of a parameter: its gradient in the scores has an L1 norm of
+    # at most 2.
+    x_norm = np.abs(X).sum(axis=1).max() + int(model.fit_intercept)
+    return atol, 2 * x_norm * atol
+
+
+def _assert_same_search(model, reference, X, folds):
+    """The held-out scores, C_ and paths of both searches agree to within
+    what their tolerances leave."""
+    atol, score_atol = _path_tolerances(model, X, folds)
+    assert_allclose(
+        model.coefs_paths_[:, 0],
+        _reference_paths(reference, model.classes_),
+        rtol=0,
+        atol=atol,
+    )
+    reference_scores = next(iter(reference.scores_.values()))
+    assert model.scores_.shape == (len(folds), 1, len(CS))
+    assert_allclose(model.scores_[:, 0], reference_scores, rtol=0, atol=score_atol)
+    assert np.ravel(reference.C_)[0] == model.C_
+
+
+def test_cv_class_with_fewer_members_than_folds_equals_logistic_regression_cv(iris):
+    X, y, folds = _few_of_class_1(iris, n_members=3, n_splits=5)
+    # Two held-out parts have no sample of class 1: their log-loss is still
+    # over the three classes.
+    assert sum(1 not in y[test] for _, test in folds) == 2
+    model = SoftmaxRegressionCV(Cs=CS, cv=folds, **TIGHT).fit(X, y)
+    reference = _tight_logistic_regression_cv(CS, folds, True, (X, y))
+    _assert_same_search(model, reference, X, folds)
+    for k, (train, test) in enumerate(folds):
+        for c, C in enumerate(CS):
+            fold_model = SoftmaxRegression(C=C, **TIGHT).fit(X[train], y[train])
+            expected = -log_loss(
+                y[test], fold_model.predict_proba(X[test]), labels=[0, 1, 2]
+            )
+            assert_allclose(model.scores_[k, 0, c], expected, rtol=1e-6)
+
+
+# The F1 score of a class with no held-out sample, and none predicted, is
+# set to 0, with scikit-learn's warning, as in LogisticRegressionCV.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.UndefinedMetricWarning")
+@pytest.mark.parametrize(
+    ("scoring", "metric"),
+    [
+        ("neg_log_loss", lambda y, proba: -log_loss(y, proba, labels=[0, 1, 2])),
+        (
+            "f1_macro",
+            lambda y, proba: f1_score(
+                y, proba.argmax(axis=1), labels=[0, 1, 2], average="macro"
+            ),
+        ),
+        ("accuracy", lambda y, proba: np.mean(proba.argmax(axis=1) == y)),
+    ],
+)
+def test_cv_default_folds_score_against_all_the_classes(iris, scoring, metric):
+    # The default 5 folds are stratified: two held-out parts have no sample
+    # of the class with 3 members, and are scored against all three classes.
+    X, y, folds = _few_of_class_1(iris, n_members=3, n_splits=5)
+    with pytest.warns(UserWarning, match="least populated class"):
+        model = SoftmaxRegressionCV(Cs=3, scoring=scoring).fit(X, y)
+    assert model.scores_.shape == (5, 1, 3)
+    for k, (_, test) in enumerate(folds):
+        for c in range(3):
+            solution = model.coefs_paths_[k, 0, c]
+            proba = softmax(X[test] @ solution[:, :-1].T + solution[:, -1], axis=1)
+            assert model.scores_[k, 0, c] == pytest.approx(
+                metric(y[test], proba), rel=1e-12
+            )
+
+
+def test_cv_two_classes_scored_with_the_second_class_positive(wine):
+    # F1 of string labels needs a positive class: classes_[1], as in
+    # LogisticRegressionCV, whose binary model has that class positive.
+    X, y = wine
+    keep = y < 2
+    X, labels = X[keep], np.where(y[keep] == 1, "yes", "no")
+    folds = _folds(X, labels, n_splits=3)
+    model = SoftmaxRegressionCV(Cs=CS, cv=folds, scoring="f1").fit(X, labels)
+    for k, (_, test) in enumerate(folds):
+        for c in range(len(CS)):
+            solution = model.coefs_paths_[k, 0, c, 0]
+            positive = X[test] @ solution[:-1] + solution[-1] > 0
+            predicted = np.where(positive, "yes", "no")
+            expected = f1_score(labels[test], predicted, pos_label="yes")
+            assert model.scores_[k, 0, c] == pytest.approx(expected, rel=1e-12)
+
+
+def test_cv_class_missing_from_a_training_part_equals_logistic_regression_cv(iris):
+    # A single sample of class 1: the training part of the fold that holds
+    # it out has no sample of the class. Without intercepts the class's
+    # coefficients have a finite optimum, which both searches reach.
+    X, y, folds = _few_of_class_1(iris, n_members=1, n_splits=3)
+    assert sum(1 not in y[train] for train, _ in folds) == 1
+    model = SoftmaxRegressionCV(Cs=CS, cv=folds, fit_intercept=False, **TIGHT)
+    model.fit(X, y)
+    reference = _tight_logistic_regression_cv(CS, folds, False, (X, y))
+    _assert_same_search(model, reference, X, folds)
+    assert_array_equal(model.classes_, [0, 1, 2])
+
+
+def _gradient_of_class(X, y, solution, label, C):
+    """The gradient of the penalised mean log-loss in the parameters of
+    class ``label``, at ``solution`` (one row per class, the intercept
+    last)."""
+    X1 = np.column_stack([X, np.ones(len(y))])
+    Z = X1 @ solution.T
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    residual = P[:, label] - (y == label)
+    gradient = X1.T @ residual / len(y)
+    gradient[:-1] += solution[label, :-1] / (C * len(y))
+    return gradient
+
+
+def test_cv_class_missing_from_a_training_part_gets_the_penalised_optimum(iris):
+    # With intercepts, the class missing from a training part has no finite
+    # optimum: its intercept falls for ever. Both searches stop where the
+    # gradient meets their tol, its coefficients kept near zero by the
+    # penalty.
+    X, y, folds = _few_of_class_1(iris, n_members=1, n_splits=3)
+    (k,) = [k for k, (train, _) in enumerate(folds) if 1 not in y[train]]
+    train = folds[k][0]
+    model = SoftmaxRegressionCV(Cs=CS, cv=folds, **TIGHT).fit(X, y)
+    # Exact Newton steps meet a singular Hessian on the way; Newton-CG
+    # goes on.
+    reference = _logistic_regression_cv(CS, folds, data=(X, y))
+    reference_paths = _reference_paths(reference, model.classes_)
+    assert model.coefs_paths_[:, 0].shape == reference_paths.shape
+    for paths, tol in ((model.coefs_paths_[:, 0], 1e-10), (reference_paths, 1e-8)):
+        for c, C in enumerate(CS):
+            solution = paths[k, c]
+            gradient = _gradient_of_class(X[train], y[train], solution, 1, C)
+            # The reference's intercepts were shifted by their mean, which
+            # the gradient does not change.
+            assert np.abs(gradient).max() <= 1.01 * tol
+            assert solution[1, -1] < solution[[0, 2], -1].min() - 10
+    # The other folds have every class: there both searches agree, as the
+    # tight reference shows on them alone.
+    others = [j for j in range(len(folds)) if j != k]
+    tight = _tight_logistic_regression_cv(CS, [folds[j] for j in others], True, (X, y))
+    _, score_atol = _path_tolerances(model, X, folds)
+    assert_allclose(
+        model.scores_[others, 0],
+        next(iter(tight.scores_.values())),
+        rtol=0,
+        atol=score_atol,
+    )
 
 
 def test_cv_failed_fit_leaves_previous_fit_intact(wine):
