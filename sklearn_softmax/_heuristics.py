@@ -20,6 +20,9 @@ _MIN_WORK_FOR_DEVICE_LOW_PRECISION = 100_000_000
 # accelerated proximal gradient alone for the group penalty (see the solvers
 # page: slower on digits at 1.2e6, faster from 5e6).
 _MIN_WORK_FOR_GROUP_NEWTON = 2_000_000
+# 'auto' forms and factorises the Hessian when it has at most this many rows
+# (parameters), as LogisticRegression's 'newton-cholesky' does.
+_MAX_CHOLESKY_PARAMETERS = 100
 # Wide data is solved in its row space when it has at least this many times
 # more features than samples, and at most this many samples per class.
 _MIN_WIDTH_RATIO = 4
@@ -124,6 +127,15 @@ def _small_enough_to_copy(X, n_classes):
     """
     n_samples, n_features = X.shape
     return X.nnz <= 2 * (n_samples + n_features) * n_classes
+
+
+def choose_newton_cholesky(X, n_classes, fit_intercept):
+    """Whether 'auto' takes exact Newton steps: when the Hessian has at most
+    :data:`_MAX_CHOLESKY_PARAMETERS` rows, so that forming it costs a few
+    passes' worth of multiply-adds, in products that run faster than the
+    passes do, and each step lands where many conjugate-gradient steps
+    would (see the solvers page)."""
+    return (X.shape[1] + int(fit_intercept)) * n_classes <= _MAX_CHOLESKY_PARAMETERS
 
 
 def choose_row_space(X, n_classes):

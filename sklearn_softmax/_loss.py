@@ -295,6 +295,14 @@ def penalised_objective(data_term, l2_reg_strength, rounding):
 
         return (*penalised(coef, value, gradient), hessp)
 
+    def value_gradient_hessian(x):
+        coef = x.reshape(shape)
+        value, gradient, hessian = data_term.value_gradient_hessian(coef)
+        penalised_entries = np.arange(n_features * shape[1])
+        hessian[penalised_entries, penalised_entries] += l2_reg_strength
+        _fix_null_directions(hessian, shape, n_features if l2_reg_strength > 0 else 0)
+        return (*penalised(coef, value, gradient), hessian)
+
     return Objective(
         value,
         value_and_gradient,
@@ -303,7 +311,30 @@ def penalised_objective(data_term, l2_reg_strength, rounding):
         hessian_diagonal_at_zero(
             data_term.column_second_moments, shape, l2_reg_strength
         ),
+        value_gradient_hessian
+        if hasattr(data_term, "value_gradient_hessian")
+        else None,
     )
+
+
+def _fix_null_directions(hessian, shape, first_unpenalised):
+    """Add ``mu 1 1^T / K`` to the ``K x K`` diagonal block of each
+    unpenalised row of ``coef`` (the intercept; every row without a
+    penalty), in place.
+
+    Adding one number to a row's parameters of every class changes no
+    probability, so the Hessian is singular along these directions and the
+    gradient orthogonal to them. With ``mu`` > 0 on them alone, the Hessian
+    is definite, and the Newton step is the same as before in every other
+    direction and orthogonal to these: parameters that start centred stay
+    centred. ``mu`` is the mean of the block's diagonal, the scale of its
+    other eigenvalues.
+    """
+    n_rows, n_classes = shape
+    for row in range(first_unpenalised, n_rows):
+        block = slice(row * n_classes, (row + 1) * n_classes)
+        scale = float(np.mean(np.diag(hessian[block, block])))
+        hessian[block, block] += (scale if scale > 0 else 1.0) / n_classes
 
 
 def hessian_diagonal_at_zero(column_moments, shape, l2_reg_strength):
@@ -376,6 +407,13 @@ class Objective(NamedTuple):
         ``hessian_diagonal()`` returns an estimate of the Hessian's diagonal,
         a positive flat vector, for a solver to precondition with; it may
         cost a pass over the data. None where the objective offers none.
+    value_gradient_hessian : callable or None
+        ``value_gradient_hessian(x)`` returns the objective, its gradient and
+        its Hessian as a dense positive definite matrix: along the directions
+        in which the objective is constant, where the Hessian is singular and
+        the gradient zero, a positive multiple of the identity takes its
+        place, so that a Newton step is unique and leaves them alone. None
+        where the objective offers none.
     """
 
     value: Callable
@@ -383,3 +421,4 @@ class Objective(NamedTuple):
     value_gradient_hessp: Callable
     rounding: float = 16 * float(np.finfo(np.float64).eps)
     hessian_diagonal: Callable | None = None
+    value_gradient_hessian: Callable | None = None

@@ -627,6 +627,47 @@ class DataPasses:
 
         return data_term, gradient, hessp
 
+    def value_gradient_hessian(self, coef):
+        """The data term, its gradient and its Hessian as a dense matrix.
+
+        The Hessian is float64, of shape ``(p, p)`` with
+        ``p = (n_features + fit_intercept) K``, indexed as ``coef`` is
+        flattened (feature-major, class-minor). For ``x~ = [x, 1]``,
+
+        ``H[(j, k), (j', k')] = sum_i s_i / S x~_ij x~_ij'
+        (p_ik delta_kk' - p_ik p_ik')``,
+
+        formed block by block in the order of the blocks, as
+        ``sum_k E_k (X~^T diag(s P_k) X~) E_k^T - Q^T diag(s) Q`` with
+        ``Q_i = x~_i (x) p_i`` and ``E_k`` placing class ``k``: memory
+        ``p^2`` and a block's rows times ``p``, and ``n p^2`` multiply-adds,
+        for problems whose ``p`` is small.
+        """
+        data_term, gradient, self._probabilities = self.value_gradient_probabilities(
+            coef, out=self._probabilities
+        )
+        self._generation += 1
+        n_classes = self.n_classes
+        n_rows = self.n_features + int(self.fit_intercept)
+        hessian = np.zeros((n_rows * n_classes, n_rows * n_classes))
+        X = self._products.X
+        for block, rows in enumerate(self.slices):
+            m = rows.stop - rows.start
+            X_block = X[rows].toarray() if sp.issparse(X) else X[rows]
+            A = np.empty((m, n_rows))
+            A[:, : self.n_features] = X_block
+            if self.fit_intercept:
+                A[:, -1] = 1.0
+            P = self._probabilities[block, :, :m].T.astype(np.float64)
+            weights = self.weights64[rows]
+            Q = (A[:, :, np.newaxis] * P[:, np.newaxis, :]).reshape(m, -1)
+            hessian -= (Q * weights[:, np.newaxis]).T @ Q
+            for k in range(n_classes):
+                hessian[k::n_classes, k::n_classes] += (
+                    A * (weights * P[:, k])[:, np.newaxis]
+                ).T @ A
+        return data_term, gradient, hessian
+
     def hessian_product(self, probabilities, V):
         """``H V`` for the data term, at the point whose ``probabilities``
         :meth:`value_gradient_probabilities` returned.

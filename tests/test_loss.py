@@ -134,6 +134,48 @@ def test_hessian_is_symmetric_positive_definite(rng):
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("l2_reg_strength", [L2, 0.0])
+@pytest.mark.parametrize("block_rows", [None, 7])
+def test_dense_hessian_matches_finite_differences_off_the_null_directions(
+    fit_intercept, sparse, l2_reg_strength, block_rows, rng, monkeypatch
+):
+    """The Hessian matrix that exact Newton steps use: the central
+    differences of the float64 gradient, summed over several blocks of rows
+    as over one; along the directions that change no probability (one
+    number added to every class's parameter of an unpenalised row), a
+    positive multiple of the identity instead of zero."""
+    if block_rows is not None:
+        monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", block_rows)
+        monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
+    X, y, sw = make_problem(sparse=sparse)
+    loss = MultinomialLoss(N_CLASSES, fit_intercept, label_smoothing=0.2)
+    coef = random_coef(loss, X.shape[1], rng)
+    objective = loss.bind(X, y, sw, l2_reg_strength)
+    value, gradient, H = objective.value_gradient_hessian(coef.ravel())
+    f, g = objective.value_and_gradient(coef.ravel())
+    assert value == f
+    assert_array_equal(gradient, g)
+    numeric = central_difference(
+        lambda x: objective.value_and_gradient(x)[1], coef.ravel(), eps=1e-5
+    )
+    # The null directions: the unpenalised rows' all-ones vectors.
+    n_rows, n_classes = coef.shape
+    first = X.shape[1] if l2_reg_strength > 0 else 0
+    null = np.zeros((n_rows - first, coef.size))
+    for i, row in enumerate(range(first, n_rows)):
+        null[i, row * n_classes : (row + 1) * n_classes] = 1 / np.sqrt(n_classes)
+    assert_allclose(numeric @ null.T, 0, atol=1e-9)
+    projector = np.eye(coef.size) - null.T @ null
+    assert_allclose(projector @ H @ projector, numeric, rtol=1e-7, atol=1e-9)
+    assert_allclose(H, H.T, rtol=0, atol=1e-15)
+    along = np.einsum("ij,jk,ik->i", null, H, null)
+    assert np.all(along > 0)
+    assert_allclose(H @ null.T, null.T * along, atol=1e-12)
+    assert np.linalg.eigvalsh(H).min() > 0
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_hessian_diagonal_is_the_diagonal_at_the_zero_model(

@@ -8,6 +8,7 @@ callback, and returns a :class:`SolverResult`. It never warns: the estimator
 decides what users see.
 
 - ``_newton``: truncated Newton with conjugate gradients.
+- ``_newton_cholesky``: Newton with exact steps, for small Hessians.
 - ``_scipy``: scipy's L-BFGS-B, on the host (:func:`minimize_scipy_lbfgsb`).
 - ``_lbfgs``: the package's own L-BFGS, which iterates in the namespace and
   on the device of its arrays (:func:`minimize_lbfgs_in_namespace`).
@@ -20,11 +21,13 @@ decides what users see.
 from ._agd import minimize_agd
 from ._lbfgs import minimize_lbfgs_in_namespace
 from ._newton import minimize_newton_cg
+from ._newton_cholesky import minimize_newton_cholesky
 from ._result import NO_DECREASE, Progress, SolverResult
 from ._scipy import minimize_scipy_lbfgsb
 
 SOLVERS = {
     "newton-cg": minimize_newton_cg,
+    "newton-cholesky": minimize_newton_cholesky,
     "lbfgs": minimize_scipy_lbfgsb,
     "gd": minimize_agd,
 }
@@ -32,6 +35,7 @@ SOLVERS = {
 # inputs: on a GPU, they read back only a few scalars per iteration.
 ARRAY_API_SOLVERS = {
     "newton-cg": minimize_newton_cg,
+    "newton-cholesky": minimize_newton_cholesky,
     "lbfgs": minimize_lbfgs_in_namespace,
     "gd": minimize_agd,
 }
@@ -48,5 +52,6 @@ __all__ = [
     "minimize_agd",
     "minimize_lbfgs_in_namespace",
     "minimize_newton_cg",
+    "minimize_newton_cholesky",
     "minimize_scipy_lbfgsb",
 ]
