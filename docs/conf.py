@@ -75,6 +75,7 @@ _GALLERY_ORDER = [
     "plot_solver_convergence.py",
     "plot_sparsity_paths.py",
     "plot_streaming_memmap.py",
+    "plot_onnx_export.py",
 ]
 
 
