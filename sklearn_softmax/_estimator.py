@@ -156,7 +156,11 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         :meth:`partial_fit`, where 'auto' stands for 'sgd'.
     max_iter : int, default=100
         Most iterations of the solver (Newton steps for 'newton-cg', epochs
-        for 'sgd' and 'adam').
+        for 'sgd' and 'adam'). 0 returns the starting model (zero weights,
+        or the previous model with ``warm_start``) with ``n_iter_`` 0, and
+        a ConvergenceWarning unless it already meets ``tol``, as
+        LogisticRegression's 'newton-cg' returns its start and its 'lbfgs'
+        warns.
     tol : float, default=1e-4
         The solver stops once the largest absolute entry of the objective's
         gradient is at most ``tol``. The stochastic solvers stop once

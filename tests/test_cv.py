@@ -37,9 +37,9 @@ def _folds(X, y, n_splits=4):
     "params",
     [
         {"solver": "newton-cg"},
-        {"penalty": "l1"},
-        {"penalty": "elasticnet", "l1_ratio": 0.5},
-        {"penalty": "group"},
+        {"l1_ratio": 1.0},
+        {"l1_ratio": 0.5},
+        {"l1_ratio": 1.0, "l1_groups": "features"},
     ],
 )
 @pytest.mark.parametrize("n_classes", [2, 3])
@@ -62,14 +62,14 @@ def test_path_equals_separate_fits_with_fewer_iterations(wine, params, n_classes
         cold_iterations += model.n_iter_[0]
         assert_allclose(coef, model.coef_, rtol=1e-5, atol=1e-6)
         assert_allclose(intercept, model.intercept_, rtol=1e-5, atol=1e-6)
-        if "l1" in params.get("penalty", ""):
+        if "l1_ratio" in params and "l1_groups" not in params:
             assert_array_equal(coef == 0, model.coef_ == 0)
     assert n_iter.sum() < cold_iterations
 
 
 def test_path_l1_grows_the_support(wine):
     X, y = wine
-    _, coefs, _, _ = softmax_regression_path(X, y, Cs=8, penalty="l1", **TIGHT)
+    _, coefs, _, _ = softmax_regression_path(X, y, Cs=8, l1_ratio=1.0, **TIGHT)
     support = (coefs != 0).sum(axis=(1, 2))
     # The smallest C of the default grid, 1e-4, zeroes every weight.
     assert support[0] == 0
@@ -155,13 +155,10 @@ def test_cv_equals_logistic_regression_cv(wine, n_classes):
     ("params", "grid"),
     [
         ({}, {}),
+        ({"l1_ratios": [0.2, 0.8]}, {"l1_ratio": [0.2, 0.8]}),
         (
-            {"penalty": "elasticnet", "l1_ratios": [0.2, 0.8]},
-            {"penalty": ["elasticnet"], "l1_ratio": [0.2, 0.8]},
-        ),
-        (
-            {"penalty": "group", "l1_ratios": [0.5, 1.0]},
-            {"penalty": ["group"], "l1_ratio": [0.5, 1.0]},
+            {"l1_ratios": [0.5, 1.0], "l1_groups": "features"},
+            {"l1_groups": ["features"], "l1_ratio": [0.5, 1.0]},
         ),
     ],
 )
@@ -254,11 +251,9 @@ def test_cv_parallel_folds_give_the_same_model(wine):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"l1_ratios": [0.5]}, "penalty='l2' has no l1_ratio"),
-        ({"penalty": "l1", "l1_ratios": [0.5]}, "penalty='l1' has no l1_ratio"),
-        ({"penalty": "elasticnet"}, "needs l1_ratios"),
-        ({"penalty": "group", "l1_ratios": [0.5, 1.5]}, r"in \[0, 1\]"),
-        ({"penalty": "group", "l1_ratios": []}, "non-empty"),
+        ({"l1_ratios": [0.5, 1.5]}, r"in \[0, 1\]"),
+        ({"l1_ratios": []}, "non-empty"),
+        ({"l1_groups": "rows"}, "'l1_groups' parameter"),
         ({"penalty": None}, "penalty"),
         ({"Cs": [1.0, 0.0]}, "must be positive"),
         ({"solver": "cholesky"}, "solver"),

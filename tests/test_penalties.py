@@ -63,7 +63,7 @@ def test_l1_solution_meets_its_optimality_conditions(wine, C):
     non-zero weight's gradient balances it."""
     X, y = wine
     tol = 1e-9
-    model = SoftmaxRegression(penalty="l1", C=C, tol=tol, max_iter=100_000).fit(X, y)
+    model = SoftmaxRegression(l1_ratio=1.0, C=C, tol=tol, max_iter=100_000).fit(X, y)
     slope = 1.0 / (C * len(y))
     gradient, intercept_gradient = _data_gradient(model, X, y)
     zero = model.coef_ == 0
@@ -75,7 +75,7 @@ def test_l1_solution_meets_its_optimality_conditions(wine, C):
 
 
 @pytest.mark.parametrize("solver", ["gd", "newton-cg"])
-@pytest.mark.parametrize("C, l1_ratio", [(0.02, None), (0.1, None), (0.05, 0.5)])
+@pytest.mark.parametrize("C, l1_ratio", [(0.02, 1.0), (0.1, 1.0), (0.05, 0.5)])
 def test_group_solution_meets_its_optimality_conditions(wine, C, l1_ratio, solver):
     """The subgradient conditions of the group penalty, row by row of W (a
     feature across all classes): a zero row's gradient has norm at most the
@@ -84,14 +84,14 @@ def test_group_solution_meets_its_optimality_conditions(wine, C, l1_ratio, solve
     X, y = wine
     tol = 1e-9
     model = SoftmaxRegression(
-        penalty="group",
         l1_ratio=l1_ratio,
+        l1_groups="features",
         C=C,
         solver=solver,
         tol=tol,
         max_iter=100_000,
     ).fit(X, y)
-    share = 1.0 if l1_ratio is None else l1_ratio
+    share = l1_ratio
     strength = 1.0 / (C * len(y))
     gradient, intercept_gradient = _data_gradient(model, X, y)
     W = model.coef_.T  # one row per feature
@@ -108,23 +108,28 @@ def test_group_solution_meets_its_optimality_conditions(wine, C, l1_ratio, solve
 
 
 @pytest.mark.parametrize(
-    "penalty, solver, c_factor",
+    "l1_groups, solver, c_factor",
     [
         # |w_0|_1 + |w_1|_1 is least, |w_1 - w_0|_1, at w_1 = -w_0.
-        ("l1", "gd", 1.0),
+        (None, "gd", 1.0),
         # The row (-w_j / 2, w_j / 2) has norm |w_j| / sqrt(2).
-        ("group", "gd", np.sqrt(2.0)),
-        ("group", "newton-cg", np.sqrt(2.0)),
+        ("features", "gd", np.sqrt(2.0)),
+        ("features", "newton-cg", np.sqrt(2.0)),
     ],
 )
 def test_two_classes_equal_binary_l1_logistic_regression(
-    wine, penalty, solver, c_factor
+    wine, l1_groups, solver, c_factor
 ):
     X, y = wine
     X, y = X[y < 2], y[y < 2]
     C = 0.1
     model = SoftmaxRegression(
-        penalty=penalty, solver=solver, C=C, tol=1e-10, max_iter=100_000
+        l1_ratio=1.0,
+        l1_groups=l1_groups,
+        solver=solver,
+        C=C,
+        tol=1e-10,
+        max_iter=100_000,
     )
     model.fit(X, y)
     reference = l1_logistic_regression(
@@ -165,8 +170,9 @@ def test_auto_adds_newton_steps_for_group_penalty_on_larger_problems(rng):
     per product, 'gd' below and for L1."""
     X = rng.standard_normal((2000, 100))
     y = np.arange(2000) % 10
-    small = SoftmaxRegression(penalty="group", C=0.01).fit(X[:1000], y[:1000])
-    large = SoftmaxRegression(penalty="group", C=0.01, tol=1e-6).fit(X, y)
-    lasso = SoftmaxRegression(penalty="l1", C=0.01).fit(X, y)
+    group = {"l1_ratio": 1.0, "l1_groups": "features", "C": 0.01}
+    small = SoftmaxRegression(**group).fit(X[:1000], y[:1000])
+    large = SoftmaxRegression(**group, tol=1e-6).fit(X, y)
+    lasso = SoftmaxRegression(l1_ratio=1.0, C=0.01).fit(X, y)
     assert (small.solver_, large.solver_, lasso.solver_) == ("gd", "newton-cg", "gd")
     assert large.converged_
