@@ -223,8 +223,9 @@ def _number(value):
 def l1_ratio_grid(penalty, l1_ratios, l1_groups):
     """The values of ``l1_ratio`` that :class:`SoftmaxRegressionCV` searches,
     as floats, and the ``l1_groups`` of its fits, read from its parameters
-    as :func:`resolve_penalty` reads a single fit's; the warnings its
-    parameters deserve are given here, once for the whole search.
+    as LogisticRegressionCV reads its own. The fits get today's spelling, so
+    the warnings the parameters deserve are given here, once for the whole
+    search.
 
     Parameters
     ----------
