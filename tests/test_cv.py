@@ -285,3 +285,58 @@ def test_cv_failed_fit_leaves_previous_fit_intact(wine):
     with pytest.raises(ValueError, match="infinity"):
         model.fit(bad, y)
     assert {name: pickle.dumps(value) for name, value in vars(model).items()} == state
+
+
+@pytest.mark.parametrize(
+    ("deprecated", "today", "warned"),
+    [
+        ({"penalty": "l2"}, {}, {FutureWarning}),
+        ({"penalty": "l1"}, {"l1_ratios": [1.0]}, {FutureWarning}),
+        (
+            {"penalty": "l1", "l1_ratios": [0.5]},
+            {"l1_ratios": [1.0]},
+            {FutureWarning, UserWarning},
+        ),
+        (
+            {"penalty": "elasticnet", "l1_ratios": [0.2, 0.8]},
+            {"l1_ratios": [0.2, 0.8]},
+            {FutureWarning},
+        ),
+        (
+            {"penalty": "group"},
+            {"l1_ratios": [1.0], "l1_groups": "features"},
+            {FutureWarning},
+        ),
+        (
+            {"penalty": "group", "l1_ratios": [0.0, 0.5]},
+            {"l1_ratios": [0.0, 0.5], "l1_groups": "features"},
+            {FutureWarning},
+        ),
+    ],
+    ids=["l2", "l1", "l1-ratios-unused", "elasticnet", "group", "group-ratios"],
+)
+def test_cv_deprecated_penalty_searches_what_it_names(wine, deprecated, today, warned):
+    """The deprecated ``penalty`` of the search maps as LogisticRegressionCV
+    maps it, warns, and searches what today's spelling searches."""
+    X, y = wine
+    settings = {"Cs": [0.1, 1.0], "cv": 3, "tol": 1e-6}
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        old = SoftmaxRegressionCV(**settings, **deprecated).fit(X, y)
+    assert {w.category for w in record} == warned
+    new = SoftmaxRegressionCV(**settings, **today).fit(X, y)
+    assert_array_equal(old.l1_ratios_, new.l1_ratios_)
+    assert_array_equal(old.scores_, new.scores_)
+    assert_array_equal(old.coef_, new.coef_)
+
+
+def test_cv_grouping_without_an_l1_part_warns(wine):
+    X, y = wine
+    with pytest.warns(UserWarning, match="l1_groups='features'.*not used"):
+        SoftmaxRegressionCV(Cs=2, cv=3, l1_groups="features").fit(X, y)
+
+
+def test_cv_deprecated_elasticnet_needs_l1_ratios(wine):
+    X, y = wine
+    with pytest.raises(ValueError, match="needs l1_ratios"):
+        SoftmaxRegressionCV(penalty="elasticnet").fit(X, y)

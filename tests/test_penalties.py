@@ -176,3 +176,45 @@ def test_auto_adds_newton_steps_for_group_penalty_on_larger_problems(rng):
     lasso = SoftmaxRegression(l1_ratio=1.0, C=0.01).fit(X, y)
     assert (small.solver_, large.solver_, lasso.solver_) == ("gd", "newton-cg", "gd")
     assert large.converged_
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"l1_groups": "features"},
+        {"l1_groups": "features", "l1_ratio": 1.0, "C": np.inf},
+    ],
+    ids=["l2", "no-penalty"],
+)
+def test_grouping_without_an_l1_part_warns_and_fits_without_it(wine, params):
+    """``l1_groups`` groups the L1 part; with none (``l1_ratio=0`` or
+    ``C=np.inf``) it is not used, says so, and the model is the one without
+    it."""
+    X, y = wine
+    model = SoftmaxRegression(**params)
+    with pytest.warns(UserWarning, match="is not used"):
+        model.fit(X, y)
+    without = {**params, "l1_groups": None, "l1_ratio": 0.0}
+    assert_array_equal(model.coef_, SoftmaxRegression(**without).fit(X, y).coef_)
+
+
+def test_deprecated_penalty_and_l1_groups_conflict(wine):
+    X, y = wine
+    with pytest.raises(ValueError, match="cannot be combined with l1_groups"):
+        SoftmaxRegression(penalty="l1", l1_groups="features").fit(X, y)
+
+
+def test_array_api_support_follows_the_chosen_penalty():
+    """The estimator declares Array API support for the penalties the
+    Array API backend fits, whatever their spelling."""
+    smooth = [{}, {"C": np.inf}, {"l1_ratio": 1.0, "C": np.inf}]
+    non_smooth = [
+        {"l1_ratio": 0.5},
+        {"l1_ratio": 1.0, "l1_groups": "features"},
+        # Refused when fitted, with a ValueError: supported by no backend.
+        {"penalty": "elasticnet", "l1_ratio": None},
+    ]
+    for params in smooth:
+        assert SoftmaxRegression(**params).__sklearn_tags__().array_api_support
+    for params in non_smooth:
+        assert not SoftmaxRegression(**params).__sklearn_tags__().array_api_support
