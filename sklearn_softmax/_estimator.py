@@ -87,8 +87,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         - in between: the elastic net.
 
         With ``l1_groups='features'`` the L1 part is the group norm instead.
-        Not used, and a warning says so, with ``C=np.inf``. None is
-        deprecated, as in LogisticRegression, and reads as 0.
+        With ``C=np.inf`` there is no penalty, and a value above 0 warns
+        that it is not used. None is deprecated, as in LogisticRegression,
+        and reads as 0.
     l1_groups : {None, 'features'}, default=None
         What the L1 part of the penalty sums.
 
@@ -124,7 +125,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         Optimiser.
 
         - 'auto': chosen from the data and the penalty: 'newton-cg' for
-          'l2' and None, the fastest of the package's solvers to a tight
+          the L2 penalty or none, the fastest of the package's solvers to a tight
           optimum on the benchmark problems or within an eighth of it, and
           the one whose lead grows with ill-conditioning; 'gd' for an L1
           part (``l1_ratio`` above 0); for the group norm
