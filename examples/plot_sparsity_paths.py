@@ -3,12 +3,14 @@
 L1 and grouped sparsity paths
 =============================
 
-With ``penalty='l1'``, :class:`~sklearn_softmax.SoftmaxRegression` sets single
-weights exactly to zero; with ``penalty='group'`` it sets whole features to
-zero, their weights for every class at once. This example follows both along a
-grid of ``C`` with :func:`~sklearn_softmax.softmax_regression_path`, on the
-standardised wine data with a few columns of random noise added, and shows
-which weights and which features enter the model as the penalty weakens.
+With ``l1_ratio=1``, the L1 penalty,
+:class:`~sklearn_softmax.SoftmaxRegression` sets single weights exactly to
+zero; with ``l1_groups='features'`` as well, the group penalty, it sets whole
+features to zero, their weights for every class at once. This example follows
+both along a grid of ``C`` with
+:func:`~sklearn_softmax.softmax_regression_path`, on the standardised wine
+data with a few columns of random noise added, and shows which weights and
+which features enter the model as the penalty weakens.
 """
 
 # %%
@@ -44,12 +46,12 @@ print(f"X: {X.shape[0]} samples, {X.shape[1]} features ({n_noise} of them noise)
 # n_features)``.
 Cs = np.logspace(-2, 1, 40)
 paths = {}
-for penalty in ["l1", "group"]:
+for penalty, l1_groups in [("l1", None), ("group", "features")]:
     _, coefs, _, n_iter = softmax_regression_path(
-        X, y, Cs=Cs, penalty=penalty, tol=1e-6, max_iter=1000
+        X, y, Cs=Cs, l1_ratio=1.0, l1_groups=l1_groups, tol=1e-6, max_iter=1000
     )
     paths[penalty] = coefs
-    print(f"penalty={penalty!r}: {n_iter.sum()} solver iterations along the path")
+    print(f"{penalty}: {n_iter.sum()} solver iterations along the path")
 
 # %%
 # Which weights are zero
@@ -63,7 +65,7 @@ for penalty, coefs in paths.items():
     nonzero = coefs != 0
     partial = nonzero.any(axis=1) & ~nonzero.all(axis=1)
     print(
-        f"penalty={penalty!r}: features with some but not all class weights "
+        f"{penalty}: features with some but not all class weights "
         f"zero, largest count over the path: {partial.sum(axis=1).max()}"
     )
 
@@ -120,7 +122,7 @@ for k, class_name in enumerate(wine.target_names):
             label=class_name if j == 0 else None,
         )
 ax_l1.set_ylabel("weight")
-ax_l1.set_title("penalty='l1': every weight")
+ax_l1.set_title("l1_ratio=1: every weight")
 ax_l1.legend(title="class")
 
 row_norms = np.linalg.norm(paths["group"], axis=1)
@@ -133,7 +135,7 @@ for j in range(X.shape[1]):
         linewidth=1,
     )
 ax_group.set_ylabel("norm of the feature's weights")
-ax_group.set_title("penalty='group': each feature's weights")
+ax_group.set_title("l1_groups='features': each feature's weights")
 
 for penalty, coefs in paths.items():
     nonzero = coefs != 0

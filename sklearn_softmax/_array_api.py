@@ -3,6 +3,7 @@ input lives on, moving small arrays between it and the host, and checking
 that a fitted model and its input live in the same place."""
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.utils._array_api import get_namespace_and_device
 
@@ -24,9 +25,12 @@ def input_namespace(*arrays):
 
 def to_numpy(array):
     """A NumPy copy on the host of an array of any namespace or device;
-    NumPy arrays and other array-likes as ``np.asarray`` gives them."""
+    SciPy sparse matrices (a sparsified ``coef_``) as dense arrays; NumPy
+    arrays and other array-likes as ``np.asarray`` gives them."""
     if array is None or isinstance(array, np.ndarray):
         return array
+    if sp.issparse(array):
+        return array.toarray()
     module = namespace_name(array)
     if module == "torch":
         return array.detach().cpu().numpy()
@@ -65,7 +69,8 @@ def check_same_namespace(estimator, X, method, namespace):
     in the namespace and on the device of the fitted ``coef_``, as
     scikit-learn's array API estimators do."""
     fitted = estimator.coef_
-    fitted_name = namespace_name(fitted)
+    # A sparsified coef_ is a SciPy matrix on the host.
+    fitted_name = "numpy" if sp.issparse(fitted) else namespace_name(fitted)
     if namespace is None:
         if fitted_name == "numpy":
             return

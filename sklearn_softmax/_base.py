@@ -7,18 +7,24 @@ import functools
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import log_softmax, softmax
+from sklearn import get_config
 from sklearn.base import ClassifierMixin
 from sklearn.exceptions import InconsistentVersionWarning
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._array_api import check_same_namespace, input_namespace, to_numpy
+from ._array_api import check_same_namespace, input_namespace, namespace_name, to_numpy
 from ._dask import block_dtype, is_dask_collection, map_rows
 from ._dask import n_features as dask_n_features
 from ._version import __version__
 
 # The key under which a pickled estimator records the package's version.
 _VERSION_KEY = "_sklearn_softmax_version"
+
+# Where the documentation lives: the Documentation URL of pyproject.toml.
+DOCUMENTATION_URL = "https://sklearn-softmax.github.io/sklearn-softmax/"
 
 
 class SoftmaxVersionWarning(InconsistentVersionWarning):
@@ -48,6 +54,15 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
     # than binding new ones: a failed method can put them back only from a
     # copy.
     _state_changed_in_place = ()
+
+    # The link of the HTML representation (in a notebook) goes to the class
+    # on the API page, where autodoc's anchor is the class's public path:
+    # scikit-learn fills in the package (the module path up to its first
+    # private part) and the class name.
+    _doc_link_module = "sklearn_softmax"
+    _doc_link_template = (
+        DOCUMENTATION_URL + "api.html#{estimator_module}.{estimator_name}"
+    )
 
     def _keeping_state_on_failure(self, method, *args):
         # A fit sets attributes as it goes (validation resets n_features_in_
@@ -89,6 +104,57 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
             )
         super().__setstate__(state)
 
+    def sparsify(self):
+        """Store ``coef_`` as a SciPy sparse matrix.
+
+        A model with many zero weights, as an L1 penalty gives, then takes
+        less memory, pickled or not; the methods that predict take it as it
+        is. The matrix is a ``csr_matrix``, or a ``csr_array`` where
+        scikit-learn's ``sparse_interface`` setting asks for one.
+        ``intercept_`` stays dense. A later ``fit`` or ``partial_fit`` stores
+        a dense ``coef_`` again (a warm start reads the sparse one).
+
+        Returns
+        -------
+        self : object
+            The estimator, with a sparse ``coef_``.
+
+        See Also
+        --------
+        densify : Store ``coef_`` as a dense array again.
+        """
+        check_is_fitted(self)
+        if namespace_name(self.coef_) not in ("numpy", "scipy"):
+            raise ValueError(
+                "sparsify stores coef_ as a SciPy sparse matrix on the host; "
+                f"this model was fitted on {namespace_name(self.coef_)} arrays, "
+                "whose coef_ stays on their device."
+            )
+        if get_config().get("sparse_interface") == "sparray":
+            self.coef_ = sp.csr_array(self.coef_)
+        else:
+            self.coef_ = sp.csr_matrix(self.coef_)
+        return self
+
+    def densify(self):
+        """Store ``coef_`` as a dense NumPy array, the form ``fit`` gives.
+
+        Undoes :meth:`sparsify`; does nothing to a dense ``coef_``.
+
+        Returns
+        -------
+        self : object
+            The estimator, with a dense ``coef_``.
+
+        See Also
+        --------
+        sparsify : Store ``coef_`` as a SciPy sparse matrix.
+        """
+        check_is_fitted(self)
+        if sp.issparse(self.coef_):
+            self.coef_ = self.coef_.toarray()
+        return self
+
     def decision_function(self, X):
         """Compute the score of each class; the log-odds for two classes.
 
@@ -120,7 +186,10 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
                 dtype=[np.float64, np.float32],
                 reset=False,
             )
-            scores = np.asarray(X @ self.coef_.T) + self.intercept_
+            # coef_ is sparse after sparsify().
+            scores = (
+                safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+            )
             return scores.ravel() if scores.shape[1] == 1 else scores
         xp, _ = namespace
         X = validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False)

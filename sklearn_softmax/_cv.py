@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.metrics import check_scoring, get_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -31,10 +31,12 @@ from ._dask import is_dask_collection
 from ._estimator import SoftmaxRegression
 from ._messages import caller_stacklevel
 from ._path import check_Cs, fit_along_path
+from ._penalty_params import UNSET, l1_ratio_grid
 from ._scoring import scorer_for_classes
 
-# Parameters of SoftmaxRegression that the search sets.
-_SET_BY_SEARCH = ("C", "l1_ratio", "warm_start")
+# Parameters of SoftmaxRegression that the search sets, or that mean
+# something else here (n_jobs runs the folds in parallel).
+_SET_BY_SEARCH = ("C", "l1_ratio", "l1_groups", "penalty", "warm_start", "n_jobs")
 
 
 class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
@@ -54,9 +56,11 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         integer gives that many values on a logarithmic grid from 1e-4 to
         1e4.
     l1_ratios : array-like of shape (n_l1_ratios,), default=None
-        The values of ``l1_ratio`` to try with ``penalty='elasticnet'``
-        (required there) or ``'group'`` (``[1.0]`` when None). Must be None
-        with the other penalties, which have no ``l1_ratio``.
+        The values of ``l1_ratio`` to try, each in [0, 1], as in
+        :class:`SoftmaxRegression`: 0 for L2, 1 for L1 (or the group norm,
+        with ``l1_groups='features'``), an elastic net in between. None
+        means ``[0.0]``, the L2 penalty alone, as LogisticRegressionCV's
+        ``l1_ratios=(0,)``. ``Cs`` may hold ``np.inf`` for no penalty.
     cv : int, cross-validation generator or iterable, default=None
         The folds, as in :func:`~sklearn.model_selection.check_cv`: None for
         5-fold, an integer for that many folds (stratified, as for any
@@ -85,9 +89,18 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
     n_jobs : int, default=None
         Paths fitted in parallel, one per fold and ``l1_ratio``, by joblib.
         None means 1 unless in a :obj:`joblib.parallel_backend` context.
-    penalty : {'l2', 'l1', 'elasticnet', 'group'}, default='l2'
-        As in :class:`SoftmaxRegression`; None is refused, as ``C`` would
-        have nothing to change.
+    penalty : {'l2', 'l1', 'elasticnet', 'group'}
+        Deprecated, as in LogisticRegressionCV since scikit-learn 1.8: leave
+        it unset and choose the penalty with ``l1_ratios`` (and
+        ``l1_groups``). Setting it warns (FutureWarning); 'l2' searches
+        ``l1_ratios=[0]`` and 'l1' ``[1]`` (a ``l1_ratios`` given with
+        either is not used and warns), 'elasticnet' the ``l1_ratios`` it
+        requires, and 'group' the given ``l1_ratios`` (``[1]`` when None)
+        with ``l1_groups='features'``. None is refused, as in
+        LogisticRegressionCV: ``Cs=[np.inf]`` fits no penalty.
+    l1_groups : {None, 'features'}, default=None
+        As in :class:`SoftmaxRegression`, for the values of ``l1_ratios``
+        above 0.
     fit_intercept : bool, default=True
         As in :class:`SoftmaxRegression`.
     solver : {'auto', 'newton-cg', 'lbfgs', 'gd', 'sgd', 'adam'}, \
@@ -144,8 +157,8 @@ default='auto'
     Cs_ : ndarray of shape (n_cs,)
         The values of ``C`` tried.
     l1_ratios_ : ndarray of shape (n_l1_ratios,)
-        The values of ``l1_ratio`` tried: the share of the non-smooth norm,
-        0 for 'l2' and 1 for 'l1'.
+        The values of ``l1_ratio`` tried: the share of the L1 (or group)
+        norm.
     C_ : float
         The chosen ``C``.
     l1_ratio_ : float
@@ -210,7 +223,11 @@ default='auto'
             for name, constraint in SoftmaxRegression._parameter_constraints.items()
             if name not in _SET_BY_SEARCH
         },
-        "penalty": [StrOptions({"l2", "l1", "elasticnet", "group"})],
+        "penalty": [
+            StrOptions({"l2", "l1", "elasticnet", "group"}),
+            Hidden(StrOptions({UNSET})),
+        ],
+        "l1_groups": [StrOptions({"features"}), None],
         "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "l1_ratios": ["array-like", None],
         "cv": ["cv_object"],
@@ -228,7 +245,8 @@ default='auto'
         scoring=None,
         refit=True,
         n_jobs=None,
-        penalty="l2",
+        penalty=UNSET,
+        l1_groups=None,
         fit_intercept=True,
         solver="auto",
         max_iter=100,
@@ -258,6 +276,7 @@ default='auto'
         self.refit = refit
         self.n_jobs = n_jobs
         self.penalty = penalty
+        self.l1_groups = l1_groups
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.max_iter = max_iter
@@ -343,7 +362,9 @@ default='auto'
                 f"data, but the data contains only one class: {classes.tolist()[0]!r}."
             )
         Cs = check_Cs(self.Cs)
-        l1_ratios = self._l1_ratios()
+        l1_ratios, l1_groups = l1_ratio_grid(
+            self.penalty, self.l1_ratios, self.l1_groups
+        )
         split_params, score_params = self._route(sample_weight, params)
         # Every fold is fitted and scored against the classes of all the
         # data, as in LogisticRegressionCV: a class may be missing from a
@@ -355,7 +376,7 @@ default='auto'
 
         paths = Parallel(n_jobs=self.n_jobs)(
             delayed(_scores_along_path)(
-                self._estimator(l1_ratio),
+                self._estimator(l1_ratio, l1_groups),
                 X,
                 y,
                 classes,
@@ -379,7 +400,9 @@ default='auto'
             ratio, c = np.unravel_index(np.argmax(scores.mean(axis=0)), shape[1:])
             best_C, best_ratio = Cs[c], l1_ratios[ratio]
             start = coefs[:, ratio, c].mean(axis=0)
-            model = self._estimator(best_ratio).set_params(C=best_C, warm_start=True)
+            model = self._estimator(best_ratio, l1_groups).set_params(
+                C=best_C, warm_start=True
+            )
             model.classes_ = classes
             model.coef_, model.intercept_ = self._split_solution(start, X.dtype)
             model.fit(X, y, sample_weight=sample_weight)
@@ -410,34 +433,6 @@ default='auto'
         if self.fit_intercept:
             return coef, solution[:, n_features].astype(dtype)
         return coef, np.zeros(solution.shape[0], dtype=dtype)
-
-    def _l1_ratios(self):
-        """The values of ``l1_ratio`` to search, as floats."""
-        if self.penalty in ("l2", "l1"):
-            if self.l1_ratios is not None:
-                raise ValueError(
-                    f"l1_ratios is for penalty='elasticnet' or 'group'; "
-                    f"penalty={self.penalty!r} has no l1_ratio. Leave l1_ratios "
-                    "as None."
-                )
-            return np.array([0.0 if self.penalty == "l2" else 1.0])
-        if self.l1_ratios is None:
-            if self.penalty == "elasticnet":
-                raise ValueError(
-                    "penalty='elasticnet' needs l1_ratios, a list of floats in [0, 1]."
-                )
-            return np.array([1.0])
-        l1_ratios = np.asarray(self.l1_ratios, dtype=np.float64)
-        if l1_ratios.ndim != 1 or l1_ratios.size == 0:
-            raise ValueError(
-                "l1_ratios must be a non-empty 1-d list of floats in [0, 1]; got "
-                f"{self.l1_ratios!r}."
-            )
-        if not np.all((l1_ratios >= 0) & (l1_ratios <= 1)):
-            raise ValueError(
-                f"Every value of l1_ratios must be in [0, 1]; got {l1_ratios.tolist()}."
-            )
-        return l1_ratios
 
     def _scorer(self):
         if self.scoring is None:
@@ -491,16 +486,19 @@ default='auto'
             )
         )
 
-    def _estimator(self, l1_ratio):
-        """SoftmaxRegression with these parameters and ``l1_ratio``."""
+    def _estimator(self, l1_ratio, l1_groups):
+        """SoftmaxRegression with these parameters, ``l1_ratio`` and
+        ``l1_groups``, which groups nothing where ``l1_ratio`` is 0."""
         params = {
             name: getattr(self, name)
             for name in SoftmaxRegression._get_param_names()
             if name not in _SET_BY_SEARCH
         }
-        if self.penalty in ("elasticnet", "group"):
-            params["l1_ratio"] = float(l1_ratio)
-        return SoftmaxRegression(**params)
+        return SoftmaxRegression(
+            l1_ratio=float(l1_ratio),
+            l1_groups=l1_groups if l1_ratio > 0 else None,
+            **params,
+        )
 
     def score(self, X, y, sample_weight=None, **score_params):
         """Score with ``scoring`` (by default the negative log-loss).

@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._available_if import available_if
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 
 from ._array_api import namespace_name, to_numpy
 from ._backends import NumpyBackend, ObjectiveSpec, SolveSettings, backend_for
@@ -27,6 +27,7 @@ from ._dask import is_dask_collection, iter_row_blocks
 from ._loss import RunningCurvature
 from ._messages import caller_stacklevel, convergence_message
 from ._penalties import split_penalty
+from ._penalty_params import UNSET, resolve_penalty
 from ._solvers import ARRAY_API_SOLVERS, SOLVERS, STOCHASTIC_SOLVERS
 from ._solvers._stochastic import (
     StochasticSettings,
@@ -56,8 +57,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
     r"""Multinomial (softmax) logistic regression.
 
     Fits the model that :class:`~sklearn.linear_model.LogisticRegression`
-    fits for three or more classes, with the same ``C``: for data ``X``,
-    labels ``y`` and sample weights ``s`` summing to ``S``, it minimises
+    fits for three or more classes, with the same ``C`` and ``l1_ratio``:
+    for data ``X``, labels ``y`` and sample weights ``s`` summing to ``S``,
+    it minimises, with the default L2 penalty,
 
     .. math::
 
@@ -69,55 +71,71 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    penalty : {'l2', 'l1', 'elasticnet', 'group', None}, default='l2'
-        The penalty on the weights, divided by ``C S`` as the L2 penalty
-        above, as in :class:`~sklearn.linear_model.LogisticRegression`:
+    l1_ratio : float in [0, 1], default=0.0
+        The share ``rho`` of the L1 part of the penalty, which, with ``C``,
+        chooses the penalty as in
+        :class:`~sklearn.linear_model.LogisticRegression` of scikit-learn
+        1.8 and later. The penalty added to the mean log-loss is
 
-        - 'l2': ``|W|_F^2 / 2``, the objective above;
-        - 'l1': ``sum |W_jk|``, which sets weights exactly to zero;
-        - 'elasticnet': ``l1_ratio sum |W_jk| + (1 - l1_ratio) |W|_F^2 / 2``;
-        - 'group': ``l1_ratio sum_j |W_j|_2 + (1 - l1_ratio) |W|_F^2 / 2``,
-          where ``W_j`` is the row of feature ``j`` across all classes, so
-          that a feature is dropped from every class at once, as in glmnet's
-          grouped multinomial lasso; ``l1_ratio`` defaults to 1 here;
-        - None: no penalty (``C`` is then not used), the objective of
-          ``LogisticRegression(C=np.inf)``; ``C=np.inf`` is the same here.
-          Without a penalty the optimum is not unique where features are
-          collinear, and does not exist where the classes are linearly
-          separable: the weights then grow until ``max_iter``.
+        .. math::
 
-        Penalties with an L1 or group part are solved by 'gd' as accelerated
-        proximal gradient (FISTA), and the group penalty also by
-        'newton-cg', which adds Newton steps on the rows that are not zero;
-        'auto' picks 'newton-cg' for the group penalty on larger problems
-        and 'gd' otherwise. 'lbfgs' and 'adam' refuse them. An L1 optimum
-        is not centred, so its weights are not centred. With two classes,
-        'l1' gives binary L1 logistic regression with the same ``C``
-        (``|w_0|_1 + |w_1|_1`` is at least ``|w_1 - w_0|_1``), and 'group'
-        gives it with ``C sqrt(2)`` (the row ``(-w/2, w/2)`` has norm
-        ``|w| / sqrt(2)``).
-    l1_ratio : float in [0, 1], default=None
-        The share of the L1 norm in 'elasticnet' (required there) and of the
-        group norm in 'group' (1 when None); not used by the other penalties.
+            \frac{1}{C S} \Bigl(\rho \sum_{jk} \lvert W_{jk} \rvert
+            + \frac{1 - \rho}{2} \lVert W \rVert_F^2\Bigr):
+
+        - 0: the L2 penalty of the objective above;
+        - 1: the L1 norm, which sets weights exactly to zero;
+        - in between: the elastic net.
+
+        With ``l1_groups='features'`` the L1 part is the group norm instead.
+        With ``C=np.inf`` there is no penalty, and a value above 0 warns
+        that it is not used. None is deprecated, as in LogisticRegression,
+        and reads as 0.
+    l1_groups : {None, 'features'}, default=None
+        What the L1 part of the penalty sums.
+
+        - None: the absolute values of single weights, ``sum |W_jk|``, as
+          in LogisticRegression.
+        - 'features': the Euclidean norms of the features' rows of weights
+          across all classes, ``sum_j |W_j|_2``, so that a feature is
+          dropped from every class at once: glmnet's grouped multinomial
+          lasso, and the mixed norm of scikit-learn's MultiTaskElasticNet.
+          LogisticRegression has no counterpart.
+
+        Not used, and a warning says so, when the penalty has no L1 part
+        (``l1_ratio=0`` or ``C=np.inf``).
     C : float, default=1.0
         Inverse of the regularisation strength; must be positive. Smaller
-        values mean a stronger penalty; ``np.inf`` means none.
+        values mean a stronger penalty. ``np.inf`` means none, the objective
+        of ``LogisticRegression(C=np.inf)``. Without a penalty the optimum
+        is not unique where features are collinear, and does not exist
+        where the classes are linearly separable: the weights then grow
+        until ``max_iter``.
+
+        An L1 part (or a group part) is solved by 'gd' as accelerated
+        proximal gradient (FISTA), and the group norm also by 'newton-cg',
+        which adds Newton steps on the rows that are not zero; 'auto' picks
+        'newton-cg' for the group norm on larger problems and 'gd'
+        otherwise. 'lbfgs' and 'adam' refuse them. An L1 optimum is not
+        centred, so its weights are not centred. With two classes, each
+        penalty is one of binary logistic regression with another ``C``
+        and ``l1_ratio`` (see Notes).
     fit_intercept : bool, default=True
         Whether to fit an intercept per class.
     solver : {'auto', 'newton-cg', 'lbfgs', 'gd', 'sgd', 'adam'}, default='auto'
         Optimiser.
 
         - 'auto': chosen from the data and the penalty: 'newton-cg' for
-          'l2' and None, the fastest of the package's solvers to a tight
+          the L2 penalty or none, the fastest of the package's solvers to a tight
           optimum on the benchmark problems or within an eighth of it, and
           the one whose lead grows with ill-conditioning; 'gd' for an L1
-          part ('l1', 'elasticnet'); for
-          'group', 'newton-cg' on larger problems and 'gd' on small ones.
+          part (``l1_ratio`` above 0); for the group norm
+          (``l1_groups='features'``), 'newton-cg' on larger problems and
+          'gd' on small ones.
           The choice made is stored in ``solver_``.
         - 'newton-cg': truncated Newton with conjugate gradients on the
           analytic Hessian-vector product, preconditioned with an L2
           penalty by the Hessian's diagonal at the zero model, and a
-          backtracking line search; with the group penalty, proximal
+          backtracking line search; with the group norm, proximal
           gradient steps alternating with Newton steps on the rows that are
           not zero. There, two fits of the same problem posed differently (a
           sample weight of 2 or the sample twice) agree to within ``tol``
@@ -129,7 +147,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         - 'gd': Nesterov-accelerated gradient descent with a backtracking
           (Armijo) step size and adaptive restart.
         - 'sgd': minibatch stochastic gradient descent with momentum
-          (proximal steps for the L1 and group penalties); see
+          (proximal steps for an L1 or group part); see
           ``learning_rate``, ``momentum`` and ``average``.
         - 'adam': minibatch Adam (Kingma & Ba, 2015), with the decay rates
           0.9 and 0.999 of scikit-learn's MLPClassifier.
@@ -139,7 +157,11 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         :meth:`partial_fit`, where 'auto' stands for 'sgd'.
     max_iter : int, default=100
         Most iterations of the solver (Newton steps for 'newton-cg', epochs
-        for 'sgd' and 'adam').
+        for 'sgd' and 'adam'). 0 returns the starting model (zero weights,
+        or the previous model with ``warm_start``) with ``n_iter_`` 0, and
+        a ConvergenceWarning unless it already meets ``tol``, as
+        LogisticRegression's 'newton-cg' returns its start and its 'lbfgs'
+        warns.
     tol : float, default=1e-4
         The solver stops once the largest absolute entry of the objective's
         gradient is at most ``tol``. The stochastic solvers stop once
@@ -278,6 +300,23 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
     n_iter_no_change : int, default=5
         Epochs without improvement before 'sgd' or 'adam' stop, or, with
         ``learning_rate='adaptive'``, divide their step.
+    penalty : {'l2', 'l1', 'elasticnet', 'group', None}
+        Deprecated, as in LogisticRegression since scikit-learn 1.8 (which
+        removes it in 1.10): leave it unset and choose the penalty with
+        ``l1_ratio``, ``C`` and ``l1_groups``. Setting it warns
+        (FutureWarning), and it reads as LogisticRegression reads it: 'l2'
+        as ``l1_ratio=0``, 'l1' as ``l1_ratio=1``, 'elasticnet' as the
+        ``l1_ratio`` it requires, None as ``C=np.inf`` (a ``C`` other than
+        1 is then not used), and 'group' as ``l1_groups='features'`` with
+        ``l1_ratio`` (1 when 0 or None, its former default). An
+        ``l1_ratio`` that 'l2', 'l1' or None does not use warns, as there.
+    n_jobs : None
+        Not used, as in LogisticRegression since scikit-learn 1.8, whose
+        multinomial fit has one task to run: accepted so that code written
+        for LogisticRegression runs, with a FutureWarning when set, and to
+        be removed with LogisticRegression's. ``n_threads`` sets the
+        threads of a fit, which share the blocks of rows of ``X`` and give
+        the same model on any number of threads.
 
     Attributes
     ----------
@@ -322,14 +361,26 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
     Notes
     -----
     With two classes the softmax model has two weight vectors ``w_0`` and
-    ``w_1``, both penalised. The optimum has ``w_1 = -w_0``: the likelihood
-    depends on ``w_1 - w_0`` only, and of all pairs with a given difference
-    ``w`` the pair ``(-w/2, w/2)`` has the smallest penalty, ``|w|^2 / 2``.
-    The objective is then the binary logistic loss with penalty
-    ``|w|^2 / (2 (2C) S)``: the model equals
-    ``LogisticRegression(C=2 * C)``. As there, ``coef_`` has one row,
-    ``w = w_1 - w_0``, and :meth:`decision_function` returns one score per
-    sample, the log-odds of ``classes_[1]``.
+    ``w_1``, both penalised. The likelihood depends on ``w = w_1 - w_0``
+    only, and of all pairs with a given difference the pair
+    ``(-w/2, w/2)`` has the smallest penalty, of every kind: ``|w|^2 / 4``
+    for the L2 part, ``|w|_1`` for the L1 part (which every pair of
+    opposite signs also reaches), ``|w|_1 / sqrt(2)`` for the group part.
+    Each penalty is therefore one of binary logistic regression on ``w``,
+    with other ``C`` and ``l1_ratio``, those of ``LogisticRegression`` that
+    gives the same model:
+
+    - the L2 penalty (``l1_ratio=0``): ``C' = 2 C``;
+    - ``l1_ratio=rho`` (1 for L1): ``C' = 2 C / (1 + rho)`` and
+      ``l1_ratio' = 2 rho / (1 + rho)``; the L1 penalty (``rho = 1``) has
+      the same ``C``;
+    - the group norm with ``l1_ratio=rho``:
+      ``C' = 2 C / (1 + (sqrt(2) - 1) rho)`` and
+      ``l1_ratio' = sqrt(2) rho / (1 + (sqrt(2) - 1) rho)``, so
+      ``C' = sqrt(2) C`` for the group norm alone.
+
+    As there, ``coef_`` has one row, ``w``, and :meth:`decision_function`
+    returns one score per sample, the log-odds of ``classes_[1]``.
 
     The gradient and the solvers are derived in the documentation's
     "Mathematics" page.
@@ -362,16 +413,22 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "penalty": [StrOptions({"l2", "l1", "elasticnet", "group"}), None],
+        "penalty": [
+            StrOptions({"l2", "l1", "elasticnet", "group"}),
+            None,
+            Hidden(StrOptions({UNSET})),
+        ],
         "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "l1_groups": [StrOptions({"features"}), None],
         "C": [Interval(Real, 0, None, closed="right")],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions({"auto", *SOLVERS, *STOCHASTIC_SOLVERS})],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Integral, None],
         "precision": [StrOptions({"auto", "mixed", "full"})],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
@@ -392,8 +449,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        penalty="l2",
-        l1_ratio=None,
+        l1_ratio=0.0,
+        l1_groups=None,
         C=1.0,
         fit_intercept=True,
         solver="auto",
@@ -417,9 +474,11 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=5,
+        penalty=UNSET,
+        n_jobs=None,
     ):
-        self.penalty = penalty
         self.l1_ratio = l1_ratio
+        self.l1_groups = l1_groups
         self.C = C
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -443,6 +502,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.penalty = penalty
+        self.n_jobs = n_jobs
 
     # partial_fit steps its stream's optimiser state, curvature and random
     # generator in place.
@@ -550,7 +611,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
 
     def _fit(self, backend, X, y, sample_weight, classes=None):
         self._check_early_stopping()
-        backend.check(self)
+        penalty = self._resolve_settings()
+        backend.check(self, penalty)
         if classes is None:
             data = backend.prepare(self, X, y, sample_weight)
         else:
@@ -563,8 +625,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             data, validation_score = backend.hold_out(
                 data, self.validation_fraction, self.fit_intercept, random_state
             )
-        spec = self._objective_spec(data)
-        solver = backend.solver(self.solver, spec, data, self.penalty)
+        spec = self._objective_spec(data, penalty)
+        solver = backend.solver(self.solver, spec, data, penalty.spelling)
         coef0 = self._initial_coef(data.classes, spec.shape[0])
         callback = self._progress_printer(solver) if self.verbose else None
         with single_threaded_blas():
@@ -629,6 +691,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 "data, which partial_fit does not see: pass class_weight as a "
                 "dict."
             )
+        penalty = self._resolve_settings()
         solver = "sgd" if self.solver == "auto" else self.solver
         stream = getattr(self, "_partial_fit_state", None)
         self._check_stream(stream, solver)
@@ -646,8 +709,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 self.fit_intercept,
             )
         if data.total_weight > 0:
-            spec = self._objective_spec(data)
-            backend.solver(solver, spec, data, self.penalty)
+            spec = self._objective_spec(data, penalty)
+            backend.solver(solver, spec, data, penalty.spelling)
             objective = backend.bind_rows(data, spec)
             settings = self._stochastic_settings(
                 solver,
@@ -672,7 +735,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             # A chunk of no weight holds nothing to learn from: no step is
             # taken, as SGDClassifier takes no loss step on samples of
             # weight zero.
-            spec = self._objective_spec(data._replace(total_weight=1.0))
+            spec = self._objective_spec(data._replace(total_weight=1.0), penalty)
             solution = stream.state.x
             self.grad_norm_ = getattr(self, "grad_norm_", 0.0)
         self._partial_fit_state = stream
@@ -693,9 +756,24 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 "where a smaller C, not an early stop, regularises."
             )
 
-    def _objective_spec(self, data):
-        """The objective on ``data``: the loss, and the penalty's L2 strength
-        and non-smooth norm, the whole penalty divided by ``C S``."""
+    def _resolve_settings(self):
+        """The penalty the parameters choose, with a warning for each
+        parameter that is deprecated or not used."""
+        penalty = resolve_penalty(self.penalty, self.l1_ratio, self.C, self.l1_groups)
+        if self.n_jobs is not None:
+            warnings.warn(
+                f"n_jobs={self.n_jobs} has no effect, as in LogisticRegression "
+                "since scikit-learn 1.8, and will be removed with it: leave it "
+                "unset. SoftmaxRegression's threads are set by n_threads.",
+                FutureWarning,
+                stacklevel=caller_stacklevel(),
+            )
+        return penalty
+
+    def _objective_spec(self, data, penalty):
+        """The objective on ``data``: the loss, and the L2 strength and
+        non-smooth norm of ``penalty``, the whole penalty divided by
+        ``C S``."""
         n_features = data.n_features
         spec = ObjectiveSpec(
             data.n_classes,
@@ -705,27 +783,14 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             0.0,
             None,
         )
-        strength = (
-            0.0 if self.penalty is None else 1.0 / (self.C * float(data.total_weight))
-        )
         l2_reg_strength, norm = split_penalty(
-            *self._penalty_mix(), strength, n_features, spec.shape
+            penalty.norm or "l2",
+            penalty.l1_ratio,
+            penalty.strength(data.total_weight),
+            n_features,
+            spec.shape,
         )
         return spec._replace(l2_reg_strength=l2_reg_strength, norm=norm)
-
-    def _penalty_mix(self):
-        """The non-smooth norm of the penalty and its share, from 0 to 1."""
-        if self.penalty == "l1":
-            return "l1", 1.0
-        if self.penalty == "elasticnet":
-            if self.l1_ratio is None:
-                raise ValueError(
-                    "penalty='elasticnet' needs l1_ratio, a float in [0, 1]."
-                )
-            return "l1", float(self.l1_ratio)
-        if self.penalty == "group":
-            return "group", 1.0 if self.l1_ratio is None else float(self.l1_ratio)
-        return "l2", 0.0
 
     def _initial_coef(self, classes, n_rows, keep=False):
         """Zeros, or the previous solution in the solver's layout when
@@ -868,8 +933,14 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        try:
+            smooth = resolve_penalty(
+                self.penalty, self.l1_ratio, self.C, self.l1_groups, warn=False
+            ).smooth
+        except ValueError:
+            smooth = False
         tags.array_api_support = (
-            self.penalty in ("l2", None)
+            smooth
             and self.solver in ("auto", *ARRAY_API_SOLVERS)
             and not self.early_stopping
         )

@@ -27,6 +27,7 @@ from ._information import (
     score_outer_product,
     shifted_eigh,
 )
+from ._penalty_params import resolve_penalty
 from ._separation import moments_balance, separated_samples
 
 COV_TYPES = ("nonrobust", "HC0")
@@ -265,6 +266,18 @@ def _symmetric_parameters(estimator):
     return rows
 
 
+def _penalty(estimator):
+    """The penalty the fitted estimator's parameters chose; they were
+    warned of when it was fitted."""
+    return resolve_penalty(
+        estimator.penalty,
+        estimator.l1_ratio,
+        estimator.C,
+        estimator.l1_groups,
+        warn=False,
+    )
+
+
 def _check_estimator(estimator, cov_type):
     if not isinstance(estimator, SoftmaxRegression):
         raise TypeError(
@@ -274,12 +287,12 @@ def _check_estimator(estimator, cov_type):
     check_is_fitted(estimator)
     if cov_type not in COV_TYPES:
         raise ValueError(f"cov_type must be one of {COV_TYPES}; got {cov_type!r}.")
-    if estimator.penalty not in ("l2", None):
+    if not _penalty(estimator).smooth:
         raise ValueError(
-            f"softmax_inference needs penalty='l2' or None; got "
-            f"penalty={estimator.penalty!r}, whose L1 or group part sets "
-            "weights to zero, where the likelihood has no curvature to give "
-            "standard errors."
+            "softmax_inference needs an L2 penalty or none (l1_ratio=0, or "
+            f"C=np.inf); got {_penalty(estimator).spelling}, whose L1 or group "
+            "part sets weights to zero, where the likelihood has no curvature "
+            "to give standard errors."
         )
     if estimator.label_smoothing != 0:
         raise ValueError(
@@ -349,7 +362,7 @@ def _check_separation(estimator, X, y_encoded, n_classes, sample_weight):
     consequence = (
         "The penalty keeps the estimate finite, but its standard errors then "
         "rest on the penalty, not on the data."
-        if estimator.penalty is not None and np.isfinite(estimator.C)
+        if _penalty(estimator).norm is not None
         else "The weights grow with the solver's iterations and the standard "
         "errors are meaningless."
     )
@@ -399,8 +412,8 @@ def softmax_inference(
     Parameters
     ----------
     estimator : SoftmaxRegression
-        Fitted with ``penalty='l2'`` or ``None``, no ``class_weight`` and no
-        ``label_smoothing``.
+        Fitted with an L2 penalty (``l1_ratio=0``) or none (``C=np.inf``),
+        no ``class_weight`` and no ``label_smoothing``.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         The data it was fitted on.
     y : array-like of shape (n_samples,)
@@ -485,12 +498,13 @@ def softmax_inference(
 
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn.datasets import load_wine
     >>> from sklearn.preprocessing import StandardScaler
     >>> from sklearn_softmax import SoftmaxRegression, softmax_inference
     >>> X, y = load_wine(return_X_y=True, as_frame=True)
     >>> X = X[["alcohol", "flavanoids", "color_intensity"]]
-    >>> clf = SoftmaxRegression(penalty=None, tol=1e-10).fit(X, y)
+    >>> clf = SoftmaxRegression(C=np.inf, tol=1e-10).fit(X, y)
     >>> result = softmax_inference(clf, X, y, reference_class=0)
     >>> result.params.shape
     (4, 2)
@@ -537,7 +551,7 @@ def softmax_inference(
     log_P = log_softmax(np.asarray(Z), axis=1)
     P = np.exp(log_P)
     Y = np.eye(n_classes)[y_encoded]
-    penalty = 0.0 if estimator.penalty is None else 1.0 / estimator.C
+    penalty = 0.0 if _penalty(estimator).norm is None else 1.0 / estimator.C
     total_weight = sample_weight.sum()
     moments = design_products(
         X, sample_weight[:, np.newaxis] * (Y - P), estimator.fit_intercept

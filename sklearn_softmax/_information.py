@@ -173,7 +173,7 @@ def sandwich_covariance(bread_eigh, meat):
             "The observed information is singular: its smallest eigenvalue is "
             f"{eigenvalues[0]:.3g}, against {eigenvalues[-1]:.3g} for its largest. "
             "Some features are collinear, or constant beside the intercept; "
-            "drop them, or fit with penalty='l2'."
+            "drop them, or fit with an L2 penalty (a finite C)."
         )
     inverse = (vectors / eigenvalues) @ vectors.T
     covariance = inverse @ meat @ inverse

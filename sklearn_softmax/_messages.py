@@ -11,6 +11,20 @@ from ._solvers import NO_DECREASE, STOCHASTIC_SOLVERS
 def convergence_message(estimator, result, solver, dtype, norm):
     """Why ``solver`` stopped short of its rule, with ``estimator``'s
     settings, and what to do about it."""
+    if estimator.max_iter == 0:
+        if solver in STOCHASTIC_SOLVERS:
+            return (
+                f"SoftmaxRegression(solver={solver!r}) ran no epoch, as "
+                "max_iter=0: the model is its starting point. Increase max_iter "
+                "to fit."
+            )
+        measure = "gradient mapping" if norm is not None else "gradient"
+        return (
+            f"SoftmaxRegression(solver={solver!r}) ran no iteration, as "
+            "max_iter=0: the model is its starting point, where the largest "
+            f"absolute entry of the {measure} is {result.grad_norm:.3g}, above "
+            f"tol={estimator.tol:g}. Increase max_iter to fit."
+        )
     if solver in STOCHASTIC_SOLVERS:
         watched = (
             "validation accuracy" if estimator.early_stopping else "training objective"

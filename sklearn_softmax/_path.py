@@ -71,8 +71,8 @@ def softmax_regression_path(X, y, *, Cs=10, sample_weight=None, **params):
     sample_weight : array-like of shape (n_samples,), default=None
         Non-negative sample weights.
     **params
-        Other parameters of :class:`SoftmaxRegression` (``penalty``,
-        ``l1_ratio``, ``solver``, ``tol``, ...); not ``C`` or
+        Other parameters of :class:`SoftmaxRegression` (``l1_ratio``,
+        ``l1_groups``, ``solver``, ``tol``, ...); not ``C`` or
         ``warm_start``, which the path sets.
 
     Returns
@@ -100,7 +100,7 @@ def softmax_regression_path(X, y, *, Cs=10, sample_weight=None, **params):
     >>> X, y = load_iris(return_X_y=True)
     >>> X = StandardScaler().fit_transform(X)
     >>> Cs, coefs, intercepts, n_iter = softmax_regression_path(
-    ...     X, y, Cs=[0.01, 0.1, 1.0], penalty="l1"
+    ...     X, y, Cs=[0.01, 0.1, 1.0], l1_ratio=1.0
     ... )
     >>> coefs.shape
     (3, 3, 4)

@@ -28,11 +28,15 @@ CENTRED = [
     pytest.param(solver, params, id=f"{name}-{solver}")
     for name, params, solvers in [
         ("l2", {}, SMOOTH),
-        ("none-smoothed", {"penalty": None, "label_smoothing": 0.1}, SMOOTH),
-        ("group", {"penalty": "group", "C": 0.1}, ["newton-cg", "gd", "sgd"]),
+        ("none-smoothed", {"C": np.inf, "label_smoothing": 0.1}, SMOOTH),
+        (
+            "group",
+            {"l1_ratio": 1.0, "l1_groups": "features", "C": 0.1},
+            ["newton-cg", "gd", "sgd"],
+        ),
         (
             "group-l2",
-            {"penalty": "group", "l1_ratio": 0.5, "C": 0.1},
+            {"l1_groups": "features", "l1_ratio": 0.5, "C": 0.1},
             ["newton-cg", "gd", "sgd"],
         ),
     ]
@@ -101,7 +105,6 @@ def test_l1_weights_are_not_centred_but_optimal_along_the_shift(
     X, y, sample_weight = make_problem(150, 6, n_classes, seed=1)
     C, tol = 0.1, 1e-10
     model = SoftmaxRegression(
-        penalty="elasticnet",
         l1_ratio=l1_ratio,
         C=C,
         solver="gd",

@@ -1,5 +1,6 @@
 """scikit-learn's estimator checks: the API contract, for every solver."""
 
+import numpy as np
 import pytest
 from _namespaces import runs_here
 from sklearn.utils.estimator_checks import estimator_checks_generator
@@ -14,19 +15,21 @@ ESTIMATORS = (
         for solver in sorted(SOLVERS) + list(STOCHASTIC_SOLVERS)
     ]
     + [
-        SoftmaxRegression(penalty=None),
-        SoftmaxRegression(penalty="l1"),
-        SoftmaxRegression(penalty="elasticnet", l1_ratio=0.5),
-        SoftmaxRegression(penalty="group"),
+        SoftmaxRegression(C=np.inf),
+        SoftmaxRegression(l1_ratio=1.0),
+        SoftmaxRegression(l1_ratio=0.5),
+        SoftmaxRegression(l1_ratio=1.0, l1_groups="features"),
         # Its truncated CG rounds differently on weighted and repeated
         # samples, so the two fits agree to within tol, not to rounding (at
         # the default tol, to 2e-7 relative with the oldest supported
         # versions): the weight equivalence check compares them at a tol
         # its 1e-7 can resolve.
-        SoftmaxRegression(penalty="group", solver="newton-cg", tol=1e-8),
+        SoftmaxRegression(
+            l1_ratio=1.0, l1_groups="features", solver="newton-cg", tol=1e-8
+        ),
         SoftmaxRegression(label_smoothing=0.2),
         SoftmaxRegression(solver="sgd", average=True, random_state=0),
-        SoftmaxRegression(solver="sgd", penalty="l1", random_state=0),
+        SoftmaxRegression(solver="sgd", l1_ratio=1.0, random_state=0),
     ]
     + [
         # Likewise along its path of C up to 1e4, where the objective is
@@ -35,7 +38,7 @@ ESTIMATORS = (
         # differed by up to 4e-7 relative, with or without the
         # preconditioner of Newton-CG).
         SoftmaxRegressionCV(Cs=3, cv=3, tol=1e-12),
-        SoftmaxRegressionCV(Cs=3, cv=3, penalty="group", l1_ratios=[0.5, 1.0]),
+        SoftmaxRegressionCV(Cs=3, cv=3, l1_ratios=[0.5, 1.0], l1_groups="features"),
     ]
 )
 

@@ -39,9 +39,9 @@ def _folds(X, y, n_splits=4):
     "params",
     [
         {"solver": "newton-cg"},
-        {"penalty": "l1"},
-        {"penalty": "elasticnet", "l1_ratio": 0.5},
-        {"penalty": "group"},
+        {"l1_ratio": 1.0},
+        {"l1_ratio": 0.5},
+        {"l1_ratio": 1.0, "l1_groups": "features"},
     ],
 )
 @pytest.mark.parametrize("n_classes", [2, 3])
@@ -64,14 +64,14 @@ def test_path_equals_separate_fits_with_fewer_iterations(wine, params, n_classes
         cold_iterations += model.n_iter_[0]
         assert_allclose(coef, model.coef_, rtol=1e-5, atol=1e-6)
         assert_allclose(intercept, model.intercept_, rtol=1e-5, atol=1e-6)
-        if "l1" in params.get("penalty", ""):
+        if "l1_ratio" in params and "l1_groups" not in params:
             assert_array_equal(coef == 0, model.coef_ == 0)
     assert n_iter.sum() < cold_iterations
 
 
 def test_path_l1_grows_the_support(wine):
     X, y = wine
-    _, coefs, _, _ = softmax_regression_path(X, y, Cs=8, penalty="l1", **TIGHT)
+    _, coefs, _, _ = softmax_regression_path(X, y, Cs=8, l1_ratio=1.0, **TIGHT)
     support = (coefs != 0).sum(axis=(1, 2))
     # The smallest C of the default grid, 1e-4, zeroes every weight.
     assert support[0] == 0
@@ -157,13 +157,10 @@ def test_cv_equals_logistic_regression_cv(wine, n_classes):
     ("params", "grid"),
     [
         ({}, {}),
+        ({"l1_ratios": [0.2, 0.8]}, {"l1_ratio": [0.2, 0.8]}),
         (
-            {"penalty": "elasticnet", "l1_ratios": [0.2, 0.8]},
-            {"penalty": ["elasticnet"], "l1_ratio": [0.2, 0.8]},
-        ),
-        (
-            {"penalty": "group", "l1_ratios": [0.5, 1.0]},
-            {"penalty": ["group"], "l1_ratio": [0.5, 1.0]},
+            {"l1_ratios": [0.5, 1.0], "l1_groups": "features"},
+            {"l1_groups": ["features"], "l1_ratio": [0.5, 1.0]},
         ),
     ],
 )
@@ -256,11 +253,9 @@ def test_cv_parallel_folds_give_the_same_model(wine):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"l1_ratios": [0.5]}, "penalty='l2' has no l1_ratio"),
-        ({"penalty": "l1", "l1_ratios": [0.5]}, "penalty='l1' has no l1_ratio"),
-        ({"penalty": "elasticnet"}, "needs l1_ratios"),
-        ({"penalty": "group", "l1_ratios": [0.5, 1.5]}, r"in \[0, 1\]"),
-        ({"penalty": "group", "l1_ratios": []}, "non-empty"),
+        ({"l1_ratios": [0.5, 1.5]}, r"in \[0, 1\]"),
+        ({"l1_ratios": []}, "non-empty"),
+        ({"l1_groups": "rows"}, "'l1_groups' parameter"),
         ({"penalty": None}, "penalty"),
         ({"Cs": [1.0, 0.0]}, "must be positive"),
         ({"solver": "cholesky"}, "solver"),
@@ -494,3 +489,58 @@ def test_cv_failed_fit_leaves_previous_fit_intact(wine):
     with pytest.raises(ValueError, match="infinity"):
         model.fit(bad, y)
     assert {name: pickle.dumps(value) for name, value in vars(model).items()} == state
+
+
+@pytest.mark.parametrize(
+    ("deprecated", "today", "warned"),
+    [
+        ({"penalty": "l2"}, {}, {FutureWarning}),
+        ({"penalty": "l1"}, {"l1_ratios": [1.0]}, {FutureWarning}),
+        (
+            {"penalty": "l1", "l1_ratios": [0.5]},
+            {"l1_ratios": [1.0]},
+            {FutureWarning, UserWarning},
+        ),
+        (
+            {"penalty": "elasticnet", "l1_ratios": [0.2, 0.8]},
+            {"l1_ratios": [0.2, 0.8]},
+            {FutureWarning},
+        ),
+        (
+            {"penalty": "group"},
+            {"l1_ratios": [1.0], "l1_groups": "features"},
+            {FutureWarning},
+        ),
+        (
+            {"penalty": "group", "l1_ratios": [0.0, 0.5]},
+            {"l1_ratios": [0.0, 0.5], "l1_groups": "features"},
+            {FutureWarning},
+        ),
+    ],
+    ids=["l2", "l1", "l1-ratios-unused", "elasticnet", "group", "group-ratios"],
+)
+def test_cv_deprecated_penalty_searches_what_it_names(wine, deprecated, today, warned):
+    """The deprecated ``penalty`` of the search maps as LogisticRegressionCV
+    maps it, warns, and searches what today's spelling searches."""
+    X, y = wine
+    settings = {"Cs": [0.1, 1.0], "cv": 3, "tol": 1e-6}
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        old = SoftmaxRegressionCV(**settings, **deprecated).fit(X, y)
+    assert {w.category for w in record} == warned
+    new = SoftmaxRegressionCV(**settings, **today).fit(X, y)
+    assert_array_equal(old.l1_ratios_, new.l1_ratios_)
+    assert_array_equal(old.scores_, new.scores_)
+    assert_array_equal(old.coef_, new.coef_)
+
+
+def test_cv_grouping_without_an_l1_part_warns(wine):
+    X, y = wine
+    with pytest.warns(UserWarning, match="l1_groups='features'.*not used"):
+        SoftmaxRegressionCV(Cs=2, cv=3, l1_groups="features").fit(X, y)
+
+
+def test_cv_deprecated_elasticnet_needs_l1_ratios(wine):
+    X, y = wine
+    with pytest.raises(ValueError, match="needs l1_ratios"):
+        SoftmaxRegressionCV(penalty="elasticnet").fit(X, y)

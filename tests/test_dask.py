@@ -137,10 +137,14 @@ def test_fit_equals_logistic_regression(solver, settings):
     assert_allclose(proba, reference.predict_proba(X), rtol=0, atol=atol)
 
 
-@pytest.mark.parametrize("penalty", ["l1", "elasticnet", "group"])
+@pytest.mark.parametrize(
+    "penalty",
+    [{"l1_ratio": 1.0}, {"l1_ratio": 0.5}, {"l1_ratio": 0.5, "l1_groups": "features"}],
+    ids=["l1", "elasticnet", "group"],
+)
 def test_non_smooth_penalties_equal_in_memory_fit(penalty):
     X, y, sample_weight = problem()
-    params = {"penalty": penalty, "l1_ratio": 0.5, "C": 0.2, "tol": TOL}
+    params = {**penalty, "C": 0.2, "tol": TOL}
     reference = SoftmaxRegression(**params).fit(X, y, sample_weight=sample_weight)
     model = SoftmaxRegression(**params).fit(*as_dask(X, y, sample_weight))
     assert_same_model(model, reference)

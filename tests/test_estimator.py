@@ -317,28 +317,31 @@ def _bad_input_cases():
         pytest.param({}, {"C": 0.0}, "'C' parameter", id="C-zero"),
         pytest.param({}, {"C": -1.0}, "'C' parameter", id="C-negative"),
         pytest.param({}, {"penalty": "l3"}, "'penalty' parameter", id="penalty"),
-        pytest.param({}, {"penalty": "elasticnet"}, "needs l1_ratio", id="no-l1-ratio"),
+        pytest.param(
+            {}, {"l1_groups": "rows"}, "'l1_groups' parameter", id="l1-groups"
+        ),
         pytest.param(
             {},
-            {"penalty": "l1", "solver": "newton-cg"},
-            "penalty='l1' has an L1 part, which solver='newton-cg' cannot",
+            {"l1_ratio": 1.0, "solver": "newton-cg"},
+            "l1_ratio=1 has an L1 part, which solver='newton-cg' cannot",
             id="l1-newton-cg",
         ),
         pytest.param(
             {},
-            {"penalty": "elasticnet", "l1_ratio": 0.5, "solver": "lbfgs"},
+            {"l1_ratio": 0.5, "solver": "lbfgs"},
             "Use solver='gd'",
             id="elasticnet-lbfgs",
         ),
         pytest.param(
             {},
-            {"penalty": "group", "solver": "lbfgs"},
-            "penalty='group' has a group-norm part, which solver='lbfgs'.*"
+            {"l1_ratio": 1.0, "l1_groups": "features", "solver": "lbfgs"},
+            "l1_groups='features' has a group-norm part, which solver='lbfgs'.*"
             "'newton-cg' \\(with Newton steps on the support\\)",
             id="group-lbfgs",
         ),
         pytest.param({}, {"l1_ratio": 1.5}, "'l1_ratio' parameter", id="l1-ratio"),
-        pytest.param({}, {"max_iter": 0}, "'max_iter' parameter", id="max_iter"),
+        pytest.param({}, {"max_iter": -1}, "'max_iter' parameter", id="max_iter"),
+        pytest.param({}, {"n_jobs": 1.5}, "'n_jobs' parameter", id="n_jobs"),
         pytest.param({}, {"tol": -1.0}, "'tol' parameter", id="tol"),
     ]
 

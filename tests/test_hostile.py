@@ -349,8 +349,8 @@ def test_features_at_extreme_and_mixed_scales(solver, scale):
 
 @pytest.mark.parametrize(
     "no_penalty",
-    [{"C": 1e10}, {"penalty": None}],
-    ids=["C=1e10", "penalty=None"],
+    [{"C": 1e10}, {"C": np.inf}],
+    ids=["C=1e10", "C=inf"],
 )
 @pytest.mark.parametrize("solver", ALL_SOLVERS)
 def test_separable_classes_without_an_effective_penalty(solver, no_penalty):
@@ -384,7 +384,7 @@ def test_separable_classes_without_an_effective_penalty(solver, no_penalty):
     # what the penalty lambda W adds to the gradient, lambda |W| |W*|. Both
     # are the same at the solver's iterate as at the centred model, as W* is
     # centred.
-    strength = 0.0 if "penalty" in no_penalty else 1 / (no_penalty["C"] * len(y))
+    strength = 1 / (no_penalty["C"] * len(y))
     penalty_part = strength * np.linalg.norm(model.coef_) * np.linalg.norm(W_true)
     slope = model.grad_norm_ * np.abs(W_true).sum() + penalty_part
     bound = 2 * len(y) * slope / margin

@@ -61,7 +61,7 @@ def _unseparable(n_samples=400, n_features=3, n_classes=4, seed=0):
 @pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
 def test_equals_mnlogit_on_anes96(anes96, cov_type):
     X, y = anes96
-    clf = SoftmaxRegression(penalty=None, **TIGHT).fit(X, y)
+    clf = SoftmaxRegression(C=np.inf, **TIGHT).fit(X, y)
     result = softmax_inference(clf, X, y, reference_class=0, cov_type=cov_type)
     reference = _mnlogit(X, y, cov_type)
     assert_allclose(result.params, reference.params, rtol=1e-4)
@@ -90,7 +90,7 @@ def test_reference_class_is_mnlogits_first_class(reference_class):
         ["a", "b", "c", "d"], dtype=object if reference_class == "d" else str
     )
     labels = y if reference_class == 3 else names[y]
-    clf = SoftmaxRegression(penalty=None, **TIGHT).fit(X, labels)
+    clf = SoftmaxRegression(C=np.inf, **TIGHT).fit(X, labels)
     result = softmax_inference(clf, X, labels, reference_class=reference_class)
     # MNLogit compares with its first class: move the reference there.
     index = list(clf.classes_).index(reference_class)
@@ -105,7 +105,7 @@ def test_reference_class_is_mnlogits_first_class(reference_class):
 
 def test_without_intercept_equals_mnlogit_without_constant():
     X, y = _unseparable(n_classes=3)
-    clf = SoftmaxRegression(penalty=None, fit_intercept=False, **TIGHT).fit(X, y)
+    clf = SoftmaxRegression(C=np.inf, fit_intercept=False, **TIGHT).fit(X, y)
     result = softmax_inference(clf, X, y, reference_class=0)
     reference = _mnlogit(X, y, constant=False)
     assert_allclose(result.params, reference.params, rtol=1e-4)
@@ -115,7 +115,7 @@ def test_without_intercept_equals_mnlogit_without_constant():
 
 def test_two_classes_equal_logit():
     X, y = _unseparable(n_classes=2)
-    clf = SoftmaxRegression(penalty=None, **TIGHT).fit(X, y)
+    clf = SoftmaxRegression(C=np.inf, **TIGHT).fit(X, y)
     result = softmax_inference(clf, X, y, reference_class=0)
     reference = sm.Logit(y, sm.add_constant(X)).fit(method="newton", disp=0)
     assert result.params.shape == (4, 1)
@@ -127,12 +127,12 @@ def test_two_classes_equal_logit():
 
 
 @pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
-@pytest.mark.parametrize("penalty", [None, "l2"])
-def test_integer_weights_equal_repeated_rows(cov_type, penalty):
+@pytest.mark.parametrize("C", [np.inf, 1.0], ids=["no-penalty", "l2"])
+def test_integer_weights_equal_repeated_rows(cov_type, C):
     X, y = _unseparable(n_samples=200)
     counts = np.random.default_rng(1).integers(0, 4, size=len(y))
-    weighted = SoftmaxRegression(penalty=penalty, **TIGHT).fit(X, y, counts)
-    repeated = SoftmaxRegression(penalty=penalty, **TIGHT).fit(
+    weighted = SoftmaxRegression(C=C, **TIGHT).fit(X, y, counts)
+    repeated = SoftmaxRegression(C=C, **TIGHT).fit(
         np.repeat(X, counts, axis=0), np.repeat(y, counts)
     )
     result = softmax_inference(weighted, X, y, counts, cov_type=cov_type)
@@ -153,7 +153,7 @@ def _direct_covariance(clf, X, y, cov_type):
     n_samples, n_features = X.shape
     n_classes = clf.classes_.size
     loss = MultinomialLoss(n_classes, fit_intercept=True)
-    l2 = 0.0 if clf.penalty is None else 1.0 / clf.C
+    l2 = 1.0 / clf.C
 
     def gradient(theta, strength):
         # The loss holds the intercept last; the inference, first.
@@ -196,7 +196,7 @@ def _direct_covariance(clf, X, y, cov_type):
 @pytest.mark.parametrize("C", [0.05, 1.0, None])
 def test_symmetric_covariance_equals_direct_computation(cov_type, C):
     X, y = _unseparable(n_samples=300, n_classes=3)
-    params = {"penalty": None} if C is None else {"C": C}
+    params = {"C": np.inf if C is None else C}
     clf = SoftmaxRegression(**params, **TIGHT).fit(X, y)
     result = softmax_inference(clf, X, y, cov_type=cov_type)
     expected = _direct_covariance(clf, X, y, cov_type)
@@ -242,11 +242,11 @@ def test_penalised_two_classes_equal_logistic_regression_with_twice_c():
 
 def test_sparse_and_float32_give_the_dense_float64_results():
     X, y = _unseparable()
-    clf = SoftmaxRegression(penalty=None, **TIGHT).fit(X, y)
+    clf = SoftmaxRegression(C=np.inf, **TIGHT).fit(X, y)
     dense = softmax_inference(clf, X, y, cov_type="HC0")
     sparse = softmax_inference(clf, sp.csr_matrix(X), y, cov_type="HC0")
     assert_allclose(sparse.cov_params(), dense.cov_params(), rtol=1e-10, atol=1e-14)
-    clf32 = SoftmaxRegression(penalty=None, tol=1e-6).fit(X.astype(np.float32), y)
+    clf32 = SoftmaxRegression(C=np.inf, tol=1e-6).fit(X.astype(np.float32), y)
     single = softmax_inference(clf32, X.astype(np.float32), y)
     assert single.bse.dtype == np.float64
     assert_allclose(single.bse, softmax_inference(clf, X, y).bse, rtol=1e-3)
@@ -254,7 +254,7 @@ def test_sparse_and_float32_give_the_dense_float64_results():
 
 def test_feature_names_and_summary(anes96):
     X, y = anes96
-    clf = SoftmaxRegression(penalty=None, **TIGHT).fit(X, y)
+    clf = SoftmaxRegression(C=np.inf, **TIGHT).fit(X, y)
     result = softmax_inference(clf, X, y, reference_class=0)
     text = result.summary(alpha=0.1)
     assert text.count("\nclass ") == 6
@@ -291,7 +291,7 @@ def test_separation_is_warned_about():
     X, y = _quasi_separated()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clf = SoftmaxRegression(penalty=None, max_iter=50).fit(X, y)
+        clf = SoftmaxRegression(C=np.inf, max_iter=50).fit(X, y)
     with pytest.warns(SeparationWarning, match="meaningless"):
         result = softmax_inference(clf, X, y)
     # The samples on the line x0 = 0 have no positive margin.
@@ -312,7 +312,7 @@ def test_complete_separation_is_reported():
     X = (np.where(y == 1, 1.0, -1.0) * rng.uniform(0.5, 2.0, y.size))[:, np.newaxis]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clf = SoftmaxRegression(penalty=None, fit_intercept=False, max_iter=50)
+        clf = SoftmaxRegression(C=np.inf, fit_intercept=False, max_iter=50)
         clf.fit(X, y)
     with pytest.warns(SeparationWarning, match="completely separated.* 100 of"):
         result = softmax_inference(clf, X, y)
@@ -321,7 +321,7 @@ def test_complete_separation_is_reported():
 
 def test_no_warning_without_separation(anes96):
     X, y = anes96
-    clf = SoftmaxRegression(penalty=None, **TIGHT).fit(X, y)
+    clf = SoftmaxRegression(C=np.inf, **TIGHT).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         result = softmax_inference(clf, X, y)
@@ -329,12 +329,12 @@ def test_no_warning_without_separation(anes96):
     assert "Separation: not separated\n" in result.summary()
 
 
-@pytest.mark.parametrize("penalty", [None, "l2"])
-def test_failed_linear_program_is_reported_inconclusive(monkeypatch, penalty):
+@pytest.mark.parametrize("C", [np.inf, 1.0], ids=["no-penalty", "l2"])
+def test_failed_linear_program_is_reported_inconclusive(monkeypatch, C):
     X, y = _quasi_separated()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clf = SoftmaxRegression(penalty=penalty, max_iter=50).fit(X, y)
+        clf = SoftmaxRegression(C=C, max_iter=50).fit(X, y)
     programs = []
     real_linprog = _separation.linprog
 
@@ -399,7 +399,7 @@ def test_moments_balance_proves_overlap_only():
         n_classes = np.unique(y).size
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            clf = SoftmaxRegression(penalty=None, max_iter=200).fit(X, y)
+            clf = SoftmaxRegression(C=np.inf, max_iter=200).fit(X, y)
         P = clf.predict_proba(X)
         weights = np.ones(len(y))
         information = observed_information(X, P, weights, True)
@@ -421,7 +421,7 @@ def test_moments_balance_proves_overlap_only():
 def test_collinear_features_are_refused():
     X, y = _unseparable()
     X = np.column_stack([X, X[:, 0] - 2 * X[:, 1]])
-    clf = SoftmaxRegression(penalty=None, **TIGHT).fit(X, y)
+    clf = SoftmaxRegression(C=np.inf, **TIGHT).fit(X, y)
     with pytest.raises(ValueError, match=r"singular.*collinear"):
         softmax_inference(clf, X, y)
     # A penalty makes the information invertible.
@@ -448,7 +448,7 @@ def test_not_at_the_optimum_is_warned_about():
 @pytest.mark.parametrize(
     ("params", "kwargs", "error", "match"),
     [
-        ({"penalty": "l1"}, {}, ValueError, "penalty='l2' or None"),
+        ({"l1_ratio": 1.0}, {}, ValueError, "an L2 penalty or none"),
         ({"label_smoothing": 0.1}, {}, ValueError, "label_smoothing=0"),
         ({"class_weight": "balanced"}, {}, ValueError, "class_weight=None"),
         ({}, {"cov_type": "HC3"}, ValueError, "cov_type must be one of"),

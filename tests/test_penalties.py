@@ -63,7 +63,7 @@ def test_l1_solution_meets_its_optimality_conditions(wine, C):
     non-zero weight's gradient balances it."""
     X, y = wine
     tol = 1e-9
-    model = SoftmaxRegression(penalty="l1", C=C, tol=tol, max_iter=100_000).fit(X, y)
+    model = SoftmaxRegression(l1_ratio=1.0, C=C, tol=tol, max_iter=100_000).fit(X, y)
     slope = 1.0 / (C * len(y))
     gradient, intercept_gradient = _data_gradient(model, X, y)
     zero = model.coef_ == 0
@@ -75,7 +75,7 @@ def test_l1_solution_meets_its_optimality_conditions(wine, C):
 
 
 @pytest.mark.parametrize("solver", ["gd", "newton-cg"])
-@pytest.mark.parametrize("C, l1_ratio", [(0.02, None), (0.1, None), (0.05, 0.5)])
+@pytest.mark.parametrize("C, l1_ratio", [(0.02, 1.0), (0.1, 1.0), (0.05, 0.5)])
 def test_group_solution_meets_its_optimality_conditions(wine, C, l1_ratio, solver):
     """The subgradient conditions of the group penalty, row by row of W (a
     feature across all classes): a zero row's gradient has norm at most the
@@ -84,14 +84,14 @@ def test_group_solution_meets_its_optimality_conditions(wine, C, l1_ratio, solve
     X, y = wine
     tol = 1e-9
     model = SoftmaxRegression(
-        penalty="group",
         l1_ratio=l1_ratio,
+        l1_groups="features",
         C=C,
         solver=solver,
         tol=tol,
         max_iter=100_000,
     ).fit(X, y)
-    share = 1.0 if l1_ratio is None else l1_ratio
+    share = l1_ratio
     strength = 1.0 / (C * len(y))
     gradient, intercept_gradient = _data_gradient(model, X, y)
     W = model.coef_.T  # one row per feature
@@ -108,23 +108,28 @@ def test_group_solution_meets_its_optimality_conditions(wine, C, l1_ratio, solve
 
 
 @pytest.mark.parametrize(
-    "penalty, solver, c_factor",
+    "l1_groups, solver, c_factor",
     [
         # |w_0|_1 + |w_1|_1 is least, |w_1 - w_0|_1, at w_1 = -w_0.
-        ("l1", "gd", 1.0),
+        (None, "gd", 1.0),
         # The row (-w_j / 2, w_j / 2) has norm |w_j| / sqrt(2).
-        ("group", "gd", np.sqrt(2.0)),
-        ("group", "newton-cg", np.sqrt(2.0)),
+        ("features", "gd", np.sqrt(2.0)),
+        ("features", "newton-cg", np.sqrt(2.0)),
     ],
 )
 def test_two_classes_equal_binary_l1_logistic_regression(
-    wine, penalty, solver, c_factor
+    wine, l1_groups, solver, c_factor
 ):
     X, y = wine
     X, y = X[y < 2], y[y < 2]
     C = 0.1
     model = SoftmaxRegression(
-        penalty=penalty, solver=solver, C=C, tol=1e-10, max_iter=100_000
+        l1_ratio=1.0,
+        l1_groups=l1_groups,
+        solver=solver,
+        C=C,
+        tol=1e-10,
+        max_iter=100_000,
     )
     model.fit(X, y)
     reference = l1_logistic_regression(
@@ -165,8 +170,51 @@ def test_auto_adds_newton_steps_for_group_penalty_on_larger_problems(rng):
     per product, 'gd' below and for L1."""
     X = rng.standard_normal((2000, 100))
     y = np.arange(2000) % 10
-    small = SoftmaxRegression(penalty="group", C=0.01).fit(X[:1000], y[:1000])
-    large = SoftmaxRegression(penalty="group", C=0.01, tol=1e-6).fit(X, y)
-    lasso = SoftmaxRegression(penalty="l1", C=0.01).fit(X, y)
+    group = {"l1_ratio": 1.0, "l1_groups": "features", "C": 0.01}
+    small = SoftmaxRegression(**group).fit(X[:1000], y[:1000])
+    large = SoftmaxRegression(**group, tol=1e-6).fit(X, y)
+    lasso = SoftmaxRegression(l1_ratio=1.0, C=0.01).fit(X, y)
     assert (small.solver_, large.solver_, lasso.solver_) == ("gd", "newton-cg", "gd")
     assert large.converged_
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"l1_groups": "features"},
+        {"l1_groups": "features", "l1_ratio": 1.0, "C": np.inf},
+    ],
+    ids=["l2", "no-penalty"],
+)
+def test_grouping_without_an_l1_part_warns_and_fits_without_it(wine, params):
+    """``l1_groups`` groups the L1 part; with none (``l1_ratio=0`` or
+    ``C=np.inf``) it is not used, says so, and the model is the one without
+    it."""
+    X, y = wine
+    model = SoftmaxRegression(**params)
+    with pytest.warns(UserWarning, match="is not used"):
+        model.fit(X, y)
+    without = {**params, "l1_groups": None, "l1_ratio": 0.0}
+    assert_array_equal(model.coef_, SoftmaxRegression(**without).fit(X, y).coef_)
+
+
+def test_deprecated_penalty_and_l1_groups_conflict(wine):
+    X, y = wine
+    with pytest.raises(ValueError, match="cannot be combined with l1_groups"):
+        SoftmaxRegression(penalty="l1", l1_groups="features").fit(X, y)
+
+
+def test_array_api_support_follows_the_chosen_penalty():
+    """The estimator declares Array API support for the penalties the
+    Array API backend fits, whatever their spelling."""
+    smooth = [{}, {"C": np.inf}, {"l1_ratio": 1.0, "C": np.inf}]
+    non_smooth = [
+        {"l1_ratio": 0.5},
+        {"l1_ratio": 1.0, "l1_groups": "features"},
+        # Refused when fitted, with a ValueError: supported by no backend.
+        {"penalty": "elasticnet", "l1_ratio": None},
+    ]
+    for params in smooth:
+        assert SoftmaxRegression(**params).__sklearn_tags__().array_api_support
+    for params in non_smooth:
+        assert not SoftmaxRegression(**params).__sklearn_tags__().array_api_support

@@ -102,7 +102,7 @@ def _interrupt_after_steps(monkeypatch, n_steps):
         ({"solver": "sgd", "average": True}, None),
         ({"solver": "adam"}, None),
         # With L1 and one feature, coef_ is a view of the stream's iterate.
-        ({"solver": "sgd", "penalty": "l1"}, 1),
+        ({"solver": "sgd", "l1_ratio": 1.0}, 1),
     ],
 )
 def test_partial_fit_failing_midway_leaves_the_stream_as_it_was(

@@ -125,7 +125,7 @@ def test_proximal_sgd_reaches_the_l1_optimum(wine):
     """Full-batch proximal steps reach the optimum of the proximal gradient
     solver, with the same zeros."""
     X, y, _ = wine
-    params = dict(penalty="l1", C=0.1, tol=0.0, max_iter=5000)
+    params = dict(l1_ratio=1.0, C=0.1, tol=0.0, max_iter=5000)
     model = SoftmaxRegression(
         solver="sgd", batch_size=len(y), n_iter_no_change=5000, **params
     )
@@ -240,7 +240,7 @@ def test_partial_fit_one_class_chunk(wine):
     "params, message",
     [
         ({"solver": "lbfgs"}, "early_stopping=True needs a stochastic solver"),
-        ({"solver": "adam", "penalty": "l1"}, "solver='adam' cannot handle"),
+        ({"solver": "adam", "l1_ratio": 1.0}, "solver='adam' cannot handle"),
     ],
 )
 def test_refused_combinations(wine, params, message):

@@ -19,8 +19,8 @@ CONFIGS = [
     {"solver": "gd"},
     {"solver": "sgd", "random_state": 0, "max_iter": 5},
     {"solver": "adam", "random_state": 0, "max_iter": 5},
-    {"solver": "gd", "penalty": "l1", "C": 0.1},
-    {"solver": "newton-cg", "penalty": "group", "C": 0.1},
+    {"solver": "gd", "l1_ratio": 1.0, "C": 0.1},
+    {"solver": "newton-cg", "l1_ratio": 1.0, "l1_groups": "features", "C": 0.1},
 ]
 
 
@@ -172,7 +172,7 @@ def test_a_failed_fit_releases_its_hold_on_blas():
     with threadpool_limits(limits=2, user_api="blas"):
         before = _blas_limits()
         with pytest.raises(ValueError, match="cannot handle"):
-            SoftmaxRegression(penalty="l1", solver="lbfgs").fit(X, y)
+            SoftmaxRegression(l1_ratio=1.0, solver="lbfgs").fit(X, y)
         assert _blas_limits() == before
         with pytest.raises(KeyboardInterrupt), single_threaded_blas():
             assert set(_blas_limits()) == {1}

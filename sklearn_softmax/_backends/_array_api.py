@@ -81,22 +81,20 @@ class ArrayAPIBackend:
             host_dtype,
         )
 
-    def check(self, estimator):
+    def check(self, estimator, penalty):
         """Refuse the settings this backend cannot fit, before any data is
         read."""
-        if estimator.penalty not in ("l2", None) or estimator.solver not in (
-            "auto",
-            *ARRAY_API_SOLVERS,
-        ):
+        if not penalty.smooth or estimator.solver not in ("auto", *ARRAY_API_SOLVERS):
             raise ValueError(
                 f"Array API inputs (here {self.xp.__name__} arrays) are fitted "
-                "with penalty='l2' or None and solver='auto', 'lbfgs', 'gd' or "
-                f"'newton-cg'; got penalty={estimator.penalty!r}, "
-                f"solver={estimator.solver!r}. Pass NumPy arrays for the others."
+                "with an L2 penalty or none (l1_ratio=0, or C=np.inf) and "
+                "solver='auto', 'lbfgs', 'gd' or 'newton-cg'; got "
+                f"{penalty.spelling}, solver={estimator.solver!r}. Pass NumPy "
+                "arrays for the others."
             )
 
-    def solver(self, solver, spec, data, penalty_name):
-        return resolve_solver(solver, spec, data.X, penalty_name)
+    def solver(self, solver, spec, data, penalty_spelling):
+        return resolve_solver(solver, spec, data.X, penalty_spelling)
 
     def minimize(self, data, spec, solver, coef0, settings):
         xp, device, X = self.xp, self.device, data.X

@@ -95,9 +95,10 @@ class SolveSettings(NamedTuple):
         return {"max_iter": self.max_iter, "tol": self.tol, "callback": self.callback}
 
 
-def resolve_solver(solver, spec, X, penalty_name):
+def resolve_solver(solver, spec, X, penalty_spelling):
     """The solver to run for ``solver``: itself, or the one 'auto' stands
-    for; a ValueError where it cannot minimise the objective."""
+    for; a ValueError where it cannot minimise the objective. The message
+    names the parameters that chose the penalty, ``penalty_spelling``."""
     norm = spec.norm
     if norm is None:
         return "newton-cg" if solver == "auto" else solver
@@ -109,7 +110,7 @@ def resolve_solver(solver, spec, X, penalty_name):
     part = "a group-norm" if group else "an L1"
     newton = ", 'newton-cg' (with Newton steps on the support)" if group else ""
     raise ValueError(
-        f"penalty={penalty_name!r} has {part} part, which solver="
+        f"The penalty of {penalty_spelling} has {part} part, which solver="
         f"{solver!r} cannot handle: it needs a smooth objective. Use "
         f"solver='gd' (accelerated proximal gradient){newton}, 'auto', or "
         "'sgd' (proximal stochastic steps)."

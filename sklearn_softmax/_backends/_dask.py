@@ -24,7 +24,7 @@ from ._common import FitData, minimizer, resolve_solver
 class DaskBackend:
     """Fits dask collections with the full-batch solvers."""
 
-    def check(self, estimator):
+    def check(self, estimator, penalty):
         """Refuse the settings this backend cannot fit, before any data is
         read."""
         if estimator.solver == "newton-cholesky":
@@ -66,8 +66,8 @@ class DaskBackend:
         row_blocks = encode_row_blocks(row_blocks, classes, factors)
         return FitData(X, None, None, classes, totals.sum(), X.dtype, row_blocks)
 
-    def solver(self, solver, spec, data, penalty_name):
-        return resolve_solver(solver, spec, data.X, penalty_name)
+    def solver(self, solver, spec, data, penalty_spelling):
+        return resolve_solver(solver, spec, data.X, penalty_spelling)
 
     def minimize(self, data, spec, solver, coef0, settings):
         # Dask is optional: only a dask input brings it in.

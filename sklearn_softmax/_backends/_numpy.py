@@ -21,7 +21,7 @@ from ._common import FitData, minimizer, resolve_solver
 class NumpyBackend:
     """Fits data in memory, on the package's own threads (see ``_passes``)."""
 
-    def check(self, estimator):
+    def check(self, estimator, penalty):
         """Every setting can be fitted."""
 
     def prepare(self, estimator, X, y, sample_weight, classes=None, min_classes=2):
@@ -51,7 +51,7 @@ class NumpyBackend:
             X.dtype,
         )
 
-    def solver(self, solver, spec, data, penalty_name):
+    def solver(self, solver, spec, data, penalty_spelling):
         """``resolve_solver``'s choice, with exact Newton steps for 'auto'
         where the Hessian is small (see :func:`choose_newton_cholesky`)."""
         if (
@@ -60,7 +60,7 @@ class NumpyBackend:
             and choose_newton_cholesky(data.X, spec.n_classes, spec.fit_intercept)
         ):
             return "newton-cholesky"
-        return resolve_solver(solver, spec, data.X, penalty_name)
+        return resolve_solver(solver, spec, data.X, penalty_spelling)
 
     def minimize(self, data, spec, solver, coef0, settings):
         """Run a deterministic solver on all of ``X``, or in its row space.
@@ -90,7 +90,13 @@ class NumpyBackend:
 
         solve = minimizer(solver, spec.norm)
         # The L1 and group norms are not kept by the row space's rotation.
-        if spec.norm is None and choose_row_space(X, n_classes):
+        # With max_iter=0 the model is the starting point itself, which the
+        # projection onto the row space could move.
+        if (
+            spec.norm is None
+            and settings.max_iter > 0
+            and choose_row_space(X, n_classes)
+        ):
             row_space = RowSpace.of(X)
             if row_space is not None:
                 return solve_in_row_space(

@@ -149,6 +149,13 @@ def minimize_agd(
     history = []
     message = f"reached max_iter={max_iter}"
     converged = False
+    if penalty is not None and max_iter == 0:
+        # No step is taken: the gradient mapping at the start, with the
+        # first curvature estimate, says how far from optimal it is.
+        grad_norm = L * max_abs(x - prox(x - g_y / L, 1.0 / L))
+        converged = grad_norm <= tol
+        if converged:
+            message = "converged"
     support, n_stable = None, 0
     iteration = 0
     for iteration in range(1, max_iter + 1):

@@ -218,6 +218,7 @@ def minimize_stochastic(
     best_score, best_x, stale = -math.inf, state.x.copy(), 0
     converged = False
     message = f"reached max_iter={max_iter} epochs"
+    epoch = 0
     for epoch in range(1, max_iter + 1):
         if shuffle:
             random_state.shuffle(order)
