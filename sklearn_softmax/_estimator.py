@@ -121,13 +121,17 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         and ``l1_ratio`` (see Notes).
     fit_intercept : bool, default=True
         Whether to fit an intercept per class.
-    solver : {'auto', 'newton-cg', 'lbfgs', 'gd', 'sgd', 'adam'}, default='auto'
+    solver : {'auto', 'newton-cg', 'newton-cholesky', 'lbfgs', 'gd', 'sgd', \
+            'adam'}, default='auto'
         Optimiser.
 
-        - 'auto': chosen from the data and the penalty: 'newton-cg' for
-          the L2 penalty or none, the fastest of the package's solvers to a tight
-          optimum on the benchmark problems or within an eighth of it, and
-          the one whose lead grows with ill-conditioning; 'gd' for an L1
+        - 'auto': chosen from the data and the penalty: for the L2 penalty
+          or none, 'newton-cholesky' when the Hessian has at most 100 rows
+          (``(n_features + fit_intercept) * n_classes`` parameters) and
+          'newton-cg' otherwise, the fastest of the package's solvers to a
+          tight optimum on the benchmark problems or within an eighth of
+          it, and the one whose lead grows with ill-conditioning; 'gd' for
+          an L1
           part (``l1_ratio`` above 0); for the group norm
           (``l1_groups='features'``), 'newton-cg' on larger problems and
           'gd' on small ones.
@@ -141,6 +145,12 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
           sample weight of 2 or the sample twice) agree to within ``tol``
           rather than to rounding, as the truncated conjugate gradients may
           stop one step apart.
+        - 'newton-cholesky': Newton's method with exact steps, from a
+          Cholesky factorisation of the Hessian formed at each iteration
+          (``n p^2`` multiply-adds for ``p`` parameters), and the same line
+          search: few iterations however ill-conditioned the problem, for
+          problems with a small ``p``. NumPy and SciPy inputs only, with the
+          L2 penalty or none.
         - 'lbfgs': scipy's L-BFGS-B on the analytic objective and gradient;
           on Array API inputs, the package's own L-BFGS, which iterates on
           their device.

@@ -300,7 +300,7 @@ def penalised_objective(data_term, l2_reg_strength, rounding):
         value, gradient, hessian = data_term.value_gradient_hessian(coef)
         penalised_entries = np.arange(n_features * shape[1])
         hessian[penalised_entries, penalised_entries] += l2_reg_strength
-        _fix_null_directions(hessian, shape, n_features if l2_reg_strength > 0 else 0)
+        fix_null_directions(hessian, shape, n_features if l2_reg_strength > 0 else 0)
         return (*penalised(coef, value, gradient), hessian)
 
     return Objective(
@@ -317,10 +317,10 @@ def penalised_objective(data_term, l2_reg_strength, rounding):
     )
 
 
-def _fix_null_directions(hessian, shape, first_unpenalised):
+def fix_null_directions(hessian, shape, first_unpenalised):
     """Add ``mu 1 1^T / K`` to the ``K x K`` diagonal block of each
     unpenalised row of ``coef`` (the intercept; every row without a
-    penalty), in place.
+    penalty), in place, for a Hessian of any Array API namespace.
 
     Adding one number to a row's parameters of every class changes no
     probability, so the Hessian is singular along these directions and the
@@ -332,9 +332,12 @@ def _fix_null_directions(hessian, shape, first_unpenalised):
     """
     n_rows, n_classes = shape
     for row in range(first_unpenalised, n_rows):
-        block = slice(row * n_classes, (row + 1) * n_classes)
-        scale = float(np.mean(np.diag(hessian[block, block])))
+        start = row * n_classes
+        block = slice(start, start + n_classes)
+        scale = sum(float(hessian[i, i]) for i in range(start, start + n_classes))
+        scale /= n_classes
         hessian[block, block] += (scale if scale > 0 else 1.0) / n_classes
+    return hessian
 
 
 def hessian_diagonal_at_zero(column_moments, shape, l2_reg_strength):

@@ -10,7 +10,7 @@ scalar to the host, the objective's value.
 
 import numpy as np
 
-from ._loss import Objective
+from ._loss import Objective, fix_null_directions
 from ._low_precision import LowPrecisionData
 from ._vectors import namespace
 
@@ -165,8 +165,71 @@ def bind_objective(
 
         return float(data_value + penalty(coef)), gradient, hessp
 
+    def value_gradient_hessian(x):
+        # The Hessian's (k, k') blocks, as the NumPy passes form them (see
+        # DataPasses.value_gradient_hessian): those with k <= k' < K - 1
+        # from the data, the others from the rows of blocks summing to zero.
+        coef, Z = scores(x)
+        data_value, exponentials, normalisers = data_term(Z)
+        P = exponentials / normalisers
+        gradient = back(column_weights * P - weighted_targets, coef, l2_reg_strength)
+        n_rows = shape[0]
+        blocks = [[None] * n_classes for _ in range(n_classes)]
+        for k in range(n_classes - 1):
+            for other in range(k, n_classes - 1):
+                c = weights * P[:, k] * (float(k == other) - P[:, other])
+                weighted = X * c[:, None]
+                block = xp.astype(weighted.T @ X, dtype)
+                if fit_intercept:
+                    column = xp.astype(xp.sum(weighted, axis=0), dtype)[:, None]
+                    corner = xp.reshape(xp.astype(xp.sum(c), dtype), (1, 1))
+                    block = xp.concat(
+                        [
+                            xp.concat([block, column], axis=1),
+                            xp.concat([column.T, corner], axis=1),
+                        ],
+                        axis=0,
+                    )
+                blocks[k][other] = block
+                blocks[other][k] = block.T
+        for k in range(n_classes - 1):
+            blocks[k][-1] = -sum(blocks[k][: n_classes - 1])
+            blocks[-1][k] = blocks[k][-1].T
+        blocks[-1][-1] = -sum(blocks[-1][: n_classes - 1])
+        stacked = xp.stack([xp.stack(row) for row in blocks])
+        hessian = xp.reshape(
+            xp.permute_dims(stacked, (2, 0, 3, 1)),
+            (n_rows * n_classes, n_rows * n_classes),
+        )
+        penalty_diagonal = xp.concat(
+            [
+                xp.full(
+                    n_features * n_classes,
+                    l2_reg_strength,
+                    dtype=dtype,
+                    device=x.device,
+                ),
+                xp.zeros(
+                    (n_rows - n_features) * n_classes, dtype=dtype, device=x.device
+                ),
+            ]
+        )
+        hessian = (
+            hessian
+            + xp.eye(n_rows * n_classes, dtype=dtype, device=x.device)
+            * penalty_diagonal
+        )
+        fix_null_directions(hessian, shape, n_features if l2_reg_strength > 0 else 0)
+        return float(data_value + penalty(coef)), gradient, hessian
+
     # As for the NumPy passes: 16 epsilons of the dtype the scores are in.
     rounding = 16 * float(
         np.finfo(np.float32 if X.dtype == xp.float32 else np.float64).eps
     )
-    return Objective(value, value_and_gradient, value_gradient_hessp, rounding)
+    return Objective(
+        value,
+        value_and_gradient,
+        value_gradient_hessp,
+        rounding,
+        value_gradient_hessian=value_gradient_hessian,
+    )

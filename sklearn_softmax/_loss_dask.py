@@ -65,6 +65,11 @@ def _hessian_product(passes, forward, V):
     return passes.hessian_product(forward[2], V).ravel()
 
 
+def _value_gradient_hessian(passes, coef):
+    value, gradient, hessian = passes.value_gradient_hessian(coef)
+    return np.concatenate([[value], gradient.ravel(), hessian.ravel()])
+
+
 def _moments(passes):
     return passes.column_second_moments()
 
@@ -156,6 +161,18 @@ class BlockwiseDataTerm:
             return self._total(_hessian_product, blocks, V).reshape(self.shape)
 
         return float(result[0]), result[1:].reshape(self.shape), hessp
+
+    def value_gradient_hessian(self, coef):
+        # Each block's Hessian, (d + 1) K squared numbers, is summed in the
+        # tree with its value and gradient: for the small problems exact
+        # Newton steps are taken on.
+        result = self._total(_value_gradient_hessian, zip(self.blocks), coef)
+        size = int(np.prod(self.shape))
+        return (
+            float(result[0]),
+            result[1 : size + 1].reshape(self.shape),
+            result[size + 1 :].reshape(size, size),
+        )
 
     def column_second_moments(self):
         return self._total(_moments, zip(self.blocks))

@@ -632,40 +632,48 @@ class DataPasses:
 
         The Hessian is float64, of shape ``(p, p)`` with
         ``p = (n_features + fit_intercept) K``, indexed as ``coef`` is
-        flattened (feature-major, class-minor). For ``x~ = [x, 1]``,
+        flattened (feature-major, class-minor). For ``x~ = [x, 1]``, its
+        ``(k, k')`` block of features is
 
-        ``H[(j, k), (j', k')] = sum_i s_i / S x~_ij x~_ij'
-        (p_ik delta_kk' - p_ik p_ik')``,
+        ``H_kk' = sum_i s_i / S (p_ik delta_kk' - p_ik p_ik') x~_i x~_i^T``.
 
-        formed block by block in the order of the blocks, as
-        ``sum_k E_k (X~^T diag(s P_k) X~) E_k^T - Q^T diag(s) Q`` with
-        ``Q_i = x~_i (x) p_i`` and ``E_k`` placing class ``k``: memory
-        ``p^2`` and a block's rows times ``p``, and ``n p^2`` multiply-adds,
-        for problems whose ``p`` is small.
+        Each probability row sums to one, so the blocks of each row of
+        blocks sum to zero: only the blocks with ``k <= k' < K - 1`` are
+        summed over the data, block of rows by block of rows in the order of
+        the blocks, ``K (K - 1) / 2`` products of ``n d^2`` multiply-adds
+        (one for two classes, as for the logistic model); the others follow
+        from them.
         """
         data_term, gradient, self._probabilities = self.value_gradient_probabilities(
             coef, out=self._probabilities
         )
         self._generation += 1
-        n_classes = self.n_classes
-        n_rows = self.n_features + int(self.fit_intercept)
-        hessian = np.zeros((n_rows * n_classes, n_rows * n_classes))
+        n_classes, n_features = self.n_classes, self.n_features
+        n_rows = n_features + int(self.fit_intercept)
+        # The Hessian as (feature, class, feature, class): block (k, k') is
+        # blocks[:, k, :, k'], a strided view.
+        blocks = np.zeros((n_rows, n_classes, n_rows, n_classes))
         X = self._products.X
         for block, rows in enumerate(self.slices):
             m = rows.stop - rows.start
-            X_block = X[rows].toarray() if sp.issparse(X) else X[rows]
             A = np.empty((m, n_rows))
-            A[:, : self.n_features] = X_block
+            A[:, :n_features] = X[rows].toarray() if sp.issparse(X) else X[rows]
             if self.fit_intercept:
                 A[:, -1] = 1.0
-            P = self._probabilities[block, :, :m].T.astype(np.float64)
+            P = self._probabilities[block, :, :m].astype(np.float64)
             weights = self.weights64[rows]
-            Q = (A[:, :, np.newaxis] * P[:, np.newaxis, :]).reshape(m, -1)
-            hessian -= (Q * weights[:, np.newaxis]).T @ Q
-            for k in range(n_classes):
-                hessian[k::n_classes, k::n_classes] += (
-                    A * (weights * P[:, k])[:, np.newaxis]
-                ).T @ A
+            for k in range(n_classes - 1):
+                weighted_p = weights * P[k]
+                for k_other in range(k, n_classes - 1):
+                    c = weighted_p * (float(k == k_other) - P[k_other])
+                    blocks[:, k, :, k_other] += (A * c[:, np.newaxis]).T @ A
+        for k in range(n_classes - 1):
+            for k_other in range(k + 1, n_classes - 1):
+                blocks[:, k_other, :, k] = blocks[:, k, :, k_other].T
+            blocks[:, k, :, -1] = -blocks[:, k, :, :-1].sum(axis=-1)
+            blocks[:, -1, :, k] = blocks[:, k, :, -1].T
+        blocks[:, -1, :, -1] = -blocks[:, -1, :, :-1].sum(axis=-1)
+        hessian = blocks.reshape(n_rows * n_classes, -1)
         return data_term, gradient, hessian
 
     def hessian_product(self, probabilities, V):

@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._heuristics import choose_proximal_solver
+from .._heuristics import choose_newton_cholesky, choose_proximal_solver
 from .._loss import MultinomialLoss
 from .._penalties import GroupNorm, L1Norm
 from .._solvers import SOLVERS, minimize_agd
@@ -101,7 +101,11 @@ def resolve_solver(solver, spec, X, penalty_spelling):
     names the parameters that chose the penalty, ``penalty_spelling``."""
     norm = spec.norm
     if norm is None:
-        return "newton-cg" if solver == "auto" else solver
+        if solver != "auto":
+            return solver
+        if choose_newton_cholesky(X, spec.n_classes, spec.fit_intercept):
+            return "newton-cholesky"
+        return "newton-cg"
     group = isinstance(norm, GroupNorm)
     if solver == "auto":
         return choose_proximal_solver(X, spec.n_classes, group)

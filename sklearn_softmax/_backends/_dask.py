@@ -27,12 +27,6 @@ class DaskBackend:
     def check(self, estimator, penalty):
         """Refuse the settings this backend cannot fit, before any data is
         read."""
-        if estimator.solver == "newton-cholesky":
-            raise ValueError(
-                "solver='newton-cholesky' forms the Hessian from data in memory; "
-                "dask collections are fitted with 'auto', 'newton-cg', 'lbfgs' "
-                "or 'gd'."
-            )
         if estimator.solver in STOCHASTIC_SOLVERS:
             raise ValueError(
                 f"fit on dask collections runs the full-batch solvers; "

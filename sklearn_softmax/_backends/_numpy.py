@@ -6,12 +6,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import validate_data
 
-from .._heuristics import (
-    choose_hessian_dtype,
-    choose_n_threads,
-    choose_newton_cholesky,
-    choose_row_space,
-)
+from .._heuristics import choose_hessian_dtype, choose_n_threads, choose_row_space
 from .._row_space import RowSpace, solve_in_row_space
 from .._targets import encode_labels, total_weight, weigh_samples
 from .._threads import blas_thread_limit
@@ -52,14 +47,6 @@ class NumpyBackend:
         )
 
     def solver(self, solver, spec, data, penalty_spelling):
-        """``resolve_solver``'s choice, with exact Newton steps for 'auto'
-        where the Hessian is small (see :func:`choose_newton_cholesky`)."""
-        if (
-            solver == "auto"
-            and spec.norm is None
-            and choose_newton_cholesky(data.X, spec.n_classes, spec.fit_intercept)
-        ):
-            return "newton-cholesky"
         return resolve_solver(solver, spec, data.X, penalty_spelling)
 
     def minimize(self, data, spec, solver, coef0, settings):

@@ -4,19 +4,57 @@ Hessian, for problems whose Hessian is small enough to form."""
 import numpy as np
 import scipy.linalg
 
-from .._vectors import copy, max_abs, norm
+from .._vectors import copy, dot, max_abs, namespace, norm
 from ._line_search import ARMIJO, MAX_BACKTRACKS, next_step
 from ._result import NO_DECREASE, Progress, SolverResult, after_accepted_step
 
 
+# A Cholesky factor whose smallest pivot is below this share of its largest
+# (in squares) leaves the Hessian numerically singular: collinear features
+# without a penalty. The step is then the least-squares one of least norm.
+_SINGULAR_PIVOTS = 1e-10
+
+
 def newton_step(hessian, gradient):
-    """``-H^{-1} g`` by a Cholesky factorisation of ``H``; by a least-squares
-    solve where rounding leaves ``H`` short of definite."""
+    """``-H^{-1} g``, or, where ``H`` is singular, the least-norm solution
+    ``-H^+ g``, which keeps iterates that start in the span of the data in
+    it, so that the minimiser found is the one of least norm, as conjugate
+    gradients from zero find it.
+
+    NumPy arrays: by a Cholesky factorisation, or a symmetric
+    pseudo-inverse where the factorisation fails or its pivots show ``H``
+    singular. Arrays of other namespaces: by the namespace's
+    ``linalg.pinv``, on their device.
+    """
+    if not isinstance(gradient, np.ndarray):
+        xp = namespace(gradient)
+        return -(xp.linalg.pinv(hessian) @ gradient)
     try:
-        factor = scipy.linalg.cho_factor(hessian, check_finite=False)
+        factor, lower = scipy.linalg.cho_factor(hessian, check_finite=False)
     except np.linalg.LinAlgError:
-        return -scipy.linalg.lstsq(hessian, gradient, check_finite=False)[0]
-    return -scipy.linalg.cho_solve(factor, gradient, check_finite=False)
+        factor = None
+    if factor is not None:
+        pivots = np.abs(np.diag(factor)) ** 2
+        if pivots.min() > _SINGULAR_PIVOTS * pivots.max():
+            return -scipy.linalg.cho_solve(
+                (factor, lower), gradient, check_finite=False
+            )
+    return -(scipy.linalg.pinvh(hessian) @ gradient)
+
+
+def _with_hessian(objective):
+    """``value_gradient_hessian`` of the objective; where it offers none,
+    the Hessian formed from its Hessian-vector products, one per
+    parameter."""
+    if objective.value_gradient_hessian is not None:
+        return objective.value_gradient_hessian
+
+    def value_gradient_hessian(x):
+        f, g, hessp = objective.value_gradient_hessp(x)
+        identity = np.eye(g.shape[0])
+        return f, g, np.stack([hessp(column) for column in identity], axis=1)
+
+    return value_gradient_hessian
 
 
 def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
@@ -34,9 +72,13 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
     Parameters
     ----------
     objective : Objective
-        Provides ``value_gradient_hessian(x)``.
-    x0 : ndarray of shape (n_params,)
-        Starting point, iterated in float64.
+        Provides ``value_gradient_hessian(x)``, or else
+        ``value_gradient_hessp(x)``, from which the Hessian is formed one
+        product per parameter (NumPy arrays only).
+    x0 : array of shape (n_params,)
+        Starting point: a NumPy array (iterated in float64), or an array of
+        any Array API namespace, iterated in its namespace, device and
+        dtype.
     max_iter : int
         Most Newton iterations.
     tol : float
@@ -48,8 +90,9 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
     -------
     result : SolverResult
     """
+    value_gradient_hessian = _with_hessian(objective)
     x = copy(x0)
-    f, g, hessian = objective.value_gradient_hessian(x)
+    f, g, hessian = value_gradient_hessian(x)
     grad_norm = max_abs(g)
     history = []
     iteration = 0
@@ -57,13 +100,13 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
     message = "converged" if converged else f"reached max_iter={max_iter}"
     while not converged and iteration < max_iter:
         direction = newton_step(hessian, g)
-        slope = float(g @ direction)
+        slope = dot(g, direction)
         if not slope < 0:
-            direction, slope = -g, -float(g @ g)
+            direction, slope = -g, -dot(g, g)
         step = 1.0
         for _ in range(MAX_BACKTRACKS):
             x_trial = x + step * direction
-            f_trial, g_trial, hessian_trial = objective.value_gradient_hessian(x_trial)
+            f_trial, g_trial, hessian_trial = value_gradient_hessian(x_trial)
             if f_trial <= f + ARMIJO * step * slope + objective.rounding * abs(f):
                 break
             step = next_step(step, slope, f, f_trial)
