@@ -13,7 +13,6 @@ from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
-    _routing_enabled,
     process_routing,
 )
 from sklearn.utils.multiclass import check_classification_targets
@@ -32,6 +31,7 @@ from ._estimator import SoftmaxRegression
 from ._messages import caller_stacklevel
 from ._path import check_Cs, fit_along_path
 from ._penalty_params import UNSET, l1_ratio_grid
+from ._routing import refuse_unasked_sample_weight, refuse_unrouted, routing_enabled
 from ._scoring import scorer_for_classes
 
 # Parameters of SoftmaxRegression that the search sets, or that mean
@@ -441,12 +441,17 @@ default='auto'
 
     def _route(self, sample_weight, params):
         """The metadata for the splitter's ``split`` and for the scorer, as
-        LogisticRegressionCV routes them; without routing, ``groups`` goes
-        to the splitter, as in GridSearchCV."""
-        if _routing_enabled():
+        LogisticRegressionCV routes them in newer scikit-learn (refusing
+        ``sample_weight`` for a scorer that has not said whether it takes
+        it, with any version); without routing, ``groups`` goes to the
+        splitter, as in GridSearchCV."""
+        if routing_enabled():
             routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
+            refuse_unasked_sample_weight(
+                self._scorer(), sample_weight, type(self).__name__, "fit"
+            )
             return routed.splitter.split, routed.scorer.score
-        _refuse_unrouted(params, "fit", allowed={"groups"})
+        refuse_unrouted(params, type(self).__name__, "fit", allowed={"groups"})
         split_params = {"groups": params["groups"]} if "groups" in params else {}
         if split_params.get("groups") is not None and _is_list_of_splits(self.cv):
             # scikit-learn's splitters that take no groups warn themselves.
@@ -523,29 +528,20 @@ default='auto'
             better.
         """
         check_is_fitted(self)
-        _refuse_unrouted(score_params, "score")
+        refuse_unrouted(score_params, type(self).__name__, "score")
+        scorer = self._scorer()
         if sample_weight is not None:
             score_params["sample_weight"] = sample_weight
-        if _routing_enabled():
+        if routing_enabled():
             score_params = process_routing(self, "score", **score_params).scorer.score
-        return self._scorer()(self, X, y, **score_params)
+            refuse_unasked_sample_weight(
+                scorer, sample_weight, type(self).__name__, "score"
+            )
+        return scorer(self, X, y, **score_params)
 
 
 def _is_list_of_splits(cv):
     return not (cv is None or isinstance(cv, Integral) or hasattr(cv, "split"))
-
-
-def _refuse_unrouted(params, method, allowed=()):
-    """Raise for metadata that only metadata routing can pass on."""
-    extra = sorted(set(params) - set(allowed))
-    if extra and not _routing_enabled():
-        also = "".join(f" and {name}" for name in sorted(allowed))
-        raise ValueError(
-            f"SoftmaxRegressionCV.{method} got {extra}: without metadata "
-            f"routing it takes sample_weight{also} only. Enable routing with "
-            "sklearn.set_config(enable_metadata_routing=True) to pass other "
-            "metadata to the splitter and the scorer that request it."
-        )
 
 
 def _scores_along_path(

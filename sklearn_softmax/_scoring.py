@@ -16,6 +16,13 @@ def scorer_for_classes(scorer, classes):
     the scorer was made with are kept, and take precedence. Scorers that
     are not made by :func:`~sklearn.metrics.make_scorer` (plain callables)
     are returned as they are.
+
+    scikit-learn has no public way to read a scorer's metric or keyword
+    arguments, or to add one: this reads ``_score_func`` and ``_kwargs``,
+    as LogisticRegressionCV does, and sets ``_kwargs`` on a copy; both have
+    the same meaning from scikit-learn 1.6 to 1.9. Under metadata routing,
+    ``labels`` could instead be passed at call time, but only to a scorer
+    that requests it.
     """
     metric = getattr(scorer, "_score_func", None)
     given = getattr(scorer, "_kwargs", None)

@@ -10,7 +10,7 @@ from _references import coefficient_tolerance
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import softmax
 from sklearn.datasets import load_iris, load_wine
-from sklearn.linear_model import LogisticRegressionCV
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.metrics import f1_score, log_loss
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
@@ -290,31 +290,45 @@ def _few_of_class_1(iris, n_members, n_splits):
     return X, y, folds
 
 
-def _tight_logistic_regression_cv(Cs, folds, fit_intercept, data):
-    # 'newton-cholesky' takes exact Newton steps and reaches tol=1e-12. At
-    # three classes LogisticRegressionCV fits the same objective with the
-    # same C. Newer scikit-learn warns about its changing defaults; the
-    # values used here are those of every version.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        return LogisticRegressionCV(
-            Cs=Cs,
-            cv=folds,
-            scoring="neg_log_loss",
-            fit_intercept=fit_intercept,
-            solver="newton-cholesky",
-            tol=1e-12,
-            max_iter=1000,
-        ).fit(*data)
+def _per_fold_logistic_regression(
+    X, y, folds, fit_intercept=True, solver="newton-cholesky", tol=1e-12
+):
+    """LogisticRegression fitted from zero on each training part at each C
+    of CS, against all the classes: what a search over the folds must find,
+    with any supported version of scikit-learn (its LogisticRegressionCV
+    fits a training part without some class from version 1.8 on, and gives
+    its scorer the labels from 1.9 on, by their release notes). A class
+    missing from a training part gets one sample of weight zero there,
+    which leaves the objective as it is.
+    At three classes LogisticRegression fits the same objective with the
+    same C. 'newton-cholesky' takes exact Newton steps and reaches
+    tol=1e-12.
 
-
-def _reference_paths(reference, classes):
-    """LogisticRegressionCV's coefs_paths_, in SoftmaxRegressionCV's layout
-    without the l1_ratio axis, with the intercepts centred."""
-    paths = np.stack([reference.coefs_paths_[label] for label in classes], axis=2)
-    if reference.fit_intercept:
-        paths[..., -1] -= paths[..., -1].mean(axis=2, keepdims=True)
-    return paths
+    Returns the paths, in SoftmaxRegressionCV's layout without the
+    l1_ratio axis and with the intercepts centred, and the held-out
+    log-loss of each fit against all the classes.
+    """
+    classes = np.unique(y)
+    paths = np.empty((len(folds), len(CS), classes.size, X.shape[1] + fit_intercept))
+    scores = np.empty((len(folds), len(CS)))
+    for k, (train, test) in enumerate(folds):
+        missing = np.setdiff1d(classes, y[train])
+        X_train = np.vstack([X[train], np.zeros((missing.size, X.shape[1]))])
+        y_train = np.concatenate([y[train], missing])
+        weights = np.concatenate([np.ones(len(train)), np.zeros(missing.size)])
+        for c, C in enumerate(CS):
+            reference = LogisticRegression(
+                C=C, fit_intercept=fit_intercept, solver=solver, tol=tol, max_iter=1000
+            ).fit(X_train, y_train, sample_weight=weights)
+            solution = reference.coef_
+            if fit_intercept:
+                intercept = reference.intercept_ - reference.intercept_.mean()
+                solution = np.column_stack([solution, intercept])
+            paths[k, c] = solution
+            scores[k, c] = -log_loss(
+                y[test], reference.predict_proba(X[test]), labels=classes
+            )
+    return paths, scores
 
 
 def _path_tolerances(model, X, folds):
@@ -336,29 +350,23 @@ def _path_tolerances(model, X, folds):
 
 
 def _assert_same_search(model, reference, X, folds):
-    """The held-out scores, C_ and paths of both searches agree to within
-    what their tolerances leave."""
+    """The paths, held-out scores and C_ of the search and of the per-fold
+    ``reference`` agree to within what their tolerances leave."""
+    reference_paths, reference_scores = reference
     atol, score_atol = _path_tolerances(model, X, folds)
-    assert_allclose(
-        model.coefs_paths_[:, 0],
-        _reference_paths(reference, model.classes_),
-        rtol=0,
-        atol=atol,
-    )
-    reference_scores = next(iter(reference.scores_.values()))
+    assert_allclose(model.coefs_paths_[:, 0], reference_paths, rtol=0, atol=atol)
     assert model.scores_.shape == (len(folds), 1, len(CS))
     assert_allclose(model.scores_[:, 0], reference_scores, rtol=0, atol=score_atol)
-    assert np.ravel(reference.C_)[0] == model.C_
+    assert CS[np.argmax(reference_scores.mean(axis=0))] == model.C_
 
 
-def test_cv_class_with_fewer_members_than_folds_equals_logistic_regression_cv(iris):
+def test_cv_class_with_fewer_members_than_folds_equals_per_fold_fits(iris):
     X, y, folds = _few_of_class_1(iris, n_members=3, n_splits=5)
     # Two held-out parts have no sample of class 1: their log-loss is still
     # over the three classes.
     assert sum(1 not in y[test] for _, test in folds) == 2
     model = SoftmaxRegressionCV(Cs=CS, cv=folds, **TIGHT).fit(X, y)
-    reference = _tight_logistic_regression_cv(CS, folds, True, (X, y))
-    _assert_same_search(model, reference, X, folds)
+    _assert_same_search(model, _per_fold_logistic_regression(X, y, folds), X, folds)
     for k, (train, test) in enumerate(folds):
         for c, C in enumerate(CS):
             fold_model = SoftmaxRegression(C=C, **TIGHT).fit(X[train], y[train])
@@ -417,15 +425,16 @@ def test_cv_two_classes_scored_with_the_second_class_positive(wine):
             assert model.scores_[k, 0, c] == pytest.approx(expected, rel=1e-12)
 
 
-def test_cv_class_missing_from_a_training_part_equals_logistic_regression_cv(iris):
+def test_cv_class_missing_from_a_training_part_equals_per_fold_fits(iris):
     # A single sample of class 1: the training part of the fold that holds
     # it out has no sample of the class. Without intercepts the class's
-    # coefficients have a finite optimum, which both searches reach.
+    # coefficients have a finite optimum, which the search and the fits
+    # reach.
     X, y, folds = _few_of_class_1(iris, n_members=1, n_splits=3)
     assert sum(1 not in y[train] for train, _ in folds) == 1
     model = SoftmaxRegressionCV(Cs=CS, cv=folds, fit_intercept=False, **TIGHT)
     model.fit(X, y)
-    reference = _tight_logistic_regression_cv(CS, folds, False, (X, y))
+    reference = _per_fold_logistic_regression(X, y, folds, fit_intercept=False)
     _assert_same_search(model, reference, X, folds)
     assert_array_equal(model.classes_, [0, 1, 2])
 
@@ -446,37 +455,33 @@ def _gradient_of_class(X, y, solution, label, C):
 
 def test_cv_class_missing_from_a_training_part_gets_the_penalised_optimum(iris):
     # With intercepts, the class missing from a training part has no finite
-    # optimum: its intercept falls for ever. Both searches stop where the
-    # gradient meets their tol, its coefficients kept near zero by the
-    # penalty.
+    # optimum: its intercept falls for ever. The search and LogisticRegression
+    # stop where the gradient meets their tol, its coefficients kept near
+    # zero by the penalty.
     X, y, folds = _few_of_class_1(iris, n_members=1, n_splits=3)
     (k,) = [k for k, (train, _) in enumerate(folds) if 1 not in y[train]]
     train = folds[k][0]
     model = SoftmaxRegressionCV(Cs=CS, cv=folds, **TIGHT).fit(X, y)
     # Exact Newton steps meet a singular Hessian on the way; Newton-CG
     # goes on.
-    reference = _logistic_regression_cv(CS, folds, data=(X, y))
-    reference_paths = _reference_paths(reference, model.classes_)
-    assert model.coefs_paths_[:, 0].shape == reference_paths.shape
-    for paths, tol in ((model.coefs_paths_[:, 0], 1e-10), (reference_paths, 1e-8)):
+    reference_paths, _ = _per_fold_logistic_regression(
+        X, y, [folds[k]], solver="newton-cg", tol=1e-8
+    )
+    assert model.coefs_paths_[k, 0].shape == reference_paths[0].shape
+    for path, tol in ((model.coefs_paths_[k, 0], 1e-10), (reference_paths[0], 1e-8)):
         for c, C in enumerate(CS):
-            solution = paths[k, c]
+            solution = path[c]
             gradient = _gradient_of_class(X[train], y[train], solution, 1, C)
             # The reference's intercepts were shifted by their mean, which
             # the gradient does not change.
             assert np.abs(gradient).max() <= 1.01 * tol
             assert solution[1, -1] < solution[[0, 2], -1].min() - 10
-    # The other folds have every class: there both searches agree, as the
-    # tight reference shows on them alone.
+    # The other folds have every class in their training parts: there the
+    # search agrees with the tight fits.
     others = [j for j in range(len(folds)) if j != k]
-    tight = _tight_logistic_regression_cv(CS, [folds[j] for j in others], True, (X, y))
+    _, tight_scores = _per_fold_logistic_regression(X, y, [folds[j] for j in others])
     _, score_atol = _path_tolerances(model, X, folds)
-    assert_allclose(
-        model.scores_[others, 0],
-        next(iter(tight.scores_.values())),
-        rtol=0,
-        atol=score_atol,
-    )
+    assert_allclose(model.scores_[others, 0], tight_scores, rtol=0, atol=score_atol)
 
 
 def test_cv_failed_fit_leaves_previous_fit_intact(wine):

@@ -8,7 +8,6 @@ from .._vectors import copy, dot, max_abs, namespace, norm
 from ._line_search import ARMIJO, MAX_BACKTRACKS, next_step
 from ._result import NO_DECREASE, Progress, SolverResult, after_accepted_step
 
-
 # A Cholesky factor whose smallest pivot is below this share of its largest
 # (in squares) leaves the Hessian numerically singular: collinear features
 # without a penalty. The step is then the least-squares one of least norm.
