@@ -126,11 +126,12 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         Optimiser.
 
         - 'auto': chosen from the data and the penalty: for the L2 penalty
-          or none, 'newton-cholesky' when the Hessian has at most 100 rows
-          (``(n_features + fit_intercept) * n_classes`` parameters) and
-          'newton-cg' otherwise, the fastest of the package's solvers to a
-          tight optimum on the benchmark problems or within an eighth of
-          it, and the one whose lead grows with ill-conditioning; 'gd' for
+          or none, 'newton-cholesky' for float64 data whose Hessian has at
+          most 100 rows (``(n_features + fit_intercept) * n_classes``
+          parameters) and 'newton-cg' otherwise, the fastest of the
+          package's solvers to a tight optimum on the benchmark problems or
+          within an eighth of it, and the one whose lead grows with
+          ill-conditioning; 'gd' for
           an L1
           part (``l1_ratio`` above 0); for the group norm
           (``l1_groups='features'``), 'newton-cg' on larger problems and
@@ -149,8 +150,10 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
           Cholesky factorisation of the Hessian formed at each iteration
           (``n p^2`` multiply-adds for ``p`` parameters), and the same line
           search: few iterations however ill-conditioned the problem, for
-          problems with a small ``p``. NumPy and SciPy inputs only, with the
-          L2 penalty or none.
+          problems with a small ``p``; with the L2 penalty or none. On
+          float32 NumPy data it runs on a float64 copy of ``X``: exact steps
+          need the gradient to float64 precision where the least curvature
+          is below float32's rounding.
         - 'lbfgs': scipy's L-BFGS-B on the analytic objective and gradient;
           on Array API inputs, the package's own L-BFGS, which iterates on
           their device.

@@ -130,12 +130,18 @@ def _small_enough_to_copy(X, n_classes):
 
 
 def choose_newton_cholesky(X, n_classes, fit_intercept):
-    """Whether 'auto' takes exact Newton steps: when the Hessian has at most
-    :data:`_MAX_CHOLESKY_PARAMETERS` rows, so that forming it costs a few
-    passes' worth of multiply-adds, in products that run faster than the
-    passes do, and each step lands where many conjugate-gradient steps
-    would (see the solvers page)."""
-    return (X.shape[1] + int(fit_intercept)) * n_classes <= _MAX_CHOLESKY_PARAMETERS
+    """Whether 'auto' takes exact Newton steps: for float64 data whose
+    Hessian has at most :data:`_MAX_CHOLESKY_PARAMETERS` rows, so that
+    forming it costs a few passes' worth of multiply-adds, in products that
+    run faster than the passes do, and each step lands where many
+    conjugate-gradient steps would (see the solvers page). float32 data
+    keep 'newton-cg': its truncated steps leave alone the directions whose
+    curvature is below the rounding of a float32 gradient, which exact
+    steps amplify."""
+    return (
+        str(X.dtype).endswith("float64")
+        and (X.shape[1] + int(fit_intercept)) * n_classes <= _MAX_CHOLESKY_PARAMETERS
+    )
 
 
 def choose_row_space(X, n_classes):

@@ -177,7 +177,14 @@ def bind_objective(
         blocks = [[None] * n_classes for _ in range(n_classes)]
         for k in range(n_classes - 1):
             for other in range(k, n_classes - 1):
-                c = weights * P[:, k] * (float(k == other) - P[:, other])
+                # 1 - p_k as the sum of the other probabilities, which keeps
+                # its relative accuracy where p_k rounds to one.
+                rest = (
+                    xp.sum(P[:, :k], axis=1) + xp.sum(P[:, k + 1 :], axis=1)
+                    if k == other
+                    else -P[:, other]
+                )
+                c = weights * P[:, k] * rest
                 weighted = X * c[:, None]
                 block = xp.astype(weighted.T @ X, dtype)
                 if fit_intercept:

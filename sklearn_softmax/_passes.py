@@ -665,7 +665,14 @@ class DataPasses:
             for k in range(n_classes - 1):
                 weighted_p = weights * P[k]
                 for k_other in range(k, n_classes - 1):
-                    c = weighted_p * (float(k == k_other) - P[k_other])
+                    c = weighted_p * (
+                        # 1 - p_k as the sum of the other probabilities,
+                        # which keeps its relative accuracy where p_k
+                        # rounds to one.
+                        np.sum(np.delete(P, k, axis=0), axis=0)
+                        if k == k_other
+                        else -P[k_other]
+                    )
                     blocks[:, k, :, k_other] += (A * c[:, np.newaxis]).T @ A
         for k in range(n_classes - 1):
             for k_other in range(k + 1, n_classes - 1):

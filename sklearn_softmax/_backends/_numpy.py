@@ -60,6 +60,13 @@ class NumpyBackend:
         available = blas_thread_limit()
         loss = spec.loss()
 
+        if solver == "newton-cholesky" and X.dtype == np.float32:
+            # Exact steps need the gradient to float64's precision where the
+            # Hessian's least curvature is below float32's rounding of it:
+            # the passes run on a float64 copy of X, at most 100 columns
+            # for the problems 'auto' takes them on.
+            X = X.astype(np.float64)
+
         def bind(rows):
             n_threads = settings.n_threads or choose_n_threads(
                 rows, n_classes, available

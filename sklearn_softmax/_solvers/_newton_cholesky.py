@@ -6,6 +6,7 @@ import scipy.linalg
 
 from .._vectors import copy, dot, max_abs, namespace, norm
 from ._line_search import ARMIJO, MAX_BACKTRACKS, next_step
+from ._newton import MAX_CG_ITER, truncated_cg
 from ._result import NO_DECREASE, Progress, SolverResult, after_accepted_step
 
 # A Cholesky factor whose smallest pivot is below this share of its largest
@@ -56,6 +57,25 @@ def _with_hessian(objective):
     return value_gradient_hessian
 
 
+def _truncated_newton_step(hessian, gradient):
+    """The Newton step by truncated conjugate gradients on the Hessian
+    matrix (see :func:`~sklearn_softmax._solvers._newton.truncated_cg`)."""
+    return truncated_cg(lambda v: hessian @ v, gradient, MAX_CG_ITER)[0]
+
+
+def _backtrack(value_gradient_hessian, objective, x, f, direction, slope):
+    """The first step along ``direction`` from 1 down that meets Armijo's
+    condition, with the value, gradient and Hessian there; None when
+    :data:`MAX_BACKTRACKS` reductions fail."""
+    step = 1.0
+    for _ in range(MAX_BACKTRACKS):
+        f_trial, g_trial, hessian_trial = value_gradient_hessian(x + step * direction)
+        if f_trial <= f + ARMIJO * step * slope + objective.rounding * abs(f):
+            return step, f_trial, g_trial, hessian_trial
+        step = next_step(step, slope, f, f_trial)
+    return None
+
+
 def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
     """Minimise a smooth convex objective by Newton's method with exact steps.
 
@@ -63,7 +83,11 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
     Cholesky factorisation, and takes the unit step, or a shorter one found
     by backtracking with quadratic interpolation until Armijo's condition
     holds (Nocedal & Wright, *Numerical Optimization*, 2nd ed., 2006,
-    Algorithm 3.1 with the Newton direction). Near the optimum the unit
+    Algorithm 3.1 with the Newton direction). Where no step along the exact
+    direction decreases the objective, as happens in float32 when the
+    Hessian's least curvature is below the gradient's rounding, the
+    direction of truncated conjugate gradients on the same Hessian is tried
+    before the run stops. Near the optimum the unit
     step is taken and the convergence is quadratic, however ill-conditioned
     the Hessian; each iteration costs ``n p^2`` multiply-adds to form it and
     ``p^3 / 3`` to factorise it, for ``p`` parameters.
@@ -98,20 +122,32 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
     converged = grad_norm <= tol
     message = "converged" if converged else f"reached max_iter={max_iter}"
     while not converged and iteration < max_iter:
-        direction = newton_step(hessian, g)
-        slope = dot(g, direction)
-        if not slope < 0:
-            direction, slope = -g, -dot(g, g)
-        step = 1.0
-        for _ in range(MAX_BACKTRACKS):
-            x_trial = x + step * direction
-            f_trial, g_trial, hessian_trial = value_gradient_hessian(x_trial)
-            if f_trial <= f + ARMIJO * step * slope + objective.rounding * abs(f):
+        # The exact step; where the line search finds no decrease along it,
+        # or the step gains nothing (neither the value nor the gradient
+        # shrinks: rounding decides), conjugate gradients on the same
+        # Hessian, whose truncated solve leaves alone the directions of
+        # least curvature, where the gradient's rounding may dominate the
+        # exact step.
+        accepted = None
+        for direction_of in (newton_step, _truncated_newton_step):
+            direction = direction_of(hessian, g)
+            slope = dot(g, direction)
+            if not slope < 0:
+                direction, slope = -g, -dot(g, g)
+            trial = _backtrack(
+                value_gradient_hessian, objective, x, f, direction, slope
+            )
+            if trial is None:
+                continue
+            accepted = accepted or (trial, direction)
+            if trial[1] < f or max_abs(trial[2]) < grad_norm:
+                accepted = (trial, direction)
                 break
-            step = next_step(step, slope, f, f_trial)
-        else:
+        if accepted is None:
             message = NO_DECREASE
             break
+        (step, f_trial, g_trial, hessian_trial), direction = accepted
+        x_trial = x + step * direction
         iteration += 1
         gained = f_trial < f or max_abs(g_trial) < grad_norm
         x, f, g, hessian = x_trial, f_trial, g_trial, hessian_trial
