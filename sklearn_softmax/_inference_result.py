@@ -268,8 +268,8 @@ class SoftmaxInferenceResult:
         if self.model is not None:
             lines.insert(
                 2,
-                f"Pseudo R-squared: {self.prsquared:.4f}    LR test against the "
-                f"intercept-only model: {self.llr:.6g} on {self.df_model:g} df, "
+                f"Pseudo R-squared: {self.prsquared:.4f}    "
+                f"LR chi2({self.df_model:g}): {self.llr:.6g}, "
                 f"p = {self.llr_pvalue:.3g}",
             )
         against = (

@@ -6,7 +6,7 @@ from _statsmodels import anes96, fit_exactly, mixed_problem, mnlogit
 from numpy.testing import assert_allclose
 from scipy.stats import chi2
 
-from sklearn_softmax import WaldTestResult, softmax_inference
+from sklearn_softmax import SoftmaxInferenceResult, WaldTestResult, softmax_inference
 
 # The estimates agree with MNLogit's to about 1e-11 relative (Newton's
 # method on both sides), the tests' statistics with them.
@@ -198,3 +198,44 @@ def test_values_go_with_a_matrix_only():
     from_values = result.wald_test(R.tolist(), values=[0.1, 0.2])
     assert from_pair.statistic == from_values.statistic
     assert_allclose(from_pair.pvalue, chi2.sf(from_pair.statistic, 2))
+
+
+def test_summary_and_frame_of_the_parameters(anes):
+    X, y, clf, reference = anes
+    result = softmax_inference(clf, X, y, reference_class=0)
+    text = result.summary()
+    assert f"LR chi2(30): {result.llr:.6g}" in text
+    assert f"Pseudo R-squared: {reference.prsquared:.4f}" in text
+    frame = result.to_frame(alpha=0.1)
+    assert len(frame) == 36
+    row = frame[(frame["class"] == 4) & (frame["term"] == "age")].iloc[0]
+    assert row["estimate"] == result.params[3, 3]
+    assert row["std_error"] == result.bse[3, 3]
+    assert row["ci_lower"] == result.conf_int(alpha=0.1)[3, 3, 0]
+
+
+def test_a_result_without_its_model_says_so(anes):
+    X, y, clf, _ = anes
+    result = softmax_inference(clf, X, y)
+    bare = SoftmaxInferenceResult(
+        result.params,
+        result.cov_params(),
+        result.row_names,
+        result.column_names,
+        reference_class=None,
+        cov_type="nonrobust",
+        penalized=False,
+        nobs=result.nobs,
+        llf=result.llf,
+        separation=result.separation,
+    )
+    assert bare.wald_test("selfLR").statistic == result.wald_test("selfLR").statistic
+    assert "Pseudo" not in bare.summary()
+    for use in (
+        lambda: bare.llnull,
+        lambda: bare.aic,
+        lambda: bare.marginal_effects(),
+        lambda: bare.predict_proba_interval(X),
+    ):
+        with pytest.raises(ValueError, match="needs the fitted model and its data"):
+            use()
