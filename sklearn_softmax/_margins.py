@@ -28,8 +28,8 @@ values of the feature. Effects are averaged over rows with weights that sum
 to one: the data's for the average marginal effect, a single row's
 otherwise.
 
-This module knows arrays only: nothing about estimators or scikit-learn's
-API.
+This module knows arrays and the fitted model's parameters only: nothing
+about estimators or scikit-learn's API.
 """
 
 import numpy as np
