@@ -156,6 +156,9 @@ def marginal_effects_and_jacobian(
     }
     row_floats = max(n_features * n_classes * n_rows, n_classes * n_rows)
     for rows, X_design in model.blocks(X, row_floats):
+        if fixed or discrete:
+            # Without an intercept a block may be a view of the user's X.
+            X_design = X_design.copy()
         for j, value in fixed.items():
             X_design[:, offset + j] = value if np.ndim(value) == 0 else value[rows]
         block_weights = weights[rows]

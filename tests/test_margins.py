@@ -290,3 +290,17 @@ def test_bad_options_are_refused():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert_allclose(effects.effects, result.marginal_effects().effects)
+
+
+def test_user_arrays_are_not_modified():
+    X, y = mixed_problem()
+    weights = np.linspace(0.5, 2, len(y))
+    held = np.linspace(-1, 1, len(y))
+    copies = X.copy(), weights.copy(), held.copy()
+    clf = fit_exactly(X, y, weights, fit_intercept=False)
+    result = softmax_inference(clf, X, y, weights)
+    for at in ("overall", "mean"):
+        result.marginal_effects(at=at, atexog={0: held}, dummy=True, count=True)
+    result.marginal_effects(atexog=X)
+    for original, copy in zip((X, weights, held), copies, strict=True):
+        np.testing.assert_array_equal(original, copy)
