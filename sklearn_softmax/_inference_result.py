@@ -24,7 +24,7 @@ class SoftmaxInferenceResult:
     the features) and one column per class.
 
     The constructor's arguments are kept as attributes of the same names,
-    but for ``covariance``, which :meth:`cov_params` returns, and ``model``.
+    but for ``covariance``, which :meth:`cov_params` returns.
 
     Parameters
     ----------
