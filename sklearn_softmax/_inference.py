@@ -1,11 +1,11 @@
 """Standard errors, z-tests and confidence intervals for a fitted
 SoftmaxRegression."""
 
+import copy
 import warnings
 
 import numpy as np
 from scipy.special import log_softmax
-from scipy.stats import norm
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_consistent_length,
@@ -15,8 +15,16 @@ from sklearn.utils.validation import (
 )
 
 from ._array_api import to_numpy
+from ._covariance_types import (
+    check_correction,
+    check_cov_type,
+    encode_groups,
+    meat_and_correction,
+)
 from ._dask import is_dask_collection
 from ._estimator import SoftmaxRegression
+from ._fitted_model import FittedModel
+from ._inference_result import SoftmaxInferenceResult
 from ._information import (
     MATRICES_HELD,
     design_products,
@@ -24,13 +32,10 @@ from ._information import (
     matrix_bytes,
     observed_information,
     sandwich_covariance,
-    score_outer_product,
     shifted_eigh,
 )
 from ._penalty_params import resolve_penalty
 from ._separation import moments_balance, separated_samples
-
-COV_TYPES = ("nonrobust", "HC0")
 
 # The covariance is refused above this size, four float64 matrices of
 # (n_features + 1) K rows each: 1 GiB.
@@ -66,195 +71,6 @@ class SeparationWarning(UserWarning):
     """
 
 
-class SoftmaxInferenceResult:
-    """Estimates, standard errors and tests of a softmax regression.
-
-    Returned by :func:`softmax_inference`; the arrays are laid out as
-    ``params``: one row per parameter of a class (the intercept first, then
-    the features) and one column per class.
-
-    The constructor's arguments are kept as attributes of the same names,
-    but for ``covariance``, which :meth:`cov_params` returns.
-
-    Parameters
-    ----------
-    params : ndarray of shape (n_rows, n_columns)
-        The estimates. Without a reference class, ``n_columns`` is the
-        number of classes; with one, it is one less, and each column is a
-        class's parameters minus the reference class's.
-    covariance : ndarray of shape (n_rows * n_columns, n_rows * n_columns)
-        Their covariance, ordered as ``params.ravel(order='F')``; see
-        :meth:`cov_params`.
-    row_names : list of str
-        ``'intercept'`` (with an intercept), then the feature names:
-        ``feature_names_in_`` when the estimator has them, ``'x0'``,
-        ``'x1'``, ... otherwise.
-    column_names : list
-        The class of each column.
-    reference_class : object or None
-        The class the columns are compared with, if any.
-    cov_type : {'nonrobust', 'HC0'}
-        The covariance.
-    penalized : bool
-        Whether the estimates are those of an L2 penalty.
-    nobs : float
-        The number of observations: the sum of the sample weights.
-    llf : float
-        The log-likelihood at the estimates, the weights counting as
-        frequencies.
-    separation : str
-        What the separation check found: ``'not separated'``, no direction
-        separates the classes; ``'separated'``, one does, completely or
-        quasi-completely; ``'completely separated'``, one separates every
-        sample; ``'inconclusive'``, the check could not tell, its linear
-        program having stopped short of its optimum. Under any but the
-        first, a :class:`SeparationWarning` was issued and the
-        maximum-likelihood estimate may not exist.
-
-    Attributes
-    ----------
-    bse : ndarray of shape (n_rows, n_columns)
-        The standard errors of ``params``.
-    zvalues : ndarray of shape (n_rows, n_columns)
-        ``params / bse``.
-    pvalues : ndarray of shape (n_rows, n_columns)
-        Two-sided p-values of the z-tests that each parameter is zero,
-        against the standard normal distribution.
-
-    See Also
-    --------
-    softmax_inference : Computes it.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import load_wine
-    >>> from sklearn_softmax import SoftmaxRegression, softmax_inference
-    >>> X, y = load_wine(return_X_y=True, as_frame=True)
-    >>> X = X[["alcohol", "flavanoids"]]
-    >>> clf = SoftmaxRegression(C=1.0, tol=1e-8).fit(X, y)
-    >>> result = softmax_inference(clf, X, y, cov_type="HC0")
-    >>> result.params.shape, result.conf_int(alpha=0.1).shape
-    ((3, 3), (3, 3, 2))
-    >>> result.column_names
-    [0, 1, 2]
-    """
-
-    def __init__(
-        self,
-        params,
-        covariance,
-        row_names,
-        column_names,
-        *,
-        reference_class,
-        cov_type,
-        penalized,
-        nobs,
-        llf,
-        separation,
-    ):
-        self.params = params
-        self._covariance = covariance
-        self.bse = np.sqrt(np.diag(covariance)).reshape(params.shape, order="F")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.zvalues = params / self.bse
-        self.pvalues = 2.0 * norm.sf(np.abs(self.zvalues))
-        self.row_names = row_names
-        self.column_names = column_names
-        self.reference_class = reference_class
-        self.cov_type = cov_type
-        self.penalized = penalized
-        self.nobs = nobs
-        self.llf = llf
-        self.separation = separation
-
-    def cov_params(self):
-        """The covariance matrix of the flattened ``params``.
-
-        Returns
-        -------
-        cov : ndarray of shape (n_rows * n_columns, n_rows * n_columns)
-            Ordered column by column (class by class), as
-            ``params.ravel(order='F')``, the order of statsmodels' MNLogit.
-        """
-        return self._covariance.copy()
-
-    def conf_int(self, alpha=0.05):
-        """Confidence intervals from the normal distribution.
-
-        Parameters
-        ----------
-        alpha : float, default=0.05
-            The intervals have coverage ``1 - alpha``.
-
-        Returns
-        -------
-        intervals : ndarray of shape (n_rows, n_columns, 2)
-            The lower and upper bounds of each parameter's interval.
-        """
-        if not 0 < alpha < 1:
-            raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
-        half_width = norm.ppf(1 - alpha / 2) * self.bse
-        return np.stack([self.params - half_width, self.params + half_width], axis=-1)
-
-    def summary(self, alpha=0.05):
-        """Tabulate the estimates class by class.
-
-        Each row gives a parameter's estimate, standard error, z, p-value
-        and confidence interval.
-
-        Parameters
-        ----------
-        alpha : float, default=0.05
-            The intervals have coverage ``1 - alpha``.
-
-        Returns
-        -------
-        summary : str
-            The tables, after a header on the model and the covariance.
-        """
-        intervals = self.conf_int(alpha)
-        penalty = "L2" if self.penalized else "none"
-        layout = (
-            f"each class against class {self.reference_class!r}"
-            if self.reference_class is not None
-            else "symmetric (each class's parameters sum to zero over classes)"
-        )
-        lines = [
-            "Softmax regression: inference",
-            f"Observations: {self.nobs:g}    Log-likelihood: {self.llf:.6g}",
-            f"Penalty: {penalty}    Covariance: {self.cov_type}",
-            f"Separation: {self.separation}",
-            f"Parameters: {layout}",
-        ]
-        name_width = max(10, *(len(name) for name in self.row_names))
-        lower, upper = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"
-        header = (
-            f"{'':<{name_width}} {'coef':>11} {'std err':>11} {'z':>9} "
-            f"{'P>|z|':>9} {lower:>11} {upper:>11}"
-        )
-        for column, label in enumerate(self.column_names):
-            against = (
-                f" against {self.reference_class!r}"
-                if self.reference_class is not None
-                else ""
-            )
-            lines += ["", f"class {label!r}{against}", header, "-" * len(header)]
-            for row, name in enumerate(self.row_names):
-                lines.append(
-                    f"{name:<{name_width}} {self.params[row, column]:>11.4g} "
-                    f"{self.bse[row, column]:>11.4g} "
-                    f"{self.zvalues[row, column]:>9.3f} "
-                    f"{self.pvalues[row, column]:>9.3g} "
-                    f"{intervals[row, column, 0]:>11.4g} "
-                    f"{intervals[row, column, 1]:>11.4g}"
-                )
-        return "\n".join(lines)
-
-    def __str__(self):
-        return self.summary()
-
-
 def _symmetric_parameters(estimator):
     """The estimator's parameters as a (r, K) array, the intercept first:
     the two columns ``(-w/2, w/2)`` for two classes."""
@@ -278,15 +94,14 @@ def _penalty(estimator):
     )
 
 
-def _check_estimator(estimator, cov_type):
+def _check_estimator(estimator, cov_type, groups):
     if not isinstance(estimator, SoftmaxRegression):
         raise TypeError(
             "softmax_inference needs a fitted SoftmaxRegression; got "
             f"{type(estimator).__name__}."
         )
     check_is_fitted(estimator)
-    if cov_type not in COV_TYPES:
-        raise ValueError(f"cov_type must be one of {COV_TYPES}; got {cov_type!r}.")
+    check_cov_type(cov_type, groups)
     if not _penalty(estimator).smooth:
         raise ValueError(
             "softmax_inference needs an L2 penalty or none (l1_ratio=0, or "
@@ -399,6 +214,7 @@ def softmax_inference(
     reference_class=None,
     cov_type="nonrobust",
     *,
+    groups=None,
     max_bytes=DEFAULT_MAX_BYTES,
 ):
     r"""Standard errors, z-tests and confidence intervals of a fitted model.
@@ -427,11 +243,19 @@ def softmax_inference(
         ``(n_features + 1) x (n_classes - 1)`` parameters, the intercept
         first. Otherwise all classes are reported, in the estimator's
         symmetric parameterisation (see Notes).
-    cov_type : {'nonrobust', 'HC0'}, default='nonrobust'
+    cov_type : {'nonrobust', 'HC0', 'HC1', 'cluster'}, default='nonrobust'
         'nonrobust' trusts the model: the inverse of the observed
         information. 'HC0' is the sandwich (robust) covariance, with the
         outer product of the samples' scores in the middle, valid when the
-        model's probabilities are not the data's.
+        model's probabilities are not the data's; 'HC1' scales it by
+        ``n / (n - p)``, for ``n`` observations (the sum of the sample
+        weights) and ``p = (n_features + fit_intercept)(n_classes - 1)``
+        free parameters. 'cluster' is robust to correlation within the
+        clusters of ``groups``: the outer product of the clusters' sums of
+        scores, scaled by ``G / (G - 1) (n - 1) / (n - p)`` for ``G``
+        clusters, as statsmodels' ``cov_type='cluster'`` does.
+    groups : array-like of shape (n_samples,), default=None
+        Each sample's cluster, for ``cov_type='cluster'`` only.
     max_bytes : int, default=2**30
         The most memory the covariance may take. It holds four matrices of
         ``p x p`` float64 entries, for ``p = (n_features + fit_intercept)
@@ -511,7 +335,7 @@ def softmax_inference(
     >>> result.row_names
     ['intercept', 'alcohol', 'flavanoids', 'color_intensity']
     """
-    _check_estimator(estimator, cov_type)
+    _check_estimator(estimator, cov_type, groups)
     if is_dask_collection(X) or is_dask_collection(y):
         raise TypeError(
             "softmax_inference takes data in memory; compute dask collections "
@@ -543,6 +367,12 @@ def softmax_inference(
     n_classes = classes.size
     n_rows = X.shape[1] + int(estimator.fit_intercept)
     _check_size(n_rows * n_classes, max_bytes)
+    total_weight = sample_weight.sum()
+    n_free = n_rows * (n_classes - 1)
+    check_correction(cov_type, total_weight, n_free)
+    clusters = (
+        encode_groups(groups, y, sample_weight) if cov_type == "cluster" else None
+    )
 
     theta = _symmetric_parameters(estimator)
     Z = X @ theta[int(estimator.fit_intercept) :]
@@ -552,7 +382,6 @@ def softmax_inference(
     P = np.exp(log_P)
     Y = np.eye(n_classes)[y_encoded]
     penalty = 0.0 if _penalty(estimator).norm is None else 1.0 / estimator.C
-    total_weight = sample_weight.sum()
     moments = design_products(
         X, sample_weight[:, np.newaxis] * (Y - P), estimator.fit_intercept
     )
@@ -582,12 +411,19 @@ def softmax_inference(
         bread[np.diag_indices_from(bread)] += penalty * np.tile(on_weights, n_classes)
         bread_eigh = shifted_eigh(bread, n_classes)
         del bread
-    meat = (
-        information
-        if cov_type == "nonrobust"
-        else score_outer_product(X, P - Y, sample_weight, estimator.fit_intercept)
+    meat, correction = meat_and_correction(
+        cov_type,
+        information,
+        X,
+        P - Y,
+        sample_weight,
+        estimator.fit_intercept,
+        clusters,
+        n_free,
     )
-    covariance = sandwich_covariance(bread_eigh, meat)
+    symmetric_covariance = correction * sandwich_covariance(bread_eigh, meat)
+    del meat, information
+    covariance = symmetric_covariance
     params = theta
     column_names = classes.tolist()
     if reference is not None:
@@ -597,13 +433,27 @@ def softmax_inference(
         del column_names[reference]
 
     feature_names = getattr(estimator, "feature_names_in_", None)
-    row_names = (
+    feature_names = (
         [str(name) for name in feature_names]
         if feature_names is not None
         else [f"x{j}" for j in range(X.shape[1])]
     )
-    if estimator.fit_intercept:
-        row_names.insert(0, "intercept")
+    row_names = (
+        ["intercept", *feature_names]
+        if estimator.fit_intercept
+        else list(feature_names)
+    )
+    model = FittedModel(
+        theta=theta,
+        covariance=symmetric_covariance,
+        fit_intercept=bool(estimator.fit_intercept),
+        X=X,
+        y_encoded=y_encoded,
+        sample_weight=sample_weight,
+        classes=classes,
+        feature_names=feature_names,
+        validator=copy.copy(estimator),
+    )
     return SoftmaxInferenceResult(
         params,
         covariance,
@@ -615,4 +465,5 @@ def softmax_inference(
         nobs=float(total_weight),
         llf=float(np.sum(sample_weight * log_P[np.arange(len(y)), y_encoded])),
         separation=separation,
+        model=model,
     )

@@ -61,13 +61,23 @@ def design_products(X, F, fit_intercept):
     return products
 
 
-def _add_kronecker_gram(gram, F, X_design, sign):
-    """``gram + sign * sum_i (f_i (x) x~_i)(f_i (x) x~_i)^T`` on the upper
-    triangle: one rank-k update over the block's rows, in place."""
-    rows = (F[:, :, np.newaxis] * X_design[:, np.newaxis, :]).reshape(len(F), -1)
+def _kronecker_rows(F, X_design):
+    """The rows ``f_i (x) x~_i``, class-major."""
+    return (F[:, :, np.newaxis] * X_design[:, np.newaxis, :]).reshape(len(F), -1)
+
+
+def _add_gram(gram, rows, sign):
+    """``gram + sign * rows^T rows`` on the upper triangle: one rank-k update,
+    in place."""
     # rows.T is Fortran-ordered, so BLAS reads it without a copy, and so is
     # gram, which it updates where it lies.
     return dsyrk(sign, rows.T, beta=1.0, c=gram, trans=0, lower=0, overwrite_c=1)
+
+
+def _add_kronecker_gram(gram, F, X_design, sign):
+    """``gram + sign * sum_i (f_i (x) x~_i)(f_i (x) x~_i)^T`` on the upper
+    triangle: one rank-k update over the block's rows, in place."""
+    return _add_gram(gram, _kronecker_rows(F, X_design), sign)
 
 
 def _symmetric_from_upper(gram):
@@ -121,6 +131,41 @@ def score_outer_product(X, residual, sample_weight, fit_intercept):
     for rows, X_design in design_blocks(X, fit_intercept, n_rows * n_classes):
         root_weighted = np.sqrt(sample_weight[rows, np.newaxis]) * residual[rows]
         outer = _add_kronecker_gram(outer, root_weighted, X_design, 1.0)
+    return _symmetric_from_upper(outer)
+
+
+def cluster_score_outer_product(X, residual, sample_weight, groups, fit_intercept):
+    """``sum_g S_g S_g^T`` for the clusters' score sums ``S_g = sum_{i in g}
+    s_i g_i``, with ``residual`` the rows ``p_i - y_i`` and ``groups`` each
+    sample's cluster: the middle of the one-way cluster-robust sandwich.
+
+    The rows are visited in the order of their clusters (a sorted copy of
+    ``X``), so that each block adds the sums of the clusters it completes and
+    carries the last, which may go on in the next block.
+    """
+    order = np.argsort(groups, kind="stable")
+    groups = groups[order]
+    weighted_residual = sample_weight[order, np.newaxis] * residual[order]
+    n_classes = residual.shape[1]
+    n_rows = X.shape[1] + int(fit_intercept)
+    outer = np.zeros((n_rows * n_classes,) * 2, order="F")
+    carried, carried_group = None, None
+    for rows, X_design in design_blocks(X[order], fit_intercept, n_rows * n_classes):
+        block_groups = groups[rows]
+        starts = np.flatnonzero(np.r_[True, block_groups[1:] != block_groups[:-1]])
+        sums = np.add.reduceat(
+            _kronecker_rows(weighted_residual[rows], X_design), starts, axis=0
+        )
+        if carried is not None:
+            if block_groups[0] == carried_group:
+                sums[0] += carried
+            else:
+                sums = np.vstack([carried, sums])
+        carried, carried_group = sums[-1].copy(), block_groups[-1]
+        if len(sums) > 1:
+            outer = _add_gram(outer, np.ascontiguousarray(sums[:-1]), 1.0)
+    if carried is not None:
+        outer = _add_gram(outer, carried[np.newaxis], 1.0)
     return _symmetric_from_upper(outer)
 
 

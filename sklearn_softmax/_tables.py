@@ -1,0 +1,94 @@
+"""z-tests, normal intervals and the tables that print them, shared by the
+results of the parameters and of the marginal effects."""
+
+import numpy as np
+from scipy.stats import norm
+
+FRAME_COLUMNS = [
+    "class",
+    "term",
+    "estimate",
+    "std_error",
+    "z",
+    "p_value",
+    "ci_lower",
+    "ci_upper",
+]
+
+
+def import_pandas(caller):
+    """pandas, which tables need and the package does not depend on."""
+    try:
+        import pandas
+    except ImportError as error:
+        raise ImportError(
+            f"{caller} returns a pandas DataFrame: install pandas."
+        ) from error
+    return pandas
+
+
+def z_tests(estimates, bse):
+    """``(zvalues, pvalues)``: the two-sided z-tests that each estimate is
+    zero, against the standard normal distribution."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zvalues = estimates / bse
+    return zvalues, 2.0 * norm.sf(np.abs(zvalues))
+
+
+def check_alpha(alpha):
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
+
+
+def normal_intervals(estimates, bse, alpha):
+    """The intervals ``estimate -+ z_{1 - alpha/2} bse``, stacked on a last
+    axis of length 2."""
+    check_alpha(alpha)
+    half_width = norm.ppf(1 - alpha / 2) * bse
+    return np.stack([estimates - half_width, estimates + half_width], axis=-1)
+
+
+def tidy_frame(estimates, bse, zvalues, pvalues, intervals, row_names, column_names):
+    """A pandas DataFrame with one row per estimate, class by class."""
+    pd = import_pandas("to_frame")
+    n_rows, n_columns = estimates.shape
+    return pd.DataFrame(
+        {
+            "class": np.repeat(np.asarray(column_names, dtype=object), n_rows),
+            "term": np.tile(np.asarray(row_names, dtype=object), n_columns),
+            "estimate": estimates.ravel(order="F"),
+            "std_error": bse.ravel(order="F"),
+            "z": zvalues.ravel(order="F"),
+            "p_value": pvalues.ravel(order="F"),
+            "ci_lower": intervals[..., 0].ravel(order="F"),
+            "ci_upper": intervals[..., 1].ravel(order="F"),
+        },
+        columns=FRAME_COLUMNS,
+    )
+
+
+def class_tables(
+    estimates, bse, zvalues, pvalues, intervals, row_names, titles, alpha, label
+):
+    """The lines of one table per column (class): each row an estimate, its
+    standard error, z, p-value and interval; ``titles`` heads each table and
+    ``label`` the column of the estimates."""
+    name_width = max(10, *(len(name) for name in row_names))
+    lower, upper = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"
+    header = (
+        f"{'':<{name_width}} {label:>11} {'std err':>11} {'z':>9} "
+        f"{'P>|z|':>9} {lower:>11} {upper:>11}"
+    )
+    lines = []
+    for column, title in enumerate(titles):
+        lines += ["", title, header, "-" * len(header)]
+        for row, name in enumerate(row_names):
+            lines.append(
+                f"{name:<{name_width}} {estimates[row, column]:>11.4g} "
+                f"{bse[row, column]:>11.4g} "
+                f"{zvalues[row, column]:>9.3f} "
+                f"{pvalues[row, column]:>9.3g} "
+                f"{intervals[row, column, 0]:>11.4g} "
+                f"{intervals[row, column, 1]:>11.4g}"
+            )
+    return lines

@@ -1,0 +1,90 @@
+"""Predicted probabilities with intervals against a finite-difference delta
+method."""
+
+import numpy as np
+import pytest
+from _statsmodels import fit_exactly, mixed_problem
+from numpy.testing import assert_allclose
+from scipy.special import expit, logit, softmax
+from scipy.stats import norm
+
+from sklearn_softmax import SoftmaxRegression, softmax_inference
+
+
+def _finite_difference_delta(result, X_new):
+    """The standard errors of p and of logit(p) from central differences of
+    the probabilities with respect to the parameters of the result's own
+    layout and its covariance: ``sqrt(diag(J V J^T))``."""
+    params = result.params
+    reference = result.column_names != result.model.classes.tolist()
+
+    def probabilities(flat):
+        columns = flat.reshape(params.shape, order="F")
+        if reference:
+            # MNLogit's layout: the reference class's scores are zero.
+            columns = np.hstack([np.zeros((params.shape[0], 1)), columns])
+        return softmax(np.hstack([np.ones((len(X_new), 1)), X_new]) @ columns, axis=1)
+
+    flat = params.ravel(order="F")
+    step = 1e-6
+    jacobian = []
+    for index in range(flat.size):
+        shift = np.zeros(flat.size)
+        shift[index] = step
+        jacobian.append(
+            (probabilities(flat + shift) - probabilities(flat - shift)) / (2 * step)
+        )
+    jacobian = np.stack(jacobian, axis=-1)
+    covariance = result.cov_params()
+    variance = np.einsum("ikp,pq,ikq->ik", jacobian, covariance, jacobian)
+    P = probabilities(flat)
+    se = np.sqrt(variance)
+    return P, se, se / (P * (1 - P))
+
+
+@pytest.mark.parametrize("reference_class", [0, None])
+@pytest.mark.parametrize("C", [None, 0.2])
+def test_equals_finite_difference_delta_method(reference_class, C):
+    X, y = mixed_problem()
+    clf = fit_exactly(X, y, **({} if C is None else {"C": C}))
+    result = softmax_inference(clf, X, y, reference_class=reference_class)
+    X_new = np.random.default_rng(3).normal(size=(25, 3)) * [1, 2, 3]
+    prediction = result.predict_proba_interval(X_new, alpha=0.1)
+    P, se, logit_se = _finite_difference_delta(result, X_new)
+    assert_allclose(prediction.proba, clf.predict_proba(X_new), rtol=1e-12)
+    assert_allclose(prediction.proba, P, rtol=1e-9)
+    # Central differences err by step^2, far below these tolerances.
+    assert_allclose(prediction.std_error, se, rtol=1e-6)
+    half = norm.ppf(0.95) * logit_se
+    assert_allclose(prediction.lower, expit(logit(P) - half), rtol=1e-6)
+    assert_allclose(prediction.upper, expit(logit(P) + half), rtol=1e-6)
+    assert np.all((prediction.lower > 0) & (prediction.lower < prediction.proba))
+    assert np.all((prediction.proba < prediction.upper) & (prediction.upper < 1))
+
+
+def test_extreme_probabilities_stay_inside_the_unit_interval():
+    X, y = mixed_problem()
+    clf = fit_exactly(X, y)
+    result = softmax_inference(clf, X, y)
+    far = np.array([[60.0, 1.0, 40.0]])
+    prediction = result.predict_proba_interval(far)
+    for key in ("proba", "std_error", "lower", "upper"):
+        assert np.all(np.isfinite(prediction[key]))
+    assert np.all((prediction.lower >= 0) & (prediction.upper <= 1))
+    assert np.all(prediction.lower <= prediction.proba)
+    assert np.all(prediction.proba <= prediction.upper)
+
+
+def test_bad_input_is_refused():
+    X, y = mixed_problem()
+    clf = fit_exactly(X, y)
+    result = softmax_inference(clf, X, y)
+    with pytest.raises(ValueError, match="3 features"):
+        result.predict_proba_interval(X[:, :2])
+    with pytest.raises(ValueError, match="alpha"):
+        result.predict_proba_interval(X, alpha=0.0)
+    # A refit of the estimator does not change the result.
+    before = result.predict_proba_interval(X[:5]).proba
+    clf.set_params(C=0.01).fit(X, y)
+    assert_allclose(result.predict_proba_interval(X[:5]).proba, before, rtol=0)
+    assert isinstance(clf, SoftmaxRegression)
