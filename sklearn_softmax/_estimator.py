@@ -121,9 +121,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         and ``l1_ratio`` (see Notes).
     fit_intercept : bool, default=True
         Whether to fit an intercept per class.
-    solver : {'auto', 'newton-cg', 'newton-cholesky', 'lbfgs', 'gd', 'sgd', \
-            'adam'}, default='auto'
-        Optimiser.
+    solver : str, default='auto'
+        Optimiser: 'auto', 'newton-cg', 'newton-cholesky', 'lbfgs', 'gd',
+        'sgd' or 'adam'.
 
         - 'auto': chosen from the data and the penalty: for the L2 penalty
           or none, 'newton-cholesky' for float64 data whose Hessian has at

@@ -44,9 +44,7 @@ def test_fit_statistics_without_intercept_equal_mnlogit():
 def test_fit_statistics_weights_equal_repeated_rows(C):
     X, y = mixed_problem(n_samples=150)
     counts = np.random.default_rng(1).integers(0, 4, size=len(y))
-    weighted = softmax_inference(
-        fit_exactly(X, y, counts, C=C), X, y, counts
-    )
+    weighted = softmax_inference(fit_exactly(X, y, counts, C=C), X, y, counts)
     X_repeated, y_repeated = np.repeat(X, counts, axis=0), np.repeat(y, counts)
     repeated = softmax_inference(
         fit_exactly(X_repeated, y_repeated, C=C), X_repeated, y_repeated
