@@ -33,6 +33,7 @@ from ._path import check_Cs, fit_along_path
 from ._penalty_params import UNSET, l1_ratio_grid
 from ._routing import refuse_unasked_sample_weight, refuse_unrouted, routing_enabled
 from ._scoring import scorer_for_classes
+from ._targets import class_weights
 
 # Parameters of SoftmaxRegression that the search sets, or that mean
 # something else here (n_jobs runs the folds in parallel).
@@ -117,8 +118,9 @@ default='auto'
     precision : {'auto', 'mixed', 'full'}, default='auto'
         As in :class:`SoftmaxRegression`.
     class_weight : dict, 'balanced' or None, default=None
-        As in :class:`SoftmaxRegression`; 'balanced' weighs the classes of
-        each training part.
+        As in :class:`SoftmaxRegression`; 'balanced' weighs the classes by
+        their shares of all the data, in every fold and in the refit, as
+        LogisticRegressionCV does.
     label_smoothing : float in [0, 1), default=0.0
         As in :class:`SoftmaxRegression`.
     batch_size : int, default=200
@@ -361,6 +363,17 @@ default='auto'
                 "SoftmaxRegressionCV needs samples of at least 2 classes in the "
                 f"data, but the data contains only one class: {classes.tolist()[0]!r}."
             )
+        class_weight = self.class_weight
+        if isinstance(class_weight, str):  # 'balanced'
+            # The classes' shares of all the data, as LogisticRegressionCV
+            # takes them, rather than of each training part.
+            totals = np.bincount(
+                np.searchsorted(classes, y),
+                weights=sample_weight,
+                minlength=classes.size,
+            )
+            weights = class_weights(class_weight, totals, classes)
+            class_weight = dict(zip(classes.tolist(), weights.tolist(), strict=True))
         Cs = check_Cs(self.Cs)
         l1_ratios, l1_groups = l1_ratio_grid(
             self.penalty, self.l1_ratios, self.l1_groups
@@ -376,7 +389,7 @@ default='auto'
 
         paths = Parallel(n_jobs=self.n_jobs)(
             delayed(_scores_along_path)(
-                self._estimator(l1_ratio, l1_groups),
+                self._estimator(l1_ratio, l1_groups, class_weight),
                 X,
                 y,
                 classes,
@@ -400,7 +413,7 @@ default='auto'
             ratio, c = np.unravel_index(np.argmax(scores.mean(axis=0)), shape[1:])
             best_C, best_ratio = Cs[c], l1_ratios[ratio]
             start = coefs[:, ratio, c].mean(axis=0)
-            model = self._estimator(best_ratio, l1_groups).set_params(
+            model = self._estimator(best_ratio, l1_groups, class_weight).set_params(
                 C=best_C, warm_start=True
             )
             model.classes_ = classes
@@ -491,17 +504,19 @@ default='auto'
             )
         )
 
-    def _estimator(self, l1_ratio, l1_groups):
-        """SoftmaxRegression with these parameters, ``l1_ratio`` and
-        ``l1_groups``, which groups nothing where ``l1_ratio`` is 0."""
+    def _estimator(self, l1_ratio, l1_groups, class_weight):
+        """SoftmaxRegression with these parameters, ``l1_ratio``,
+        ``l1_groups``, which groups nothing where ``l1_ratio`` is 0, and
+        ``class_weight``."""
         params = {
             name: getattr(self, name)
             for name in SoftmaxRegression._get_param_names()
-            if name not in _SET_BY_SEARCH
+            if name not in (*_SET_BY_SEARCH, "class_weight")
         }
         return SoftmaxRegression(
             l1_ratio=float(l1_ratio),
             l1_groups=l1_groups if l1_ratio > 0 else None,
+            class_weight=class_weight,
             **params,
         )
 

@@ -153,6 +153,35 @@ def test_cv_equals_logistic_regression_cv(wine, n_classes):
     assert_allclose(model.intercept_, reference.intercept_, rtol=0, atol=2e-4)
 
 
+def test_cv_balanced_weights_come_from_all_the_data(wine):
+    """'balanced' weighs the classes by their shares of all the data in
+    every fold, as LogisticRegressionCV does: the search equals the one
+    given those weights as a dict, and differs from weighting each
+    training part by its own shares."""
+    X, y = wine
+    # Folds whose training parts hold every class, in other shares than
+    # the data: each holds out most of one class.
+    rows = np.arange(len(y))
+    folds = []
+    for held_out in (0, 1):
+        test = rows[y == held_out][:-10]
+        folds.append((np.setdiff1d(rows, test), test))
+    classes, totals = np.unique(y, return_counts=True)
+    shares = dict(zip(classes.tolist(), (len(y) / (3 * totals)).tolist(), strict=True))
+    params = {"Cs": [0.1, 1.0, 10.0], "cv": folds, "tol": 1e-10}
+    balanced = SoftmaxRegressionCV(class_weight="balanced", **params).fit(X, y)
+    given = SoftmaxRegressionCV(class_weight=shares, **params).fit(X, y)
+    assert_array_equal(balanced.scores_, given.scores_)
+    assert_array_equal(balanced.coef_, given.coef_)
+    # Each training part balanced by its own shares: other weights there.
+    train = folds[0][0]
+    part = SoftmaxRegression(C=1.0, class_weight="balanced", tol=1e-10)
+    whole = SoftmaxRegression(C=1.0, class_weight=shares, tol=1e-10)
+    assert not np.allclose(
+        part.fit(X[train], y[train]).coef_, whole.fit(X[train], y[train]).coef_
+    )
+
+
 @pytest.mark.parametrize(
     ("params", "grid"),
     [
