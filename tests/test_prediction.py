@@ -88,3 +88,40 @@ def test_bad_input_is_refused():
     clf.set_params(C=0.01).fit(X, y)
     assert_allclose(result.predict_proba_interval(X[:5]).proba, before, rtol=0)
     assert isinstance(clf, SoftmaxRegression)
+
+
+def _coverage(C, n_samples=400, replications=1000, seed=1):
+    """The share of 95% intervals holding the true probability, over
+    ``replications`` draws of the labels of a known three-class model with
+    two Gaussian features, at three new rows: an array of shape (3, 3)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n_samples, 2))
+    W = np.array([[0.0, 1.0, -1.0], [0.0, -0.5, 1.0]])
+    b = np.array([0.0, 0.3, -0.2])
+    P = softmax(X @ W + b, axis=1)
+    X_new = np.array([[0.0, 0.0], [1.0, -1.0], [-1.5, 0.5]])
+    truth = softmax(X_new @ W + b, axis=1)
+    rng = np.random.default_rng(seed)
+    hits = np.zeros_like(truth)
+    for _ in range(replications):
+        y = (P.cumsum(axis=1) > rng.random((n_samples, 1))).argmax(axis=1)
+        clf = SoftmaxRegression(C=C, tol=1e-8).fit(X, y)
+        intervals = softmax_inference(clf, X, y).predict_proba_interval(X_new)
+        hits += (intervals.lower <= truth) & (truth <= intervals.upper)
+    return hits / replications
+
+
+@pytest.mark.parametrize("C", [np.inf, 1.0])
+def test_intervals_cover_the_true_probabilities_at_the_nominal_rate(C):
+    """Over 1000 replications each of the nine coverages is within four
+    binomial standard errors (4 sqrt(0.95 * 0.05 / 1000) = 0.028) of 0.95:
+    unpenalised, and with a penalty small next to the standard errors."""
+    coverage = _coverage(C)
+    assert np.all(np.abs(coverage - 0.95) <= 4 * np.sqrt(0.95 * 0.05 / 1000))
+
+
+def test_intervals_of_a_strongly_penalised_fit_miss_the_truth():
+    """With a strong penalty the intervals describe the shrunken model: the
+    documented warning that they then cannot be trusted holds."""
+    coverage = _coverage(0.01, replications=200)
+    assert coverage.min() < 0.5
