@@ -76,6 +76,7 @@ _GALLERY_ORDER = [
     "plot_sparsity_paths.py",
     "plot_streaming_memmap.py",
     "plot_onnx_export.py",
+    "plot_marginal_effects.py",
 ]
 
 
