@@ -42,6 +42,10 @@ class FittedModel:
     validator : SoftmaxRegression
         A shallow copy of the estimator, which validates new rows as its
         own ``predict`` would.
+    preprocess : callable or None
+        What takes new rows to the estimator's features: the earlier steps'
+        ``transform`` of a Pipeline; None for rows of the features
+        themselves.
     """
 
     theta: np.ndarray
@@ -53,6 +57,7 @@ class FittedModel:
     classes: np.ndarray
     feature_names: list
     validator: object
+    preprocess: object = None
 
     @property
     def n_classes(self):
@@ -72,7 +77,10 @@ class FittedModel:
         return float(self.sample_weight.sum())
 
     def validate_rows(self, X):
-        """New rows as float64, checked against the features of the fit."""
+        """New rows as float64, checked against the features of the fit
+        (after the earlier steps of a Pipeline)."""
+        if self.preprocess is not None:
+            X = self.preprocess(X)
         return validate_data(
             self.validator, X, reset=False, accept_sparse="csr", dtype=np.float64
         )

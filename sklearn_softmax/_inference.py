@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 from scipy.special import log_softmax
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_consistent_length,
@@ -21,6 +22,7 @@ from ._covariance_types import (
     encode_groups,
     meat_and_correction,
 )
+from ._cv import SoftmaxRegressionCV
 from ._dask import is_dask_collection
 from ._estimator import SoftmaxRegression
 from ._fitted_model import FittedModel
@@ -94,10 +96,54 @@ def _penalty(estimator):
     )
 
 
+def _final_model(estimator, X):
+    """The SoftmaxRegression whose parameters are asked about, ``X`` as it
+    sees it, the transform that takes new rows there, and the names of the
+    features it sees (None: its own ``feature_names_in_``, if any).
+
+    A fitted Pipeline ending in one passes ``X`` through its earlier steps;
+    a SoftmaxRegressionCV stands for the SoftmaxRegression it refitted with
+    ``C_`` and ``l1_ratio_``.
+    """
+    preprocess = feature_names = None
+    if isinstance(estimator, Pipeline):
+        check_is_fitted(estimator)
+        steps = estimator[:-1]
+        X = steps.transform(X)
+        try:
+            feature_names = [str(name) for name in steps.get_feature_names_out()]
+        except (AttributeError, TypeError, ValueError):
+            feature_names = None
+        preprocess = steps.transform
+        estimator = estimator[-1]
+    if isinstance(estimator, SoftmaxRegressionCV):
+        estimator = _refitted_model(estimator)
+    return estimator, X, preprocess, feature_names
+
+
+def _refitted_model(search):
+    """The SoftmaxRegression that a fitted SoftmaxRegressionCV holds: its
+    parameters, with the chosen ``C_`` and ``l1_ratio_``, and its fitted
+    attributes."""
+    check_is_fitted(search)
+    shared = set(SoftmaxRegression._get_param_names()) & set(search.get_params())
+    params = {
+        name: getattr(search, name)
+        for name in shared - {"C", "l1_ratio", "penalty", "warm_start"}
+    }
+    model = SoftmaxRegression(C=search.C_, l1_ratio=search.l1_ratio_, **params)
+    for name in ("coef_", "intercept_", "classes_", "n_features_in_"):
+        setattr(model, name, getattr(search, name))
+    if hasattr(search, "feature_names_in_"):
+        model.feature_names_in_ = search.feature_names_in_
+    return model
+
+
 def _check_estimator(estimator, cov_type, groups):
     if not isinstance(estimator, SoftmaxRegression):
         raise TypeError(
-            "softmax_inference needs a fitted SoftmaxRegression; got "
+            "softmax_inference needs a fitted SoftmaxRegression, "
+            "SoftmaxRegressionCV or Pipeline ending in one; got "
             f"{type(estimator).__name__}."
         )
     check_is_fitted(estimator)
@@ -227,9 +273,14 @@ def softmax_inference(
 
     Parameters
     ----------
-    estimator : SoftmaxRegression
+    estimator : SoftmaxRegression, SoftmaxRegressionCV or Pipeline
         Fitted with an L2 penalty (``l1_ratio=0``) or none (``C=np.inf``),
-        no ``class_weight`` and no ``label_smoothing``.
+        no ``class_weight`` and no ``label_smoothing``. A
+        SoftmaxRegressionCV stands for the model it refitted with ``C_``
+        and ``l1_ratio_``. A Pipeline ending in a SoftmaxRegression passes
+        ``X`` (and the new rows of the result's methods) through its earlier
+        steps; the features are those its last step sees, named by the
+        earlier steps' ``get_feature_names_out`` where they offer it.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         The data it was fitted on.
     y : array-like of shape (n_samples,)
@@ -335,12 +386,13 @@ def softmax_inference(
     >>> result.row_names
     ['intercept', 'alcohol', 'flavanoids', 'color_intensity']
     """
-    _check_estimator(estimator, cov_type, groups)
     if is_dask_collection(X) or is_dask_collection(y):
         raise TypeError(
             "softmax_inference takes data in memory; compute dask collections "
             "first (the information matrix is held in memory anyway)."
         )
+    estimator, X, preprocess, pipeline_names = _final_model(estimator, X)
+    _check_estimator(estimator, cov_type, groups)
     X = validate_data(estimator, X, reset=False, accept_sparse="csr", dtype=np.float64)
     y = column_or_1d(y, warn=True)
     check_consistent_length(X, y)
@@ -432,7 +484,7 @@ def softmax_inference(
         params = np.delete(theta - theta[:, [reference]], reference, axis=1)
         del column_names[reference]
 
-    feature_names = getattr(estimator, "feature_names_in_", None)
+    feature_names = pipeline_names or getattr(estimator, "feature_names_in_", None)
     feature_names = (
         [str(name) for name in feature_names]
         if feature_names is not None
@@ -453,6 +505,7 @@ def softmax_inference(
         classes=classes,
         feature_names=feature_names,
         validator=copy.copy(estimator),
+        preprocess=preprocess,
     )
     return SoftmaxInferenceResult(
         params,

@@ -8,13 +8,16 @@ import scipy.sparse as sp
 from _problems import loss_gradient
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.linalg import null_space
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_iris, load_wine
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from sklearn_softmax import (
     SeparationWarning,
     SoftmaxRegression,
+    SoftmaxRegressionCV,
     _separation,
     softmax_inference,
 )
@@ -495,3 +498,35 @@ def test_dask_input_is_refused():
     clf = SoftmaxRegression().fit(X, y)
     with pytest.raises(TypeError, match="in memory"):
         softmax_inference(clf, da.from_array(X, chunks=100), y)
+
+
+def test_pipeline_passes_x_through_its_earlier_steps():
+    """A fitted Pipeline ending in SoftmaxRegression gives the result of its
+    last step on the transformed data, with the features named by
+    get_feature_names_out, and new rows go through the same steps."""
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    X = X[["alcohol", "flavanoids", "color_intensity"]]
+    pipeline = make_pipeline(
+        StandardScaler(), SoftmaxRegression(C=np.inf, tol=1e-10)
+    ).fit(X, y)
+    result = softmax_inference(pipeline, X, y)
+    direct = softmax_inference(pipeline[-1], pipeline[0].transform(X), y)
+    assert_array_equal(result.params, direct.params)
+    assert_array_equal(result.bse, direct.bse)
+    assert result.row_names == ["intercept", "alcohol", "flavanoids", "color_intensity"]
+    intervals = result.predict_proba_interval(X.iloc[:5])
+    assert_allclose(intervals.proba, pipeline.predict_proba(X.iloc[:5]), rtol=1e-12)
+
+
+def test_cv_estimator_stands_for_its_refitted_model():
+    """SoftmaxRegressionCV gives the result of SoftmaxRegression refitted
+    with the chosen C: both fits are within tol=1e-10 of one optimum."""
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    X = X[["alcohol", "flavanoids", "color_intensity"]]
+    search = SoftmaxRegressionCV(Cs=[0.1, 1.0, 10.0], tol=1e-10).fit(X, y)
+    result = softmax_inference(search, X, y)
+    refit = SoftmaxRegression(C=search.C_, tol=1e-10).fit(X, y)
+    expected = softmax_inference(refit, X, y)
+    assert result.row_names == expected.row_names
+    assert_allclose(result.params, expected.params, rtol=0, atol=1e-8)
+    assert_allclose(result.bse, expected.bse, rtol=1e-6)
