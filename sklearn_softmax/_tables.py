@@ -67,12 +67,24 @@ def tidy_frame(estimates, bse, zvalues, pvalues, intervals, row_names, column_na
     )
 
 
+def _number(value, decimals, width):
+    """A number as statsmodels' summary tables print it: ``decimals``
+    fixed decimals, so that a column's decimal points align, or as many
+    significant digits where the value lies outside [1e-4, 1e4) and the
+    fixed form would hide it."""
+    if np.isfinite(value) and value != 0 and not 1e-4 <= abs(value) < 1e4:
+        return f"{value:>{width}.{decimals}g}"
+    return f"{value:>{width}.{decimals}f}"
+
+
 def class_tables(
     estimates, bse, zvalues, pvalues, intervals, row_names, titles, alpha, label
 ):
     """The lines of one table per column (class): each row an estimate, its
     standard error, z, p-value and interval; ``titles`` heads each table and
-    ``label`` the column of the estimates."""
+    ``label`` the column of the estimates. Estimates and standard errors
+    have four decimals, the others three, and p-values below 0.0005 show as
+    0.000, as in statsmodels' summaries."""
     name_width = max(10, *(len(name) for name in row_names))
     lower, upper = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"
     header = (
@@ -84,11 +96,11 @@ def class_tables(
         lines += ["", title, header, "-" * len(header)]
         for row, name in enumerate(row_names):
             lines.append(
-                f"{name:<{name_width}} {estimates[row, column]:>11.4g} "
-                f"{bse[row, column]:>11.4g} "
+                f"{name:<{name_width}} {_number(estimates[row, column], 4, 11)} "
+                f"{_number(bse[row, column], 4, 11)} "
                 f"{zvalues[row, column]:>9.3f} "
-                f"{pvalues[row, column]:>9.3g} "
-                f"{intervals[row, column, 0]:>11.4g} "
-                f"{intervals[row, column, 1]:>11.4g}"
+                f"{pvalues[row, column]:>9.3f} "
+                f"{_number(intervals[row, column, 0], 3, 11)} "
+                f"{_number(intervals[row, column, 1], 3, 11)}"
             )
     return lines

@@ -266,7 +266,13 @@ def test_feature_names_and_summary(anes96):
         assert text.count(f"\n{name} ") == 6
     assert str(result) == result.summary()
     row = next(line for line in text.splitlines() if line.startswith("selfLR"))
-    assert f"{result.params[2, 0]:.4g}" in row
+    assert f"{result.params[2, 0]:.4f}" in row
+    # As statsmodels prints them: fixed decimals, so that the decimal points
+    # of each column align, and p-values to three decimals.
+    table = text.split("\nclass ")[1].splitlines()[3:]
+    points = {tuple(i for i, c in enumerate(line) if c == ".") for line in table}
+    assert len(points) == 1
+    assert f"{result.pvalues[2, 0]:.3f}" in row
 
 
 def test_user_arrays_are_not_modified():
