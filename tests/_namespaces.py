@@ -9,6 +9,7 @@ run on a machine with a GPU checks it and a run without one skips nothing.
 from functools import cache
 from unittest import SkipTest
 
+import pytest
 import sklearn
 from sklearn.utils._testing import _array_api_for_tests
 
@@ -52,3 +53,22 @@ def runs_here(check):
             tuple(keywords[key]) for key in ("X_ns_and_device", "other_ns_and_device")
         ]
     return all(available(namespace, device) for namespace, device in wanted)
+
+
+_WHY_MISSING = {
+    "torch": "PyTorch is not installed",
+    "cupy": "no CuPy with CUDA",
+    "array_api_strict": "array-api-strict is not installed",
+}
+
+
+def namespace_param(namespace, device=None, id=None):
+    """A pytest parameter ``(namespace, device)``, skipped, saying why,
+    where such arrays cannot be made here."""
+    reason = "no CUDA device" if device == "cuda" else _WHY_MISSING[namespace]
+    return pytest.param(
+        namespace,
+        device,
+        id=id or (namespace if device is None else f"{namespace}-{device}"),
+        marks=pytest.mark.skipif(not available(namespace, device), reason=reason),
+    )

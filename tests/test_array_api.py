@@ -12,7 +12,7 @@ import pickle
 import numpy as np
 import pytest
 import sklearn
-from _namespaces import available, dispatch_available
+from _namespaces import dispatch_available, namespace_param
 from _problems import central_difference, make_problem, penalised_objective
 from _references import coefficient_tolerance, logistic_regression
 from numpy.testing import assert_allclose, assert_array_equal
@@ -35,30 +35,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 NAMESPACES = [
-    pytest.param("array_api_strict", None, id="array_api_strict"),
-    pytest.param("array_api_strict", "device1", id="array_api_strict-device1"),
-    pytest.param(
-        "torch",
-        "cpu",
-        id="torch-cpu",
-        marks=pytest.mark.skipif(
-            not available("torch", "cpu"), reason="PyTorch is not installed"
-        ),
-    ),
-    pytest.param(
-        "torch",
-        "cuda",
-        id="torch-cuda",
-        marks=pytest.mark.skipif(
-            not available("torch", "cuda"), reason="no CUDA device"
-        ),
-    ),
-    pytest.param(
-        "cupy",
-        None,
-        id="cupy",
-        marks=pytest.mark.skipif(not available("cupy"), reason="no CuPy with CUDA"),
-    ),
+    namespace_param("array_api_strict"),
+    namespace_param("array_api_strict", "device1"),
+    namespace_param("torch", "cpu"),
+    namespace_param("torch", "cuda"),
+    namespace_param("cupy"),
 ]
 DEVICE_SOLVERS = ["newton-cg", "lbfgs", "gd"]
 

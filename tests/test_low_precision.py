@@ -13,7 +13,7 @@ are the arithmetic a GPU's tensor cores do, up to the order of the sums.
 import numpy as np
 import pytest
 import sklearn
-from _namespaces import available, dispatch_available
+from _namespaces import available, dispatch_available, namespace_param
 from _problems import make_problem, penalised_objective
 from numpy.testing import assert_allclose
 from sklearn.base import clone
@@ -38,21 +38,9 @@ pytestmark = [
 # (bfloat16, as on CUDA); CUDA with PyTorch (bfloat16) and CuPy (float16)
 # where a GPU is.
 DEVICES = [
-    pytest.param("torch", "cpu", id="torch-cpu"),
-    pytest.param(
-        "torch",
-        "cuda",
-        id="torch-cuda",
-        marks=pytest.mark.skipif(
-            not available("torch", "cuda"), reason="no CUDA device"
-        ),
-    ),
-    pytest.param(
-        "cupy",
-        None,
-        id="cupy",
-        marks=pytest.mark.skipif(not available("cupy"), reason="no CuPy with CUDA"),
-    ),
+    namespace_param("torch", "cpu"),
+    namespace_param("torch", "cuda"),
+    namespace_param("cupy"),
 ]
 
 # Unit roundoff of each lower dtype: half the spacing of the numbers in [1, 2).
