@@ -110,3 +110,40 @@ def curvature_estimate(objective, x, g):
     _, g_probe = objective.value_and_gradient(x - delta)
     curvature = norm(g_probe - g) / norm(delta)
     return curvature if curvature > 0 and math.isfinite(curvature) else g_norm
+
+
+def backtrack(evaluate, x, f, direction, slope, rounding):
+    """The first step along ``direction``, from 1 down by :func:`next_step`,
+    that meets Armijo's condition, relaxed by ``rounding`` times ``|f|``
+    (see :class:`~sklearn_softmax._loss.Objective`).
+
+    Parameters
+    ----------
+    evaluate : callable
+        ``evaluate(x)`` returns a tuple whose first entry is the objective.
+    x : array of shape (n_params,)
+        The current point.
+    f : float
+        The objective at ``x``.
+    direction : array of shape (n_params,)
+        A descent direction.
+    slope : float
+        The directional derivative along ``direction``, negative.
+    rounding : float
+        The relative rounding of the objective's values.
+
+    Returns
+    -------
+    trial : tuple or None
+        ``(step, x_trial, *evaluate(x_trial))`` for the accepted step and
+        its point ``x_trial = x + step * direction``; None when
+        :data:`MAX_BACKTRACKS` reductions fail.
+    """
+    step = 1.0
+    for _ in range(MAX_BACKTRACKS):
+        x_trial = x + step * direction
+        evaluation = evaluate(x_trial)
+        if evaluation[0] <= f + ARMIJO * step * slope + rounding * abs(f):
+            return (step, x_trial, *evaluation)
+        step = next_step(step, slope, f, evaluation[0])
+    return None

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from .._vectors import copy, dot, max_abs, namespace, norm
-from ._line_search import ARMIJO, MAX_BACKTRACKS, next_step
+from ._line_search import backtrack
 from ._result import NO_DECREASE, Progress, SolverResult, after_accepted_step
 
 # Most conjugate-gradient iterations per Newton step.
@@ -149,16 +149,13 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
         slope = dot(g, direction)
         if not slope < 0:
             direction, slope = -g, -dot(g, g)
-        step = 1.0
-        for _ in range(MAX_BACKTRACKS):
-            x_trial = x + step * direction
-            f_trial, g_trial, hessp_trial = objective.value_gradient_hessp(x_trial)
-            if f_trial <= f + ARMIJO * step * slope + objective.rounding * abs(f):
-                break
-            step = next_step(step, slope, f, f_trial)
-        else:
+        trial = backtrack(
+            objective.value_gradient_hessp, x, f, direction, slope, objective.rounding
+        )
+        if trial is None:
             message = NO_DECREASE
             break
+        step, x_trial, f_trial, g_trial, hessp_trial = trial
         iteration += 1
         gained = f_trial < f or max_abs(g_trial) < grad_norm
         x, f, g, hessp = x_trial, f_trial, g_trial, hessp_trial

@@ -5,7 +5,7 @@ import numpy as np
 import scipy.linalg
 
 from .._vectors import copy, dot, max_abs, namespace, norm
-from ._line_search import ARMIJO, MAX_BACKTRACKS, next_step
+from ._line_search import backtrack
 from ._newton import MAX_CG_ITER, truncated_cg
 from ._result import NO_DECREASE, Progress, SolverResult, after_accepted_step
 
@@ -61,19 +61,6 @@ def _truncated_newton_step(hessian, gradient):
     """The Newton step by truncated conjugate gradients on the Hessian
     matrix (see :func:`~sklearn_softmax._solvers._newton.truncated_cg`)."""
     return truncated_cg(lambda v: hessian @ v, gradient, MAX_CG_ITER)[0]
-
-
-def _backtrack(value_gradient_hessian, objective, x, f, direction, slope):
-    """The first step along ``direction`` from 1 down that meets Armijo's
-    condition, with the value, gradient and Hessian there; None when
-    :data:`MAX_BACKTRACKS` reductions fail."""
-    step = 1.0
-    for _ in range(MAX_BACKTRACKS):
-        f_trial, g_trial, hessian_trial = value_gradient_hessian(x + step * direction)
-        if f_trial <= f + ARMIJO * step * slope + objective.rounding * abs(f):
-            return step, f_trial, g_trial, hessian_trial
-        step = next_step(step, slope, f, f_trial)
-    return None
 
 
 def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
@@ -134,20 +121,19 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
             slope = dot(g, direction)
             if not slope < 0:
                 direction, slope = -g, -dot(g, g)
-            trial = _backtrack(
-                value_gradient_hessian, objective, x, f, direction, slope
+            trial = backtrack(
+                value_gradient_hessian, x, f, direction, slope, objective.rounding
             )
             if trial is None:
                 continue
             accepted = accepted or (trial, direction)
-            if trial[1] < f or max_abs(trial[2]) < grad_norm:
+            if trial[2] < f or max_abs(trial[3]) < grad_norm:
                 accepted = (trial, direction)
                 break
         if accepted is None:
             message = NO_DECREASE
             break
-        (step, f_trial, g_trial, hessian_trial), direction = accepted
-        x_trial = x + step * direction
+        (step, x_trial, f_trial, g_trial, hessian_trial), direction = accepted
         iteration += 1
         gained = f_trial < f or max_abs(g_trial) < grad_norm
         x, f, g, hessian = x_trial, f_trial, g_trial, hessian_trial
