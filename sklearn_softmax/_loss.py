@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._curvature import KroneckerCurvature, kronecker_curvature
 from ._passes import DataPasses
 
 # Power iteration approaches the largest eigenvalue from below: the bound is
@@ -314,6 +315,7 @@ def penalised_objective(data_term, l2_reg_strength, rounding):
         value_gradient_hessian
         if hasattr(data_term, "value_gradient_hessian")
         else None,
+        kronecker_curvature(data_term, l2_reg_strength),
     )
 
 
@@ -417,6 +419,12 @@ class Objective(NamedTuple):
         the gradient zero, a positive multiple of the identity takes its
         place, so that a Newton step is unique and leaves them alone. None
         where the objective offers none.
+    curvature : KroneckerCurvature or None
+        An approximation of the Hessian at the point of the last
+        ``value_gradient_hessp``, with its ``cost`` in Hessian-vector
+        products and ``inverse()``, which a solver may precondition with
+        (see :mod:`~sklearn_softmax._curvature`); None where the objective
+        offers none.
     """
 
     value: Callable
@@ -425,3 +433,4 @@ class Objective(NamedTuple):
     rounding: float = 16 * float(np.finfo(np.float64).eps)
     hessian_diagonal: Callable | None = None
     value_gradient_hessian: Callable | None = None
+    curvature: KroneckerCurvature | None = None

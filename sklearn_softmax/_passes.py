@@ -52,6 +52,9 @@ _SHARED_BLOCKS = 8
 _MAX_RUNS = 16
 # The temporaries of column_second_moments: about this many bytes.
 _MOMENT_BYTES = 2**20
+# The columns of feature_moments are computed in tiles this wide, one task a
+# tile: a fixed number of tasks, whatever the number of threads.
+_MOMENT_TILE = 128
 
 
 def _shares_of_work(n_entries, n_classes):
@@ -400,7 +403,9 @@ class DataPasses:
     ):
         n_samples, n_features = X.shape
         self.label_smoothing = float(label_smoothing)
+        self.n_samples = n_samples
         self.n_features = n_features
+        self.sparse = sp.issparse(X)
         self.n_classes = n_classes
         self.fit_intercept = fit_intercept
         if sp.issparse(X):
@@ -453,6 +458,9 @@ class DataPasses:
         self._hessian_products = None
         self._probabilities = None
         self._generation = 0
+        # [X, 1] as float64, for the dense Hessian and the features' second
+        # moments, kept where X is a single block (see _design).
+        self._design_kept = None
 
     def _products_in(self, dtype):
         """The products in ``dtype``: on ``X`` itself, or on a copy of it."""
@@ -509,6 +517,73 @@ class DataPasses:
                 X.indices[start:stop], weights=squares, minlength=self.n_features
             )
         return moments
+
+    def feature_moments(self):
+        """``sum_i s_i / S x~_i x~_i^T`` for ``x~ = [x, 1]`` (``x`` without
+        an intercept): the ``p x p`` matrix of the features' weighted second
+        moments, in float64, for dense ``X``.
+
+        The columns are computed in tiles of :data:`_MOMENT_TILE`, each
+        summed over the blocks of rows in their order; the threads share
+        the tiles, so the result does not depend on their number. It costs
+        ``n p^2`` multiply-adds, ``p / (2 K)`` Hessian-vector products.
+        """
+        X = self._products.X
+        if sp.issparse(X):
+            raise TypeError("feature_moments takes dense data only.")
+        n_features = self.n_features
+        n_rows = n_features + int(self.fit_intercept)
+        moments = np.zeros((n_rows, n_rows))
+        tiles = [
+            slice(start, min(start + _MOMENT_TILE, n_rows))
+            for start in range(0, n_rows, _MOMENT_TILE)
+        ]
+
+        def tile_sums(tile):
+            for block, rows in enumerate(self.slices):
+                A = self._design(block)
+                weighted = A[:, tile] * self.weights64[rows, np.newaxis]
+                moments[tile] += weighted.T @ A
+
+        if self._pool is None:
+            for tile in tiles:
+                tile_sums(tile)
+        else:
+            list(self._pool.map(tile_sums, tiles))
+        return moments
+
+    def _design(self, block):
+        """The rows of ``[X, 1]`` (``X`` without an intercept) in the block
+        ``block``, dense, in float64. Data of a single block keeps it."""
+        if self._design_kept is not None:
+            return self._design_kept
+        rows, X = self.slices[block], self._products.X
+        A = np.empty(
+            (rows.stop - rows.start, self.n_features + int(self.fit_intercept))
+        )
+        A[:, : self.n_features] = X[rows].toarray() if sp.issparse(X) else X[rows]
+        if self.fit_intercept:
+            A[:, -1] = 1.0
+        if len(self.slices) == 1:
+            self._design_kept = A
+        return A
+
+    def class_curvature(self):
+        """``sum_i s_i / S (diag(p_i) - p_i p_i^T)``, the ``K x K`` mean of
+        the softmax Jacobians, in float64, at the point of the last call of
+        :meth:`value_gradient_hessp`; ``n K^2`` multiply-adds."""
+        if self._probabilities is None:
+            raise RuntimeError("class_curvature follows value_gradient_hessp.")
+        n_classes = self.n_classes
+        mean_p = np.zeros(n_classes)
+        outer = np.zeros((n_classes, n_classes))
+        for block, rows in enumerate(self.slices):
+            P = self._probabilities[block, :, : rows.stop - rows.start]
+            P = P.astype(np.float64)
+            weighted = P * self.weights64[rows]
+            mean_p += weighted.sum(axis=1)
+            outer += weighted @ P.T
+        return np.diag(mean_p) - outer
 
     # -- the softmax of a block ---------------------------------------------
 
@@ -653,26 +728,24 @@ class DataPasses:
         # The Hessian as (feature, class, feature, class): block (k, k') is
         # blocks[:, k, :, k'], a strided view.
         blocks = np.zeros((n_rows, n_classes, n_rows, n_classes))
-        X = self._products.X
         for block, rows in enumerate(self.slices):
             m = rows.stop - rows.start
-            A = np.empty((m, n_rows))
-            A[:, :n_features] = X[rows].toarray() if sp.issparse(X) else X[rows]
-            if self.fit_intercept:
-                A[:, -1] = 1.0
+            A = self._design(block)
             P = self._probabilities[block, :, :m].astype(np.float64)
             weights = self.weights64[rows]
+            # 1 - p_k as the sum of the other probabilities, those before k
+            # and those after it, which keeps its relative accuracy where
+            # p_k rounds to one.
+            up_to = np.cumsum(P, axis=0)
+            from_ = np.cumsum(P[::-1], axis=0)[::-1]
             for k in range(n_classes - 1):
                 weighted_p = weights * P[k]
                 for k_other in range(k, n_classes - 1):
-                    c = weighted_p * (
-                        # 1 - p_k as the sum of the other probabilities,
-                        # which keeps its relative accuracy where p_k
-                        # rounds to one.
-                        np.sum(np.delete(P, k, axis=0), axis=0)
-                        if k == k_other
-                        else -P[k_other]
-                    )
+                    if k == k_other:
+                        others = from_[k + 1] + up_to[k - 1] if k else from_[k + 1]
+                        c = weighted_p * others
+                    else:
+                        c = weighted_p * -P[k_other]
                     blocks[:, k, :, k_other] += (A * c[:, np.newaxis]).T @ A
         for k in range(n_classes - 1):
             for k_other in range(k + 1, n_classes - 1):

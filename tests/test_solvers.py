@@ -172,7 +172,7 @@ def test_preconditioned_cg_solves_the_system_in_fewer_products(rng):
     threshold = min(0.5, np.sqrt(np.linalg.norm(g))) * np.linalg.norm(g)
     plain, plain_products = truncated_cg(lambda v: A @ v, g, 1000)
     preconditioned, products = truncated_cg(
-        lambda v: A @ v, g, 1000, inverse_preconditioner=1.0 / np.diag(A)
+        lambda v: A @ v, g, 1000, precondition=lambda r: r / np.diag(A)
     )
     for p in (plain, preconditioned):
         assert np.linalg.norm(A @ p + g) <= threshold

@@ -3,10 +3,12 @@
 import math
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import validate_data
 
 from .._heuristics import choose_hessian_dtype, choose_n_threads, choose_row_space
+from .._idle_columns import columns_to_leave_out, solve_without_columns
 from .._row_space import RowSpace, solve_in_row_space
 from .._targets import encode_labels, total_weight, weigh_samples
 from .._threads import blas_thread_limit
@@ -50,7 +52,8 @@ class NumpyBackend:
         return resolve_solver(solver, spec, data.X, penalty_spelling)
 
     def minimize(self, data, spec, solver, coef0, settings):
-        """Run a deterministic solver on all of ``X``, or in its row space.
+        """Run a deterministic solver on all of ``X``, in its row space, or
+        without its idle columns (see ``_idle_columns``).
 
         The passes share their blocks between their own threads, each
         calling BLAS, held to one thread by the caller, on one block at a
@@ -95,6 +98,13 @@ class NumpyBackend:
             if row_space is not None:
                 return solve_in_row_space(
                     solve, row_space, bind, coef0, **settings.solver_kwargs()
+                )
+        if spec.norm is None and settings.max_iter > 0 and not sp.issparse(X):
+            penalised = spec.l2_reg_strength > 0
+            idle = columns_to_leave_out(X, spec.fit_intercept, penalised)
+            if idle is not None:
+                return solve_without_columns(
+                    solve, idle, bind, X, coef0, penalised, **settings.solver_kwargs()
                 )
         return solve(bind(X), coef0.ravel(), **settings.solver_kwargs())
 

@@ -17,11 +17,15 @@ MAX_CG_ITER = 250
 # The share of the Hessian's diagonal, scaled to a mean of one, in the
 # preconditioner; the rest is the identity.
 _DIAGONAL_SHARE = 0.1
+# A Newton step of at most this many Hessian-vector products leaves too
+# little to save for the factored approximation of the Hessian to pay,
+# however cheap it is.
+_MIN_PRODUCTS_TO_FACTOR = 10
 
 
-def _inverse_preconditioner(objective, x):
-    """``1 / ((1 - a) + a D / mean(D))`` for the estimate ``D`` of the
-    Hessian's diagonal that ``objective`` offers, with ``a`` =
+def _diagonal_preconditioner(objective, x):
+    """Multiplication by ``1 / ((1 - a) + a D / mean(D))`` for the estimate
+    ``D`` of the Hessian's diagonal that ``objective`` offers, with ``a`` =
     :data:`_DIAGONAL_SHARE`; None when it offers none, or for arrays other
     than NumPy's.
 
@@ -36,12 +40,13 @@ def _inverse_preconditioner(objective, x):
     if objective.hessian_diagonal is None or not isinstance(x, np.ndarray):
         return None
     diagonal = objective.hessian_diagonal()
-    return 1.0 / (
+    inverse = 1.0 / (
         (1.0 - _DIAGONAL_SHARE) + _DIAGONAL_SHARE * diagonal / diagonal.mean()
     )
+    return lambda r: inverse * r
 
 
-def truncated_cg(hessp, g, max_cg_iter, inverse_preconditioner=None):
+def truncated_cg(hessp, g, max_cg_iter, precondition=None):
     """Approximately solve ``H p = -g`` by conjugate gradients.
 
     CG stops once the residual ``|H p + g|`` is at most ``eta |g|`` with the
@@ -49,10 +54,11 @@ def truncated_cg(hessp, g, max_cg_iter, inverse_preconditioner=None):
     iteration converge superlinearly (Nocedal & Wright, *Numerical
     Optimization*, 2nd ed., 2006, Algorithm 7.1), or on a direction of
     non-positive curvature, where the last iterate (or ``-g`` on the first
-    iteration) is returned. With ``inverse_preconditioner``, the inverse of
-    a diagonal preconditioner ``M`` as a vector, it runs preconditioned
-    conjugate gradients (Algorithm 5.3 there), which solve the same system
-    in fewer iterations when ``M`` is close to ``H`` up to a scale.
+    iteration) is returned. With ``precondition``, the product of the
+    inverse of a positive definite preconditioner ``M`` with a vector, it
+    runs preconditioned conjugate gradients (Algorithm 5.3 there), which
+    solve the same system in fewer iterations when ``M`` is close to ``H``
+    up to a scale.
 
     Parameters
     ----------
@@ -62,8 +68,8 @@ def truncated_cg(hessp, g, max_cg_iter, inverse_preconditioner=None):
         The gradient, of any Array API namespace.
     max_cg_iter : int
         Most conjugate-gradient iterations (Hessian-vector products).
-    inverse_preconditioner : array of shape (n_params,), optional
-        ``1 / M`` for a diagonal preconditioner ``M``.
+    precondition : callable, optional
+        ``precondition(r)``, ``M^-1 r``.
 
     Returns
     -------
@@ -76,10 +82,10 @@ def truncated_cg(hessp, g, max_cg_iter, inverse_preconditioner=None):
     threshold = min(0.5, math.sqrt(g_norm)) * g_norm
     p = namespace(g).zeros_like(g)
     r = copy(g)
-    if inverse_preconditioner is None:
+    if precondition is None:
         z, rz = r, g_norm * g_norm
     else:
-        z = inverse_preconditioner * r
+        z = precondition(r)
         rz = dot(r, z)
     d = -z
     for iteration in range(1, max_cg_iter + 1):
@@ -93,10 +99,10 @@ def truncated_cg(hessp, g, max_cg_iter, inverse_preconditioner=None):
         rr = dot(r, r)
         if math.sqrt(rr) <= threshold:
             break
-        if inverse_preconditioner is None:
+        if precondition is None:
             z, rz_next = r, rr
         else:
-            z = inverse_preconditioner * r
+            z = precondition(r)
             rz_next = dot(r, z)
         d *= rz_next / rz
         d -= z
@@ -113,9 +119,19 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     interpolation until Armijo's condition holds. Every trial point is
     evaluated with its gradient and Hessian data at once: the unit step is
     almost always accepted, so this saves a pass over the data per
-    iteration. Where the objective offers an estimate of the Hessian's
-    diagonal, the conjugate gradients are preconditioned with it (see
-    :func:`_inverse_preconditioner`), at the cost of the estimate, once.
+    iteration.
+
+    The conjugate gradients are preconditioned with what the objective
+    offers. First with the estimate of the Hessian's diagonal (see
+    :func:`_diagonal_preconditioner`), at its cost, once. Where the
+    objective offers the Kronecker-factored approximation of its Hessian
+    (see :mod:`~sklearn_softmax._curvature`), once a Newton step has taken
+    more Hessian-vector products than the approximation costs to form, and
+    more than :data:`_MIN_PRODUCTS_TO_FACTOR`, every
+    later step is preconditioned with it, refreshed at each iterate: on
+    data whose features are strongly correlated, as neighbouring pixels
+    are, it cuts the products of the last steps several times over, and
+    where the steps take few products it is never formed.
 
     Parameters
     ----------
@@ -143,9 +159,17 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     iteration = 0
     converged = grad_norm <= tol
     message = "converged" if converged else f"reached max_iter={max_iter}"
-    preconditioner = None if converged else _inverse_preconditioner(objective, x)
+    precondition = None if converged else _diagonal_preconditioner(objective, x)
+    curvature = objective.curvature if isinstance(x, np.ndarray) else None
+    factored = False
     while not converged and iteration < max_iter:
-        direction, _ = truncated_cg(hessp, g, MAX_CG_ITER, preconditioner)
+        if factored:
+            precondition = curvature.inverse()
+        direction, n_products = truncated_cg(hessp, g, MAX_CG_ITER, precondition)
+        factored = factored or (
+            curvature is not None
+            and n_products > max(curvature.cost, _MIN_PRODUCTS_TO_FACTOR)
+        )
         slope = dot(g, direction)
         if not slope < 0:
             direction, slope = -g, -dot(g, g)

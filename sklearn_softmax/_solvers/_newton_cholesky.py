@@ -3,6 +3,7 @@ Hessian, for problems whose Hessian is small enough to form."""
 
 import numpy as np
 import scipy.linalg
+import scipy.linalg.lapack
 
 from .._vectors import copy, dot, max_abs, namespace, norm
 from ._line_search import backtrack
@@ -29,16 +30,18 @@ def newton_step(hessian, gradient):
     if not isinstance(gradient, np.ndarray):
         xp = namespace(gradient)
         return -(xp.linalg.pinv(hessian) @ gradient)
-    try:
-        factor, lower = scipy.linalg.cho_factor(hessian, check_finite=False)
-    except np.linalg.LinAlgError:
-        factor = None
-    if factor is not None:
+    # LAPACK's own routines: the Hessians are small, and scipy.linalg's
+    # wrappers around them cost as much as the factorisation here.
+    potrf, potrs = scipy.linalg.lapack.get_lapack_funcs(
+        ("potrf", "potrs"), (hessian, gradient)
+    )
+    factor, info = potrf(hessian, lower=True, clean=False)
+    if info == 0:
         pivots = np.abs(np.diag(factor)) ** 2
         if pivots.min() > _SINGULAR_PIVOTS * pivots.max():
-            return -scipy.linalg.cho_solve(
-                (factor, lower), gradient, check_finite=False
-            )
+            step, info = potrs(factor, gradient, lower=True)
+            if info == 0:
+                return -step
     return -(scipy.linalg.pinvh(hessian) @ gradient)
 
 
