@@ -25,7 +25,13 @@ from ._backends import NumpyBackend, ObjectiveSpec, SolveSettings, backend_for
 from ._base import LinearSoftmaxClassifierMixin
 from ._dask import is_dask_collection, iter_row_blocks
 from ._loss import RunningCurvature
-from ._messages import caller_stacklevel, convergence_message
+from ._messages import (
+    SeparationWarning,
+    caller_stacklevel,
+    convergence_message,
+    proves_separation,
+    separation_message,
+)
 from ._penalties import split_penalty
 from ._penalty_params import UNSET, resolve_penalty
 from ._progress import FitProgress, print_stream_header, print_stream_row
@@ -113,8 +119,14 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         values mean a stronger penalty. ``np.inf`` means none, the objective
         of ``LogisticRegression(C=np.inf)``. Without a penalty the optimum
         is not unique where features are collinear, and does not exist
-        where the classes are linearly separable: the weights then grow
-        until ``max_iter``.
+        where the classes are linearly separable. There the objective falls
+        towards 0 as the weights grow along a separating direction, and
+        its gradient falls with it, so a fit meets ``tol`` (``converged_``
+        is True) at finite weights that depend on ``tol``: for the
+        deterministic solvers they grow like ``log(1/tol)``. A fit whose
+        objective shows it, every training sample given a probability
+        above ``1/sqrt(2)`` for its own class, warns with a
+        :class:`SeparationWarning`.
 
         An L1 part (or a group part) is solved by 'gd' as accelerated
         proximal gradient (FISTA), and the group norm also by 'newton-cg',
@@ -684,6 +696,12 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=caller_stacklevel(),
             )
+        elif self._separated(spec, data, result):
+            warnings.warn(
+                separation_message(self, result, solver),
+                SeparationWarning,
+                stacklevel=caller_stacklevel(),
+            )
         # A later partial_fit starts a new stream from this solution.
         self.__dict__.pop("_partial_fit_state", None)
         self._store_solution(to_numpy(result.x), spec, data)
@@ -821,6 +839,21 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             spec.shape,
         )
         return spec._replace(l2_reg_strength=l2_reg_strength, norm=norm)
+
+    def _separated(self, spec, data, result):
+        """Whether an unpenalised fit's objective proves the classes
+        separable (see :func:`proves_separation`). Not checked for a dask
+        collection, whose blocks hold the weights, nor with label
+        smoothing, whose optimum exists on separable classes."""
+        unpenalised = spec.l2_reg_strength == 0 and spec.norm is None
+        if not unpenalised or spec.label_smoothing > 0 or data.y is None:
+            return False
+        if data.sample_weight is None:
+            least_weight = 1.0
+        else:
+            weights = np.asarray(data.sample_weight)
+            least_weight = float(weights[weights > 0].min())
+        return proves_separation(result.objective, least_weight, data.total_weight)
 
     def _initial_coef(self, classes, n_rows, keep=False):
         """Zeros, or the previous solution in the solver's layout when

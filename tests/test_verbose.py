@@ -118,7 +118,9 @@ def test_partial_fit_prints_one_row_per_call(wine, capsys):
         model.partial_fit(X[rows], y[rows], classes=classes)
         grad_norms.append(model.grad_norm_)
     title, header, rows, lines = _table(capsys.readouterr().out)
+    # 'auto', the default, stands for 'sgd' in partial_fit.
     assert "partial_fit" in title and "solver='sgd'" in title
+    assert model.solver_ == "sgd"
     assert header.split() == ["call", "samples", "objective", "max|grad|", "seconds"]
     cells = np.array([row.split() for row in rows], dtype=float)
     assert_array_equal(cells[:, 0], [1, 2, 3])
