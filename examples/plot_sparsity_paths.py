@@ -40,7 +40,7 @@ noise_names = [f"noise {i + 1}" for i in range(n_noise)]
 feature_names = list(wine.feature_names) + noise_names
 is_noise = np.arange(X.shape[1]) >= wine.data.shape[1]
 n_samples, n_features = X.shape
-print(f"X: {n_samples} samples, {n_features} features, {n_noise} of them noise")
+print(f"X: {n_samples} samples, {n_features} features, {n_noise} noise")
 
 # %%
 # The two paths
