@@ -28,7 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax import ConvergenceDisplay, SoftmaxRegression
 
 X, y = load_wine(return_X_y=True)
 X = StandardScaler().fit_transform(X)
@@ -65,9 +65,10 @@ logistic_reg, logistic_time = timed_fit(
 softmax_proba = softmax_reg.predict_proba(X)
 logistic_proba = logistic_reg.predict_proba(X)
 
+intercepts = softmax_reg.intercept_, logistic_reg.intercept_
 differences = {
     "coef_": np.max(np.abs(softmax_reg.coef_ - logistic_reg.coef_)),
-    "intercept_": np.max(np.abs(softmax_reg.intercept_ - logistic_reg.intercept_)),
+    "intercept_": np.max(np.abs(intercepts[0] - intercepts[1])),
     "predict_proba": np.max(np.abs(softmax_proba - logistic_proba)),
 }
 print(f"Largest absolute difference, C={C:g}, tol={TOL:g}:")
@@ -113,7 +114,8 @@ for label, value in [
 # The fit above used the solver that ``solver='auto'`` picked, recorded in
 # ``solver_``. ``solver="gd"`` is SoftmaxRegression's accelerated gradient
 # descent: it takes many more, cheaper iterations and ends at the same optimum.
-softmax_gd = SoftmaxRegression(C=C, tol=TOL, max_iter=1000, solver="gd").fit(X, y)
+softmax_gd = SoftmaxRegression(C=C, tol=TOL, max_iter=1000, solver="gd")
+softmax_gd.fit(X, y)
 gd_difference = np.max(np.abs(softmax_gd.coef_ - logistic_reg.coef_))
 print(
     f"solver='gd': {softmax_gd.n_iter_[0]} iterations, largest absolute coef_ "
@@ -127,9 +129,10 @@ print(
 # the same coefficient of LogisticRegression; in the middle, each predicted
 # probability. Every point lies on the diagonal. On the right, the distance of
 # SoftmaxRegression's objective from LogisticRegression's optimum after each
-# iteration, for both solvers. Iterations that reach it up to rounding (a
-# difference of zero or below) cannot be drawn on the log scale and are left
-# out.
+# iteration, for both solvers, drawn by
+# :class:`~sklearn_softmax.ConvergenceDisplay` with that optimum. Iterations
+# that reach it up to rounding (a difference of zero or below) cannot be drawn
+# on the log scale and are left out.
 fig, (ax_coef, ax_proba, ax_loss) = plt.subplots(1, 3, figsize=(13, 4.2))
 
 for ax, softmax_values, logistic_values, title in [
@@ -146,14 +149,12 @@ for ax, softmax_values, logistic_values, title in [
     ax.set_aspect("equal")
 
 for estimator in [softmax_reg, softmax_gd]:
-    gap = estimator.loss_curve_ - logistic_objective
-    iterations = np.arange(1, gap.size + 1)
-    drawn = gap > 0
-    ax_loss.semilogy(iterations[drawn], gap[drawn], marker=".", label=estimator.solver_)
-ax_loss.set_xlabel("iteration")
+    ConvergenceDisplay.from_estimator(
+        estimator, optimum=logistic_objective, ax=ax_loss, marker="."
+    )
 ax_loss.set_ylabel("objective - LogisticRegression's optimum")
 ax_loss.set_title("SoftmaxRegression.loss_curve_")
-ax_loss.legend(title="solver")
+ax_loss.legend(title="solver, final max|grad|")
 
 fig.suptitle(f"SoftmaxRegression and LogisticRegression, wine data, C={C:g}")
 fig.tight_layout()

@@ -30,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax import ConvergenceDisplay, SoftmaxRegression
 
 X, y = load_digits(return_X_y=True)
 X = StandardScaler().fit_transform(X)
@@ -91,18 +91,19 @@ for solver, tols in SOLVERS.items():
             C=C, solver=solver, tol=tol, max_iter=2000, random_state=0
         )
         estimator, seconds = timed_fit(estimator)
-        sweep.append((estimator, seconds, (objective(estimator) - f_star) / f_star))
+        sweep.append((estimator, seconds, objective(estimator) - f_star))
     sweeps[solver] = sweep
 
 # %%
 # The tightest fit of each solver
 # -------------------------------
 # The last fit of each sweep, with the smallest ``tol``: its iterations (epochs
-# for ``'sgd'`` and ``'adam'``), its time and its relative gap
-# ``(f - f*) / f*`` at the fitted model, and whether it met its stopping rule.
+# for ``'sgd'`` and ``'adam'``), its time and its gap ``f - f*`` at the
+# fitted model, and whether it met its stopping rule.
 # A gap of zero means the fit reached ``f*`` up to rounding.
 print(
-    f"{'solver':<10} {'tol':>7} {'iterations':>10} {'time (ms)':>10} {'gap':>9} "
+    f"{'solver':<10} {'tol':>7} {'iterations':>10} {'time (ms)':>10} "
+    f"{'gap':>9} "
     f"{'converged':>10}"
 )
 for solver, sweep in sweeps.items():
@@ -115,8 +116,10 @@ for solver, sweep in sweeps.items():
 # %%
 # Plotting the gaps
 # -----------------
-# On the left, ``(loss_curve_ - f*) / f*`` of the tightest fit of each solver,
-# after each iteration. ``loss_curve_`` holds the objective after each
+# On the left, :class:`~sklearn_softmax.ConvergenceDisplay` draws
+# ``loss_curve_ - f*`` of the tightest fit of each solver, after each
+# iteration, with the final largest gradient entry in each label.
+# ``loss_curve_`` holds the objective after each
 # iteration; for ``'gd'`` it is taken at the extrapolated point, which need not
 # decrease from one iteration to the next, and for ``'sgd'`` and ``'adam'`` it
 # is the mean of the minibatch estimates over an epoch, taken while the
@@ -141,23 +144,26 @@ fig, (ax_iter, ax_time) = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
 colours = {solver: f"C{index}" for index, solver in enumerate(SOLVERS)}
 
 for solver, sweep in sweeps.items():
-    estimator = sweep[-1][0]
-    gap = (estimator.loss_curve_ - f_star) / f_star
-    iterations = np.arange(1, gap.size + 1)
-    drawn = gap > 0
-    ax_iter.loglog(iterations[drawn], gap[drawn], color=colours[solver], label=solver)
+    ConvergenceDisplay.from_estimator(
+        sweep[-1][0], optimum=f_star, ax=ax_iter, color=colours[solver]
+    )
 
     seconds = np.array([entry[1] for entry in sweep])
     gaps = np.array([entry[2] for entry in sweep])
     drawn = gaps > 0
     ax_time.loglog(
-        seconds[drawn], gaps[drawn], marker="o", color=colours[solver], label=solver
+        seconds[drawn],
+        gaps[drawn],
+        marker="o",
+        color=colours[solver],
+        label=solver,
     )
 
+ax_iter.set_xscale("log")
 ax_iter.set_xlabel("iteration (epoch for sgd and adam)")
-ax_iter.set_ylabel("relative gap (f - f*) / f*")
+ax_iter.set_ylabel("gap f - f*")
 ax_iter.set_title("loss_curve_ of the tightest fit")
-ax_iter.legend(title="solver")
+ax_iter.legend(title="solver, final max|grad|", fontsize="small")
 ax_time.set_xlabel("fit time (s)")
 ax_time.set_title("one fit per tol")
 fig.suptitle(f"SoftmaxRegression solvers, standardised digits, C={C:g}")

@@ -24,7 +24,11 @@ import numpy as np
 from sklearn.datasets import load_wine
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_softmax import softmax_regression_path
+from sklearn_softmax import (
+    RegularizationPathDisplay,
+    SoftmaxRegressionCV,
+    softmax_regression_path,
+)
 
 wine = load_wine()
 n_noise = 7
@@ -32,9 +36,11 @@ rng = np.random.default_rng(0)
 noise = rng.standard_normal((wine.data.shape[0], n_noise))
 X = StandardScaler().fit_transform(np.hstack([wine.data, noise]))
 y = wine.target
-feature_names = list(wine.feature_names) + [f"noise {i + 1}" for i in range(n_noise)]
+noise_names = [f"noise {i + 1}" for i in range(n_noise)]
+feature_names = list(wine.feature_names) + noise_names
 is_noise = np.arange(X.shape[1]) >= wine.data.shape[1]
-print(f"X: {X.shape[0]} samples, {X.shape[1]} features ({n_noise} of them noise)")
+n_samples, n_features = X.shape
+print(f"X: {n_samples} samples, {n_features} features, {n_noise} noise")
 
 # %%
 # The two paths
@@ -83,7 +89,8 @@ for penalty, coefs in paths.items():
 def entry_C(coefs):
     """The first C of the grid where each feature has a non-zero weight."""
     selected = np.any(coefs != 0, axis=1)
-    return np.where(selected.any(axis=0), Cs[np.argmax(selected, axis=0)], np.inf)
+    first = Cs[np.argmax(selected, axis=0)]
+    return np.where(selected.any(axis=0), first, np.inf)
 
 
 entries = {penalty: entry_C(coefs) for penalty, coefs in paths.items()}
@@ -139,10 +146,9 @@ ax_group.set_title("l1_groups='features': each feature's weights")
 
 for penalty, coefs in paths.items():
     nonzero = coefs != 0
-    ax_weights.plot(Cs, nonzero.sum(axis=(1, 2)), label=penalty, drawstyle="steps-post")
-    ax_features.plot(
-        Cs, nonzero.any(axis=1).sum(axis=1), label=penalty, drawstyle="steps-post"
-    )
+    steps = {"label": penalty, "drawstyle": "steps-post"}
+    ax_weights.plot(Cs, nonzero.sum(axis=(1, 2)), **steps)
+    ax_features.plot(Cs, nonzero.any(axis=1).sum(axis=1), **steps)
 ax_weights.set_ylabel("non-zero weights")
 ax_features.set_ylabel("selected features")
 for ax in (ax_weights, ax_features):
@@ -153,4 +159,23 @@ for ax in axes.ravel():
 
 fig.suptitle(f"Sparsity paths, wine data with {n_noise} noise columns")
 fig.tight_layout()
+plt.show()
+
+# %%
+# Choosing ``C`` by cross-validation
+# ----------------------------------
+# :class:`~sklearn_softmax.SoftmaxRegressionCV` fits the L1 path on each of
+# five folds and scores each fit on the held-out samples (by default the
+# negative log-loss). :class:`~sklearn_softmax.RegularizationPathDisplay`
+# draws the mean over the folds of each coefficient, one colour per class,
+# and on the right axis the mean held-out score with a band of one standard
+# deviation across the folds; the dotted line marks the chosen ``C_``.
+search = SoftmaxRegressionCV(
+    Cs=np.logspace(-2, 1, 12), l1_ratios=[1.0], cv=5, tol=1e-6, max_iter=1000
+).fit(X, y)
+print(f"C chosen by 5-fold cross-validation: {search.C_:.3g}")
+display = RegularizationPathDisplay.from_estimator(search)
+display.ax_.set_title("L1 path of SoftmaxRegressionCV, wine data with noise")
+display.figure_.set_size_inches(8, 5)
+display.figure_.tight_layout()
 plt.show()

@@ -8,10 +8,13 @@ from ._inference_result import SoftmaxInferenceResult
 from ._marginal_effects import MarginalEffects
 from ._onnx import register_onnx_converter
 from ._path import softmax_regression_path
+from ._plotting import ConvergenceDisplay, RegularizationPathDisplay
 from ._version import __version__
 
 __all__ = [
+    "ConvergenceDisplay",
     "MarginalEffects",
+    "RegularizationPathDisplay",
     "SeparationWarning",
     "SoftmaxInferenceResult",
     "SoftmaxRegression",

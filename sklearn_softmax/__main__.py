@@ -10,6 +10,7 @@ each grid search took.
 
 import argparse
 import platform
+import textwrap
 import time
 
 import numpy as np
@@ -33,6 +34,8 @@ MAX_ITER = 1000
 N_FOLDS = 5
 TEST_SIZE = 0.25
 RANDOM_STATE = 0
+# The width of a terminal that the printed lines fit in.
+LINE_WIDTH = 80
 
 # (header, key of the result, format of the value)
 COLUMNS = [
@@ -125,19 +128,17 @@ def main(argv=None):
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=TEST_SIZE, stratify=y, random_state=RANDOM_STATE
     )
-    print(
+    paragraphs = [
         f"sklearn-softmax {__version__} (scikit-learn {sklearn.__version__}, "
-        f"numpy {np.__version__}, Python {platform.python_version()})"
-    )
-    print(
+        f"numpy {np.__version__}, Python {platform.python_version()})",
         f"Digits: {X_train.shape[0]} training and {X_test.shape[0]} test samples "
-        f"(stratified split), {X.shape[1]} features, {np.unique(y).size} classes."
-    )
-    print(
+        f"(stratified split), {X.shape[1]} features, {np.unique(y).size} classes.",
         "Compared: SoftmaxRegression and LogisticRegression after StandardScaler, "
         f"C in {[float(C) for C in C_GRID]} chosen by {N_FOLDS}-fold GridSearchCV "
-        f"on accuracy, tol={TOL:g}, one BLAS thread."
-    )
+        f"on accuracy, tol={TOL:g}, one BLAS thread.",
+    ]
+    for paragraph in paragraphs:
+        print(textwrap.fill(paragraph, width=LINE_WIDTH, subsequent_indent="  "))
     print()
     # The products here (1347 x 64 by 64 x 10) are too small to gain from BLAS
     # threads: on a machine with few cores, starting and syncing the threads

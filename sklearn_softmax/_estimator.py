@@ -25,9 +25,16 @@ from ._backends import NumpyBackend, ObjectiveSpec, SolveSettings, backend_for
 from ._base import LinearSoftmaxClassifierMixin
 from ._dask import is_dask_collection, iter_row_blocks
 from ._loss import RunningCurvature
-from ._messages import caller_stacklevel, convergence_message
+from ._messages import (
+    SeparationWarning,
+    caller_stacklevel,
+    convergence_message,
+    proves_separation,
+    separation_message,
+)
 from ._penalties import split_penalty
 from ._penalty_params import UNSET, resolve_penalty
+from ._progress import FitProgress, print_stream_header, print_stream_row
 from ._solvers import ARRAY_API_SOLVERS, SOLVERS, STOCHASTIC_SOLVERS
 from ._solvers._stochastic import (
     StochasticSettings,
@@ -42,7 +49,8 @@ class _PartialFitState:
     """What ``partial_fit`` carries from one call to the next: the state of
     the stochastic iteration, the running curvature bound of the chunks
     seen, the random state that shuffles them, the objective of each call,
-    and the settings the stream was started with."""
+    the settings the stream was started with, and the calls and samples
+    that ``verbose`` reports."""
 
     def __init__(self, state, curvature, random_state, solver, fit_intercept):
         self.state = state
@@ -51,6 +59,9 @@ class _PartialFitState:
         self.solver = solver
         self.fit_intercept = fit_intercept
         self.history = []
+        self.n_calls = 0
+        self.n_samples_seen = 0
+        self.header_printed = False
 
 
 class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
@@ -108,8 +119,14 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         values mean a stronger penalty. ``np.inf`` means none, the objective
         of ``LogisticRegression(C=np.inf)``. Without a penalty the optimum
         is not unique where features are collinear, and does not exist
-        where the classes are linearly separable: the weights then grow
-        until ``max_iter``.
+        where the classes are linearly separable. There the objective falls
+        towards 0 as the weights grow along a separating direction, and
+        its gradient falls with it, so a fit meets ``tol`` (``converged_``
+        is True) at finite weights that depend on ``tol``: for the
+        deterministic solvers they grow like ``log(1/tol)``. A fit whose
+        objective shows it, every training sample given a probability
+        above ``1/sqrt(2)`` for its own class, warns with a
+        :class:`SeparationWarning`.
 
         An L1 part (or a group part) is solved by 'gd' as accelerated
         proximal gradient (FISTA), and the group norm also by 'newton-cg',
@@ -186,8 +203,15 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         Start from the previous solution when refitting on data with the
         same classes and features.
     verbose : int, default=0
-        With a positive value, print one line per iteration: the objective,
-        the gradient norm, the step length and the time spent.
+        With a positive value, ``fit`` prints a table with a header and one
+        row per iteration (epoch, for 'sgd' and 'adam'): the objective, the
+        largest absolute gradient entry, the Euclidean norm of the step
+        ``|step|``, for the Newton solvers the line search's step size ``t``
+        (1 for the full Newton step), and the seconds since the fit started.
+        ``partial_fit`` prints one row per call: the call number, the
+        samples seen so far, the call's objective (as in ``loss_curve_``),
+        the largest absolute gradient entry after the call, and the call's
+        seconds. The diagnostics page shows an example.
     n_threads : int, default=None
         Threads for ``fit``. ``X`` is cut into blocks of rows (runs of rows
         for sparse ``X``) that depend on the data alone, and the threads
@@ -672,6 +696,12 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=caller_stacklevel(),
             )
+        elif self._separated(spec, data, result):
+            warnings.warn(
+                separation_message(self, result, solver),
+                SeparationWarning,
+                stacklevel=caller_stacklevel(),
+            )
         # A later partial_fit starts a new stream from this solution.
         self.__dict__.pop("_partial_fit_state", None)
         self._store_solution(to_numpy(result.x), spec, data)
@@ -684,6 +714,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         return self
 
     def _partial_fit(self, X, y, classes, sample_weight):
+        start = time.perf_counter()
         backend = backend_for(X)
         if not isinstance(backend, NumpyBackend):
             raise ValueError(
@@ -736,9 +767,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             if self.shuffle:
                 stream.random_state.shuffle(order)
             with single_threaded_blas():
-                stream.history.append(
-                    run_epoch(objective, stream.state, settings, order)
-                )
+                objective_value = run_epoch(objective, stream.state, settings, order)
+                stream.history.append(objective_value)
                 solution = stream.state.solution(settings)
                 _, gradient = objective.value_and_gradient(
                     solution, np.arange(data.X.shape[0])
@@ -750,7 +780,12 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             # weight zero.
             spec = self._objective_spec(data._replace(total_weight=1.0), penalty)
             solution = stream.state.x
+            objective_value = None
             self.grad_norm_ = getattr(self, "grad_norm_", 0.0)
+        stream.n_calls += 1
+        stream.n_samples_seen += data.X.shape[0]
+        if self.verbose:
+            self._report_call(stream, objective_value, time.perf_counter() - start)
         self._partial_fit_state = stream
         self._store_solution(solution, spec, data)
         self.solver_ = solver
@@ -804,6 +839,21 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             spec.shape,
         )
         return spec._replace(l2_reg_strength=l2_reg_strength, norm=norm)
+
+    def _separated(self, spec, data, result):
+        """Whether an unpenalised fit's objective proves the classes
+        separable (see :func:`proves_separation`). Not checked for a dask
+        collection, whose blocks hold the weights, nor with label
+        smoothing, whose optimum exists on separable classes."""
+        unpenalised = spec.l2_reg_strength == 0 and spec.norm is None
+        if not unpenalised or spec.label_smoothing > 0 or data.y is None:
+            return False
+        if data.sample_weight is None:
+            least_weight = 1.0
+        else:
+            weights = np.asarray(data.sample_weight)
+            least_weight = float(weights[weights > 0].min())
+        return proves_separation(result.objective, least_weight, data.total_weight)
 
     def _initial_coef(self, classes, n_rows, keep=False):
         """Zeros, or the previous solution in the solver's layout when
@@ -930,19 +980,24 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
     # -- what the user sees ---------------------------------------------------
 
     def _progress_printer(self, solver):
-        start = time.perf_counter()
+        counter = "epoch" if solver in STOCHASTIC_SOLVERS else "iter"
+        return FitProgress(f"{type(self).__name__}(solver={solver!r}) fit:", counter)
 
-        def show(progress):
-            print(
-                f"[SoftmaxRegression {solver}] iter {progress.iteration:4d}  "
-                f"objective {progress.objective:.10g}  "
-                f"|grad|_inf {progress.grad_norm:.3e}  "
-                f"step {progress.step:.3e}  "
-                f"time {time.perf_counter() - start:.3f}s",
-                flush=True,
+    def _report_call(self, stream, objective_value, seconds):
+        """One row of ``partial_fit``'s verbose table, below its header on
+        the first call that reports."""
+        if not stream.header_printed:
+            print_stream_header(
+                f"{type(self).__name__}(solver={stream.solver!r}) partial_fit:"
             )
-
-        return show
+            stream.header_printed = True
+        print_stream_row(
+            stream.n_calls,
+            stream.n_samples_seen,
+            objective_value,
+            self.grad_norm_,
+            seconds,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -36,41 +36,13 @@ from ._information import (
     sandwich_covariance,
     shifted_eigh,
 )
+from ._messages import SeparationWarning
 from ._penalty_params import resolve_penalty
 from ._separation import moments_balance, separated_samples
 
 # The covariance is refused above this size, four float64 matrices of
 # (n_features + 1) K rows each: 1 GiB.
 DEFAULT_MAX_BYTES = 2**30
-
-
-class SeparationWarning(UserWarning):
-    """Warns that the classes are or may be separated.
-
-    Separated completely or quasi-completely, the maximum-likelihood estimate
-    does not exist, and standard errors computed at any finite estimate are
-    meaningless. When the linear program of the check stops short of its
-    optimum, the warning says that the check was inconclusive, with the
-    solver's status and message.
-
-    See Also
-    --------
-    softmax_inference : Warns with it.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> from sklearn.datasets import load_iris
-    >>> from sklearn_softmax import SeparationWarning, SoftmaxRegression
-    >>> from sklearn_softmax import softmax_inference
-    >>> X, y = load_iris(return_X_y=True)
-    >>> clf = SoftmaxRegression().fit(X, y)
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     result = softmax_inference(clf, X, y)
-    >>> [w.category.__name__ for w in caught]
-    ['SeparationWarning']
-    """
 
 
 def _symmetric_parameters(estimator):

@@ -1,11 +1,87 @@
 """What a fit tells its user: the warning when a solver stops short of its
-rule, and where that warning points."""
+rule, the warning when the classes it fitted without a penalty are
+separable, and where those warnings point."""
 
+import math
 import sys
 
 import numpy as np
 
 from ._solvers import NO_DECREASE, STOCHASTIC_SOLVERS
+
+
+class SeparationWarning(UserWarning):
+    """Warns that the classes are or may be separated.
+
+    Separated completely or quasi-completely, the maximum-likelihood estimate
+    does not exist, and standard errors computed at any finite estimate are
+    meaningless. When the linear program of the check stops short of its
+    optimum, the warning says that the check was inconclusive, with the
+    solver's status and message.
+
+    :meth:`SoftmaxRegression.fit` warns with it too, when a fit without a
+    penalty ends with every training sample given a probability above
+    ``1 / sqrt(2)`` for its own class: the classes are then linearly
+    separable, the objective has no minimum, and the weights the fit
+    stopped at depend on ``tol``.
+
+    See Also
+    --------
+    softmax_inference : Warns with it.
+    SoftmaxRegression : Warns with it when it fits separable classes
+        without a penalty.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn_softmax import SeparationWarning, SoftmaxRegression
+    >>> from sklearn_softmax import softmax_inference
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SoftmaxRegression().fit(X, y)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     result = softmax_inference(clf, X, y)
+    >>> [w.category.__name__ for w in caught]
+    ['SeparationWarning']
+    """
+
+
+# A mean log-loss below this share of log(2) s_min / S gives every sample of
+# positive weight a probability above 2 ** -share for its class: short of
+# 1/2 by a margin that no rounding of the objective reaches.
+_SEPARATION_SHARE = 0.5
+
+
+def proves_separation(objective, least_weight, total_weight):
+    """Whether a fit's unpenalised mean log-loss ``objective`` proves the
+    classes linearly separable, with samples of positive weight at least
+    ``least_weight`` summing to ``total_weight``.
+
+    Each sample's term ``s_i (-log p_i)`` is at most the sum of all of them,
+    ``S`` times the objective, so ``-log p_i <= S L / s_min``. Below
+    ``log(2) / 2`` this gives every sample a probability above
+    ``1 / sqrt(2)``, more than half, for its own class: the fitted scores
+    rank each sample's class first, so they separate the classes, and
+    scaling them up lowers every term. The objective then has no minimum.
+    """
+    bound = _SEPARATION_SHARE * math.log(2.0) * least_weight / total_weight
+    return float(objective) < bound
+
+
+def separation_message(estimator, result, solver):
+    """What a fit without a penalty on separable classes did."""
+    return (
+        f"{type(estimator).__name__}(solver={solver!r}) fitted without a "
+        "penalty classes that are linearly separable in the training data: "
+        f"its mean log-loss, {float(result.objective):.3g}, gives every "
+        "sample a probability above 0.7 for its own class. The objective "
+        "then has no minimum: it falls towards 0 as the weights grow along "
+        "a separating direction, and its gradient with it, so the fit met "
+        f"tol={estimator.tol:g} at weights that depend on tol (for the "
+        "deterministic solvers they grow like log(1/tol)). Set a finite C "
+        "for a model that does not depend on tol."
+    )
 
 
 def convergence_message(estimator, result, solver, dtype, norm):

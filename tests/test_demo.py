@@ -10,7 +10,7 @@ import pytest
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_softmax.__main__ import format_table, main
+from sklearn_softmax.__main__ import C_GRID, N_FOLDS, TOL, format_table, main
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,21 @@ def test_demo_prints_the_table(demo):
     for name, row in demo["results"].items():
         (line,) = [line for line in table if line.startswith(name)]
         assert f"{row['test_accuracy']:.4f}" in line
+
+
+def test_demo_output_fits_80_columns(demo):
+    lines = demo["output"].splitlines()
+    assert len(lines) > 5
+    too_wide = [line for line in lines if len(line) > 80]
+    assert too_wide == []
+
+
+def test_demo_states_its_settings(demo):
+    # The wrapped description still says what was compared, as one text.
+    text = " ".join(demo["output"].split())
+    grid = [float(C) for C in C_GRID]
+    assert f"C in {grid} chosen by {N_FOLDS}-fold GridSearchCV" in text
+    assert f"tol={TOL:g}" in text
 
 
 def test_python_m_sklearn_softmax_runs():

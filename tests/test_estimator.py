@@ -187,15 +187,6 @@ def test_tol_zero_runs_max_iter_and_says_so(wine):
 
 
 @pytest.mark.parametrize("solver", SOLVER_NAMES)
-def test_verbose_prints_one_line_per_iteration(solver, wine, capsys):
-    X, y = wine
-    model = SoftmaxRegression(solver=solver, verbose=1).fit(X, y)
-    lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == model.n_iter_[0]
-    assert all("objective" in line and "|grad|_inf" in line for line in lines)
-
-
-@pytest.mark.parametrize("solver", SOLVER_NAMES)
 def test_warm_start_resumes_from_the_solution(solver, wine):
     X, y = wine
     model = SoftmaxRegression(solver=solver, warm_start=True, tol=1e-6).fit(X, y)

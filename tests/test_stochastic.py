@@ -1,9 +1,7 @@
 """The stochastic solvers, partial_fit and early stopping."""
 
-import io
 import re
 import warnings
-from contextlib import redirect_stdout
 
 import numpy as np
 import pytest
@@ -294,18 +292,6 @@ def test_early_stopping_keeps_the_best_validation_score(digits):
     best = int(np.argmax(scores))
     assert model.n_iter_[0] == best + 1 + 3
     assert model.score(X[held_out], y[held_out]) == scores[best]
-
-
-def test_verbose_prints_one_line_per_epoch(wine):
-    X, y, _ = wine
-    out = io.StringIO()
-    with redirect_stdout(out):
-        SoftmaxRegression(solver="sgd", max_iter=4, verbose=1, n_iter_no_change=10).fit(
-            X, y
-        )
-    lines = out.getvalue().splitlines()
-    assert len(lines) == 4
-    assert re.match(r"\[SoftmaxRegression sgd\] iter +1 +objective", lines[0])
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])

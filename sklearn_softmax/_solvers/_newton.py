@@ -187,7 +187,7 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
         history.append(f)
         if callback is not None:
             length = step * norm(direction)
-            callback(Progress(iteration, f, grad_norm, length))
+            callback(Progress(iteration, f, grad_norm, length, float(step)))
         converged, reason = after_accepted_step(grad_norm, tol, gained)
         if reason is not None:
             message = reason

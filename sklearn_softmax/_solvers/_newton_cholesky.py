@@ -143,7 +143,8 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
         grad_norm = max_abs(g)
         history.append(f)
         if callback is not None:
-            callback(Progress(iteration, f, grad_norm, step * norm(direction)))
+            length = step * norm(direction)
+            callback(Progress(iteration, f, grad_norm, length, float(step)))
         converged, reason = after_accepted_step(grad_norm, tol, gained)
         if reason is not None:
             message = reason

@@ -35,12 +35,17 @@ class Progress(NamedTuple):
         Largest absolute entry of the gradient at the current iterate.
     step : float
         Euclidean length of the last step.
+    step_size : float or None, default=None
+        The multiple ``t`` of the search direction that the line search
+        accepted, for the solvers whose direction has a natural length (the
+        Newton step, where ``t = 1`` is the full step); None for the others.
     """
 
     iteration: int
     objective: float
     grad_norm: float
     step: float
+    step_size: float | None = None
 
 
 class SolverResult(NamedTuple):

@@ -1,0 +1,355 @@
+"""Pictures of fitted estimators, in the style of scikit-learn's displays.
+
+A display is built from a fitted estimator with ``from_estimator``, keeps
+the numbers it draws as attributes, and draws them with ``plot`` on a given
+matplotlib ``Axes`` (or a new one), storing ``ax_``, ``figure_`` and
+``lines_``. matplotlib is imported only when a display draws, so that the
+package does not need it.
+"""
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from ._solvers import STOCHASTIC_SOLVERS
+
+
+def _pyplot(display):
+    """matplotlib's pyplot, or an ImportError that says how to get it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        raise ImportError(
+            f"{display} draws with matplotlib, which is not installed: install "
+            "it, or install sklearn-softmax with its 'plot' extra, "
+            "pip install 'sklearn-softmax[plot]'."
+        ) from error
+    return plt
+
+
+def _axes(display, ax):
+    """``ax``, or the axes of a new figure."""
+    plt = _pyplot(display)
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+class ConvergenceDisplay:
+    """The objective after each iteration of a fit.
+
+    Draws ``loss_curve_`` of a fitted
+    :class:`~sklearn_softmax.SoftmaxRegression` against the iteration (the
+    epoch for 'sgd' and 'adam', the call for ``partial_fit``), or, given the
+    optimal objective, the gap to it on a logarithmic axis. The estimator
+    records the gradient only at the solution: ``grad_norm_``, the number
+    the stopping rule compared with ``tol``, is kept as an attribute and
+    shown in the line's default label.
+
+    Build it with :meth:`from_estimator`; the constructor takes the numbers.
+
+    Parameters
+    ----------
+    objective : ndarray of shape (n_iter,)
+        The objective after each iteration.
+    grad_norm : float
+        The largest absolute gradient entry at the solution.
+    solver : str
+        The solver that ran.
+    optimum : float, default=None
+        The optimal objective. If given, the gap ``objective - optimum`` is
+        drawn on a logarithmic axis, without the iterations where it is
+        zero or below (reached to rounding).
+    counter : str, default='iteration'
+        What an iteration is, for the horizontal axis.
+
+    Attributes
+    ----------
+    ax_ : matplotlib Axes
+        The axes drawn on.
+    figure_ : matplotlib Figure
+        The figure of ``ax_``.
+    lines_ : list of matplotlib Line2D
+        The curve, the only line.
+
+    See Also
+    --------
+    RegularizationPathDisplay : The coefficients and scores along the grid
+        of ``C`` of a SoftmaxRegressionCV.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_softmax import ConvergenceDisplay, SoftmaxRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> clf = SoftmaxRegression().fit(X, y)
+    >>> display = ConvergenceDisplay.from_estimator(clf)
+    >>> bool((display.lines_[0].get_ydata() == clf.loss_curve_).all())
+    True
+    """
+
+    def __init__(
+        self, *, objective, grad_norm, solver, optimum=None, counter="iteration"
+    ):
+        self.objective = objective
+        self.grad_norm = grad_norm
+        self.solver = solver
+        self.optimum = optimum
+        self.counter = counter
+
+    def plot(self, ax=None, *, label=None, **kwargs):
+        """Draw the curve.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; None draws on the axes of a new figure.
+        label : str, default=None
+            The line's label; None names the solver and the final gradient.
+        **kwargs : dict
+            Passed to ``Axes.plot``.
+
+        Returns
+        -------
+        display : ConvergenceDisplay
+            This display, with ``ax_``, ``figure_`` and ``lines_``.
+        """
+        ax = _axes(type(self).__name__, ax)
+        objective = np.asarray(self.objective, dtype=np.float64)
+        iterations = np.arange(1, objective.size + 1)
+        if label is None:
+            label = f"{self.solver}, final max|grad| {self.grad_norm:.1e}"
+        if self.optimum is None:
+            values, ylabel = objective, "objective"
+        else:
+            gap = objective - self.optimum
+            # A gap of zero or below, the optimum to rounding, has no
+            # logarithm: it is left out of the curve.
+            values = np.where(gap > 0, gap, np.nan)
+            ylabel = "objective - optimum"
+            ax.set_yscale("log")
+        (line,) = ax.plot(iterations, values, label=label, **kwargs)
+        ax.set_xlabel(self.counter)
+        ax.set_ylabel(ylabel)
+        ax.legend()
+        self.ax_, self.figure_, self.lines_ = ax, ax.figure, [line]
+        return self
+
+    @classmethod
+    def from_estimator(cls, estimator, *, optimum=None, ax=None, label=None, **kwargs):
+        """Draw the objective curve of a fitted SoftmaxRegression.
+
+        Parameters
+        ----------
+        estimator : SoftmaxRegression
+            A fitted estimator (by ``fit`` or ``partial_fit``).
+        optimum : float, default=None
+            The optimal objective; if given, the gap to it is drawn on a
+            logarithmic axis.
+        ax : matplotlib Axes, default=None
+            Where to draw; None draws on the axes of a new figure.
+        label : str, default=None
+            The line's label; None names the solver and the final gradient.
+        **kwargs : dict
+            Passed to ``Axes.plot``.
+
+        Returns
+        -------
+        display : ConvergenceDisplay
+            The display, drawn.
+        """
+        check_is_fitted(estimator, "loss_curve_")
+        if getattr(estimator, "_partial_fit_state", None) is not None:
+            counter = "partial_fit call"
+        elif estimator.solver_ in STOCHASTIC_SOLVERS:
+            counter = "epoch"
+        else:
+            counter = "iteration"
+        display = cls(
+            objective=np.asarray(estimator.loss_curve_, dtype=np.float64),
+            grad_norm=float(estimator.grad_norm_),
+            solver=estimator.solver_,
+            optimum=optimum,
+            counter=counter,
+        )
+        return display.plot(ax=ax, label=label, **kwargs)
+
+
+class RegularizationPathDisplay:
+    """The coefficients of a cross-validated path and the scores along it.
+
+    For a fitted :class:`~sklearn_softmax.SoftmaxRegressionCV`, draws each
+    coefficient, the mean over the folds of ``coefs_paths_``, against
+    ``C`` on a logarithmic axis, one line per class (a single row with two
+    classes) and feature, and on a second vertical axis the mean held-out
+    score over the folds, ``scores_``, with a band of one standard
+    deviation across the folds. A dotted vertical line marks the chosen
+    ``C_``. A ``C`` of ``np.inf`` (no penalty) has no place on the axis and
+    is left out.
+
+    Build it with :meth:`from_estimator`; the constructor takes the numbers.
+
+    Parameters
+    ----------
+    Cs : ndarray of shape (n_cs,)
+        The grid of ``C``.
+    coefs : ndarray of shape (n_cs, n_rows, n_features)
+        The mean coefficients over the folds at each ``C``.
+    scores : ndarray of shape (n_folds, n_cs)
+        The held-out score of each fold at each ``C``.
+    C : float
+        The chosen ``C``.
+    row_names : list of str
+        The name of each row of coefficients (the classes).
+    scoring : str, default='score'
+        What the scores are, for the second axis.
+
+    Attributes
+    ----------
+    ax_ : matplotlib Axes
+        The axes of the coefficients.
+    score_ax_ : matplotlib Axes
+        The twin axes of the scores, sharing the horizontal axis.
+    figure_ : matplotlib Figure
+        The figure of ``ax_``.
+    lines_ : ndarray of matplotlib Line2D, shape (n_rows, n_features)
+        The line of each coefficient.
+    score_line_ : matplotlib Line2D
+        The mean score.
+    spread_ : matplotlib PolyCollection
+        The band of one standard deviation about it.
+
+    See Also
+    --------
+    ConvergenceDisplay : The objective after each iteration of a fit.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_softmax import RegularizationPathDisplay, SoftmaxRegressionCV
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> clf = SoftmaxRegressionCV(Cs=5, cv=3).fit(X, y)
+    >>> display = RegularizationPathDisplay.from_estimator(clf)
+    >>> display.lines_.shape
+    (3, 4)
+    """
+
+    def __init__(self, *, Cs, coefs, scores, C, row_names, scoring="score"):
+        self.Cs = Cs
+        self.coefs = coefs
+        self.scores = scores
+        self.C = C
+        self.row_names = row_names
+        self.scoring = scoring
+
+    def plot(self, ax=None, **kwargs):
+        """Draw the path and the scores.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw the coefficients (the scores go on its twin);
+            None draws on the axes of a new figure.
+        **kwargs : dict
+            Passed to ``Axes.plot`` for the coefficients' lines.
+
+        Returns
+        -------
+        display : RegularizationPathDisplay
+            This display, with ``ax_``, ``score_ax_``, ``figure_``,
+            ``lines_``, ``score_line_`` and ``spread_``.
+        """
+        ax = _axes(type(self).__name__, ax)
+        Cs = np.asarray(self.Cs, dtype=np.float64)
+        drawn = np.isfinite(Cs)
+        Cs = Cs[drawn]
+        coefs = np.asarray(self.coefs)[drawn]
+        scores = np.asarray(self.scores)[:, drawn]
+        n_rows, n_features = coefs.shape[1:]
+        lines = np.empty((n_rows, n_features), dtype=object)
+        for k in range(n_rows):
+            for j in range(n_features):
+                (lines[k, j],) = ax.plot(
+                    Cs,
+                    coefs[:, k, j],
+                    color=f"C{k % 10}",
+                    label=self.row_names[k] if j == 0 else None,
+                    **{"linewidth": 1, **kwargs},
+                )
+        ax.set_xscale("log")
+        ax.set_xlabel("C")
+        ax.set_ylabel("coefficient (mean over the folds)")
+        ax.legend(title="class", loc="upper left")
+        if np.isfinite(self.C):
+            ax.axvline(self.C, color="0.4", linestyle=":", linewidth=1)
+
+        score_ax = ax.twinx()
+        mean, spread = scores.mean(axis=0), scores.std(axis=0)
+        (score_line,) = score_ax.plot(
+            Cs, mean, color="black", linewidth=2, label=f"mean {self.scoring}"
+        )
+        band = score_ax.fill_between(
+            Cs, mean - spread, mean + spread, color="black", alpha=0.15
+        )
+        score_ax.set_ylabel(f"held-out {self.scoring} (mean, ±1 sd)")
+        score_ax.legend(loc="lower right")
+        self.ax_, self.score_ax_, self.figure_ = ax, score_ax, ax.figure
+        self.lines_, self.score_line_, self.spread_ = lines, score_line, band
+        return self
+
+    @classmethod
+    def from_estimator(cls, estimator, *, l1_ratio=None, ax=None, **kwargs):
+        """Draw the path of a fitted SoftmaxRegressionCV.
+
+        Parameters
+        ----------
+        estimator : SoftmaxRegressionCV
+            A fitted estimator.
+        l1_ratio : float, default=None
+            Which of ``l1_ratios_`` to draw the path of; None draws the one
+            with the best mean score.
+        ax : matplotlib Axes, default=None
+            Where to draw the coefficients; None draws on the axes of a new
+            figure.
+        **kwargs : dict
+            Passed to ``Axes.plot`` for the coefficients' lines.
+
+        Returns
+        -------
+        display : RegularizationPathDisplay
+            The display, drawn.
+        """
+        check_is_fitted(estimator, "coefs_paths_")
+        mean_scores = estimator.scores_.mean(axis=0)
+        if l1_ratio is None:
+            index = np.unravel_index(np.argmax(mean_scores), mean_scores.shape)[0]
+        else:
+            matches = np.flatnonzero(np.isclose(estimator.l1_ratios_, l1_ratio))
+            if matches.size == 0:
+                raise ValueError(
+                    f"l1_ratio={l1_ratio!r} is not among the l1_ratios_ the "
+                    f"estimator searched, {estimator.l1_ratios_.tolist()}."
+                )
+            index = matches[0]
+        n_features = estimator.n_features_in_
+        coefs = estimator.coefs_paths_[:, index, :, :, :n_features].mean(axis=0)
+        classes = [str(label) for label in estimator.classes_]
+        row_names = classes if coefs.shape[1] == len(classes) else classes[1:]
+        # None scores by the held-out log-loss, negated.
+        scoring = estimator.scoring or "neg_log_loss"
+        display = cls(
+            Cs=estimator.Cs_,
+            coefs=coefs,
+            scores=estimator.scores_[:, index, :],
+            C=estimator.C_,
+            row_names=row_names,
+            scoring=scoring if isinstance(scoring, str) else "score",
+        )
+        return display.plot(ax=ax, **kwargs)
