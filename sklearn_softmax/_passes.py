@@ -454,6 +454,25 @@ class DataPasses:
         self._probabilities = None
         self._generation = 0
 
+    def __sizeof__(self):
+        """The bytes of the data and the buffers these passes hold, as
+        ``sys.getsizeof`` reports them: a scheduler that weighs the cost of
+        moving an object between processes by its size, as Dask's does,
+        then sees what moving the passes would take."""
+        arrays = {id(a): a for a in [self.y, self.weights64, *self._true_class]}
+        for products in (self._products, self._hessian_products):
+            if products is None:
+                continue
+            X = products.X
+            data = [X.data, X.indices, X.indptr] if products.sparse else [X]
+            spaces = [vars(space).values() for space in products.workspaces]
+            for array in [*data, products.weights, *itertools.chain(*spaces)]:
+                if isinstance(array, np.ndarray):
+                    arrays[id(array)] = array
+        if self._probabilities is not None:
+            arrays[id(self._probabilities)] = self._probabilities
+        return object.__sizeof__(self) + sum(a.nbytes for a in arrays.values())
+
     def _products_in(self, dtype):
         """The products in ``dtype``: on ``X`` itself, or on a copy of it."""
         products = self._products
