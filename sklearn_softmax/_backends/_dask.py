@@ -19,6 +19,7 @@ from .._dask import (
     row_blocks,
     summarise,
 )
+from .._heuristics import choose_dask_lbfgs
 from .._solvers import STOCHASTIC_SOLVERS
 from .._targets import check_class_totals, class_weights, encode_labels
 from ._common import FitData, minimizer, resolve_solver
@@ -67,7 +68,12 @@ class DaskBackend:
         )
 
     def solver(self, solver, spec, data, penalty_spelling):
-        return resolve_solver(solver, spec, data.X, penalty_spelling)
+        resolved = resolve_solver(solver, spec, data.X, penalty_spelling)
+        if solver == "auto" and spec.norm is None and resolved == "newton-cg":
+            block_rows = max(data.X.chunks[0], default=0)
+            if choose_dask_lbfgs(block_rows, spec.n_features, spec.n_classes):
+                return "lbfgs"
+        return resolved
 
     def minimize(self, data, spec, solver, coef0, settings):
         # Dask is optional: only a dask input brings it in.
