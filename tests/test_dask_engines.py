@@ -134,7 +134,7 @@ def test_evaluations_leave_the_blocks_on_their_workers():
 
         before = sent()
         x = np.zeros((n_features + 1) * 4)
-        for step in range(20):
+        for _ in range(20):
             _, gradient = objective.value_and_gradient(x)
             x -= gradient
         _, _, hessp = objective.value_gradient_hessp(x)
