@@ -23,8 +23,26 @@ size is chosen larger than one worker's memory limit. The script
 A Newton-CG iteration includes its Hessian-vector products, each a round
 trip to the workers.
 
+Other modes (``--mode``):
+
+- ``compare``: fits to ``tol=1e-6`` on persisted blocks against the
+  in-memory fit, interleaved, best of ``--repeats``: 'lbfgs', 'newton-cg',
+  two classes with 'auto', and dask-ml's LogisticRegression on the same
+  persisted arrays;
+- ``overhead``: one evaluation on ``--blocks`` blocks and ``--workers``
+  workers: its time, the busiest worker's time in the blocks' arithmetic,
+  and the rest, the overhead;
+- ``stream``: Parquet files of at least twice the workers' memory, fitted
+  with the setting ``sklearn_softmax.persist`` off: the time per
+  evaluation against that of reading the files once.
+
+``--no-spill`` gives the workers memory enough for their share of the data
+(three times it), so that the ``fits`` mode measures the cluster without
+spilling; without it, ``--memory-limit`` applies as given.
+
 Run ``python benchmarks/bench_dask.py --help`` for the options; ``--save``
-writes ``results/dask_cpu.md``.
+writes ``results/dask_cpu.md`` (the ``fits`` mode) or prints the table to
+paste.
 """
 
 import argparse
@@ -33,6 +51,7 @@ import io
 import os
 import platform
 import re
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -147,6 +166,15 @@ def cluster_evaluation_costs(client, X, y, n_classes):
     )
 
 
+def worker_memory(args, n_workers):
+    """The memory limit of each worker: ``--memory-limit``, or with
+    ``--no-spill`` three times a worker's share of the data."""
+    if not args.no_spill:
+        return args.memory_limit
+    share = args.rows * args.features * 8 / n_workers
+    return max(parse_bytes(args.memory_limit), int(3 * share))
+
+
 def on_cluster(args, n_workers):
     """On a cluster of ``n_workers``: a fit by each solver on the lazy data,
     which the fit persists itself, and the costs of the evaluations on the
@@ -157,7 +185,7 @@ def on_cluster(args, n_workers):
         distributed.LocalCluster(
             n_workers=n_workers,
             threads_per_worker=threads,
-            memory_limit=args.memory_limit,
+            memory_limit=worker_memory(args, n_workers),
             dashboard_address=None,
         ) as cluster,
         distributed.Client(cluster) as client,
@@ -268,6 +296,212 @@ def costs_table(costs):
     return "\n".join(lines)
 
 
+def best_fit(make, X, y, repeats):
+    """The best time of ``repeats`` fits of ``make()`` and the last model."""
+    times = []
+    for _ in range(repeats):
+        model = make()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            start = time.perf_counter()
+            model.fit(X, y)
+            times.append(time.perf_counter() - start)
+    return min(times), model
+
+
+def iterations(model):
+    return int(np.max(getattr(model, "n_iter_", [-1])))
+
+
+def compare(args):
+    """Fits to ``tol=1e-6`` on persisted blocks and in memory, interleaved."""
+    from dask_ml.linear_model import LogisticRegression as DaskLogisticRegression
+
+    cases = [
+        ("lbfgs", args.classes, {"solver": "lbfgs"}),
+        ("newton-cg", args.classes, {"solver": "newton-cg"}),
+        ("two classes, auto", 2, {}),
+    ]
+    rows = []
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            memory_limit=args.memory_limit,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        for name, n_classes, params in cases:
+            X, y = make_data(args.rows, args.features, n_classes, args.chunk_rows)
+            X, y = client.persist([X, y])
+            distributed.wait([X, y])
+            X_np, y_np = client.compute([X, y], sync=True)
+            times = {"dask": [], "memory": []}
+            for _ in range(args.repeats):
+                fit_time, model = best_fit(
+                    lambda p=params: SoftmaxRegression(tol=1e-6, **p), X, y, 1
+                )
+                times["dask"].append(fit_time)
+                with threadpoolctl.threadpool_limits(2, user_api="blas"):
+                    fit_time, reference = best_fit(
+                        lambda p=params: SoftmaxRegression(tol=1e-6, **p),
+                        X_np,
+                        y_np,
+                        1,
+                    )
+                times["memory"].append(fit_time)
+            rows.append(
+                f"| {name} | {getattr(model, 'solver_', '')} "
+                f"| {min(times['dask']):.2f} | {iterations(model)} "
+                f"| {min(times['memory']):.2f} | {iterations(reference)} "
+                f"| {np.max(np.abs(model.coef_ - reference.coef_)):.1e} |"
+            )
+            print(rows[-1])
+        for solver in ["lbfgs", "newton"]:
+            fit_time, model = best_fit(
+                lambda s=solver: DaskLogisticRegression(
+                    solver=s, tol=1e-6, max_iter=100
+                ),
+                X,
+                y,
+                args.repeats,
+            )
+            rows.append(f"| dask-ml, two classes | {solver} | {fit_time:.2f} | | | | |")
+            print(rows[-1])
+    return "\n".join(
+        [
+            "| fit | solver | dask (s) | iterations | in memory, 2 threads (s) "
+            "| iterations | max abs coef_ difference |",
+            "|---|---|---|---|---|---|---|",
+            *rows,
+        ]
+    )
+
+
+def one_evaluation(client, objective, n_coef, repeats):
+    """The best of ``repeats`` evaluations: its time, the busiest worker's
+    time in the blocks' tasks, and the difference."""
+    x = np.zeros(n_coef)
+    objective.value_and_gradient(x)
+    best = None
+    for repeat in range(repeats):
+        with distributed.get_task_stream(client) as stream:
+            start = time.perf_counter()
+            objective.value_and_gradient(x + repeat * 1e-3)
+            wall = time.perf_counter() - start
+        busy = {}
+        for task in stream.data:
+            for part in task["startstops"]:
+                if part["action"] == "compute":
+                    busy[task["worker"]] = busy.get(task["worker"], 0.0) + (
+                        part["stop"] - part["start"]
+                    )
+        row = (wall, max(busy.values()), wall - max(busy.values()))
+        best = row if best is None or row[0] < best[0] else best
+    return best
+
+
+def overhead(args):
+    """One evaluation against the number of blocks and of workers."""
+    lines = [
+        "| workers | blocks | rows per block | evaluation (ms) "
+        "| busiest worker's arithmetic (ms) | overhead (ms) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for n_workers in args.workers:
+        with (
+            distributed.LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=1,
+                memory_limit=args.memory_limit,
+                dashboard_address=None,
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
+            for n_blocks in args.blocks:
+                chunk_rows = args.rows // n_blocks
+                X, y = make_data(args.rows, args.features, args.classes, chunk_rows)
+                blocks = encode_row_blocks(
+                    persist_row_blocks(*fit_inputs(X, y, None)),
+                    np.arange(args.classes),
+                    None,
+                )
+                objective = bind_objective(
+                    blocks, args.rows, args.features, args.classes, True, 0.0, 0.0
+                )
+                wall, busy, rest = one_evaluation(
+                    client,
+                    objective,
+                    (args.features + 1) * args.classes,
+                    args.repeats,
+                )
+                lines.append(
+                    f"| {n_workers} | {n_blocks} | {chunk_rows} | {1e3 * wall:.1f} "
+                    f"| {1e3 * busy:.1f} | {1e3 * rest:.1f} |"
+                )
+                print(lines[-1])
+                del objective, blocks
+    return "\n".join(lines)
+
+
+def write_parquet(directory, args):
+    """The data as Parquet files, one per block, written block by block."""
+    import pandas as pd
+
+    X, y = make_data(args.rows, args.features, args.classes, args.chunk_rows)
+    columns = [f"x{j}" for j in range(args.features)]
+    for index in range(X.numblocks[0]):
+        X_block, y_block = dask.compute(
+            X.blocks[index], y.blocks[index], scheduler="threads"
+        )
+        frame = pd.DataFrame(X_block, columns=columns)
+        frame["label"] = y_block
+        frame.to_parquet(Path(directory) / f"part-{index:05d}.parquet")
+
+
+def stream(args):
+    """Fits of Parquet files without persisting them: the time per
+    evaluation against that of reading the files once."""
+    import dask.dataframe as dd
+
+    n_bytes = args.rows * args.features * 8
+    lines = []
+    with tempfile.TemporaryDirectory() as directory:
+        write_parquet(directory, args)
+        with (
+            distributed.LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                memory_limit=args.memory_limit,
+                dashboard_address=None,
+            ) as cluster,
+            distributed.Client(cluster),
+        ):
+            data = dd.read_parquet(directory)
+            start = time.perf_counter()
+            data.sum().compute()
+            read_time = time.perf_counter() - start
+            lines.append(
+                f"data {format_bytes(n_bytes)} in memory, workers 2 x "
+                f"{args.memory_limit}; reading the files once: {read_time:.2f} s"
+            )
+            for solver in args.solvers:
+                model = SoftmaxRegression(solver=solver, tol=0, max_iter=args.max_iter)
+                with dask.config.set({"sklearn_softmax.persist": False}):
+                    fit_time, solver_time = timed_fit(
+                        model, data.drop(columns="label"), data["label"]
+                    )
+                n_iter = int(np.max(model.n_iter_))
+                lines.append(
+                    f"{solver}: {n_iter} iterations, fit {fit_time:.2f} s, "
+                    f"{solver_time / n_iter:.2f} s per iteration "
+                    f"({solver_time / n_iter / read_time:.2f} reads of the files)"
+                )
+                print(lines[-1])
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
@@ -279,7 +513,20 @@ def main():
     parser.add_argument("--solvers", nargs="+", default=["lbfgs", "newton-cg"])
     parser.add_argument("--workers", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--save", action="store_true")
+    parser.add_argument(
+        "--mode", choices=["fits", "compare", "overhead", "stream"], default="fits"
+    )
+    parser.add_argument("--no-spill", action="store_true")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--blocks", nargs="+", type=int, default=[8, 32, 128, 512])
     args = parser.parse_args()
+    if args.mode != "fits":
+        print(environment())
+        table = {"compare": compare, "overhead": overhead, "stream": stream}[args.mode](
+            args
+        )
+        print(table)
+        return
 
     n_bytes = args.rows * args.features * 8
     limit = parse_bytes(args.memory_limit)

@@ -9,6 +9,7 @@ dask collection, and an input can only be one once dask is imported.
 import math
 import sys
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
@@ -33,7 +34,9 @@ def _as_array(data, name):
     import dask.array as da
 
     if is_frame(data):
-        return data.to_dask_array(lengths=True)
+        # Optimised first, for the partitions it will have when computed: a
+        # reader may join small files into fewer partitions than it shows.
+        return data.optimize().to_dask_array(lengths=True)
     if not isinstance(data, da.Array):
         raise TypeError(
             f"{name} is a dask {type(data).__name__}; pass a dask array, "
@@ -129,14 +132,41 @@ def iter_row_blocks(X, y, sample_weight):
         yield dask.compute(block, y.blocks[index], weights)
 
 
+# Dask's setting that says whether a fit persists the blocks of rows.
+PERSIST_SETTING = "sklearn_softmax.persist"
+
+
+def persist_setting():
+    """Dask's setting ``sklearn_softmax.persist``: True (the default) to
+    persist the blocks of rows for a fit, False to read them from their
+    source at each evaluation."""
+    import dask
+
+    persist = dask.config.get(PERSIST_SETTING, True)
+    if not isinstance(persist, (bool, np.bool_)):
+        raise ValueError(
+            f"Dask's setting {PERSIST_SETTING!r} must be True or False; got "
+            f"{persist!r}."
+        )
+    return bool(persist)
+
+
+class RowBlocks(NamedTuple):
+    """The blocks of rows of a fit, and whether they are persisted."""
+
+    blocks: list
+    persisted: bool
+
+
 def _rows(X, y, weights):
     return X, y, weights
 
 
-def persist_row_blocks(X, y, sample_weight):
-    """Each block of rows of ``X``, ``y`` and the weights, persisted as one
+def row_blocks(X, y, sample_weight, persist=True):
+    """Each block of rows of ``X``, ``y`` and the weights as one
     ``(X, y, weights)`` tuple, so that what a task on a block needs lives on
-    one worker. Computes each block of the inputs once."""
+    one worker: persisted, which computes each block of the inputs once, or
+    lazy, to be computed (read from its source) by each use."""
     import dask
 
     X_blocks = X.to_delayed().ravel()
@@ -144,16 +174,24 @@ def persist_row_blocks(X, y, sample_weight):
         [None] * len(X_blocks) if sample_weight is None else sample_weight.to_delayed()
     )
     parts = zip(X_blocks, y.to_delayed(), weight_blocks, strict=True)
-    return list(dask.persist(*[dask.delayed(_rows)(*part) for part in parts]))
+    blocks = [dask.delayed(_rows)(*part) for part in parts]
+    return list(dask.persist(*blocks)) if persist else blocks
+
+
+def persist_row_blocks(X, y, sample_weight):
+    """:func:`row_blocks`, persisted."""
+    return row_blocks(X, y, sample_weight)
 
 
 def map_row_blocks(function, row_blocks, *args, persist=False):
-    """``function(rows, *args)`` for each persisted block of rows: the
-    results, computed; or, with ``persist``, persisted where the blocks are,
-    as a new list of blocks."""
+    """``function(rows, *args)`` for each block of rows: the results,
+    computed; or, with ``persist``, the blocks ``function`` returns,
+    persisted where the blocks are when True, lazy when None."""
     import dask
 
     parts = [dask.delayed(function)(rows, *args) for rows in row_blocks]
+    if persist is None:
+        return parts
     if persist:
         return list(dask.persist(*parts))
     return dask.compute(*parts)
@@ -161,39 +199,34 @@ def map_row_blocks(function, row_blocks, *args, persist=False):
 
 def _summary(rows):
     X, y, weights = rows
+    labels, indices = np.unique(y, return_inverse=True)
+    totals = np.bincount(indices.ravel(), weights, minlength=labels.size)
     if weights is None:
-        return bool(np.isfinite(X).all()), np.unique(y), True, 0.0
+        return bool(np.isfinite(X).all()), labels, totals, True, 0.0
     # A block may have no rows (an empty partition).
     least = float(np.min(weights, initial=np.inf))
     return (
         bool(np.isfinite(X).all()),
-        np.unique(y),
+        labels,
+        totals,
         bool(np.isfinite(weights).all()),
         least,
     )
 
 
 def summarise(row_blocks):
-    """Whether ``X`` is finite, the distinct labels, whether the weights are
-    finite, and the least weight (0 without weights), over all blocks."""
+    """Whether ``X`` is finite, the distinct labels, the total sample weight
+    of each (its count without weights), whether the weights are finite,
+    and the least weight (0 without weights), over all blocks, in one pass
+    over them."""
     summaries = map_row_blocks(_summary, row_blocks)
-    finite, labels, weights_finite, least = zip(*summaries, strict=True)
-    return (
-        all(finite),
-        np.unique(np.concatenate(labels)),
-        all(weights_finite),
-        min(least),
-    )
-
-
-def _class_totals(rows, classes):
-    _, y, weights = rows
-    return np.bincount(np.searchsorted(classes, y), weights, minlength=classes.size)
-
-
-def class_totals(row_blocks, classes):
-    """The total sample weight of each class (its count without weights)."""
-    return np.sum(map_row_blocks(_class_totals, row_blocks, classes), axis=0)
+    finite, labels, totals, weights_finite, least = zip(*summaries, strict=True)
+    classes = np.unique(np.concatenate(labels))
+    class_totals = np.zeros(classes.size)
+    # Added block by block, in the order of the blocks.
+    for block_labels, block_totals in zip(labels, totals, strict=True):
+        class_totals[np.searchsorted(classes, block_labels)] += block_totals
+    return all(finite), classes, class_totals, all(weights_finite), min(least)
 
 
 def _encoded(rows, classes, class_weights):
@@ -205,11 +238,13 @@ def _encoded(rows, classes, class_weights):
     return X, y, weights
 
 
-def encode_row_blocks(row_blocks, classes, class_weights):
-    """New persisted blocks with the labels as indices into the sorted
-    ``classes``, and the weights times ``class_weights`` of each sample's
-    class when given; the blocks stay where they are."""
-    return map_row_blocks(_encoded, row_blocks, classes, class_weights, persist=True)
+def encode_row_blocks(row_blocks, classes, class_weights, persist=True):
+    """New blocks with the labels as indices into the sorted ``classes``,
+    and the weights times ``class_weights`` of each sample's class when
+    given: persisted, where the blocks are, or lazy."""
+    return map_row_blocks(
+        _encoded, row_blocks, classes, class_weights, persist=True if persist else None
+    )
 
 
 def n_features(X):

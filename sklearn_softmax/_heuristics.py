@@ -23,6 +23,11 @@ _MIN_WORK_FOR_GROUP_NEWTON = 2_000_000
 # 'auto' forms and factorises the Hessian when it has at most this many rows
 # (parameters), as LogisticRegression's 'newton-cholesky' does.
 _MAX_CHOLESKY_PARAMETERS = 100
+# On Dask, below this many multiply-adds per product with the largest block
+# of rows, a block's pass takes less time than the round trip to the
+# workers that each evaluation costs (see the Dask page), and 'auto' takes
+# the solver with the fewest round trips.
+_MIN_BLOCK_WORK_FOR_DASK_NEWTON_CG = 100_000_000
 # Wide data is solved in its row space when it has at least this many times
 # more features than samples, and at most this many samples per class.
 _MIN_WIDTH_RATIO = 4
@@ -142,6 +147,16 @@ def choose_newton_cholesky(X, n_classes, fit_intercept):
         str(X.dtype).endswith("float64")
         and (X.shape[1] + int(fit_intercept)) * n_classes <= _MAX_CHOLESKY_PARAMETERS
     )
+
+
+def choose_dask_lbfgs(block_rows, n_features, n_classes):
+    """Whether 'auto' takes L-BFGS rather than Newton-CG on Dask: when the
+    round trips dominate, that is when a pass over the largest block of
+    ``block_rows`` rows costs less than :data:`_MIN_BLOCK_WORK_FOR_DASK_NEWTON_CG`
+    multiply-adds. L-BFGS makes about one round trip per iteration, Newton-CG
+    one per conjugate-gradient step besides. The rule reads the blocks, never
+    the cluster, so that the choice is the same on any number of workers."""
+    return block_rows * n_features * n_classes < _MIN_BLOCK_WORK_FOR_DASK_NEWTON_CG
 
 
 def choose_row_space(X, n_classes):

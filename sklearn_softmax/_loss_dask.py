@@ -3,12 +3,22 @@ r"""The multinomial objective on data that Dask holds in blocks of rows.
 The same objective as :class:`~sklearn_softmax._loss.MultinomialLoss`, for
 data spread over the workers of a cluster, computed by the same passes: each
 block of rows gets its own :class:`~sklearn_softmax._passes.DataPasses`,
-made once, where the block is held, with the weights normalised by the total
-of all the blocks. Each evaluation sends the parameters, ``(d + 1) K``
-numbers, to the blocks; each block computes its share of the sums; the
-shares, one vector of ``(d + 1) K + 1`` numbers per block, are added as a
-tree, ``split_every`` at a time, and one sum comes back. The rows never
-move.
+with the weights normalised by the total of all the blocks. Each evaluation
+sends the parameters, ``(d + 1) K`` numbers, to the blocks; each block
+computes its share of the sums; the shares, one vector of
+``(d + 1) K + 1`` numbers per block, are added as a tree, ``SPLIT_EVERY``
+at a time, in the order of the blocks, and one sum comes back. The rows
+never move.
+
+Two engines run the evaluations. With a ``dask.distributed`` client as the
+scheduler, :class:`_Futures` submits tasks on the futures of the persisted
+blocks, each asked of the worker that holds its block, and builds no dask
+graph; with any other scheduler, :class:`_Graphs` builds a small graph per
+evaluation. Both add the same shares in the same order: the results do not
+depend on the engine, the number of workers, or where the blocks are.
+
+Blocks that are not persisted (see :func:`bind_objective`) are read again by
+each evaluation, and their passes set up again, where they are read.
 
 Newton-CG's Hessian-vector products need the probabilities at the current
 point: :meth:`BlockwiseDataTerm.value_gradient_hessp` leaves them with their
@@ -16,6 +26,8 @@ blocks, ``n K`` numbers held on the workers until the next point, so that
 each product costs the two products with the block that it needs, and no
 more.
 """
+
+import sys
 
 import dask
 import numpy as np
@@ -26,6 +38,9 @@ from ._passes import DataPasses
 # Partial sums added per task of the tree: no worker receives more than this
 # many vectors of (d + 1) K numbers per evaluation.
 SPLIT_EVERY = 8
+# Parameters (or a direction) of at most this many bytes travel inside each
+# block's task; larger ones are sent to each worker once.
+_MAX_INLINE_BYTES = 2**16
 
 
 def _block_passes(rows, n_classes, fit_intercept, label_smoothing, total_weight):
@@ -78,15 +93,108 @@ def _add(*parts):
     return np.sum(parts, axis=0)
 
 
-def _tree_sum(parts):
-    """The sum of delayed vectors, added ``SPLIT_EVERY`` at a time, in a
-    fixed order."""
-    while len(parts) > 1:
+def _groups(parts):
+    return [
+        parts[start : start + SPLIT_EVERY]
+        for start in range(0, len(parts), SPLIT_EVERY)
+    ]
+
+
+def distributed_client():
+    """The ``dask.distributed`` client that ``dask.compute`` would use now,
+    or None when the scheduler is another one."""
+    if "distributed" not in sys.modules:
+        return None
+    from distributed import Client
+
+    scheduler = dask.base.get_scheduler()
+    client = getattr(scheduler, "__self__", None)
+    return client if isinstance(client, Client) else None
+
+
+class _Graphs:
+    """Evaluations as a small dask graph each, for any scheduler, on blocks
+    that are Delayed objects, persisted or not."""
+
+    def __init__(self, row_blocks):
+        self.row_blocks = row_blocks
+
+    def map(self, function, columns, *args, persist=True):
+        """``function(*blocks, *args)`` for each block, persisted where the
+        blocks are, or lazy."""
         parts = [
-            dask.delayed(_add)(*parts[start : start + SPLIT_EVERY])
-            for start in range(0, len(parts), SPLIT_EVERY)
+            dask.delayed(function)(*blocks, *args)
+            for blocks in zip(*columns, strict=True)
         ]
-    return parts[0]
+        return list(dask.persist(*parts)) if persist else parts
+
+    def total(self, function, columns, *args):
+        # One task holds the parameters (or the direction): each worker
+        # fetches them once.
+        args = [dask.delayed(arg) for arg in args]
+        parts = [
+            dask.delayed(function)(*blocks, *args)
+            for blocks in zip(*columns, strict=True)
+        ]
+        while len(parts) > 1:
+            parts = [dask.delayed(_add)(*group) for group in _groups(parts)]
+        (result,) = dask.compute(parts[0])
+        return result
+
+
+class _Futures:
+    """Evaluations as tasks submitted to a distributed ``client`` on the
+    futures of the persisted blocks, with no dask graph to build, optimise
+    and send.
+
+    Each block's task is asked of the worker that held the block when the
+    fit began (the scheduler runs it elsewhere only should that worker
+    leave). The parameters travel inside each task when they are small,
+    and are sent to each worker once otherwise.
+    """
+
+    def __init__(self, client, row_blocks):
+        from distributed import futures_of, wait
+
+        self.client = client
+        self.row_blocks = [futures_of(block)[0] for block in row_blocks]
+        wait(self.row_blocks)
+        who_has = client.who_has(self.row_blocks)
+        self.workers = [list(who_has.get(f.key, ())) or None for f in self.row_blocks]
+
+    def map(self, function, columns, *args, persist=True):
+        """``function(*blocks, *args)`` for each block, where it is held, as
+        futures."""
+        return [
+            self.client.submit(
+                function,
+                *blocks,
+                *args,
+                workers=workers,
+                allow_other_workers=True,
+                pure=False,
+            )
+            for *blocks, workers in zip(*columns, self.workers, strict=True)
+        ]
+
+    def total(self, function, columns, *args):
+        args = [
+            self.client.scatter(arg, broadcast=True, hash=False)
+            if isinstance(arg, np.ndarray) and arg.nbytes > _MAX_INLINE_BYTES
+            else arg
+            for arg in args
+        ]
+        parts = self.map(function, columns, *args)
+        while len(parts) > 1:
+            parts = [
+                self.client.submit(_add, *group, pure=False) for group in _groups(parts)
+            ]
+        return parts[0].result()
+
+
+def _engine(row_blocks, persisted):
+    client = distributed_client() if persisted else None
+    return _Graphs(row_blocks) if client is None else _Futures(client, row_blocks)
 
 
 class BlockwiseDataTerm:
@@ -96,10 +204,10 @@ class BlockwiseDataTerm:
     Parameters
     ----------
     row_blocks : list of Delayed
-        The blocks of rows, each a tuple ``(X, y, weights)``, ideally
-        persisted: ``X`` with all the features, float32 or float64; ``y``
-        the class indices of its rows; ``weights`` their sample weights
-        ``s``, or None to weigh them equally.
+        The blocks of rows, each a tuple ``(X, y, weights)``: ``X`` with all
+        the features, float32 or float64; ``y`` the class indices of its
+        rows; ``weights`` their sample weights ``s``, or None to weigh them
+        equally.
     total_weight : float
         ``S``, the sum of the weights (the number of rows without weights).
     n_features, n_classes : int
@@ -108,6 +216,11 @@ class BlockwiseDataTerm:
         Whether the parameters end with an intercept row.
     label_smoothing : float, default=0.0
         The share ``eps`` of each target spread evenly over the classes.
+    persisted : bool, default=True
+        Whether the blocks are persisted: their passes are then set up once,
+        where each block is held, and kept there. Otherwise each evaluation
+        computes the blocks again (reads them from their source) and sets up
+        their passes where it does.
     """
 
     def __init__(
@@ -118,47 +231,42 @@ class BlockwiseDataTerm:
         n_classes,
         fit_intercept,
         label_smoothing=0.0,
+        persisted=True,
     ):
         self.n_features = n_features
         self.n_classes = n_classes
         self.fit_intercept = fit_intercept
         self.shape = (n_features + int(fit_intercept), n_classes)
-        # The passes of each block, made once where the block is held.
-        self.blocks = dask.persist(
-            *[
-                dask.delayed(_block_passes)(
-                    rows, n_classes, fit_intercept, label_smoothing, total_weight
-                )
-                for rows in row_blocks
-            ]
+        self._engine = _engine(row_blocks, persisted)
+        self.blocks = self._engine.map(
+            _block_passes,
+            [self._engine.row_blocks],
+            n_classes,
+            fit_intercept,
+            label_smoothing,
+            total_weight,
+            persist=persisted,
         )
 
-    @staticmethod
-    def _total(function, blocks, *args):
-        # One task holds the parameters (or the direction): each worker
-        # fetches them once.
-        args = [dask.delayed(arg) for arg in args]
-        parts = [dask.delayed(function)(*block, *args) for block in blocks]
-        (result,) = dask.compute(_tree_sum(parts))
-        return result
+    def _total(self, function, columns, *args):
+        return self._engine.total(function, columns, *args)
 
     def value(self, coef):
-        return float(self._total(_value, zip(self.blocks), coef)[0])
+        return float(self._total(_value, [self.blocks], coef)[0])
 
     def value_and_gradient(self, coef):
-        result = self._total(_value_and_gradient, zip(self.blocks), coef)
+        result = self._total(_value_and_gradient, [self.blocks], coef)
         return float(result[0]), result[1:].reshape(self.shape)
 
     def value_gradient_hessp(self, coef):
-        # The probabilities stay with their blocks until this point is left.
-        forwards = dask.persist(
-            *[dask.delayed(_forward)(passes, coef) for passes in self.blocks]
-        )
-        result = self._total(_gradient_of, zip(forwards))
-        blocks = list(zip(self.blocks, forwards, strict=True))
+        # The probabilities stay with their blocks until this point is left;
+        # with futures, they and the gradient take one round trip.
+        forwards = self._engine.map(_forward, [self.blocks], coef)
+        result = self._total(_gradient_of, [forwards])
+        columns = [self.blocks, forwards]
 
         def hessp(V):
-            return self._total(_hessian_product, blocks, V).reshape(self.shape)
+            return self._total(_hessian_product, columns, V).reshape(self.shape)
 
         return float(result[0]), result[1:].reshape(self.shape), hessp
 
@@ -166,7 +274,7 @@ class BlockwiseDataTerm:
         # Each block's Hessian, (d + 1) K squared numbers, is summed in the
         # tree with its value and gradient: for the small problems exact
         # Newton steps are taken on.
-        result = self._total(_value_gradient_hessian, zip(self.blocks), coef)
+        result = self._total(_value_gradient_hessian, [self.blocks], coef)
         size = int(np.prod(self.shape))
         return (
             float(result[0]),
@@ -175,7 +283,7 @@ class BlockwiseDataTerm:
         )
 
     def column_second_moments(self):
-        return self._total(_moments, zip(self.blocks))
+        return self._total(_moments, [self.blocks])
 
 
 def bind_objective(
@@ -187,6 +295,7 @@ def bind_objective(
     l2_reg_strength,
     rounding,
     label_smoothing=0.0,
+    persisted=True,
 ):
     r"""The penalised objective on data held in blocks, as functions of a
     flat float64 vector.
@@ -212,6 +321,12 @@ def bind_objective(
         Hessian-vector product, and ``hessian_diagonal``, one more.
     """
     data_term = BlockwiseDataTerm(
-        row_blocks, total_weight, n_features, n_classes, fit_intercept, label_smoothing
+        row_blocks,
+        total_weight,
+        n_features,
+        n_classes,
+        fit_intercept,
+        label_smoothing,
+        persisted,
     )
     return penalised_objective(data_term, l2_reg_strength, rounding)

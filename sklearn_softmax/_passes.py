@@ -462,6 +462,31 @@ class DataPasses:
         # moments, kept where X is a single block (see _design).
         self._design_kept = None
 
+    def __sizeof__(self):
+        """The bytes of the data and the buffers these passes hold, as
+        ``sys.getsizeof`` reports them: a scheduler that weighs the cost of
+        moving an object between processes by its size, as Dask's does,
+        then sees what moving the passes would take."""
+        arrays = {id(a): a for a in [self.y, self.weights64, *self._true_class]}
+        for products in (self._products, self._hessian_products):
+            if products is None:
+                continue
+            X = products.X
+            data = [X.data, X.indices, X.indptr] if products.sparse else [X]
+            spaces = [vars(space).values() for space in products.workspaces]
+            for array in [*data, products.weights, *itertools.chain(*spaces)]:
+                if isinstance(array, np.ndarray):
+                    arrays[id(array)] = array
+        if self._probabilities is not None:
+            arrays[id(self._probabilities)] = self._probabilities
+        return object.__sizeof__(self) + sum(a.nbytes for a in arrays.values())
+
+    def _hessian_products_made(self):
+        """The products of the Hessian-vector products, made on first use."""
+        if self._hessian_products is None:
+            self._hessian_products = self._products_in(self._hessian_dtype)
+        return self._hessian_products
+
     def _products_in(self, dtype):
         """The products in ``dtype``: on ``X`` itself, or on a copy of it."""
         products = self._products
@@ -670,12 +695,11 @@ class DataPasses:
         that :meth:`hessian_product` takes: one ``K x rows`` array per
         block, in the Hessian products' dtype, written into ``out`` when
         given (the array this method returned before)."""
-        if self._hessian_products is None:
-            self._hessian_products = self._products_in(self._hessian_dtype)
+        products = self._hessian_products_made()
         if out is None:
             out = np.empty(
-                (len(self.slices), *self._hessian_products.workspaces[0].work.shape),
-                dtype=self._hessian_products.dtype,
+                (len(self.slices), *products.workspaces[0].work.shape),
+                dtype=products.dtype,
             )
         return (*self._value_and_gradient(coef, probabilities=out), out)
 
@@ -758,12 +782,13 @@ class DataPasses:
 
     def hessian_product(self, probabilities, V):
         """``H V`` for the data term, at the point whose ``probabilities``
-        :meth:`value_gradient_probabilities` returned.
+        :meth:`value_gradient_probabilities` returned, of these passes or of
+        others on the same data (the blocks depend on the data alone).
 
         For each sample, the softmax Jacobian gives
         ``r = s / S * (p * z - p (p . z))`` for the direction's scores ``z``.
         """
-        products = self._hessian_products
+        products = self._hessian_products_made()
         Vt, v_b = products.transposed(V)
 
         def block_pass(space, block):

@@ -3,19 +3,23 @@
 The blocks of rows are persisted once, where the scheduler puts them (on
 the workers of a distributed cluster), and checked there; each evaluation of
 the objective then moves only the parameters and the blocks' partial sums
-(see ``_loss_dask``)."""
+(see ``_loss_dask``). With Dask's setting ``sklearn_softmax.persist`` off,
+the blocks are not persisted: each evaluation reads them from their source
+again, for data larger than the cluster's memory."""
 
 import numpy as np
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
 from .._dask import (
-    class_totals,
+    RowBlocks,
     encode_row_blocks,
     fit_inputs,
     is_frame,
-    persist_row_blocks,
+    persist_setting,
+    row_blocks,
     summarise,
 )
+from .._heuristics import choose_dask_lbfgs
 from .._solvers import STOCHASTIC_SOLVERS
 from .._targets import check_class_totals, class_weights, encode_labels
 from ._common import FitData, minimizer, resolve_solver
@@ -36,20 +40,21 @@ class DaskBackend:
             )
 
     def prepare(self, estimator, X, y, sample_weight):
+        persist = persist_setting()
         # A DataFrame's empty stand-in carries its column names.
         _check_feature_names(estimator, X._meta if is_frame(X) else X, reset=True)
         X, y, sample_weight = fit_inputs(X, y, sample_weight)
         _check_n_features(estimator, X, reset=True)
-        row_blocks = persist_row_blocks(X, y, sample_weight)
-        finite, labels, weights_finite, least_weight = summarise(row_blocks)
+        blocks = row_blocks(X, y, sample_weight, persist=persist)
+        finite, labels, totals, weights_finite, least_weight = summarise(blocks)
         if not finite:
             raise ValueError("Input X contains NaN or infinity.")
         if not weights_finite:
             raise ValueError("Input sample_weight contains NaN or infinity.")
         if least_weight < 0:
             raise ValueError("Negative values in data passed to `sample_weight`")
+        # The labels are distinct and sorted: the classes are they.
         classes, _ = encode_labels(labels)
-        totals = class_totals(row_blocks, classes)
         factors = None
         if estimator.class_weight is not None:
             factors = class_weights(estimator.class_weight, totals, classes)
@@ -57,18 +62,25 @@ class DaskBackend:
         check_class_totals(totals, classes, 2)
         # The labels as indices, weighted by class: blocks that replace the
         # ones read from the input, on the same workers.
-        row_blocks = encode_row_blocks(row_blocks, classes, factors)
-        return FitData(X, None, None, classes, totals.sum(), X.dtype, row_blocks)
+        blocks = encode_row_blocks(blocks, classes, factors, persist=persist)
+        return FitData(
+            X, None, None, classes, totals.sum(), X.dtype, RowBlocks(blocks, persist)
+        )
 
     def solver(self, solver, spec, data, penalty_spelling):
-        return resolve_solver(solver, spec, data.X, penalty_spelling)
+        resolved = resolve_solver(solver, spec, data.X, penalty_spelling)
+        if solver == "auto" and spec.norm is None and resolved == "newton-cg":
+            block_rows = max(data.X.chunks[0], default=0)
+            if choose_dask_lbfgs(block_rows, spec.n_features, spec.n_classes):
+                return "lbfgs"
+        return resolved
 
     def minimize(self, data, spec, solver, coef0, settings):
         # Dask is optional: only a dask input brings it in.
         from .._loss_dask import bind_objective
 
         objective = bind_objective(
-            data.blocks,
+            data.blocks.blocks,
             data.total_weight,
             spec.n_features,
             spec.n_classes,
@@ -76,6 +88,7 @@ class DaskBackend:
             spec.l2_reg_strength,
             rounding=16 * float(np.finfo(data.dtype).eps),
             label_smoothing=spec.label_smoothing,
+            persisted=data.blocks.persisted,
         )
         return minimizer(solver, spec.norm)(
             objective, coef0.ravel(), **settings.solver_kwargs()

@@ -1,0 +1,232 @@
+"""How a fit on dask collections evaluates its objective: with a distributed
+client, tasks on the futures of the persisted blocks; with dask's threads, a
+graph per evaluation; with the blocks not persisted, a read of each block at
+each evaluation (Parquet files among them).
+
+The clusters here run their workers as threads of this process, which keeps
+them cheap; ``test_dask.py`` runs worker processes.
+"""
+
+import numpy as np
+import pytest
+from _problems import make_problem
+from numpy.testing import assert_allclose, assert_array_equal
+
+from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax._dask import persist_row_blocks
+from sklearn_softmax._heuristics import choose_dask_lbfgs
+from sklearn_softmax._loss_dask import bind_objective, distributed_client
+
+dask = pytest.importorskip("dask")
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+# Tight enough that the solvers' own tolerance is far below the comparison.
+TOL = 1e-8
+# Coefficients at two optima reached to a gradient of TOL agree to about
+# TOL over the least curvature; these problems' is above 1e-2.
+ATOL = 1e-5
+
+
+def cluster_client(n_workers):
+    """A client of a cluster of ``n_workers`` workers of one thread each,
+    in this process."""
+    cluster = distributed.LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=False,
+        dashboard_address=None,
+    )
+    return cluster, distributed.Client(cluster)
+
+
+@pytest.fixture(params=[1, 2, 3], ids=lambda n: f"{n}-workers")
+def client(request):
+    cluster, client = cluster_client(request.param)
+    with cluster, client:
+        yield client
+
+
+def problem(n_samples=1200, n_features=8, n_classes=4, seed=0):
+    return make_problem(n_samples, n_features, n_classes, seed=seed)
+
+
+def as_dask(*arrays, chunks=150):
+    return [da.from_array(array, chunks=chunks) for array in arrays]
+
+
+def fitted_on_workers(n_workers, params, data):
+    cluster, client = cluster_client(n_workers)
+    with cluster, client:
+        assert distributed_client() is client
+        return SoftmaxRegression(**params).fit(*as_dask(*data))
+
+
+@pytest.mark.parametrize("solver", ["newton-cg", "lbfgs", "newton-cholesky"])
+def test_fit_on_futures_equals_in_memory_fit(client, solver):
+    X, y, sample_weight = problem()
+    params = {"solver": solver, "tol": TOL, "class_weight": "balanced"}
+    reference = SoftmaxRegression(**params).fit(X, y, sample_weight=sample_weight)
+    model = SoftmaxRegression(**params).fit(*as_dask(X, y, sample_weight))
+    assert model.converged_
+    assert_allclose(model.coef_, reference.coef_, rtol=0, atol=ATOL)
+    assert_allclose(model.intercept_, reference.intercept_, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("solver", ["newton-cg", "lbfgs"])
+def test_fit_is_bitwise_the_same_on_any_number_of_workers(solver):
+    X, y, sample_weight = problem()
+    params = {"solver": solver, "tol": TOL, "label_smoothing": 0.1}
+    models = [
+        fitted_on_workers(n_workers, params, (X, y, sample_weight))
+        for n_workers in (1, 2, 4)
+    ]
+    # The same shares are added in the same order whatever worker computed
+    # them; dask's threads run the same tasks without a cluster.
+    with dask.config.set(scheduler="threads"):
+        assert distributed_client() is None
+        models.append(SoftmaxRegression(**params).fit(*as_dask(X, y, sample_weight)))
+    for model in models[1:]:
+        assert_array_equal(model.coef_, models[0].coef_)
+        assert_array_equal(model.intercept_, models[0].intercept_)
+        assert model.n_iter_[0] == models[0].n_iter_[0]
+
+
+def test_evaluations_on_futures_equal_those_of_graphs(client):
+    X, y, sample_weight = problem(n_samples=700)
+    data = as_dask(X, y, sample_weight, chunks=60)
+    args = (float(sample_weight.sum()), X.shape[1], 4, True, 0.2)
+    on_futures = bind_objective(persist_row_blocks(*data), *args, rounding=0.0)
+    with dask.config.set(scheduler="threads"):
+        on_graphs = bind_objective(persist_row_blocks(*data), *args, rounding=0.0)
+    rng = np.random.default_rng(1)
+    x, v = rng.standard_normal((2, (X.shape[1] + 1) * 4))
+    value, gradient, hessp = on_futures.value_gradient_hessp(x)
+    with dask.config.set(scheduler="threads"):
+        expected_value, expected_gradient, expected_hessp = (
+            on_graphs.value_gradient_hessp(x)
+        )
+        expected_product = expected_hessp(v)
+        expected_diagonal = on_graphs.hessian_diagonal()
+    assert value == expected_value
+    assert_array_equal(gradient, expected_gradient)
+    assert_array_equal(hessp(v), expected_product)
+    assert_array_equal(on_futures.hessian_diagonal(), expected_diagonal)
+
+
+def test_evaluations_leave_the_blocks_on_their_workers():
+    """Each evaluation sends the parameters and the partial sums, never a
+    block: what the workers send over many evaluations, to each other and
+    to this process, is less than one block's bytes."""
+    n_features, block_rows, n_blocks = 40, 2000, 9
+    block_bytes = block_rows * n_features * 8
+    X, y, _ = problem(n_blocks * block_rows, n_features)
+    cluster, client = cluster_client(2)
+    with cluster, client:
+        blocks = persist_row_blocks(*as_dask(X, y, chunks=block_rows), None)
+        objective = bind_objective(blocks, len(y), n_features, 4, True, 0.1, 0.0)
+
+        def sent():
+            counts = client.run(
+                lambda dask_worker: dask_worker.transfer_outgoing_bytes_total
+            )
+            return sum(counts.values())
+
+        before = sent()
+        x = np.zeros((n_features + 1) * 4)
+        for _ in range(20):
+            _, gradient = objective.value_and_gradient(x)
+            x -= gradient
+        _, _, hessp = objective.value_gradient_hessp(x)
+        for _ in range(10):
+            hessp(x)
+        assert sent() - before < block_bytes
+
+
+# The rows of each block read, in order; a module's global, which the
+# workers of a cluster in this process share (a closure would be copied).
+READS = []
+
+
+def read(block):
+    READS.append(block.shape[0])
+    return block
+
+
+@pytest.mark.parametrize("scheduler", ["threads", "cluster"])
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg"])
+def test_without_persisting_each_evaluation_reads_the_blocks(scheduler, solver):
+    X, y, sample_weight = problem(n_samples=600)
+    READS.clear()
+    X_dask = da.from_array(X, chunks=100).map_blocks(read, dtype=X.dtype)
+    y_dask, weights = as_dask(y, sample_weight, chunks=100)
+    params = {"solver": solver, "tol": TOL, "class_weight": "balanced"}
+    reference = SoftmaxRegression(**params).fit(X, y, sample_weight=sample_weight)
+    model = SoftmaxRegression(**params)
+    with dask.config.set({"sklearn_softmax.persist": False}):
+        if scheduler == "cluster":
+            cluster, client = cluster_client(2)
+            with cluster, client:
+                model.fit(X_dask, y_dask, sample_weight=weights)
+        else:
+            with dask.config.set(scheduler="threads"):
+                model.fit(X_dask, y_dask, sample_weight=weights)
+    assert_allclose(model.coef_, reference.coef_, rtol=0, atol=ATOL)
+    assert_allclose(model.intercept_, reference.intercept_, rtol=0, atol=ATOL)
+    # Every block is read by the checks and by each evaluation, at least one
+    # per iteration.
+    # (Dask may call the function once more on an empty stand-in.)
+    n_blocks = len(X_dask.chunks[0])
+    assert READS.count(100) >= n_blocks * (1 + model.n_iter_[0])
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg"])
+def test_parquet_files_fitted_without_persisting(tmp_path, solver):
+    pytest.importorskip("pyarrow")
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    X, y, _ = problem(n_samples=900, n_features=5, n_classes=3)
+    columns = [f"x{j}" for j in range(X.shape[1])]
+    for part, rows in enumerate(np.array_split(np.arange(len(y)), 4)):
+        frame = pd.DataFrame(X[rows], columns=columns)
+        frame["label"] = y[rows]
+        frame.to_parquet(tmp_path / f"part-{part}.parquet")
+    data = dd.read_parquet(tmp_path)
+    params = {"solver": solver, "tol": TOL}
+    reference = SoftmaxRegression(**params).fit(pd.DataFrame(X, columns=columns), y)
+    with dask.config.set({"sklearn_softmax.persist": False}):
+        model = SoftmaxRegression(**params).fit(
+            data.drop(columns="label"), data["label"]
+        )
+    assert_array_equal(model.feature_names_in_, columns)
+    assert_allclose(model.coef_, reference.coef_, rtol=0, atol=ATOL)
+    assert_allclose(model.intercept_, reference.intercept_, rtol=0, atol=ATOL)
+
+
+def test_persist_setting_must_be_a_boolean():
+    X, y, _ = problem(n_samples=100)
+    model = SoftmaxRegression()
+    with (
+        dask.config.set({"sklearn_softmax.persist": "no"}),
+        pytest.raises(ValueError, match=r"'sklearn_softmax.persist' must be True"),
+    ):
+        model.fit(*as_dask(X, y))
+    assert not hasattr(model, "coef_")
+
+
+def test_auto_takes_lbfgs_on_dask_when_round_trips_dominate():
+    # 31 x 4 parameters: too many for exact Newton steps; small blocks.
+    X, y, _ = problem(n_samples=600, n_features=30)
+    model = SoftmaxRegression(tol=TOL).fit(*as_dask(X, y))
+    assert model.solver_ == "lbfgs"
+    reference = SoftmaxRegression(solver="lbfgs", tol=TOL).fit(X, y)
+    assert_allclose(model.coef_, reference.coef_, rtol=0, atol=ATOL)
+    # In memory, 'auto' keeps Newton-CG.
+    assert SoftmaxRegression(tol=TOL).fit(X, y).solver_ == "newton-cg"
+
+
+def test_auto_rule_reads_the_work_of_a_block():
+    # A block of 10^6 rows of 100 features and 10 classes is 10^9
+    # multiply-adds a product: seconds of a core, far above a round trip.
+    assert not choose_dask_lbfgs(1_000_000, 100, 10)
+    assert choose_dask_lbfgs(10_000, 100, 10)
