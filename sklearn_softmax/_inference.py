@@ -38,6 +38,7 @@ from ._information import (
 )
 from ._penalty_params import resolve_penalty
 from ._separation import moments_balance, separated_samples
+from ._targets import class_weights
 
 # The covariance is refused above this size, four float64 matrices of
 # (n_features + 1) K rows each: 1 GiB.
@@ -160,12 +161,25 @@ def _check_estimator(estimator, cov_type, groups):
             "softmax_inference needs label_smoothing=0: with label smoothing the "
             "fitted objective is not the likelihood of the labels."
         )
-    if estimator.class_weight is not None:
+    if estimator.class_weight is not None and cov_type == "nonrobust":
         raise ValueError(
-            "softmax_inference needs class_weight=None: class weights change "
-            "the objective away from the likelihood. To weigh samples as "
-            "frequencies, pass them as sample_weight, to fit and here."
+            "An estimator fitted with class_weight needs a robust covariance: "
+            "pass cov_type='HC0', 'HC1' or 'cluster'. Class weights make its "
+            "objective other than the likelihood, so the inverse of its "
+            "Hessian (cov_type='nonrobust') is not the covariance of its "
+            "estimates."
         )
+
+
+def _class_factor(estimator, y_encoded, sample_weight, n_classes):
+    """Each sample's class weight, as the estimator's ``class_weight``
+    gave it in ``fit`` (``'balanced'`` from the classes' totals of the
+    sample weights), or None without class weights."""
+    if estimator.class_weight is None:
+        return None
+    totals = np.bincount(y_encoded, weights=sample_weight, minlength=n_classes)
+    classes = to_numpy(estimator.classes_)
+    return class_weights(estimator.class_weight, totals, classes)[y_encoded]
 
 
 def _reference_index(reference_class, classes):
@@ -274,8 +288,9 @@ def softmax_inference(
     Parameters
     ----------
     estimator : SoftmaxRegression, SoftmaxRegressionCV or Pipeline
-        Fitted with an L2 penalty (``l1_ratio=0``) or none (``C=np.inf``),
-        no ``class_weight`` and no ``label_smoothing``. A
+        Fitted with an L2 penalty (``l1_ratio=0``) or none (``C=np.inf``)
+        and no ``label_smoothing``; with ``class_weight``, for the robust
+        covariances only (see Notes). A
         SoftmaxRegressionCV stands for the model it refitted with ``C_``
         and ``l1_ratio_``. A Pipeline ending in a SoftmaxRegression passes
         ``X`` (and the new rows of the result's methods) through its earlier
@@ -304,7 +319,8 @@ def softmax_inference(
         free parameters. 'cluster' is robust to correlation within the
         clusters of ``groups``: the outer product of the clusters' sums of
         scores, scaled by ``G / (G - 1) (n - 1) / (n - p)`` for ``G``
-        clusters, as statsmodels' ``cov_type='cluster'`` does.
+        clusters, as statsmodels' ``cov_type='cluster'`` does. An
+        estimator fitted with ``class_weight`` needs one of the last three.
     groups : array-like of shape (n_samples,), default=None
         Each sample's cluster, for ``cov_type='cluster'`` only.
     max_bytes : int, default=2**30
@@ -352,7 +368,12 @@ def softmax_inference(
     of the penalised negative log-likelihood (``D`` is 1 on the weights and
     0 on the intercepts; ``B = I`` without a penalty) and ``M = I``
     ('nonrobust') or ``M = sum_i s_i g_i g_i^T`` ('HC0'), for the scores
-    ``g_i = (y_i - p_i) \otimes x~_i``. Without a penalty,
+    ``g_i = (y_i - p_i) \otimes x~_i``. With class weights ``c_k``, the
+    estimates are those of an M-estimator: ``B`` is the Hessian of the
+    class-weighted objective, with the weights ``s_i c_{y_i}``, and each
+    copy of a sample contributes the score ``c_{y_i} g_i``, so
+    ``M = sum_i s_i c_{y_i}^2 g_i g_i^T`` ('HC0'); ``B^+`` alone is then
+    not a covariance, and 'nonrobust' is refused. Without a penalty,
     'nonrobust' is the inverse of the information. With the L2 penalty it is
     the sampling covariance of the ridge estimate of le Cessie and van
     Houwelingen (1992).
@@ -425,6 +446,10 @@ def softmax_inference(
     clusters = (
         encode_groups(groups, y, sample_weight) if cov_type == "cluster" else None
     )
+    # The weights of the fitted objective: the sample weights, times each
+    # sample's class weight, if any.
+    class_factor = _class_factor(estimator, y_encoded, sample_weight, n_classes)
+    fit_weight = sample_weight if class_factor is None else sample_weight * class_factor
 
     theta = _symmetric_parameters(estimator)
     Z = X @ theta[int(estimator.fit_intercept) :]
@@ -435,17 +460,17 @@ def softmax_inference(
     Y = np.eye(n_classes)[y_encoded]
     penalty = 0.0 if _penalty(estimator).norm is None else 1.0 / estimator.C
     moments = design_products(
-        X, sample_weight[:, np.newaxis] * (Y - P), estimator.fit_intercept
+        X, fit_weight[:, np.newaxis] * (Y - P), estimator.fit_intercept
     )
-    _warn_unless_optimal(estimator, moments, theta, penalty, total_weight)
+    _warn_unless_optimal(estimator, moments, theta, penalty, fit_weight.sum())
 
-    information = observed_information(X, P, sample_weight, estimator.fit_intercept)
+    information = observed_information(X, P, fit_weight, estimator.fit_intercept)
     information_eigh = shifted_eigh(information, n_classes)
     if moments_balance(
         X,
         Y,
         P,
-        sample_weight,
+        fit_weight,
         estimator.fit_intercept,
         moments,
         information,
@@ -453,9 +478,7 @@ def softmax_inference(
     ):
         separation = "not separated"
     else:
-        separation = _check_separation(
-            estimator, X, y_encoded, n_classes, sample_weight
-        )
+        separation = _check_separation(estimator, X, y_encoded, n_classes, fit_weight)
     bread_eigh = information_eigh
     if penalty:
         bread = information.copy()
@@ -472,6 +495,7 @@ def softmax_inference(
         estimator.fit_intercept,
         clusters,
         n_free,
+        class_factor,
     )
     symmetric_covariance = correction * sandwich_covariance(bread_eigh, meat)
     del meat, information
@@ -519,4 +543,5 @@ def softmax_inference(
         llf=float(np.sum(sample_weight * log_P[np.arange(len(y)), y_encoded])),
         separation=separation,
         model=model,
+        class_weighted=class_factor is not None,
     )

@@ -459,7 +459,7 @@ def test_not_at_the_optimum_is_warned_about():
     [
         ({"l1_ratio": 1.0}, {}, ValueError, "an L2 penalty or none"),
         ({"label_smoothing": 0.1}, {}, ValueError, "label_smoothing=0"),
-        ({"class_weight": "balanced"}, {}, ValueError, "class_weight=None"),
+        ({"class_weight": "balanced"}, {}, ValueError, "cov_type='HC0'"),
         ({}, {"cov_type": "HC3"}, ValueError, "cov_type must be one of"),
         ({}, {"reference_class": 7}, ValueError, "reference_class=7 is not"),
     ],
