@@ -15,7 +15,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._array_api import to_numpy
+from ._array_api import host_array, to_numpy
 from ._covariance_types import (
     check_correction,
     check_cov_type,
@@ -120,6 +120,22 @@ def _final_model(estimator, X):
     if isinstance(estimator, SoftmaxRegressionCV):
         estimator = _refitted_model(estimator)
     return estimator, X, preprocess, feature_names
+
+
+def _host_model(estimator):
+    """The estimator itself, or for one fitted on Array API arrays, a copy
+    whose ``coef_``, ``intercept_`` and ``classes_`` are NumPy arrays: the
+    covariance is computed on the host, in float64, from the fitted
+    parameters only."""
+    if all(
+        isinstance(getattr(estimator, name), np.ndarray)
+        for name in ("intercept_", "classes_")
+    ):
+        return estimator
+    host = copy.copy(estimator)
+    for name in ("coef_", "intercept_", "classes_"):
+        setattr(host, name, to_numpy(getattr(estimator, name)))
+    return host
 
 
 def _refitted_model(search):
@@ -297,7 +313,9 @@ def softmax_inference(
         steps; the features are those its last step sees, named by the
         earlier steps' ``get_feature_names_out`` where they offer it.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        The data it was fitted on.
+        The data it was fitted on. Arrays of an Array API namespace (and
+        the fitted attributes of a model fitted on them) are copied to the
+        host as NumPy arrays, where the covariance is computed.
     y : array-like of shape (n_samples,)
         Its labels, among the estimator's ``classes_``.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -412,8 +430,10 @@ def softmax_inference(
             "softmax_inference takes data in memory; compute dask collections "
             "first (the information matrix is held in memory anyway)."
         )
+    y, sample_weight, groups = (host_array(a) for a in (y, sample_weight, groups))
     estimator, X, preprocess, pipeline_names = _final_model(estimator, X)
     _check_estimator(estimator, cov_type, groups)
+    estimator, X = _host_model(estimator), host_array(X)
     X = validate_data(estimator, X, reset=False, accept_sparse="csr", dtype=np.float64)
     y = column_or_1d(y, warn=True)
     check_consistent_length(X, y)
