@@ -37,7 +37,11 @@ from ._information import (
     shifted_eigh,
 )
 from ._penalty_params import resolve_penalty
-from ._separation import moments_balance, separated_samples
+from ._separation import (
+    moments_balance,
+    separated_samples,
+    towards_unpenalised_optimum,
+)
 from ._targets import class_weights
 
 # The covariance is refused above this size, four float64 matrices of
@@ -240,6 +244,46 @@ def _warn_unless_optimal(estimator, moments, theta, penalty, total_weight):
             UserWarning,
             stacklevel=3,
         )
+
+
+def _log_probabilities(X, theta, fit_intercept):
+    Z = X @ theta[int(fit_intercept) :]
+    if fit_intercept:
+        Z += theta[0]
+    return log_softmax(np.asarray(Z), axis=1)
+
+
+def _overlap_proved(X, Y, P, sample_weight, fit_intercept, moments, information):
+    """Whether :func:`moments_balance` proves, from the probabilities ``P``,
+    that the classes overlap; the eigenvalues of ``information`` come with
+    it."""
+    information_eigh = shifted_eigh(information, Y.shape[1])
+    proved = moments_balance(
+        X,
+        Y,
+        P,
+        sample_weight,
+        fit_intercept,
+        moments,
+        information,
+        information_eigh,
+    )
+    return proved, information_eigh
+
+
+def _overlap_proved_nearer_the_optimum(X, y_encoded, Y, sample_weight, theta):
+    """Whether the proof of overlap succeeds after a few Newton steps
+    towards the unpenalised optimum, from ``theta``."""
+    fit_intercept = theta.shape[0] > X.shape[1]
+    theta = towards_unpenalised_optimum(X, y_encoded, sample_weight, theta)
+    if theta is None:
+        return False
+    P = np.exp(_log_probabilities(X, theta, fit_intercept))
+    moments = design_products(X, sample_weight[:, np.newaxis] * (Y - P), fit_intercept)
+    information = observed_information(X, P, sample_weight, fit_intercept)
+    return _overlap_proved(X, Y, P, sample_weight, fit_intercept, moments, information)[
+        0
+    ]
 
 
 def _check_separation(estimator, X, y_encoded, n_classes, sample_weight):
@@ -472,10 +516,7 @@ def softmax_inference(
     fit_weight = sample_weight if class_factor is None else sample_weight * class_factor
 
     theta = _symmetric_parameters(estimator)
-    Z = X @ theta[int(estimator.fit_intercept) :]
-    if estimator.fit_intercept:
-        Z += theta[0]
-    log_P = log_softmax(np.asarray(Z), axis=1)
+    log_P = _log_probabilities(X, theta, estimator.fit_intercept)
     P = np.exp(log_P)
     Y = np.eye(n_classes)[y_encoded]
     penalty = 0.0 if _penalty(estimator).norm is None else 1.0 / estimator.C
@@ -485,17 +526,10 @@ def softmax_inference(
     _warn_unless_optimal(estimator, moments, theta, penalty, fit_weight.sum())
 
     information = observed_information(X, P, fit_weight, estimator.fit_intercept)
-    information_eigh = shifted_eigh(information, n_classes)
-    if moments_balance(
-        X,
-        Y,
-        P,
-        fit_weight,
-        estimator.fit_intercept,
-        moments,
-        information,
-        information_eigh,
-    ):
+    proved, information_eigh = _overlap_proved(
+        X, Y, P, fit_weight, estimator.fit_intercept, moments, information
+    )
+    if proved or _overlap_proved_nearer_the_optimum(X, y_encoded, Y, fit_weight, theta):
         separation = "not separated"
     else:
         separation = _check_separation(estimator, X, y_encoded, n_classes, fit_weight)
