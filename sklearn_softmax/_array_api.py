@@ -42,6 +42,18 @@ def to_numpy(array):
     return np.asarray(array)
 
 
+def host_array(array):
+    """An array of an Array API namespace other than NumPy's as a NumPy copy
+    on the host; anything else (NumPy arrays, lists, DataFrames, sparse
+    matrices) as it is."""
+    if isinstance(array, np.ndarray):
+        return array
+    # PyTorch's tensors are Array API arrays without __array_namespace__.
+    if namespace_name(array) == "torch" or hasattr(array, "__array_namespace__"):
+        return to_numpy(array)
+    return array
+
+
 def parameter_dtype(xp, device):
     """float64 where the device has it (not Apple's MPS, for one), else
     float32: the dtype of the solver's iterate and of its sums."""

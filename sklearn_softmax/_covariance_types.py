@@ -64,13 +64,31 @@ def check_correction(cov_type, nobs, n_free):
 
 
 def meat_and_correction(
-    cov_type, information, X, residual, sample_weight, fit_intercept, clusters, n_free
+    cov_type,
+    information,
+    X,
+    residual,
+    sample_weight,
+    fit_intercept,
+    clusters,
+    n_free,
+    class_factor=None,
 ):
     """The middle ``M`` of the sandwich and the factor it is scaled by;
-    ``clusters`` is :func:`encode_groups`' pair for 'cluster'."""
+    ``clusters`` is :func:`encode_groups`' pair for 'cluster'.
+
+    ``class_factor``, each sample's class weight ``c_i`` (None: all 1),
+    weighs its score in the estimating equation: a sample of frequency
+    weight ``s_i`` counts as ``s_i`` copies, each contributing ``c_i g_i``,
+    so HC0's middle is ``sum_i s_i c_i^2 g_i g_i^T`` and a cluster's score
+    sum is ``sum_i s_i c_i g_i``. The corrections count the observations
+    ``n`` by the sample weights alone.
+    """
     if cov_type == "nonrobust":
         return information, 1.0
     nobs = sample_weight.sum()
+    if class_factor is not None:
+        residual = class_factor[:, np.newaxis] * residual
     if cov_type == "cluster":
         codes, n_groups = clusters
         meat = cluster_score_outer_product(

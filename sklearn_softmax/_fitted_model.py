@@ -13,6 +13,7 @@ import numpy as np
 from scipy.special import log_softmax
 from sklearn.utils.validation import validate_data
 
+from ._array_api import host_array
 from ._information import design_blocks
 
 
@@ -77,12 +78,16 @@ class FittedModel:
         return float(self.sample_weight.sum())
 
     def validate_rows(self, X):
-        """New rows as float64, checked against the features of the fit
-        (after the earlier steps of a Pipeline)."""
+        """New rows as float64 on the host, checked against the features of
+        the fit (after the earlier steps of a Pipeline)."""
         if self.preprocess is not None:
             X = self.preprocess(X)
         return validate_data(
-            self.validator, X, reset=False, accept_sparse="csr", dtype=np.float64
+            self.validator,
+            host_array(X),
+            reset=False,
+            accept_sparse="csr",
+            dtype=np.float64,
         )
 
     def log_proba(self, X_design):

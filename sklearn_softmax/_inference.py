@@ -15,7 +15,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._array_api import to_numpy
+from ._array_api import host_array, to_numpy
 from ._covariance_types import (
     check_correction,
     check_cov_type,
@@ -38,7 +38,12 @@ from ._information import (
 )
 from ._messages import SeparationWarning
 from ._penalty_params import resolve_penalty
-from ._separation import moments_balance, separated_samples
+from ._separation import (
+    moments_balance,
+    separated_samples,
+    towards_unpenalised_optimum,
+)
+from ._targets import class_weights
 
 # The covariance is refused above this size, four float64 matrices of
 # (n_features + 1) K rows each: 1 GiB.
@@ -93,6 +98,22 @@ def _final_model(estimator, X):
     return estimator, X, preprocess, feature_names
 
 
+def _host_model(estimator):
+    """The estimator itself, or for one fitted on Array API arrays, a copy
+    whose ``coef_``, ``intercept_`` and ``classes_`` are NumPy arrays: the
+    covariance is computed on the host, in float64, from the fitted
+    parameters only."""
+    if all(
+        isinstance(getattr(estimator, name), np.ndarray)
+        for name in ("intercept_", "classes_")
+    ):
+        return estimator
+    host = copy.copy(estimator)
+    for name in ("coef_", "intercept_", "classes_"):
+        setattr(host, name, to_numpy(getattr(estimator, name)))
+    return host
+
+
 def _refitted_model(search):
     """The SoftmaxRegression that a fitted SoftmaxRegressionCV holds: its
     parameters, with the chosen ``C_`` and ``l1_ratio_``, and its fitted
@@ -132,12 +153,25 @@ def _check_estimator(estimator, cov_type, groups):
             "softmax_inference needs label_smoothing=0: with label smoothing the "
             "fitted objective is not the likelihood of the labels."
         )
-    if estimator.class_weight is not None:
+    if estimator.class_weight is not None and cov_type == "nonrobust":
         raise ValueError(
-            "softmax_inference needs class_weight=None: class weights change "
-            "the objective away from the likelihood. To weigh samples as "
-            "frequencies, pass them as sample_weight, to fit and here."
+            "An estimator fitted with class_weight needs a robust covariance: "
+            "pass cov_type='HC0', 'HC1' or 'cluster'. Class weights make its "
+            "objective other than the likelihood, so the inverse of its "
+            "Hessian (cov_type='nonrobust') is not the covariance of its "
+            "estimates."
         )
+
+
+def _class_factor(estimator, y_encoded, sample_weight, n_classes):
+    """Each sample's class weight, as the estimator's ``class_weight``
+    gave it in ``fit`` (``'balanced'`` from the classes' totals of the
+    sample weights), or None without class weights."""
+    if estimator.class_weight is None:
+        return None
+    totals = np.bincount(y_encoded, weights=sample_weight, minlength=n_classes)
+    classes = to_numpy(estimator.classes_)
+    return class_weights(estimator.class_weight, totals, classes)[y_encoded]
 
 
 def _reference_index(reference_class, classes):
@@ -182,6 +216,46 @@ def _warn_unless_optimal(estimator, moments, theta, penalty, total_weight):
             UserWarning,
             stacklevel=3,
         )
+
+
+def _log_probabilities(X, theta, fit_intercept):
+    Z = X @ theta[int(fit_intercept) :]
+    if fit_intercept:
+        Z += theta[0]
+    return log_softmax(np.asarray(Z), axis=1)
+
+
+def _overlap_proved(X, Y, P, sample_weight, fit_intercept, moments, information):
+    """Whether :func:`moments_balance` proves, from the probabilities ``P``,
+    that the classes overlap; the eigenvalues of ``information`` come with
+    it."""
+    information_eigh = shifted_eigh(information, Y.shape[1])
+    proved = moments_balance(
+        X,
+        Y,
+        P,
+        sample_weight,
+        fit_intercept,
+        moments,
+        information,
+        information_eigh,
+    )
+    return proved, information_eigh
+
+
+def _overlap_proved_nearer_the_optimum(X, y_encoded, Y, sample_weight, theta):
+    """Whether the proof of overlap succeeds after a few Newton steps
+    towards the unpenalised optimum, from ``theta``."""
+    fit_intercept = theta.shape[0] > X.shape[1]
+    theta = towards_unpenalised_optimum(X, y_encoded, sample_weight, theta)
+    if theta is None:
+        return False
+    P = np.exp(_log_probabilities(X, theta, fit_intercept))
+    moments = design_products(X, sample_weight[:, np.newaxis] * (Y - P), fit_intercept)
+    information = observed_information(X, P, sample_weight, fit_intercept)
+    return _overlap_proved(X, Y, P, sample_weight, fit_intercept, moments, information)[
+        0
+    ]
 
 
 def _check_separation(estimator, X, y_encoded, n_classes, sample_weight):
@@ -246,15 +320,18 @@ def softmax_inference(
     Parameters
     ----------
     estimator : SoftmaxRegression, SoftmaxRegressionCV or Pipeline
-        Fitted with an L2 penalty (``l1_ratio=0``) or none (``C=np.inf``),
-        no ``class_weight`` and no ``label_smoothing``. A
+        Fitted with an L2 penalty (``l1_ratio=0``) or none (``C=np.inf``)
+        and no ``label_smoothing``; with ``class_weight``, for the robust
+        covariances only (see Notes). A
         SoftmaxRegressionCV stands for the model it refitted with ``C_``
         and ``l1_ratio_``. A Pipeline ending in a SoftmaxRegression passes
         ``X`` (and the new rows of the result's methods) through its earlier
         steps; the features are those its last step sees, named by the
         earlier steps' ``get_feature_names_out`` where they offer it.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        The data it was fitted on.
+        The data it was fitted on. Arrays of an Array API namespace (and
+        the fitted attributes of a model fitted on them) are copied to the
+        host as NumPy arrays, where the covariance is computed.
     y : array-like of shape (n_samples,)
         Its labels, among the estimator's ``classes_``.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -276,7 +353,8 @@ def softmax_inference(
         free parameters. 'cluster' is robust to correlation within the
         clusters of ``groups``: the outer product of the clusters' sums of
         scores, scaled by ``G / (G - 1) (n - 1) / (n - p)`` for ``G``
-        clusters, as statsmodels' ``cov_type='cluster'`` does.
+        clusters, as statsmodels' ``cov_type='cluster'`` does. An
+        estimator fitted with ``class_weight`` needs one of the last three.
     groups : array-like of shape (n_samples,), default=None
         Each sample's cluster, for ``cov_type='cluster'`` only.
     max_bytes : int, default=2**30
@@ -324,7 +402,12 @@ def softmax_inference(
     of the penalised negative log-likelihood (``D`` is 1 on the weights and
     0 on the intercepts; ``B = I`` without a penalty) and ``M = I``
     ('nonrobust') or ``M = sum_i s_i g_i g_i^T`` ('HC0'), for the scores
-    ``g_i = (y_i - p_i) \otimes x~_i``. Without a penalty,
+    ``g_i = (y_i - p_i) \otimes x~_i``. With class weights ``c_k``, the
+    estimates are those of an M-estimator: ``B`` is the Hessian of the
+    class-weighted objective, with the weights ``s_i c_{y_i}``, and each
+    copy of a sample contributes the score ``c_{y_i} g_i``, so
+    ``M = sum_i s_i c_{y_i}^2 g_i g_i^T`` ('HC0'); ``B^+`` alone is then
+    not a covariance, and 'nonrobust' is refused. Without a penalty,
     'nonrobust' is the inverse of the information. With the L2 penalty it is
     the sampling covariance of the ridge estimate of le Cessie and van
     Houwelingen (1992).
@@ -363,8 +446,10 @@ def softmax_inference(
             "softmax_inference takes data in memory; compute dask collections "
             "first (the information matrix is held in memory anyway)."
         )
+    y, sample_weight, groups = (host_array(a) for a in (y, sample_weight, groups))
     estimator, X, preprocess, pipeline_names = _final_model(estimator, X)
     _check_estimator(estimator, cov_type, groups)
+    estimator, X = _host_model(estimator), host_array(X)
     X = validate_data(estimator, X, reset=False, accept_sparse="csr", dtype=np.float64)
     y = column_or_1d(y, warn=True)
     check_consistent_length(X, y)
@@ -397,37 +482,29 @@ def softmax_inference(
     clusters = (
         encode_groups(groups, y, sample_weight) if cov_type == "cluster" else None
     )
+    # The weights of the fitted objective: the sample weights, times each
+    # sample's class weight, if any.
+    class_factor = _class_factor(estimator, y_encoded, sample_weight, n_classes)
+    fit_weight = sample_weight if class_factor is None else sample_weight * class_factor
 
     theta = _symmetric_parameters(estimator)
-    Z = X @ theta[int(estimator.fit_intercept) :]
-    if estimator.fit_intercept:
-        Z += theta[0]
-    log_P = log_softmax(np.asarray(Z), axis=1)
+    log_P = _log_probabilities(X, theta, estimator.fit_intercept)
     P = np.exp(log_P)
     Y = np.eye(n_classes)[y_encoded]
     penalty = 0.0 if _penalty(estimator).norm is None else 1.0 / estimator.C
     moments = design_products(
-        X, sample_weight[:, np.newaxis] * (Y - P), estimator.fit_intercept
+        X, fit_weight[:, np.newaxis] * (Y - P), estimator.fit_intercept
     )
-    _warn_unless_optimal(estimator, moments, theta, penalty, total_weight)
+    _warn_unless_optimal(estimator, moments, theta, penalty, fit_weight.sum())
 
-    information = observed_information(X, P, sample_weight, estimator.fit_intercept)
-    information_eigh = shifted_eigh(information, n_classes)
-    if moments_balance(
-        X,
-        Y,
-        P,
-        sample_weight,
-        estimator.fit_intercept,
-        moments,
-        information,
-        information_eigh,
-    ):
+    information = observed_information(X, P, fit_weight, estimator.fit_intercept)
+    proved, information_eigh = _overlap_proved(
+        X, Y, P, fit_weight, estimator.fit_intercept, moments, information
+    )
+    if proved or _overlap_proved_nearer_the_optimum(X, y_encoded, Y, fit_weight, theta):
         separation = "not separated"
     else:
-        separation = _check_separation(
-            estimator, X, y_encoded, n_classes, sample_weight
-        )
+        separation = _check_separation(estimator, X, y_encoded, n_classes, fit_weight)
     bread_eigh = information_eigh
     if penalty:
         bread = information.copy()
@@ -444,6 +521,7 @@ def softmax_inference(
         estimator.fit_intercept,
         clusters,
         n_free,
+        class_factor,
     )
     symmetric_covariance = correction * sandwich_covariance(bread_eigh, meat)
     del meat, information
@@ -491,4 +569,5 @@ def softmax_inference(
         llf=float(np.sum(sample_weight * log_P[np.arange(len(y)), y_encoded])),
         separation=separation,
         model=model,
+        class_weighted=class_factor is not None,
     )

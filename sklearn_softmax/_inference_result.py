@@ -65,6 +65,9 @@ class SoftmaxInferenceResult:
         data, as :func:`softmax_inference` passes them; the fit
         statistics, the tests, :meth:`marginal_effects` and
         :meth:`predict_proba_interval` compute from it.
+    class_weighted : bool, default=False
+        Whether the estimates are those of an objective with class weights,
+        with a robust covariance.
 
     Attributes
     ----------
@@ -127,6 +130,7 @@ class SoftmaxInferenceResult:
         llf,
         separation,
         model=None,
+        class_weighted=False,
     ):
         self.params = params
         self._covariance = covariance
@@ -141,6 +145,7 @@ class SoftmaxInferenceResult:
         self.llf = llf
         self.separation = separation
         self.model = model
+        self.class_weighted = class_weighted
 
     def _fitted(self, what):
         if self.model is None:
@@ -261,7 +266,9 @@ class SoftmaxInferenceResult:
         lines = [
             "Softmax regression: inference",
             f"Observations: {self.nobs:g}    Log-likelihood: {self.llf:.6g}",
-            f"Penalty: {penalty}    Covariance: {self.cov_type}",
+            f"Penalty: {penalty}    "
+            + ("Class weights: yes    " if self.class_weighted else "")
+            + f"Covariance: {self.cov_type}",
             f"Separation: {self.separation}",
             f"Parameters: {layout}",
         ]

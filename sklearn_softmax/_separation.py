@@ -27,7 +27,11 @@ each sample's own class qualify when they balance the moments,
 estimate the fitted probabilities do; from any other estimate (one that is
 penalised, or stopped by a tolerance), one Newton step, with the softmax
 linearised, gives probabilities that balance them exactly, and their signs
-decide. Only when that fails is the linear program solved.
+decide. Far from the unpenalised optimum (under a strong penalty) the
+linearisation fails, and the probabilities of the step go negative even
+when the classes overlap; a few Newton steps on the unpenalised likelihood
+itself then bring the parameters near that optimum, where the proof is
+tried again. Only when that fails too is the linear program solved.
 
 The program's constraints are generated row by row: it is solved with the
 constraints of a subset of the samples and the objective of all of them, a
@@ -51,6 +55,8 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from ._information import design_blocks, design_products
+from ._loss import MultinomialLoss
+from ._solvers import minimize_newton_cg
 
 _EPS = np.finfo(np.float64).eps
 # Samples in the first linear program, and most added in each round.
@@ -59,6 +65,15 @@ _ROWS_PER_ROUND = 2000
 # columns scaled to a largest absolute value of 1 and a direction in the
 # unit box; the linear program's feasibility tolerance is 1e-7.
 _MARGIN_TOLERANCE = 1e-6
+# Newton steps on the unpenalised likelihood before the proof of overlap is
+# tried again: near its optimum they converge quadratically, and where the
+# classes are separated they only grow the parameters, so a few suffice
+# either way.
+NEWTON_STEPS = 5
+# They stop once the mean gradient's largest entry is below this: the
+# linearised step from there is far smaller than any probability that
+# could turn its sign.
+_NEWTON_TOLERANCE = 1e-10
 
 
 def moments_balance(
@@ -95,7 +110,12 @@ def moments_balance(
     """
     n_classes = P.shape[1]
     n_rows = X.shape[1] + int(fit_intercept)
-    moments = moments.ravel(order="F")
+    # Each sample's y_i - p_i sums to zero over the classes, so the moments
+    # do too, but for rounding; near the optimum, where the moments
+    # themselves are small, that rounding would fail the test of the
+    # step's residual below. Stiemke's condition has no component along
+    # the class-constant directions, so it is removed.
+    moments = (moments - moments.mean(axis=1, keepdims=True)).ravel(order="F")
     # The least-squares step: with collinear features the information is
     # singular, and the moments lie in its range.
     eigenvalues, vectors = information_eigh
@@ -115,6 +135,45 @@ def moments_balance(
         if np.any((off_own <= 0) & (sample_weight[rows] > 0)):
             return False
     return True
+
+
+def towards_unpenalised_optimum(X, y, sample_weight, theta, n_steps=NEWTON_STEPS):
+    """The parameters after at most ``n_steps`` Newton-CG iterations on the
+    unpenalised negative log-likelihood, from ``theta``.
+
+    Parameters
+    ----------
+    X : {ndarray, CSR matrix} of shape (n_samples, n_features)
+        The data, in float64.
+    y : ndarray of shape (n_samples,)
+        Class indices.
+    sample_weight : ndarray of shape (n_samples,)
+        The weights of the likelihood.
+    theta : ndarray of shape (r, K)
+        The start: the intercept first, when there is one (``r`` is then
+        ``n_features + 1``).
+    n_steps : int, default=NEWTON_STEPS
+        The most Newton iterations.
+
+    Returns
+    -------
+    theta : ndarray of shape (r, K)
+        Where they stopped, in the same layout; None where they left the
+        finite numbers.
+    """
+    n_features = X.shape[1]
+    fit_intercept = theta.shape[0] > n_features
+    loss = MultinomialLoss(theta.shape[1], fit_intercept)
+    objective = loss.bind(X, y, sample_weight, 0.0)
+    # The loss holds the intercept in its last row.
+    coef = np.vstack([theta[1:], theta[:1]]) if fit_intercept else theta
+    result = minimize_newton_cg(
+        objective, coef.ravel(), max_iter=n_steps, tol=_NEWTON_TOLERANCE
+    )
+    if not np.all(np.isfinite(result.x)):
+        return None
+    coef = result.x.reshape(coef.shape)
+    return np.vstack([coef[-1:], coef[:-1]]) if fit_intercept else coef
 
 
 def _column_scale(X, fit_intercept):

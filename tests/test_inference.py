@@ -21,6 +21,7 @@ from sklearn_softmax import (
     _separation,
     softmax_inference,
 )
+from sklearn_softmax import _inference as inference_module
 from sklearn_softmax._information import (
     design_products,
     observed_information,
@@ -459,7 +460,7 @@ def test_not_at_the_optimum_is_warned_about():
     [
         ({"l1_ratio": 1.0}, {}, ValueError, "an L2 penalty or none"),
         ({"label_smoothing": 0.1}, {}, ValueError, "label_smoothing=0"),
-        ({"class_weight": "balanced"}, {}, ValueError, "class_weight=None"),
+        ({"class_weight": "balanced"}, {}, ValueError, "cov_type='HC0'"),
         ({}, {"cov_type": "HC3"}, ValueError, "cov_type must be one of"),
         ({}, {"reference_class": 7}, ValueError, "reference_class=7 is not"),
     ],
@@ -536,3 +537,91 @@ def test_cv_estimator_stands_for_its_refitted_model():
     assert result.row_names == expected.row_names
     assert_allclose(result.params, expected.params, rtol=0, atol=1e-8)
     assert_allclose(result.bse, expected.bse, rtol=1e-6)
+
+
+def _proof_at_fitted_point(clf, X, y):
+    """Whether the one-step proof of overlap succeeds from the estimator's
+    own parameters."""
+    n_classes = clf.classes_.size
+    P = clf.predict_proba(X)
+    weights = np.ones(len(y))
+    information = observed_information(X, P, weights, True)
+    Y = np.eye(n_classes)[y]
+    return _separation.moments_balance(
+        X,
+        Y,
+        P,
+        weights,
+        True,
+        design_products(X, Y - P, True),
+        information,
+        shifted_eigh(information, n_classes),
+    )
+
+
+def test_newton_steps_prove_overlap_under_a_strong_penalty(monkeypatch):
+    """Under a strong penalty the one step from the estimate fails the
+    proof, although the classes overlap (the linear program finds no
+    separating direction); a few Newton steps towards the unpenalised
+    optimum prove it, and the program is not solved."""
+    X, y = _unseparable(n_samples=400)
+    separated, failure = _separation.separated_samples(X, y, 4, True, np.ones(len(y)))
+    assert separated.size == 0 and failure is None
+    clf = SoftmaxRegression(C=0.01, **TIGHT).fit(X, y)
+    assert not _proof_at_fitted_point(clf, X, y)
+
+    def no_program(*args, **kwargs):
+        raise AssertionError("the linear program was solved")
+
+    monkeypatch.setattr(inference_module, "separated_samples", no_program)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = softmax_inference(clf, X, y)
+    assert result.separation == "not separated"
+
+
+def test_newton_steps_approach_the_unpenalised_optimum():
+    """Newton steps from a strongly penalised estimate go to the unpenalised
+    maximum-likelihood fit, statsmodels' MNLogit's: a few shrink the
+    gradient by orders of magnitude, and given enough they stop at a
+    gradient of 1e-10, within about 1e-8 of the optimum's probabilities
+    (the mean Hessian's smallest eigenvalue here is near 0.05)."""
+    X, y = _unseparable(n_samples=400)
+    weights = np.ones(len(y))
+    clf = SoftmaxRegression(C=0.01, **TIGHT).fit(X, y)
+    start = np.vstack([clf.intercept_, clf.coef_.T])
+    design = np.hstack([np.ones((len(y), 1)), X])
+    reference = _mnlogit(X, y).predict(design)
+
+    def probabilities(theta):
+        Z = design @ theta
+        P = np.exp(Z - Z.max(axis=1, keepdims=True))
+        return P / P.sum(axis=1, keepdims=True)
+
+    def gradient(theta):
+        return np.abs(design.T @ (np.eye(4)[y] - probabilities(theta))).max() / len(y)
+
+    few = _separation.towards_unpenalised_optimum(X, y, weights, start)
+    assert gradient(few) < 1e-4 * gradient(start)
+    many = _separation.towards_unpenalised_optimum(X, y, weights, start, n_steps=50)
+    assert gradient(many) <= 1e-10
+    assert_allclose(probabilities(many), reference, rtol=0, atol=1e-8)
+
+
+def test_moments_balance_ignores_class_constant_rounding():
+    """The moments sum to zero over the classes, but for rounding, which
+    near the optimum can exceed the test of the step's residual; a
+    class-constant part, along which the proof has no component, does not
+    fail it."""
+    X, y = _unseparable()
+    clf = SoftmaxRegression(C=np.inf, **TIGHT).fit(X, y)
+    P = clf.predict_proba(X)
+    weights = np.ones(len(y))
+    information = observed_information(X, P, weights, True)
+    Y = np.eye(4)[y]
+    moments = design_products(X, Y - P, True)
+    # A class-constant part far above the residual test's 1e-8.
+    shifted = moments + 1e-3 * np.abs(moments).max() * np.arange(1.0, 5.0)[:, None]
+    assert _separation.moments_balance(
+        X, Y, P, weights, True, shifted, information, shifted_eigh(information, 4)
+    )
