@@ -12,7 +12,15 @@ For every problem the script
    iterations and its peak traced memory;
 4. for dense problems, times one evaluation of the objective and its gradient
    against the two products it needs, ``X @ W`` and ``X.T @ G``, each done
-   separately by numpy, in the data's dtype and in the other float dtype.
+   separately by numpy, in the data's dtype and in the other float dtype;
+5. fits ``SoftmaxRegression()`` and ``LogisticRegression()`` with their
+   defaults (C as in the suite; the sweep's fit at the default tol where it
+   is the same fit) and reports what their default tol leaves: the relative
+   gap to ``f*`` and the largest coefficient error against the reference fit
+   with the lowest objective.
+
+Each problem's markdown table, CSV of runs and gap-vs-time plot, and a summary
+with a bar chart of the time ratios, are written to ``results/``.
 
 The objective is evaluated independently of both estimators, from the fitted
 ``coef_`` and ``intercept_``::
@@ -49,6 +57,7 @@ import scipy
 import scipy.sparse as sp
 import sklearn
 import threadpoolctl
+from matplotlib.ticker import NullFormatter
 from scipy import ndimage
 from scipy.special import softmax
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine
@@ -287,6 +296,10 @@ class Solver:
     name: str
     make: object  # callable(tol) -> unfitted estimator
     is_reference_side: bool  # True for LogisticRegression
+    # callable() -> the estimator with its package's defaults (C as in the
+    # suite), for the configurations that are such a default with a larger
+    # max_iter; None for the others.
+    default: object = None
     runs: list = field(default_factory=list)
     skipped: str = ""
 
@@ -319,7 +332,12 @@ def make_solvers(X, n_classes):
     """All configurations for one problem; newton-cholesky is skipped when large."""
     ours, theirs = _softmax_regression, _logistic_regression
     solvers = [
-        Solver("SoftmaxRegression (default)", ours("auto", 1000), False),
+        Solver(
+            "SoftmaxRegression (default)",
+            ours("auto", 1000),
+            False,
+            default=lambda: SoftmaxRegression(C=C),
+        ),
         Solver("SoftmaxRegression newton-cg", ours("newton-cg", 1000), False),
         Solver(
             "SoftmaxRegression newton-cg full",
@@ -331,7 +349,12 @@ def make_solvers(X, n_classes):
         # The stochastic solvers count max_iter in epochs, as sag and saga do.
         Solver("SoftmaxRegression sgd", ours("sgd", 1000, random_state=0), False),
         Solver("SoftmaxRegression adam", ours("adam", 1000, random_state=0), False),
-        Solver("LogisticRegression lbfgs", theirs("lbfgs", 10_000, n_classes), True),
+        Solver(
+            "LogisticRegression lbfgs",
+            theirs("lbfgs", 10_000, n_classes),
+            True,
+            default=lambda: LogisticRegression(C=logistic_regression_C(n_classes)),
+        ),
         Solver(
             "LogisticRegression newton-cg", theirs("newton-cg", 1000, n_classes), True
         ),
@@ -510,8 +533,29 @@ def evaluation_table(rows):
     return "\n".join(lines) + "\n"
 
 
+def coefficients(model):
+    """``coef_`` with ``intercept_`` as a last column, in float64.
+
+    With three or more classes the objective does not change when the same
+    constant is added to every intercept, so the intercepts are centred to
+    compare two models. LogisticRegression's already are, up to rounding
+    (its lbfgs and newton-cg iterates start at zero and move along
+    gradients whose intercept parts sum to zero; newton-cholesky centres
+    them), as are SoftmaxRegression's: centring removes only that rounding.
+    """
+    coef = np.asarray(model.coef_, dtype=np.float64)
+    intercept = np.asarray(model.intercept_, dtype=np.float64)
+    if coef.shape[0] > 1:
+        intercept = intercept - intercept.mean()
+    return np.column_stack([coef, intercept])
+
+
 def reference_objective(X, y, threads):
-    """Best objective of the tight-tolerance fits; also returns each one."""
+    """Best objective of the tight-tolerance fits, and each one's.
+
+    Returns that objective, a dict of each fit's objective and time, and the
+    :func:`coefficients` of the fit with the best objective.
+    """
     fits = {
         "LogisticRegression newton-cg tol=1e-10": LogisticRegression(
             C=logistic_regression_C(len(np.unique(y))),
@@ -527,7 +571,8 @@ def reference_objective(X, y, threads):
     for name, estimator in fits.items():
         elapsed, _ = timed_fit(estimator, X, y, threads)
         values[name] = (objective(estimator, X, y), elapsed)
-    return min(v for v, _ in values.values()), values
+    best = min(fits, key=lambda name: values[name][0])
+    return values[best][0], values, coefficients(fits[best])
 
 
 def sweep(solver, X, y, threads, budget, tols, f_reference):
@@ -536,8 +581,10 @@ def sweep(solver, X, y, threads, budget, tols, f_reference):
     The sweep stops early once a fit takes longer than ``budget`` seconds, once
     max_iter stopped a fit (tighter tolerances would stop there too), or once
     the gap to ``f_reference`` is at most ``TARGET_GAP``: a tighter tol only
-    takes longer.
+    takes longer. A run at the tol of ``solver.default`` keeps its fitted
+    estimator, for :func:`default_fit` to reuse.
     """
+    default_tol = solver.default().tol if solver.default is not None else None
     for tol in tols:
         estimator = solver.make(tol)
         elapsed, hit_max_iter = timed_fit(estimator, X, y, threads)
@@ -550,9 +597,59 @@ def sweep(solver, X, y, threads, budget, tols, f_reference):
                 "hit_max_iter": hit_max_iter,
             }
         )
+        if default_tol is not None and math.isclose(tol, default_tol):
+            solver.runs[-1]["estimator"] = estimator
         gap = (solver.runs[-1]["objective"] - f_reference) / f_reference
         if elapsed > budget or hit_max_iter or gap <= TARGET_GAP:
             break
+
+
+# Parameters in which a sweep's configuration may differ from the default it
+# stands for: max_iter only bounds the iterations, and random_state is not
+# used by the deterministic solvers these defaults run.
+SWEEP_ONLY_PARAMS = {"max_iter", "random_state"}
+
+
+def default_fit(solver, X, y, threads, f_reference, reference_coef):
+    """What ``solver.default()`` leaves: its gap, coefficient error and cost.
+
+    The sweep's fit at the default's tol is the default fit when the two
+    configurations differ only in ``SWEEP_ONLY_PARAMS`` and that fit stopped
+    before the default's max_iter; otherwise the default is fitted here.
+    The coefficient error is the largest absolute difference between the
+    :func:`coefficients` of the fit and ``reference_coef``.
+    """
+    estimator = solver.default()
+    default_params = estimator.get_params()
+    run = next((run for run in solver.runs if "estimator" in run), None)
+    if run is not None:
+        sweep_params = run["estimator"].get_params()
+        same_model = all(
+            sweep_params[key] == value
+            for key, value in default_params.items()
+            if key not in SWEEP_ONLY_PARAMS
+        )
+        if same_model and run["n_iter"] < estimator.max_iter:
+            estimator = run["estimator"]
+            elapsed, n_iter, hit_max_iter = run["time"], run["n_iter"], False
+            source = f"the sweep's fit at tol={run['tol']:.0e}"
+        else:
+            run = None
+    if run is None:
+        elapsed, hit_max_iter = timed_fit(estimator, X, y, threads)
+        n_iter = int(np.max(estimator.n_iter_))
+        source = "fitted for this table"
+    return {
+        "name": type(estimator).__name__ + "()",
+        "tol": default_params["tol"],
+        "max_iter": default_params["max_iter"],
+        "gap": (objective(estimator, X, y) - f_reference) / f_reference,
+        "coef_error": np.max(np.abs(coefficients(estimator) - reference_coef)),
+        "n_iter": n_iter,
+        "hit_max_iter": hit_max_iter,
+        "time": elapsed,
+        "source": source,
+    }
 
 
 def fastest_to_target(solver):
@@ -631,24 +728,154 @@ def problem_table(name, X, y, f_star, references, solvers):
     return "\n".join(lines) + "\n"
 
 
+def default_table(rows):
+    """The table of :func:`default_fit`'s results for one problem."""
+    lines = [
+        "### What the default tol leaves",
+        "",
+        "Each estimator with its package's defaults, C as above: the relative "
+        "gap to f*, and the largest absolute difference of its coef_ and "
+        "intercept_ (centred for three or more classes) from those of the "
+        "reference fit with the lowest objective.",
+        "",
+        "| estimator | tol | relative gap | largest coef error | iterations | "
+        "stopped at max_iter | time (s) | fit |",
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: | --- |",
+    ]
+    for row in rows:
+        stopped = f"yes ({row['max_iter']})" if row["hit_max_iter"] else "no"
+        lines.append(
+            f"| {row['name']} | {row['tol']:g} | {row['gap']:.1e} | "
+            f"{row['coef_error']:.1e} | {row['n_iter']} | {stopped} | "
+            f"{_format_seconds(row['time'])} | {row['source']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+# Markers of the solvers, in the order of make_solvers: each its own.
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "<", ">", "h", "*", "p"]
+# Target ratios of SoftmaxRegression's time to the fastest LogisticRegression's.
+TARGET_RATIOS = (0.8, 0.5)
+
+
+def solver_styles(solvers):
+    """Colour, marker, line style and width of each solver's curve.
+
+    SoftmaxRegression's solvers take blues and greens, with solid lines;
+    LogisticRegression's purples, reds and oranges, with dashed lines; the
+    package's default solver, the first, has a thicker line, drawn beneath
+    the others: it runs the same fits as the solver 'auto' picks, whose
+    thin line then shows on top of it. The other solvers' markers are
+    hollow, so that where two solvers' points coincide both shapes show.
+    """
+    colours = {}
+    for is_reference_side, colormap, span in (
+        (False, "viridis", (0.2, 0.85)),
+        (True, "plasma", (0.3, 0.8)),
+    ):
+        side = [
+            solver
+            for solver in solvers
+            if solver.is_reference_side == is_reference_side
+        ]
+        shades = plt.colormaps[colormap](np.linspace(*span, len(side)))
+        colours.update(zip((solver.name for solver in side), shades, strict=True))
+    return {
+        solver.name: {
+            "color": colours[solver.name],
+            "marker": MARKERS[index % len(MARKERS)],
+            "linestyle": "--" if solver.is_reference_side else "-",
+            "linewidth": 3.0 if solver is solvers[0] else 1.4,
+            "markersize": 9 if solver is solvers[0] else 7,
+            "markerfacecolor": colours[solver.name] if solver is solvers[0] else "none",
+            "markeredgewidth": 1.3,
+            "zorder": 1.5 if solver is solvers[0] else 2,
+        }
+        for index, solver in enumerate(solvers)
+    }
+
+
 def plot_problem(name, solvers, path):
     # A fit that is itself the reference has gap 0; it is drawn at this floor.
     floor = 1e-16
+    styles = solver_styles(solvers)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for solver in solvers:
         if not solver.runs:
             continue
         times = [run["time"] for run in solver.runs]
         gaps = [max(run["gap"], floor) for run in solver.runs]
-        linestyle = "--" if solver.is_reference_side else "-"
-        ax.loglog(times, gaps, marker="o", linestyle=linestyle, label=solver.name)
+        ax.loglog(times, gaps, label=solver.name, **styles[solver.name])
     ax.axhline(TARGET_GAP, color="grey", linewidth=0.8, linestyle=":")
     ax.set_xlabel("fit wall time (s)")
     ax.set_ylabel("relative objective gap (f - f*) / f*")
     ax.set_title(f"{name}: one point per tol in the sweep")
-    ax.legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    ax.legend(
+        fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0
+    )
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def plot_summary(rows, path):
+    """Per problem, SoftmaxRegression's time to the gap over the fastest
+    LogisticRegression's, as horizontal bars on a log axis, with lines at 1
+    and at the target ratios."""
+    names = [row[0] for row in rows]
+    ratios = [
+        ours / theirs if ours is not None and theirs is not None else None
+        for _, ours, theirs, *_ in rows
+    ]
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(rows) + 1.5))
+    positions = np.arange(len(rows))[::-1]
+    for position, ratio in zip(positions, ratios, strict=True):
+        if ratio is None:
+            ax.text(1, position, " not reached", va="center", fontsize="small")
+            continue
+        # On a log axis a bar from 1 shows the factor: to the left where
+        # SoftmaxRegression is faster, to the right where it is slower.
+        faster = ratio < 1
+        ax.barh(
+            position,
+            ratio - 1,
+            left=1,
+            height=0.6,
+            color="tab:blue" if faster else "tab:red",
+        )
+        ax.text(
+            ratio,
+            position,
+            f" {ratio:.2f} " if faster else f" {ratio:.2f}",
+            va="center",
+            ha="right" if faster else "left",
+            fontsize="small",
+        )
+    ax.axvline(1, color="black", linewidth=1)
+    for target in TARGET_RATIOS:
+        ax.axvline(target, color="grey", linewidth=0.8, linestyle="--")
+        ax.text(
+            target,
+            len(rows) - 0.45,
+            f"target {target:g}",
+            ha="center",
+            fontsize="small",
+        )
+    known = [ratio for ratio in ratios if ratio is not None]
+    ax.set_xscale("log")
+    low, high = min([*TARGET_RATIOS, *known]) / 1.6, max([1.0, *known]) * 1.6
+    ax.set_xlim(low, high)
+    # Ticks at 1, 2 and 5 times the powers of ten, labelled as plain numbers.
+    candidates = np.outer(10.0 ** np.arange(-3, 4), [1, 2, 5]).ravel()
+    ticks = [tick for tick in candidates if low <= tick <= high]
+    ax.set_xticks(ticks, [f"{tick:g}" for tick in ticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_yticks(positions, names)
+    ax.set_ylim(-0.7, len(rows) - 0.1)
+    ax.set_xlabel(
+        f"time to gap <= {TARGET_GAP:g}: SoftmaxRegression (default) / "
+        "fastest LogisticRegression"
+    )
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -670,10 +897,19 @@ def write_runs_csv(solvers, path):
                 )
 
 
-def summary_table(rows):
+def summary_table(rows, figure=None):
+    """The summary of all problems, with ``figure`` (a file name next to the
+    markdown, drawn by :func:`plot_summary`) shown at its top."""
     lines = [
         "## Summary: SoftmaxRegression (default) / fastest LogisticRegression",
         "",
+    ]
+    if figure is not None:
+        lines += [
+            f"![SoftmaxRegression time / fastest LogisticRegression]({figure})",
+            "",
+        ]
+    lines += [
         f"Times are to a relative gap <= {TARGET_GAP:g}; a ratio below 1 means "
         "SoftmaxRegression is faster.",
         "",
@@ -682,7 +918,7 @@ def summary_table(rows):
         "| --- | ---: | ---: | --- | ---: |",
     ]
     ratios = []
-    for name, ours, theirs, their_name in rows:
+    for name, ours, theirs, their_name, _ in rows:
         if ours is None or theirs is None:
             ratio = "n/a"
         else:
@@ -696,7 +932,28 @@ def summary_table(rows):
     if ratios:
         geometric_mean = math.exp(np.mean(np.log(ratios)))
         lines += ["", f"Geometric mean of the ratios: {geometric_mean:.2f}"]
+    lines += ["", *_defaults_summary(rows)]
     return "\n".join(lines) + "\n"
+
+
+def _defaults_summary(rows):
+    lines = [
+        "### What the default tol leaves",
+        "",
+        "SoftmaxRegression() and LogisticRegression() with their defaults: the "
+        "relative gap to f* and the largest absolute coefficient error against "
+        "the reference fit (see each problem's table).",
+        "",
+        "| problem | our gap | our coef error | LR gap | LR coef error |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, *_, defaults in rows:
+        cells = []
+        for row in defaults:
+            stopped = " (max_iter)" if row["hit_max_iter"] else ""
+            cells += [f"{row['gap']:.1e}{stopped}", f"{row['coef_error']:.1e}"]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
 
 
 # ---------------------------------------------------------------------------
@@ -708,7 +965,7 @@ def run_problem(name, args, suffix):
     start = time.perf_counter()
     X, y = PROBLEMS[name](quick=args.quick)
     n_classes = len(np.unique(y))
-    f_star, references = reference_objective(X, y, args.threads)
+    f_star, references, reference_coef = reference_objective(X, y, args.threads)
     solvers = make_solvers(X, n_classes)
     for solver in solvers:
         if solver.name in args.skip:
@@ -727,8 +984,14 @@ def run_problem(name, args, suffix):
         run = fastest_to_target(solver)
         if run is not None:
             run["peak_bytes"] = peak_memory(solver.make(run["tol"]), X, y, args.threads)
+    defaults = [
+        default_fit(solver, X, y, args.threads, f_star, reference_coef)
+        for solver in solvers
+        if solver.default is not None
+    ]
 
     table = problem_table(name, X, y, f_star, references, solvers)
+    table += "\n" + default_table(defaults)
     if not sp.issparse(X):
         table += "\n" + evaluation_table(evaluation_costs(X, y, args.threads))
     print(table)
@@ -744,7 +1007,7 @@ def run_problem(name, args, suffix):
         if s.is_reference_side and (run := fastest_to_target(s)) is not None
     ]
     best_theirs = min(theirs) if theirs else (None, None)
-    return name, ours["time"] if ours else None, *best_theirs
+    return name, ours["time"] if ours else None, *best_theirs, defaults
 
 
 def parse_args(argv=None):
@@ -795,10 +1058,12 @@ def main(argv=None):
     suffix = "_quick" if args.quick else ""
     print_environment(args.threads)
     rows = [run_problem(name, args, suffix) for name in args.problems]
-    summary = summary_table(rows)
-    print(summary)
     # A run of some of the problems gets its own summary, named after them.
     subset = "" if args.problems == list(PROBLEMS) else "_" + "-".join(args.problems)
+    figure = f"summary{subset}{suffix}.png"
+    plot_summary(rows, RESULTS_DIR / figure)
+    summary = summary_table(rows, figure)
+    print(summary)
     (RESULTS_DIR / f"summary{subset}{suffix}.md").write_text(summary)
 
 
