@@ -2,6 +2,11 @@
 
 import os
 
+# SciPy reads this once, when it is first imported: the example on Array API
+# inputs needs SciPy's array API support, and the gallery runs in this
+# process, after this file has imported SciPy.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 from sphinx_gallery.sorting import ExplicitOrder
 
 import sklearn_softmax
@@ -72,12 +77,15 @@ html_theme_options = {
 _GALLERY_ORDER = [
     "plot_quick_start.py",
     "plot_pipeline_grid_search_wine.py",
+    "plot_cv_paths.py",
     "plot_iris_decision_regions.py",
     "plot_compare_logistic_regression.py",
     "plot_calibration.py",
     "plot_solver_convergence.py",
     "plot_sparsity_paths.py",
     "plot_streaming_memmap.py",
+    "plot_dask_cluster.py",
+    "plot_array_api_gpu.py",
     "plot_onnx_export.py",
     "plot_marginal_effects.py",
 ]
