@@ -1,6 +1,8 @@
 """Sphinx configuration for the sklearn-softmax documentation."""
 
 import os
+import sys
+from pathlib import Path
 
 # SciPy reads this once, when it is first imported: the example on Array API
 # inputs needs SciPy's array API support, and the gallery runs in this
@@ -10,6 +12,9 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 from sphinx_gallery.sorting import ExplicitOrder
 
 import sklearn_softmax
+
+# The checks of the built site (docs/_ext/site_checks.py).
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 project = "sklearn-softmax"
 author = "The sklearn-softmax developers"
@@ -28,6 +33,9 @@ extensions = [
     "numpydoc",
     "myst_parser",
     "sphinx_gallery.gen_gallery",
+    # After the build: missing images, broken links within the site, gallery
+    # examples without a figure, pages without in-page navigation.
+    "site_checks",
 ]
 
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
@@ -63,11 +71,26 @@ if os.environ.get("SKLEARN_SOFTMAX_DOCS_INTERSPHINX", "0") not in ("", "0"):
 else:
     intersphinx_mapping = {}
 
+# Every cross-reference must resolve (an error under -W): to this project's
+# objects always, and to another project's where its inventory is loaded.
+# Projects without one in intersphinx_mapping are named in plain text.
+nitpicky = True
+_unlinked_projects = ["skl2onnx", "onnxruntime", "joblib", "threadpoolctl"]
+if not intersphinx_mapping:
+    _unlinked_projects += ["sklearn", "numpy", "scipy", "pickle"]
+nitpick_ignore_regex = [
+    (r"py:.*", rf"{project}(\..*)?") for project in _unlinked_projects
+]
+
 html_theme = "pydata_sphinx_theme"
 html_title = f"sklearn-softmax {release}"
 html_theme_options = {
     "github_url": "https://github.com/sklearn-softmax/sklearn-softmax",
     "navigation_with_keys": False,
+    # "On this page": the page's sections, and on the API page its classes
+    # and functions; site_checks fails a page where it would be empty.
+    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+    "show_toc_level": 1,
 }
 
 # The gallery: every examples/plot_*.py is run at build time (a failing or
