@@ -92,6 +92,9 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc", "sourcelink"],
     "show_toc_level": 1,
 }
+# The pages with no pages below them would show an empty "Section
+# Navigation" bar on the left: they go without it, and use the width.
+html_sidebars = {page: [] for page in ("api", "benchmarks", "changelog")}
 
 # The gallery: every examples/plot_*.py is run at build time (a failing or
 # warning example fails the build) and rendered with its output and figures.

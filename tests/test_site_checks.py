@@ -35,7 +35,9 @@ def sound_site(root):
     write_site(
         root,
         {
-            "index.html": PAGE_TOC + '<a href="api.html#fit">fit</a>',
+            "index.html": PAGE_TOC
+            + '<a href="api.html#fit">fit</a>'
+            + '<nav class="bd-docs-nav"><a href="api.html">API</a></nav>',
             "api.html": PAGE_TOC + '<dt id="fit">fit</dt>',
             "auto_examples/index.html": '<img src="../_images/thumb.png">',
             "auto_examples/plot_a.html": PAGE_TOC + figure,
@@ -57,6 +59,11 @@ def test_sound_site_passes(tmp_path):
         ("page.html", PAGE_TOC + '<a href="api.html#gone">x</a>', "missing anchor"),
         ("page.html", PAGE_TOC + '<a href="#gone">x</a>', "missing anchor"),
         ("page.html", "<h1>One section</h1>", "On this page"),
+        (
+            "page.html",
+            PAGE_TOC + '<nav class="bd-docs-nav"><div></div></nav>',
+            "empty 'Section Navigation'",
+        ),
         ("auto_examples/plot_b.html", PAGE_TOC, "drew no figure"),
         (
             "page.html",

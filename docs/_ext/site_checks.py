@@ -11,7 +11,9 @@ under ``-W``) about:
 - a gallery example without a figure, or with sphinx-gallery's stand-in
   thumbnail (checked when the gallery was run);
 - a page whose "On this page" navigation is empty (a page of one section,
-  which the theme would show with an empty side bar);
+  which the theme would show with an empty side bar), or whose "Section
+  Navigation" side bar is shown with nothing in it (a page without pages
+  below it, which ``html_sidebars`` should give no such bar);
 - a reference to MathJax on another site: formulas must render offline.
 """
 
@@ -50,7 +52,9 @@ class _Page(HTMLParser):
         self.scripts = []
         self.gallery_figures = 0
         self.page_toc_entries = 0
+        self.section_nav_entries = None
         self._in_page_toc = 0
+        self._in_section_nav = 0
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -66,16 +70,26 @@ class _Page(HTMLParser):
             self.links.append(attrs["href"])
             if self._in_page_toc:
                 self.page_toc_entries += 1
+            if self._in_section_nav:
+                self.section_nav_entries += 1
         elif tag in ("script", "link"):
             self.scripts.append(attrs.get("src") or attrs.get("href") or "")
-        if tag == "nav" and "page-toc" in classes:
-            self._in_page_toc = 1
-        elif self._in_page_toc and tag == "nav":
-            self._in_page_toc += 1
+        if tag == "nav":
+            if "page-toc" in classes:
+                self._in_page_toc = 1
+            elif self._in_page_toc:
+                self._in_page_toc += 1
+            if "bd-docs-nav" in classes:
+                self._in_section_nav = 1
+                self.section_nav_entries = 0
+            elif self._in_section_nav:
+                self._in_section_nav += 1
 
     def handle_endtag(self, tag):
         if tag == "nav" and self._in_page_toc:
             self._in_page_toc -= 1
+        if tag == "nav" and self._in_section_nav:
+            self._in_section_nav -= 1
 
 
 def _parse(path):
@@ -128,6 +142,8 @@ def check_site(outdir, gallery_was_run):
                 problems.append(f"{name}: MathJax from another site: {src}")
         if name not in PAGES_WITHOUT_SECTIONS and not page.page_toc_entries:
             problems.append(f"{name}: nothing under 'On this page'")
+        if page.section_nav_entries == 0:
+            problems.append(f"{name}: an empty 'Section Navigation' side bar")
         is_example = re.fullmatch(rf"{GALLERY_DIR}/plot_\w+\.html", name)
         if gallery_was_run and is_example and not page.gallery_figures:
             problems.append(f"{name}: the example drew no figure")
