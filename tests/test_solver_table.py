@@ -69,7 +69,7 @@ def compatibility_table():
     assert len(tables) == 1, "the table of what each solver accepts is missing"
     header, *rows = tables[0]
     return header, {
-        row[0].strip("'"): dict(zip(header, row, strict=True)) for row in rows
+        row[0].strip("`'"): dict(zip(header, row, strict=True)) for row in rows
     }
 
 
@@ -183,9 +183,11 @@ AUTO_CASES = {
 
 
 def auto_table():
-    tables = [t for t in simple_tables("Choosing a solver") if "'auto' picks" in t[0]]
+    tables = [
+        t for t in simple_tables("Choosing a solver") if "``'auto'`` picks" in t[0]
+    ]
     assert len(tables) == 1, "the table of what 'auto' picks is missing"
-    return {row[0]: row[1].strip("'") for row in tables[0][1:]}
+    return {row[0]: row[1].strip("`'") for row in tables[0][1:]}
 
 
 def test_auto_table_rows_have_cases():
