@@ -88,8 +88,12 @@ html_theme_options = {
     "github_url": "https://github.com/sklearn-softmax/sklearn-softmax",
     "navigation_with_keys": False,
     # "On this page": the page's sections, and on the API page its classes
-    # and functions; site_checks fails a page where it would be empty.
-    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+    # and functions; site_checks fails a page where it would be empty. The
+    # gallery's grid of thumbnails has no sections, and takes the width.
+    "secondary_sidebar_items": {
+        "**": ["page-toc", "sourcelink"],
+        "auto_examples/index": [],
+    },
     "show_toc_level": 1,
 }
 # The pages with no pages below them would show an empty "Section

@@ -65,7 +65,8 @@ from sklearn_softmax import SoftmaxRegression
 model_dask = SoftmaxRegression(C=1.0, tol=1e-8).fit(X, y)
 model_memory = SoftmaxRegression(C=1.0, tol=1e-8).fit(X_numpy, y_numpy)
 print(f"solver: {model_dask.solver_}, {model_dask.n_iter_[0]} iterations")
-print(f"coef_ is a {type(model_dask.coef_).__name__}, in this process")
+coef = model_dask.coef_
+print(f"coef_: {type(coef).__name__} of shape {coef.shape}, in this process")
 
 # %%
 # The same model
@@ -82,7 +83,7 @@ print(f"largest coefficient difference: {difference:.1e}")
 # ``predict_proba`` returns a dask array with the blocks of ``X``: nothing is
 # computed until it is asked for, and then on the workers.
 proba = model_dask.predict_proba(X)
-print(f"predict_proba: {type(proba).__module__}, {proba.numblocks[0]} blocks")
+print(f"dask array: {isinstance(proba, da.Array)}, {proba.numblocks[0]} blocks")
 accuracy = (proba.argmax(axis=1) == y).mean().compute()
 print(f"training accuracy, computed on the cluster: {accuracy:.3f}")
 print(f"score, in memory: {model_memory.score(X_numpy, y_numpy):.3f}")
