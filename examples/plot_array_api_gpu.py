@@ -20,8 +20,10 @@ reference namespace, instead: the same code path, on the CPU.
 # ------------------------
 # scikit-learn's array API support needs SciPy's, which SciPy reads from the
 # environment variable ``SCIPY_ARRAY_API`` when it is first imported: it is
-# set before anything imports SciPy.
+# set before anything imports SciPy. scikit-learn also needs SciPy 1.14 or
+# later, and array-api-compat: without them, the example stops here.
 import os
+import sys
 
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
@@ -32,6 +34,13 @@ from sklearn.datasets import make_classification
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_softmax import SoftmaxRegression
+
+try:
+    with config_context(array_api_dispatch=True):
+        pass
+except (ImportError, RuntimeError) as error:
+    print(f"scikit-learn cannot use the Array API here: {error}")
+    sys.exit()
 
 try:
     import torch
@@ -45,7 +54,7 @@ if torch is not None:
 else:
     import array_api_strict as xp
 
-    device = xp.Device("CPU_DEVICE")
+    device = xp.asarray(0.0).device
     where = "array_api_strict's CPU device"
     print("PyTorch is not installed: fitting array_api_strict arrays instead.")
 print(f"Fitting on {where} ({device}).")
