@@ -1,10 +1,20 @@
 """Sphinx configuration for the sklearn-softmax documentation."""
 
 import os
+import sys
+from pathlib import Path
+
+# SciPy reads this once, when it is first imported: the example on Array API
+# inputs needs SciPy's array API support, and the gallery runs in this
+# process, after this file has imported SciPy.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 from sphinx_gallery.sorting import ExplicitOrder
 
 import sklearn_softmax
+
+# The checks of the built site (docs/_ext/site_checks.py).
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 project = "sklearn-softmax"
 author = "The sklearn-softmax developers"
@@ -17,9 +27,15 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    # MathJax from the package's own copy, served with the site: formulas
+    # render without a network, where the default would fetch it from a CDN.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "myst_parser",
     "sphinx_gallery.gen_gallery",
+    # After the build: missing images, broken links within the site, gallery
+    # examples without a figure, pages without in-page navigation.
+    "site_checks",
 ]
 
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
@@ -55,12 +71,34 @@ if os.environ.get("SKLEARN_SOFTMAX_DOCS_INTERSPHINX", "0") not in ("", "0"):
 else:
     intersphinx_mapping = {}
 
+# Every cross-reference must resolve (an error under -W): to this project's
+# objects always, and to another project's where its inventory is loaded.
+# Projects without one in intersphinx_mapping are named in plain text.
+nitpicky = True
+_unlinked_projects = ["skl2onnx", "onnxruntime", "joblib", "threadpoolctl"]
+if not intersphinx_mapping:
+    _unlinked_projects += ["sklearn", "numpy", "scipy", "pickle"]
+nitpick_ignore_regex = [
+    (r"py:.*", rf"{project}(\..*)?") for project in _unlinked_projects
+]
+
 html_theme = "pydata_sphinx_theme"
 html_title = f"sklearn-softmax {release}"
 html_theme_options = {
     "github_url": "https://github.com/sklearn-softmax/sklearn-softmax",
     "navigation_with_keys": False,
+    # "On this page": the page's sections, and on the API page its classes
+    # and functions; site_checks fails a page where it would be empty. The
+    # gallery's grid of thumbnails has no sections, and takes the width.
+    "secondary_sidebar_items": {
+        "**": ["page-toc", "sourcelink"],
+        "auto_examples/index": [],
+    },
+    "show_toc_level": 1,
 }
+# The pages with no pages below them would show an empty "Section
+# Navigation" bar on the left: they go without it, and use the width.
+html_sidebars = {page: [] for page in ("api", "benchmarks", "changelog")}
 
 # The gallery: every examples/plot_*.py is run at build time (a failing or
 # warning example fails the build) and rendered with its output and figures.
@@ -69,12 +107,15 @@ html_theme_options = {
 _GALLERY_ORDER = [
     "plot_quick_start.py",
     "plot_pipeline_grid_search_wine.py",
+    "plot_cv_paths.py",
     "plot_iris_decision_regions.py",
     "plot_compare_logistic_regression.py",
     "plot_calibration.py",
     "plot_solver_convergence.py",
     "plot_sparsity_paths.py",
     "plot_streaming_memmap.py",
+    "plot_dask_cluster.py",
+    "plot_array_api_gpu.py",
     "plot_onnx_export.py",
     "plot_marginal_effects.py",
 ]

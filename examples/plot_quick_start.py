@@ -51,7 +51,7 @@ model.fit(X_train, y_train)
 # :meth:`~sklearn_softmax.SoftmaxRegression.predict` gives the most probable
 # class, :meth:`~sklearn_softmax.SoftmaxRegression.predict_proba` the
 # probability of each class, one column per class in the order of
-# ``classes_``, and :meth:`~sklearn_softmax.SoftmaxRegression.score` the
+# ``classes_``, and :meth:`~sklearn.base.ClassifierMixin.score` the
 # accuracy. The pipeline scales the test images before passing them on.
 y_pred = model.predict(X_test)
 proba = model.predict_proba(X_test)

@@ -88,7 +88,7 @@ class ArrayAPIBackend:
             raise ValueError(
                 f"Array API inputs (here {self.xp.__name__} arrays) are fitted "
                 "with an L2 penalty or none (l1_ratio=0, or C=np.inf) and "
-                "solver='auto', 'lbfgs', 'gd' or 'newton-cg'; got "
+                "solver='auto', 'newton-cg', 'newton-cholesky', 'lbfgs' or 'gd'; got "
                 f"{penalty.spelling}, solver={estimator.solver!r}. Pass NumPy "
                 "arrays for the others."
             )
