@@ -948,7 +948,7 @@ def _defaults_summary(rows):
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     for name, *_, defaults in rows:
-        cells = []
+        cells = [] if defaults else ["not measured"] * 4
         for row in defaults:
             stopped = " (max_iter)" if row["hit_max_iter"] else ""
             cells += [f"{row['gap']:.1e}{stopped}", f"{row['coef_error']:.1e}"]
@@ -1010,6 +1010,41 @@ def run_problem(name, args, suffix):
     return name, ours["time"] if ours else None, *best_theirs, defaults
 
 
+def _table_cells(line):
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def row_from_results(name, suffix):
+    """The summary row of ``name`` read back from the markdown an earlier
+    run wrote, for a summary of problems run by separate commands (each
+    with the solvers it skips)."""
+    ours = None
+    theirs = []
+    defaults = []
+    for line in (RESULTS_DIR / f"{name}{suffix}.md").read_text().splitlines():
+        if not line.startswith("| "):
+            continue
+        cells = _table_cells(line)
+        try:
+            seconds = float(cells[1])
+        except ValueError:
+            seconds = None
+        if cells[0] == "SoftmaxRegression (default)":
+            ours = seconds
+        elif cells[0].startswith("LogisticRegression ") and seconds is not None:
+            theirs.append((seconds, cells[0]))
+        elif cells[0] in ("SoftmaxRegression()", "LogisticRegression()"):
+            defaults.append(
+                {
+                    "gap": float(cells[2]),
+                    "coef_error": float(cells[3]),
+                    "hit_max_iter": cells[5].startswith("yes"),
+                }
+            )
+    best_theirs = min(theirs) if theirs else (None, None)
+    return name, ours, *best_theirs, defaults
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -1046,6 +1081,12 @@ def parse_args(argv=None):
         help="stop a solver's tol sweep after a fit longer than this many seconds "
         "(default: 1 with --quick, 300 otherwise)",
     )
+    parser.add_argument(
+        "--combine",
+        action="store_true",
+        help="fit nothing: write the summary of --problems from the tables "
+        "earlier runs wrote, as for problems run by separate commands",
+    )
     args = parser.parse_args(argv)
     if args.budget is None:
         args.budget = 1.0 if args.quick else 300.0
@@ -1056,8 +1097,11 @@ def main(argv=None):
     args = parse_args(argv)
     RESULTS_DIR.mkdir(exist_ok=True)
     suffix = "_quick" if args.quick else ""
-    print_environment(args.threads)
-    rows = [run_problem(name, args, suffix) for name in args.problems]
+    if args.combine:
+        rows = [row_from_results(name, suffix) for name in args.problems]
+    else:
+        print_environment(args.threads)
+        rows = [run_problem(name, args, suffix) for name in args.problems]
     # A run of some of the problems gets its own summary, named after them.
     subset = "" if args.problems == list(PROBLEMS) else "_" + "-".join(args.problems)
     figure = f"summary{subset}{suffix}.png"
