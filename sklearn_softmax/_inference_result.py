@@ -378,11 +378,13 @@ class SoftmaxInferenceResult:
 
         Parameters
         ----------
-        at : {'overall', 'mean', 'median', 'zero'}, default='overall'
+        at : {'overall', 'mean', 'median', 'zero', 'all'}, default='overall'
             Where the effects are evaluated: 'overall' averages each
             sample's effect, with its sample weight (the average marginal
             effect); 'mean', 'median' and 'zero' evaluate them at one point,
-            each feature at its weighted mean, its weighted median, or zero.
+            each feature at its weighted mean, its weighted median, or zero;
+            'all' keeps each sample's (or each row of ``atexog``'s) own
+            effects, with their standard errors but not their covariance.
         method : {'dydx', 'eyex', 'dyex', 'eydx'}, default='dydx'
             'dydx', the derivative of the probability ``p`` with respect to
             the feature ``x``; 'eyex', of ``log p`` with respect to ``log
@@ -407,8 +409,17 @@ class SoftmaxInferenceResult:
         -------
         effects : MarginalEffects
             ``effects``, ``bse``, ``zvalues`` and ``pvalues`` of shape
-            (n_features, n_classes), ``conf_int``, ``to_frame`` and
-            ``summary``.
+            (n_features, n_classes), or (n_samples, n_features, n_classes)
+            for ``at='all'``; ``conf_int``, ``to_frame`` and ``summary``
+            (which ``at='all'`` refuses).
+
+        Notes
+        -----
+        ``at='all'`` computes one Jacobian of shape (n_features n_classes,
+        n_classes r), with ``r`` the rows of the parameters, per sample,
+        and keeps only its variances: the work grows as ``n_samples
+        n_features n_classes^2 r^2``, and the Jacobians are held a chunk of
+        samples at a time, within scikit-learn's ``working_memory``.
         """
         model = self._fitted("marginal_effects")
         return compute_marginal_effects(

@@ -15,6 +15,7 @@ from ._margins import (
     discrete_features,
     evaluation_rows,
     marginal_effects_and_jacobian,
+    marginal_effects_by_row,
 )
 from ._tables import class_tables, normal_intervals, tidy_frame, z_tests
 
@@ -31,20 +32,24 @@ class MarginalEffects:
 
     Returned by :meth:`SoftmaxInferenceResult.marginal_effects`; the arrays
     have one row per feature and one column per class (all the classes of
-    the estimator, whatever the layout of the parameters).
+    the estimator, whatever the layout of the parameters). With
+    ``at='all'`` they have a leading axis of one entry per observation,
+    statsmodels' layout: shape (n_observations, n_features, n_classes).
 
     Parameters
     ----------
-    effects : ndarray of shape (n_features, n_classes)
+    effects : ndarray of shape (n_features, n_classes) or \
+            (n_observations, n_features, n_classes)
         The effects.
-    covariance : ndarray of shape (n_features * n_classes,) * 2
+    covariance : ndarray of shape (n_features * n_classes,) * 2 or None
         Their delta-method covariance, ordered as
-        ``effects.ravel(order='F')``; see :meth:`cov_effects`.
+        ``effects.ravel(order='F')``; see :meth:`cov_effects`. None for
+        ``at='all'``, which gives ``bse`` instead.
     row_names : list of str
         The features.
     column_names : list
         The classes.
-    at : {'overall', 'mean', 'median', 'zero'}
+    at : {'overall', 'mean', 'median', 'zero', 'all'}
         Where the effects were evaluated.
     method : {'dydx', 'eyex', 'dyex', 'eydx'}
         What they measure.
@@ -53,14 +58,17 @@ class MarginalEffects:
     count_features : list of str
         The features whose effect is half the change from ``x - 1`` to
         ``x + 1``.
+    bse : ndarray of the shape of ``effects``, default=None
+        The standard errors, for ``at='all'``; otherwise they come from
+        ``covariance``.
 
     Attributes
     ----------
-    bse : ndarray of shape (n_features, n_classes)
+    bse : ndarray of the shape of ``effects``
         The standard errors of ``effects``.
-    zvalues : ndarray of shape (n_features, n_classes)
+    zvalues : ndarray of the shape of ``effects``
         ``effects / bse``.
-    pvalues : ndarray of shape (n_features, n_classes)
+    pvalues : ndarray of the shape of ``effects``
         Two-sided p-values of the z-tests that each effect is zero.
 
     See Also
@@ -93,12 +101,15 @@ class MarginalEffects:
         method,
         dummy_features,
         count_features,
+        bse=None,
     ):
         self.effects = effects
         self._covariance = covariance
-        self.bse = np.sqrt(np.clip(np.diag(covariance), 0, None)).reshape(
-            effects.shape, order="F"
-        )
+        if bse is None:
+            bse = np.sqrt(np.clip(np.diag(covariance), 0, None)).reshape(
+                effects.shape, order="F"
+            )
+        self.bse = bse
         self.zvalues, self.pvalues = z_tests(effects, self.bse)
         self.row_names = row_names
         self.column_names = column_names
@@ -114,7 +125,20 @@ class MarginalEffects:
         -------
         cov : ndarray of shape (n_features * n_classes, n_features * n_classes)
             Ordered class by class, as ``effects.ravel(order='F')``.
+
+        Raises
+        ------
+        ValueError
+            For ``at='all'``, which keeps each effect's standard error only:
+            the covariance of all the observations' effects has
+            ``(n_observations * n_features * n_classes)**2`` entries.
         """
+        if self._covariance is None:
+            raise ValueError(
+                "cov_effects is not available for at='all': only the standard "
+                "errors of each observation's effects are kept. Evaluate "
+                "at='mean' with atexog set to a row for the covariance at it."
+            )
         return self._covariance.copy()
 
     def conf_int(self, alpha=0.05):
@@ -127,7 +151,7 @@ class MarginalEffects:
 
         Returns
         -------
-        intervals : ndarray of shape (n_features, n_classes, 2)
+        intervals : ndarray of shape ``effects.shape + (2,)``
             The lower and upper bounds of each effect's interval.
         """
         return normal_intervals(self.effects, self.bse, alpha)
@@ -145,17 +169,37 @@ class MarginalEffects:
         frame : pandas.DataFrame
             Columns ``class``, ``term`` (the feature), ``estimate``,
             ``std_error``, ``z``, ``p_value``, ``ci_lower`` and
-            ``ci_upper``, class by class.
+            ``ci_upper``, class by class. For ``at='all'``, an
+            ``observation`` column (the row's position, from 0) follows
+            ``class``, and each class lists the observations in order, each
+            with all its features.
         """
-        return tidy_frame(
-            self.effects,
-            self.bse,
-            self.zvalues,
-            self.pvalues,
-            self.conf_int(alpha),
-            self.row_names,
+        if self.effects.ndim == 2:
+            return tidy_frame(
+                self.effects,
+                self.bse,
+                self.zvalues,
+                self.pvalues,
+                self.conf_int(alpha),
+                self.row_names,
+                self.column_names,
+            )
+        n_observations, n_features, n_classes = self.effects.shape
+        frame = tidy_frame(
+            *(
+                values.reshape(n_observations * n_features, n_classes)
+                for values in (self.effects, self.bse, self.zvalues, self.pvalues)
+            ),
+            self.conf_int(alpha).reshape(n_observations * n_features, n_classes, 2),
+            self.row_names * n_observations,
             self.column_names,
         )
+        frame.insert(
+            1,
+            "observation",
+            np.tile(np.repeat(np.arange(n_observations), n_features), n_classes),
+        )
+        return frame
 
     def summary(self, alpha=0.05):
         """Tabulate the effects class by class.
@@ -169,7 +213,19 @@ class MarginalEffects:
         -------
         summary : str
             The tables, after a header on the method and the point.
+
+        Raises
+        ------
+        ValueError
+            For ``at='all'``: a table per class of every observation's
+            effects is no summary. Use :meth:`to_frame`.
         """
+        if self.at == "all":
+            raise ValueError(
+                "summary is not available for at='all', which has the effects "
+                f"of {self.effects.shape[0]} observations: use to_frame, or "
+                "at='overall' for their average."
+            )
         lines = [
             "Softmax regression: marginal effects",
             f"Method: {self.method} ({_METHOD_LABELS[self.method]})    At: {self.at}",
@@ -196,6 +252,14 @@ class MarginalEffects:
         )
 
     def __str__(self):
+        if self.at == "all":
+            n_observations, n_features, n_classes = self.effects.shape
+            return (
+                "Softmax regression: marginal effects\n"
+                f"Method: {self.method} ({_METHOD_LABELS[self.method]})    At: all "
+                f"({n_observations} observations, {n_features} features, "
+                f"{n_classes} classes; see to_frame)"
+            )
         return self.summary()
 
 
@@ -292,17 +356,25 @@ def compute_marginal_effects(model, at, method, atexog, dummy, count, column_nam
                 found.tolist()
             )
     X, weights, fixed = evaluation_rows(model.X, model.sample_weight, at, fixed, rows)
-    effects, jacobian = marginal_effects_and_jacobian(
-        model, X, weights, fixed, method, dummy_features, count_features
-    )
+    if at == "all":
+        effects, bse = marginal_effects_by_row(
+            model, X, fixed, method, dummy_features, count_features
+        )
+        covariance = None
+    else:
+        effects, jacobian = marginal_effects_and_jacobian(
+            model, X, weights, fixed, method, dummy_features, count_features
+        )
+        covariance, bse = delta_covariance(jacobian, model.covariance), None
     names = model.feature_names
     return MarginalEffects(
         effects,
-        delta_covariance(jacobian, model.covariance),
+        covariance,
         list(names),
         list(column_names),
         at=at,
         method=method,
         dummy_features=[names[j] for j in dummy_features],
         count_features=[names[j] for j in count_features],
+        bse=bse,
     )

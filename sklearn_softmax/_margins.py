@@ -35,9 +35,10 @@ about estimators or scikit-learn's API.
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import log_softmax
+from sklearn import get_config
 
 METHODS = ("dydx", "eyex", "dyex", "eydx")
-AT = ("overall", "mean", "median", "zero")
+AT = ("overall", "mean", "median", "zero", "all")
 
 
 def _log_method(method):
@@ -198,6 +199,67 @@ def marginal_effects_and_jacobian(
     )
 
 
+def marginal_effects_by_row(model, X, fixed, method, dummy_features, count_features):
+    """Each row's marginal effects, and their delta-method standard errors.
+
+    Every row is :func:`marginal_effects_and_jacobian` of that row alone
+    (weight one), so the effects and their Jacobians are those of
+    ``at='mean'`` at each row. The Jacobians of a chunk of rows, of shape
+    (rows, K n_features, K r), are held together only while their variances
+    ``diag(J Sigma J^T)`` are taken; chunks are sized so that twice that
+    array fits scikit-learn's ``working_memory``. The work grows as
+    ``m n_features K^2 r^2`` and one Python call per row; the memory beyond
+    the results does not grow with ``m``.
+
+    Parameters
+    ----------
+    model : FittedModel
+        Gives ``theta`` and the covariance of its class-major flattening.
+    X : {ndarray, CSR matrix} of shape (m, n_features)
+        The rows.
+    fixed : dict
+        Feature index to a value, or an array of ``m`` values, that replaces
+        that feature's column.
+    method, dummy_features, count_features
+        As for :func:`marginal_effects_and_jacobian`.
+
+    Returns
+    -------
+    effects, bse : ndarray of shape (m, n_features, K)
+    """
+    n_samples = X.shape[0]
+    n_rows, n_classes = model.theta.shape
+    n_features = n_rows - int(model.fit_intercept)
+    effects = np.empty((n_samples, n_features, n_classes))
+    variances = np.empty((n_samples, n_features * n_classes))
+    row_floats = 2 * n_features * n_classes**2 * n_rows
+    chunk_rows = max(1, int(get_config()["working_memory"] * 2**20 // (8 * row_floats)))
+    one = np.ones(1)
+    for start in range(0, n_samples, chunk_rows):
+        chunk = range(start, min(start + chunk_rows, n_samples))
+        jacobians = np.empty((len(chunk), n_features * n_classes, n_classes * n_rows))
+        for position, i in enumerate(chunk):
+            row_fixed = {
+                j: value if np.ndim(value) == 0 else value[i : i + 1]
+                for j, value in fixed.items()
+            }
+            effects[i], jacobians[position] = marginal_effects_and_jacobian(
+                model,
+                X[i : i + 1],
+                one,
+                row_fixed,
+                method,
+                dummy_features,
+                count_features,
+            )
+        variances[chunk.start : chunk.stop] = np.einsum(
+            "iab,iab->ia", jacobians @ model.covariance, jacobians
+        )
+    # The variances are ordered as each row's effects.ravel(order='F').
+    bse = np.sqrt(np.clip(variances, 0, None)).reshape(n_samples, n_classes, n_features)
+    return effects, bse.transpose(0, 2, 1)
+
+
 def weighted_median(values, weights):
     """The median of the values, each repeated as often as its weight says.
 
@@ -254,8 +316,9 @@ def evaluation_rows(X, sample_weight, at, fixed, rows):
 
     ``rows`` (an array of shape (m, n_features)), when given, replaces the
     data with equal weights; otherwise the data's rows count with their
-    sample weights and ``fixed`` sets features to values. For ``at`` other
-    than 'overall', the rows are reduced to one: their mean, their median,
+    sample weights and ``fixed`` sets features to values. 'all' keeps each
+    row on its own, with weight one. For ``at`` other than 'overall' and
+    'all', the rows are reduced to one: their mean, their median,
     or zero, each feature in ``fixed`` keeping its value (or, for an array
     of values, their mean or median).
     """
@@ -264,6 +327,9 @@ def evaluation_rows(X, sample_weight, at, fixed, rows):
     weights = sample_weight / sample_weight.sum()
     if at == "overall":
         return X, weights, fixed
+    if at == "all":
+        # Each row stands alone: its effects are not weighted.
+        return X, np.ones(X.shape[0]), fixed
     n_features = X.shape[1]
     if at == "mean":
         point = np.asarray(X.T @ weights).ravel()
