@@ -73,6 +73,141 @@ def _statsmodels_effects(reference, at, method, atexog=None, dummy=(), count=())
     return values.reshape(shape, order="F")[1:], bse[1:]
 
 
+def _statsmodels_row_effects(reference, rows, method, dummy=(), count=()):
+    """statsmodels' effects at each of ``rows`` (indices of the data) and
+    their standard errors: at='mean' with every feature held at the row's
+    value, one row at a time."""
+    exog = reference.model.exog
+    pieces = [
+        _statsmodels_effects(
+            reference,
+            "mean",
+            method,
+            atexog={a: exog[i, a] for a in range(1, exog.shape[1])},
+            dummy=dummy,
+            count=count,
+        )
+        for i in rows
+    ]
+    return tuple(np.stack(values) for values in zip(*pieces, strict=True))
+
+
+# Rows spread over the data for the standard errors, which statsmodels
+# computes one row at a time.
+ROWS = [0, 7, 101, 250, 399]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_all_equals_statsmodels(problem, method):
+    X, y, clf, reference = problem
+    effects = softmax_inference(clf, X, y).marginal_effects(at="all", method=method)
+    assert effects.effects.shape == (len(y), X.shape[1], np.unique(y).size)
+    if method in ("dydx", "eydx"):
+        expected = reference.get_margeff(at="all", method=method).margeff
+    else:
+        # get_margeff fails for the log-x methods; its derivative, scaled by
+        # the rows as in _statsmodels_effects, does not.
+        model = reference.model
+        base = "eydx" if method == "eyex" else "dydx"
+        rows = model._derivative_exog(reference.params, model.exog, base)
+        rows = rows * np.tile(model.exog, model.J)
+        expected = rows.reshape(-1, model.K, model.J, order="F")[:, 1:]
+    scale = np.abs(expected).max()
+    assert_allclose(effects.effects, expected, rtol=RTOL, atol=1e-14 * scale)
+    expected, expected_bse = _statsmodels_row_effects(reference, ROWS, method)
+    assert_allclose(effects.effects[ROWS], expected, rtol=RTOL, atol=1e-14 * scale)
+    assert_allclose(effects.bse[ROWS], expected_bse, rtol=RTOL, atol=1e-14 * scale)
+
+
+@pytest.mark.parametrize("method", ["dydx", "eydx"])
+@pytest.mark.parametrize(
+    ("dummy", "count"), [(True, False), (False, True), (True, True)]
+)
+def test_all_discrete_changes_equal_statsmodels(method, dummy, count):
+    X, y = mixed_problem()
+    reference = mnlogit(X, y)
+    effects = softmax_inference(fit_exactly(X, y), X, y).marginal_effects(
+        at="all", method=method, dummy=dummy, count=count
+    )
+    expected = reference.get_margeff(
+        at="all", method=method, dummy=dummy, count=count
+    ).margeff
+    assert_allclose(effects.effects, expected, rtol=RTOL)
+    expected, expected_bse = _statsmodels_row_effects(
+        reference,
+        ROWS,
+        method,
+        dummy=[1] if dummy else (),
+        count=[2] if count else (),
+    )
+    assert_allclose(effects.effects[ROWS], expected, rtol=RTOL)
+    assert_allclose(effects.bse[ROWS], expected_bse, rtol=RTOL)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_all_averages_to_overall(method):
+    # The average marginal effect is the weighted mean of the rows' effects,
+    # discrete changes included.
+    X, y = mixed_problem()
+    weights = np.random.default_rng(2).uniform(0.5, 2, len(y))
+    result = softmax_inference(fit_exactly(X, y, weights), X, y, weights)
+    options = {} if method.endswith("ex") else {"dummy": True, "count": True}
+    options["atexog"] = {"x0": np.linspace(-1, 1, len(y))}
+    by_row = result.marginal_effects(at="all", method=method, **options)
+    overall = result.marginal_effects(at="overall", method=method, **options)
+    assert_allclose(
+        np.average(by_row.effects, axis=0, weights=weights),
+        overall.effects,
+        rtol=1e-12,
+        atol=1e-15 * np.abs(overall.effects).max(),
+    )
+
+
+def test_all_chunks_sparse_and_rows_agree():
+    X, y = mixed_problem()
+    clf = fit_exactly(X, y)
+    result = softmax_inference(clf, X, y)
+    dense = result.marginal_effects(at="all", dummy=True, count=True)
+    # A working memory of a few rows' Jacobians splits the rows into chunks.
+    with config_context(working_memory=0.001):
+        blocked = softmax_inference(clf, sp.csr_matrix(X), y).marginal_effects(
+            at="all", dummy=True, count=True
+        )
+    assert_allclose(blocked.effects, dense.effects, rtol=1e-12, atol=1e-15)
+    assert_allclose(blocked.bse, dense.bse, rtol=1e-10)
+    rows = result.marginal_effects(at="all", atexog=X[ROWS])
+    at_mean = [result.marginal_effects(at="mean", atexog=X[i]) for i in ROWS]
+    assert_allclose(rows.effects, [one.effects for one in at_mean], rtol=1e-12)
+    assert_allclose(rows.bse, [one.bse for one in at_mean], rtol=1e-12)
+
+
+def test_all_tables():
+    X, y = mixed_problem(n_samples=60)
+    effects = softmax_inference(fit_exactly(X, y), X, y).marginal_effects(at="all")
+    assert effects.effects.shape == effects.bse.shape == (60, 3, 3)
+    intervals = effects.conf_int(alpha=0.1)
+    half = norm.ppf(0.95) * effects.bse
+    assert_allclose(intervals[..., 0], effects.effects - half)
+    assert_allclose(intervals[..., 1], effects.effects + half)
+    assert_allclose(effects.zvalues, effects.effects / effects.bse)
+    assert_allclose(effects.pvalues, 2 * norm.sf(np.abs(effects.zvalues)))
+    frame = effects.to_frame(alpha=0.1)
+    assert list(frame.columns[:3]) == ["class", "observation", "term"]
+    assert len(frame) == effects.effects.size
+    row = frame[
+        (frame["class"] == 2) & (frame["observation"] == 17) & (frame["term"] == "x1")
+    ]
+    assert len(row) == 1
+    assert row["estimate"].iloc[0] == effects.effects[17, 1, 2]
+    assert row["std_error"].iloc[0] == effects.bse[17, 1, 2]
+    assert row["ci_lower"].iloc[0] == intervals[17, 1, 2, 0]
+    with pytest.raises(ValueError, match="summary is not available for at='all'"):
+        effects.summary()
+    with pytest.raises(ValueError, match="cov_effects is not available"):
+        effects.cov_effects()
+    assert "At: all (60 observations, 3 features, 3 classes" in str(effects)
+
+
 @pytest.mark.parametrize("at", AT)
 @pytest.mark.parametrize("method", ["dydx", "eydx"])
 def test_equal_get_margeff(problem, at, method):
@@ -268,7 +403,7 @@ def test_bad_options_are_refused():
     X, y = mixed_problem()
     result = softmax_inference(fit_exactly(X, y), X, y)
     cases = [
-        ({"at": "all"}, "at must be one of"),
+        ({"at": "everywhere"}, "at must be one of"),
         ({"method": "dy"}, "method must be one of"),
         ({"method": "eyex", "dummy": True}, "no elasticity"),
         ({"at": "median", "count": True}, "at='median' is refused"),
@@ -299,7 +434,7 @@ def test_user_arrays_are_not_modified():
     copies = X.copy(), weights.copy(), held.copy()
     clf = fit_exactly(X, y, weights, fit_intercept=False)
     result = softmax_inference(clf, X, y, weights)
-    for at in ("overall", "mean"):
+    for at in ("overall", "mean", "all"):
         result.marginal_effects(at=at, atexog={0: held}, dummy=True, count=True)
     result.marginal_effects(atexog=X)
     for original, copy in zip((X, weights, held), copies, strict=True):
