@@ -50,7 +50,8 @@ for C in C_VALUES:
     print(
         f"C={C:<5g} training accuracy {model.score(X, y):.3f}, "
         f"largest probability {proba.max():.4f}, "
-        f"mean probability of the true class {proba[np.arange(len(y)), y].mean():.3f}, "
+        "mean probability of the true class "
+        f"{proba[np.arange(len(y)), y].mean():.3f}, "
         f"||coef_|| {np.linalg.norm(softmax.coef_):.2f} "
         f"({softmax.n_iter_[0]} iterations)"
     )
@@ -65,7 +66,9 @@ for C in C_VALUES:
 # probability over the grid.
 x_min, x_max = X[:, 0].min() - 0.5, X[:, 0].max() + 0.5
 y_min, y_max = X[:, 1].min() - 0.5, X[:, 1].max() + 0.5
-xx, yy = np.meshgrid(np.linspace(x_min, x_max, 300), np.linspace(y_min, y_max, 300))
+xx, yy = np.meshgrid(
+    np.linspace(x_min, x_max, 300), np.linspace(y_min, y_max, 300)
+)
 grid = np.column_stack([xx.ravel(), yy.ravel()])
 
 grid_proba = {}
@@ -76,7 +79,8 @@ for C, model in models.items():
     print(
         f"C={C:<5g} predict agrees with the most probable class on {agree:.0%} "
         f"of {len(grid)} grid points; probability of the predicted class from "
-        f"{top.min():.3f} to {top.max():.3f}, below 0.5 on {np.mean(top < 0.5):.0%}"
+        f"{top.min():.3f} to {top.max():.3f}, "
+        f"below 0.5 on {np.mean(top < 0.5):.0%}"
     )
     grid_proba[C] = proba.reshape(*xx.shape, -1)
 
@@ -92,7 +96,10 @@ for C, model in models.items():
 
 
 def score_differences(model):
-    """Weights and intercept of ``score_j - score_k`` in centimetres, by pair."""
+    """Weights and intercept of ``score_j - score_k`` in centimetres.
+
+    One entry per pair of classes ``(j, k)``.
+    """
     scaler, softmax = model
     weights = softmax.coef_ / scaler.scale_
     intercepts = softmax.intercept_ - weights @ scaler.mean_
@@ -123,7 +130,12 @@ levels = np.linspace(0, 1, 11)
 xs = np.array([x_min, x_max])
 
 fig, axes = plt.subplots(
-    len(C_VALUES), 4, figsize=(16, 7.5), sharex=True, sharey=True, layout="constrained"
+    len(C_VALUES),
+    4,
+    figsize=(16, 7.5),
+    sharex=True,
+    sharey=True,
+    layout="constrained",
 )
 for row, C in zip(axes, C_VALUES, strict=True):
     proba = grid_proba[C]
@@ -137,14 +149,22 @@ for row, C in zip(axes, C_VALUES, strict=True):
         alpha=0.3,
     )
     for weight, intercept in score_differences(models[C]).values():
-        ax.plot(xs, -(intercept + weight[0] * xs) / weight[1], "k--", linewidth=0.8)
-    for label, (name, colour) in enumerate(zip(class_names, colours, strict=True)):
-        ax.scatter(*X[y == label].T, color=colour, edgecolor="k", s=20, label=name)
+        ax.plot(
+            xs, -(intercept + weight[0] * xs) / weight[1], "k--", linewidth=0.8
+        )
+    for label, (name, colour) in enumerate(
+        zip(class_names, colours, strict=True)
+    ):
+        ax.scatter(
+            *X[y == label].T, color=colour, edgecolor="k", s=20, label=name
+        )
     ax.set_title(f"predicted class, C={C:g}")
     ax.set_ylabel(f"{feature_names[1]} (cm)")
 
     for label, ax in enumerate(row[1:]):
-        filled = ax.contourf(xx, yy, proba[:, :, label], levels=levels, cmap="viridis")
+        filled = ax.contourf(
+            xx, yy, proba[:, :, label], levels=levels, cmap="viridis"
+        )
         lines = ax.contour(xx, yy, proba[:, :, label], levels=[0.5], colors="w")
         ax.clabel(lines, fmt="%.1f")
         ax.scatter(*X[y == label].T, color=colours[label], edgecolor="k", s=20)

@@ -35,14 +35,27 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_softmax import SoftmaxRegression, register_onnx_converter
 
 words = np.array(
-    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+    ]
 )
 X, digits = load_digits(return_X_y=True)
 y = words[digits]
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.25, stratify=y, random_state=0
 )
-model = make_pipeline(StandardScaler(), SoftmaxRegression(C=0.1)).fit(X_train, y_train)
+model = make_pipeline(StandardScaler(), SoftmaxRegression(C=0.1)).fit(
+    X_train, y_train
+)
 print(f"test accuracy: {model.score(X_test, y_test):.3f}")
 
 # %%
@@ -65,8 +78,13 @@ graphs = {
 onx = graphs[np.float32]
 for dtype, graph in graphs.items():
     (graph_input,) = graph.graph.input
-    elem_type = TensorProto.DataType.Name(graph_input.type.tensor_type.elem_type)
-    print(f"{np.dtype(dtype).name} sample: input {graph_input.name!r} of {elem_type}")
+    elem_type = TensorProto.DataType.Name(
+        graph_input.type.tensor_type.elem_type
+    )
+    print(
+        f"{np.dtype(dtype).name} sample: "
+        f"input {graph_input.name!r} of {elem_type}"
+    )
 print("outputs:", [o.name for o in onx.graph.output])
 print("nodes:  ", [node.op_type for node in onx.graph.node])
 
@@ -94,7 +112,8 @@ for dtype, graph in graphs.items():
     same_labels = np.mean(labels == model.predict(X_batch))
     print(
         f"{np.dtype(dtype).name}: {proba.dtype} probabilities, labels such as "
-        f"{labels[:3].tolist()}; labels equal to predict's for {same_labels:.0%} "
+        f"{labels[:3].tolist()}; "
+        f"labels equal to predict's for {same_labels:.0%} "
         f"of {len(X_batch)} rows, largest difference from predict_proba "
         f"{np.max(np.abs(differences[dtype])):.1e}"
     )

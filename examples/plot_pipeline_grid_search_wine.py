@@ -26,7 +26,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from sklearn.datasets import load_wine
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
+from sklearn.model_selection import (
+    GridSearchCV,
+    StratifiedKFold,
+    train_test_split,
+)
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -99,7 +103,9 @@ print(
 
 first_wines = X_test.head()
 predictions = pd.DataFrame(
-    search.predict_proba(first_wines), columns=search.classes_, index=first_wines.index
+    search.predict_proba(first_wines),
+    columns=search.classes_,
+    index=first_wines.index,
 )
 predictions.insert(0, "predicted", search.predict(first_wines))
 predictions.insert(0, "true", y_test.head())
@@ -136,7 +142,11 @@ table = pd.DataFrame(
         "rank": results["rank_test_log_loss"],
     }
 )
-print(table.sort_values("rank").head(8).to_string(index=False, float_format="%.4f"))
+print(
+    table.sort_values("rank")
+    .head(8)
+    .to_string(index=False, float_format="%.4f")
+)
 
 # %%
 # Scoring the chosen model on held-out wines

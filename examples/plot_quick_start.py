@@ -100,7 +100,9 @@ axes_coef = fig_coef.subplots(2, 5)
 for digit, weights, ax in zip(
     softmax.classes_, softmax.coef_, axes_coef.ravel(), strict=True
 ):
-    image = ax.imshow(weights.reshape(8, 8), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    image = ax.imshow(
+        weights.reshape(8, 8), cmap="RdBu_r", vmin=-limit, vmax=limit
+    )
     ax.set_title(f"digit {digit}")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -108,7 +110,9 @@ fig_coef.colorbar(image, ax=axes_coef, shrink=0.8)
 fig_coef.suptitle("coef_, one image per class")
 
 ax_confusion = fig_confusion.subplots()
-ConfusionMatrixDisplay.from_predictions(y_test, y_pred, colorbar=False, ax=ax_confusion)
+ConfusionMatrixDisplay.from_predictions(
+    y_test, y_pred, colorbar=False, ax=ax_confusion
+)
 ax_confusion.set_title("Confusion matrix, test set")
 
 plt.show()
