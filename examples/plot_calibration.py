@@ -130,7 +130,8 @@ for name, P in proba.items():
 # least 1/4 with four classes; the bins hold equal numbers of samples. Points
 # above the diagonal are bins where the model is right more often than its
 # confidence says, points below it bins where it is right less often. The
-# histogram below shows how the confidences are spread.
+# histogram, in a figure of its own below the curves, shows how the
+# confidences are spread.
 #
 # The curves of LogisticRegression and SoftmaxRegression lie on each other.
 # They are above the diagonal at lower confidences and fall below it in the
@@ -151,14 +152,8 @@ styles = {
 for name, colour in colours.items():
     styles[name]["color"] = colour
 
-fig, (ax_curve, ax_hist) = plt.subplots(
-    2,
-    1,
-    figsize=(6.5, 8),
-    height_ratios=[3, 1],
-    sharex=True,
-    layout="constrained",
-)
+fig_curve, ax_curve = plt.subplots(figsize=(6.5, 6), layout="constrained")
+fig_hist, ax_hist = plt.subplots(figsize=(6.5, 2.4), layout="constrained")
 for name, P in proba.items():
     confidence, correct = top_class(P)
     CalibrationDisplay.from_predictions(
@@ -179,9 +174,11 @@ for name, P in proba.items():
         linewidth=styles[name].get("linewidth", 1.5),
         alpha=styles[name].get("alpha", 1.0),
     )
-ax_curve.set_xlabel("")
+ax_curve.set_xlabel("confidence (largest predicted probability)")
 ax_curve.set_ylabel("accuracy in the bin")
 ax_curve.set_title("Confidence of the predicted class against its accuracy")
+# The two figures share the confidence axis, as if stacked.
+ax_hist.set_xlim(ax_curve.get_xlim())
 ax_hist.set_xlabel("confidence (largest predicted probability)")
 ax_hist.set_ylabel("test samples")
 
@@ -229,3 +226,5 @@ fig.legend(
     *axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=4
 )
 plt.show()
+
+# sphinx_gallery_thumbnail_number = 1

@@ -126,14 +126,19 @@ for dtype, graph in graphs.items():
 # standardised pixels and the coefficients to float32, whose precision is
 # about 1e-7, while ``predict_proba`` scores float32 input with the float64
 # coefficients. Either way the labels are those of ``predict``, except for a
-# row whose two best scores were equal to that precision.
-fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-for ax, (dtype, difference) in zip(axes, differences.items(), strict=True):
+# row whose two best scores were equal to that precision. One figure for
+# each input type.
+for dtype, difference in differences.items():
+    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     ax.hist(difference, bins=50, color="tab:blue")
     ax.set_yscale("log")
-    ax.set_title(f"{np.dtype(dtype).name} input")
+    ax.set_title(
+        "onnxruntime against predict_proba on the digits test set,\n"
+        f"{np.dtype(dtype).name} input"
+    )
     ax.set_xlabel("ONNX probability - predict_proba")
+    ax.set_ylabel("number of (row, class) pairs")
     ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
-axes[0].set_ylabel("number of (row, class) pairs")
-fig.suptitle("onnxruntime against predict_proba on the digits test set")
 plt.show()
+
+# sphinx_gallery_thumbnail_number = 2
