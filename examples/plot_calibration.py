@@ -116,7 +116,8 @@ for name, P in proba.items():
     bin_confidence, bin_accuracy = binned(confidence, correct)
     gap = np.mean(np.abs(bin_accuracy - bin_confidence))
     print(
-        f"{name:<38} {log_loss(y_test, P):8.4f} {brier:6.4f} {correct.mean():8.4f} "
+        f"{name:<38} {log_loss(y_test, P):8.4f} {brier:6.4f} "
+        f"{correct.mean():8.4f} "
         f"{confidence.mean():10.4f} {gap:6.4f} "
         f"{bin_accuracy[-1]:7.4f} {bin_confidence[-1]:8.4f}"
     )
@@ -129,7 +130,8 @@ for name, P in proba.items():
 # least 1/4 with four classes; the bins hold equal numbers of samples. Points
 # above the diagonal are bins where the model is right more often than its
 # confidence says, points below it bins where it is right less often. The
-# histogram below shows how the confidences are spread.
+# histogram, in a figure of its own below the curves, shows how the
+# confidences are spread.
 #
 # The curves of LogisticRegression and SoftmaxRegression lie on each other.
 # They are above the diagonal at lower confidences and fall below it in the
@@ -150,9 +152,8 @@ styles = {
 for name, colour in colours.items():
     styles[name]["color"] = colour
 
-fig, (ax_curve, ax_hist) = plt.subplots(
-    2, 1, figsize=(6.5, 8), height_ratios=[3, 1], sharex=True, layout="constrained"
-)
+fig_curve, ax_curve = plt.subplots(figsize=(6.5, 6), layout="constrained")
+fig_hist, ax_hist = plt.subplots(figsize=(6.5, 2.4), layout="constrained")
 for name, P in proba.items():
     confidence, correct = top_class(P)
     CalibrationDisplay.from_predictions(
@@ -173,9 +174,11 @@ for name, P in proba.items():
         linewidth=styles[name].get("linewidth", 1.5),
         alpha=styles[name].get("alpha", 1.0),
     )
-ax_curve.set_xlabel("")
+ax_curve.set_xlabel("confidence (largest predicted probability)")
 ax_curve.set_ylabel("accuracy in the bin")
 ax_curve.set_title("Confidence of the predicted class against its accuracy")
+# The two figures share the confidence axis, as if stacked.
+ax_hist.set_xlim(ax_curve.get_xlim())
 ax_hist.set_xlabel("confidence (largest predicted probability)")
 ax_hist.set_ylabel("test samples")
 
@@ -193,10 +196,17 @@ ax_hist.set_ylabel("test samples")
 # ones and lowering large ones, so its curve lies below theirs at small
 # probabilities and above theirs over most of the upper half.
 P = proba[names[1]]
-print(f"entries of {names[1]}'s predict_proba below 0.1: {np.mean(P < 0.1):.0%}")
+print(
+    f"entries of {names[1]}'s predict_proba below 0.1: {np.mean(P < 0.1):.0%}"
+)
 
 fig, axes = plt.subplots(
-    1, n_classes, figsize=(16, 4.5), sharex=True, sharey=True, layout="constrained"
+    1,
+    n_classes,
+    figsize=(16, 4.5),
+    sharex=True,
+    sharey=True,
+    layout="constrained",
 )
 for k, ax in enumerate(axes):
     for name, P in proba.items():
@@ -212,5 +222,9 @@ for k, ax in enumerate(axes):
     ax.set_xlabel(f"predicted probability of class {k}")
     ax.set_ylabel("fraction in the class" if k == 0 else "")
     ax.get_legend().remove()
-fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=4)
+fig.legend(
+    *axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=4
+)
 plt.show()
+
+# sphinx_gallery_thumbnail_number = 1

@@ -125,15 +125,16 @@ print(
 # %%
 # Plotting the two solutions against each other
 # ---------------------------------------------
-# On the left, each of the 3 x 13 coefficients of SoftmaxRegression against
-# the same coefficient of LogisticRegression; in the middle, each predicted
-# probability. Every point lies on the diagonal. On the right, the distance of
-# SoftmaxRegression's objective from LogisticRegression's optimum after each
-# iteration, for both solvers, drawn by
+# On the left, each of the 3 x 13 coefficients of SoftmaxRegression against the
+# same coefficient of LogisticRegression; on the right, each predicted
+# probability. Every point lies on the diagonal. In the second figure, the
+# distance of SoftmaxRegression's objective from LogisticRegression's optimum
+# after each iteration, for both solvers, drawn by
 # :class:`~sklearn_softmax.ConvergenceDisplay` with that optimum. Iterations
 # that reach it up to rounding (a difference of zero or below) cannot be drawn
 # on the log scale and are left out.
-fig, (ax_coef, ax_proba, ax_loss) = plt.subplots(1, 3, figsize=(13, 4.2))
+fig, (ax_coef, ax_proba) = plt.subplots(1, 2, figsize=(8.8, 4.2))
+fig_loss, ax_loss = plt.subplots(figsize=(6.4, 4.2))
 
 for ax, softmax_values, logistic_values, title in [
     (ax_coef, softmax_reg.coef_, logistic_reg.coef_, "coef_"),
@@ -156,6 +157,11 @@ ax_loss.set_ylabel("objective - LogisticRegression's optimum")
 ax_loss.set_title("SoftmaxRegression.loss_curve_")
 ax_loss.legend(title="solver, final max|grad|")
 
-fig.suptitle(f"SoftmaxRegression and LogisticRegression, wine data, C={C:g}")
+title = f"SoftmaxRegression and LogisticRegression, wine data, C={C:g}"
+fig.suptitle(title)
 fig.tight_layout()
+fig_loss.suptitle(title)
+fig_loss.tight_layout()
 plt.show()
+
+# sphinx_gallery_thumbnail_number = 2

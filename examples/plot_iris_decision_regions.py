@@ -50,7 +50,8 @@ for C in C_VALUES:
     print(
         f"C={C:<5g} training accuracy {model.score(X, y):.3f}, "
         f"largest probability {proba.max():.4f}, "
-        f"mean probability of the true class {proba[np.arange(len(y)), y].mean():.3f}, "
+        "mean probability of the true class "
+        f"{proba[np.arange(len(y)), y].mean():.3f}, "
         f"||coef_|| {np.linalg.norm(softmax.coef_):.2f} "
         f"({softmax.n_iter_[0]} iterations)"
     )
@@ -65,7 +66,9 @@ for C in C_VALUES:
 # probability over the grid.
 x_min, x_max = X[:, 0].min() - 0.5, X[:, 0].max() + 0.5
 y_min, y_max = X[:, 1].min() - 0.5, X[:, 1].max() + 0.5
-xx, yy = np.meshgrid(np.linspace(x_min, x_max, 300), np.linspace(y_min, y_max, 300))
+xx, yy = np.meshgrid(
+    np.linspace(x_min, x_max, 300), np.linspace(y_min, y_max, 300)
+)
 grid = np.column_stack([xx.ravel(), yy.ravel()])
 
 grid_proba = {}
@@ -76,7 +79,8 @@ for C, model in models.items():
     print(
         f"C={C:<5g} predict agrees with the most probable class on {agree:.0%} "
         f"of {len(grid)} grid points; probability of the predicted class from "
-        f"{top.min():.3f} to {top.max():.3f}, below 0.5 on {np.mean(top < 0.5):.0%}"
+        f"{top.min():.3f} to {top.max():.3f}, "
+        f"below 0.5 on {np.mean(top < 0.5):.0%}"
     )
     grid_proba[C] = proba.reshape(*xx.shape, -1)
 
@@ -92,7 +96,10 @@ for C, model in models.items():
 
 
 def score_differences(model):
-    """Weights and intercept of ``score_j - score_k`` in centimetres, by pair."""
+    """Weights and intercept of ``score_j - score_k`` in centimetres.
+
+    One entry per pair of classes ``(j, k)``.
+    """
     scaler, softmax = model
     weights = softmax.coef_ / scaler.scale_
     intercepts = softmax.intercept_ - weights @ scaler.mean_
@@ -105,29 +112,37 @@ def score_differences(model):
 # %%
 # Plotting the regions and the probabilities
 # ------------------------------------------
-# One row for each value of ``C``. The first panel shows the predicted class
-# over the plane, with the training points and, dashed, the three lines on
-# which two scores are equal. Each edge between two regions lies on one of
-# them; the third, where the scores of setosa and virginica are equal, runs
-# through the versicolor region, where neither of the two is predicted, and
-# bounds nothing.
+# One figure for each value of ``C`` shows the predicted class over the
+# plane, with the training points and, dashed, the three lines on which two
+# scores are equal. Each edge between two regions lies on one of them; the
+# third, where the scores of setosa and virginica are equal, runs through the
+# versicolor region, where neither of the two is predicted, and bounds
+# nothing.
 #
-# The other panels show the probability of one class, with the training points
-# of that class and the contour where the probability is 0.5. These contours
-# need not be straight, as each probability depends on all three scores: at
-# ``C=0.1`` the 0.5 contour of versicolor is curved and lies well inside the
-# versicolor region. At ``C=100`` the probabilities change from near zero to
-# near one across a narrow band around each edge.
+# The last figure has one row for each value of ``C``; each panel shows the
+# probability of one class, with the training points of that class and the
+# contour where the probability is 0.5. These contours need not be straight, as
+# each probability depends on all three scores: at ``C=0.1`` the 0.5 contour of
+# versicolor is curved and lies well inside the versicolor region. At ``C=100``
+# the probabilities change from near zero to near one across a narrow band
+# around each edge.
 colours = ["tab:blue", "tab:orange", "tab:green"]
 levels = np.linspace(0, 1, 11)
 xs = np.array([x_min, x_max])
 
+region_axes = [
+    plt.subplots(figsize=(5.5, 4.5), layout="constrained")[1] for _ in C_VALUES
+]
 fig, axes = plt.subplots(
-    len(C_VALUES), 4, figsize=(16, 7.5), sharex=True, sharey=True, layout="constrained"
+    len(C_VALUES),
+    3,
+    figsize=(12, 7.5),
+    sharex=True,
+    sharey=True,
+    layout="constrained",
 )
-for row, C in zip(axes, C_VALUES, strict=True):
+for ax, row, C in zip(region_axes, axes, C_VALUES, strict=True):
     proba = grid_proba[C]
-    ax = row[0]
     ax.contourf(
         xx,
         yy,
@@ -137,14 +152,25 @@ for row, C in zip(axes, C_VALUES, strict=True):
         alpha=0.3,
     )
     for weight, intercept in score_differences(models[C]).values():
-        ax.plot(xs, -(intercept + weight[0] * xs) / weight[1], "k--", linewidth=0.8)
-    for label, (name, colour) in enumerate(zip(class_names, colours, strict=True)):
-        ax.scatter(*X[y == label].T, color=colour, edgecolor="k", s=20, label=name)
-    ax.set_title(f"predicted class, C={C:g}")
+        ax.plot(
+            xs, -(intercept + weight[0] * xs) / weight[1], "k--", linewidth=0.8
+        )
+    for label, (name, colour) in enumerate(
+        zip(class_names, colours, strict=True)
+    ):
+        ax.scatter(
+            *X[y == label].T, color=colour, edgecolor="k", s=20, label=name
+        )
+    ax.set_title(f"Predicted class, C={C:g}")
+    ax.set_xlabel(f"{feature_names[0]} (cm)")
     ax.set_ylabel(f"{feature_names[1]} (cm)")
+    ax.legend(loc="upper left")
 
-    for label, ax in enumerate(row[1:]):
-        filled = ax.contourf(xx, yy, proba[:, :, label], levels=levels, cmap="viridis")
+    row[0].set_ylabel(f"{feature_names[1]} (cm)")
+    for label, ax in enumerate(row):
+        filled = ax.contourf(
+            xx, yy, proba[:, :, label], levels=levels, cmap="viridis"
+        )
         lines = ax.contour(xx, yy, proba[:, :, label], levels=[0.5], colors="w")
         ax.clabel(lines, fmt="%.1f")
         ax.scatter(*X[y == label].T, color=colours[label], edgecolor="k", s=20)
@@ -152,10 +178,11 @@ for row, C in zip(axes, C_VALUES, strict=True):
 
 for ax in axes[-1]:
     ax.set_xlabel(f"{feature_names[0]} (cm)")
-for ax in axes.flat:
+for ax in [*region_axes, *axes.flat]:
     ax.set_xlim(x_min, x_max)
     ax.set_ylim(y_min, y_max)
-axes[0, 0].legend(loc="upper left")
 fig.colorbar(filled, ax=axes, label="predicted probability", shrink=0.8)
 fig.suptitle("SoftmaxRegression on petal length and width")
 plt.show()
+
+# sphinx_gallery_thumbnail_number = 1

@@ -28,7 +28,9 @@ from sklearn_softmax import SoftmaxRegression, softmax_inference
 
 data = sm.datasets.anes96.load_pandas().data
 party = np.select(
-    [data["PID"] <= 2, data["PID"] == 3], ["Democrat", "Independent"], "Republican"
+    [data["PID"] <= 2, data["PID"] == 3],
+    ["Democrat", "Independent"],
+    "Republican",
 )
 features = ["selfLR", "age", "educ", "income", "logpopul"]
 X = data[features]
@@ -46,13 +48,20 @@ print(effects.round(4).to_string(index=False))
 
 fig, left = plt.subplots(figsize=(6.4, 4.2))
 offsets = {"Democrat": -0.2, "Independent": 0.0, "Republican": 0.2}
-colours = {"Democrat": "tab:blue", "Independent": "tab:grey", "Republican": "tab:red"}
+colours = {
+    "Democrat": "tab:blue",
+    "Independent": "tab:grey",
+    "Republican": "tab:red",
+}
 for name, rows in effects.groupby("class"):
     positions = np.arange(len(features)) + offsets[name]
     left.errorbar(
         rows["estimate"],
         positions,
-        xerr=[rows["estimate"] - rows["ci_lower"], rows["ci_upper"] - rows["estimate"]],
+        xerr=[
+            rows["estimate"] - rows["ci_lower"],
+            rows["ci_upper"] - rows["estimate"],
+        ],
         fmt="o",
         color=colours[name],
         label=name,
@@ -75,7 +84,9 @@ grid = pd.DataFrame([X.mean()] * 7)
 grid["selfLR"] = np.arange(1, 8)
 bands = result.predict_proba_interval(grid)
 for k, name in enumerate(model.classes_):
-    right.plot(grid["selfLR"], bands.proba[:, k], color=colours[name], label=name)
+    right.plot(
+        grid["selfLR"], bands.proba[:, k], color=colours[name], label=name
+    )
     right.fill_between(
         grid["selfLR"],
         bands.lower[:, k],

@@ -35,14 +35,27 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_softmax import SoftmaxRegression, register_onnx_converter
 
 words = np.array(
-    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+    ]
 )
 X, digits = load_digits(return_X_y=True)
 y = words[digits]
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.25, stratify=y, random_state=0
 )
-model = make_pipeline(StandardScaler(), SoftmaxRegression(C=0.1)).fit(X_train, y_train)
+model = make_pipeline(StandardScaler(), SoftmaxRegression(C=0.1)).fit(
+    X_train, y_train
+)
 print(f"test accuracy: {model.score(X_test, y_test):.3f}")
 
 # %%
@@ -65,8 +78,13 @@ graphs = {
 onx = graphs[np.float32]
 for dtype, graph in graphs.items():
     (graph_input,) = graph.graph.input
-    elem_type = TensorProto.DataType.Name(graph_input.type.tensor_type.elem_type)
-    print(f"{np.dtype(dtype).name} sample: input {graph_input.name!r} of {elem_type}")
+    elem_type = TensorProto.DataType.Name(
+        graph_input.type.tensor_type.elem_type
+    )
+    print(
+        f"{np.dtype(dtype).name} sample: "
+        f"input {graph_input.name!r} of {elem_type}"
+    )
 print("outputs:", [o.name for o in onx.graph.output])
 print("nodes:  ", [node.op_type for node in onx.graph.node])
 
@@ -94,7 +112,8 @@ for dtype, graph in graphs.items():
     same_labels = np.mean(labels == model.predict(X_batch))
     print(
         f"{np.dtype(dtype).name}: {proba.dtype} probabilities, labels such as "
-        f"{labels[:3].tolist()}; labels equal to predict's for {same_labels:.0%} "
+        f"{labels[:3].tolist()}; "
+        f"labels equal to predict's for {same_labels:.0%} "
         f"of {len(X_batch)} rows, largest difference from predict_proba "
         f"{np.max(np.abs(differences[dtype])):.1e}"
     )
@@ -107,14 +126,19 @@ for dtype, graph in graphs.items():
 # standardised pixels and the coefficients to float32, whose precision is
 # about 1e-7, while ``predict_proba`` scores float32 input with the float64
 # coefficients. Either way the labels are those of ``predict``, except for a
-# row whose two best scores were equal to that precision.
-fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-for ax, (dtype, difference) in zip(axes, differences.items(), strict=True):
+# row whose two best scores were equal to that precision. One figure for
+# each input type.
+for dtype, difference in differences.items():
+    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     ax.hist(difference, bins=50, color="tab:blue")
     ax.set_yscale("log")
-    ax.set_title(f"{np.dtype(dtype).name} input")
+    ax.set_title(
+        "onnxruntime against predict_proba on the digits test set,\n"
+        f"{np.dtype(dtype).name} input"
+    )
     ax.set_xlabel("ONNX probability - predict_proba")
+    ax.set_ylabel("number of (row, class) pairs")
     ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
-axes[0].set_ylabel("number of (row, class) pairs")
-fig.suptitle("onnxruntime against predict_proba on the digits test set")
 plt.show()
+
+# sphinx_gallery_thumbnail_number = 2

@@ -85,22 +85,24 @@ print(f"loss_curve_: {np.array2string(softmax.loss_curve_, precision=4)}")
 # %%
 # Plotting the coefficients and the errors
 # ----------------------------------------
-# On the left, each class's row of ``coef_`` drawn as an 8 x 8 image: a red
-# pixel adds to that digit's score, ``coef_ @ x + intercept_``, when it holds
-# more ink than on average, and a blue pixel takes away from it. Pixels that
-# are blank in every training image are zero after scaling and keep a zero
-# weight. On the right, the confusion matrix on the test set, with the true
-# digit in rows and the predicted digit in columns; the counts off the
-# diagonal are the mistakes.
-fig = plt.figure(figsize=(11, 4), layout="constrained")
-fig_coef, fig_confusion = fig.subfigures(1, 2, width_ratios=[1.2, 1])
+# In the first figure, each class's row of ``coef_`` drawn as an 8 x 8 image: a
+# red pixel adds to that digit's score, ``coef_ @ x + intercept_``, when it
+# holds more ink than on average, and a blue pixel takes away from it. Pixels
+# that are blank in every training image are zero after scaling and keep a zero
+# weight. In the second, the confusion matrix on the test set, with the true
+# digit in rows and the predicted digit in columns; the counts off the diagonal
+# are the mistakes.
+fig_coef = plt.figure(figsize=(6.6, 4), layout="constrained")
+fig_confusion = plt.figure(figsize=(5, 4.4), layout="constrained")
 
 limit = np.abs(softmax.coef_).max()
 axes_coef = fig_coef.subplots(2, 5)
 for digit, weights, ax in zip(
     softmax.classes_, softmax.coef_, axes_coef.ravel(), strict=True
 ):
-    image = ax.imshow(weights.reshape(8, 8), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    image = ax.imshow(
+        weights.reshape(8, 8), cmap="RdBu_r", vmin=-limit, vmax=limit
+    )
     ax.set_title(f"digit {digit}")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -108,7 +110,11 @@ fig_coef.colorbar(image, ax=axes_coef, shrink=0.8)
 fig_coef.suptitle("coef_, one image per class")
 
 ax_confusion = fig_confusion.subplots()
-ConfusionMatrixDisplay.from_predictions(y_test, y_pred, colorbar=False, ax=ax_confusion)
+ConfusionMatrixDisplay.from_predictions(
+    y_test, y_pred, colorbar=False, ax=ax_confusion
+)
 ax_confusion.set_title("Confusion matrix, test set")
 
 plt.show()
+
+# sphinx_gallery_thumbnail_number = 2

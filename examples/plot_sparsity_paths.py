@@ -179,3 +179,5 @@ display.ax_.set_title("L1 path of SoftmaxRegressionCV, wine data with noise")
 display.figure_.set_size_inches(8, 5)
 display.figure_.tight_layout()
 plt.show()
+
+# sphinx_gallery_thumbnail_number = 2

@@ -47,7 +47,9 @@ directory = tempfile.TemporaryDirectory()
 path = Path(directory.name) / "features.npy"
 np.save(path, X)
 X_disk = np.load(path, mmap_mode="r")
-print(f"X on disk: {X_disk.shape}, {X_disk.nbytes / 2**20:.1f} MiB, memory-mapped")
+print(
+    f"X on disk: {X_disk.shape}, {X_disk.nbytes / 2**20:.1f} MiB, memory-mapped"
+)
 
 # %%
 # Streaming it
@@ -62,7 +64,9 @@ C = 1.0
 n_chunks = 40
 starts = np.arange(0, len(y), len(y) // n_chunks)
 classes = np.unique(y)
-stream = SoftmaxRegression(C=C * n_chunks, batch_size=500, average=True, random_state=0)
+stream = SoftmaxRegression(
+    C=C * n_chunks, batch_size=500, average=True, random_state=0
+)
 rng = np.random.default_rng(0)
 
 
@@ -86,7 +90,9 @@ batch = SoftmaxRegression(C=C).fit(X_disk, y)
 best = objective(batch, X_disk)
 gaps = (np.array(history) - best) / best
 print(f"fit's objective: {best:.6f}")
-print(f"stream after 30 epochs: {history[-1]:.6f} (relative gap {gaps[-1]:.1e})")
+print(
+    f"stream after 30 epochs: {history[-1]:.6f} (relative gap {gaps[-1]:.1e})"
+)
 agreement = np.mean(stream.predict(X_disk) == batch.predict(X_disk))
 print(f"agreement of the predictions: {agreement:.4f}")
 
