@@ -169,11 +169,15 @@ def row_blocks(X, y, sample_weight, persist=True):
     lazy, to be computed (read from its source) by each use."""
     import dask
 
-    X_blocks = X.to_delayed().ravel()
+    X_blocks = X.to_delayed(optimize_graph=False).ravel()
     weight_blocks = (
-        [None] * len(X_blocks) if sample_weight is None else sample_weight.to_delayed()
+        [None] * len(X_blocks)
+        if sample_weight is None
+        else sample_weight.to_delayed(optimize_graph=False)
     )
-    parts = zip(X_blocks, y.to_delayed(), weight_blocks, strict=True)
+    parts = zip(
+        X_blocks, y.to_delayed(optimize_graph=False), weight_blocks, strict=True
+    )
     blocks = [dask.delayed(_rows)(*part) for part in parts]
     return list(dask.persist(*blocks)) if persist else blocks
 

@@ -59,9 +59,14 @@ def idle_columns(X, fit_intercept, penalised):
 
 def columns_to_leave_out(X, fit_intercept, penalised):
     """The idle columns of dense ``X`` (see :func:`idle_columns`) where
-    they are at least :data:`MIN_IDLE_SHARE` of the columns; else None."""
+    they are at least :data:`MIN_IDLE_SHARE` of the columns, and not all of
+    them; else None."""
     idle = idle_columns(X, fit_intercept, penalised)
-    return idle if idle.size and idle.mean() >= MIN_IDLE_SHARE else None
+    # Data whose columns are all idle is left whole: the solver then has
+    # parameters to work on, the intercepts' or the weights'.
+    if idle.all() or idle.mean() < MIN_IDLE_SHARE:
+        return None
+    return idle
 
 
 def solve_without_columns(solve, idle, bind, X, coef0, penalised, **settings):

@@ -159,24 +159,26 @@ def test_newton_cg_on_correlated_features_needs_fewer_products():
     takes them out, and reaches the same optimum in fewer products, its own
     cost included."""
     X, y = image_like(1000, 12, N_CLASSES)
-    objective = MultinomialLoss(N_CLASSES, True).bind(X, y, None, 1.0 / len(y))
+    # A weak penalty, C = 10, as image data is often fitted with: the
+    # Hessian's least curvature is the penalty, 1e-4.
+    objective = MultinomialLoss(N_CLASSES, True).bind(X, y, None, 0.1 / len(y))
     results, products = [], []
     for offered in (objective._replace(curvature=None), objective):
         counted_objective, counted = count_products(offered)
         results.append(
             minimize_newton_cg(
-                counted_objective, np.zeros(145 * N_CLASSES), max_iter=100, tol=1e-8
+                counted_objective, np.zeros(145 * N_CLASSES), max_iter=100, tol=1e-9
             )
         )
         products.append(len(counted))
     assert all(result.converged for result in results)
-    # The objective's curvature is at least the penalty, 1 / 1000: the
-    # iterates lie within the sum of their gradients' norms times 1000.
+    # The objective's curvature is at least the penalty, 1e-4: the iterates
+    # lie within the sum of their gradients' norms times 1e4 of each other.
     gradients = [objective.value_and_gradient(r.x)[1] for r in results]
-    bound = sum(np.linalg.norm(g) for g in gradients) * 1000
+    bound = sum(np.linalg.norm(g) for g in gradients) * 1e4
     assert np.linalg.norm(results[0].x - results[1].x) <= bound
-    assert bound < 1e-4
-    # About 210 products with the diagonal alone, 110 with the factored
+    assert bound < 1e-3
+    # About 360 products with the diagonal alone, 150 with the factored
     # approximation, which costs about 30 to form.
     assert products[1] + objective.curvature.cost < 0.75 * products[0]
 

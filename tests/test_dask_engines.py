@@ -73,6 +73,18 @@ def test_fit_on_futures_equals_in_memory_fit(client, solver):
     assert_allclose(model.intercept_, reference.intercept_, rtol=0, atol=ATOL)
 
 
+def test_inputs_persisted_by_the_user_fit_as_lazy_ones(client):
+    """Arrays the user persisted before the fit are blocks already in the
+    workers' memory; the fit takes them as it takes lazy ones."""
+    X, y, sample_weight = problem()
+    params = {"solver": "newton-cg", "tol": TOL}
+    lazy = SoftmaxRegression(**params).fit(*as_dask(X, y, sample_weight))
+    persisted = [array.persist() for array in as_dask(X, y, sample_weight)]
+    model = SoftmaxRegression(**params).fit(*persisted)
+    assert_array_equal(model.coef_, lazy.coef_)
+    assert_array_equal(model.intercept_, lazy.intercept_)
+
+
 @pytest.mark.parametrize("solver", ["newton-cg", "lbfgs"])
 def test_fit_is_bitwise_the_same_on_any_number_of_workers(solver):
     X, y, sample_weight = problem()
