@@ -11,7 +11,7 @@ from sklearn.datasets import load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax import SoftmaxRegression, SoftmaxRegressionCV
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +165,20 @@ def test_two_class_scores_are_the_log_odds_of_the_second_class(wine):
     # to scores of order 10.
     assert_allclose(scores, np.log(proba[:, 1] / proba[:, 0]), rtol=0, atol=1e-10)
     assert_array_equal(model.predict(X[mask]), model.classes_[(scores > 0) * 1])
+
+
+def test_cv_takes_every_solver_its_docstring_lists(wine):
+    """``SoftmaxRegressionCV``'s ``solver`` lists the solvers of
+    SoftmaxRegression, 'newton-cholesky' among them, which searches the same
+    held-out scores as 'newton-cg'."""
+    solvers = SoftmaxRegression._parameter_constraints["solver"][0].options
+    text = " ".join(SoftmaxRegressionCV.__doc__.split("solver :")[1].split()[:12])
+    assert {name for name in solvers if f"'{name}'" in text} == set(solvers)
+    X, y = wine
+    params = {"Cs": [0.1, 1.0, 10.0], "cv": 3, "tol": 1e-8}
+    cholesky = SoftmaxRegressionCV(solver="newton-cholesky", **params).fit(X, y)
+    cg = SoftmaxRegressionCV(solver="newton-cg", **params).fit(X, y)
+    # Fits within a gradient of 1e-8 of one optimum; the held-out mean
+    # log-loss moves by at most its gradient times that distance.
+    assert_allclose(cholesky.scores_, cg.scores_, rtol=0, atol=1e-6)
+    assert cholesky.C_ == cg.C_
