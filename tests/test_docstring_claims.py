@@ -182,3 +182,25 @@ def test_cv_takes_every_solver_its_docstring_lists(wine):
     # log-loss moves by at most its gradient times that distance.
     assert_allclose(cholesky.scores_, cg.scores_, rtol=0, atol=1e-6)
     assert cholesky.C_ == cg.C_
+
+
+def test_balanced_weights_count_only_the_classes_with_weight(wine):
+    """``class_weight='balanced'`` gives class ``k`` the weight
+    ``S_total / (K_present S_k)``, where ``K_present`` counts the classes of
+    positive total weight: here 2 of 3. Dividing by 3 instead would scale
+    every weight, and so the penalty's share of the objective, by 2/3."""
+    X, y = wine
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    sw[y == 2] = 0.0
+    totals = np.bincount(y, weights=sw)
+    tol = 1e-10
+    balanced = SoftmaxRegression(class_weight="balanced", tol=tol)
+    balanced.fit(X, y, sample_weight=sw)
+    for n_counted, close in ((2, True), (3, False)):
+        weights = {k: sw.sum() / (n_counted * totals[k]) for k in (0, 1)} | {2: 1.0}
+        explicit = SoftmaxRegression(class_weight=weights, tol=tol)
+        explicit.fit(X, y, sample_weight=sw)
+        # Both fits end within a gradient of tol of one optimum, whose
+        # least curvature is at least 1 / (C S) in the weights.
+        gap = np.max(np.abs(balanced.coef_ - explicit.coef_))
+        assert bool(gap <= tol * sw.sum()) is close
