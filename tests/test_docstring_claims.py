@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy.special import softmax
+from scipy.special import gammaln, softmax
 from sklearn.datasets import load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
@@ -204,3 +204,47 @@ def test_balanced_weights_count_only_the_classes_with_weight(wine):
         # least curvature is at least 1 / (C S) in the weights.
         gap = np.max(np.abs(balanced.coef_ - explicit.coef_))
         assert bool(gap <= tol * sw.sum()) is close
+
+
+def test_average_weighs_the_iterate_of_step_t_by_a_power_of_t(wine):
+    """``average=True``: the model is the polynomial-decay average of the
+    iterates (Shamir & Zhang, 2013), whose weight for step ``t`` is
+    ``Gamma(t + 10) / Gamma(t) = t (t + 1) ... (t + 9)``, about ``t^10``.
+    Full-batch 'sgd' without momentum at a constant step is gradient
+    descent, whose iterates are written out here."""
+    X, y = wine
+    n_samples, n_classes = len(y), 3
+    C, eta0, n_epochs = 1.0, 0.2, 12
+    model = SoftmaxRegression(
+        solver="sgd",
+        learning_rate="constant",
+        learning_rate_init=eta0,
+        momentum=0.0,
+        nesterovs_momentum=False,
+        average=True,
+        batch_size=n_samples,
+        shuffle=False,
+        C=C,
+        max_iter=n_epochs,
+        n_iter_no_change=n_epochs + 1,
+        tol=0.0,
+    )
+    _fit_quietly(model, X, y)
+    Y = np.eye(n_classes)[y]
+    W = np.zeros((X.shape[1], n_classes))
+    b = np.zeros(n_classes)
+    iterates = []
+    for _ in range(n_epochs):
+        G = (softmax(X @ W + b, axis=1) - Y) / n_samples
+        W, b = W - eta0 * (X.T @ G + W / (C * n_samples)), b - eta0 * G.sum(axis=0)
+        iterates.append((W, b))
+    t = np.arange(1, n_epochs + 1)
+    weights = np.exp(gammaln(t + 10) - gammaln(t))
+    weights /= weights.sum()
+    W_mean = sum(w * W_t for w, (W_t, _) in zip(weights, iterates, strict=True))
+    b_mean = sum(w * b_t for w, (_, b_t) in zip(weights, iterates, strict=True))
+    # Rounding only, on entries of order 1 (see the invscaling test).
+    assert_allclose(model.coef_, W_mean.T, rtol=0, atol=1e-12)
+    assert_allclose(model.intercept_, b_mean, rtol=0, atol=1e-12)
+    # The last iterate is another model: the average is what is returned.
+    assert np.max(np.abs(model.coef_ - iterates[-1][0].T)) > 1e-3
