@@ -104,8 +104,8 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         above 0.
     fit_intercept : bool, default=True
         As in :class:`SoftmaxRegression`.
-    solver : {'auto', 'newton-cg', 'lbfgs', 'gd', 'sgd', 'adam'}, \
-default='auto'
+    solver : {'auto', 'newton-cg', 'newton-cholesky', 'lbfgs', 'gd', 'sgd', \
+'adam'}, default='auto'
         As in :class:`SoftmaxRegression`.
     max_iter : int, default=100
         As in :class:`SoftmaxRegression`, for each fit.

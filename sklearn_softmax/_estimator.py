@@ -367,12 +367,13 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
     solver_ : str
         The solver used: ``solver``, or the one 'auto' chose.
     n_iter_ : ndarray of shape (1,)
-        Iterations the solver ran: epochs for 'sgd' and 'adam', calls since
-        the first for :meth:`partial_fit`.
+        Iterations the solver ran: epochs for 'sgd' and 'adam'; for
+        :meth:`partial_fit`, the calls of the stream so far, less those whose
+        chunk had no weight, which take no step.
     loss_curve_ : ndarray of shape (n_iter_[0],)
         Objective after each iteration; for 'sgd' and 'adam', the mean of
-        the minibatch estimates of each epoch (of each call, for
-        :meth:`partial_fit`).
+        the minibatch estimates of each epoch (of each call that took
+        steps, for :meth:`partial_fit`).
     converged_ : bool
         Whether the solver met its stopping rule (see ``tol``); when it did
         not, ``fit`` warned. Always False after :meth:`partial_fit`, which
