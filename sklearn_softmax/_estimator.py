@@ -254,7 +254,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
           and 'full' otherwise.
 
         float32 NumPy data is never copied: everything runs in float32,
-        with float64 sums. Other solvers ignore this parameter.
+        with float64 sums. Other solvers do not use it: set to 'mixed' or
+        'full' for one of them, it warns.
 
         On Array API inputs (see :ref:`gpu`), 'mixed' runs the products on a
         copy of ``X`` in a lower dtype, made once per fit: float32 for
@@ -331,7 +332,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         improved by ``tol`` for ``n_iter_no_change`` epochs, keeping the
         coefficients of the best epoch, as MLPClassifier does. The other
         solvers refuse it: they converge to the penalised optimum, where
-        ``C`` regularises. Not used by :meth:`partial_fit`.
+        ``C`` regularises. Not used by :meth:`partial_fit`, which warns
+        when it is set: there the caller decides when a stream stops.
     validation_fraction : float in (0, 1), default=0.1
         The share of the data held out by ``early_stopping``.
     n_iter_no_change : int, default=5
@@ -665,6 +667,14 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
         spec = self._objective_spec(data, penalty)
         solver = backend.solver(self.solver, spec, data, penalty.spelling)
+        if self.precision != "auto" and solver != "newton-cg":
+            warnings.warn(
+                f"precision={self.precision!r} is not used: it sets the "
+                f"Hessian-vector products of 'newton-cg', and this fit runs "
+                f"{solver!r}.",
+                UserWarning,
+                stacklevel=caller_stacklevel(),
+            )
         coef0 = self._initial_coef(data.classes, spec.shape[0])
         callback = self._progress_printer(solver) if self.verbose else None
         with single_threaded_blas():
@@ -716,6 +726,13 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
 
     def _partial_fit(self, X, y, classes, sample_weight):
         start = time.perf_counter()
+        if self.early_stopping:
+            warnings.warn(
+                "early_stopping=True is not used by partial_fit: there the "
+                "caller decides when a stream stops.",
+                UserWarning,
+                stacklevel=caller_stacklevel(),
+            )
         backend = backend_for(X)
         if not isinstance(backend, NumpyBackend):
             raise ValueError(

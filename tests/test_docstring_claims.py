@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import gammaln, softmax
-from sklearn.datasets import load_wine
+from sklearn.datasets import load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
@@ -248,3 +248,28 @@ def test_average_weighs_the_iterate_of_step_t_by_a_power_of_t(wine):
     assert_allclose(model.intercept_, b_mean, rtol=0, atol=1e-12)
     # The last iterate is another model: the average is what is returned.
     assert np.max(np.abs(model.coef_ - iterates[-1][0].T)) > 1e-3
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky", "gd", "sgd"])
+@pytest.mark.parametrize("precision", ["mixed", "full"])
+def test_a_precision_other_solvers_do_not_use_warns(solver, precision):
+    X, y = load_iris(return_X_y=True)
+    model = SoftmaxRegression(solver=solver, precision=precision, max_iter=5)
+    expected = f"precision='{precision}' is not used"
+    with pytest.warns(UserWarning, match=expected), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+
+
+def test_newton_cg_uses_the_precision_without_a_warning():
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        SoftmaxRegression(solver="newton-cg", precision="mixed").fit(X, y)
+
+
+def test_partial_fit_warns_that_early_stopping_is_unused():
+    X, y = load_iris(return_X_y=True)
+    model = SoftmaxRegression(solver="sgd", early_stopping=True, random_state=0)
+    with pytest.warns(UserWarning, match="early_stopping=True is not used"):
+        model.partial_fit(X, y, classes=np.unique(y))
