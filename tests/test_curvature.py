@@ -183,17 +183,23 @@ def test_newton_cg_on_correlated_features_needs_fewer_products():
     assert products[1] + objective.curvature.cost < 0.75 * products[0]
 
 
-def test_few_products_never_form_the_approximation(monkeypatch):
-    """Where every Newton step takes fewer products than the approximation
-    costs, Newton-CG never forms it."""
-    formed = []
+@pytest.fixture
+def formed(monkeypatch):
+    """A list that gets an entry each time an approximation is formed."""
+    calls = []
     original = _curvature.KroneckerCurvature.inverse
 
     def recorded(self):
-        formed.append(1)
+        calls.append(1)
         return original(self)
 
     monkeypatch.setattr(_curvature.KroneckerCurvature, "inverse", recorded)
+    return calls
+
+
+def test_few_products_never_form_the_approximation(formed):
+    """Where every Newton step takes fewer products than the approximation
+    costs, Newton-CG never forms it."""
     # A strong penalty: the Hessian is near a multiple of the identity, and
     # each Newton step takes a product or two.
     X, y, _ = make_problem(n_samples=2000, n_features=100)
@@ -208,18 +214,10 @@ def test_few_products_never_form_the_approximation(monkeypatch):
     assert not formed
 
 
-def test_image_like_fits_do_not_depend_on_the_thread_count(monkeypatch):
+def test_image_like_fits_do_not_depend_on_the_thread_count(formed, monkeypatch):
     """The factors are summed in an order of their own, whatever the
     threads: a fit that forms them gives the same model on 1, 2 and 3
     threads."""
-    formed = []
-    original = _curvature.KroneckerCurvature.inverse
-
-    def recorded(self):
-        formed.append(1)
-        return original(self)
-
-    monkeypatch.setattr(_curvature.KroneckerCurvature, "inverse", recorded)
     monkeypatch.setattr(_passes, "MIN_WORK_PER_THREAD", 1000)
     monkeypatch.setattr(_passes, "_MOMENT_TILE", 32)
     X, y = image_like(1000, 12, N_CLASSES)
