@@ -38,8 +38,7 @@ _CURVES = ("objective", "gradient", "both")
 
 
 class ConvergenceDisplay:
-    """The objective, or the largest gradient entry, after each iteration of
-    a fit.
+    """The objective and the largest gradient entry after each iteration.
 
     Draws ``loss_curve_`` of a fitted
     :class:`~sklearn_softmax.SoftmaxRegression` against the iteration (the
@@ -332,7 +331,8 @@ class RegularizationPathDisplay:
 
     See Also
     --------
-    ConvergenceDisplay : The objective after each iteration of a fit.
+    ConvergenceDisplay : The objective and the gradient after each iteration
+        of a fit.
 
     Examples
     --------
