@@ -204,9 +204,9 @@ def minimize_stochastic(
         ``n_iter`` counts epochs; ``objective_history`` holds each epoch's
         mean training objective; ``grad_norm_history`` is NaN for every
         epoch, as the epochs compute no gradient on all the samples (the
-        callback, when given, pays a pass of its own for it, which a
-        history kept without one would not); ``objective`` and
-        ``grad_norm`` are the
+        pass the callback takes for one is taken only with a callback, and
+        the history does not depend on whether one is given);
+        ``objective`` and ``grad_norm`` are the
         full objective (with any non-smooth penalty) and the largest
         absolute entry of its smooth part's gradient at the solution;
         ``converged`` says whether the run stopped on the no-improvement
