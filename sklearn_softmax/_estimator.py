@@ -48,9 +48,9 @@ from ._threads import single_threaded_blas
 class _PartialFitState:
     """What ``partial_fit`` carries from one call to the next: the state of
     the stochastic iteration, the running curvature bound of the chunks
-    seen, the random state that shuffles them, the objective of each call,
-    the settings the stream was started with, and the calls and samples
-    that ``verbose`` reports."""
+    seen, the random state that shuffles them, the objective and the largest
+    gradient entry of each call, the settings the stream was started with,
+    and the calls and samples that ``verbose`` reports."""
 
     def __init__(self, state, curvature, random_state, solver, fit_intercept):
         self.state = state
@@ -59,6 +59,7 @@ class _PartialFitState:
         self.solver = solver
         self.fit_intercept = fit_intercept
         self.history = []
+        self.grad_norms = []
         self.n_calls = 0
         self.n_samples_seen = 0
         self.header_printed = False
@@ -376,6 +377,14 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         Objective after each iteration; for 'sgd' and 'adam', the mean of
         the minibatch estimates of each epoch (of each call that took
         steps, for :meth:`partial_fit`).
+    grad_norm_curve_ : ndarray of shape (n_iter_[0],)
+        The largest absolute gradient entry after each iteration, the value
+        the stopping rule compares with ``tol``, so that its last entry is
+        ``grad_norm_`` (with an L1 or group penalty, that of the gradient
+        mapping, as for ``grad_norm_``). NaN for every epoch of 'sgd' and
+        'adam' in ``fit``, whose epochs compute no gradient on all the
+        samples; after each call for :meth:`partial_fit`, ``grad_norm_`` on
+        that call's chunk.
     converged_ : bool
         Whether the solver met its stopping rule (see ``tol``); when it did
         not, ``fit`` warned. Always False after :meth:`partial_fit`, which
@@ -719,6 +728,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         self.solver_ = solver
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.loss_curve_ = result.objective_history
+        self.grad_norm_curve_ = result.grad_norm_history
         self.converged_ = bool(result.converged)
         self.grad_norm_ = float(result.grad_norm)
         backend.place(self, data)
@@ -792,6 +802,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                     solution, np.arange(data.X.shape[0])
                 )
             self.grad_norm_ = float(np.max(np.abs(gradient)))
+            stream.grad_norms.append(self.grad_norm_)
         else:
             # A chunk of no weight holds nothing to learn from: no step is
             # taken, as SGDClassifier takes no loss step on samples of
@@ -809,6 +820,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         self.solver_ = solver
         self.n_iter_ = np.array([len(stream.history)], dtype=np.int32)
         self.loss_curve_ = np.asarray(stream.history)
+        self.grad_norm_curve_ = np.asarray(stream.grad_norms, dtype=np.float64)
         self.converged_ = False
         return self
 

@@ -34,16 +34,22 @@ def _axes(display, ax):
     return ax
 
 
+_CURVES = ("objective", "gradient", "both")
+
+
 class ConvergenceDisplay:
-    """The objective after each iteration of a fit.
+    """The objective and the largest gradient entry after each iteration.
 
     Draws ``loss_curve_`` of a fitted
     :class:`~sklearn_softmax.SoftmaxRegression` against the iteration (the
     epoch for 'sgd' and 'adam', the call for ``partial_fit``), or, given the
-    optimal objective, the gap to it on a logarithmic axis. The estimator
-    records the gradient only at the solution: ``grad_norm_``, the number
-    the stopping rule compared with ``tol``, is kept as an attribute and
-    shown in the line's default label.
+    optimal objective, the gap to it on a logarithmic axis. With
+    ``curve='gradient'`` it draws ``grad_norm_curve_`` instead, the number
+    the stopping rule compares with ``tol`` after each iteration, on a
+    logarithmic axis; with ``curve='both'``, the objective on the axes and
+    the gradient on a second vertical axis that shares the iterations.
+    ``grad_norm_``, the gradient at the solution, is kept as an attribute and
+    shown in the default label.
 
     Build it with :meth:`from_estimator`; the constructor takes the numbers.
 
@@ -61,15 +67,24 @@ class ConvergenceDisplay:
         zero or below (reached to rounding).
     counter : str, default='iteration'
         What an iteration is, for the horizontal axis.
+    grad_norm_curve : ndarray of shape (n_iter,), default=None
+        The largest absolute gradient entry after each iteration, needed to
+        draw the gradient. Entries that are NaN (the epochs of 'sgd' and
+        'adam', which compute no gradient on all the samples) or zero are
+        left out of the logarithmic axis.
 
     Attributes
     ----------
     ax_ : matplotlib Axes
         The axes drawn on.
+    gradient_ax_ : matplotlib Axes or None
+        The axes of the gradient: ``ax_`` with ``curve='gradient'``, its
+        twin with ``curve='both'``, None with ``curve='objective'``.
     figure_ : matplotlib Figure
         The figure of ``ax_``.
     lines_ : list of matplotlib Line2D
-        The curve, the only line.
+        The curves drawn: the objective, the gradient, or both, in that
+        order.
 
     See Also
     --------
@@ -89,39 +104,112 @@ class ConvergenceDisplay:
     >>> display = ConvergenceDisplay.from_estimator(clf)
     >>> bool((display.lines_[0].get_ydata() == clf.loss_curve_).all())
     True
+    >>> display = ConvergenceDisplay.from_estimator(clf, curve="both")
+    >>> bool((display.lines_[1].get_ydata() == clf.grad_norm_curve_).all())
+    True
     """
 
     def __init__(
-        self, *, objective, grad_norm, solver, optimum=None, counter="iteration"
+        self,
+        *,
+        objective,
+        grad_norm,
+        solver,
+        optimum=None,
+        counter="iteration",
+        grad_norm_curve=None,
     ):
         self.objective = objective
         self.grad_norm = grad_norm
         self.solver = solver
         self.optimum = optimum
         self.counter = counter
+        self.grad_norm_curve = grad_norm_curve
 
-    def plot(self, ax=None, *, label=None, **kwargs):
-        """Draw the curve.
+    def plot(self, ax=None, *, curve="objective", label=None, **kwargs):
+        """Draw the curves.
 
         Parameters
         ----------
         ax : matplotlib Axes, default=None
             Where to draw; None draws on the axes of a new figure.
+        curve : {'objective', 'gradient', 'both'}, default='objective'
+            What to draw: the objective (or its gap to ``optimum``), the
+            largest absolute gradient entry on a logarithmic axis, or both,
+            the gradient on a second vertical axis.
         label : str, default=None
-            The line's label; None names the solver and the final gradient.
+            The label of the first line drawn; None names the solver and the
+            final gradient. With ``curve='both'`` the gradient's line is
+            labelled with the solver and ``'max|grad|'``.
         **kwargs : dict
-            Passed to ``Axes.plot``.
+            Passed to ``Axes.plot``, for every line.
 
         Returns
         -------
         display : ConvergenceDisplay
-            This display, with ``ax_``, ``figure_`` and ``lines_``.
+            This display, with ``ax_``, ``gradient_ax_``, ``figure_`` and
+            ``lines_``.
         """
+        if curve not in _CURVES:
+            raise ValueError(
+                f"curve must be one of {', '.join(map(repr, _CURVES))}; got "
+                f"curve={curve!r}."
+            )
+        gradient = None
+        if curve != "objective":
+            gradient = self._gradient_values()
         ax = _axes(type(self).__name__, ax)
-        objective = np.asarray(self.objective, dtype=np.float64)
-        iterations = np.arange(1, objective.size + 1)
         if label is None:
             label = f"{self.solver}, final max|grad| {self.grad_norm:.1e}"
+        lines, gradient_ax = [], None
+        if curve != "gradient":
+            lines.append(self._plot_objective(ax, label, kwargs))
+        if curve == "gradient":
+            gradient_ax = ax
+            lines.append(self._plot_gradient(ax, gradient, label, kwargs))
+        elif curve == "both":
+            gradient_ax = ax.twinx()
+            # The twin axes start a colour cycle of their own: the gradient
+            # takes the objective's colour, dashed, so that the two lines of
+            # a fit read as a pair.
+            style = {"linestyle": "--", "color": lines[0].get_color(), **kwargs}
+            gradient_label = f"{self.solver}, max|grad|"
+            lines.append(
+                self._plot_gradient(gradient_ax, gradient, gradient_label, style)
+            )
+        ax.set_xlabel(self.counter)
+        handles, _ = ax.get_legend_handles_labels()
+        if curve == "both":
+            # The twin's line joins the one legend, on ax, which lists the
+            # lines of other displays drawn on ax as well.
+            handles.append(lines[-1])
+        ax.legend(handles=handles)
+        self.ax_, self.gradient_ax_, self.figure_ = ax, gradient_ax, ax.figure
+        self.lines_ = lines
+        return self
+
+    def _gradient_values(self):
+        """The gradient curve to draw: NaN where it has no logarithm."""
+        if self.grad_norm_curve is None:
+            raise ValueError(
+                "This ConvergenceDisplay has no grad_norm_curve to draw: pass "
+                "it to the constructor, or build the display with "
+                "from_estimator."
+            )
+        values = np.asarray(self.grad_norm_curve, dtype=np.float64)
+        if not np.any(values > 0):
+            raise ValueError(
+                f"grad_norm_curve holds no positive value to draw (solver "
+                f"{self.solver!r}): the epochs of 'sgd' and 'adam' in fit "
+                "compute no gradient on all the samples and record NaN. Draw "
+                "curve='objective', or fit with partial_fit, which records "
+                "each call's gradient."
+            )
+        return np.where(values > 0, values, np.nan)
+
+    def _plot_objective(self, ax, label, kwargs):
+        objective = np.asarray(self.objective, dtype=np.float64)
+        iterations = np.arange(1, objective.size + 1)
         if self.optimum is None:
             values, ylabel = objective, "objective"
         else:
@@ -132,27 +220,45 @@ class ConvergenceDisplay:
             ylabel = "objective - optimum"
             ax.set_yscale("log")
         (line,) = ax.plot(iterations, values, label=label, **kwargs)
-        ax.set_xlabel(self.counter)
         ax.set_ylabel(ylabel)
-        ax.legend()
-        self.ax_, self.figure_, self.lines_ = ax, ax.figure, [line]
-        return self
+        return line
+
+    def _plot_gradient(self, ax, values, label, kwargs):
+        iterations = np.arange(1, values.size + 1)
+        (line,) = ax.plot(iterations, values, label=label, **kwargs)
+        ax.set_yscale("log")
+        ax.set_ylabel("max |gradient entry|")
+        return line
 
     @classmethod
-    def from_estimator(cls, estimator, *, optimum=None, ax=None, label=None, **kwargs):
-        """Draw the objective curve of a fitted SoftmaxRegression.
+    def from_estimator(
+        cls,
+        estimator,
+        *,
+        curve="objective",
+        optimum=None,
+        ax=None,
+        label=None,
+        **kwargs,
+    ):
+        """Draw the convergence curves of a fitted SoftmaxRegression.
 
         Parameters
         ----------
         estimator : SoftmaxRegression
             A fitted estimator (by ``fit`` or ``partial_fit``).
+        curve : {'objective', 'gradient', 'both'}, default='objective'
+            What to draw: ``loss_curve_``, ``grad_norm_curve_`` on a
+            logarithmic axis, or both, the gradient on a second vertical
+            axis.
         optimum : float, default=None
             The optimal objective; if given, the gap to it is drawn on a
             logarithmic axis.
         ax : matplotlib Axes, default=None
             Where to draw; None draws on the axes of a new figure.
         label : str, default=None
-            The line's label; None names the solver and the final gradient.
+            The label of the first line drawn; None names the solver and the
+            final gradient.
         **kwargs : dict
             Passed to ``Axes.plot``.
 
@@ -174,8 +280,9 @@ class ConvergenceDisplay:
             solver=estimator.solver_,
             optimum=optimum,
             counter=counter,
+            grad_norm_curve=getattr(estimator, "grad_norm_curve_", None),
         )
-        return display.plot(ax=ax, label=label, **kwargs)
+        return display.plot(ax=ax, curve=curve, label=label, **kwargs)
 
 
 class RegularizationPathDisplay:
@@ -224,7 +331,8 @@ class RegularizationPathDisplay:
 
     See Also
     --------
-    ConvergenceDisplay : The objective after each iteration of a fit.
+    ConvergenceDisplay : The objective and the gradient after each iteration
+        of a fit.
 
     Examples
     --------

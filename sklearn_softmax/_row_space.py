@@ -119,11 +119,14 @@ def solve_in_row_space(solve, space, bind, coef0, *, max_iter, tol, callback):
     Returns
     -------
     result : SolverResult
-        With ``x`` in the layout of ``coef0``, flattened.
+        With ``x`` in the layout of ``coef0``, flattened, and the histories
+        of the stages one after the other. The gradient entries of the
+        reduced problem's iterations are in its coordinates; the last one
+        is that on ``X`` at the returned point, ``grad_norm``.
     """
     n_classes = coef0.shape[1]
     reduced, on_X = bind(space.L), bind(space.X)
-    n_iter, histories = 0, []
+    n_iter, histories, grad_norm_histories = 0, [], []
 
     def run(objective, x, stage_tol):
         nonlocal n_iter
@@ -136,6 +139,7 @@ def solve_in_row_space(solve, space, bind, coef0, *, max_iter, tol, callback):
         )
         n_iter += result.n_iter
         histories.append(result.objective_history)
+        grad_norm_histories.append(result.grad_norm_history)
         return result
 
     x = space.reduce(coef0).ravel()
@@ -146,6 +150,11 @@ def solve_in_row_space(solve, space, bind, coef0, *, max_iter, tol, callback):
         value, gradient = on_X.value_and_gradient(coef)
         grad_norm = max_abs(gradient)
         if grad_norm <= tol or n_iter >= max_iter:
+            grad_norms = np.concatenate(grad_norm_histories)
+            if grad_norms.size:
+                # The last iterate is the lifted point: its gradient is
+                # the one on X, in the coordinates of the stopping rule.
+                grad_norms[-1] = grad_norm
             return SolverResult(
                 x=coef,
                 objective=value,
@@ -153,10 +162,15 @@ def solve_in_row_space(solve, space, bind, coef0, *, max_iter, tol, callback):
                 n_iter=n_iter,
                 converged=grad_norm <= tol,
                 objective_history=np.concatenate(histories),
+                grad_norm_history=grad_norms,
                 message="converged" if grad_norm <= tol else result.message,
             )
     result = run(on_X, coef, tol)
-    return result._replace(n_iter=n_iter, objective_history=np.concatenate(histories))
+    return result._replace(
+        n_iter=n_iter,
+        objective_history=np.concatenate(histories),
+        grad_norm_history=np.concatenate(grad_norm_histories),
+    )
 
 
 def _shifted(callback, offset):

@@ -180,11 +180,14 @@ def test_everything_stays_in_the_namespace_and_on_the_device(namespace, device):
     X, y, _ = make_problem(50, 4, 3)
     xp, device, (X_xp, y_xp) = on(namespace, device, X.astype(np.float32), y)
     model = fit(SoftmaxRegression(), X_xp, y_xp)
-    for name in ("coef_", "intercept_", "classes_", "n_iter_", "loss_curve_"):
+    names = ("coef_", "intercept_", "classes_", "n_iter_", "loss_curve_")
+    for name in (*names, "grad_norm_curve_"):
         attribute = getattr(model, name)
         assert type(attribute) is type(X_xp), name
         assert attribute.device == X_xp.device, name
     assert model.coef_.dtype == model.intercept_.dtype == xp.float32
+    assert model.grad_norm_curve_.shape == model.loss_curve_.shape
+    assert float(model.grad_norm_curve_[-1]) == pytest.approx(model.grad_norm_)
     for method in ("decision_function", "predict_proba", "predict_log_proba"):
         result = call(model, method, X_xp)
         assert type(result) is type(X_xp) and result.device == X_xp.device

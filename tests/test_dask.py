@@ -94,6 +94,10 @@ def test_fit_equals_in_memory_fit(solver, settings, weighted):
     assert_same_model(model, reference)
     assert model.solver_ == solver
     assert model.converged_
+    # The solver runs on the client: the same NumPy curve as in memory.
+    assert isinstance(model.grad_norm_curve_, np.ndarray)
+    assert model.grad_norm_curve_.shape == model.loss_curve_.shape
+    assert model.grad_norm_curve_[-1] == model.grad_norm_
 
 
 @pytest.mark.parametrize(

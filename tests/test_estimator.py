@@ -161,6 +161,39 @@ def test_loss_curve_ends_at_the_fitted_objective(solver, wine):
     assert np.all(model.loss_curve_ < np.log(3))
 
 
+@pytest.mark.parametrize(
+    "solver, penalty",
+    [(solver, {}) for solver in SOLVER_NAMES]
+    + [
+        ("gd", {"l1_ratio": 1.0}),
+        ("gd", {"l1_ratio": 1.0, "l1_groups": "features"}),
+        ("newton-cg", {"l1_ratio": 1.0, "l1_groups": "features"}),
+    ],
+)
+def test_grad_norm_curve_ends_at_grad_norm(solver, penalty, wine):
+    X, y = wine
+    tol = 1e-6
+    model = SoftmaxRegression(
+        solver=solver, C=0.5, tol=tol, max_iter=10_000, **penalty
+    ).fit(X, y)
+    curve = model.grad_norm_curve_
+    assert curve.dtype == np.float64
+    assert curve.shape == model.loss_curve_.shape == (model.n_iter_[0],)
+    assert model.n_iter_[0] > 0
+    assert curve[-1] == model.grad_norm_
+    # The curve is the stopping rule's: only its last entry meets tol.
+    assert model.converged_ and curve[-1] <= tol
+    assert np.all(curve[:-1] > tol)
+
+
+def test_grad_norm_curve_of_a_fit_stopped_by_max_iter(wine):
+    X, y = wine
+    with pytest.warns(ConvergenceWarning):
+        model = SoftmaxRegression(solver="lbfgs", max_iter=3, tol=1e-12).fit(X, y)
+    assert model.grad_norm_curve_.shape == (3,)
+    assert model.grad_norm_curve_[-1] == model.grad_norm_ > 1e-12
+
+
 @pytest.mark.parametrize("solver", SOLVER_NAMES)
 def test_max_iter_warns_once_with_advice(solver, wine):
     X, y = wine

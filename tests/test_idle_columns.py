@@ -58,6 +58,9 @@ def test_idle_columns_get_the_weights_logistic_regression_reaches(solver, rng):
     # own stopping rule.
     assert_allclose(model.coef_, reference.coef_, atol=1e-5)
     assert_allclose(model.intercept_, reference.intercept_, atol=1e-5)
+    # The solver's history, on the other columns, is the whole fit's.
+    assert model.grad_norm_curve_.shape == (model.n_iter_[0],)
+    assert model.grad_norm_curve_[-1] == model.grad_norm_
 
 
 def test_without_a_penalty_zero_columns_keep_their_starting_weights(rng, monkeypatch):

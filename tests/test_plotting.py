@@ -59,6 +59,81 @@ def test_convergence_display_draws_loss_curve(solver, wine):
     assert f"{model.grad_norm_:.1e}" in line.get_label()
 
 
+@pytest.mark.parametrize("solver", ["newton-cg", "newton-cholesky", "lbfgs", "gd"])
+def test_convergence_display_draws_gradient_curve(solver, wine):
+    X, y = wine
+    model = SoftmaxRegression(solver=solver, tol=1e-6).fit(X, y)
+    display = ConvergenceDisplay.from_estimator(model, curve="gradient")
+    (line,) = display.lines_
+    assert display.gradient_ax_ is display.ax_
+    assert_array_equal(line.get_xdata(), np.arange(1, model.n_iter_[0] + 1))
+    assert_array_equal(line.get_ydata(), model.grad_norm_curve_)
+    assert display.ax_.get_yscale() == "log"
+    assert "gradient" in display.ax_.get_ylabel()
+    assert f"{model.grad_norm_:.1e}" in line.get_label()
+
+
+def test_convergence_display_draws_both_curves_on_twin_axes(wine):
+    X, y = wine
+    model = SoftmaxRegression(solver="lbfgs", tol=1e-6).fit(X, y)
+    _, ax = plt.subplots()
+    display = ConvergenceDisplay.from_estimator(model, curve="both", ax=ax)
+    objective, gradient = display.lines_
+    assert display.ax_ is ax and display.gradient_ax_ is not ax
+    assert objective.axes is ax and gradient.axes is display.gradient_ax_
+    assert display.gradient_ax_.get_shared_x_axes().joined(ax, display.gradient_ax_)
+    assert_array_equal(objective.get_ydata(), model.loss_curve_)
+    assert_array_equal(gradient.get_ydata(), model.grad_norm_curve_)
+    assert ax.get_yscale() == "linear"
+    assert display.gradient_ax_.get_yscale() == "log"
+    # One legend, on ax, names both lines.
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert labels == [objective.get_label(), gradient.get_label()]
+
+
+def test_convergence_display_objective_curve_is_the_default(wine):
+    X, y = wine
+    model = SoftmaxRegression().fit(X, y)
+    display = ConvergenceDisplay.from_estimator(model)
+    assert display.gradient_ax_ is None
+    assert len(display.lines_) == 1
+    assert_array_equal(display.lines_[0].get_ydata(), model.loss_curve_)
+
+
+def test_convergence_display_gradient_of_partial_fit(wine):
+    X, y = wine
+    model = SoftmaxRegression(random_state=0)
+    for rows in np.array_split(np.arange(len(y)), 4):
+        model.partial_fit(X[rows], y[rows], classes=np.unique(y))
+    display = ConvergenceDisplay.from_estimator(model, curve="gradient")
+    assert_array_equal(display.lines_[0].get_ydata(), model.grad_norm_curve_)
+
+
+@pytest.mark.parametrize("curve", ["gradient", "both"])
+def test_convergence_display_refuses_a_gradient_curve_of_nan(curve, wine):
+    X, y = wine
+    model = SoftmaxRegression(solver="sgd", random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="no positive value to draw"):
+        ConvergenceDisplay.from_estimator(model, curve=curve)
+    # Nothing was drawn.
+    assert not plt.get_fignums()
+
+
+def test_convergence_display_refuses_an_unknown_curve(wine):
+    X, y = wine
+    model = SoftmaxRegression().fit(X, y)
+    with pytest.raises(ValueError, match="curve must be one of 'objective', "):
+        ConvergenceDisplay.from_estimator(model, curve="loss")
+
+
+def test_convergence_display_needs_the_gradient_curve_to_draw_it():
+    display = ConvergenceDisplay(
+        objective=np.array([1.0, 0.5]), grad_norm=0.1, solver="lbfgs"
+    )
+    with pytest.raises(ValueError, match="no grad_norm_curve to draw"):
+        display.plot(curve="gradient")
+
+
 def test_convergence_display_gap_to_optimum_on_given_axes(wine):
     X, y = wine
     model = SoftmaxRegression(solver="lbfgs", tol=1e-8).fit(X, y)

@@ -91,7 +91,16 @@ def test_a_lifted_point_that_misses_tol_goes_on_on_X(rng):
         if x0.size == reduced_size:
             # The reduced solves stop at their start, as if converged.
             value = objective.value(x0)
-            return SolverResult(x0, value, 0.0, 1, True, np.array([value]), "stub")
+            return SolverResult(
+                x=x0,
+                objective=value,
+                grad_norm=0.0,
+                n_iter=1,
+                converged=True,
+                objective_history=np.array([value]),
+                grad_norm_history=np.array([0.0]),
+                message="stub",
+            )
         return SOLVERS["newton-cg"](
             objective, x0, max_iter=max_iter, tol=tol, callback=callback
         )
@@ -116,6 +125,11 @@ def test_a_lifted_point_that_misses_tol_goes_on_on_X(rng):
     assert result.n_iter == 2 + len(progress)
     assert [p.iteration for p in progress] == list(range(3, result.n_iter + 1))
     assert result.objective_history.shape == (result.n_iter,)
+    # The stages' histories in turn: the stubs' entries, then the solve
+    # on X, whose last entry is the gradient at the returned point.
+    assert_allclose(result.grad_norm_history[:2], 0.0)
+    assert_allclose(result.grad_norm_history[2:], [p.grad_norm for p in progress])
+    assert result.grad_norm_history[-1] == result.grad_norm
     # The same optimum as a solve on X from the start.
     direct = SOLVERS["newton-cg"](
         loss.bind(X, y, sw, L2), coef0.ravel(), max_iter=50, tol=1e-8
@@ -153,6 +167,9 @@ def test_fit_equals_the_fit_on_X(solver, fit_intercept, monkeypatch, row_space_f
     # tol / (strong convexity 1 / (C S)) in the penalised weights.
     assert_allclose(reduced.coef_, direct.coef_, rtol=0, atol=tol * sw.sum())
     assert reduced.loss_curve_.shape == (reduced.n_iter_[0],)
+    assert reduced.grad_norm_curve_.shape == (reduced.n_iter_[0],)
+    if reduced.n_iter_[0]:
+        assert reduced.grad_norm_curve_[-1] == reduced.grad_norm_
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from numpy.testing import assert_allclose
 from scipy.special import expit
 
 from sklearn_softmax._loss import MultinomialLoss, Objective
-from sklearn_softmax._solvers import ARRAY_API_SOLVERS, SOLVERS, Progress
+from sklearn_softmax._penalties import GroupNorm, L1Norm
+from sklearn_softmax._solvers import ARRAY_API_SOLVERS, SOLVERS, Progress, minimize_agd
 from sklearn_softmax._solvers._newton import minimize_newton_cg, truncated_cg
 
 # The solvers of NumPy data, and the L-BFGS that fits Array API inputs.
@@ -139,12 +140,59 @@ def test_callback_sees_every_iteration(solver, rng):
 
 
 @pytest.mark.parametrize("solver", sorted(MINIMIZERS))
+def test_grad_norm_history_is_the_stopping_rules_value(solver, rng):
+    A, b = ill_conditioned_quadratic(rng, condition=100.0)
+    tol = 1e-8
+    seen = []
+    result = MINIMIZERS[solver](
+        quadratic(A, b), np.zeros(b.size), max_iter=500, tol=tol, callback=seen.append
+    )
+    history = result.grad_norm_history
+    assert history.dtype == np.float64
+    assert history.shape == result.objective_history.shape == (result.n_iter,)
+    assert result.n_iter > 0
+    assert_allclose(history, [p.grad_norm for p in seen], rtol=1e-12)
+    # The last entry is the gradient at the returned point, written out here.
+    assert_allclose(history[-1], np.abs(A @ (result.x - b)).max(), rtol=1e-10)
+    assert history[-1] == result.grad_norm
+    # The run stops at the first iterate that meets tol.
+    assert history[-1] <= tol
+    assert np.all(history[:-1] > tol)
+
+
+@pytest.mark.parametrize("newton_steps", [False, True])
+def test_proximal_grad_norm_history_is_the_gradient_mappings(newton_steps, rng):
+    A, b = ill_conditioned_quadratic(rng, condition=100.0)
+    penalty = (
+        GroupNorm(np.full(5, 0.3), (5, 4)) if newton_steps else L1Norm(np.full(20, 0.3))
+    )
+    tol = 1e-8
+    seen = []
+    result = minimize_agd(
+        quadratic(A, b),
+        np.zeros(b.size),
+        max_iter=5000,
+        tol=tol,
+        callback=seen.append,
+        penalty=penalty,
+        newton_steps=newton_steps,
+    )
+    history = result.grad_norm_history
+    assert result.converged
+    assert history.shape == (result.n_iter,)
+    assert_allclose(history, [p.grad_norm for p in seen], rtol=1e-12)
+    assert history[-1] == result.grad_norm <= tol
+    assert np.all(history[:-1] > tol)
+
+
+@pytest.mark.parametrize("solver", sorted(MINIMIZERS))
 def test_start_at_minimiser(solver, rng):
     A, b = ill_conditioned_quadratic(rng, condition=10.0)
     result = MINIMIZERS[solver](quadratic(A, b), b.copy(), max_iter=100, tol=1e-6)
     assert result.converged
     assert result.n_iter == 0
     assert_allclose(result.x, b, rtol=0)
+    assert result.grad_norm_history.shape == (0,)
 
 
 def test_solver_does_not_modify_starting_point(rng):

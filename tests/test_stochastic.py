@@ -473,3 +473,35 @@ def test_partial_fit_refuses_a_stream_its_parameters_no_longer_fit(
         model.set_params(max_iter=2).fit(X, y)
     model.partial_fit(X, y)
     assert model.n_iter_[0] == 1
+
+
+@pytest.mark.parametrize("verbose", [0, 1])
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_fit_records_no_gradient_per_epoch(solver, verbose, wine):
+    """The epochs compute no gradient on all the samples: the curve is NaN,
+    whatever verbose prints, and grad_norm_ is still the solution's."""
+    X, y, _ = wine
+    model = SoftmaxRegression(
+        solver=solver, max_iter=5, random_state=0, verbose=verbose
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    assert model.grad_norm_curve_.shape == (model.n_iter_[0],)
+    assert np.all(np.isnan(model.grad_norm_curve_))
+    assert np.isfinite(model.grad_norm_)
+
+
+def test_partial_fit_records_each_calls_gradient(wine):
+    X, y, _ = wine
+    model = SoftmaxRegression(random_state=0)
+    seen = []
+    for rows in np.array_split(np.arange(len(y)), 4):
+        model.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+        seen.append(model.grad_norm_)
+        assert model.grad_norm_curve_.shape == model.loss_curve_.shape
+    # A chunk of no weight takes no step and adds no entry.
+    model.partial_fit(X[:5], y[:5], sample_weight=np.zeros(5))
+    assert_array_equal(model.grad_norm_curve_, seen)
+    assert model.grad_norm_curve_.shape == (model.n_iter_[0],)
+    assert model.grad_norm_curve_.dtype == np.float64

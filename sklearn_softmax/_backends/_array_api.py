@@ -138,3 +138,6 @@ class ArrayAPIBackend:
         estimator.loss_curve_ = xp.asarray(
             estimator.loss_curve_, dtype=parameter_dtype(xp, device), device=device
         )
+        estimator.grad_norm_curve_ = xp.asarray(
+            estimator.grad_norm_curve_, dtype=parameter_dtype(xp, device), device=device
+        )

@@ -134,19 +134,29 @@ def minimize_agd(
     result : SolverResult
         ``objective`` and ``objective_history`` include the penalty. Without
         a penalty, ``grad_norm`` is the largest absolute gradient entry at
-        the returned point; with one, that of the gradient mapping.
+        the returned point; with one, that of the gradient mapping, and so
+        are the entries of ``grad_norm_history``.
     """
     prox = _identity if penalty is None else penalty.prox
     x = copy(x0)
     f_y, g_y = objective.value_and_gradient(x)
     grad_norm = max_abs(g_y) if penalty is None else math.inf
     if grad_norm <= tol:
-        return SolverResult(x, f_y, grad_norm, 0, True, np.empty(0), "converged")
+        return SolverResult(
+            x=x,
+            objective=f_y,
+            grad_norm=grad_norm,
+            n_iter=0,
+            converged=True,
+            objective_history=np.empty(0),
+            grad_norm_history=np.empty(0),
+            message="converged",
+        )
 
     L = curvature_estimate(objective, x, g_y)
     y, t = x, 1.0
     f_x = f_y
-    history = []
+    history, grad_norms = [], []
     message = f"reached max_iter={max_iter}"
     converged = False
     if penalty is not None and max_iter == 0:
@@ -194,6 +204,7 @@ def minimize_agd(
                 grad_norm = max_abs(g_y)
                 converged = grad_norm <= tol
         history.append(f_y if penalty is None else f_x + penalty.value(x))
+        grad_norms.append(grad_norm)
         if callback is not None:
             callback(Progress(iteration, history[-1], grad_norm, norm(step)))
         if converged:
@@ -210,5 +221,6 @@ def minimize_agd(
         n_iter=iteration,
         converged=converged,
         objective_history=np.asarray(history, dtype=np.float64),
+        grad_norm_history=np.asarray(grad_norms, dtype=np.float64),
         message=message,
     )

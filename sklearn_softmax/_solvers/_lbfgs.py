@@ -203,7 +203,7 @@ def minimize_lbfgs_in_namespace(
     grad_norm = max_abs(g)
     pairs = deque(maxlen=memory)
     gamma = 1.0 / max(1.0, norm(g))
-    history = []
+    history, grad_norms = [], []
     iteration = 0
     converged = grad_norm <= tol
     message = f"reached max_iter={max_iter}"
@@ -224,6 +224,7 @@ def minimize_lbfgs_in_namespace(
             gamma = step.sy / step.yy
         x, f, g, grad_norm = x + step.s, step.f, step.g, step.grad_norm
         history.append(f)
+        grad_norms.append(grad_norm)
         if callback is not None:
             callback(Progress(iteration, f, grad_norm, norm(step.s)))
         converged = grad_norm <= tol
@@ -236,5 +237,6 @@ def minimize_lbfgs_in_namespace(
         n_iter=iteration,
         converged=converged,
         objective_history=np.asarray(history, dtype=np.float64),
+        grad_norm_history=np.asarray(grad_norms, dtype=np.float64),
         message=message,
     )

@@ -155,7 +155,7 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     x = copy(x0)
     f, g, hessp = objective.value_gradient_hessp(x)
     grad_norm = max_abs(g)
-    history = []
+    history, grad_norms = [], []
     iteration = 0
     converged = grad_norm <= tol
     message = "converged" if converged else f"reached max_iter={max_iter}"
@@ -185,6 +185,7 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
         x, f, g, hessp = x_trial, f_trial, g_trial, hessp_trial
         grad_norm = max_abs(g)
         history.append(f)
+        grad_norms.append(grad_norm)
         if callback is not None:
             length = step * norm(direction)
             callback(Progress(iteration, f, grad_norm, length, float(step)))
@@ -199,5 +200,6 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
         n_iter=iteration,
         converged=converged,
         objective_history=np.asarray(history, dtype=np.float64),
+        grad_norm_history=np.asarray(grad_norms, dtype=np.float64),
         message=message,
     )

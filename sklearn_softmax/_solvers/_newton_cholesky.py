@@ -107,7 +107,7 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
     x = copy(x0)
     f, g, hessian = value_gradient_hessian(x)
     grad_norm = max_abs(g)
-    history = []
+    history, grad_norms = [], []
     iteration = 0
     converged = grad_norm <= tol
     message = "converged" if converged else f"reached max_iter={max_iter}"
@@ -142,6 +142,7 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
         x, f, g, hessian = x_trial, f_trial, g_trial, hessian_trial
         grad_norm = max_abs(g)
         history.append(f)
+        grad_norms.append(grad_norm)
         if callback is not None:
             length = step * norm(direction)
             callback(Progress(iteration, f, grad_norm, length, float(step)))
@@ -156,5 +157,6 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
         n_iter=iteration,
         converged=converged,
         objective_history=np.asarray(history, dtype=np.float64),
+        grad_norm_history=np.asarray(grad_norms, dtype=np.float64),
         message=message,
     )

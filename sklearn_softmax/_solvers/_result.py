@@ -66,6 +66,12 @@ class SolverResult(NamedTuple):
         Whether the solver's stopping criterion was met.
     objective_history : ndarray
         Objective after each iteration.
+    grad_norm_history : ndarray
+        Largest absolute gradient entry after each iteration, float64, as
+        long as ``objective_history``: the value the stopping rule compared
+        with ``tol`` (and the callback received), so its last entry is
+        ``grad_norm``. A solver that computes no such value in an iteration
+        records NaN there.
     message : str
         Why the solver stopped.
     worse_than_start : bool, default=False
@@ -79,5 +85,6 @@ class SolverResult(NamedTuple):
     n_iter: int
     converged: bool
     objective_history: np.ndarray
+    grad_norm_history: np.ndarray
     message: str
     worse_than_start: bool = False

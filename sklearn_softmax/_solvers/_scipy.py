@@ -39,7 +39,7 @@ def minimize_scipy_lbfgsb(objective, x0, *, max_iter, tol, callback=None):
         last.update(x=x.copy(), f=f, g=g)
         return f, g
 
-    history = []
+    history, grad_norms = [], []
     previous = [np.asarray(x0, dtype=np.float64)]
 
     def record(intermediate_result):
@@ -47,9 +47,10 @@ def minimize_scipy_lbfgsb(objective, x0, *, max_iter, tol, callback=None):
         if not np.array_equal(x, last["x"]):
             value_and_gradient(x)
         history.append(last["f"])
+        grad_norms.append(max_abs(last["g"]))
         if callback is not None:
             step = float(np.linalg.norm(x - previous[0]))
-            callback(Progress(len(history), last["f"], max_abs(last["g"]), step))
+            callback(Progress(len(history), last["f"], grad_norms[-1], step))
         previous[0] = x.copy()
 
     result = minimize(
@@ -82,5 +83,6 @@ def minimize_scipy_lbfgsb(objective, x0, *, max_iter, tol, callback=None):
         n_iter=int(result.nit),
         converged=max_abs(last["g"]) <= tol,
         objective_history=np.asarray(history, dtype=np.float64),
+        grad_norm_history=np.asarray(grad_norms, dtype=np.float64),
         message=message,
     )

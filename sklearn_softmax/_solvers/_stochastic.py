@@ -202,7 +202,11 @@ def minimize_stochastic(
     -------
     result : SolverResult
         ``n_iter`` counts epochs; ``objective_history`` holds each epoch's
-        mean training objective; ``objective`` and ``grad_norm`` are the
+        mean training objective; ``grad_norm_history`` is NaN for every
+        epoch, as the epochs compute no gradient on all the samples (the
+        pass the callback takes for one is taken only with a callback, and
+        the history does not depend on whether one is given);
+        ``objective`` and ``grad_norm`` are the
         full objective (with any non-smooth penalty) and the largest
         absolute entry of its smooth part's gradient at the solution;
         ``converged`` says whether the run stopped on the no-improvement
@@ -265,6 +269,7 @@ def minimize_stochastic(
         n_iter=epoch,
         converged=converged,
         objective_history=np.asarray(history, dtype=np.float64),
+        grad_norm_history=np.full(len(history), np.nan),
         message=message,
         worse_than_start=worse_than_start,
     )
