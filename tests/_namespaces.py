@@ -72,3 +72,22 @@ def namespace_param(namespace, device=None, id=None):
         id=id or (namespace if device is None else f"{namespace}-{device}"),
         marks=pytest.mark.skipif(not available(namespace, device), reason=reason),
     )
+
+
+# The tests of array API inputs need scikit-learn's dispatch.
+needs_dispatch = pytest.mark.skipif(
+    not dispatch_available(),
+    reason="scikit-learn's array API dispatch needs SciPy 1.14 or later",
+)
+
+
+def every_namespace():
+    """The namespaces and devices of the array API tests, each a pytest
+    parameter skipped where it is missing (see :func:`namespace_param`)."""
+    return [
+        namespace_param("array_api_strict"),
+        namespace_param("array_api_strict", "device1"),
+        namespace_param("torch", "cpu"),
+        namespace_param("torch", "cuda"),
+        namespace_param("cupy"),
+    ]

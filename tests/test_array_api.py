@@ -12,7 +12,10 @@ import pickle
 import numpy as np
 import pytest
 import sklearn
-from _namespaces import dispatch_available, namespace_param
+from _namespaces import (
+    every_namespace,
+    needs_dispatch,
+)
 from _problems import central_difference, make_problem, penalised_objective
 from _references import coefficient_tolerance, logistic_regression
 from numpy.testing import assert_allclose, assert_array_equal
@@ -29,18 +32,9 @@ from sklearn_softmax._loss import MultinomialLoss
 from sklearn_softmax._loss_array_api import bind_objective
 from sklearn_softmax._solvers import minimize_lbfgs_in_namespace, minimize_scipy_lbfgsb
 
-pytestmark = pytest.mark.skipif(
-    not dispatch_available(),
-    reason="scikit-learn's array API dispatch needs SciPy 1.14 or later",
-)
+pytestmark = needs_dispatch
 
-NAMESPACES = [
-    namespace_param("array_api_strict"),
-    namespace_param("array_api_strict", "device1"),
-    namespace_param("torch", "cpu"),
-    namespace_param("torch", "cuda"),
-    namespace_param("cupy"),
-]
+NAMESPACES = every_namespace()
 DEVICE_SOLVERS = ["newton-cg", "lbfgs", "gd"]
 
 

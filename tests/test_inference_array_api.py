@@ -6,25 +6,19 @@ what the two fits' tolerances allow."""
 import numpy as np
 import pytest
 import sklearn
-from _namespaces import dispatch_available, namespace_param
+from _namespaces import (
+    every_namespace,
+    needs_dispatch,
+)
 from numpy.testing import assert_allclose
 from sklearn.utils._testing import _array_api_for_tests
 
 from sklearn_softmax import SoftmaxRegression, softmax_inference
 from sklearn_softmax._array_api import to_numpy
 
-pytestmark = pytest.mark.skipif(
-    not dispatch_available(),
-    reason="scikit-learn's array API dispatch needs SciPy 1.14 or later",
-)
+pytestmark = needs_dispatch
 
-NAMESPACES = [
-    namespace_param("array_api_strict"),
-    namespace_param("array_api_strict", "device1"),
-    namespace_param("torch", "cpu"),
-    namespace_param("torch", "cuda"),
-    namespace_param("cupy"),
-]
+NAMESPACES = every_namespace()
 
 
 def _overlapping(n_samples=300, seed=0):

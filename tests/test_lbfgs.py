@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
-from _namespaces import dispatch_available
+from _namespaces import needs_dispatch
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
@@ -163,10 +163,7 @@ def test_no_decrease_against_the_gradient_is_not_called_a_precision_limit():
     assert "predicts" in result.message
 
 
-@pytest.mark.skipif(
-    not dispatch_available(),
-    reason="scikit-learn's array API dispatch needs SciPy 1.14 or later",
-)
+@needs_dispatch
 def test_float32_iris_fit_converges_without_warning():
     """The fit that used to warn: solver='lbfgs' on float32 iris with C=1e-2,
     fitted as array-api-strict arrays, converges like the NumPy fit (scipy's

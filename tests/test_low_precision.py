@@ -13,7 +13,7 @@ are the arithmetic a GPU's tensor cores do, up to the order of the sums.
 import numpy as np
 import pytest
 import sklearn
-from _namespaces import available, dispatch_available, namespace_param
+from _namespaces import available, namespace_param, needs_dispatch
 from _problems import make_problem, penalised_objective
 from numpy.testing import assert_allclose
 from sklearn.base import clone
@@ -26,10 +26,7 @@ from sklearn_softmax._loss_array_api import bind_objective
 from sklearn_softmax._low_precision import LowPrecisionData, lower_dtype
 
 pytestmark = [
-    pytest.mark.skipif(
-        not dispatch_available(),
-        reason="scikit-learn's array API dispatch needs SciPy 1.14 or later",
-    ),
+    needs_dispatch,
     pytest.mark.skipif(
         not available("torch", "cpu"), reason="PyTorch is not installed"
     ),
