@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_softmax import SoftmaxRegression, SoftmaxRegressionCV
+from sklearn_softmax._loss import MultinomialLoss
 
 
 @pytest.fixture(scope="module")
@@ -273,3 +274,113 @@ def test_partial_fit_warns_that_early_stopping_is_unused():
     model = SoftmaxRegression(solver="sgd", early_stopping=True, random_state=0)
     with pytest.warns(UserWarning, match="early_stopping=True is not used"):
         model.partial_fit(X, y, classes=np.unique(y))
+
+
+def test_adam_decays_its_moments_at_0_9_and_0_999(wine):
+    """'adam' with the decay rates of Kingma & Ba (0.9 and 0.999) and a guard
+    of 1e-8, the step's bias corrections as in MLPClassifier: on one
+    minibatch of all the data, written out here on the class docstring's
+    objective."""
+    X, y = wine
+    n_samples, n_classes = len(y), 3
+    C, eta0, n_epochs = 1.0, 0.05, 10
+    model = SoftmaxRegression(
+        solver="adam",
+        learning_rate="constant",
+        learning_rate_init=eta0,
+        batch_size=n_samples,
+        shuffle=False,
+        C=C,
+        max_iter=n_epochs,
+        n_iter_no_change=n_epochs + 1,
+        tol=0.0,
+    )
+    _fit_quietly(model, X, y)
+    Y = np.eye(n_classes)[y]
+    x = np.zeros((X.shape[1] + 1, n_classes))
+    m, v = np.zeros_like(x), np.zeros_like(x)
+    for t in range(1, n_epochs + 1):
+        W, b = x[:-1], x[-1]
+        G = (softmax(X @ W + b, axis=1) - Y) / n_samples
+        g = np.vstack([X.T @ G + W / (C * n_samples), G.sum(axis=0)])
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g**2
+        step = eta0 * np.sqrt(1 - 0.999**t) / (1 - 0.9**t)
+        x = x - step * m / (np.sqrt(v) + 1e-8)
+    # Adam's steps are not centred over the classes: compare the centred
+    # models. Rounding, about 1e-16 per step on entries of order 1, and its
+    # division by sqrt(v), leave far less than this.
+    centred = x - x.mean(axis=1, keepdims=True)
+    assert_allclose(model.coef_, centred[:-1].T, rtol=0, atol=1e-9)
+    assert_allclose(model.intercept_, centred[-1], rtol=0, atol=1e-9)
+
+
+def test_sgd_default_step_is_the_inverse_of_the_curvature_bound(wine):
+    """``learning_rate_init=None`` for 'sgd': the inverse of half the
+    largest eigenvalue of the second moment of ``[X, 1]`` (estimated from
+    below by power iteration and raised by 5%) plus the L2 strength."""
+    X, y = wine
+    n_samples = len(y)
+    X1 = np.hstack([X, np.ones((n_samples, 1))])
+    largest = np.linalg.eigvalsh(X1.T @ X1 / n_samples)[-1]
+    bound = MultinomialLoss(3, True).curvature_bound(X, None)
+    assert 0.5 * largest * (1 - 1e-3) <= bound <= 0.5 * 1.05 * largest * (1 + 1e-12)
+    C = 2.0
+    params = {"solver": "sgd", "C": C, "max_iter": 5, "random_state": 0}
+    default = _fit_quietly(SoftmaxRegression(**params), X, y)
+    explicit = _fit_quietly(
+        SoftmaxRegression(
+            **params, learning_rate_init=1.0 / (bound + 1.0 / (C * n_samples))
+        ),
+        X,
+        y,
+    )
+    assert_array_equal(default.coef_, explicit.coef_)
+    assert_array_equal(default.intercept_, explicit.intercept_)
+
+
+def test_early_stopping_holds_out_a_stratified_share(monkeypatch, wine):
+    """``validation_fraction`` of the samples, split stratified by class."""
+    from sklearn_softmax._backends import _numpy
+
+    splits = []
+    original = _numpy.train_test_split
+
+    def recorded(indices, **kwargs):
+        train, held_out = original(indices, **kwargs)
+        splits.append((train, held_out))
+        return train, held_out
+
+    monkeypatch.setattr(_numpy, "train_test_split", recorded)
+    X, y = wine
+    model = SoftmaxRegression(
+        solver="sgd", early_stopping=True, validation_fraction=0.2, random_state=0
+    )
+    _fit_quietly(model, X, y)
+    ((train, held_out),) = splits
+    assert len(held_out) == np.ceil(0.2 * len(y))
+    assert len(train) + len(held_out) == len(y)
+    # Each class's share of the held-out samples is its share of all of
+    # them, to within one sample.
+    for label in np.unique(y):
+        expected = 0.2 * np.sum(y == label)
+        assert abs(np.sum(y[held_out] == label) - expected) <= 1
+
+
+def test_float32_data_take_exact_newton_steps_on_a_float64_copy(wine):
+    """'newton-cholesky' on float32 data runs on float64 arithmetic, as on
+    the same values given as float64; only the fitted attributes are
+    float32."""
+    X, y = wine
+    X32 = X.astype(np.float32)
+    params = {"solver": "newton-cholesky", "tol": 1e-10}
+    model32 = SoftmaxRegression(**params).fit(X32, y)
+    model64 = SoftmaxRegression(**params).fit(X32.astype(np.float64), y)
+    assert model32.coef_.dtype == np.float32
+    # Two float32 roundings of the same float64 numbers at most; float32
+    # arithmetic would leave differences of the order of its gradients'
+    # rounding, 1e-4 relative and more here.
+    scale = np.abs(model64.coef_).max()
+    assert_allclose(
+        model32.coef_, model64.coef_, rtol=0, atol=4 * np.finfo(np.float32).eps * scale
+    )
