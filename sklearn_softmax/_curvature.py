@@ -68,7 +68,7 @@ class KroneckerCurvature:
         products.
 
         The null direction of ``A`` (adding one number to every class's
-        parameter) is given the mean of its other eigenvalues, as
+        parameter) is given the mean of its diagonal as its eigenvalue, as
         :func:`~sklearn_softmax._loss.fix_null_directions` does for the
         exact Hessian, so that ``M`` is definite for the intercepts too.
         """
