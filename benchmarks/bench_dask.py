@@ -112,7 +112,8 @@ def counters(client):
 
 def timed_fit(estimator, X, y):
     """The wall time of a fit, and that of its solver alone, read from the
-    last line that ``verbose`` prints (the time since the solver started)."""
+    last row of the table that ``verbose`` prints (its last column, the
+    seconds since the solver started)."""
     output = io.StringIO()
     estimator.set_params(verbose=1)
     with (
@@ -123,7 +124,8 @@ def timed_fit(estimator, X, y):
         start = time.perf_counter()
         estimator.fit(X, y)
         fit_time = time.perf_counter() - start
-    solver_time = float(re.findall(r"time ([0-9.]+)s", output.getvalue())[-1])
+    rows = re.findall(r"^\s*\d+\s.*\s([0-9.]+)$", output.getvalue(), re.MULTILINE)
+    solver_time = float(rows[-1])
     return fit_time, solver_time
 
 
@@ -166,6 +168,22 @@ def cluster_evaluation_costs(client, X, y, n_classes):
     )
 
 
+@contextlib.contextmanager
+def local_client(n_workers, memory_limit, threads=1):
+    """A client of a LocalCluster of ``n_workers`` processes of ``threads``
+    threads and ``memory_limit`` each, closed on exit."""
+    with (
+        distributed.LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=threads,
+            memory_limit=memory_limit,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
 def worker_memory(args, n_workers):
     """The memory limit of each worker: ``--memory-limit``, or with
     ``--no-spill`` three times a worker's share of the data."""
@@ -181,15 +199,9 @@ def on_cluster(args, n_workers):
     persisted data."""
     threads = max(1, (os.cpu_count() or 1) // n_workers)
     setting = f"dask, {n_workers} worker(s) x {threads} thread(s)"
-    with (
-        distributed.LocalCluster(
-            n_workers=n_workers,
-            threads_per_worker=threads,
-            memory_limit=worker_memory(args, n_workers),
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with local_client(
+        n_workers, worker_memory(args, n_workers), threads=threads
+    ) as client:
         X, y = make_data(args.rows, args.features, args.classes, args.chunk_rows)
         fits = []
         for solver in args.solvers:
@@ -323,15 +335,7 @@ def compare(args):
         ("two classes, auto", 2, {}),
     ]
     rows = []
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            memory_limit=args.memory_limit,
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with local_client(2, args.memory_limit) as client:
         for name, n_classes, params in cases:
             X, y = make_data(args.rows, args.features, n_classes, args.chunk_rows)
             X, y = client.persist([X, y])
@@ -410,15 +414,7 @@ def overhead(args):
         "|---|---|---|---|---|---|",
     ]
     for n_workers in args.workers:
-        with (
-            distributed.LocalCluster(
-                n_workers=n_workers,
-                threads_per_worker=1,
-                memory_limit=args.memory_limit,
-                dashboard_address=None,
-            ) as cluster,
-            distributed.Client(cluster) as client,
-        ):
+        with local_client(n_workers, args.memory_limit) as client:
             for n_blocks in args.blocks:
                 chunk_rows = args.rows // n_blocks
                 X, y = make_data(args.rows, args.features, args.classes, chunk_rows)
@@ -469,15 +465,7 @@ def stream(args):
     lines = []
     with tempfile.TemporaryDirectory() as directory:
         write_parquet(directory, args)
-        with (
-            distributed.LocalCluster(
-                n_workers=2,
-                threads_per_worker=1,
-                memory_limit=args.memory_limit,
-                dashboard_address=None,
-            ) as cluster,
-            distributed.Client(cluster),
-        ):
+        with local_client(2, args.memory_limit):
             data = dd.read_parquet(directory)
             start = time.perf_counter()
             data.sum().compute()
