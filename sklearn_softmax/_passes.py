@@ -34,6 +34,8 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from ._threads import blas_architectures
+
 # Rows of a dense block: about this many bytes of X, so that the block stays
 # in cache between the two products while the Python overhead per block
 # stays small.
@@ -55,6 +57,32 @@ _MOMENT_BYTES = 2**20
 # The columns of feature_moments are computed in tiles this wide, one task a
 # tile: a fixed number of tasks, whatever the number of threads.
 _MOMENT_TILE = 128
+# OpenBLAS's kernels for AVX-512 cores compute the float32 scores W^T X^T
+# (K x m) of a dense block with few classes and enough features up to three
+# times as slowly as X W (m x K), their transpose; the numbers that bound
+# "few" and "enough" come from the grid on the solvers page.
+_ROWS_FIRST_KERNELS = frozenset({"skylakex", "cooperlake", "sapphirerapids"})
+_ROWS_FIRST_MAX_CLASSES = 20
+_ROWS_FIRST_MIN_FEATURES = 32
+
+
+def scores_rows_first(dtype, n_features, n_classes, architectures=None):
+    """Whether the scores of a dense block in ``dtype`` are computed as
+    ``X W`` (m x K), then written transposed into the ``K x m`` buffer as
+    the intercepts are added: for float32 with at most
+    ``_ROWS_FIRST_MAX_CLASSES`` classes and at least
+    ``_ROWS_FIRST_MIN_FEATURES`` features, where BLAS runs OpenBLAS's
+    AVX-512 kernels (``architectures``: those of the loaded BLAS libraries
+    by default). The choice depends on the machine alone, never on the
+    number of threads."""
+    if architectures is None:
+        architectures = blas_architectures()
+    return (
+        np.dtype(dtype) == np.float32
+        and n_classes <= _ROWS_FIRST_MAX_CLASSES
+        and n_features >= _ROWS_FIRST_MIN_FEATURES
+        and bool(architectures & _ROWS_FIRST_KERNELS)
+    )
 
 
 def _shares_of_work(n_entries, n_classes):
@@ -170,8 +198,12 @@ def _even_runs(indptr, n_runs):
 class _Workspace:
     """One thread's buffers, in the dtype of its products."""
 
-    def __init__(self, n_classes, n_features, rows, dtype, convert):
+    def __init__(self, n_classes, n_features, rows, dtype, convert, rows_first):
         self.work = np.empty((n_classes, rows), dtype=dtype)
+        # The m x K scores, before they are transposed into work.
+        self.rows_first = (
+            np.empty((rows, n_classes), dtype=dtype) if rows_first else None
+        )
         # A block of X converted to the products' dtype, when X has another,
         # and the first row of the block it holds.
         self.X_block = np.empty((rows, n_features), dtype=dtype) if convert else None
@@ -188,20 +220,24 @@ class _BlockSums:
     whichever thread computed each block's share and whenever it finished.
 
     A share that is ready before those of the blocks before it waits, in
-    its own buffer, until they have been added: a fold holds a few ``d x K``
+    its own buffer, until they have been added: a fold holds a few ``K x d``
     shares at most, about one per thread, and adds every share in the same
     order on any number of threads. The intercepts' shares (``K`` numbers a
     block) and the data term's are kept per block and added at the end.
     """
 
-    def __init__(self, n_blocks, n_features, n_classes, dtype, fit_intercept):
-        self.shape = (n_features, n_classes)
+    def __init__(self, n_blocks, n_classes, n_features, dtype, fit_intercept):
+        # K x d: BLAS writes R X faster than X^T R^T (d x K), by a quarter
+        # on dense blocks of ten classes.
+        self.shape = (n_classes, n_features)
         self.dtype = dtype
         self.b = np.empty((n_blocks, n_classes), dtype=dtype) if fit_intercept else None
         self.terms = np.zeros(n_blocks)
         self._lock = threading.Lock()
         self._spare = []
-        self._reset()
+        self.W = np.zeros(self.shape)
+        self._waiting = {}
+        self._next = 0
 
     def __getstate__(self):
         # Passes travel between the workers of a dask cluster; a lock does
@@ -211,20 +247,15 @@ class _BlockSums:
     def __setstate__(self, state):
         vars(self).update(state, _lock=threading.Lock())
 
-    def _reset(self):
-        self.W = np.zeros(self.shape)
-        self._waiting = {}
-        self._next = 0
-
     def buffer(self):
-        """A ``d x K`` buffer for a share, in the products' dtype."""
+        """A ``K x d`` buffer for a share, in the products' dtype."""
         with self._lock:
             if self._spare:
                 return self._spare.pop()
         return np.empty(self.shape, dtype=self.dtype)
 
     def add(self, index, share, spare=False):
-        """Fold ``share``, the ``d x K`` share of block ``index``, into the
+        """Fold ``share``, the ``K x d`` share of block ``index``, into the
         sums once the blocks before it are in; with ``spare``, its buffer
         is reused afterwards (see :meth:`buffer`)."""
         with self._lock:
@@ -239,10 +270,13 @@ class _BlockSums:
     def total(self):
         """The data term and the sums in ``coef``'s layout, in float64, and
         a fresh start for the next pass."""
-        gradient = self.W
+        n_classes, n_features = self.shape
+        gradient = np.empty((n_features + int(self.b is not None), n_classes))
+        gradient[:n_features] = self.W.T
         if self.b is not None:
-            gradient = np.vstack([gradient, self.b.sum(axis=0, dtype=np.float64)])
-        self._reset()
+            self.b.sum(axis=0, dtype=np.float64, out=gradient[n_features])
+        self.W.fill(0.0)
+        self._next = 0
         return float(self.terms.sum()), gradient
 
 
@@ -274,12 +308,17 @@ class _BlockProducts:
         # The normalised weights s / S, in the products' dtype.
         self.weights = weights64.astype(self.dtype)
         self.ones = np.ones(rows, dtype=self.dtype)
+        self.rows_first = not self.sparse and scores_rows_first(
+            self.dtype, self.n_features, n_classes
+        )
         self.workspaces = [
-            _Workspace(n_classes, self.n_features, rows, self.dtype, convert)
+            _Workspace(
+                n_classes, self.n_features, rows, self.dtype, convert, self.rows_first
+            )
             for _ in range(n_threads)
         ]
         self.sums = _BlockSums(
-            len(slices), self.n_features, n_classes, self.dtype, fit_intercept
+            len(slices), n_classes, self.n_features, self.dtype, fit_intercept
         )
 
     def transposed(self, coef):
@@ -313,10 +352,18 @@ class _BlockProducts:
             space.X_block_start = rows.start
         return X_block
 
-    def scores(self, Wt, b, X_block, out):
+    def scores(self, Wt, b, X_block, space, out):
         """``out = W^T X_block^T + b``: the K x m scores of a block."""
         if self.sparse:
             out[...] = (X_block.matrix @ Wt.T).T
+        elif self.rows_first:
+            by_rows = space.rows_first[: X_block.shape[0]]
+            np.matmul(X_block, Wt.T, out=by_rows)
+            if b is None:
+                np.copyto(out, by_rows.T)
+            else:
+                np.add(by_rows.T, b[:, np.newaxis], out=out)
+            return out
         else:
             np.matmul(Wt, X_block.T, out=out)
         if b is not None:
@@ -324,14 +371,13 @@ class _BlockProducts:
         return out
 
     def back(self, R, X_block, index):
-        """Keep ``X_block^T R^T`` (d x K) and ``R 1`` as the block's share
-        of the sums (R: K x m)."""
+        """Keep ``R X_block`` (K x d) and ``R 1`` as the block's share of
+        the sums (R: K x m)."""
         sums = self.sums
         if self.sparse:
-            sums.add(index, X_block.transpose @ R.T)
+            sums.add(index, (X_block.transpose @ R.T).T)
         else:
-            # BLAS writes X^T R^T up to twice as fast as R X (K x d).
-            sums.add(index, np.matmul(X_block.T, R.T, out=sums.buffer()), spare=True)
+            sums.add(index, np.matmul(R, X_block, out=sums.buffer()), spare=True)
         if sums.b is not None:
             np.matmul(R, self.ones[: R.shape[1]], out=sums.b[index])
 
@@ -436,7 +482,7 @@ class DataPasses:
         # started on first use and shut down with this object.
         self._pool = None
         if self.n_threads > 1:
-            self._pool = ThreadPoolExecutor(self.n_threads)
+            self._pool = ThreadPoolExecutor(self.n_threads - 1)
             weakref.finalize(self, self._pool.shutdown, wait=False)
         self._hessian_dtype = None if hessian_dtype is None else np.dtype(hessian_dtype)
         # Each thread's blocks: every n-th block, from its own first.
@@ -513,9 +559,15 @@ class DataPasses:
 
         if self._pool is None:
             run_blocks(0)
-        else:
-            # list() re-raises an exception from any of the threads.
-            list(self._pool.map(run_blocks, range(self.n_threads)))
+            return
+        # The calling thread takes the first share, the pool the others.
+        others = [self._pool.submit(run_blocks, t) for t in range(1, self.n_threads)]
+        try:
+            run_blocks(0)
+        finally:
+            # result() re-raises an exception from any of the threads.
+            for future in others:
+                future.result()
 
     def column_second_moments(self):
         """``sum_i s_i / S * x_ij^2`` for each feature ``j``, in float64.
@@ -662,7 +714,7 @@ class DataPasses:
         def block_pass(space, block):
             rows = self.slices[block]
             X_block = products.block(block, space)
-            Z = products.scores(Wt, b, X_block, space.buffer(rows))
+            Z = products.scores(Wt, b, X_block, space, space.buffer(rows))
             terms[block] = self._softmax(Z, block, space)[1]
 
         self._over_blocks(products, block_pass)
@@ -680,7 +732,7 @@ class DataPasses:
         def block_pass(space, block):
             rows = self.slices[block]
             X_block = products.block(block, space)
-            Z = products.scores(Wt, b, X_block, space.buffer(rows))
+            Z = products.scores(Wt, b, X_block, space, space.buffer(rows))
             sums, terms[block] = self._softmax(Z, block, space)
             if probabilities is not None:
                 np.divide(Z, sums, out=probabilities[block, :, : sums.size])
@@ -796,7 +848,7 @@ class DataPasses:
             m = rows.stop - rows.start
             P = probabilities[block, :, :m]
             X_block = products.block(block, space)
-            R = products.scores(Vt, v_b, X_block, space.buffer(rows))
+            R = products.scores(Vt, v_b, X_block, space, space.buffer(rows))
             p_dot_z = np.einsum("km,km->m", P, R, out=space.column[:m])
             R -= p_dot_z
             R *= P

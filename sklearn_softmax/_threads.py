@@ -44,6 +44,17 @@ def _set_limit(lib, n_threads):
     getattr(lib, "_real_set_num_threads", lib.set_num_threads)(n_threads)
 
 
+def blas_architectures():
+    """The CPU architectures that the loaded BLAS libraries chose kernels
+    for, in lower case, as threadpoolctl reports them (OpenBLAS reports
+    its core type, such as ``'skylakex'``; other libraries report none)."""
+    return frozenset(
+        str(lib.architecture).lower()
+        for lib in _blas_libraries()
+        if getattr(lib, "architecture", None)
+    )
+
+
 def _current_limit():
     return max((lib.get_num_threads() for lib in _blas_libraries()), default=1)
 

@@ -277,10 +277,24 @@ def test_stale_hessp_refuses(rng):
         hessp(x)
 
 
+@pytest.fixture(params=["classes_first", "rows_first"])
+def scores_layout(request, monkeypatch):
+    """Both layouts of the float32 scores' product, whatever kernels this
+    machine's BLAS runs (see ``_passes.scores_rows_first``)."""
+    rows_first = request.param == "rows_first"
+    architectures = frozenset({"skylakex"} if rows_first else ())
+    monkeypatch.setattr(_passes, "blas_architectures", lambda: architectures)
+    monkeypatch.setattr(_passes, "_ROWS_FIRST_MIN_FEATURES", 1)
+    return request.param
+
+
 @pytest.mark.parametrize("block_rows", [1, 7, 50])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_blocked_passes_match_a_direct_computation(block_rows, dtype, rng, monkeypatch):
-    """Blocks of rows, a partial last one included, add up to the whole."""
+def test_blocked_passes_match_a_direct_computation(
+    block_rows, dtype, scores_layout, rng, monkeypatch
+):
+    """Blocks of rows, a partial last one included, add up to the whole,
+    with the scores computed in either layout."""
     monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
     monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", block_rows)
     X, y, sw = make_problem(n_samples=53, dtype=dtype)
@@ -413,7 +427,7 @@ def test_float32_hessian_products_on_float64_data(sparse, rng):
 @pytest.mark.parametrize("n_threads", [2, 3, 7])
 @pytest.mark.parametrize("hessian_dtype", [None, np.float32])
 def test_dense_blocks_shared_between_threads_match_one_thread(
-    n_threads, hessian_dtype, rng, monkeypatch
+    n_threads, hessian_dtype, scores_layout, rng, monkeypatch
 ):
     """Each thread takes its own blocks; the totals are those of one
     thread, to the last bit."""
@@ -490,10 +504,11 @@ def test_shares_are_added_in_the_order_of_the_blocks(rng):
             sums.add(index, shares[index])
         totals.append(sums.total()[1])
     assert_array_equal(totals[0], totals[1])
+    # K x d shares, a d x K total.
     expected = np.zeros((5, 3))
     for share in shares:
         expected += share
-    assert_array_equal(totals[0], expected)
+    assert_array_equal(totals[0], expected.T)
 
 
 def test_sparse_threads_with_float32_hessian_products(rng):
@@ -507,3 +522,35 @@ def test_sparse_threads_with_float32_hessian_products(rng):
     assert_allclose(gradient_t, gradient, rtol=1e-13, atol=1e-15)
     product = hessp(v)
     assert_allclose(hessp_t(v), product, rtol=0, atol=1e-5 * np.abs(product).max())
+
+
+@pytest.mark.parametrize(
+    "dtype, n_features, n_classes, architectures, expected",
+    [
+        (np.float32, 64, 10, {"skylakex"}, True),
+        (np.float32, 64, 10, {"sapphirerapids", "haswell"}, True),
+        (np.float64, 64, 10, {"skylakex"}, False),
+        (np.float32, 64, 10, {"haswell"}, False),
+        (np.float32, 64, 10, set(), False),
+        (np.float32, 64, 21, {"skylakex"}, False),
+        (np.float32, 31, 10, {"skylakex"}, False),
+    ],
+)
+def test_rows_first_scores_only_where_the_kernels_gain(
+    dtype, n_features, n_classes, architectures, expected
+):
+    """float32 scores with few classes and enough features, on OpenBLAS's
+    AVX-512 kernels; everything else keeps the K x m product."""
+    chosen = _passes.scores_rows_first(
+        dtype, n_features, n_classes, frozenset(architectures)
+    )
+    assert chosen is expected
+
+
+def test_scores_rows_first_follows_the_loaded_blas():
+    from sklearn_softmax._threads import blas_architectures
+
+    architectures = blas_architectures()
+    assert all(name == name.lower() for name in architectures)
+    expected = bool(architectures & {"skylakex", "cooperlake", "sapphirerapids"})
+    assert _passes.scores_rows_first(np.float32, 64, 10) is expected
