@@ -482,7 +482,7 @@ class DataPasses:
         # started on first use and shut down with this object.
         self._pool = None
         if self.n_threads > 1:
-            self._pool = ThreadPoolExecutor(self.n_threads - 1)
+            self._pool = ThreadPoolExecutor(self.n_threads)
             weakref.finalize(self, self._pool.shutdown, wait=False)
         self._hessian_dtype = None if hessian_dtype is None else np.dtype(hessian_dtype)
         # Each thread's blocks: every n-th block, from its own first.
