@@ -807,17 +807,20 @@ class DataPasses:
         for block, rows in enumerate(self.slices):
             m = rows.stop - rows.start
             A = self._design(block)
-            P = self._probabilities[block, :, :m].astype(np.float64)
+            P = np.asarray(self._probabilities[block, :, :m], dtype=np.float64)
             weights = self.weights64[rows]
             # 1 - p_k as the sum of the other probabilities, those before k
             # and those after it, which keeps its relative accuracy where
-            # p_k rounds to one.
-            up_to = np.cumsum(P, axis=0)
-            from_ = np.cumsum(P[::-1], axis=0)[::-1]
+            # p_k rounds to one; for two classes, the other one's.
+            if n_classes > 2:
+                up_to = np.cumsum(P, axis=0)
+                from_ = np.cumsum(P[::-1], axis=0)[::-1]
             for k in range(n_classes - 1):
                 weighted_p = weights * P[k]
                 for k_other in range(k, n_classes - 1):
-                    if k == k_other:
+                    if n_classes == 2:
+                        c = weighted_p * P[1]
+                    elif k == k_other:
                         others = from_[k + 1] + up_to[k - 1] if k else from_[k + 1]
                         c = weighted_p * others
                     else:
