@@ -462,6 +462,14 @@ def stream(args):
     import dask.dataframe as dd
 
     n_bytes = args.rows * args.features * 8
+    memory = 2 * parse_bytes(args.memory_limit)
+    if n_bytes < 2 * memory:
+        raise SystemExit(
+            f"--mode stream measures data of at least twice the workers' "
+            f"memory: {format_bytes(n_bytes)} of data for 2 workers x "
+            f"{args.memory_limit}; raise --rows to at least "
+            f"{-(-2 * memory // (args.features * 8))} or lower --memory-limit."
+        )
     lines = []
     with tempfile.TemporaryDirectory() as directory:
         write_parquet(directory, args)

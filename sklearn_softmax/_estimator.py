@@ -267,6 +267,10 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         keeps the products in ``X``'s dtype otherwise. The objective, the
         gradient and the stopping test stay in ``X``'s dtype there too.
 
+        On dask collections (see :ref:`dask`), each worker runs the products
+        on its own blocks as for dense NumPy data, with 'auto' deciding on
+        the whole of ``X``.
+
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes, as in
         :class:`~sklearn.linear_model.LogisticRegression`: each sample's

@@ -7,8 +7,9 @@ with the weights normalised by the total of all the blocks. Each evaluation
 sends the parameters, ``(d + 1) K`` numbers, to the blocks; each block
 computes its share of the sums; the shares, one vector of
 ``(d + 1) K + 1`` numbers per block, are added as a tree, ``SPLIT_EVERY``
-at a time, in the order of the blocks, and one sum comes back. The rows
-never move.
+at a time, in the order of the blocks, and one sum comes back (with
+futures, the last ``SPLIT_EVERY`` or fewer partial sums come back and are
+added by the caller, in the same order). The rows never move.
 
 Two engines run the evaluations. With a ``dask.distributed`` client as the
 scheduler, :class:`_Futures` submits tasks on the futures of the persisted
@@ -43,7 +44,9 @@ SPLIT_EVERY = 8
 _MAX_INLINE_BYTES = 2**16
 
 
-def _block_passes(rows, n_classes, fit_intercept, label_smoothing, total_weight):
+def _block_passes(
+    rows, n_classes, fit_intercept, label_smoothing, total_weight, hessian_dtype
+):
     X, y, weights = rows
     return DataPasses(
         X,
@@ -51,6 +54,7 @@ def _block_passes(rows, n_classes, fit_intercept, label_smoothing, total_weight)
         weights,
         n_classes,
         fit_intercept,
+        hessian_dtype=hessian_dtype,
         label_smoothing=label_smoothing,
         total_weight=total_weight,
     )
@@ -185,11 +189,13 @@ class _Futures:
             for arg in args
         ]
         parts = self.map(function, columns, *args)
-        while len(parts) > 1:
+        while len(parts) > SPLIT_EVERY:
             parts = [
                 self.client.submit(_add, *group, pure=False) for group in _groups(parts)
             ]
-        return parts[0].result()
+        # The last sum of the tree, on the client: it receives what a task
+        # adding them would, without the hop through one more worker.
+        return _add(*self.client.gather(parts))
 
 
 def _engine(row_blocks, persisted):
@@ -221,6 +227,11 @@ class BlockwiseDataTerm:
         where each block is held, and kept there. Otherwise each evaluation
         computes the blocks again (reads them from their source) and sets up
         their passes where it does.
+    hessian_dtype : dtype or None, default=None
+        The dtype of the Hessian-vector products on each block, as
+        :class:`~sklearn_softmax._passes.DataPasses` takes it: float32 for
+        float64 blocks converts them a block of rows at a time, on the
+        worker, with no copy of the block.
     """
 
     def __init__(
@@ -232,6 +243,7 @@ class BlockwiseDataTerm:
         fit_intercept,
         label_smoothing=0.0,
         persisted=True,
+        hessian_dtype=None,
     ):
         self.n_features = n_features
         self.n_classes = n_classes
@@ -245,8 +257,15 @@ class BlockwiseDataTerm:
             fit_intercept,
             label_smoothing,
             total_weight,
+            hessian_dtype,
             persist=persisted,
         )
+        if persisted:
+            # The passes hold their block's rows from here on; without
+            # these references, the workers release the blocks' own keys
+            # and count the rows once, in the passes, rather than twice
+            # against their memory limits.
+            self._engine.row_blocks = None
 
     def _total(self, function, columns, *args):
         return self._engine.total(function, columns, *args)
@@ -296,6 +315,7 @@ def bind_objective(
     rounding,
     label_smoothing=0.0,
     persisted=True,
+    hessian_dtype=None,
 ):
     r"""The penalised objective on data held in blocks, as functions of a
     flat float64 vector.
@@ -328,5 +348,6 @@ def bind_objective(
         fit_intercept,
         label_smoothing,
         persisted,
+        hessian_dtype,
     )
     return penalised_objective(data_term, l2_reg_strength, rounding)

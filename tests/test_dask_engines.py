@@ -7,6 +7,8 @@ The clusters here run their workers as threads of this process, which keeps
 them cheap; ``test_dask.py`` runs worker processes.
 """
 
+import time
+
 import numpy as np
 import pytest
 from _problems import make_problem
@@ -20,6 +22,7 @@ from sklearn_softmax._loss_dask import bind_objective, distributed_client
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
+futures_of = distributed.futures_of
 
 # Tight enough that the solvers' own tolerance is far below the comparison.
 TOL = 1e-8
@@ -153,6 +156,60 @@ def test_evaluations_leave_the_blocks_on_their_workers():
         for _ in range(10):
             hessp(x)
         assert sent() - before < block_bytes
+
+
+def test_hessian_products_in_float32_on_the_blocks(client):
+    """With float32 Hessian products the workers convert their blocks:
+    the products agree with float64's to float32's rounding, and the fit
+    with precision='mixed' reaches the in-memory optimum."""
+    X, y, sample_weight = problem(n_samples=700)
+    data = as_dask(X, y, sample_weight, chunks=100)
+    args = (float(sample_weight.sum()), X.shape[1], 4, True, 0.2)
+    mixed = bind_objective(
+        persist_row_blocks(*data), *args, rounding=0.0, hessian_dtype=np.float32
+    )
+    full = bind_objective(persist_row_blocks(*data), *args, rounding=0.0)
+    rng = np.random.default_rng(2)
+    x, v = rng.standard_normal((2, (X.shape[1] + 1) * 4))
+    product_mixed = mixed.value_gradient_hessp(x)[2](v)
+    product_full = full.value_gradient_hessp(x)[2](v)
+    scale = np.abs(product_full).max()
+    assert_allclose(product_mixed, product_full, rtol=0, atol=1e-5 * scale)
+    assert not np.array_equal(product_mixed, product_full)
+
+    params = dict(solver="newton-cg", precision="mixed", tol=TOL)
+    on_dask = SoftmaxRegression(**params).fit(*data[:2], sample_weight=data[2])
+    in_memory = SoftmaxRegression(**params).fit(X, y, sample_weight=sample_weight)
+    assert_allclose(on_dask.coef_, in_memory.coef_, rtol=0, atol=ATOL)
+
+
+def test_passes_take_over_the_persisted_blocks():
+    """Once the passes are set up, the workers keep each block's rows in its
+    passes alone: the blocks' own keys are released, so that the rows count
+    once against the workers' memory limits, not twice."""
+    X, y, _ = problem(n_samples=800)
+    cluster, client = cluster_client(2)
+    with cluster, client:
+        blocks = persist_row_blocks(*as_dask(X, y, chunks=200), None)
+        futures = [future for block in blocks for future in futures_of(block)]
+        distributed.wait(futures)
+        keys = {future.key for future in futures}
+        del futures
+
+        def held():
+            return set().union(*client.has_what().values())
+
+        assert keys <= held()
+        objective = bind_objective(blocks, len(y), X.shape[1], 4, True, 0.1, 0.0)
+        del blocks
+        value = objective.value(np.zeros((X.shape[1] + 1) * 4))
+        assert_allclose(value, np.log(4))
+        deadline = time.monotonic() + 10
+        while keys & held() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not keys & held()
+        # The passes still evaluate, on the rows they hold.
+        assert objective.value(np.zeros((X.shape[1] + 1) * 4)) == value
 
 
 # The rows of each block read, in order; a module's global, which the

@@ -19,7 +19,7 @@ from .._dask import (
     row_blocks,
     summarise,
 )
-from .._heuristics import choose_dask_lbfgs
+from .._heuristics import choose_dask_lbfgs, choose_hessian_dtype
 from .._solvers import STOCHASTIC_SOLVERS
 from .._targets import check_class_totals, class_weights, encode_labels
 from ._common import FitData, minimizer, resolve_solver
@@ -79,8 +79,13 @@ class DaskBackend:
         # Dask is optional: only a dask input brings it in.
         from .._loss_dask import bind_objective
 
+        blocks = list(data.blocks.blocks)
+        if data.blocks.persisted:
+            # The objective's passes take the persisted blocks over (see
+            # BlockwiseDataTerm): the fit keeps no other reference to them.
+            data.blocks.blocks.clear()
         objective = bind_objective(
-            data.blocks.blocks,
+            blocks,
             data.total_weight,
             spec.n_features,
             spec.n_classes,
@@ -89,7 +94,11 @@ class DaskBackend:
             rounding=16 * float(np.finfo(data.dtype).eps),
             label_smoothing=spec.label_smoothing,
             persisted=data.blocks.persisted,
+            hessian_dtype=choose_hessian_dtype(
+                data.X, spec.n_classes, solver, settings.precision
+            ),
         )
+        del blocks
         return minimizer(solver, spec.norm)(
             objective, coef0.ravel(), **settings.solver_kwargs()
         )
