@@ -250,8 +250,15 @@ def wald_test(params, covariance, R, q):
     difference = R @ params.ravel(order="F") - q
     variance = R @ covariance @ R.T
     eigenvalues, vectors = np.linalg.eigh(0.5 * (variance + variance.T))
+    eps = np.finfo(np.float64).eps
     scale = max(eigenvalues.max(initial=0.0), 0.0)
-    kept = eigenvalues > max(variance.shape) * np.finfo(np.float64).eps * scale
+    # Each entry of R V R^T is rounded by up to about p eps times the same
+    # product of the absolute values, for p parameters: an eigenvalue below
+    # that is zero to rounding, as a combination the layout fixes is.
+    rounding = (
+        covariance.shape[0] * eps * (np.abs(R) @ np.abs(covariance) @ np.abs(R).T)
+    )
+    kept = eigenvalues > max(max(variance.shape) * eps * scale, rounding.max())
     df = int(kept.sum())
     if df == 0:
         raise ValueError(
