@@ -27,36 +27,55 @@ def _fit_quietly(model, X, y, **kwargs):
         return model.fit(X, y, **kwargs)
 
 
+def _full_batch(X, y, C, n_epochs, **params):
+    """A stochastic solver fitted on one minibatch of all the samples, in
+    order, for ``n_epochs`` epochs, with no stopping rule."""
+    model = SoftmaxRegression(
+        batch_size=len(y),
+        shuffle=False,
+        C=C,
+        max_iter=n_epochs,
+        n_iter_no_change=n_epochs + 1,
+        tol=0.0,
+        **params,
+    )
+    return _fit_quietly(model, X, y)
+
+
+def _gradient(X, Y, W, b, C):
+    """The gradient of the class docstring's objective with the one-hot
+    targets ``Y``: that of the weights, and that of the intercepts."""
+    G = (softmax(X @ W + b, axis=1) - Y) / len(Y)
+    return X.T @ G + W / (C * len(Y)), G.sum(axis=0)
+
+
 def test_invscaling_steps_by_the_initial_step_over_t_to_the_power_t(wine):
     """``learning_rate='invscaling'``: step ``t`` is ``learning_rate_init /
     t^power_t``. On one minibatch of all the data, without momentum, 'sgd'
     is then gradient descent with that schedule, which is written out here
     on the objective of the class docstring."""
     X, y = wine
-    n_samples, n_classes = len(y), 3
+    n_classes = 3
     C, eta0, power_t, n_epochs = 0.5, 0.3, 0.7, 15
-    model = SoftmaxRegression(
+    model = _full_batch(
+        X,
+        y,
+        C,
+        n_epochs,
         solver="sgd",
         learning_rate="invscaling",
         learning_rate_init=eta0,
         power_t=power_t,
         momentum=0.0,
         nesterovs_momentum=False,
-        batch_size=n_samples,
-        shuffle=False,
-        C=C,
-        max_iter=n_epochs,
-        n_iter_no_change=n_epochs + 1,
-        tol=0.0,
     )
-    _fit_quietly(model, X, y)
     Y = np.eye(n_classes)[y]
     W = np.zeros((X.shape[1], n_classes))
     b = np.zeros(n_classes)
     for t in range(1, n_epochs + 1):
-        G = (softmax(X @ W + b, axis=1) - Y) / n_samples
         step = eta0 / t**power_t
-        W, b = W - step * (X.T @ G + W / (C * n_samples)), b - step * G.sum(axis=0)
+        grad_W, grad_b = _gradient(X, Y, W, b, C)
+        W, b = W - step * grad_W, b - step * grad_b
     assert_array_equal(model.n_iter_, [n_epochs])
     # Gradient steps from zero keep the weights and intercepts centred (the
     # gradient's rows sum to zero over the classes), so the fitted, centred
@@ -214,30 +233,27 @@ def test_average_weighs_the_iterate_of_step_t_by_a_power_of_t(wine):
     Full-batch 'sgd' without momentum at a constant step is gradient
     descent, whose iterates are written out here."""
     X, y = wine
-    n_samples, n_classes = len(y), 3
+    n_classes = 3
     C, eta0, n_epochs = 1.0, 0.2, 12
-    model = SoftmaxRegression(
+    model = _full_batch(
+        X,
+        y,
+        C,
+        n_epochs,
         solver="sgd",
         learning_rate="constant",
         learning_rate_init=eta0,
         momentum=0.0,
         nesterovs_momentum=False,
         average=True,
-        batch_size=n_samples,
-        shuffle=False,
-        C=C,
-        max_iter=n_epochs,
-        n_iter_no_change=n_epochs + 1,
-        tol=0.0,
     )
-    _fit_quietly(model, X, y)
     Y = np.eye(n_classes)[y]
     W = np.zeros((X.shape[1], n_classes))
     b = np.zeros(n_classes)
     iterates = []
     for _ in range(n_epochs):
-        G = (softmax(X @ W + b, axis=1) - Y) / n_samples
-        W, b = W - eta0 * (X.T @ G + W / (C * n_samples)), b - eta0 * G.sum(axis=0)
+        grad_W, grad_b = _gradient(X, Y, W, b, C)
+        W, b = W - eta0 * grad_W, b - eta0 * grad_b
         iterates.append((W, b))
     t = np.arange(1, n_epochs + 1)
     weights = np.exp(gammaln(t + 10) - gammaln(t))
@@ -282,27 +298,22 @@ def test_adam_decays_its_moments_at_0_9_and_0_999(wine):
     minibatch of all the data, written out here on the class docstring's
     objective."""
     X, y = wine
-    n_samples, n_classes = len(y), 3
+    n_classes = 3
     C, eta0, n_epochs = 1.0, 0.05, 10
-    model = SoftmaxRegression(
+    model = _full_batch(
+        X,
+        y,
+        C,
+        n_epochs,
         solver="adam",
         learning_rate="constant",
         learning_rate_init=eta0,
-        batch_size=n_samples,
-        shuffle=False,
-        C=C,
-        max_iter=n_epochs,
-        n_iter_no_change=n_epochs + 1,
-        tol=0.0,
     )
-    _fit_quietly(model, X, y)
     Y = np.eye(n_classes)[y]
     x = np.zeros((X.shape[1] + 1, n_classes))
     m, v = np.zeros_like(x), np.zeros_like(x)
     for t in range(1, n_epochs + 1):
-        W, b = x[:-1], x[-1]
-        G = (softmax(X @ W + b, axis=1) - Y) / n_samples
-        g = np.vstack([X.T @ G + W / (C * n_samples), G.sum(axis=0)])
+        g = np.vstack(_gradient(X, Y, x[:-1], x[-1], C))
         m = 0.9 * m + 0.1 * g
         v = 0.999 * v + 0.001 * g**2
         step = eta0 * np.sqrt(1 - 0.999**t) / (1 - 0.9**t)
