@@ -455,7 +455,9 @@ def test_converted_blocks_give_the_products_of_a_float32_copy(
 ):
     """float32 Hessian products on float64 X convert its blocks into
     buffers, once per fit where a thread has a single block, every pass
-    where it has several: every product is that of a float32 copy of X."""
+    where it has several: every product is that of a float32 copy of X.
+    Data of a single block is also converted into a contiguous X^T, on
+    which the scores are computed."""
     if several_blocks:
         monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
         monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 6)
@@ -468,6 +470,13 @@ def test_converted_blocks_give_the_products_of_a_float32_copy(
     copied = _passes._BlockProducts(
         X.astype(np.float32), passes.weights64, N_CLASSES, True, passes.slices, 1
     )
+    if several_blocks:
+        assert passes._hessian_products_made().columns is None
+    else:
+        columns = passes._hessian_products_made().columns
+        assert_array_equal(columns, X.T.astype(np.float32))
+        assert columns.flags.c_contiguous
+        copied.columns, copied.rows_first = columns, False
     passes_copied = copy.copy(passes)
     passes_copied._hessian_products = copied
     for _ in range(3):
