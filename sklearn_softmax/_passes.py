@@ -812,13 +812,19 @@ class DataPasses:
         summed over the data, block of rows by block of rows in the order of
         the blocks, ``K (K - 1) / 2`` products of ``n d^2`` multiply-adds
         (one for two classes, as for the logistic model); the others follow
-        from them.
+        from them. For two classes that one block is
+        :meth:`value_gradient_two_class_hessian`'s.
         """
+        n_classes, n_features = self.n_classes, self.n_features
+        if n_classes == 2:
+            data_term, gradient, block = self.value_gradient_two_class_hessian(coef)
+            # Feature-major, class-minor: entry (2 i + k, 2 j + k') is
+            # block[i, j] times +1 where k = k', -1 where not.
+            return data_term, gradient, np.kron(block, [[1.0, -1.0], [-1.0, 1.0]])
         data_term, gradient, self._probabilities = self.value_gradient_probabilities(
             coef, out=self._probabilities
         )
         self._generation += 1
-        n_classes, n_features = self.n_classes, self.n_features
         n_rows = n_features + int(self.fit_intercept)
         # The Hessian as (feature, class, feature, class): block (k, k') is
         # blocks[:, k, :, k'], a strided view.
@@ -830,16 +836,13 @@ class DataPasses:
             weights = self.weights64[rows]
             # 1 - p_k as the sum of the other probabilities, those before k
             # and those after it, which keeps its relative accuracy where
-            # p_k rounds to one; for two classes, the other one's.
-            if n_classes > 2:
-                up_to = np.cumsum(P, axis=0)
-                from_ = np.cumsum(P[::-1], axis=0)[::-1]
+            # p_k rounds to one.
+            up_to = np.cumsum(P, axis=0)
+            from_ = np.cumsum(P[::-1], axis=0)[::-1]
             for k in range(n_classes - 1):
                 weighted_p = weights * P[k]
                 for k_other in range(k, n_classes - 1):
-                    if n_classes == 2:
-                        c = weighted_p * P[1]
-                    elif k == k_other:
+                    if k == k_other:
                         others = from_[k + 1] + up_to[k - 1] if k else from_[k + 1]
                         c = weighted_p * others
                     else:
@@ -852,6 +855,38 @@ class DataPasses:
             blocks[:, -1, :, k] = blocks[:, k, :, -1].T
         blocks[:, -1, :, -1] = -blocks[:, -1, :, :-1].sum(axis=-1)
         hessian = blocks.reshape(n_rows * n_classes, -1)
+        return data_term, gradient, hessian
+
+    def value_gradient_two_class_hessian(self, coef):
+        """For two classes: the data term, its gradient, and
+        ``sum_i s_i / S p_i0 p_i1 x~_i x~_i^T`` for ``x~ = [x, 1]``, a
+        float64 ``(n_features + fit_intercept)``-square matrix.
+
+        That matrix is the Hessian of the data term in the difference of the
+        two classes' parameters, on which the probabilities depend alone
+        (see :mod:`~sklearn_softmax._two_classes`), and the block
+        ``H_00 = H_11 = -H_01`` of the Hessian in ``coef`` (see
+        :meth:`value_gradient_hessian`). It is summed block of rows by block
+        of rows, in their order: ``n d^2`` multiply-adds. With one class'
+        probability the other's complement, ``p_0 p_1`` keeps its relative
+        accuracy where either rounds to one.
+        """
+        if self.n_classes != 2:
+            raise ValueError(
+                f"the two-class Hessian needs two classes, not {self.n_classes}."
+            )
+        data_term, gradient, self._probabilities = self.value_gradient_probabilities(
+            coef, out=self._probabilities
+        )
+        self._generation += 1
+        n_rows = self.n_features + int(self.fit_intercept)
+        hessian = np.zeros((n_rows, n_rows))
+        for block, rows in enumerate(self.slices):
+            m = rows.stop - rows.start
+            A = self._design(block)
+            P = np.asarray(self._probabilities[block, :, :m], dtype=np.float64)
+            c = self.weights64[rows] * P[0] * P[1]
+            hessian += (A * c[:, np.newaxis]).T @ A
         return data_term, gradient, hessian
 
     def hessian_product(self, probabilities, V):

@@ -522,3 +522,43 @@ def test_accepts_the_parameters_of_logistic_regression_it_fits_with():
     assert {name: ours[name] for name in shared} == {
         name: theirs[name] for name in shared
     }
+
+
+@pytest.mark.parametrize("C", [0.2, np.inf])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_two_class_exact_newton_steps_solve_for_the_difference(
+    C, weighted, fit_intercept, monkeypatch
+):
+    """'newton-cholesky' on two classes runs on the difference of the
+    classes' parameters, and reaches LogisticRegression's model at 2 C;
+    other solvers, and more classes, run on ``coef`` itself."""
+    from sklearn_softmax._backends import _numpy
+
+    wrapped = []
+
+    def spy(solve):
+        wrapped.append(solve)
+        return solving_in_difference(solve)
+
+    solving_in_difference = _numpy.solving_in_difference
+    monkeypatch.setattr(_numpy, "solving_in_difference", spy)
+    X, y = problem(n_classes=2)
+    sample_weight = (
+        np.random.default_rng(0).uniform(0.5, 2.0, y.size) if weighted else None
+    )
+    settings = dict(C=C, fit_intercept=fit_intercept, **TIGHT)
+    model = SoftmaxRegression(solver="newton-cholesky", **settings)
+    model.fit(X, y, sample_weight=sample_weight)
+    assert len(wrapped) == 1
+    reference = logistic_regression(
+        C=2 * C, fit_intercept=fit_intercept, random_state=0, **TIGHT
+    ).fit(X, y, sample_weight=sample_weight)
+    assert_allclose(model.coef_, reference.coef_, rtol=0, atol=ATOL)
+    assert_allclose(model.intercept_, reference.intercept_, rtol=0, atol=ATOL)
+    assert model.converged_
+
+    SoftmaxRegression(solver="newton-cg", **settings).fit(X, y, sample_weight)
+    X3, y3 = problem(n_classes=3)
+    SoftmaxRegression(solver="newton-cholesky", **settings).fit(X3, y3)
+    assert len(wrapped) == 1

@@ -176,6 +176,74 @@ def test_dense_hessian_matches_finite_differences_off_the_null_directions(
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("l2_reg_strength", [L2, 0.0])
+@pytest.mark.parametrize("block_rows", [None, 7])
+def test_two_class_objective_of_the_difference(
+    fit_intercept, sparse, l2_reg_strength, block_rows, rng, monkeypatch
+):
+    """For two classes, the objective of beta = theta_1 - theta_0 is the
+    full objective at [-beta / 2, beta / 2]; its gradient and Hessian are
+    the central differences of its value and gradient, and J^T H J of the
+    full ones, whose own two-class Hessian matches its differences too."""
+    if block_rows is not None:
+        monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", block_rows)
+        monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
+    X, y, sw = make_problem(n_classes=2, sparse=sparse)
+    loss = MultinomialLoss(2, fit_intercept, label_smoothing=0.2)
+    full = loss.bind(X, y, sw, l2_reg_strength)
+    reduced = loss.bind(X, y, sw, l2_reg_strength, two_classes_as_one=True)
+    beta = rng.standard_normal(loss.n_coef_rows(X.shape[1]))
+    # J: beta -> coef, flattened feature-major, class-minor.
+    J = np.kron(np.eye(beta.size), [[-0.5], [0.5]])
+    coef = J @ beta
+
+    value, gradient, H = reduced.value_gradient_hessian(beta)
+    assert value == reduced.value(beta) == full.value(coef)
+    f, g = reduced.value_and_gradient(beta)
+    assert f == value
+    assert_allclose(g, gradient, rtol=1e-14, atol=1e-16)
+    assert_allclose(
+        gradient,
+        central_difference(reduced.value, beta, eps=1e-6),
+        rtol=1e-6,
+        atol=1e-9,
+    )
+    numeric = central_difference(
+        lambda x: reduced.value_and_gradient(x)[1], beta, eps=1e-5
+    )
+    assert_allclose(H, numeric, rtol=1e-7, atol=1e-9)
+    _, g_full, H_full = full.value_gradient_hessian(coef)
+    assert_allclose(gradient, J.T @ g_full, rtol=1e-13, atol=1e-16)
+    # At a centred point the entries of the two gradients agree up to sign.
+    assert_allclose(np.abs(g_full).max(), np.abs(gradient).max(), rtol=1e-13)
+    assert_allclose(H, J.T @ H_full @ J, rtol=1e-12, atol=1e-15)
+    numeric_full = central_difference(
+        lambda x: full.value_and_gradient(x)[1], coef, eps=1e-5
+    )
+    assert_allclose(J.T @ numeric_full @ J, H, rtol=1e-7, atol=1e-9)
+    # The full two-class Hessian, off its null directions (one number added
+    # to both classes' parameter of an unpenalised row).
+    first = X.shape[1] if l2_reg_strength > 0 else 0
+    null = np.kron(np.eye(beta.size), [[0.5**0.5, 0.5**0.5]])[first:]
+    projector = np.eye(coef.size) - null.T @ null
+    assert_allclose(projector @ H_full @ projector, numeric_full, rtol=1e-7, atol=1e-9)
+    _, _, hessp = reduced.value_gradient_hessp(beta)
+    v = rng.standard_normal(beta.size)
+    assert_allclose(hessp(v), H @ v, rtol=1e-10, atol=1e-13)
+    assert_allclose(H, H.T, rtol=0, atol=1e-15)
+    if l2_reg_strength > 0:
+        assert np.linalg.eigvalsh(H).min() > 0
+
+
+def test_two_class_hessian_needs_two_classes():
+    X, y, sw = make_problem()
+    passes = _passes.DataPasses(X, y, sw, N_CLASSES, True)
+    with pytest.raises(ValueError, match="two classes, not 4"):
+        passes.value_gradient_two_class_hessian(np.zeros((X.shape[1] + 1, 4)))
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_hessian_diagonal_is_the_diagonal_at_the_zero_model(

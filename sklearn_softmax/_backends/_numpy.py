@@ -12,6 +12,7 @@ from .._idle_columns import columns_to_leave_out, solve_without_columns
 from .._row_space import RowSpace, solve_in_row_space
 from .._targets import encode_labels, total_weight, weigh_samples
 from .._threads import blas_thread_limit
+from .._two_classes import solving_in_difference
 from ._common import FitData, minimizer, resolve_solver
 
 
@@ -70,6 +71,12 @@ class NumpyBackend:
             # for the problems 'auto' takes them on.
             X = X.astype(np.float64)
 
+        # Exact Newton steps for two classes factor the Hessian of the
+        # difference of their parameters (see _two_classes).
+        two_classes_as_one = (
+            n_classes == 2 and solver == "newton-cholesky" and spec.norm is None
+        )
+
         def bind(rows):
             n_threads = settings.n_threads or choose_n_threads(
                 rows, n_classes, available
@@ -83,9 +90,12 @@ class NumpyBackend:
                 hessian_dtype=choose_hessian_dtype(
                     rows, n_classes, solver, settings.precision
                 ),
+                two_classes_as_one=two_classes_as_one,
             )
 
         solve = minimizer(solver, spec.norm)
+        if two_classes_as_one:
+            solve = solving_in_difference(solve)
         # The L1 and group norms are not kept by the row space's rotation.
         # With max_iter=0 the model is the starting point itself, which the
         # projection onto the row space could move.
