@@ -67,10 +67,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 import sklearn_softmax
-from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax import SoftmaxRegression, _loss_dask
 from sklearn_softmax._dask import encode_row_blocks, fit_inputs, persist_row_blocks
 from sklearn_softmax._loss import MultinomialLoss
-from sklearn_softmax._loss_dask import bind_objective
+from sklearn_softmax._loss_dask import BlockwiseDataTerm, bind_objective
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -383,25 +383,45 @@ def compare(args):
     )
 
 
-def one_evaluation(client, objective, n_coef, repeats):
-    """The best of ``repeats`` evaluations: its time, the busiest worker's
-    time in the blocks' tasks, and the difference."""
-    x = np.zeros(n_coef)
-    objective.value_and_gradient(x)
+def busiest_worker(client, data_term, evaluate):
+    """Run ``evaluate()``: its wall time, and the busiest worker's time in
+    the blocks' arithmetic, from the actors' own clocks or from the
+    scheduler's task stream."""
+    actors = getattr(data_term._engine, "actors", None)
+    if actors is not None:
+        before = [actor.busy().result() for actor in actors]
+        start = time.perf_counter()
+        evaluate()
+        wall = time.perf_counter() - start
+        after = [actor.busy().result() for actor in actors]
+        return wall, max(b - a for a, b in zip(before, after, strict=True))
+    with distributed.get_task_stream(client) as stream:
+        start = time.perf_counter()
+        evaluate()
+        wall = time.perf_counter() - start
+    busy = {}
+    for task in stream.data:
+        for part in task["startstops"]:
+            if part["action"] == "compute":
+                busy[task["worker"]] = busy.get(task["worker"], 0.0) + (
+                    part["stop"] - part["start"]
+                )
+    return wall, max(busy.values())
+
+
+def one_evaluation(client, data_term, n_coef, repeats):
+    """The best of ``repeats`` evaluations of the gradient: its time, the
+    busiest worker's time in the blocks' arithmetic, and the difference."""
+    x = np.zeros(n_coef).reshape(data_term.shape)
+    data_term.value_and_gradient(x)
     best = None
     for repeat in range(repeats):
-        with distributed.get_task_stream(client) as stream:
-            start = time.perf_counter()
-            objective.value_and_gradient(x + repeat * 1e-3)
-            wall = time.perf_counter() - start
-        busy = {}
-        for task in stream.data:
-            for part in task["startstops"]:
-                if part["action"] == "compute":
-                    busy[task["worker"]] = busy.get(task["worker"], 0.0) + (
-                        part["stop"] - part["start"]
-                    )
-        row = (wall, max(busy.values()), wall - max(busy.values()))
+        wall, busy = busiest_worker(
+            client,
+            data_term,
+            lambda shift=repeat * 1e-3: data_term.value_and_gradient(x + shift),
+        )
+        row = (wall, busy, wall - busy)
         best = row if best is None or row[0] < best[0] else best
     return best
 
@@ -423,12 +443,12 @@ def overhead(args):
                     np.arange(args.classes),
                     None,
                 )
-                objective = bind_objective(
-                    blocks, args.rows, args.features, args.classes, True, 0.0, 0.0
+                data_term = BlockwiseDataTerm(
+                    blocks, args.rows, args.features, args.classes, True
                 )
                 wall, busy, rest = one_evaluation(
                     client,
-                    objective,
+                    data_term,
                     (args.features + 1) * args.classes,
                     args.repeats,
                 )
@@ -437,7 +457,7 @@ def overhead(args):
                     f"| {1e3 * busy:.1f} | {1e3 * rest:.1f} |"
                 )
                 print(lines[-1])
-                del objective, blocks
+                del data_term, blocks
     return "\n".join(lines)
 
 
@@ -515,9 +535,19 @@ def main():
     parser.add_argument("--no-spill", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--blocks", nargs="+", type=int, default=[8, 32, 128, 512])
+    parser.add_argument(
+        "--engine",
+        choices=["auto", "tasks"],
+        default="auto",
+        help="'tasks' evaluates by tasks on the blocks' futures, as the fit "
+        "does where the blocks take more than half the workers' memory; "
+        "'auto' lets the fit choose (actors where the blocks fit)",
+    )
     args = parser.parse_args()
+    if args.engine == "tasks":
+        _loss_dask._ACTOR_MEMORY_SHARE = 0.0
     if args.mode != "fits":
-        print(environment())
+        print(f"{environment()}; engine: {args.engine}")
         table = {"compare": compare, "overhead": overhead, "stream": stream}[args.mode](
             args
         )

@@ -11,12 +11,18 @@ at a time, in the order of the blocks, and one sum comes back (with
 futures, the last ``SPLIT_EVERY`` or fewer partial sums come back and are
 added by the caller, in the same order). The rows never move.
 
-Two engines run the evaluations. With a ``dask.distributed`` client as the
-scheduler, :class:`_Futures` submits tasks on the futures of the persisted
-blocks, each asked of the worker that holds its block, and builds no dask
-graph; with any other scheduler, :class:`_Graphs` builds a small graph per
-evaluation. Both add the same shares in the same order: the results do not
-depend on the engine, the number of workers, or where the blocks are.
+Three engines run the evaluations. With a ``dask.distributed`` client as
+the scheduler and persisted blocks that take at most half of each worker's
+memory, :class:`_Actors` keeps one actor on each worker, which holds the
+passes of the blocks that worker holds: an evaluation is one call to each
+actor, sent to its worker directly, with no task for the scheduler to place
+(a round trip of a few milliseconds, against tens for tasks). Where the
+blocks take more of the workers' memory, :class:`_Futures` submits tasks on
+the futures of the persisted blocks, each asked of the worker that holds its
+block, so that the workers may spill them; with any other scheduler,
+:class:`_Graphs` builds a small graph per evaluation. All three add the same
+shares in the same order: the results do not depend on the engine, the
+number of workers, or where the blocks are.
 
 Blocks that are not persisted (see :func:`bind_objective`) are read again by
 each evaluation, and their passes set up again, where they are read.
@@ -28,7 +34,9 @@ each product costs the two products with the block that it needs, and no
 more.
 """
 
+import contextlib
 import sys
+import time
 
 import dask
 import numpy as np
@@ -42,6 +50,10 @@ SPLIT_EVERY = 8
 # Parameters (or a direction) of at most this many bytes travel inside each
 # block's task; larger ones are sent to each worker once.
 _MAX_INLINE_BYTES = 2**16
+# Actors hold their passes outside the workers' managed memory, which
+# cannot spill them: they are used where the persisted blocks take at most
+# this share of each worker's memory limit.
+_ACTOR_MEMORY_SHARE = 0.5
 
 
 def _block_passes(
@@ -104,6 +116,14 @@ def _groups(parts):
     ]
 
 
+def _tree_sum(parts):
+    """The sum of the blocks' ``parts``, in the tree of the other engines:
+    ``SPLIT_EVERY`` at a time, level by level, in the order of the blocks."""
+    while len(parts) > SPLIT_EVERY:
+        parts = [_add(*group) for group in _groups(parts)]
+    return _add(*parts)
+
+
 def distributed_client():
     """The ``dask.distributed`` client that ``dask.compute`` would use now,
     or None when the scheduler is another one."""
@@ -123,7 +143,7 @@ class _Graphs:
     def __init__(self, row_blocks):
         self.row_blocks = row_blocks
 
-    def map(self, function, columns, *args, persist=True):
+    def map(self, function, columns, *args, persist=True, name=None):
         """``function(*blocks, *args)`` for each block, persisted where the
         blocks are, or lazy."""
         parts = [
@@ -131,6 +151,12 @@ class _Graphs:
             for blocks in zip(*columns, strict=True)
         ]
         return list(dask.persist(*parts)) if persist else parts
+
+    def release_rows(self):
+        self.row_blocks = None
+
+    def close(self, blocks):
+        """Nothing to release: the blocks go with the last reference."""
 
     def total(self, function, columns, *args):
         # One task holds the parameters (or the direction): each worker
@@ -157,16 +183,12 @@ class _Futures:
     and are sent to each worker once otherwise.
     """
 
-    def __init__(self, client, row_blocks):
-        from distributed import futures_of, wait
-
+    def __init__(self, client, futures, workers):
         self.client = client
-        self.row_blocks = [futures_of(block)[0] for block in row_blocks]
-        wait(self.row_blocks)
-        who_has = client.who_has(self.row_blocks)
-        self.workers = [list(who_has.get(f.key, ())) or None for f in self.row_blocks]
+        self.row_blocks = futures
+        self.workers = [held_by or None for held_by in workers]
 
-    def map(self, function, columns, *args, persist=True):
+    def map(self, function, columns, *args, persist=True, name=None):
         """``function(*blocks, *args)`` for each block, where it is held, as
         futures."""
         return [
@@ -180,6 +202,13 @@ class _Futures:
             )
             for *blocks, workers in zip(*columns, self.workers, strict=True)
         ]
+
+    def release_rows(self):
+        self.row_blocks = None
+
+    def close(self, blocks):
+        """Release the passes on the workers."""
+        self.client.cancel(blocks)
 
     def total(self, function, columns, *args):
         args = [
@@ -198,9 +227,141 @@ class _Futures:
         return _add(*self.client.gather(parts))
 
 
+class _BlockServer:
+    """The actor of one worker: it keeps what the evaluations compute on the
+    blocks that worker holds, by name and block, and runs each evaluation's
+    function on them, in the order of the blocks.
+
+    ``indices`` are the blocks' places among all the blocks, and ``rows``
+    their rows, kept as ``'rows'``. ``busy_seconds`` is the time spent in
+    the functions so far: the worker's arithmetic, without the calls'
+    round trips.
+    """
+
+    def __init__(self, indices, *rows):
+        self.indices = list(indices)
+        self.kept = {"rows": dict(zip(self.indices, rows, strict=True))}
+        self.busy_seconds = 0.0
+
+    def _results(self, function, names, args):
+        start = time.perf_counter()
+        kept = [self.kept[name] for name in names]
+        results = {
+            index: function(*[column[index] for column in kept], *args)
+            for index in self.indices
+        }
+        self.busy_seconds += time.perf_counter() - start
+        return results
+
+    def keep(self, name, function, names, args):
+        """Keep ``function(*columns, *args)`` of each block as ``name``,
+        in place of what was kept under it."""
+        self.kept[name] = self._results(function, names, args)
+
+    def parts(self, function, names, args):
+        """``function(*columns, *args)`` of each block, by block."""
+        return self._results(function, names, args)
+
+    def drop(self, name):
+        self.kept.pop(name, None)
+
+    def busy(self):
+        """``busy_seconds``."""
+        return self.busy_seconds
+
+
+class _Kept(str):
+    """A column that the actors keep, by its name."""
+
+
+class _Actors:
+    """Evaluations as calls to one actor per worker (see
+    :class:`_BlockServer`), which holds the passes of the blocks that worker
+    held when the fit began.
+
+    A call goes from the client to the actor's worker and back, with no
+    task for the scheduler to place or track; the actors return each
+    block's share, and the client adds them in the order of the blocks, in
+    the tree the other engines use. The actors hold their blocks in their
+    workers' memory, outside what the workers may spill, until the fit
+    ends; a worker lost during the fit ends it with an error.
+    """
+
+    def __init__(self, client, futures, workers):
+        self.client = client
+        by_worker = {}
+        for index, (future, held_by) in enumerate(zip(futures, workers, strict=True)):
+            by_worker.setdefault(held_by[0], []).append((index, future))
+        self.actor_futures = [
+            client.submit(
+                _BlockServer,
+                [index for index, _ in blocks],
+                *[future for _, future in blocks],
+                workers=[worker],
+                allow_other_workers=False,
+                actor=True,
+                pure=False,
+            )
+            for worker, blocks in by_worker.items()
+        ]
+        self.actors = [future.result() for future in self.actor_futures]
+        self.n_blocks = len(futures)
+        self.row_blocks = _Kept("rows")
+
+    def _call_all(self, method, *args):
+        calls = [getattr(actor, method)(*args) for actor in self.actors]
+        return [call.result() for call in calls]
+
+    def map(self, function, columns, *args, persist=True, name=None):
+        """Keep ``function(*blocks, *args)`` of each block on its actor, as
+        ``name``: a column for later evaluations."""
+        self._call_all("keep", name, function, list(columns), args)
+        return _Kept(name)
+
+    def total(self, function, columns, *args):
+        shares = {}
+        for parts in self._call_all("parts", function, list(columns), args):
+            shares.update(parts)
+        return _tree_sum([shares[index] for index in range(self.n_blocks)])
+
+    def release_rows(self):
+        self._call_all("drop", self.row_blocks)
+
+    def close(self, blocks):
+        """Release the actors, and with them the passes."""
+        self.actors = []
+        self.client.cancel(self.actor_futures)
+        self.actor_futures = []
+
+
 def _engine(row_blocks, persisted):
     client = distributed_client() if persisted else None
-    return _Graphs(row_blocks) if client is None else _Futures(client, row_blocks)
+    if client is None:
+        return _Graphs(row_blocks)
+    from distributed import futures_of, wait
+
+    futures = [futures_of(block)[0] for block in row_blocks]
+    wait(futures)
+    who_has = client.who_has(futures)
+    workers = [list(who_has.get(future.key, ())) for future in futures]
+    if all(workers) and _fit_in_memory(client, futures, workers):
+        return _Actors(client, futures, workers)
+    return _Futures(client, futures, workers)
+
+
+def _fit_in_memory(client, futures, workers):
+    """Whether the blocks each worker holds take at most
+    :data:`_ACTOR_MEMORY_SHARE` of its memory limit (or it has none)."""
+    nbytes = client.nbytes([future.key for future in futures], summary=False)
+    held = {}
+    for future, held_by in zip(futures, workers, strict=True):
+        held[held_by[0]] = held.get(held_by[0], 0) + nbytes.get(future.key, 0)
+    limits = client.scheduler_info()["workers"]
+    return all(
+        not limits.get(worker, {}).get("memory_limit")
+        or size <= _ACTOR_MEMORY_SHARE * limits[worker]["memory_limit"]
+        for worker, size in held.items()
+    )
 
 
 class BlockwiseDataTerm:
@@ -250,6 +411,7 @@ class BlockwiseDataTerm:
         self.fit_intercept = fit_intercept
         self.shape = (n_features + int(fit_intercept), n_classes)
         self._engine = _engine(row_blocks, persisted)
+        self._generation = 0
         self.blocks = self._engine.map(
             _block_passes,
             [self._engine.row_blocks],
@@ -259,13 +421,14 @@ class BlockwiseDataTerm:
             total_weight,
             hessian_dtype,
             persist=persisted,
+            name="passes",
         )
         if persisted:
             # The passes hold their block's rows from here on; without
             # these references, the workers release the blocks' own keys
             # and count the rows once, in the passes, rather than twice
             # against their memory limits.
-            self._engine.row_blocks = None
+            self._engine.release_rows()
 
     def _total(self, function, columns, *args):
         return self._engine.total(function, columns, *args)
@@ -278,13 +441,21 @@ class BlockwiseDataTerm:
         return float(result[0]), result[1:].reshape(self.shape)
 
     def value_gradient_hessp(self, coef):
-        # The probabilities stay with their blocks until this point is left;
-        # with futures, they and the gradient take one round trip.
-        forwards = self._engine.map(_forward, [self.blocks], coef)
+        # The probabilities stay with their blocks until this point is left
+        # (the actors keep those of the last point only); with futures, they
+        # and the gradient take one round trip.
+        forwards = self._engine.map(_forward, [self.blocks], coef, name="forward")
         result = self._total(_gradient_of, [forwards])
         columns = [self.blocks, forwards]
+        self._generation += 1
+        generation = self._generation
 
         def hessp(V):
+            if generation != self._generation:
+                raise RuntimeError(
+                    "this Hessian-vector product belongs to an earlier point; "
+                    "the probabilities it needs have been overwritten."
+                )
             return self._total(_hessian_product, columns, V).reshape(self.shape)
 
         return float(result[0]), result[1:].reshape(self.shape), hessp
@@ -304,8 +475,41 @@ class BlockwiseDataTerm:
     def column_second_moments(self):
         return self._total(_moments, [self.blocks])
 
+    def close(self):
+        """Release what the workers hold for these evaluations, at once
+        rather than when the last reference goes, which a reference cycle
+        can delay to the next garbage collection."""
+        if self.blocks is not None:
+            self._engine.close(self.blocks)
+            self.blocks = None
 
-def bind_objective(
+
+@contextlib.contextmanager
+def bound_objective(*args, **kwargs):
+    """:func:`bind_objective` as a context: what the workers hold for the
+    evaluations is released on exit."""
+    objective, data_term = _bind(*args, **kwargs)
+    try:
+        yield objective
+    finally:
+        data_term.close()
+
+
+def bind_objective(*args, **kwargs):
+    r"""The penalised objective on data held in blocks, as functions of a
+    flat float64 vector (see :func:`_bind`, whose parameters it takes).
+
+    Returns
+    -------
+    objective : Objective
+        ``value``, ``value_and_gradient`` and ``value_gradient_hessp`` of a
+        flat float64 vector, each one round trip to the blocks, as is each
+        Hessian-vector product, and ``hessian_diagonal``, one more.
+    """
+    return _bind(*args, **kwargs)[0]
+
+
+def _bind(
     row_blocks,
     total_weight,
     n_features,
@@ -336,9 +540,9 @@ def bind_objective(
     Returns
     -------
     objective : Objective
-        ``value``, ``value_and_gradient`` and ``value_gradient_hessp`` of a
-        flat float64 vector, each one round trip to the blocks, as is each
-        Hessian-vector product, and ``hessian_diagonal``, one more.
+        The objective of a flat float64 vector.
+    data_term : BlockwiseDataTerm
+        Its data term, to close when the evaluations are done.
     """
     data_term = BlockwiseDataTerm(
         row_blocks,
@@ -350,4 +554,4 @@ def bind_objective(
         persisted,
         hessian_dtype,
     )
-    return penalised_objective(data_term, l2_reg_strength, rounding)
+    return penalised_objective(data_term, l2_reg_strength, rounding), data_term

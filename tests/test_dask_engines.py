@@ -1,7 +1,9 @@
 """How a fit on dask collections evaluates its objective: with a distributed
-client, tasks on the futures of the persisted blocks; with dask's threads, a
-graph per evaluation; with the blocks not persisted, a read of each block at
-each evaluation (Parquet files among them).
+client, calls to an actor on each worker that holds the passes of its
+blocks, or, where the blocks take much of the workers' memory, tasks on the
+futures of the persisted blocks; with dask's threads, a graph per
+evaluation; with the blocks not persisted, a read of each block at each
+evaluation (Parquet files among them).
 
 The clusters here run their workers as threads of this process, which keeps
 them cheap; ``test_dask.py`` runs worker processes.
@@ -14,10 +16,14 @@ import pytest
 from _problems import make_problem
 from numpy.testing import assert_allclose, assert_array_equal
 
-from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax import SoftmaxRegression, _loss_dask
 from sklearn_softmax._dask import persist_row_blocks
 from sklearn_softmax._heuristics import choose_dask_lbfgs
-from sklearn_softmax._loss_dask import bind_objective, distributed_client
+from sklearn_softmax._loss_dask import (
+    BlockwiseDataTerm,
+    bind_objective,
+    distributed_client,
+)
 
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
@@ -48,6 +54,16 @@ def client(request):
     cluster, client = cluster_client(request.param)
     with cluster, client:
         yield client
+
+
+@pytest.fixture(params=["actors", "futures"])
+def engine(request, monkeypatch):
+    """Either engine of a distributed client: the actors where the blocks
+    take little of the workers' memory (as here), or, with no share of it
+    allowed to them, tasks on the futures."""
+    if request.param == "futures":
+        monkeypatch.setattr(_loss_dask, "_ACTOR_MEMORY_SHARE", 0.0)
+    return {"actors": _loss_dask._Actors, "futures": _loss_dask._Futures}[request.param]
 
 
 def problem(n_samples=1200, n_features=8, n_classes=4, seed=0):
@@ -89,7 +105,7 @@ def test_inputs_persisted_by_the_user_fit_as_lazy_ones(client):
 
 
 @pytest.mark.parametrize("solver", ["newton-cg", "lbfgs"])
-def test_fit_is_bitwise_the_same_on_any_number_of_workers(solver):
+def test_fit_is_bitwise_the_same_on_any_number_of_workers(solver, engine):
     X, y, sample_weight = problem()
     params = {"solver": solver, "tol": TOL, "label_smoothing": 0.1}
     models = [
@@ -107,10 +123,13 @@ def test_fit_is_bitwise_the_same_on_any_number_of_workers(solver):
         assert model.n_iter_[0] == models[0].n_iter_[0]
 
 
-def test_evaluations_on_futures_equal_those_of_graphs(client):
+def test_evaluations_of_each_engine_equal_those_of_graphs(client, engine):
     X, y, sample_weight = problem(n_samples=700)
     data = as_dask(X, y, sample_weight, chunks=60)
     args = (float(sample_weight.sum()), X.shape[1], 4, True, 0.2)
+    data_term = BlockwiseDataTerm(persist_row_blocks(*data), *args[:4], 0.2)
+    assert type(data_term._engine) is engine
+    del data_term
     on_futures = bind_objective(persist_row_blocks(*data), *args, rounding=0.0)
     with dask.config.set(scheduler="threads"):
         on_graphs = bind_objective(persist_row_blocks(*data), *args, rounding=0.0)
@@ -156,6 +175,34 @@ def test_evaluations_leave_the_blocks_on_their_workers():
         for _ in range(10):
             hessp(x)
         assert sent() - before < block_bytes
+
+
+def test_actors_only_where_the_blocks_leave_room_to_spare(monkeypatch):
+    """The actors hold their passes where the workers cannot spill them:
+    they are used where each worker's blocks take at most
+    ``_ACTOR_MEMORY_SHARE`` of its memory limit."""
+    X, y, _ = problem(n_samples=800)
+    cluster, client = cluster_client(2)
+    with cluster, client:
+        data = as_dask(X, y, chunks=200)
+        block_bytes = 200 * (X.shape[1] * 8 + 8)
+        limit = min(
+            worker["memory_limit"]
+            for worker in client.scheduler_info()["workers"].values()
+        )
+        args = (len(y), X.shape[1], 4, True)
+        # Some worker holds at least two of the four blocks: more than room
+        # for one and a half.
+        share = 1.5 * block_bytes / limit
+        monkeypatch.setattr(_loss_dask, "_ACTOR_MEMORY_SHARE", share)
+        engine = BlockwiseDataTerm(persist_row_blocks(*data, None), *args)._engine
+        assert type(engine) is _loss_dask._Futures
+        # Room for twice the four blocks.
+        share = 8 * block_bytes / limit
+        monkeypatch.setattr(_loss_dask, "_ACTOR_MEMORY_SHARE", share)
+        engine = BlockwiseDataTerm(persist_row_blocks(*data, None), *args)._engine
+        assert type(engine) is _loss_dask._Actors
+        assert len(engine.actors) <= 2
 
 
 def test_hessian_products_in_float32_on_the_blocks(client):
@@ -299,3 +346,41 @@ def test_auto_rule_reads_the_work_of_a_block():
     # multiply-adds a product: seconds of a core, far above a round trip.
     assert not choose_dask_lbfgs(1_000_000, 100, 10)
     assert choose_dask_lbfgs(10_000, 100, 10)
+
+
+def test_a_hessian_product_of_an_earlier_point_is_refused(client, engine):
+    """Products are valid until the next point's, as in memory: the
+    actors keep the probabilities of the last point only."""
+    X, y, _ = problem(n_samples=300)
+    blocks = persist_row_blocks(*as_dask(X, y, chunks=100), None)
+    objective = bind_objective(blocks, len(y), X.shape[1], 4, True, 0.1, 0.0)
+    x = np.zeros((X.shape[1] + 1) * 4)
+    _, _, hessp = objective.value_gradient_hessp(x)
+    hessp(x + 1.0)
+    objective.value_gradient_hessp(x + 1.0)
+    with pytest.raises(RuntimeError, match="earlier point"):
+        hessp(x + 1.0)
+
+
+def test_a_fit_leaves_nothing_on_the_workers(client, engine):
+    """The actors, or the passes' futures, are released as the fit ends:
+    the workers hold the user's persisted blocks alone."""
+    X, y, _ = problem(n_samples=400)
+    data = [array.persist() for array in as_dask(X, y, chunks=100)]
+    distributed.wait(data)
+
+    def held():
+        return set().union(*client.has_what().values())
+
+    def actors():
+        return sum(
+            client.run(lambda dask_worker: len(dask_worker.state.actors)).values()
+        )
+
+    before = held()
+    SoftmaxRegression(solver="newton-cg", tol=TOL).fit(*data)
+    deadline = time.monotonic() + 10
+    while (held() != before or actors()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert held() == before
+    assert actors() == 0

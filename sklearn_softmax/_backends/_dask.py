@@ -77,14 +77,14 @@ class DaskBackend:
 
     def minimize(self, data, spec, solver, coef0, settings):
         # Dask is optional: only a dask input brings it in.
-        from .._loss_dask import bind_objective
+        from .._loss_dask import bound_objective
 
         blocks = list(data.blocks.blocks)
         if data.blocks.persisted:
             # The objective's passes take the persisted blocks over (see
             # BlockwiseDataTerm): the fit keeps no other reference to them.
             data.blocks.blocks.clear()
-        objective = bind_objective(
+        with bound_objective(
             blocks,
             data.total_weight,
             spec.n_features,
@@ -97,11 +97,11 @@ class DaskBackend:
             hessian_dtype=choose_hessian_dtype(
                 data.X, spec.n_classes, solver, settings.precision
             ),
-        )
-        del blocks
-        return minimizer(solver, spec.norm)(
-            objective, coef0.ravel(), **settings.solver_kwargs()
-        )
+        ) as objective:
+            del blocks
+            return minimizer(solver, spec.norm)(
+                objective, coef0.ravel(), **settings.solver_kwargs()
+            )
 
     def place(self, estimator, data):
         """The attributes stay NumPy arrays."""
