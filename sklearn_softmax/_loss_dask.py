@@ -305,6 +305,9 @@ class _Actors:
             for worker, blocks in by_worker.items()
         ]
         self.actors = [future.result() for future in self.actor_futures]
+        self.blocks_per_worker = {
+            worker: len(blocks) for worker, blocks in by_worker.items()
+        }
         self.n_blocks = len(futures)
         self.row_blocks = _Kept("rows")
 
@@ -344,9 +347,52 @@ def _engine(row_blocks, persisted):
     wait(futures)
     who_has = client.who_has(futures)
     workers = [list(who_has.get(future.key, ())) for future in futures]
-    if all(workers) and _fit_in_memory(client, futures, workers):
+    futures, workers = _spread(client, futures, workers)
+    if _fit_in_memory(client, futures, workers):
         return _Actors(client, futures, workers)
     return _Futures(client, futures, workers)
+
+
+def _same(rows):
+    return rows
+
+
+def _spread(client, futures, workers):
+    """The blocks, with those beyond a worker's even share moved to the
+    workers with the fewest, and the workers that hold each.
+
+    Each evaluation waits for the busiest worker, and the blocks stay where
+    they are for the whole fit: a persist that left most blocks on one
+    worker would make every evaluation as slow as that worker's share.
+    Each worker keeps up to ``ceil(n_blocks / n_workers)`` of the blocks it
+    holds, in their order; only the others move, once.
+    """
+    from distributed import wait
+
+    names = list(client.scheduler_info()["workers"])
+    quota = -(-len(futures) // max(1, len(names)))
+    load = dict.fromkeys(names, 0)
+    moving = []
+    for index, held_by in enumerate(workers):
+        holder = held_by[0] if held_by else None
+        if holder in load and load[holder] < quota:
+            load[holder] += 1
+        else:
+            moving.append(index)
+    futures, workers = list(futures), [list(held_by) for held_by in workers]
+    for index in moving:
+        target = min(names, key=load.__getitem__)
+        load[target] += 1
+        futures[index] = client.submit(
+            _same,
+            futures[index],
+            workers=[target],
+            allow_other_workers=False,
+            pure=False,
+        )
+        workers[index] = [target]
+    wait(futures)
+    return futures, workers
 
 
 def _fit_in_memory(client, futures, workers):

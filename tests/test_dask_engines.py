@@ -384,3 +384,34 @@ def test_a_fit_leaves_nothing_on_the_workers(client, engine):
         time.sleep(0.05)
     assert held() == before
     assert actors() == 0
+
+
+def test_blocks_held_by_one_worker_are_spread_over_all(engine):
+    """Blocks that a persist left on one worker are spread evenly before
+    the evaluations, each a worker's work; the values do not change."""
+    X, y, _ = problem(n_samples=900)
+    cluster, client = cluster_client(3)
+    with cluster, client:
+        first = next(iter(client.scheduler_info()["workers"]))
+        data = as_dask(X, y, chunks=100)
+        with dask.annotate(workers=[first], allow_other_workers=False):
+            blocks = persist_row_blocks(*data, None)
+        distributed.wait([futures_of(block)[0] for block in blocks])
+        held = client.who_has([futures_of(block)[0] for block in blocks])
+        assert {worker for workers in held.values() for worker in workers} == {first}
+        data_term = BlockwiseDataTerm(blocks, len(y), X.shape[1], 4, True)
+        if engine is _loss_dask._Actors:
+            counts = sorted(data_term._engine.blocks_per_worker.values())
+        else:
+            workers = [held_by[0] for held_by in data_term._engine.workers]
+            counts = sorted(workers.count(worker) for worker in set(workers))
+        assert counts == [3, 3, 3]
+        coef = np.random.default_rng(0).standard_normal((X.shape[1] + 1, 4))
+        with dask.config.set(scheduler="threads"):
+            on_graphs = BlockwiseDataTerm(
+                persist_row_blocks(*data, None), len(y), X.shape[1], 4, True
+            )
+            expected = on_graphs.value_and_gradient(coef)
+        value, gradient = data_term.value_and_gradient(coef)
+        assert value == expected[0]
+        assert_array_equal(gradient, expected[1])
