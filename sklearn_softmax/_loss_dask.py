@@ -37,6 +37,7 @@ more.
 import contextlib
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import dask
 import numpy as np
@@ -233,23 +234,39 @@ class _BlockServer:
     function on them, in the order of the blocks.
 
     ``indices`` are the blocks' places among all the blocks, and ``rows``
-    their rows, kept as ``'rows'``. ``busy_seconds`` is the time spent in
-    the functions so far: the worker's arithmetic, without the calls'
-    round trips.
+    their rows, kept as ``'rows'``. The blocks are shared out between
+    ``n_threads`` threads, the worker's, each block on one thread, so that
+    the results do not depend on their number. ``busy_seconds`` is the time
+    spent in the functions so far: the worker's arithmetic, without the
+    calls' round trips.
     """
 
-    def __init__(self, indices, *rows):
+    def __init__(self, indices, n_threads, *rows):
         self.indices = list(indices)
         self.kept = {"rows": dict(zip(self.indices, rows, strict=True))}
         self.busy_seconds = 0.0
+        self._pool = (
+            ThreadPoolExecutor(min(n_threads, len(self.indices)))
+            if n_threads > 1 and len(self.indices) > 1
+            else None
+        )
+
+    def __del__(self):
+        if getattr(self, "_pool", None) is not None:
+            self._pool.shutdown(wait=False)
 
     def _results(self, function, names, args):
         start = time.perf_counter()
         kept = [self.kept[name] for name in names]
-        results = {
-            index: function(*[column[index] for column in kept], *args)
-            for index in self.indices
-        }
+
+        def result(index):
+            return function(*[column[index] for column in kept], *args)
+
+        if self._pool is None:
+            results = {index: result(index) for index in self.indices}
+        else:
+            values = self._pool.map(result, self.indices)
+            results = dict(zip(self.indices, values, strict=True))
         self.busy_seconds += time.perf_counter() - start
         return results
 
@@ -289,6 +306,7 @@ class _Actors:
 
     def __init__(self, client, futures, workers):
         self.client = client
+        threads = client.nthreads()
         by_worker = {}
         for index, (future, held_by) in enumerate(zip(futures, workers, strict=True)):
             by_worker.setdefault(held_by[0], []).append((index, future))
@@ -296,6 +314,7 @@ class _Actors:
             client.submit(
                 _BlockServer,
                 [index for index, _ in blocks],
+                threads.get(worker, 1),
                 *[future for _, future in blocks],
                 workers=[worker],
                 allow_other_workers=False,

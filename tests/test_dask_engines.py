@@ -37,12 +37,12 @@ TOL = 1e-8
 ATOL = 1e-5
 
 
-def cluster_client(n_workers):
-    """A client of a cluster of ``n_workers`` workers of one thread each,
-    in this process."""
+def cluster_client(n_workers, threads=1):
+    """A client of a cluster of ``n_workers`` workers of ``threads``
+    threads each, in this process."""
     cluster = distributed.LocalCluster(
         n_workers=n_workers,
-        threads_per_worker=1,
+        threads_per_worker=threads,
         processes=False,
         dashboard_address=None,
     )
@@ -74,8 +74,8 @@ def as_dask(*arrays, chunks=150):
     return [da.from_array(array, chunks=chunks) for array in arrays]
 
 
-def fitted_on_workers(n_workers, params, data):
-    cluster, client = cluster_client(n_workers)
+def fitted_on_workers(n_workers, params, data, threads=1):
+    cluster, client = cluster_client(n_workers, threads)
     with cluster, client:
         assert distributed_client() is client
         return SoftmaxRegression(**params).fit(*as_dask(*data))
@@ -109,8 +109,8 @@ def test_fit_is_bitwise_the_same_on_any_number_of_workers(solver, engine):
     X, y, sample_weight = problem()
     params = {"solver": solver, "tol": TOL, "label_smoothing": 0.1}
     models = [
-        fitted_on_workers(n_workers, params, (X, y, sample_weight))
-        for n_workers in (1, 2, 4)
+        fitted_on_workers(n_workers, params, (X, y, sample_weight), threads)
+        for n_workers, threads in [(1, 1), (2, 1), (4, 1), (1, 3)]
     ]
     # The same shares are added in the same order whatever worker computed
     # them; dask's threads run the same tasks without a cluster.
@@ -415,3 +415,24 @@ def test_blocks_held_by_one_worker_are_spread_over_all(engine):
         value, gradient = data_term.value_and_gradient(coef)
         assert value == expected[0]
         assert_array_equal(gradient, expected[1])
+
+
+def test_an_actor_shares_its_blocks_between_the_workers_threads():
+    """Each block's share is its own, on whichever thread of the worker:
+    the same bits on one thread as on three."""
+    X, y, sample_weight = problem(n_samples=500)
+    rows = [
+        (X[start : start + 100], y[start : start + 100], sample_weight[start:][:100])
+        for start in range(0, 500, 100)
+    ]
+    setup = (4, True, 0.1, float(sample_weight.sum()), None)
+    coef = np.random.default_rng(3).standard_normal((X.shape[1] + 1, 4))
+    shares = []
+    for n_threads in (1, 3):
+        server = _loss_dask._BlockServer(range(5), n_threads, *rows)
+        assert (server._pool is None) == (n_threads == 1)
+        server.keep("passes", _loss_dask._block_passes, ["rows"], setup)
+        shares.append(server.parts(_loss_dask._value_and_gradient, ["passes"], (coef,)))
+    assert list(shares[1]) == list(range(5))
+    for index in range(5):
+        assert_array_equal(shares[1][index], shares[0][index])
