@@ -187,7 +187,7 @@ class _Futures:
     def __init__(self, client, futures, workers):
         self.client = client
         self.row_blocks = futures
-        self.workers = [held_by or None for held_by in workers]
+        self.workers = workers
 
     def map(self, function, columns, *args, persist=True, name=None):
         """``function(*blocks, *args)`` for each block, where it is held, as
@@ -287,10 +287,6 @@ class _BlockServer:
         return self.busy_seconds
 
 
-class _Kept(str):
-    """A column that the actors keep, by its name."""
-
-
 class _Actors:
     """Evaluations as calls to one actor per worker (see
     :class:`_BlockServer`), which holds the passes of the blocks that worker
@@ -328,7 +324,8 @@ class _Actors:
             worker: len(blocks) for worker, blocks in by_worker.items()
         }
         self.n_blocks = len(futures)
-        self.row_blocks = _Kept("rows")
+        # The actors' columns are the names they keep them under.
+        self.row_blocks = "rows"
 
     def _call_all(self, method, *args):
         calls = [getattr(actor, method)(*args) for actor in self.actors]
@@ -338,7 +335,7 @@ class _Actors:
         """Keep ``function(*blocks, *args)`` of each block on its actor, as
         ``name``: a column for later evaluations."""
         self._call_all("keep", name, function, list(columns), args)
-        return _Kept(name)
+        return name
 
     def total(self, function, columns, *args):
         shares = {}
