@@ -67,7 +67,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 import sklearn_softmax
-from sklearn_softmax import SoftmaxRegression, _loss_dask
+from sklearn_softmax import SoftmaxRegression, _dask_engines
 from sklearn_softmax._dask import encode_row_blocks, fit_inputs, persist_row_blocks
 from sklearn_softmax._loss import MultinomialLoss
 from sklearn_softmax._loss_dask import BlockwiseDataTerm, bind_objective
@@ -545,7 +545,7 @@ def main():
     )
     args = parser.parse_args()
     if args.engine == "tasks":
-        _loss_dask._ACTOR_MEMORY_SHARE = 0.0
+        _dask_engines._ACTOR_MEMORY_SHARE = 0.0
     if args.mode != "fits":
         print(f"{environment()}; engine: {args.engine}")
         table = {"compare": compare, "overhead": overhead, "stream": stream}[args.mode](

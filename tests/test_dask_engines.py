@@ -16,14 +16,11 @@ import pytest
 from _problems import make_problem
 from numpy.testing import assert_allclose, assert_array_equal
 
-from sklearn_softmax import SoftmaxRegression, _loss_dask
+from sklearn_softmax import SoftmaxRegression, _dask_engines, _loss_dask
 from sklearn_softmax._dask import persist_row_blocks
+from sklearn_softmax._dask_engines import distributed_client
 from sklearn_softmax._heuristics import choose_dask_lbfgs
-from sklearn_softmax._loss_dask import (
-    BlockwiseDataTerm,
-    bind_objective,
-    distributed_client,
-)
+from sklearn_softmax._loss_dask import BlockwiseDataTerm, bind_objective
 
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
@@ -62,8 +59,10 @@ def engine(request, monkeypatch):
     take little of the workers' memory (as here), or, with no share of it
     allowed to them, tasks on the futures."""
     if request.param == "futures":
-        monkeypatch.setattr(_loss_dask, "_ACTOR_MEMORY_SHARE", 0.0)
-    return {"actors": _loss_dask._Actors, "futures": _loss_dask._Futures}[request.param]
+        monkeypatch.setattr(_dask_engines, "_ACTOR_MEMORY_SHARE", 0.0)
+    return {"actors": _dask_engines._Actors, "futures": _dask_engines._Futures}[
+        request.param
+    ]
 
 
 def problem(n_samples=1200, n_features=8, n_classes=4, seed=0):
@@ -194,14 +193,14 @@ def test_actors_only_where_the_blocks_leave_room_to_spare(monkeypatch):
         # Some worker holds at least two of the four blocks: more than room
         # for one and a half.
         share = 1.5 * block_bytes / limit
-        monkeypatch.setattr(_loss_dask, "_ACTOR_MEMORY_SHARE", share)
+        monkeypatch.setattr(_dask_engines, "_ACTOR_MEMORY_SHARE", share)
         engine = BlockwiseDataTerm(persist_row_blocks(*data, None), *args)._engine
-        assert type(engine) is _loss_dask._Futures
+        assert type(engine) is _dask_engines._Futures
         # Room for twice the four blocks.
         share = 8 * block_bytes / limit
-        monkeypatch.setattr(_loss_dask, "_ACTOR_MEMORY_SHARE", share)
+        monkeypatch.setattr(_dask_engines, "_ACTOR_MEMORY_SHARE", share)
         engine = BlockwiseDataTerm(persist_row_blocks(*data, None), *args)._engine
-        assert type(engine) is _loss_dask._Actors
+        assert type(engine) is _dask_engines._Actors
         assert len(engine.actors) <= 2
 
 
@@ -400,7 +399,7 @@ def test_blocks_held_by_one_worker_are_spread_over_all(engine):
         held = client.who_has([futures_of(block)[0] for block in blocks])
         assert {worker for workers in held.values() for worker in workers} == {first}
         data_term = BlockwiseDataTerm(blocks, len(y), X.shape[1], 4, True)
-        if engine is _loss_dask._Actors:
+        if engine is _dask_engines._Actors:
             counts = sorted(data_term._engine.blocks_per_worker.values())
         else:
             workers = [held_by[0] for held_by in data_term._engine.workers]
@@ -429,7 +428,7 @@ def test_an_actor_shares_its_blocks_between_the_workers_threads():
     coef = np.random.default_rng(3).standard_normal((X.shape[1] + 1, 4))
     shares = []
     for n_threads in (1, 3):
-        server = _loss_dask._BlockServer(range(5), n_threads, *rows)
+        server = _dask_engines._BlockServer(range(5), n_threads, *rows)
         assert (server._pool is None) == (n_threads == 1)
         server.keep("passes", _loss_dask._block_passes, ["rows"], setup)
         shares.append(server.parts(_loss_dask._value_and_gradient, ["passes"], (coef,)))
