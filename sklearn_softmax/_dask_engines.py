@@ -298,8 +298,10 @@ def engine_for(row_blocks, persisted):
     wait(futures)
     who_has = client.who_has(futures)
     workers = [list(who_has.get(future.key, ())) for future in futures]
-    futures, workers = _spread(client, futures, workers)
-    if _fit_in_memory(client, futures, workers):
+    # Each worker's address, with its memory limit among its details.
+    details = client.scheduler_info()["workers"]
+    futures, workers = _spread(client, details, futures, workers)
+    if _fit_in_memory(client, details, futures, workers):
         return _Actors(client, futures, workers)
     return _Futures(client, futures, workers)
 
@@ -308,7 +310,7 @@ def _same(rows):
     return rows
 
 
-def _spread(client, futures, workers):
+def _spread(client, details, futures, workers):
     """The blocks, with those beyond a worker's even share moved to the
     workers with the fewest, and the workers that hold each.
 
@@ -320,7 +322,7 @@ def _spread(client, futures, workers):
     """
     from distributed import wait
 
-    names = list(client.scheduler_info()["workers"])
+    names = list(details)
     quota = -(-len(futures) // max(1, len(names)))
     load = dict.fromkeys(names, 0)
     moving = []
@@ -346,16 +348,15 @@ def _spread(client, futures, workers):
     return futures, workers
 
 
-def _fit_in_memory(client, futures, workers):
+def _fit_in_memory(client, details, futures, workers):
     """Whether the blocks each worker holds take at most
     :data:`_ACTOR_MEMORY_SHARE` of its memory limit (or it has none)."""
     nbytes = client.nbytes([future.key for future in futures], summary=False)
     held = {}
     for future, held_by in zip(futures, workers, strict=True):
         held[held_by[0]] = held.get(held_by[0], 0) + nbytes.get(future.key, 0)
-    limits = client.scheduler_info()["workers"]
     return all(
-        not limits.get(worker, {}).get("memory_limit")
-        or size <= _ACTOR_MEMORY_SHARE * limits[worker]["memory_limit"]
+        not details.get(worker, {}).get("memory_limit")
+        or size <= _ACTOR_MEMORY_SHARE * details[worker]["memory_limit"]
         for worker, size in held.items()
     )

@@ -15,6 +15,7 @@ import numpy as np
 
 from ._curvature import KroneckerCurvature, kronecker_curvature
 from ._passes import DataPasses
+from ._two_classes import lift
 
 # Power iteration approaches the largest eigenvalue from below: the bound is
 # raised by this factor to stay on the safe side of it.
@@ -355,10 +356,6 @@ def difference_objective(data_term, l2_reg_strength, rounding):
     """
     full = penalised_objective(data_term, l2_reg_strength, rounding)
     n_features = data_term.n_features
-    halves = np.array([-0.5, 0.5])
-
-    def lift(beta):
-        return np.multiply.outer(beta, halves)
 
     def difference(g):
         g = g.reshape(-1, 2)

@@ -12,6 +12,12 @@ null direction.
 import numpy as np
 
 
+def lift(beta):
+    """The centred ``coef`` of the difference ``beta``: ``[-beta / 2,
+    beta / 2]`` row by row, of shape ``(beta.size, 2)``."""
+    return np.multiply.outer(beta, [-0.5, 0.5])
+
+
 def solving_in_difference(solve):
     """``solve``, run on an objective of ``beta`` (as ``bind`` makes it with
     ``two_classes_as_one``) from the difference of the columns of a
@@ -21,6 +27,6 @@ def solving_in_difference(solve):
     def minimize(objective, x0, **settings):
         start = np.asarray(x0).reshape(-1, 2)
         result = solve(objective, start[:, 1] - start[:, 0], **settings)
-        return result._replace(x=np.multiply.outer(result.x, [-0.5, 0.5]).ravel())
+        return result._replace(x=lift(result.x).ravel())
 
     return minimize
