@@ -226,10 +226,15 @@ class _BlockSums:
     block) and the data term's are kept per block and added at the end.
     """
 
-    def __init__(self, n_blocks, n_classes, n_features, dtype, fit_intercept):
-        # K x d: BLAS writes R X faster than X^T R^T (d x K), by a quarter
-        # on dense blocks of ten classes.
-        self.shape = (n_classes, n_features)
+    def __init__(
+        self, n_blocks, n_classes, n_features, dtype, fit_intercept, by_class=True
+    ):
+        # K x d (``by_class``) for dense data: BLAS writes R X faster than
+        # X^T R^T (d x K), by a quarter on dense blocks of ten classes. d x K
+        # for sparse data, the layout scipy writes X^T R^T in: the shares
+        # are then added, and the total copied, without a transpose.
+        self.shape = (n_classes, n_features) if by_class else (n_features, n_classes)
+        self.by_class = by_class
         self.dtype = dtype
         self.b = np.empty((n_blocks, n_classes), dtype=dtype) if fit_intercept else None
         self.terms = np.zeros(n_blocks)
@@ -248,21 +253,26 @@ class _BlockSums:
         vars(self).update(state, _lock=threading.Lock())
 
     def buffer(self):
-        """A ``K x d`` buffer for a share, in the products' dtype."""
+        """A buffer for a share, in the layout of the sums and the
+        products' dtype."""
         with self._lock:
             if self._spare:
                 return self._spare.pop()
         return np.empty(self.shape, dtype=self.dtype)
 
     def add(self, index, share, spare=False):
-        """Fold ``share``, the ``K x d`` share of block ``index``, into the
+        """Fold ``share``, the share of block ``index`` (in the layout of
+        the sums), into the
         sums once the blocks before it are in; with ``spare``, its buffer
         is reused afterwards (see :meth:`buffer`)."""
         with self._lock:
             self._waiting[index] = (share, spare)
             while self._next in self._waiting:
                 share, spare = self._waiting.pop(self._next)
-                self.W += share
+                if self._next:
+                    self.W += share
+                else:
+                    np.copyto(self.W, share)
                 if spare:
                     self._spare.append(share)
                 self._next += 1
@@ -270,12 +280,15 @@ class _BlockSums:
     def total(self):
         """The data term and the sums in ``coef``'s layout, in float64, and
         a fresh start for the next pass."""
-        n_classes, n_features = self.shape
+        W = self.W.T if self.by_class else self.W
+        n_features, n_classes = W.shape
         gradient = np.empty((n_features + int(self.b is not None), n_classes))
-        gradient[:n_features] = self.W.T
+        if self._next:
+            gradient[:n_features] = W
+        else:
+            gradient[:n_features] = 0.0
         if self.b is not None:
             self.b.sum(axis=0, dtype=np.float64, out=gradient[n_features])
-        self.W.fill(0.0)
         self._next = 0
         return float(self.terms.sum()), gradient
 
@@ -329,7 +342,12 @@ class _BlockProducts:
             for _ in range(n_threads)
         ]
         self.sums = _BlockSums(
-            len(slices), n_classes, self.n_features, self.dtype, fit_intercept
+            len(slices),
+            n_classes,
+            self.n_features,
+            self.dtype,
+            fit_intercept,
+            by_class=not self.sparse,
         )
 
     def transposed(self, coef):
@@ -388,7 +406,7 @@ class _BlockProducts:
         the sums (R: K x m)."""
         sums = self.sums
         if self.sparse:
-            sums.add(index, (X_block.transpose @ R.T).T)
+            sums.add(index, X_block.transpose @ R.T)
         else:
             sums.add(index, np.matmul(R, X_block, out=sums.buffer()), spare=True)
         if sums.b is not None:

@@ -570,22 +570,27 @@ def test_threads_get_their_own_workspaces(rng, monkeypatch):
     assert len(few._products.workspaces) == len(few.slices) == 6
 
 
-def test_shares_are_added_in_the_order_of_the_blocks(rng):
+@pytest.mark.parametrize("by_class", [True, False])
+def test_shares_are_added_in_the_order_of_the_blocks(rng, by_class):
     """Shares handed in out of order, as threads finish, are added in the
-    order of the blocks: the same bits as in order."""
-    shares = [rng.standard_normal((5, 3)) * 10.0**e for e in rng.integers(-8, 8, 9)]
+    order of the blocks: the same bits as in order, in either layout, pass
+    after pass."""
+    shape = (5, 3) if by_class else (3, 5)
     totals = []
-    for order in (range(9), [8, 3, 0, 2, 1, 7, 6, 5, 4]):
-        sums = _passes._BlockSums(9, 5, 3, np.float64, fit_intercept=False)
-        for index in order:
-            sums.add(index, shares[index])
-        totals.append(sums.total()[1])
-    assert_array_equal(totals[0], totals[1])
-    # K x d shares, a d x K total.
-    expected = np.zeros((5, 3))
-    for share in shares:
-        expected += share
-    assert_array_equal(totals[0], expected.T)
+    for order in (range(9), [8, 3, 0, 2, 1, 7, 6, 5, 4], [1, 0, 2, 3, 4, 5, 6, 8, 7]):
+        shares = [rng.standard_normal(shape) * 10.0**e for e in rng.integers(-8, 8, 9)]
+        sums = _passes._BlockSums(
+            9, 5, 3, np.float64, fit_intercept=False, by_class=by_class
+        )
+        for _ in range(2):
+            for index in order:
+                sums.add(index, shares[index])
+            total = sums.total()[1]
+        # K x d or d x K shares, a d x K total.
+        expected = np.zeros(shape)
+        for share in shares:
+            expected += share
+        assert_array_equal(total, expected.T if by_class else expected)
 
 
 def test_sparse_threads_with_float32_hessian_products(rng):
