@@ -27,6 +27,25 @@ With the eigendecompositions ``F = U diag(f) U^T`` and
 ``R`` in ``coef``'s shape: ``2 p^2 K + 2 p K^2`` multiply-adds. ``F`` depends
 on the data alone and is decomposed once; ``A`` is ``K x K`` and follows the
 iterate.
+
+Where ``F`` is too large to form, as for sparse data of many columns,
+:class:`DiagonalCovarianceCurvature` keeps two parts of it: ``F`` is the
+features' weighted covariance plus the outer product of their means
+``m~ = sum_i w_i x~_i`` (whose last entry is the intercept's 1), and the
+covariance is replaced by its diagonal,
+
+``F ~ diag(v) + m~ m~^T``,  ``v_j = sum_i w_i x_ij^2 - m~_j^2``
+
+(zero for the intercept). The approximation is exact on the diagonal of
+``F`` and along the intercept's row and column. In data whose frequent
+columns are in nearly every row, as the common words of text, those
+columns and the intercept move together: along that shared direction the
+Hessian has its largest eigenvalues, by orders of magnitude, which the
+diagonal alone does not see and the mean's outer product does.
+``M = (diag(v) + m~ m~^T) (x) A + lambda I`` is inverted in ``A``'s
+eigenbasis, where it is, for each eigenvalue ``a_k``, the diagonal
+``a_k v + lambda`` plus the rank-one ``a_k m~ m~^T``
+(Sherman-Morrison): ``2 p K^2 + O(p K)`` multiply-adds.
 """
 
 import numpy as np
@@ -76,12 +95,9 @@ class KroneckerCurvature:
             eigenvalues, U = np.linalg.eigh(self._feature_moments())
             self._features = np.maximum(eigenvalues, 0.0), U
         f, U = self._features
-        A = self._class_curvature()
-        n_classes = A.shape[0]
-        A += np.trace(A) / n_classes**2
-        a, V = np.linalg.eigh(A)
-        denominator = f[:, np.newaxis] * np.maximum(a, 0.0) + self._l2_reg_strength
-        shape = (len(f), n_classes)
+        a, V = _class_eigen(self._class_curvature())
+        denominator = f[:, np.newaxis] * a + self._l2_reg_strength
+        shape = (len(f), len(a))
 
         def apply(r):
             R = r.reshape(shape)
@@ -90,24 +106,103 @@ class KroneckerCurvature:
         return apply
 
 
+class DiagonalCovarianceCurvature:
+    """The approximation ``(diag(v) + m~ m~^T) (x) A + lambda I`` of an
+    objective's Hessian (see the module's notes), which takes no
+    ``p x p`` matrix.
+
+    Parameters
+    ----------
+    column_moments : callable
+        ``column_moments()`` returns the features' weighted means and second
+        moments, two arrays of ``n_features``; called once, on the first
+        :meth:`inverse`.
+    class_curvature : callable
+        As for :class:`KroneckerCurvature`.
+    l2_reg_strength : float
+        ``lambda`` > 0.
+    fit_intercept : bool
+        Whether ``coef`` has an intercept row.
+    cost : float
+        What the moments cost, in Hessian-vector products.
+    """
+
+    def __init__(
+        self, column_moments, class_curvature, l2_reg_strength, fit_intercept, cost
+    ):
+        self._column_moments = column_moments
+        self._class_curvature = class_curvature
+        self._l2_reg_strength = l2_reg_strength
+        self._fit_intercept = fit_intercept
+        self._features = None
+        self.cost = cost
+
+    def features(self):
+        """``v`` and ``m~``, flat over ``coef``'s rows."""
+        if self._features is None:
+            means, second_moments = self._column_moments()
+            variances = np.maximum(second_moments - means**2, 0.0)
+            if self._fit_intercept:
+                means = np.append(means, 1.0)
+                variances = np.append(variances, 0.0)
+            self._features = variances, means
+        return self._features
+
+    def inverse(self):
+        """A function applying ``M^-1`` to a flat vector in ``coef``'s
+        layout, with ``A`` at the point of the objective's last Hessian
+        products; ``A``'s null direction is handled as by
+        :meth:`KroneckerCurvature.inverse`."""
+        v, m = self.features()
+        a, V = _class_eigen(self._class_curvature())
+        # Column k of E is the diagonal part a_k v + lambda.
+        E = v[:, np.newaxis] * a + self._l2_reg_strength
+        m_over_E = m[:, np.newaxis] / E
+        # (D + a m m^T)^-1 y = D^-1 y - D^-1 m a (m^T D^-1 y) / (1 + a m^T D^-1 m).
+        rank_one = a / (1.0 + a * (m @ m_over_E))
+        shape = (len(m), len(a))
+
+        def apply(r):
+            Z = (r.reshape(shape) @ V) / E
+            Z -= m_over_E * (rank_one * (m @ Z))
+            return (Z @ V.T).ravel()
+
+        return apply
+
+
+def _class_eigen(A):
+    """The eigenvalues (at least zero) and eigenvectors of the class
+    curvature ``A``, whose null direction (adding one number to every
+    class) is given the mean of ``A``'s diagonal as its eigenvalue, as
+    :func:`~sklearn_softmax._loss.fix_null_directions` does for the exact
+    Hessian, so that the approximation is definite for the intercepts too.
+    ``A`` is changed in place."""
+    n_classes = A.shape[0]
+    A += np.trace(A) / n_classes**2
+    a, V = np.linalg.eigh(A)
+    return np.maximum(a, 0.0), V
+
+
 def kronecker_curvature(data_term, l2_reg_strength):
-    """The :class:`KroneckerCurvature` of a data term with a penalty, or
-    None: for sparse data, data of more than ``_MAX_ROWS`` features, data
-    terms that offer no ``feature_moments``, and without a penalty, where
-    collinear features leave a set of minimisers and conjugate gradients
-    find the one of least norm only unpreconditioned (see
+    """The approximation of a data term's Hessian with a penalty: the
+    :class:`KroneckerCurvature` of dense data, the
+    :class:`DiagonalCovarianceCurvature` of sparse data (see
+    :func:`_diagonal_covariance_curvature`); or None: for dense data of more
+    than ``_MAX_ROWS`` features, data terms that offer no
+    ``feature_moments``, and without a penalty, where collinear features
+    leave a set of minimisers and conjugate gradients find the one of least
+    norm only unpreconditioned (see
     :func:`~sklearn_softmax._loss.hessian_diagonal_at_zero`).
 
-    Its cost, in Hessian-vector products of ``2 n d K`` multiply-adds, is
-    ``n p^2`` for ``F`` and about ``4 p^3`` for its eigendecomposition.
+    The cost of the dense one, in Hessian-vector products of ``2 n d K``
+    multiply-adds, is ``n p^2`` for ``F`` and about ``4 p^3`` for its
+    eigendecomposition.
     """
-    if (
-        not l2_reg_strength > 0
-        or not hasattr(data_term, "feature_moments")
-        or data_term.sparse
-    ):
+    if not l2_reg_strength > 0 or not hasattr(data_term, "feature_moments"):
         return None
     n_rows = data_term.n_features + int(data_term.fit_intercept)
+    if data_term.sparse:
+        return _diagonal_covariance_curvature(data_term, l2_reg_strength, n_rows)
     if n_rows > _MAX_ROWS:
         return None
     n_samples = data_term.n_samples
@@ -118,4 +213,28 @@ def kronecker_curvature(data_term, l2_reg_strength):
         data_term.class_curvature,
         l2_reg_strength,
         work / product,
+    )
+
+
+def _diagonal_covariance_curvature(data_term, l2_reg_strength, n_rows):
+    """The :class:`DiagonalCovarianceCurvature` of sparse data whose
+    application, ``2 p K^2`` multiply-adds, costs at most a Hessian-vector
+    product, ``2 nnz K``; None for other data.
+
+    Its moments cost two passes over the stored values, ``1 / K`` of a
+    product.
+    """
+    n_classes = data_term.n_classes
+    if n_rows * n_classes > data_term.n_values:
+        return None
+
+    def column_moments():
+        return data_term.column_means(), data_term.column_second_moments()
+
+    return DiagonalCovarianceCurvature(
+        column_moments,
+        data_term.class_curvature,
+        l2_reg_strength,
+        data_term.fit_intercept,
+        1.0 / n_classes,
     )

@@ -484,6 +484,8 @@ class DataPasses:
         self.n_samples = n_samples
         self.n_features = n_features
         self.sparse = sp.issparse(X)
+        # The stored values, or entries of dense X.
+        self.n_values = X.nnz if self.sparse else n_samples * n_features
         self.n_classes = n_classes
         self.fit_intercept = fit_intercept
         if sp.issparse(X):
@@ -631,6 +633,13 @@ class DataPasses:
                 X.indices[start:stop], weights=squares, minlength=self.n_features
             )
         return moments
+
+    def column_means(self):
+        """``sum_i s_i / S * x_ij`` for each feature ``j``, in float64: one
+        product of ``X^T`` with the weights, in the order of the rows
+        whatever the number of threads."""
+        X = self._products.X
+        return np.asarray(X.T @ self.weights64, dtype=np.float64).ravel()
 
     def feature_moments(self):
         """``sum_i s_i / S x~_i x~_i^T`` for ``x~ = [x, 1]`` (``x`` without

@@ -576,7 +576,6 @@ def test_shares_are_added_in_the_order_of_the_blocks(rng, by_class):
     order of the blocks: the same bits as in order, in either layout, pass
     after pass."""
     shape = (5, 3) if by_class else (3, 5)
-    totals = []
     for order in (range(9), [8, 3, 0, 2, 1, 7, 6, 5, 4], [1, 0, 2, 3, 4, 5, 6, 8, 7]):
         shares = [rng.standard_normal(shape) * 10.0**e for e in rng.integers(-8, 8, 9)]
         sums = _passes._BlockSums(

@@ -122,16 +122,19 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     iteration.
 
     The conjugate gradients are preconditioned with what the objective
-    offers. First with the estimate of the Hessian's diagonal (see
-    :func:`_diagonal_preconditioner`), at its cost, once. Where the
-    objective offers the Kronecker-factored approximation of its Hessian
-    (see :mod:`~sklearn_softmax._curvature`), once a Newton step has taken
-    more Hessian-vector products than the approximation costs to form, and
-    more than :data:`_MIN_PRODUCTS_TO_FACTOR`, every
-    later step is preconditioned with it, refreshed at each iterate: on
-    data whose features are strongly correlated, as neighbouring pixels
-    are, it cuts the products of the last steps several times over, and
-    where the steps take few products it is never formed.
+    offers. Where the objective offers a Kronecker-factored approximation
+    of its Hessian (see :mod:`~sklearn_softmax._curvature`) that costs less
+    than a Hessian-vector product to form, as for sparse data, every step
+    is preconditioned with it, refreshed at each iterate. Otherwise the
+    first steps are preconditioned with the estimate of the Hessian's
+    diagonal (see :func:`_diagonal_preconditioner`), at its cost, once;
+    and where the objective offers the approximation, once a Newton step
+    has taken more Hessian-vector products than the approximation costs to
+    form, and more than :data:`_MIN_PRODUCTS_TO_FACTOR`, every later step
+    is preconditioned with it: on data whose features are strongly
+    correlated, as neighbouring pixels are, it cuts the products of the last
+    steps several times over, and where the steps take few products it is
+    never formed.
 
     Parameters
     ----------
@@ -159,9 +162,13 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     iteration = 0
     converged = grad_norm <= tol
     message = "converged" if converged else f"reached max_iter={max_iter}"
-    precondition = None if converged else _diagonal_preconditioner(objective, x)
     curvature = objective.curvature if isinstance(x, np.ndarray) else None
-    factored = False
+    # An approximation that costs less than a product to form is used from
+    # the first step.
+    factored = curvature is not None and curvature.cost < 1
+    precondition = (
+        None if converged or factored else _diagonal_preconditioner(objective, x)
+    )
     while not converged and iteration < max_iter:
         if factored:
             precondition = curvature.inverse()
