@@ -157,7 +157,10 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
           The choice made is stored in ``solver_``.
         - 'newton-cg': truncated Newton with conjugate gradients on the
           analytic Hessian-vector product, preconditioned with an L2
-          penalty by the Hessian's diagonal at the zero model, and a
+          penalty by a Kronecker-factored approximation of the Hessian
+          (from the first step where it costs less than a Hessian-vector
+          product to form, as on sparse data; else by the Hessian's
+          diagonal at the zero model until a step grows long), and a
           backtracking line search; with the group norm, proximal
           gradient steps alternating with Newton steps on the rows that are
           not zero. There, two fits of the same problem posed differently (a

@@ -13,7 +13,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._curvature import KroneckerCurvature, kronecker_curvature
+from ._curvature import (
+    DiagonalCovarianceCurvature,
+    KroneckerCurvature,
+    kronecker_curvature,
+)
 from ._passes import DataPasses
 from ._two_classes import lift
 
@@ -490,7 +494,7 @@ class Objective(NamedTuple):
         the gradient zero, a positive multiple of the identity takes its
         place, so that a Newton step is unique and leaves them alone. None
         where the objective offers none.
-    curvature : KroneckerCurvature or None
+    curvature : KroneckerCurvature, DiagonalCovarianceCurvature or None
         An approximation of the Hessian at the point of the last
         ``value_gradient_hessp``, with its ``cost`` in Hessian-vector
         products and ``inverse()``, which a solver may precondition with
@@ -504,4 +508,4 @@ class Objective(NamedTuple):
     rounding: float = 16 * float(np.finfo(np.float64).eps)
     hessian_diagonal: Callable | None = None
     value_gradient_hessian: Callable | None = None
-    curvature: KroneckerCurvature | None = None
+    curvature: KroneckerCurvature | DiagonalCovarianceCurvature | None = None
