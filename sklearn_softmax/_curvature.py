@@ -28,7 +28,7 @@ With the eigendecompositions ``F = U diag(f) U^T`` and
 on the data alone and is decomposed once; ``A`` is ``K x K`` and follows the
 iterate.
 
-Where ``F`` is too large to form, as for sparse data of many columns,
+For sparse data, whose ``F`` would be dense,
 :class:`DiagonalCovarianceCurvature` keeps two parts of it: ``F`` is the
 features' weighted covariance plus the outer product of their means
 ``m~ = sum_i w_i x~_i`` (whose last entry is the intercept's 1), and the

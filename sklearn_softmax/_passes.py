@@ -220,8 +220,8 @@ class _BlockSums:
     whichever thread computed each block's share and whenever it finished.
 
     A share that is ready before those of the blocks before it waits, in
-    its own buffer, until they have been added: a fold holds a few ``K x d``
-    shares at most, about one per thread, and adds every share in the same
+    its own buffer, until they have been added: a fold holds a few shares
+    of ``d K`` numbers at most, about one per thread, and adds every share in the same
     order on any number of threads. The intercepts' shares (``K`` numbers a
     block) and the data term's are kept per block and added at the end.
     """
@@ -261,10 +261,9 @@ class _BlockSums:
         return np.empty(self.shape, dtype=self.dtype)
 
     def add(self, index, share, spare=False):
-        """Fold ``share``, the share of block ``index`` (in the layout of
-        the sums), into the
-        sums once the blocks before it are in; with ``spare``, its buffer
-        is reused afterwards (see :meth:`buffer`)."""
+        """Fold ``share``, the share of block ``index`` in the layout of
+        the sums, into the sums once the blocks before it are in; with
+        ``spare``, its buffer is reused afterwards (see :meth:`buffer`)."""
         with self._lock:
             self._waiting[index] = (share, spare)
             while self._next in self._waiting:
