@@ -221,9 +221,10 @@ class _BlockSums:
 
     A share that is ready before those of the blocks before it waits, in
     its own buffer, until they have been added: a fold holds a few shares
-    of ``d K`` numbers at most, about one per thread, and adds every share in the same
-    order on any number of threads. The intercepts' shares (``K`` numbers a
-    block) and the data term's are kept per block and added at the end.
+    of ``d K`` numbers at most, about one per thread, and adds every share
+    in the same order on any number of threads. The intercepts' shares
+    (``K`` numbers a block) and the data term's are kept per block and
+    added at the end.
     """
 
     def __init__(
