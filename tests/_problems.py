@@ -24,6 +24,41 @@ def make_problem(
     return X, y, sample_weight
 
 
+def text_like(n_samples, n_features, n_classes, seed=0):
+    """Unit-norm rows of ten word counts each, the words drawn from a Zipf
+    law (exponent 1.1): the first columns are in most rows, most columns in
+    a handful. Labels from a noisy linear model."""
+    rng = np.random.default_rng(seed)
+    frequencies = np.arange(1, n_features + 1) ** -1.1
+    columns = rng.choice(
+        n_features, size=(n_samples, 10), p=frequencies / frequencies.sum()
+    )
+    rows = np.repeat(np.arange(n_samples), 10)
+    X = sp.csr_matrix(
+        (np.ones(rows.size), (rows, columns.ravel())), shape=(n_samples, n_features)
+    )
+    X = sp.csr_matrix(sp.diags(1.0 / np.sqrt(X.multiply(X).sum(axis=1).A1)) @ X)
+    scores = X @ rng.standard_normal((n_features, n_classes)) * 3
+    y = np.argmax(scores + rng.gumbel(size=(n_samples, n_classes)), axis=1)
+    return X, y
+
+
+def distance_and_bound(objective, first, second):
+    """The distance between two approximate minimisers ``first`` and
+    ``second`` (flat, in ``coef``'s layout, intercepts centred) of a bound
+    objective, and a bound on it from their gradients: each lies within its
+    gradient's norm over the least curvature of the optimum, taken as the
+    least eigenvalue of the Hessian at ``second`` (intercepts' null
+    direction made definite; both are centred along it), halved for the
+    change of the curvature between the points."""
+    gradient_norms = [
+        np.linalg.norm(objective.value_and_gradient(x)[1]) for x in (first, second)
+    ]
+    least_curvature = np.linalg.eigvalsh(objective.value_gradient_hessian(second)[2])[0]
+    bound = 2.0 * sum(gradient_norms) / least_curvature
+    return np.linalg.norm(first - second), bound
+
+
 def penalised_objective(model, X, y, C, sample_weight=None):
     """LogisticRegression's objective at a fitted model, from its probabilities.
 

@@ -5,7 +5,7 @@ they save."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _problems import make_problem
+from _problems import make_problem, text_like
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import ndimage
 from scipy.special import softmax
@@ -34,25 +34,6 @@ def image_like(n_samples, side, n_classes, seed=0):
     noise /= noise.std()
     X = 1.0 / (1.0 + np.exp(-3.0 * (0.6 * templates[y] + noise)))
     return X.reshape(n_samples, -1), y
-
-
-def text_like(n_samples, n_features, n_classes, seed=0):
-    """Unit-norm rows of ten word counts each, the words drawn from a Zipf
-    law (exponent 1.1): the first columns are in most rows, most columns in
-    a handful. Labels from a noisy linear model."""
-    rng = np.random.default_rng(seed)
-    frequencies = np.arange(1, n_features + 1) ** -1.1
-    columns = rng.choice(
-        n_features, size=(n_samples, 10), p=frequencies / frequencies.sum()
-    )
-    rows = np.repeat(np.arange(n_samples), 10)
-    X = sp.csr_matrix(
-        (np.ones(rows.size), (rows, columns.ravel())), shape=(n_samples, n_features)
-    )
-    X = sp.csr_matrix(sp.diags(1.0 / np.sqrt(X.multiply(X).sum(axis=1).A1)) @ X)
-    scores = X @ rng.standard_normal((n_features, n_classes)) * 3
-    y = np.argmax(scores + rng.gumbel(size=(n_samples, n_classes)), axis=1)
-    return X, y
 
 
 def with_ones(X, fit_intercept):

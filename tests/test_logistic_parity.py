@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import sklearn
+from _problems import distance_and_bound, text_like
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -28,6 +29,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.fixes import parse_version
 
 from sklearn_softmax import SoftmaxRegression, SoftmaxRegressionCV
+from sklearn_softmax._loss import MultinomialLoss
 
 # Settings that take both estimators to their optimum: a gradient (ours, and
 # LogisticRegression's lbfgs) or a relative change of the weights per epoch
@@ -562,3 +564,33 @@ def test_two_class_exact_newton_steps_solve_for_the_difference(
     X3, y3 = problem(n_classes=3)
     SoftmaxRegression(solver="newton-cholesky", **settings).fit(X3, y3)
     assert len(wrapped) == 1
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_text_like_sparse_data_gives_logistic_regressions_model(fit_intercept):
+    """On sparse data whose frequent columns are in most rows, where
+    Newton-CG preconditions with the columns' means and variances from the
+    first step, the model is LogisticRegression's, with sample weights,
+    some of them zero: the two lie within the bound their gradients give."""
+    X, y = text_like(600, 200, 4)
+    sample_weight = np.random.default_rng(1).uniform(0.0, 3.0, y.size)
+    sample_weight[:20] = 0.0
+    settings = dict(C=1.0, fit_intercept=fit_intercept, **TIGHT)
+    model = SoftmaxRegression(solver="newton-cg", **settings)
+    model.fit(X, y, sample_weight=sample_weight)
+    reference = logistic_regression(random_state=0, **settings)
+    reference.fit(X, y, sample_weight=sample_weight)
+    objective = MultinomialLoss(4, fit_intercept).bind(
+        X, y, sample_weight, 1.0 / sample_weight.sum()
+    )
+    points = [
+        np.vstack([m.coef_.T, m.intercept_]).ravel()
+        if fit_intercept
+        else m.coef_.T.ravel()
+        for m in (model, reference)
+    ]
+    distance, bound = distance_and_bound(objective, *points)
+    # Gradients near 1e-10 per entry against a least curvature near the
+    # penalty, 1e-3: a bound far below the coefficients, of order 0.1 to 1.
+    assert distance <= bound < 1e-4 * np.abs(points[1]).max()
+    assert model.converged_
