@@ -152,19 +152,43 @@ class DiagonalCovarianceCurvature:
         """A function applying ``M^-1`` to a flat vector in ``coef``'s
         layout, with ``A`` at the point of the objective's last Hessian
         products; ``A``'s null direction is handled as by
-        :meth:`KroneckerCurvature.inverse`."""
+        :meth:`KroneckerCurvature.inverse`.
+
+        For each eigenvalue ``a`` of ``A``, the features' block is the
+        diagonal ``E = a v + lambda`` plus ``c m m^T`` (``m`` the features'
+        means), inverted by Sherman-Morrison. With an intercept, whose
+        entry of ``v`` is zero and of ``m`` one, the intercept is eliminated
+        first: the features' block of its Schur complement has
+        ``c = a lambda / (a + lambda)``, and the intercept follows from the
+        features. Sherman-Morrison on the whole would subtract two numbers
+        of order ``1 / lambda`` for the intercept, which a weak penalty
+        leaves with few correct digits.
+        """
         v, m = self.features()
         a, V = _class_eigen(self._class_curvature())
-        # Column k of E is the diagonal part a_k v + lambda.
-        E = v[:, np.newaxis] * a + self._l2_reg_strength
+        lam = self._l2_reg_strength
+        n_features = len(m) - int(self._fit_intercept)
+        v, m = v[:n_features], m[:n_features]
+        E = v[:, np.newaxis] * a + lam
+        c = a * lam / (a + lam) if self._fit_intercept else a
         m_over_E = m[:, np.newaxis] / E
-        # (D + a m m^T)^-1 y = D^-1 y - D^-1 m a (m^T D^-1 y) / (1 + a m^T D^-1 m).
-        rank_one = a / (1.0 + a * (m @ m_over_E))
-        shape = (len(m), len(a))
+        # (E + c m m^T)^-1 y = E^-1 y - E^-1 m c (m^T E^-1 y) / (1 + c m^T E^-1 m).
+        rank_one = c / (1.0 + c * (m @ m_over_E))
+        shape = (n_features + int(self._fit_intercept), len(a))
 
         def apply(r):
-            Z = (r.reshape(shape) @ V) / E
-            Z -= m_over_E * (rank_one * (m @ Z))
+            Y = r.reshape(shape) @ V
+            Z = np.empty_like(Y)
+            if self._fit_intercept:
+                # The intercept's row of M y: a m^T y_f + (a + lambda) y_b.
+                Z[:n_features] = Y[:n_features] - np.outer(m, a * Y[-1] / (a + lam))
+            else:
+                Z[:n_features] = Y
+            Z_f = Z[:n_features]
+            Z_f /= E
+            Z_f -= m_over_E * (rank_one * (m @ Z_f))
+            if self._fit_intercept:
+                Z[-1] = (Y[-1] - a * (m @ Z_f)) / (a + lam)
             return (Z @ V.T).ravel()
 
         return apply
@@ -188,8 +212,9 @@ def kronecker_curvature(data_term, l2_reg_strength):
     :class:`KroneckerCurvature` of dense data, the
     :class:`DiagonalCovarianceCurvature` of sparse data (see
     :func:`_diagonal_covariance_curvature`); or None: for dense data of more
-    than ``_MAX_ROWS`` features, data terms that offer no
-    ``feature_moments``, and without a penalty, where collinear features
+    than ``_MAX_ROWS`` features, sparse data with fewer stored values than
+    ``p K``, data terms that offer no ``feature_moments``, and without a
+    penalty, where collinear features
     leave a set of minimisers and conjugate gradients find the one of least
     norm only unpreconditioned (see
     :func:`~sklearn_softmax._loss.hessian_diagonal_at_zero`).
@@ -219,7 +244,7 @@ def kronecker_curvature(data_term, l2_reg_strength):
 def _diagonal_covariance_curvature(data_term, l2_reg_strength, n_rows):
     """The :class:`DiagonalCovarianceCurvature` of sparse data whose
     application, ``2 p K^2`` multiply-adds, costs at most a Hessian-vector
-    product, ``2 nnz K``; None for other data.
+    product, ``2 nnz K``; None where ``p K`` exceeds the stored values.
 
     Its moments cost two passes over the stored values, ``1 / K`` of a
     product.

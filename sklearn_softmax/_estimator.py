@@ -158,10 +158,12 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         - 'newton-cg': truncated Newton with conjugate gradients on the
           analytic Hessian-vector product, preconditioned with an L2
           penalty by a Kronecker-factored approximation of the Hessian
-          (from the first step where it costs less than a Hessian-vector
-          product to form, as on sparse data; else by the Hessian's
-          diagonal at the zero model until a step grows long), and a
-          backtracking line search; with the group norm, proximal
+          where one is offered (dense data of at most 2047 features, sparse
+          data with at least ``(n_features + 1) K`` stored values): from the
+          first step where it costs less than a Hessian-vector product to
+          form, as on sparse data, else once a step has taken more products
+          than it costs, and by the Hessian's diagonal at the zero model
+          until then; and a backtracking line search; with the group norm, proximal
           gradient steps alternating with Newton steps on the rows that are
           not zero. There, two fits of the same problem posed differently (a
           sample weight of 2 or the sample twice) agree to within ``tol``

@@ -47,10 +47,11 @@ def distance_and_bound(objective, first, second):
     """The distance between two approximate minimisers ``first`` and
     ``second`` (flat, in ``coef``'s layout, intercepts centred) of a bound
     objective, and a bound on it from their gradients: each lies within its
-    gradient's norm over the least curvature of the optimum, taken as the
-    least eigenvalue of the Hessian at ``second`` (intercepts' null
-    direction made definite; both are centred along it), halved for the
-    change of the curvature between the points."""
+    gradient's norm over the least curvature between it and the optimum.
+    That curvature is taken as the least eigenvalue of the Hessian at
+    ``second`` (the intercepts' null direction made definite; both points
+    are centred along it), halved as a margin for its change over the
+    short distance between the points: a margin, not a proof."""
     gradient_norms = [
         np.linalg.norm(objective.value_and_gradient(x)[1]) for x in (first, second)
     ]

@@ -5,7 +5,7 @@ they save."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _problems import make_problem, text_like
+from _problems import distance_and_bound, make_problem, text_like
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import ndimage
 from scipy.special import softmax
@@ -175,6 +175,8 @@ def test_the_sparse_approximation_keeps_the_diagonal_and_the_intercept(
     F = (A * (weights / weights.sum())[:, None]).T @ A
     curvature = MultinomialLoss(N_CLASSES, fit_intercept).bind(X, y, sw, L2).curvature
     v, m = curvature.features()
+    means = (weights / weights.sum()) @ X.toarray()
+    assert_allclose(m[:7], means, rtol=1e-12)
     approximation = np.diag(v) + np.outer(m, m)
     assert_allclose(np.diag(approximation), np.diag(F), rtol=1e-12)
     if fit_intercept:
@@ -189,27 +191,38 @@ def test_the_sparse_approximation_keeps_the_diagonal_and_the_intercept(
     assert np.abs(covariances[off_diagonal]).max() > 1e-3
 
 
+@pytest.mark.parametrize("l2_reg_strength", [L2, 1e-10, 1e-14])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_the_sparse_approximation_inverts_its_matrix(fit_intercept, rng):
+def test_the_sparse_approximation_inverts_its_matrix(
+    fit_intercept, l2_reg_strength, rng
+):
     """``inverse()`` applies the inverse of ``(diag(v) + m~ m~^T) (x) A' +
     lambda I``, formed here as a dense matrix, with ``A'`` the class
-    curvature whose null direction has the mean of its diagonal."""
+    curvature whose null direction has the mean of its diagonal: to the
+    rounding of a backward-stable solve (the residual against the norms of
+    the matrix and of the solution) and symmetric, also where a weak
+    penalty leaves the matrix nearly singular along the intercepts."""
     X, y, sw = make_problem(n_samples=60, n_features=6, sparse=True)
     n_rows = 6 + int(fit_intercept)
     loss = MultinomialLoss(N_CLASSES, fit_intercept)
     passes = loss.passes(X, y, sw)
-    objective = loss.bind(X, y, sw, L2)
+    objective = loss.bind(X, y, sw, l2_reg_strength)
     x = rng.standard_normal(n_rows * N_CLASSES)
     objective.value_gradient_hessp(x)
     passes.value_gradient_hessp(x.reshape(n_rows, N_CLASSES))
     A = passes.class_curvature()
     A += np.trace(A) / N_CLASSES**2
     v, m = objective.curvature.features()
-    M = np.kron(np.diag(v) + np.outer(m, m), A) + L2 * np.eye(n_rows * N_CLASSES)
+    M = np.kron(np.diag(v) + np.outer(m, m), A)
+    M += l2_reg_strength * np.eye(n_rows * N_CLASSES)
     inverse = objective.curvature.inverse()
+    M_inv = np.column_stack([inverse(e) for e in np.eye(n_rows * N_CLASSES)])
+    assert_allclose(M_inv, M_inv.T, rtol=0, atol=1e-13 * np.abs(M_inv).max())
     for _ in range(3):
         r = rng.standard_normal(n_rows * N_CLASSES)
-        assert_allclose(inverse(M @ r), r, rtol=1e-10, atol=1e-12)
+        z = inverse(r)
+        residual = np.linalg.norm(M @ z - r)
+        assert residual <= 1e-13 * np.linalg.norm(M, 2) * np.linalg.norm(z)
 
 
 def count_products(objective):
@@ -228,14 +241,11 @@ def count_products(objective):
     return objective._replace(value_gradient_hessp=value_gradient_hessp), counted
 
 
-def fits_without_and_with_curvature(objective, l2_reg_strength, n_params):
+def fits_without_and_with_curvature(objective, n_params):
     """Newton-CG to ``tol=1e-9`` from zero on ``objective`` without its
     approximation of the Hessian, then with it: the distance between the
-    two solutions, a bound on it, and the products each fit took.
-
-    The objective's curvature is at least the penalty: each solution lies
-    within its gradient's norm over the penalty of the optimum, so the two
-    lie within the sum of those of each other."""
+    two solutions, the bound their gradients give on it (see
+    ``distance_and_bound``), and the products each fit took."""
     results, products = [], []
     for offered in (objective._replace(curvature=None), objective):
         counted_objective, counted = count_products(offered)
@@ -246,9 +256,7 @@ def fits_without_and_with_curvature(objective, l2_reg_strength, n_params):
         )
         products.append(len(counted))
     assert all(result.converged for result in results)
-    gradients = [objective.value_and_gradient(r.x)[1] for r in results]
-    bound = sum(np.linalg.norm(g) for g in gradients) / l2_reg_strength
-    return np.linalg.norm(results[0].x - results[1].x), bound, products
+    return (*distance_and_bound(objective, results[0].x, results[1].x), products)
 
 
 def test_newton_cg_on_correlated_features_needs_fewer_products():
@@ -262,7 +270,7 @@ def test_newton_cg_on_correlated_features_needs_fewer_products():
     l2_reg_strength = 0.1 / len(y)
     objective = MultinomialLoss(N_CLASSES, True).bind(X, y, None, l2_reg_strength)
     distance, bound, products = fits_without_and_with_curvature(
-        objective, l2_reg_strength, 145 * N_CLASSES
+        objective, 145 * N_CLASSES
     )
     assert distance <= bound < 1e-3
     # About 360 products with the diagonal alone, 150 with the factored
@@ -279,16 +287,35 @@ def test_newton_cg_on_text_like_data_needs_fewer_products():
     l2_reg_strength = 1.0 / len(y)
     objective = MultinomialLoss(N_CLASSES, True).bind(X, y, None, l2_reg_strength)
     distance, bound, products = fits_without_and_with_curvature(
-        objective, l2_reg_strength, 501 * N_CLASSES
+        objective, 501 * N_CLASSES
     )
     assert distance <= bound < 1e-4
     # 84 products with the diagonal preconditioner, 26 with this one.
     assert products[1] < 0.5 * products[0]
 
 
-def test_text_like_fits_do_not_depend_on_the_thread_count(monkeypatch):
+@pytest.fixture
+def formed(monkeypatch):
+    """A list that gets the class's name each time an approximation is
+    formed."""
+    calls = []
+    for approximation in (
+        _curvature.KroneckerCurvature,
+        _curvature.DiagonalCovarianceCurvature,
+    ):
+
+        def recorded(self, original=approximation.inverse):
+            calls.append(type(self).__name__)
+            return original(self)
+
+        monkeypatch.setattr(approximation, "inverse", recorded)
+    return calls
+
+
+def test_text_like_fits_do_not_depend_on_the_thread_count(formed, monkeypatch):
     """The moments and the class curvature are summed in an order of their
-    own: a sparse fit gives the same model on 1, 2 and 3 threads."""
+    own: a sparse fit, preconditioned by the sparse approximation, gives
+    the same model on 1, 2 and 3 threads."""
     monkeypatch.setattr(_passes, "MIN_WORK_PER_THREAD", 1000)
     X, y = text_like(2000, 500, N_CLASSES)
     assert len(MultinomialLoss(N_CLASSES, True).passes(X, y, None).slices) >= 4
@@ -296,23 +323,24 @@ def test_text_like_fits_do_not_depend_on_the_thread_count(monkeypatch):
         SoftmaxRegression(solver="newton-cg", tol=1e-6, n_threads=n).fit(X, y)
         for n in (1, 2, 3)
     ]
+    assert set(formed) == {"DiagonalCovarianceCurvature"}
     for model in models[1:]:
         assert_array_equal(model.coef_, models[0].coef_)
         assert_array_equal(model.intercept_, models[0].intercept_)
 
 
-@pytest.fixture
-def formed(monkeypatch):
-    """A list that gets an entry each time an approximation is formed."""
-    calls = []
-    original = _curvature.KroneckerCurvature.inverse
-
-    def recorded(self):
-        calls.append(1)
-        return original(self)
-
-    monkeypatch.setattr(_curvature.KroneckerCurvature, "inverse", recorded)
-    return calls
+def test_an_approximation_cheaper_than_a_product_is_used_from_the_first_step(
+    formed,
+):
+    """With many classes and few features, forming ``F`` costs less than a
+    Hessian-vector product: Newton-CG preconditions every step with it,
+    although no step is long."""
+    X, y, _ = make_problem(n_samples=500, n_features=3, n_classes=10)
+    objective = MultinomialLoss(10, True).bind(X, y, None, L2)
+    assert objective.curvature.cost < 1
+    result = minimize_newton_cg(objective, np.zeros(40), max_iter=100, tol=1e-8)
+    assert result.converged
+    assert formed == ["KroneckerCurvature"] * result.n_iter
 
 
 def test_few_products_never_form_the_approximation(formed):
