@@ -253,6 +253,13 @@ class _BlockSums:
     def __setstate__(self, state):
         vars(self).update(state, _lock=threading.Lock())
 
+    def start(self):
+        """Begin a pass: forget the shares that a pass which failed
+        part-way left waiting, and the blocks it had added."""
+        with self._lock:
+            self._waiting.clear()
+            self._next = 0
+
     def buffer(self):
         """A buffer for a share, in the layout of the sums and the
         products' dtype."""
@@ -596,6 +603,7 @@ class DataPasses:
             for block in self._blocks_of_thread[thread]:
                 block_pass(space, block)
 
+        products.sums.start()
         if self._pool is None:
             run_blocks(0)
             return

@@ -592,6 +592,35 @@ def test_shares_are_added_in_the_order_of_the_blocks(rng, by_class):
         assert_array_equal(total, expected.T if by_class else expected)
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+def test_a_pass_after_one_that_failed_part_way(sparse, rng, monkeypatch):
+    """A pass that raises after some blocks have handed in their shares
+    leaves nothing behind: the next pass gives the bits of a fresh one."""
+    monkeypatch.setattr(_passes, "MIN_WORK_PER_THREAD", 10)
+    monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 8)
+    X, y, sw = make_problem(n_samples=64, n_features=5, sparse=sparse)
+    loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
+    coef = random_coef(loss, X.shape[1], rng)
+    passes = loss.passes(X, y, sw)
+    assert len(passes.slices) >= 3
+    products = passes._products
+    back = products.back
+
+    def failing_back(R, X_block, index):
+        if index == 2:
+            raise MemoryError("a failure part-way")
+        back(R, X_block, index)
+
+    monkeypatch.setattr(products, "back", failing_back)
+    with pytest.raises(MemoryError, match="part-way"):
+        passes.value_and_gradient(random_coef(loss, X.shape[1], rng))
+    monkeypatch.setattr(products, "back", back)
+    expected = loss.passes(X, y, sw).value_and_gradient(coef)
+    value, gradient = passes.value_and_gradient(coef)
+    assert value == expected[0]
+    assert_array_equal(gradient, expected[1])
+
+
 def test_sparse_threads_with_float32_hessian_products(rng):
     X, y, sw = make_problem(sparse=True)
     loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
