@@ -138,14 +138,11 @@ class DiagonalCovarianceCurvature:
         self.cost = cost
 
     def features(self):
-        """``v`` and ``m~``, flat over ``coef``'s rows."""
+        """The features' weighted variances ``v`` and means ``m``, without
+        the intercept's entries (zero and one)."""
         if self._features is None:
             means, second_moments = self._column_moments()
-            variances = np.maximum(second_moments - means**2, 0.0)
-            if self._fit_intercept:
-                means = np.append(means, 1.0)
-                variances = np.append(variances, 0.0)
-            self._features = variances, means
+            self._features = np.maximum(second_moments - means**2, 0.0), means
         return self._features
 
     def inverse(self):
@@ -167,8 +164,7 @@ class DiagonalCovarianceCurvature:
         v, m = self.features()
         a, V = _class_eigen(self._class_curvature())
         lam = self._l2_reg_strength
-        n_features = len(m) - int(self._fit_intercept)
-        v, m = v[:n_features], m[:n_features]
+        n_features = len(m)
         E = v[:, np.newaxis] * a + lam
         c = a * lam / (a + lam) if self._fit_intercept else a
         m_over_E = m[:, np.newaxis] / E
@@ -177,19 +173,17 @@ class DiagonalCovarianceCurvature:
         shape = (n_features + int(self._fit_intercept), len(a))
 
         def apply(r):
+            # Solved in place of the rotated right-hand side, a new array.
             Y = r.reshape(shape) @ V
-            Z = np.empty_like(Y)
+            Z_f = Y[:n_features]
             if self._fit_intercept:
-                # The intercept's row of M y: a m^T y_f + (a + lambda) y_b.
-                Z[:n_features] = Y[:n_features] - np.outer(m, a * Y[-1] / (a + lam))
-            else:
-                Z[:n_features] = Y
-            Z_f = Z[:n_features]
+                # The intercept's row of M z is a m^T z_f + (a + lambda) z_b.
+                Z_f -= np.outer(m, a * Y[-1] / (a + lam))
             Z_f /= E
             Z_f -= m_over_E * (rank_one * (m @ Z_f))
             if self._fit_intercept:
-                Z[-1] = (Y[-1] - a * (m @ Z_f)) / (a + lam)
-            return (Z @ V.T).ravel()
+                Y[-1] = (Y[-1] - a * (m @ Z_f)) / (a + lam)
+            return (Y @ V.T).ravel()
 
         return apply
 

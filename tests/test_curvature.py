@@ -36,6 +36,15 @@ def image_like(n_samples, side, n_classes, seed=0):
     return X.reshape(n_samples, -1), y
 
 
+def feature_factor(curvature, fit_intercept):
+    """``diag(v) + m~ m~^T`` of a sparse approximation, with the
+    intercept's entries of ``v`` and ``m~``, zero and one."""
+    v, m = curvature.features()
+    if fit_intercept:
+        v, m = np.append(v, 0.0), np.append(m, 1.0)
+    return np.diag(v) + np.outer(m, m), m
+
+
 def with_ones(X, fit_intercept):
     X = np.asarray(X, dtype=np.float64)
     return np.hstack([X, np.ones((len(X), 1))]) if fit_intercept else X
@@ -174,10 +183,9 @@ def test_the_sparse_approximation_keeps_the_diagonal_and_the_intercept(
     weights = np.ones(len(y)) if sw is None else sw.astype(np.float64)
     F = (A * (weights / weights.sum())[:, None]).T @ A
     curvature = MultinomialLoss(N_CLASSES, fit_intercept).bind(X, y, sw, L2).curvature
-    v, m = curvature.features()
+    approximation, m = feature_factor(curvature, fit_intercept)
     means = (weights / weights.sum()) @ X.toarray()
     assert_allclose(m[:7], means, rtol=1e-12)
-    approximation = np.diag(v) + np.outer(m, m)
     assert_allclose(np.diag(approximation), np.diag(F), rtol=1e-12)
     if fit_intercept:
         assert_allclose(approximation[-1], F[-1], rtol=1e-12)
@@ -212,8 +220,7 @@ def test_the_sparse_approximation_inverts_its_matrix(
     passes.value_gradient_hessp(x.reshape(n_rows, N_CLASSES))
     A = passes.class_curvature()
     A += np.trace(A) / N_CLASSES**2
-    v, m = objective.curvature.features()
-    M = np.kron(np.diag(v) + np.outer(m, m), A)
+    M = np.kron(feature_factor(objective.curvature, fit_intercept)[0], A)
     M += l2_reg_strength * np.eye(n_rows * N_CLASSES)
     inverse = objective.curvature.inverse()
     M_inv = np.column_stack([inverse(e) for e in np.eye(n_rows * N_CLASSES)])
