@@ -17,9 +17,19 @@ each evaluation, and their passes set up again, where they are read.
 
 Newton-CG's Hessian-vector products need the probabilities at the current
 point: :meth:`BlockwiseDataTerm.value_gradient_hessp` leaves them with their
-blocks, ``n K`` numbers held on the workers until the next point, so that
-each product costs the two products with the block that it needs, and no
-more.
+blocks, ``n K`` numbers held on the workers, in each block's passes, and
+written over by the next point's, so that each product costs the two
+products with the block that it needs, and no more, and a new point
+allocates nothing.
+
+The workers of a ``dask.distributed`` cluster return freed memory to the
+system at once (their nannies set glibc's trim threshold to 64 kiB, which
+also has it map every allocation of 128 kiB or more afresh), so each
+temporary that large is faulted in again, page by page, each time: the
+passes keep their buffers, and the blocks' rows, which arrive from other
+workers wherever the message put them, are aligned once when the passes are
+set up (see :func:`~sklearn_softmax._passes.aligned`), rather than copied
+by each product.
 """
 
 import contextlib

@@ -126,6 +126,21 @@ def sparse_runs(indptr, n_features, n_classes):
     return _even_runs(indptr, n_runs)
 
 
+def aligned(X):
+    """Dense ``X`` itself when its memory is aligned to its dtype, as BLAS
+    needs it; otherwise an aligned copy, in the same order. Sparse ``X`` as
+    it is: scipy multiplies unaligned values in place.
+
+    numpy hands an unaligned array to BLAS by copying it for each product:
+    data received from another process can start at any byte of the
+    message that carried it, and a pass on such a block of a dask array
+    copied the block twice, several times the product's own time.
+    """
+    if sp.issparse(X) or X.flags.aligned:
+        return X
+    return np.array(X, order="K")
+
+
 def _on_arrays(container, data, indices, indptr, shape):
     """A compressed sparse matrix of the class ``container`` on these very
     arrays.
@@ -427,7 +442,9 @@ class DataPasses:
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
         float32 or float64 data, dense or CSR. It is read, never modified,
-        and must not change while the passes are in use. Dense data is
+        and must not change while the passes are in use; dense data whose
+        memory is not aligned to its dtype is copied once, aligned (see
+        :func:`aligned`), here and when the passes are unpickled. Dense data is
         taken in blocks of rows of about ``_BLOCK_BYTES``, sparse data in
         runs of rows (see :func:`sparse_runs`), each a CSR matrix on the
         arrays of ``X``; both depend on the data alone.
@@ -486,6 +503,7 @@ class DataPasses:
         label_smoothing=0.0,
         total_weight=None,
     ):
+        X = aligned(X)
         n_samples, n_features = X.shape
         self.label_smoothing = float(label_smoothing)
         self.n_samples = n_samples
@@ -548,6 +566,29 @@ class DataPasses:
         # [X, 1] as float64, for the dense Hessian and the features' second
         # moments, kept where X is a single block (see _design).
         self._design_kept = None
+
+    def __getstate__(self):
+        # The probabilities of the last point stay behind: a copy of the
+        # passes starts without them, as new passes do, and the processes
+        # of a dask cluster send (or spill) the data and not them.
+        return {**vars(self), "_probabilities": None}
+
+    def __setstate__(self, state):
+        # Passes that travel between the processes of a dask cluster, or
+        # are spilled to disk and read back, arrive with their arrays
+        # wherever the message put them: the data is aligned again, once,
+        # rather than copied by every product.
+        vars(self).update(state)
+        realigned = {}
+        for products in (self._products, self._hessian_products):
+            if products is None or products.sparse:
+                continue
+            for name in ("X", "columns"):
+                array = getattr(products, name)
+                if array is not None:
+                    if id(array) not in realigned:
+                        realigned[id(array)] = aligned(array)
+                    setattr(products, name, realigned[id(array)])
 
     def __sizeof__(self):
         """The bytes of the data and the buffers these passes hold, as
@@ -620,16 +661,19 @@ class DataPasses:
         """``sum_i s_i / S * x_ij^2`` for each feature ``j``, in float64.
 
         One pass over ``X``, in runs of rows small enough that the float64
-        squares of a run take about :data:`_MOMENT_BYTES`. Sparse entries
+        squares of a run take about :data:`_MOMENT_BYTES`, in one buffer. Sparse entries
         repeated within a row are squared separately.
         """
         X = self._products.X
         moments = np.zeros(self.n_features)
         if not sp.issparse(X):
             step = max(1, _MOMENT_BYTES // (8 * max(1, self.n_features)))
+            squares = np.empty((min(step, X.shape[0]), self.n_features))
             for start in range(0, X.shape[0], step):
                 rows = slice(start, start + step)
-                moments += self.weights64[rows] @ np.square(X[rows], dtype=np.float64)
+                run = squares[: len(self.weights64[rows])]
+                np.square(X[rows], out=run)
+                moments += self.weights64[rows] @ run
             return moments
         for rows in _runs_of_rows(X.indptr, _MOMENT_BYTES // 8):
             start, stop = X.indptr[rows.start], X.indptr[rows.stop]
@@ -796,18 +840,29 @@ class DataPasses:
         self._over_blocks(products, block_pass)
         return products.sums.total()
 
-    def value_gradient_probabilities(self, coef, out=None):
+    def value_gradient_probabilities(self, coef):
         """The data term, its gradient, and the probabilities at ``coef``
         that :meth:`hessian_product` takes: one ``K x rows`` array per
-        block, in the Hessian products' dtype, written into ``out`` when
-        given (the array this method returned before)."""
+        block, in the Hessian products' dtype.
+
+        The probabilities are written into the passes' own array, O(n K)
+        memory allocated on the first call: each call, and each of the
+        other methods that compute them, writes over what the calls before
+        returned, and the Hessian-vector products of earlier points refuse
+        to run.
+        """
         products = self._hessian_products_made()
-        if out is None:
-            out = np.empty(
+        if self._probabilities is None:
+            self._probabilities = np.empty(
                 (len(self.slices), *products.workspaces[0].work.shape),
                 dtype=products.dtype,
             )
-        return (*self._value_and_gradient(coef, probabilities=out), out)
+        self._generation += 1
+        probabilities = self._probabilities
+        return (
+            *self._value_and_gradient(coef, probabilities=probabilities),
+            probabilities,
+        )
 
     def value_gradient_hessp(self, coef):
         """The data term, its gradient and its Hessian-vector product.
@@ -816,10 +871,7 @@ class DataPasses:
         product costs one pass; the returned function is valid until the
         next call.
         """
-        data_term, gradient, self._probabilities = self.value_gradient_probabilities(
-            coef, out=self._probabilities
-        )
-        self._generation += 1
+        data_term, gradient, probabilities = self.value_gradient_probabilities(coef)
         generation = self._generation
 
         def hessp(V):
@@ -828,7 +880,7 @@ class DataPasses:
                     "this Hessian-vector product belongs to an earlier point; "
                     "the probabilities it needs have been overwritten."
                 )
-            return self.hessian_product(self._probabilities, V)
+            return self.hessian_product(probabilities, V)
 
         return data_term, gradient, hessp
 
@@ -856,10 +908,7 @@ class DataPasses:
             # Feature-major, class-minor: entry (2 i + k, 2 j + k') is
             # block[i, j] times +1 where k = k', -1 where not.
             return data_term, gradient, np.kron(block, [[1.0, -1.0], [-1.0, 1.0]])
-        data_term, gradient, self._probabilities = self.value_gradient_probabilities(
-            coef, out=self._probabilities
-        )
-        self._generation += 1
+        data_term, gradient, probabilities = self.value_gradient_probabilities(coef)
         n_rows = n_features + int(self.fit_intercept)
         # The Hessian as (feature, class, feature, class): block (k, k') is
         # blocks[:, k, :, k'], a strided view.
@@ -867,7 +916,7 @@ class DataPasses:
         for block, rows in enumerate(self.slices):
             m = rows.stop - rows.start
             A = self._design(block)
-            P = np.asarray(self._probabilities[block, :, :m], dtype=np.float64)
+            P = np.asarray(probabilities[block, :, :m], dtype=np.float64)
             weights = self.weights64[rows]
             # 1 - p_k as the sum of the other probabilities, those before k
             # and those after it, which keeps its relative accuracy where
@@ -910,16 +959,13 @@ class DataPasses:
             raise ValueError(
                 f"the two-class Hessian needs two classes, not {self.n_classes}."
             )
-        data_term, gradient, self._probabilities = self.value_gradient_probabilities(
-            coef, out=self._probabilities
-        )
-        self._generation += 1
+        data_term, gradient, probabilities = self.value_gradient_probabilities(coef)
         n_rows = self.n_features + int(self.fit_intercept)
         hessian = np.zeros((n_rows, n_rows))
         for block, rows in enumerate(self.slices):
             m = rows.stop - rows.start
             A = self._design(block)
-            P = np.asarray(self._probabilities[block, :, :m], dtype=np.float64)
+            P = np.asarray(probabilities[block, :, :m], dtype=np.float64)
             c = self.weights64[rows] * P[0] * P[1]
             hessian += (A * c[:, np.newaxis]).T @ A
         return data_term, gradient, hessian

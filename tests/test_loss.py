@@ -2,6 +2,8 @@
 
 import copy
 import itertools
+import pickle
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -619,6 +621,97 @@ def test_a_pass_after_one_that_failed_part_way(sparse, rng, monkeypatch):
     value, gradient = passes.value_and_gradient(coef)
     assert value == expected[0]
     assert_array_equal(gradient, expected[1])
+
+
+def unaligned(X):
+    """A copy of dense ``X`` that starts one byte past an aligned address,
+    as data received from another process may: numpy marks it unaligned."""
+    buffer = np.empty(X.nbytes + 1, dtype=np.uint8)
+    moved = np.frombuffer(buffer, dtype=X.dtype, count=X.size, offset=1)
+    moved = moved.reshape(X.shape)
+    moved[...] = X
+    assert not moved.flags.aligned
+    return moved
+
+
+def peak_bytes(function):
+    """The most memory that a call of ``function`` holds at once, after a
+    first call that makes the buffers made on first use."""
+    function()
+    tracemalloc.start()
+    try:
+        function()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def all_passes(passes, coef):
+    value, gradient = passes.value_and_gradient(coef)
+    _, _, hessp = passes.value_gradient_hessp(coef)
+    return value, gradient, hessp(coef)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("hessian_dtype", [None, np.float32])
+@pytest.mark.parametrize("how", ["given", "unpickled"])
+def test_unaligned_data_is_aligned_once(dtype, hessian_dtype, how, rng):
+    """Passes on dense X whose memory is not aligned to its dtype, given so
+    or unpickled so, give the bits of passes on aligned X, and a pass holds
+    no more memory than on aligned X: numpy would copy each block of
+    unaligned rows to hand it to BLAS, once per product."""
+    X, y, sw = make_problem(n_samples=3000, n_features=40, dtype=dtype)
+    loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
+    coef = random_coef(loss, X.shape[1], rng)
+    reference = loss.passes(X, y, sw, hessian_dtype=hessian_dtype)
+    if how == "given":
+        passes = loss.passes(unaligned(X), y, sw, hessian_dtype=hessian_dtype)
+    else:
+        # Unpickled with X's bytes where a message might have put them.
+        buffers = []
+        data = pickle.dumps(reference, protocol=5, buffer_callback=buffers.append)
+        raw = [np.asarray(buffer.raw()) for buffer in buffers]
+        passes = pickle.loads(
+            data,
+            buffers=[
+                unaligned(array.view(dtype)).view(np.uint8)
+                if array.nbytes == X.nbytes
+                else array
+                for array in raw
+            ],
+        )
+    expected = all_passes(reference, coef)
+    for result, wanted in zip(all_passes(passes, coef), expected, strict=True):
+        assert_array_equal(result, wanted)
+    block_bytes = passes.slices[0].stop * X.shape[1] * X.itemsize
+    for method in ["value_and_gradient", "value_gradient_probabilities"]:
+        aligned_peak = peak_bytes(lambda m=method: getattr(reference, m)(coef))
+        peak = peak_bytes(lambda m=method: getattr(passes, m)(coef))
+        assert peak < aligned_peak + block_bytes / 4
+
+
+def test_the_probabilities_are_written_over(rng):
+    """Each point's probabilities go into the same array: a Newton point
+    holds no more memory than a gradient, no n x K array, and the array
+    returned for the last point holds this one's probabilities. A copy of
+    the passes leaves them behind."""
+    X, y, sw = make_problem(n_samples=3000, n_features=10)
+    loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
+    passes = loss.passes(X, y, sw)
+    first = random_coef(loss, X.shape[1], rng)
+    second = random_coef(loss, X.shape[1], rng)
+    *_, kept = passes.value_gradient_probabilities(first)
+    kept_first = kept.copy()
+    *_, probabilities = passes.value_gradient_probabilities(second)
+    assert probabilities is kept
+    *_, fresh = loss.passes(X, y, sw).value_gradient_probabilities(second)
+    assert_array_equal(probabilities, fresh)
+    assert not np.array_equal(kept_first, fresh)
+    peak = peak_bytes(lambda: passes.value_gradient_probabilities(first))
+    gradient_peak = peak_bytes(lambda: passes.value_and_gradient(first))
+    assert peak < gradient_peak + probabilities.nbytes / 4
+    copied = pickle.loads(pickle.dumps(passes))
+    assert copied._probabilities is None
 
 
 def test_sparse_threads_with_float32_hessian_products(rng):
