@@ -132,9 +132,10 @@ def aligned(X):
     it is: scipy multiplies unaligned values in place.
 
     numpy hands an unaligned array to BLAS by copying it for each product:
-    data received from another process can start at any byte of the
-    message that carried it, and a pass on such a block of a dask array
-    copied the block twice, several times the product's own time.
+    a pass on such data would copy each block of rows twice, several times
+    the products' own time. Data received from another process, as the
+    blocks of a dask array that a worker receives, can start at any byte
+    of the message that carried it.
     """
     if sp.issparse(X) or X.flags.aligned:
         return X
@@ -444,10 +445,10 @@ class DataPasses:
         float32 or float64 data, dense or CSR. It is read, never modified,
         and must not change while the passes are in use; dense data whose
         memory is not aligned to its dtype is copied once, aligned (see
-        :func:`aligned`), here and when the passes are unpickled. Dense data is
-        taken in blocks of rows of about ``_BLOCK_BYTES``, sparse data in
-        runs of rows (see :func:`sparse_runs`), each a CSR matrix on the
-        arrays of ``X``; both depend on the data alone.
+        :func:`aligned`), here and when the passes are unpickled. Dense
+        data is taken in blocks of rows of about ``_BLOCK_BYTES``, sparse
+        data in runs of rows (see :func:`sparse_runs`), each a CSR matrix
+        on the arrays of ``X``; both depend on the data alone.
     y : ndarray of shape (n_samples,)
         Class indices in ``[0, n_classes)``.
     sample_weight : ndarray of shape (n_samples,) or None
@@ -661,8 +662,8 @@ class DataPasses:
         """``sum_i s_i / S * x_ij^2`` for each feature ``j``, in float64.
 
         One pass over ``X``, in runs of rows small enough that the float64
-        squares of a run take about :data:`_MOMENT_BYTES`, in one buffer. Sparse entries
-        repeated within a row are squared separately.
+        squares of a run take about :data:`_MOMENT_BYTES`, in one buffer.
+        Sparse entries repeated within a row are squared separately.
         """
         X = self._products.X
         moments = np.zeros(self.n_features)
@@ -671,7 +672,7 @@ class DataPasses:
             squares = np.empty((min(step, X.shape[0]), self.n_features))
             for start in range(0, X.shape[0], step):
                 rows = slice(start, start + step)
-                run = squares[: len(self.weights64[rows])]
+                run = squares[: min(step, X.shape[0] - start)]
                 np.square(X[rows], out=run)
                 moments += self.weights64[rows] @ run
             return moments
