@@ -208,10 +208,9 @@ def kronecker_curvature(data_term, l2_reg_strength):
     :func:`_diagonal_covariance_curvature`); or None: for dense data of more
     than ``_MAX_ROWS`` features, sparse data with fewer stored values than
     ``p K``, data terms that offer no ``feature_moments``, and without a
-    penalty, where collinear features
-    leave a set of minimisers and conjugate gradients find the one of least
-    norm only unpreconditioned (see
-    :func:`~sklearn_softmax._loss.hessian_diagonal_at_zero`).
+    penalty, where collinear features leave a set of minimisers and
+    conjugate gradients find the one of least norm only unpreconditioned
+    (see :func:`~sklearn_softmax._loss.hessian_diagonal_at_zero`).
 
     The cost of the dense one, in Hessian-vector products of ``2 n d K``
     multiply-adds, is ``n p^2`` for ``F`` and about ``4 p^3`` for its

@@ -301,8 +301,8 @@ class _BlockSums:
                 self._next += 1
 
     def total(self):
-        """The data term and the sums in ``coef``'s layout, in float64, and
-        a fresh start for the next pass."""
+        """The data term and the sums in ``coef``'s layout, in float64; the
+        next pass starts afresh (see :meth:`start`)."""
         W = self.W.T if self.by_class else self.W
         n_features, n_classes = W.shape
         gradient = np.empty((n_features + int(self.b is not None), n_classes))
@@ -312,7 +312,6 @@ class _BlockSums:
             gradient[:n_features] = 0.0
         if self.b is not None:
             self.b.sum(axis=0, dtype=np.float64, out=gradient[n_features])
-        self._next = 0
         return float(self.terms.sum()), gradient
 
 

@@ -584,6 +584,8 @@ def test_shares_are_added_in_the_order_of_the_blocks(rng, by_class):
             9, 5, 3, np.float64, fit_intercept=False, by_class=by_class
         )
         for _ in range(2):
+            # As a pass does (see DataPasses._over_blocks).
+            sums.start()
             for index in order:
                 sums.add(index, shares[index])
             total = sums.total()[1]
