@@ -672,7 +672,7 @@ class DataPasses:
             for start in range(0, X.shape[0], step):
                 rows = slice(start, start + step)
                 run = squares[: min(step, X.shape[0] - start)]
-                np.square(X[rows], out=run)
+                np.square(X[rows], out=run, dtype=np.float64)
                 moments += self.weights64[rows] @ run
             return moments
         for rows in _runs_of_rows(X.indptr, _MOMENT_BYTES // 8):
