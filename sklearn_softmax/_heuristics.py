@@ -23,6 +23,11 @@ _MIN_WORK_FOR_GROUP_NEWTON = 2_000_000
 # 'auto' forms and factorises the Hessian when it has at most this many rows
 # (parameters), as LogisticRegression's 'newton-cholesky' does.
 _MAX_CHOLESKY_PARAMETERS = 100
+# The same for two classes, fitted on the difference of their parameters:
+# the binomial model's Hessian, formed in one product with the data. Exact
+# steps took less time than conjugate gradients up to this many rows, the
+# most measured (see the solvers page).
+_MAX_BINOMIAL_CHOLESKY_ROWS = 301
 # On Dask, below this many multiply-adds per product with the largest block
 # of rows, a block's pass takes less time than the round trip to the
 # workers that each evaluation costs (see the Dask page), and 'auto' takes
@@ -139,14 +144,19 @@ def choose_newton_cholesky(X, n_classes, fit_intercept):
     Hessian has at most :data:`_MAX_CHOLESKY_PARAMETERS` rows, so that
     forming it costs a few passes' worth of multiply-adds, in products that
     run faster than the passes do, and each step lands where many
-    conjugate-gradient steps would (see the solvers page). float32 data
-    keep 'newton-cg': its truncated steps leave alone the directions whose
+    conjugate-gradient steps would (see the solvers page). The Hessian of
+    two classes is the binomial model's, on the difference of the classes'
+    parameters: ``d + 1`` rows, at most
+    :data:`_MAX_BINOMIAL_CHOLESKY_ROWS`. float32 data keep
+    'newton-cg': its truncated steps leave alone the directions whose
     curvature is below the rounding of a float32 gradient, which exact
     steps amplify."""
-    return (
-        str(X.dtype).endswith("float64")
-        and (X.shape[1] + int(fit_intercept)) * n_classes <= _MAX_CHOLESKY_PARAMETERS
-    )
+    n_rows = X.shape[1] + int(fit_intercept)
+    most = _MAX_BINOMIAL_CHOLESKY_ROWS
+    if n_classes > 2:
+        n_rows *= n_classes
+        most = _MAX_CHOLESKY_PARAMETERS
+    return str(X.dtype).endswith("float64") and n_rows <= most
 
 
 def choose_dask_lbfgs(block_rows, n_features, n_classes):
