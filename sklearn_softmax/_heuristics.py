@@ -22,11 +22,11 @@ _MIN_WORK_FOR_DEVICE_LOW_PRECISION = 100_000_000
 _MIN_WORK_FOR_GROUP_NEWTON = 2_000_000
 # 'auto' forms and factorises the Hessian when it has at most this many rows
 # (parameters), as LogisticRegression's 'newton-cholesky' does.
-_MAX_CHOLESKY_PARAMETERS = 100
-# The same for two classes, fitted on the difference of their parameters:
-# the binomial model's Hessian, formed in one product with the data. Exact
-# steps took less time than conjugate gradients up to this many rows, the
-# most measured (see the solvers page).
+_MAX_CHOLESKY_ROWS = 100
+# The same for two classes of dense data in memory, which exact steps fit on
+# the difference of the classes' parameters: the binomial model's Hessian.
+# On the geometric mean exact steps took less time than 'newton-cg' at every
+# size measured, up to this one, the largest (see the solvers page).
 _MAX_BINOMIAL_CHOLESKY_ROWS = 301
 # On Dask, below this many multiply-adds per product with the largest block
 # of rows, a block's pass takes less time than the round trip to the
@@ -141,22 +141,25 @@ def _small_enough_to_copy(X, n_classes):
 
 def choose_newton_cholesky(X, n_classes, fit_intercept):
     """Whether 'auto' takes exact Newton steps: for float64 data whose
-    Hessian has at most :data:`_MAX_CHOLESKY_PARAMETERS` rows, so that
-    forming it costs a few passes' worth of multiply-adds, in products that
-    run faster than the passes do, and each step lands where many
-    conjugate-gradient steps would (see the solvers page). The Hessian of
-    two classes is the binomial model's, on the difference of the classes'
-    parameters: ``d + 1`` rows, at most
-    :data:`_MAX_BINOMIAL_CHOLESKY_ROWS`. float32 data keep
-    'newton-cg': its truncated steps leave alone the directions whose
-    curvature is below the rounding of a float32 gradient, which exact
-    steps amplify."""
+    Hessian has at most :data:`_MAX_CHOLESKY_ROWS` rows, ``(d + 1) K``, where
+    each step lands where many conjugate-gradient steps would, and forming
+    the Hessian, in products that run faster than the passes do, costs less
+    than those steps on the problems measured (see the solvers page).
+
+    Two classes of dense NumPy data are fitted by exact steps on the
+    difference of their parameters, whose Hessian, the binomial model's,
+    has ``d + 1`` rows: up to :data:`_MAX_BINOMIAL_CHOLESKY_ROWS` of them.
+    Sparse data (whose blocks the binomial Hessian makes dense), Dask and
+    Array API data (which form the Hessian of both classes) keep the
+    first bound.
+
+    float32 data keep 'newton-cg': its truncated steps leave alone the
+    directions whose curvature is below the rounding of a float32
+    gradient, which exact steps amplify."""
     n_rows = X.shape[1] + int(fit_intercept)
-    most = _MAX_BINOMIAL_CHOLESKY_ROWS
-    if n_classes > 2:
-        n_rows *= n_classes
-        most = _MAX_CHOLESKY_PARAMETERS
-    return str(X.dtype).endswith("float64") and n_rows <= most
+    if n_classes == 2 and isinstance(X, np.ndarray):
+        return X.dtype == np.float64 and n_rows <= _MAX_BINOMIAL_CHOLESKY_ROWS
+    return str(X.dtype).endswith("float64") and n_rows * n_classes <= _MAX_CHOLESKY_ROWS
 
 
 def choose_dask_lbfgs(block_rows, n_features, n_classes):

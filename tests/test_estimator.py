@@ -432,29 +432,6 @@ def test_auto_solver_is_recorded_and_leaves_the_parameter_alone():
 
 
 @pytest.mark.parametrize(
-    ("n_features", "fit_intercept", "expected"),
-    [
-        (300, True, "newton-cholesky"),
-        (301, False, "newton-cholesky"),
-        (301, True, "newton-cg"),
-    ],
-)
-def test_auto_counts_the_rows_of_the_binomial_hessian_for_two_classes(
-    n_features, fit_intercept, expected
-):
-    """Two classes are fitted on the difference of their parameters, whose
-    Hessian has ``d + 1`` rows: 'auto' takes exact steps up to 301 of them;
-    with more classes, up to 100 rows, ``(d + 1) K``."""
-    X, y, _ = make_problem(n_samples=400, n_features=n_features, n_classes=2)
-    model = SoftmaxRegression(fit_intercept=fit_intercept).fit(X, y)
-    assert model.solver_ == expected
-    X3, y3, _ = make_problem(n_samples=300, n_features=32, n_classes=3)
-    assert SoftmaxRegression().fit(X3, y3).solver_ == "newton-cholesky"
-    X3, y3, _ = make_problem(n_samples=300, n_features=33, n_classes=3)
-    assert SoftmaxRegression().fit(X3, y3).solver_ == "newton-cg"
-
-
-@pytest.mark.parametrize(
     ("solver", "n_samples", "n_threads", "expected_passes", "expected_blas"),
     [
         ("newton-cg", 150, None, 1, 1),
