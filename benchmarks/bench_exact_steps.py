@@ -4,13 +4,15 @@ measurements behind the bound up to which ``solver='auto'`` takes
 
 For each number of rows ``n``, of features ``d`` and each kind of columns
 (standardised, or each scaled by ``10^u`` with ``u`` uniform on [-2, 2]),
-the script fits ``make_classification`` data (about half the features
-informative and a quarter linear combinations of them, one cluster per
-class) with ``SoftmaxRegression(C=1, tol=TOL)`` and each solver, and prints
-the best of three wall times of each and their ratio, exact steps over
-Newton-CG. The Hessian has ``d + 1`` rows for two classes of dense data
-(exact steps fit them on the difference of their parameters) and
-``(d + 1) K`` otherwise.
+the script fits data with ``SoftmaxRegression(C=1, tol=TOL)`` and each
+solver, and prints the best of three wall times of each and their ratio,
+exact steps over Newton-CG. The data are ``make_classification``'s (about
+half the features informative and a quarter linear combinations of them,
+one cluster per class), or, with ``--data isotropic``, standard normal
+features with labels drawn from a random softmax model, as in
+``bench_dask.py``, where conjugate gradients need few products. The
+Hessian has ``d + 1`` rows for two classes of dense data (exact steps fit
+them on the difference of their parameters) and ``(d + 1) K`` otherwise.
 
 Run ``python benchmarks/bench_exact_steps.py --help`` for the options.
 """
@@ -30,16 +32,24 @@ from sklearn_softmax import SoftmaxRegression
 REPEATS = 3
 
 
-def problem(n_samples, n_features, n_classes, scaled):
-    X, y = make_classification(
-        n_samples,
-        n_features,
-        n_informative=n_features // 2,
-        n_redundant=n_features // 4,
-        n_classes=n_classes,
-        n_clusters_per_class=1,
-        random_state=n_features + n_samples,
-    )
+def problem(n_samples, n_features, n_classes, scaled, data):
+    """The data of one case (see the module's docstring)."""
+    if data == "isotropic":
+        rng = np.random.default_rng(n_features + n_samples)
+        X = rng.standard_normal((n_samples, n_features))
+        W = rng.standard_normal((n_features, n_classes)) * 2.0 / np.sqrt(n_features)
+        scores = X @ W
+        y = np.argmax(scores + rng.gumbel(size=scores.shape), axis=1)
+    else:
+        X, y = make_classification(
+            n_samples,
+            n_features,
+            n_informative=n_features // 2,
+            n_redundant=n_features // 4,
+            n_classes=n_classes,
+            n_clusters_per_class=1,
+            random_state=n_features + n_samples,
+        )
     if scaled:
         X *= 10 ** np.random.default_rng(n_features).uniform(-2, 2, n_features)
     return X, y
@@ -75,6 +85,13 @@ def parse_args(argv=None):
     )
     parser.add_argument("--tol", type=float, default=1e-4, help="tol of every fit")
     parser.add_argument(
+        "--data",
+        choices=["classification", "isotropic"],
+        default="classification",
+        help="make_classification's data, or isotropic Gaussian features "
+        "(default: classification)",
+    )
+    parser.add_argument(
         "--threads", type=int, default=2, help="BLAS thread limit (default: 2)"
     )
     return parser.parse_args(argv)
@@ -90,7 +107,7 @@ def main(argv=None):
         for n in args.samples:
             for d in args.features:
                 for scaled in (False, True):
-                    X, y = problem(n, d, args.classes, scaled)
+                    X, y = problem(n, d, args.classes, scaled, args.data)
                     cg = best_fit("newton-cg", X, y, args.tol)
                     exact = best_fit("newton-cholesky", X, y, args.tol)
                     ratios.append(exact[0] / cg[0])

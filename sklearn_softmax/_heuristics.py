@@ -22,12 +22,7 @@ _MIN_WORK_FOR_DEVICE_LOW_PRECISION = 100_000_000
 _MIN_WORK_FOR_GROUP_NEWTON = 2_000_000
 # 'auto' forms and factorises the Hessian when it has at most this many rows
 # (parameters), as LogisticRegression's 'newton-cholesky' does.
-_MAX_CHOLESKY_ROWS = 100
-# The same for two classes of dense data in memory, which exact steps fit on
-# the difference of the classes' parameters: the binomial model's Hessian.
-# On the geometric mean exact steps took less time than 'newton-cg' at every
-# size measured, up to this one, the largest (see the solvers page).
-_MAX_BINOMIAL_CHOLESKY_ROWS = 301
+_MAX_CHOLESKY_PARAMETERS = 100
 # On Dask, below this many multiply-adds per product with the largest block
 # of rows, a block's pass takes less time than the round trip to the
 # workers that each evaluation costs (see the Dask page), and 'auto' takes
@@ -141,25 +136,17 @@ def _small_enough_to_copy(X, n_classes):
 
 def choose_newton_cholesky(X, n_classes, fit_intercept):
     """Whether 'auto' takes exact Newton steps: for float64 data whose
-    Hessian has at most :data:`_MAX_CHOLESKY_ROWS` rows, ``(d + 1) K``, where
-    each step lands where many conjugate-gradient steps would, and forming
-    the Hessian, in products that run faster than the passes do, costs less
-    than those steps on the problems measured (see the solvers page).
-
-    Two classes of dense NumPy data are fitted by exact steps on the
-    difference of their parameters, whose Hessian, the binomial model's,
-    has ``d + 1`` rows: up to :data:`_MAX_BINOMIAL_CHOLESKY_ROWS` of them.
-    Sparse data (whose blocks the binomial Hessian makes dense), Dask and
-    Array API data (which form the Hessian of both classes) keep the
-    first bound.
-
-    float32 data keep 'newton-cg': its truncated steps leave alone the
-    directions whose curvature is below the rounding of a float32
-    gradient, which exact steps amplify."""
-    n_rows = X.shape[1] + int(fit_intercept)
-    if n_classes == 2 and isinstance(X, np.ndarray):
-        return X.dtype == np.float64 and n_rows <= _MAX_BINOMIAL_CHOLESKY_ROWS
-    return str(X.dtype).endswith("float64") and n_rows * n_classes <= _MAX_CHOLESKY_ROWS
+    Hessian has at most :data:`_MAX_CHOLESKY_PARAMETERS` rows, so that
+    forming it costs a few passes' worth of multiply-adds, in products that
+    run faster than the passes do, and each step lands where many
+    conjugate-gradient steps would (see the solvers page). float32 data
+    keep 'newton-cg': its truncated steps leave alone the directions whose
+    curvature is below the rounding of a float32 gradient, which exact
+    steps amplify."""
+    return (
+        str(X.dtype).endswith("float64")
+        and (X.shape[1] + int(fit_intercept)) * n_classes <= _MAX_CHOLESKY_PARAMETERS
+    )
 
 
 def choose_dask_lbfgs(block_rows, n_features, n_classes):

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from _namespaces import dispatch_available
 from sklearn import config_context
 from sklearn.datasets import load_iris
@@ -149,14 +148,6 @@ def _wide(n_features, dtype=np.float64):
     return np.hstack([X_IRIS, noise]).astype(dtype), Y_IRIS
 
 
-def _two_classes(n_features, sparse=False):
-    """n_features columns of noise and iris' first two features, the first
-    two iris classes (100 rows)."""
-    X, y = _wide(n_features)
-    X, y = X[Y_IRIS < 2], y[Y_IRIS < 2]
-    return (sp.csr_matrix(X) if sparse else X), y
-
-
 def _tall_group_problem():
     """7000 x 100 with K = 3: 2.1 million multiply-adds per product."""
     rng = np.random.default_rng(0)
@@ -168,21 +159,14 @@ def _tall_group_problem():
 # Each row of the table of 'auto''s choices, as a fit: its settings, its data
 # and whether it runs through partial_fit.
 AUTO_CASES = {
-    "L2 or none, float64 data, a small Hessian": [
+    "L2 or none, float64 data, at most 100 parameters": [
         ({}, (X_IRIS, Y_IRIS)),  # (4 + 1) * 3 = 15 parameters
         ({"C": np.inf}, _wide(32)),  # (32 + 1) * 3 = 99
-        # Two classes of dense data: the binomial Hessian, d + 1 <= 301.
-        ({}, _two_classes(300)),
-        ({"fit_intercept": False}, _two_classes(301)),
-        ({}, _two_classes(49, sparse=True)),  # sparse: (49 + 1) * 2 = 100
     ],
-    "L2 or none, float32 data or a larger Hessian": [
+    "L2 or none, float32 data or more than 100 parameters": [
         ({}, (X_IRIS.astype(np.float32), Y_IRIS)),
         ({}, _wide(33)),  # (33 + 1) * 3 = 102
         ({"fit_intercept": False}, _wide(34)),  # 34 * 3 = 102
-        ({}, _two_classes(301)),  # 302 rows
-        ({}, _two_classes(50, sparse=True)),  # (50 + 1) * 2 = 102
-        ({}, (_two_classes(20)[0].astype(np.float32), _two_classes(20)[1])),
     ],
     "L1 or elastic net": [
         ({"l1_ratio": 1.0}, (X_IRIS, Y_IRIS)),

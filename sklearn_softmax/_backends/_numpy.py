@@ -67,8 +67,8 @@ class NumpyBackend:
         if solver == "newton-cholesky" and X.dtype == np.float32:
             # Exact steps need the gradient to float64's precision where the
             # Hessian's least curvature is below float32's rounding of it:
-            # the passes run on a float64 copy of X ('auto' takes them on
-            # float64 data only).
+            # the passes run on a float64 copy of X, at most 100 columns
+            # for the problems 'auto' takes them on.
             X = X.astype(np.float64)
 
         # Exact Newton steps for two classes factor the Hessian of the
