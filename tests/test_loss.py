@@ -273,9 +273,7 @@ def test_hessian_diagonal_is_the_diagonal_at_the_zero_model(
 
 
 @pytest.mark.parametrize("sparse", [False, True])
-def test_column_second_moments_of_float32_data_square_in_float64(
-    sparse, monkeypatch
-):
+def test_column_second_moments_of_float32_data_square_in_float64(sparse, monkeypatch):
     """The squares of float32 entries are formed in float64, where float32
     would round each of them: the moments match float64 arithmetic on the
     same numbers to its own rounding (30 positive terms: a few units of
