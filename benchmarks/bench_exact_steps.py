@@ -10,7 +10,8 @@ exact steps over Newton-CG. The data are ``make_classification``'s (about
 half the features informative and a quarter linear combinations of them,
 one cluster per class), or, with ``--data isotropic``, standard normal
 features with labels drawn from a random softmax model, as in
-``bench_dask.py``, where conjugate gradients need few products. The
+``bench_cpu.py``'s dense problems, where conjugate gradients need few
+products. The
 Hessian has ``d + 1`` rows for two classes of dense data (exact steps fit
 them on the difference of their parameters) and ``(d + 1) K`` otherwise.
 
@@ -19,8 +20,10 @@ Run ``python benchmarks/bench_exact_steps.py --help`` for the options.
 
 import argparse
 import math
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import threadpoolctl
@@ -29,17 +32,18 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_softmax import SoftmaxRegression
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_cpu
+
 REPEATS = 3
 
 
 def problem(n_samples, n_features, n_classes, scaled, data):
     """The data of one case (see the module's docstring)."""
     if data == "isotropic":
-        rng = np.random.default_rng(n_features + n_samples)
-        X = rng.standard_normal((n_samples, n_features))
-        W = rng.standard_normal((n_features, n_classes)) * 2.0 / np.sqrt(n_features)
-        scores = X @ W
-        y = np.argmax(scores + rng.gumbel(size=scores.shape), axis=1)
+        X, y = bench_cpu._dense_gaussian(
+            n_samples, n_features, n_classes, seed=n_features + n_samples
+        )
     else:
         X, y = make_classification(
             n_samples,
