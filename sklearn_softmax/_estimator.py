@@ -163,7 +163,13 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
           first step where it costs less than a Hessian-vector product to
           form, as on sparse data, else once a step has taken more products
           than it costs, and by the Hessian's diagonal at the zero model
-          until then; and a backtracking line search; with the group norm, proximal
+          until then; on float64 data with a penalty and at most 2048
+          parameters, a step that takes as many products as forming and
+          factoring the Hessian costs stops there and takes the exact
+          Newton step, and the Hessian then preconditions the next steps,
+          formed anew once they have taken that many products (so it
+          takes exact steps where conjugate gradients struggle); and a
+          backtracking line search; with the group norm, proximal
           gradient steps alternating with Newton steps on the rows that are
           not zero. There, two fits of the same problem posed differently (a
           sample weight of 2 or the sample twice) agree to within ``tol``

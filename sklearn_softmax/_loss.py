@@ -15,7 +15,9 @@ import numpy as np
 
 from ._curvature import (
     DiagonalCovarianceCurvature,
+    ExactCurvature,
     KroneckerCurvature,
+    exact_curvature,
     kronecker_curvature,
 )
 from ._passes import DataPasses
@@ -313,13 +315,17 @@ def penalised_objective(data_term, l2_reg_strength, rounding):
 
         return (*penalised(coef, value, gradient), hessp)
 
+    def penalised_hessian(hessian):
+        penalised_entries = np.arange(n_features * shape[1])
+        hessian[penalised_entries, penalised_entries] += l2_reg_strength
+        return fix_null_directions(
+            hessian, shape, n_features if l2_reg_strength > 0 else 0
+        )
+
     def value_gradient_hessian(x):
         coef = x.reshape(shape)
         value, gradient, hessian = data_term.value_gradient_hessian(coef)
-        penalised_entries = np.arange(n_features * shape[1])
-        hessian[penalised_entries, penalised_entries] += l2_reg_strength
-        fix_null_directions(hessian, shape, n_features if l2_reg_strength > 0 else 0)
-        return (*penalised(coef, value, gradient), hessian)
+        return (*penalised(coef, value, gradient), penalised_hessian(hessian))
 
     return Objective(
         value,
@@ -333,6 +339,27 @@ def penalised_objective(data_term, l2_reg_strength, rounding):
         if hasattr(data_term, "value_gradient_hessian")
         else None,
         kronecker_curvature(data_term, l2_reg_strength),
+        _exact_curvature(data_term, l2_reg_strength, penalised_hessian),
+    )
+
+
+def _exact_curvature(data_term, l2_reg_strength, penalised_hessian):
+    """The exact curvature of a data term that offers its ``hessian()`` at
+    the point of its last products, on dense float64 data; None for others
+    (sparse data keep their approximation)."""
+    if (
+        not hasattr(data_term, "hessian")
+        or data_term.sparse
+        or data_term.dtype != np.float64
+    ):
+        return None
+    return exact_curvature(
+        lambda: penalised_hessian(data_term.hessian()),
+        data_term.n_samples,
+        data_term.n_features,
+        data_term.n_classes,
+        data_term.fit_intercept,
+        l2_reg_strength,
     )
 
 
@@ -500,6 +527,11 @@ class Objective(NamedTuple):
         products and ``inverse()``, which a solver may precondition with
         (see :mod:`~sklearn_softmax._curvature`); None where the objective
         offers none.
+    exact_curvature : ExactCurvature or None
+        The Hessian itself at the point of the last ``value_gradient_hessp``,
+        with its ``cost`` in Hessian-vector products and ``inverse()``, for
+        a solver to precondition with where Newton steps take more products
+        than that; None where the objective offers none.
     """
 
     value: Callable
@@ -509,3 +541,4 @@ class Objective(NamedTuple):
     hessian_diagonal: Callable | None = None
     value_gradient_hessian: Callable | None = None
     curvature: KroneckerCurvature | DiagonalCovarianceCurvature | None = None
+    exact_curvature: ExactCurvature | None = None

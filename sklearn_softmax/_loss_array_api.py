@@ -10,6 +10,7 @@ scalar to the host, the objective's value.
 
 import numpy as np
 
+from ._curvature import exact_curvature
 from ._loss import Objective, fix_null_directions
 from ._low_precision import LowPrecisionData
 from ._vectors import namespace
@@ -149,10 +150,15 @@ def bind_objective(
         gradient = back(exponentials, coef, l2_reg_strength)
         return float(data_value + penalty(coef)), gradient
 
+    # The probabilities at the point of the last value_gradient_hessp, for
+    # the Hessian of the exact curvature.
+    last_probabilities = []
+
     def value_gradient_hessp(x):
         coef, Z = scores(x)
         data_value, exponentials, normalisers = data_term(Z)
         P = exponentials / normalisers
+        last_probabilities[:] = [P]
         gradient = back(column_weights * P - weighted_targets, coef, l2_reg_strength)
 
         def hessp(v):
@@ -165,14 +171,10 @@ def bind_objective(
 
         return float(data_value + penalty(coef)), gradient, hessp
 
-    def value_gradient_hessian(x):
+    def hessian(P):
         # The Hessian's (k, k') blocks, as the NumPy passes form them (see
         # DataPasses.value_gradient_hessian): those with k <= k' < K - 1
         # from the data, the others from the rows of blocks summing to zero.
-        coef, Z = scores(x)
-        data_value, exponentials, normalisers = data_term(Z)
-        P = exponentials / normalisers
-        gradient = back(column_weights * P - weighted_targets, coef, l2_reg_strength)
         n_rows = shape[0]
         blocks = [[None] * n_classes for _ in range(n_classes)]
         for k in range(n_classes - 1):
@@ -204,7 +206,7 @@ def bind_objective(
             blocks[-1][k] = blocks[k][-1].T
         blocks[-1][-1] = -sum(blocks[-1][: n_classes - 1])
         stacked = xp.stack([xp.stack(row) for row in blocks])
-        hessian = xp.reshape(
+        matrix = xp.reshape(
             xp.permute_dims(stacked, (2, 0, 3, 1)),
             (n_rows * n_classes, n_rows * n_classes),
         )
@@ -214,29 +216,50 @@ def bind_objective(
                     n_features * n_classes,
                     l2_reg_strength,
                     dtype=dtype,
-                    device=x.device,
+                    device=X.device,
                 ),
                 xp.zeros(
-                    (n_rows - n_features) * n_classes, dtype=dtype, device=x.device
+                    (n_rows - n_features) * n_classes, dtype=dtype, device=X.device
                 ),
             ]
         )
-        hessian = (
-            hessian
-            + xp.eye(n_rows * n_classes, dtype=dtype, device=x.device)
+        matrix = (
+            matrix
+            + xp.eye(n_rows * n_classes, dtype=dtype, device=X.device)
             * penalty_diagonal
         )
-        fix_null_directions(hessian, shape, n_features if l2_reg_strength > 0 else 0)
-        return float(data_value + penalty(coef)), gradient, hessian
+        return fix_null_directions(
+            matrix, shape, n_features if l2_reg_strength > 0 else 0
+        )
+
+    def value_gradient_hessian(x):
+        coef, Z = scores(x)
+        data_value, exponentials, normalisers = data_term(Z)
+        P = exponentials / normalisers
+        gradient = back(column_weights * P - weighted_targets, coef, l2_reg_strength)
+        return float(data_value + penalty(coef)), gradient, hessian(P)
 
     # As for the NumPy passes: 16 epsilons of the dtype the scores are in.
     rounding = 16 * float(
         np.finfo(np.float32 if X.dtype == xp.float32 else np.float64).eps
     )
+    # The Hessian's exact steps amplify the rounding of a float32 gradient
+    # (see exact_curvature).
+    exact = None
+    if X.dtype == xp.float64:
+        exact = exact_curvature(
+            lambda: hessian(last_probabilities[0]),
+            X.shape[0],
+            n_features,
+            n_classes,
+            fit_intercept,
+            l2_reg_strength,
+        )
     return Objective(
         value,
         value_and_gradient,
         value_gradient_hessp,
         rounding,
         value_gradient_hessian=value_gradient_hessian,
+        exact_curvature=exact,
     )

@@ -54,9 +54,6 @@ _SHARED_BLOCKS = 8
 _MAX_RUNS = 16
 # The temporaries of column_second_moments: about this many bytes.
 _MOMENT_BYTES = 2**20
-# The columns of feature_moments are computed in tiles this wide, one task a
-# tile: a fixed number of tasks, whatever the number of threads.
-_MOMENT_TILE = 128
 # OpenBLAS's kernels for AVX-512 cores compute the float32 scores W^T X^T
 # (K x m) of a dense block with few classes and enough features up to three
 # times as slowly as X W (m x K), their transpose; the numbers that bound
@@ -509,6 +506,7 @@ class DataPasses:
         self.n_samples = n_samples
         self.n_features = n_features
         self.sparse = sp.issparse(X)
+        self.dtype = X.dtype
         # The stored values, or entries of dense X.
         self.n_values = X.nnz if self.sparse else n_samples * n_features
         self.n_classes = n_classes
@@ -698,34 +696,60 @@ class DataPasses:
         an intercept): the ``p x p`` matrix of the features' weighted second
         moments, in float64, for dense ``X``.
 
-        The columns are computed in tiles of :data:`_MOMENT_TILE`, each
-        summed over the blocks of rows in their order; the threads share
-        the tiles, so the result does not depend on their number. It costs
-        ``n p^2`` multiply-adds, ``p / (2 K)`` Hessian-vector products.
+        Summed as :meth:`_add_weighted_grams` sums: the same to the last bit on
+        any number of threads. It costs ``n p^2`` multiply-adds,
+        ``p / (2 K)`` Hessian-vector products.
         """
-        X = self._products.X
-        if sp.issparse(X):
+        if sp.issparse(self._products.X):
             raise TypeError("feature_moments takes dense data only.")
-        n_features = self.n_features
-        n_rows = n_features + int(self.fit_intercept)
-        moments = np.zeros((n_rows, n_rows))
-        tiles = [
-            slice(start, min(start + _MOMENT_TILE, n_rows))
-            for start in range(0, n_rows, _MOMENT_TILE)
-        ]
+        n_rows = self.n_features + int(self.fit_intercept)
+        (moments,) = self._add_weighted_grams(
+            [np.zeros((n_rows, n_rows))],
+            lambda block, rows, sets: [self.weights64[rows]],
+        )
+        return moments
 
-        def tile_sums(tile):
-            for block, rows in enumerate(self.slices):
-                A = self._design(block)
-                weighted = A[:, tile] * self.weights64[rows, np.newaxis]
-                moments[tile] += weighted.T @ A
+    def _add_weighted_grams(self, sums, set_weights):
+        """Add ``sum_i c_ji x~_i x~_i^T`` for ``x~ = [x, 1]`` and each set
+        of weights ``c_j`` to ``sums[j]``, a float64 ``p x p`` array (or
+        view), for each of the sets.
+
+        ``set_weights(block, rows, sets)`` returns the weights of the sets
+        ``sets`` (a range) for the samples ``rows`` of the block ``block``,
+        of shape ``(len(sets), m)``. A task computes the matrices of a
+        share of the sets on one block, ``m p^2`` multiply-adds a set, which
+        BLAS runs efficiently on ``[x, 1]``'s block; the sets are shared out between the
+        threads, so that one block's matrices, or one matrix a thread, are
+        held at a time beyond the sums. The threads take the tasks as they
+        come, at most one each at a time. Each matrix is computed on its
+        own, from weights computed row by row, and each set's matrices are
+        added in the order of the blocks: the sums are the same, to the last
+        bit, on any number of threads.
+        """
+        n_sets = len(sums)
+        parts = [
+            range(part[0], part[-1] + 1)
+            for part in np.array_split(np.arange(n_sets), min(n_sets, self.n_threads))
+        ]
+        tasks = [(block, sets) for block in range(len(self.slices)) for sets in parts]
+
+        def task_grams(task):
+            block, sets = task
+            A = self._design(block)
+            weights = set_weights(block, self.slices[block], sets)
+            return sets, [(A * c[:, np.newaxis]).T @ A for c in weights]
 
         if self._pool is None:
-            for tile in tiles:
-                tile_sums(tile)
+            results = map(task_grams, tasks)
         else:
-            list(self._pool.map(tile_sums, tiles))
-        return moments
+            results = itertools.chain.from_iterable(
+                self._pool.map(task_grams, tasks[start : start + self.n_threads])
+                for start in range(0, len(tasks), self.n_threads)
+            )
+        for sets, grams in results:
+            for j, gram in zip(sets, grams, strict=True):
+                sums[j] += gram
+        return sums
 
     def _design(self, block):
         """The rows of ``[X, 1]`` (``X`` without an intercept) in the block
@@ -902,44 +926,64 @@ class DataPasses:
         from them. For two classes that one block is
         :meth:`value_gradient_two_class_hessian`'s.
         """
-        n_classes, n_features = self.n_classes, self.n_features
+        data_term, gradient, probabilities = self.value_gradient_probabilities(coef)
+        return data_term, gradient, self._hessian(probabilities)
+
+    def hessian(self):
+        """The data term's Hessian, as :meth:`value_gradient_hessian` gives
+        it, at the point of the last call of :meth:`value_gradient_hessp`,
+        from the probabilities kept there (in the Hessian products' dtype)."""
+        if self._probabilities is None:
+            raise RuntimeError("hessian follows value_gradient_hessp.")
+        return self._hessian(self._probabilities)
+
+    def _hessian(self, probabilities):
+        """The Hessian of :meth:`value_gradient_hessian` at the point of
+        ``probabilities``."""
+        n_classes = self.n_classes
         if n_classes == 2:
-            data_term, gradient, block = self.value_gradient_two_class_hessian(coef)
             # Feature-major, class-minor: entry (2 i + k, 2 j + k') is
             # block[i, j] times +1 where k = k', -1 where not.
-            return data_term, gradient, np.kron(block, [[1.0, -1.0], [-1.0, 1.0]])
-        data_term, gradient, probabilities = self.value_gradient_probabilities(coef)
-        n_rows = n_features + int(self.fit_intercept)
-        # The Hessian as (feature, class, feature, class): block (k, k') is
-        # blocks[:, k, :, k'], a strided view.
-        blocks = np.zeros((n_rows, n_classes, n_rows, n_classes))
-        for block, rows in enumerate(self.slices):
-            m = rows.stop - rows.start
-            A = self._design(block)
-            P = np.asarray(probabilities[block, :, :m], dtype=np.float64)
-            weights = self.weights64[rows]
+            block = self._two_class_gram(probabilities)
+            return np.kron(block, [[1.0, -1.0], [-1.0, 1.0]])
+        n_rows = self.n_features + int(self.fit_intercept)
+        pairs = [
+            (k, k_other)
+            for k in range(n_classes - 1)
+            for k_other in range(k, n_classes - 1)
+        ]
+
+        def pair_weights(block, rows, sets):
+            P = np.asarray(
+                probabilities[block, :, : rows.stop - rows.start], dtype=np.float64
+            )
             # 1 - p_k as the sum of the other probabilities, those before k
             # and those after it, which keeps its relative accuracy where
             # p_k rounds to one.
             up_to = np.cumsum(P, axis=0)
             from_ = np.cumsum(P[::-1], axis=0)[::-1]
-            for k in range(n_classes - 1):
-                weighted_p = weights * P[k]
-                for k_other in range(k, n_classes - 1):
-                    if k == k_other:
-                        others = from_[k + 1] + up_to[k - 1] if k else from_[k + 1]
-                        c = weighted_p * others
-                    else:
-                        c = weighted_p * -P[k_other]
-                    blocks[:, k, :, k_other] += (A * c[:, np.newaxis]).T @ A
+            weights = np.empty((len(sets), P.shape[1]))
+            for row, (k, k_other) in enumerate(pairs[pair] for pair in sets):
+                if k == k_other:
+                    others = from_[k + 1] + up_to[k - 1] if k else from_[k + 1]
+                    np.multiply(P[k], others, out=weights[row])
+                else:
+                    np.multiply(P[k], -P[k_other], out=weights[row])
+            return weights * self.weights64[rows]
+
+        # The Hessian as (feature, class, feature, class): block (k, k') is
+        # blocks[:, k, :, k'], a strided view.
+        blocks = np.zeros((n_rows, n_classes, n_rows, n_classes))
+        self._add_weighted_grams(
+            [blocks[:, k, :, k_other] for k, k_other in pairs], pair_weights
+        )
         for k in range(n_classes - 1):
             for k_other in range(k + 1, n_classes - 1):
                 blocks[:, k_other, :, k] = blocks[:, k, :, k_other].T
             blocks[:, k, :, -1] = -blocks[:, k, :, :-1].sum(axis=-1)
             blocks[:, -1, :, k] = blocks[:, k, :, -1].T
         blocks[:, -1, :, -1] = -blocks[:, -1, :, :-1].sum(axis=-1)
-        hessian = blocks.reshape(n_rows * n_classes, -1)
-        return data_term, gradient, hessian
+        return blocks.reshape(n_rows * n_classes, -1)
 
     def value_gradient_two_class_hessian(self, coef):
         """For two classes: the data term, its gradient, and
@@ -960,15 +1004,21 @@ class DataPasses:
                 f"the two-class Hessian needs two classes, not {self.n_classes}."
             )
         data_term, gradient, probabilities = self.value_gradient_probabilities(coef)
+        return data_term, gradient, self._two_class_gram(probabilities)
+
+    def _two_class_gram(self, probabilities):
+        """The matrix of :meth:`value_gradient_two_class_hessian` at the
+        point of ``probabilities``."""
+
+        def weights(block, rows, sets):
+            P = np.asarray(
+                probabilities[block, :, : rows.stop - rows.start], dtype=np.float64
+            )
+            return [self.weights64[rows] * P[0] * P[1]]
+
         n_rows = self.n_features + int(self.fit_intercept)
-        hessian = np.zeros((n_rows, n_rows))
-        for block, rows in enumerate(self.slices):
-            m = rows.stop - rows.start
-            A = self._design(block)
-            P = np.asarray(probabilities[block, :, :m], dtype=np.float64)
-            c = self.weights64[rows] * P[0] * P[1]
-            hessian += (A * c[:, np.newaxis]).T @ A
-        return data_term, gradient, hessian
+        (gram,) = self._add_weighted_grams([np.zeros((n_rows, n_rows))], weights)
+        return gram
 
     def hessian_product(self, probabilities, V):
         """``H V`` for the data term, at the point whose ``probabilities``

@@ -1,9 +1,10 @@
-"""The Kronecker-factored approximations of the Hessian that precondition
-Newton-CG: their factors, their exactness where they are exact, and what
-they save."""
+"""The curvatures that precondition Newton-CG, the Kronecker-factored
+approximations of the Hessian and the Hessian itself: their factors, their
+exactness where they are exact, and what they save."""
 
 import numpy as np
 import pytest
+import scipy.linalg
 import scipy.sparse as sp
 from _problems import distance_and_bound, make_problem, text_like
 from numpy.testing import assert_allclose, assert_array_equal
@@ -57,9 +58,7 @@ def test_feature_moments_are_the_weighted_second_moments(
     fit_intercept, weighted, dtype, monkeypatch
 ):
     """``sum_i s_i / S x~_i x~_i^T``, the same to the last bit on 1, 2 and 3
-    threads, with tiles and blocks small enough that there are several of
-    each."""
-    monkeypatch.setattr(_passes, "_MOMENT_TILE", 2)
+    threads, with blocks small enough that there are several for each."""
     monkeypatch.setattr(_passes, "MIN_WORK_PER_THREAD", 10)
     monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 8)
     X, y, sw = make_problem(n_samples=64, n_features=5, dtype=dtype)
@@ -253,6 +252,9 @@ def fits_without_and_with_curvature(objective, n_params):
     approximation of the Hessian, then with it: the distance between the
     two solutions, the bound their gradients give on it (see
     ``distance_and_bound``), and the products each fit took."""
+    # The approximation alone: without the Hessian itself, which a long step
+    # would form in its place.
+    objective = objective._replace(exact_curvature=None)
     results, products = [], []
     for offered in (objective._replace(curvature=None), objective):
         counted_objective, counted = count_products(offered)
@@ -303,12 +305,12 @@ def test_newton_cg_on_text_like_data_needs_fewer_products():
 
 @pytest.fixture
 def formed(monkeypatch):
-    """A list that gets the class's name each time an approximation is
-    formed."""
+    """A list that gets the class's name each time a curvature is formed."""
     calls = []
     for approximation in (
         _curvature.KroneckerCurvature,
         _curvature.DiagonalCovarianceCurvature,
+        _curvature.ExactCurvature,
     ):
 
         def recorded(self, original=approximation.inverse):
@@ -372,7 +374,6 @@ def test_image_like_fits_do_not_depend_on_the_thread_count(formed, monkeypatch):
     threads: a fit that forms them gives the same model on 1, 2 and 3
     threads."""
     monkeypatch.setattr(_passes, "MIN_WORK_PER_THREAD", 1000)
-    monkeypatch.setattr(_passes, "_MOMENT_TILE", 32)
     X, y = image_like(1000, 12, N_CLASSES)
     models = [
         SoftmaxRegression(solver="newton-cg", tol=1e-6, n_threads=n).fit(X, y)
@@ -382,3 +383,101 @@ def test_image_like_fits_do_not_depend_on_the_thread_count(formed, monkeypatch):
     for model in models[1:]:
         assert_array_equal(model.coef_, models[0].coef_)
         assert_array_equal(model.intercept_, models[0].intercept_)
+
+
+@pytest.mark.parametrize("n_classes", [2, N_CLASSES])
+def test_the_exact_curvature_inverts_the_hessian_of_the_last_products(n_classes, rng):
+    """The Hessian formed at the point of the last products, penalised and
+    with its null directions fixed as exact Newton steps have it."""
+    X, y, sw = make_problem(n_classes=n_classes)
+    objective = MultinomialLoss(n_classes, True).bind(X, y, sw, L2)
+    n_params = (X.shape[1] + 1) * n_classes
+    x = rng.standard_normal(n_params)
+    _, _, H = objective.value_gradient_hessian(x)
+    objective.value_gradient_hessp(rng.standard_normal(n_params))
+    objective.value_gradient_hessp(x)
+    inverse = objective.exact_curvature.inverse()
+    r = rng.standard_normal(n_params)
+    # Solving rounds to about cond(H) float64 roundings.
+    solving = 10 * np.linalg.cond(H) * np.finfo(np.float64).eps
+    assert solving < 1e-11
+    assert_allclose(H @ inverse(r), r, rtol=0, atol=solving * np.abs(r).max())
+
+
+@pytest.mark.parametrize("n_classes", [2, N_CLASSES])
+def test_a_hessian_from_float32_probabilities_is_within_their_rounding(n_classes, rng):
+    """With float32 Hessian products, the Hessian that preconditions
+    Newton-CG is formed from the float32 probabilities they keep. Each
+    sample's weight in it is then off by a few float32 roundings, relative,
+    so the whole is within that share of the exact Hessian in every
+    direction, however ill-conditioned: the generalised eigenvalues of the
+    difference against the exact one are at most a few float32 roundings
+    (scipy's eigh solves that pencil to float64 precision relative to the
+    small difference)."""
+    X, y, sw = make_problem(n_classes=n_classes)
+    scales = np.logspace(-2, 2, X.shape[1])
+    coef = rng.standard_normal((X.shape[1] + 1, n_classes))
+    # Scores of order one.
+    coef[:-1] /= scales[:, np.newaxis]
+    hessians = [
+        MultinomialLoss(n_classes, True)
+        .bind(X * scales, y, sw, 1e-6, hessian_dtype=dtype)
+        .value_gradient_hessian(coef.ravel())[2]
+        for dtype in (None, np.float32)
+    ]
+    exact, from_float32 = hessians
+    assert np.linalg.cond(exact) > 1e8
+    shares = scipy.linalg.eigh(from_float32 - exact, exact, eigvals_only=True)
+    rounding = np.finfo(np.float32).eps
+    assert np.abs(shares).max() <= 4 * rounding
+    assert np.abs(shares).max() > 0.01 * rounding
+
+
+def test_the_exact_curvature_is_offered_for_dense_penalised_float64_data_only(
+    monkeypatch,
+):
+    """float32 data keep their truncated steps (see the solvers page), and
+    sparse data its approximation; without a penalty conjugate gradients
+    find the minimiser of least norm only unpreconditioned; and a Hessian
+    of more than ``_MAX_ROWS`` rows is never formed."""
+    X, y, _ = make_problem()
+    loss = MultinomialLoss(N_CLASSES, True)
+    assert loss.bind(X, y, None, L2).exact_curvature is not None
+    assert loss.bind(X.astype(np.float32), y, None, L2).exact_curvature is None
+    assert loss.bind(sp.csr_matrix(X), y, None, L2).exact_curvature is None
+    assert loss.bind(X, y, None, 0.0).exact_curvature is None
+    monkeypatch.setattr(_curvature, "_MAX_ROWS", (X.shape[1] + 1) * N_CLASSES - 1)
+    assert loss.bind(X, y, None, L2).exact_curvature is None
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_newton_cg_takes_exact_steps_where_conjugate_gradients_struggle(
+    n_classes, formed
+):
+    """Features on scales from 1e-2 to 1e2: conjugate gradients reach the
+    products the Hessian costs, which is then formed, gives the step and
+    preconditions the next ones. The fit reaches the optimum of the fit
+    without it (within the distance their gradients bound) for fewer
+    products, the Hessians' cost included."""
+    X, y, _ = make_problem(n_samples=3000, n_features=30, n_classes=n_classes)
+    X = X * np.logspace(-2, 2, X.shape[1])
+    objective = MultinomialLoss(n_classes, True).bind(X, y, None, 1e-4)
+    n_params = 31 * n_classes
+    results, products = [], []
+    for offered in (objective._replace(exact_curvature=None), objective):
+        counted_objective, counted = count_products(offered)
+        results.append(
+            minimize_newton_cg(
+                counted_objective, np.zeros(n_params), max_iter=100, tol=1e-9
+            )
+        )
+        products.append(len(counted))
+    assert all(result.converged for result in results)
+    distance, bound = distance_and_bound(objective, results[0].x, results[1].x)
+    assert distance <= bound < 1e-4
+    n_formed = formed.count("ExactCurvature")
+    assert n_formed >= 1
+    cost = objective.exact_curvature.cost
+    # Two classes: 27 products without it, 7 and two Hessians of 2.1 with
+    # it; three: 41, and 22 and one of 6.2.
+    assert products[1] + n_formed * cost < 0.8 * products[0]

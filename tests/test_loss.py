@@ -534,6 +534,36 @@ def test_dense_blocks_shared_between_threads_match_one_thread(
     assert_array_equal(hessp_t(v), hessp(v))
 
 
+@pytest.mark.parametrize("n_threads", [2, 3])
+@pytest.mark.parametrize("n_classes", [2, N_CLASSES])
+def test_dense_hessian_is_the_same_on_any_number_of_threads(
+    n_threads, n_classes, rng, monkeypatch
+):
+    """The threads form the blocks' shares of the Hessian as they come, and
+    the shares are added in the order of the blocks: the Hessian of one
+    thread, to the last bit, in coef's layout and in the two-class
+    difference."""
+    monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 6)
+    X, y, sw = make_problem(n_samples=53, n_classes=n_classes)
+    loss = MultinomialLoss(n_classes, fit_intercept=True)
+    assert len(loss.passes(X, y, sw).slices) > 2 * n_threads
+    x = 0.5 * rng.standard_normal(loss.n_coef_rows(X.shape[1]) * n_classes)
+    single = loss.bind(X, y, sw, L2)
+    threaded = loss.bind(X, y, sw, L2, n_threads=n_threads)
+    assert_array_equal(
+        threaded.value_gradient_hessian(x)[2], single.value_gradient_hessian(x)[2]
+    )
+    if n_classes == 2:
+        beta = x[1::2] - x[::2]
+        single = loss.bind(X, y, sw, L2, two_classes_as_one=True)
+        threaded = loss.bind(X, y, sw, L2, n_threads=n_threads, two_classes_as_one=True)
+        assert_array_equal(
+            threaded.value_gradient_hessian(beta)[2],
+            single.value_gradient_hessian(beta)[2],
+        )
+
+
 @pytest.mark.parametrize("several_blocks", [False, True])
 def test_converted_blocks_give_the_products_of_a_float32_copy(
     several_blocks, rng, monkeypatch

@@ -15,6 +15,7 @@ from sklearn_softmax._threads import blas_thread_limit, single_threaded_blas
 # Every solver, and the proximal ones with the penalties they take.
 CONFIGS = [
     {"solver": "newton-cg"},
+    {"solver": "newton-cholesky"},
     {"solver": "lbfgs"},
     {"solver": "gd"},
     {"solver": "sgd", "random_state": 0, "max_iter": 5},

@@ -136,6 +136,18 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     steps several times over, and where the steps take few products it is
     never formed.
 
+    Where the objective offers its Hessian itself as a dense matrix (its
+    ``exact_curvature``, with what forming and factoring it costs in
+    products), a step whose conjugate gradients reach that many products
+    stops them, forms the Hessian at its iterate and takes the exact Newton
+    step; that Hessian then preconditions the later steps, in place of the
+    others, until a step reaches the bound again. A step thus costs at most
+    twice the cheaper of its two ways (the rule of renting until the rent
+    paid equals the price of buying), steps that take few products take them
+    as before, and on ill-conditioned problems the iteration becomes
+    Newton's method with exact steps, whose Hessian, a step old, leaves
+    conjugate gradients a few products near the optimum.
+
     Parameters
     ----------
     objective : Objective
@@ -163,16 +175,35 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     converged = grad_norm <= tol
     message = "converged" if converged else f"reached max_iter={max_iter}"
     curvature = objective.curvature if isinstance(x, np.ndarray) else None
+    exact = objective.exact_curvature
     # An approximation that costs less than a product to form is used from
     # the first step.
     factored = curvature is not None and curvature.cost < 1
     precondition = (
         None if converged or factored else _diagonal_preconditioner(objective, x)
     )
+    # Conjugate gradients stop once a step has taken as many products as the
+    # Hessian costs (none where it costs less than one), and once the steps
+    # preconditioned with a Hessian formed earlier have taken that many
+    # together; the Hessian is then formed at the iterate, gives the step,
+    # and preconditions the later steps.
+    budget = MAX_CG_ITER
+    if exact is not None:
+        budget = 0 if exact.cost < 1 else min(MAX_CG_ITER, math.ceil(exact.cost))
+    hessian_formed = False
+    spent = 0
     while not converged and iteration < max_iter:
-        if factored:
+        if factored and not hessian_formed:
             precondition = curvature.inverse()
-        direction, n_products = truncated_cg(hessp, g, MAX_CG_ITER, precondition)
+        n_products, allowed = 0, budget - spent
+        if allowed > 0:
+            direction, n_products = truncated_cg(hessp, g, allowed, precondition)
+        if exact is not None and n_products >= allowed:
+            precondition = exact.inverse()
+            direction = -precondition(g)
+            hessian_formed, spent = True, 0
+        elif hessian_formed:
+            spent += n_products
         factored = factored or (
             curvature is not None
             and n_products > max(curvature.cost, _MIN_PRODUCTS_TO_FACTOR)

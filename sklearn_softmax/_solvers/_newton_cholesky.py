@@ -2,18 +2,12 @@
 Hessian, for problems whose Hessian is small enough to form."""
 
 import numpy as np
-import scipy.linalg
-import scipy.linalg.lapack
 
-from .._vectors import copy, dot, max_abs, namespace, norm
+from .._linalg import psd_solver
+from .._vectors import copy, dot, max_abs, norm
 from ._line_search import backtrack
 from ._newton import MAX_CG_ITER, truncated_cg
 from ._result import NO_DECREASE, Progress, SolverResult, after_accepted_step
-
-# A Cholesky factor whose smallest pivot is below this share of its largest
-# (in squares) leaves the Hessian numerically singular: collinear features
-# without a penalty. The step is then the least-squares one of least norm.
-_SINGULAR_PIVOTS = 1e-10
 
 
 def newton_step(hessian, gradient):
@@ -22,27 +16,10 @@ def newton_step(hessian, gradient):
     it, so that the minimiser found is the one of least norm, as conjugate
     gradients from zero find it.
 
-    NumPy arrays: by a Cholesky factorisation, or a symmetric
-    pseudo-inverse where the factorisation fails or its pivots show ``H``
-    singular. Arrays of other namespaces: by the namespace's
-    ``linalg.pinv``, on their device.
+    By :func:`~sklearn_softmax._linalg.psd_solver`, on the device of arrays
+    of any namespace.
     """
-    if not isinstance(gradient, np.ndarray):
-        xp = namespace(gradient)
-        return -(xp.linalg.pinv(hessian) @ gradient)
-    # LAPACK's own routines: the Hessians are small, and scipy.linalg's
-    # wrappers around them cost as much as the factorisation here.
-    potrf, potrs = scipy.linalg.lapack.get_lapack_funcs(
-        ("potrf", "potrs"), (hessian, gradient)
-    )
-    factor, info = potrf(hessian, lower=True, clean=False)
-    if info == 0:
-        pivots = np.abs(np.diag(factor)) ** 2
-        if pivots.min() > _SINGULAR_PIVOTS * pivots.max():
-            step, info = potrs(factor, gradient, lower=True)
-            if info == 0:
-                return -step
-    return -(scipy.linalg.pinvh(hessian) @ gradient)
+    return -psd_solver(hessian)(gradient)
 
 
 def _with_hessian(objective):
