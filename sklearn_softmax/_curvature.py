@@ -52,8 +52,9 @@ import numpy as np
 
 from ._linalg import psd_solver
 
-# The most rows (features and intercept) of F: its decomposition then takes
-# at most about a second on one core, and F and U 32 MiB each.
+# The most rows (features and intercept) of F, and (parameters) of the exact
+# Hessian: F's decomposition, or the Hessian's factorisation, then takes at
+# most about a second on one core, and each matrix 32 MiB.
 _MAX_ROWS = 2048
 
 

@@ -727,10 +727,9 @@ class DataPasses:
         bit, on any number of threads.
         """
         n_sets = len(sums)
-        parts = [
-            range(part[0], part[-1] + 1)
-            for part in np.array_split(np.arange(n_sets), min(n_sets, self.n_threads))
-        ]
+        n_parts = min(n_sets, self.n_threads)
+        bounds = [n_sets * part // n_parts for part in range(n_parts + 1)]
+        parts = [range(start, stop) for start, stop in itertools.pairwise(bounds)]
         tasks = [(block, sets) for block in range(len(self.slices)) for sets in parts]
 
         def task_grams(task):

@@ -352,6 +352,43 @@ def test_objective_gradient_and_hessp_match_finite_differences_and_numpy():
     assert_allclose(to_numpy(hessp(xp.asarray(v))), numeric_hessp, rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_the_exact_curvature_matches_numpys_and_is_float64_only(n_classes):
+    """Newton-CG's exact curvature on the namespace's arrays: the inverse of
+    the same Hessian as the NumPy passes form, at the point of the last
+    products; none on float32 data, as with NumPy."""
+    xp, _, _ = on("array_api_strict", None)
+    X, y, sample_weight = make_problem(40, 4, n_classes)
+    weights = sample_weight / sample_weight.sum()
+
+    def bound(dtype):
+        return bind_objective(
+            xp.asarray(X, dtype=dtype),
+            xp.asarray(y),
+            xp.asarray(weights, dtype=dtype),
+            n_classes,
+            True,
+            0.3,
+            xp.float64,
+        )
+
+    assert bound(xp.float32).exact_curvature is None
+    objective = bound(xp.float64)
+    reference = MultinomialLoss(n_classes, True).bind(X, y, sample_weight, 0.3)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(5 * n_classes)
+    r = rng.standard_normal(5 * n_classes)
+    objective.value_gradient_hessp(xp.asarray(rng.standard_normal(x.size)))
+    objective.value_gradient_hessp(xp.asarray(x))
+    reference.value_gradient_hessp(x)
+    assert objective.exact_curvature.cost == reference.exact_curvature.cost
+    assert_allclose(
+        to_numpy(objective.exact_curvature.inverse()(xp.asarray(r))),
+        reference.exact_curvature.inverse()(r),
+        rtol=1e-10,
+    )
+
+
 def test_own_lbfgs_reaches_the_optimum_of_scipys():
     X, y, sample_weight = make_problem(100, 6, 4)
     objective = MultinomialLoss(4, True).bind(X, y, sample_weight, 1e-2)

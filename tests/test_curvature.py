@@ -13,6 +13,7 @@ from scipy.special import softmax
 
 from sklearn_softmax import SoftmaxRegression, _curvature, _passes
 from sklearn_softmax._loss import MultinomialLoss
+from sklearn_softmax._solvers import _newton
 from sklearn_softmax._solvers._newton import minimize_newton_cg
 
 N_CLASSES = 4
@@ -481,3 +482,21 @@ def test_newton_cg_takes_exact_steps_where_conjugate_gradients_struggle(
     # Two classes: 27 products without it, 7 and two Hessians of 2.1 with
     # it; three: 41, and 22 and one of 6.2.
     assert products[1] + n_formed * cost < 0.8 * products[0]
+
+
+def test_a_hessian_costing_more_than_a_step_may_take_is_never_formed(
+    formed, monkeypatch
+):
+    """Conjugate gradients stop a step at MAX_CG_ITER products anyway: a
+    Hessian that costs more is never formed, however many steps reach that
+    limit."""
+    monkeypatch.setattr(_newton, "MAX_CG_ITER", 2)
+    X, y, _ = make_problem(n_samples=3000, n_features=30, n_classes=3)
+    X = X * np.logspace(-2, 2, X.shape[1])
+    objective = MultinomialLoss(3, True).bind(X, y, None, 1e-4)
+    assert objective.exact_curvature.cost > 2
+    counted_objective, counted = count_products(objective)
+    result = minimize_newton_cg(counted_objective, np.zeros(93), max_iter=20, tol=1e-9)
+    # Every step reached the limit.
+    assert len(counted) == 2 * result.n_iter
+    assert "ExactCurvature" not in formed

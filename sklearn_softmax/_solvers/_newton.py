@@ -138,15 +138,18 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
 
     Where the objective offers its Hessian itself as a dense matrix (its
     ``exact_curvature``, with what forming and factoring it costs in
-    products), a step whose conjugate gradients reach that many products
-    stops them, forms the Hessian at its iterate and takes the exact Newton
-    step; that Hessian then preconditions the later steps, in place of the
-    others, until a step reaches the bound again. A step thus costs at most
-    twice the cheaper of its two ways (the rule of renting until the rent
-    paid equals the price of buying), steps that take few products take them
-    as before, and on ill-conditioned problems the iteration becomes
-    Newton's method with exact steps, whose Hessian, a step old, leaves
-    conjugate gradients a few products near the optimum.
+    products, at most :data:`MAX_CG_ITER`), a step whose conjugate
+    gradients reach that many products stops them, forms the Hessian at
+    its iterate and takes the exact Newton step; that Hessian then
+    preconditions the later steps, in place of the others, until they have
+    taken that many products together, when the step that reaches them
+    forms it anew at its iterate (a Hessian formed far from the iterate
+    preconditions poorly). A step thus costs at most twice the cheaper of
+    its two ways (the rule of renting until the rent paid equals the price
+    of buying), steps that take few products take them as before, and on
+    ill-conditioned problems the iteration becomes Newton's method with
+    exact steps, or steps of a product or two preconditioned by the
+    Hessian of a nearby point.
 
     Parameters
     ----------
@@ -175,7 +178,11 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     converged = grad_norm <= tol
     message = "converged" if converged else f"reached max_iter={max_iter}"
     curvature = objective.curvature if isinstance(x, np.ndarray) else None
+    # A Hessian that costs more products than a step may take is never
+    # formed.
     exact = objective.exact_curvature
+    if exact is not None and exact.cost > MAX_CG_ITER:
+        exact = None
     # An approximation that costs less than a product to form is used from
     # the first step.
     factored = curvature is not None and curvature.cost < 1
@@ -189,7 +196,7 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     # and preconditions the later steps.
     budget = MAX_CG_ITER
     if exact is not None:
-        budget = 0 if exact.cost < 1 else min(MAX_CG_ITER, math.ceil(exact.cost))
+        budget = 0 if exact.cost < 1 else math.ceil(exact.cost)
     hessian_formed = False
     spent = 0
     while not converged and iteration < max_iter:
