@@ -716,15 +716,15 @@ class DataPasses:
 
         ``set_weights(block, rows, sets)`` returns the weights of the sets
         ``sets`` (a range) for the samples ``rows`` of the block ``block``,
-        of shape ``(len(sets), m)``. A task computes the matrices of a
-        share of the sets on one block, ``m p^2`` multiply-adds a set, which
-        BLAS runs efficiently on ``[x, 1]``'s block; the sets are shared out between the
-        threads, so that one block's matrices, or one matrix a thread, are
-        held at a time beyond the sums. The threads take the tasks as they
-        come, at most one each at a time. Each matrix is computed on its
-        own, from weights computed row by row, and each set's matrices are
-        added in the order of the blocks: the sums are the same, to the last
-        bit, on any number of threads.
+        of shape ``(len(sets), m)``. A task computes the matrices of a share
+        of the sets on one block, ``m p^2`` multiply-adds a set, which BLAS
+        runs efficiently on ``[x, 1]``'s block. The sets are shared out
+        between the threads, and the threads take the tasks as they come,
+        at most one each at a time: beyond the sums, the matrices of about
+        one block (or one a thread, for a single set) are held at a time.
+        Each matrix is computed on its own, from weights computed row by
+        row, and each set's matrices are added in the order of the blocks:
+        the sums are the same, to the last bit, on any number of threads.
         """
         n_sets = len(sums)
         n_parts = min(n_sets, self.n_threads)
@@ -776,8 +776,7 @@ class DataPasses:
         mean_p = np.zeros(n_classes)
         outer = np.zeros((n_classes, n_classes))
         for block, rows in enumerate(self.slices):
-            P = self._probabilities[block, :, : rows.stop - rows.start]
-            P = P.astype(np.float64)
+            P = self._block_probabilities(self._probabilities, block)
             weighted = P * self.weights64[rows]
             mean_p += weighted.sum(axis=1)
             outer += weighted @ P.T
@@ -953,9 +952,7 @@ class DataPasses:
         ]
 
         def pair_weights(block, rows, sets):
-            P = np.asarray(
-                probabilities[block, :, : rows.stop - rows.start], dtype=np.float64
-            )
+            P = self._block_probabilities(probabilities, block)
             # 1 - p_k as the sum of the other probabilities, those before k
             # and those after it, which keeps its relative accuracy where
             # p_k rounds to one.
@@ -1010,14 +1007,20 @@ class DataPasses:
         point of ``probabilities``."""
 
         def weights(block, rows, sets):
-            P = np.asarray(
-                probabilities[block, :, : rows.stop - rows.start], dtype=np.float64
-            )
+            P = self._block_probabilities(probabilities, block)
             return [self.weights64[rows] * P[0] * P[1]]
 
         n_rows = self.n_features + int(self.fit_intercept)
         (gram,) = self._add_weighted_grams([np.zeros((n_rows, n_rows))], weights)
         return gram
+
+    def _block_probabilities(self, probabilities, block):
+        """The ``K x m`` probabilities of the block ``block``'s samples, of
+        those :meth:`value_gradient_probabilities` returned, in float64."""
+        rows = self.slices[block]
+        return np.asarray(
+            probabilities[block, :, : rows.stop - rows.start], dtype=np.float64
+        )
 
     def hessian_product(self, probabilities, V):
         """``H V`` for the data term, at the point whose ``probabilities``

@@ -248,16 +248,18 @@ def count_products(objective):
     return objective._replace(value_gradient_hessp=value_gradient_hessp), counted
 
 
-def fits_without_and_with_curvature(objective, n_params):
+def fits_without_and_with_curvature(objective, n_params, field="curvature"):
     """Newton-CG to ``tol=1e-9`` from zero on ``objective`` without its
-    approximation of the Hessian, then with it: the distance between the
-    two solutions, the bound their gradients give on it (see
-    ``distance_and_bound``), and the products each fit took."""
-    # The approximation alone: without the Hessian itself, which a long step
-    # would form in its place.
-    objective = objective._replace(exact_curvature=None)
+    curvature ``field`` (the approximation of the Hessian, by default, or
+    the Hessian itself), then with it: the distance between the two
+    solutions, the bound their gradients give on it (see
+    ``distance_and_bound``), and the products each fit took. For the
+    approximation, the Hessian itself, which a long step would form in its
+    place, is left out of both."""
+    if field == "curvature":
+        objective = objective._replace(exact_curvature=None)
     results, products = [], []
-    for offered in (objective._replace(curvature=None), objective):
+    for offered in (objective._replace(**{field: None}), objective):
         counted_objective, counted = count_products(offered)
         results.append(
             minimize_newton_cg(
@@ -463,18 +465,9 @@ def test_newton_cg_takes_exact_steps_where_conjugate_gradients_struggle(
     X, y, _ = make_problem(n_samples=3000, n_features=30, n_classes=n_classes)
     X = X * np.logspace(-2, 2, X.shape[1])
     objective = MultinomialLoss(n_classes, True).bind(X, y, None, 1e-4)
-    n_params = 31 * n_classes
-    results, products = [], []
-    for offered in (objective._replace(exact_curvature=None), objective):
-        counted_objective, counted = count_products(offered)
-        results.append(
-            minimize_newton_cg(
-                counted_objective, np.zeros(n_params), max_iter=100, tol=1e-9
-            )
-        )
-        products.append(len(counted))
-    assert all(result.converged for result in results)
-    distance, bound = distance_and_bound(objective, results[0].x, results[1].x)
+    distance, bound, products = fits_without_and_with_curvature(
+        objective, 31 * n_classes, field="exact_curvature"
+    )
     assert distance <= bound < 1e-4
     n_formed = formed.count("ExactCurvature")
     assert n_formed >= 1

@@ -533,12 +533,14 @@ def test_fit_does_not_copy_X(order, solver):
         # parameters, and its factor: O(p^2), here as large as X; and they
         # run on a float64 copy of float32 X. Forming the Hessian, each
         # thread holds a block of rows of [X, 1] in float64 and its weighted
-        # copy.
+        # copy, and the threads one block's K (K - 1) / 2 matrices of
+        # (d + 1)^2 entries.
         n_params = (n_features + 1) * n_classes
         allowed += 3 * n_params**2 * 8 + 2 * X.nbytes
         n_threads = choose_n_threads(X, n_classes, blas_thread_limit())
         rows = _passes.dense_blocks(n_samples, n_features, 8, n_classes)[0]
         allowed += n_threads * 2 * (rows.stop - rows.start) * (n_features + 1) * 8
+        allowed += n_classes * (n_classes - 1) // 2 * (n_features + 1) ** 2 * 8
     assert peak < allowed, (peak, X.nbytes)
 
 
