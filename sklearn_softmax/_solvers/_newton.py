@@ -144,11 +144,12 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     preconditions the later steps, in place of the others, until they have
     taken that many products together, when the step that reaches them
     forms it anew at its iterate (a Hessian formed far from the iterate
-    preconditions poorly). A step thus costs at most twice the cheaper of
-    its two ways (the rule of renting until the rent paid equals the price
-    of buying), steps that take few products take them as before, and on
-    ill-conditioned problems the iteration becomes Newton's method with
-    exact steps, or steps of a product or two preconditioned by the
+    preconditions poorly). The products spent before each formation are
+    thus at most its cost, so a step that forms it costs at most twice the
+    exact step alone (the rule of renting until the rent paid equals the
+    price of buying); steps that take few products take them as before;
+    and on ill-conditioned problems the iteration becomes Newton's method
+    with exact steps, or steps of a product or two preconditioned by the
     Hessian of a nearby point.
 
     Parameters
