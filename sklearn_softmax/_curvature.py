@@ -290,11 +290,12 @@ def _diagonal_covariance_curvature(data_term, l2_reg_strength, n_rows):
 
 
 def exact_curvature(
-    hessian, n_samples, n_features, n_classes, fit_intercept, l2_reg_strength
+    hessian, n_samples, n_features, n_classes, fit_intercept, l2_reg_strength, dtype
 ):
     """The :class:`ExactCurvature` whose penalised Hessian at the point of
     the last products ``hessian()`` returns, for data of ``n_samples x
-    n_features`` and ``n_classes`` classes; None without a penalty (see
+    n_features``, ``n_classes`` classes and ``dtype`` (of any namespace);
+    None for data other than float64, without a penalty (see
     :func:`kronecker_curvature`), and where the Hessian has more than
     ``_MAX_ROWS`` rows.
 
@@ -310,7 +311,11 @@ def exact_curvature(
     """
     n_rows = n_features + int(fit_intercept)
     n_params = n_rows * n_classes
-    if not l2_reg_strength > 0 or n_params > _MAX_ROWS:
+    if (
+        not str(dtype).endswith("float64")
+        or not l2_reg_strength > 0
+        or n_params > _MAX_ROWS
+    ):
         return None
     n_blocks = 1 if n_classes == 2 else n_classes * (n_classes - 1) // 2
     work = n_blocks * n_samples * n_rows**2 + n_params**3 / 3.0

@@ -345,13 +345,9 @@ def penalised_objective(data_term, l2_reg_strength, rounding):
 
 def _exact_curvature(data_term, l2_reg_strength, penalised_hessian):
     """The exact curvature of a data term that offers its ``hessian()`` at
-    the point of its last products, on dense float64 data; None for others
-    (sparse data keep their approximation)."""
-    if (
-        not hasattr(data_term, "hessian")
-        or data_term.sparse
-        or data_term.dtype != np.float64
-    ):
+    the point of its last products, on dense data; None for others (sparse
+    data keep their approximation)."""
+    if not hasattr(data_term, "hessian") or data_term.sparse:
         return None
     return exact_curvature(
         lambda: penalised_hessian(data_term.hessian()),
@@ -360,6 +356,7 @@ def _exact_curvature(data_term, l2_reg_strength, penalised_hessian):
         data_term.n_classes,
         data_term.fit_intercept,
         l2_reg_strength,
+        data_term.dtype,
     )
 
 

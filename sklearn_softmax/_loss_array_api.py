@@ -243,23 +243,19 @@ def bind_objective(
     rounding = 16 * float(
         np.finfo(np.float32 if X.dtype == xp.float32 else np.float64).eps
     )
-    # The Hessian's exact steps amplify the rounding of a float32 gradient
-    # (see exact_curvature).
-    exact = None
-    if X.dtype == xp.float64:
-        exact = exact_curvature(
-            lambda: hessian(last_probabilities[0]),
-            X.shape[0],
-            n_features,
-            n_classes,
-            fit_intercept,
-            l2_reg_strength,
-        )
     return Objective(
         value,
         value_and_gradient,
         value_gradient_hessp,
         rounding,
         value_gradient_hessian=value_gradient_hessian,
-        exact_curvature=exact,
+        exact_curvature=exact_curvature(
+            lambda: hessian(last_probabilities[0]),
+            X.shape[0],
+            n_features,
+            n_classes,
+            fit_intercept,
+            l2_reg_strength,
+            X.dtype,
+        ),
     )
