@@ -20,6 +20,9 @@ from scipy.linalg import eigh
 from scipy.linalg.blas import dsyrk
 from sklearn import get_config
 
+from ._grams import weighted_grams
+from ._jacobian import class_major, class_pairs, hessian_blocks, pair_weights
+
 # The information matrix is held with this many other matrices of its size
 # while the covariance is computed: the score outer product, the inverse and
 # the covariance itself.
@@ -88,6 +91,11 @@ def observed_information(X, P, sample_weight, fit_intercept):
     """The observed information ``sum_i s_i (diag(p_i) - p_i p_i^T) (x)
     x~_i x~_i^T`` of the likelihood with frequency weights ``s``.
 
+    Its blocks are summed as :mod:`~sklearn_softmax._jacobian` sets out,
+    ``K (K - 1) / 2`` Gram matrices of the design rows, over blocks of rows
+    within scikit-learn's working memory; each keeps the relative accuracy
+    of the probabilities where some round to one.
+
     Parameters
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
@@ -106,19 +114,16 @@ def observed_information(X, P, sample_weight, fit_intercept):
     """
     n_classes = P.shape[1]
     n_rows = X.shape[1] + int(fit_intercept)
-    information = np.zeros((n_rows * n_classes,) * 2, order="F")
-    for rows, X_design in design_blocks(X, fit_intercept, n_rows * n_classes):
-        weighted_P = sample_weight[rows, np.newaxis] * P[rows]
-        for k in range(n_classes):
-            block = slice(k * n_rows, (k + 1) * n_rows)
-            information[block, block] += X_design.T @ (
-                weighted_P[:, k, np.newaxis] * X_design
-            )
-        root_weighted_P = np.sqrt(sample_weight[rows, np.newaxis]) * P[rows]
-        information = _add_kronecker_gram(information, root_weighted_P, X_design, -1.0)
-    # The diagonal blocks were added whole; the update left the lower
-    # triangle of the rest as it was, so the upper triangle holds the sum.
-    return _symmetric_from_upper(information)
+    pairs = class_pairs(n_classes)
+    grams = np.zeros((len(pairs), n_rows, n_rows))
+    # A row of the block: its design row and its weighted copy, its
+    # probabilities, and its weights with their factors.
+    row_floats = 2 * n_rows + n_classes + 2 * len(pairs)
+    for rows, X_design in design_blocks(X, fit_intercept, row_floats):
+        P_rows = np.ascontiguousarray(P[rows].T)
+        weights = pair_weights(P_rows, pairs, np) * sample_weight[rows]
+        grams += weighted_grams(X_design, weights)
+    return class_major(hessian_blocks(grams, n_classes, np), np)
 
 
 def score_outer_product(X, residual, sample_weight, fit_intercept):

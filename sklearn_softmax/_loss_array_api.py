@@ -11,6 +11,13 @@ scalar to the host, the objective's value.
 import numpy as np
 
 from ._curvature import exact_curvature
+from ._jacobian import (
+    class_pairs,
+    feature_major,
+    hessian_blocks,
+    jacobian_product,
+    pair_weights,
+)
 from ._loss import Objective, fix_null_directions
 from ._low_precision import LowPrecisionData
 from ._vectors import namespace
@@ -162,54 +169,38 @@ def bind_objective(
         gradient = back(column_weights * P - weighted_targets, coef, l2_reg_strength)
 
         def hessp(v):
-            # The softmax Jacobian diag(p) - p p^T applied to the scores of
-            # the direction, row by row, then weighted.
+            # The softmax Jacobian applied to the scores of the direction,
+            # row by row, then weighted.
             V, ZV = scores(v, hessian_products[0])
-            ZV *= P
-            R = column_weights * (ZV - P * xp.sum(ZV, axis=1, keepdims=True))
+            R = jacobian_product(P, ZV, xp)
+            R *= column_weights
             return back(R, V, l2_reg_strength, hessian_products[1])
 
         return float(data_value + penalty(coef)), gradient, hessp
 
     def hessian(P):
-        # The Hessian's (k, k') blocks, as the NumPy passes form them (see
-        # DataPasses.value_gradient_hessian): those with k <= k' < K - 1
-        # from the data, the others from the rows of blocks summing to zero.
+        # The Hessian's blocks as the NumPy passes form them (see
+        # sklearn_softmax._jacobian), each Gram matrix of [X, 1] computed as
+        # that of X, bordered by the weighted column sums.
         n_rows = shape[0]
-        blocks = [[None] * n_classes for _ in range(n_classes)]
-        for k in range(n_classes - 1):
-            for other in range(k, n_classes - 1):
-                # 1 - p_k as the sum of the other probabilities, which keeps
-                # its relative accuracy where p_k rounds to one.
-                rest = (
-                    xp.sum(P[:, :k], axis=1) + xp.sum(P[:, k + 1 :], axis=1)
-                    if k == other
-                    else -P[:, other]
+        pair_weighted = pair_weights(P.T, class_pairs(n_classes), xp) * weights
+        grams = []
+        for pair in range(pair_weighted.shape[0]):
+            c = pair_weighted[pair, ...]
+            weighted = X * c[:, None]
+            gram = xp.astype(weighted.T @ X, dtype)
+            if fit_intercept:
+                column = xp.astype(xp.sum(weighted, axis=0), dtype)[:, None]
+                corner = xp.reshape(xp.astype(xp.sum(c), dtype), (1, 1))
+                gram = xp.concat(
+                    [
+                        xp.concat([gram, column], axis=1),
+                        xp.concat([column.T, corner], axis=1),
+                    ],
+                    axis=0,
                 )
-                c = weights * P[:, k] * rest
-                weighted = X * c[:, None]
-                block = xp.astype(weighted.T @ X, dtype)
-                if fit_intercept:
-                    column = xp.astype(xp.sum(weighted, axis=0), dtype)[:, None]
-                    corner = xp.reshape(xp.astype(xp.sum(c), dtype), (1, 1))
-                    block = xp.concat(
-                        [
-                            xp.concat([block, column], axis=1),
-                            xp.concat([column.T, corner], axis=1),
-                        ],
-                        axis=0,
-                    )
-                blocks[k][other] = block
-                blocks[other][k] = block.T
-        for k in range(n_classes - 1):
-            blocks[k][-1] = -sum(blocks[k][: n_classes - 1])
-            blocks[-1][k] = blocks[k][-1].T
-        blocks[-1][-1] = -sum(blocks[-1][: n_classes - 1])
-        stacked = xp.stack([xp.stack(row) for row in blocks])
-        matrix = xp.reshape(
-            xp.permute_dims(stacked, (2, 0, 3, 1)),
-            (n_rows * n_classes, n_rows * n_classes),
-        )
+            grams.append(gram)
+        matrix = feature_major(hessian_blocks(xp.stack(grams), n_classes, xp), xp)
         penalty_diagonal = xp.concat(
             [
                 xp.full(

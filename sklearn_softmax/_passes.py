@@ -34,6 +34,8 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from ._grams import stacks_grams, weighted_grams
+from ._jacobian import class_pairs, feature_major, hessian_blocks, pair_weights
 from ._threads import blas_architectures
 
 # Rows of a dense block: about this many bytes of X, so that the block stays
@@ -717,17 +719,23 @@ class DataPasses:
         ``set_weights(block, rows, sets)`` returns the weights of the sets
         ``sets`` (a range) for the samples ``rows`` of the block ``block``,
         of shape ``(len(sets), m)``. A task computes the matrices of a share
-        of the sets on one block, ``m p^2`` multiply-adds a set, which BLAS
-        runs efficiently on ``[x, 1]``'s block. The sets are shared out
-        between the threads, and the threads take the tasks as they come,
+        of the sets on one block (:func:`~sklearn_softmax._grams.weighted_grams`),
+        ``m p^2`` multiply-adds a set, which BLAS runs efficiently on
+        ``[x, 1]``'s block. The sets are shared out between the threads
+        (unless their matrices are formed together, where the sets are many
+        and the columns few), and the threads take the tasks as they come,
         at most one each at a time: beyond the sums, the matrices of about
         one block (or one a thread, for a single set) are held at a time.
-        Each matrix is computed on its own, from weights computed row by
-        row, and each set's matrices are added in the order of the blocks:
-        the sums are the same, to the last bit, on any number of threads.
+        Each matrix is computed from weights computed row by row, by
+        products whose shapes depend on the data alone, and each set's
+        matrices are added in the order of the blocks: the sums are the
+        same, to the last bit, on any number of threads.
         """
         n_sets = len(sums)
-        n_parts = min(n_sets, self.n_threads)
+        n_rows = self.n_features + int(self.fit_intercept)
+        # Grams formed together are not shared out: each one's rounding
+        # would depend on the others formed with it.
+        n_parts = 1 if stacks_grams(n_sets, n_rows) else min(n_sets, self.n_threads)
         bounds = [n_sets * part // n_parts for part in range(n_parts + 1)]
         parts = [range(start, stop) for start, stop in itertools.pairwise(bounds)]
         tasks = [(block, sets) for block in range(len(self.slices)) for sets in parts]
@@ -736,7 +744,7 @@ class DataPasses:
             block, sets = task
             A = self._design(block)
             weights = set_weights(block, self.slices[block], sets)
-            return sets, [(A * c[:, np.newaxis]).T @ A for c in weights]
+            return sets, weighted_grams(A, weights)
 
         if self._pool is None:
             results = map(task_grams, tasks)
@@ -916,13 +924,12 @@ class DataPasses:
 
         ``H_kk' = sum_i s_i / S (p_ik delta_kk' - p_ik p_ik') x~_i x~_i^T``.
 
-        Each probability row sums to one, so the blocks of each row of
-        blocks sum to zero: only the blocks with ``k <= k' < K - 1`` are
-        summed over the data, block of rows by block of rows in the order of
-        the blocks, ``K (K - 1) / 2`` products of ``n d^2`` multiply-adds
-        (one for two classes, as for the logistic model); the others follow
-        from them. For two classes that one block is
-        :meth:`value_gradient_two_class_hessian`'s.
+        Only the blocks with ``k <= k' < K - 1`` are summed over the data
+        (see :mod:`~sklearn_softmax._jacobian`), block of rows by block of
+        rows in the order of the blocks, ``K (K - 1) / 2`` products of
+        ``n d^2`` multiply-adds (one for two classes, as for the logistic
+        model); the others follow from them. For two classes that one block
+        is :meth:`value_gradient_two_class_hessian`'s.
         """
         data_term, gradient, probabilities = self.value_gradient_probabilities(coef)
         return data_term, gradient, self._hessian(probabilities)
@@ -938,48 +945,21 @@ class DataPasses:
     def _hessian(self, probabilities):
         """The Hessian of :meth:`value_gradient_hessian` at the point of
         ``probabilities``."""
-        n_classes = self.n_classes
-        if n_classes == 2:
-            # Feature-major, class-minor: entry (2 i + k, 2 j + k') is
-            # block[i, j] times +1 where k = k', -1 where not.
-            block = self._two_class_gram(probabilities)
-            return np.kron(block, [[1.0, -1.0], [-1.0, 1.0]])
-        n_rows = self.n_features + int(self.fit_intercept)
-        pairs = [
-            (k, k_other)
-            for k in range(n_classes - 1)
-            for k_other in range(k, n_classes - 1)
-        ]
+        blocks = hessian_blocks(self._pair_grams(probabilities), self.n_classes, np)
+        return feature_major(blocks, np)
 
-        def pair_weights(block, rows, sets):
+    def _pair_grams(self, probabilities):
+        """The Hessian's blocks of the pairs of classes of
+        :func:`~sklearn_softmax._jacobian.class_pairs` at the point of
+        ``probabilities``, of shape ``(n_pairs, r, r)``."""
+        pairs = class_pairs(self.n_classes)
+
+        def weights(block, rows, sets):
             P = self._block_probabilities(probabilities, block)
-            # 1 - p_k as the sum of the other probabilities, those before k
-            # and those after it, which keeps its relative accuracy where
-            # p_k rounds to one.
-            up_to = np.cumsum(P, axis=0)
-            from_ = np.cumsum(P[::-1], axis=0)[::-1]
-            weights = np.empty((len(sets), P.shape[1]))
-            for row, (k, k_other) in enumerate(pairs[pair] for pair in sets):
-                if k == k_other:
-                    others = from_[k + 1] + up_to[k - 1] if k else from_[k + 1]
-                    np.multiply(P[k], others, out=weights[row])
-                else:
-                    np.multiply(P[k], -P[k_other], out=weights[row])
-            return weights * self.weights64[rows]
+            return pair_weights(P, [pairs[j] for j in sets], np) * self.weights64[rows]
 
-        # The Hessian as (feature, class, feature, class): block (k, k') is
-        # blocks[:, k, :, k'], a strided view.
-        blocks = np.zeros((n_rows, n_classes, n_rows, n_classes))
-        self._add_weighted_grams(
-            [blocks[:, k, :, k_other] for k, k_other in pairs], pair_weights
-        )
-        for k in range(n_classes - 1):
-            for k_other in range(k + 1, n_classes - 1):
-                blocks[:, k_other, :, k] = blocks[:, k, :, k_other].T
-            blocks[:, k, :, -1] = -blocks[:, k, :, :-1].sum(axis=-1)
-            blocks[:, -1, :, k] = blocks[:, k, :, -1].T
-        blocks[:, -1, :, -1] = -blocks[:, -1, :, :-1].sum(axis=-1)
-        return blocks.reshape(n_rows * n_classes, -1)
+        n_rows = self.n_features + int(self.fit_intercept)
+        return self._add_weighted_grams(np.zeros((len(pairs), n_rows, n_rows)), weights)
 
     def value_gradient_two_class_hessian(self, coef):
         """For two classes: the data term, its gradient, and
@@ -1005,14 +985,7 @@ class DataPasses:
     def _two_class_gram(self, probabilities):
         """The matrix of :meth:`value_gradient_two_class_hessian` at the
         point of ``probabilities``."""
-
-        def weights(block, rows, sets):
-            P = self._block_probabilities(probabilities, block)
-            return [self.weights64[rows] * P[0] * P[1]]
-
-        n_rows = self.n_features + int(self.fit_intercept)
-        (gram,) = self._add_weighted_grams([np.zeros((n_rows, n_rows))], weights)
-        return gram
+        return self._pair_grams(probabilities)[0]
 
     def _block_probabilities(self, probabilities, block):
         """The ``K x m`` probabilities of the block ``block``'s samples, of

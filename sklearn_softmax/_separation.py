@@ -55,6 +55,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from ._information import design_blocks, design_products
+from ._jacobian import jacobian_product
 from ._loss import MultinomialLoss
 from ._solvers import minimize_newton_cg
 
@@ -126,11 +127,8 @@ def moments_balance(
         return False
     step = step.reshape(n_classes, n_rows).T
     for rows, X_design in design_blocks(X, fit_intercept, n_rows + 3 * n_classes):
-        P_block, direction = P[rows], X_design @ step
-        # The softmax's Jacobian applied to the step's change of scores.
-        q = P_block + P_block * (
-            direction - np.sum(P_block * direction, axis=1, keepdims=True)
-        )
+        P_block = P[rows]
+        q = P_block + jacobian_product(P_block, X_design @ step, np)
         off_own = np.where(Y[rows] > 0, np.inf, q).min(axis=1)
         if np.any((off_own <= 0) & (sample_weight[rows] > 0)):
             return False

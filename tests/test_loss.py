@@ -535,14 +535,15 @@ def test_dense_blocks_shared_between_threads_match_one_thread(
 
 
 @pytest.mark.parametrize("n_threads", [2, 3])
-@pytest.mark.parametrize("n_classes", [2, N_CLASSES])
+@pytest.mark.parametrize("n_classes", [2, 3, N_CLASSES])
 def test_dense_hessian_is_the_same_on_any_number_of_threads(
     n_threads, n_classes, rng, monkeypatch
 ):
     """The threads form the blocks' shares of the Hessian as they come, and
     the shares are added in the order of the blocks: the Hessian of one
     thread, to the last bit, in coef's layout and in the two-class
-    difference."""
+    difference; with the pairs of classes shared out between the threads
+    (three classes) or formed together (four, on six columns)."""
     monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
     monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 6)
     X, y, sw = make_problem(n_samples=53, n_classes=n_classes)

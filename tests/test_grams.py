@@ -1,0 +1,44 @@
+"""Weighted Gram matrices, one product a set or all the sets formed
+together, against the sum written out row by row."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from sklearn_softmax import _grams
+from sklearn_softmax._grams import stacks_grams, weighted_grams
+
+EPS = np.finfo(np.float64).eps
+
+
+@pytest.mark.parametrize(
+    "n_sets, n_columns, stacked",
+    [(1, 3, False), (3, 6, False), (6, 6, True), (45, 11, True), (10, 40, False)],
+)
+@pytest.mark.parametrize("chunk_floats", [None, 50])
+def test_the_grams_are_the_sums_of_the_weighted_outer_products(
+    n_sets, n_columns, stacked, chunk_floats, rng, monkeypatch
+):
+    """Each matrix within the rounding of a sum of ``m`` products, ``m + 2``
+    roundings of the sum of the terms' magnitudes, entry by entry; formed
+    together, a few rows at a time or all at once, exactly symmetric."""
+    if chunk_floats is not None:
+        monkeypatch.setattr(_grams, "_CHUNK_FLOATS", chunk_floats)
+    assert stacks_grams(n_sets, n_columns) == stacked
+    m = 70
+    A = rng.standard_normal((m, n_columns))
+    C = rng.standard_normal((n_sets, m))
+    grams = weighted_grams(A, C)
+    expected = np.einsum("ji,ia,ib->jab", C, A, A)
+    magnitudes = np.einsum("ji,ia,ib->jab", np.abs(C), np.abs(A), np.abs(A))
+    assert grams.shape == (n_sets, n_columns, n_columns)
+    assert np.all(np.abs(grams - expected) <= (m + 2) * EPS * magnitudes)
+    if stacked:
+        assert_array_equal(grams, np.swapaxes(grams, 1, 2))
+
+
+def test_the_choice_follows_the_sets_and_the_columns():
+    """At least ``min(r, 4 sqrt(r))`` sets, and more than one."""
+    assert not stacks_grams(1, 1)
+    assert stacks_grams(3, 3) and not stacks_grams(2, 3)
+    assert stacks_grams(40, 100) and not stacks_grams(39, 100)
