@@ -29,6 +29,8 @@ the fit's threads, on a device, within scikit-learn's working memory) is the
 caller's.
 """
 
+import functools
+
 import numpy as np
 
 
@@ -59,24 +61,33 @@ def pair_weights(P, pairs, xp):
         of the other probabilities.
     """
     n_classes = P.shape[0]
-    # The second factor of each pair's weight: -p_k', or 1 - p_k, rows
+    # 1 - p_k for k < K - 1, as one product with the matrix of ones off the
+    # diagonal: a sum of positive numbers, whatever the order of its terms.
+    others = 1.0 - np.eye(n_classes - 1, n_classes)
+    complements = _constant(xp, others, P, P.dtype) @ P
+    # The second factor of each pair's weight: -p_k', or 1 - p_k, the row
     # n_classes + k of these.
-    factors = [-P[k, ...] for k in range(n_classes)]
-    for k in range(n_classes - 1):
-        rest = xp.sum(P[k + 1 :, ...], axis=0)
-        factors.append(rest + xp.sum(P[:k, ...], axis=0) if k else rest)
+    factors = _concat(xp, [-P, complements])
     firsts = [k for k, _ in pairs]
     seconds = [n_classes + k if k == other else other for k, other in pairs]
-    return xp.take(P, _indices(xp, firsts, P), axis=0) * xp.take(
-        xp.stack(factors), _indices(xp, seconds, P), axis=0
+    return xp.take(P, _constant(xp, firsts, P), axis=0) * xp.take(
+        factors, _constant(xp, seconds, P), axis=0
     )
 
 
-def _indices(xp, values, like):
-    """``values`` as an index array on ``like``'s device."""
+def _constant(xp, values, like, dtype=None):
+    """``values`` as an array on ``like``'s device: an index array, or of
+    ``dtype`` (``bool`` for the namespace's booleans)."""
     if isinstance(like, np.ndarray):
-        return np.asarray(values, dtype=np.intp)
-    return xp.asarray(values, dtype=xp.int64, device=like.device)
+        return np.asarray(values, dtype=np.intp if dtype is None else dtype)
+    dtype = {None: xp.int64, bool: xp.bool}.get(dtype, dtype)
+    return xp.asarray(values, dtype=dtype, device=like.device)
+
+
+def _concat(xp, arrays, axis=0):
+    # NumPy before 2.0 names it concatenate.
+    concat = xp.concat if hasattr(xp, "concat") else xp.concatenate
+    return concat(arrays, axis=axis)
 
 
 def hessian_blocks(pair_grams, n_classes, xp):
@@ -98,29 +109,35 @@ def hessian_blocks(pair_grams, n_classes, xp):
         Hessian is symmetric to the last bit off the diagonal blocks; the
         blocks of class ``K - 1`` make each row of blocks sum to zero.
     """
-    index = {pair: j for j, pair in enumerate(class_pairs(n_classes))}
-    inner = [
+    upper, below = _block_index(n_classes)
+    taken = xp.take(pair_grams, _constant(xp, upper, pair_grams), axis=0)
+    below = _constant(xp, below, pair_grams, bool)
+    n_rows = pair_grams.shape[-1]
+    inner = xp.reshape(
+        xp.where(below[:, None, None], _permute_dims(xp, taken, (0, 2, 1)), taken),
+        (n_classes - 1, n_classes - 1, n_rows, n_rows),
+    )
+    last = -xp.sum(inner, axis=1)
+    last_row = _permute_dims(xp, last, (0, 2, 1))
+    corner = -xp.sum(last_row, axis=0)
+    return _concat(
+        xp,
         [
-            pair_grams[index[(k, other)], ...]
-            if k <= other
-            else pair_grams[index[(other, k)], ...].T
-            for other in range(n_classes - 1)
-        ]
-        for k in range(n_classes - 1)
-    ]
-    last = [-_total(row) for row in inner]
-    rows = [[*row, last_k] for row, last_k in zip(inner, last, strict=True)]
-    last_row = [last_k.T for last_k in last]
-    rows.append([*last_row, -_total(last_row)])
-    return xp.stack([xp.stack(row) for row in rows])
+            _concat(xp, [inner, last[:, None, ...]], axis=1),
+            _concat(xp, [last_row, corner[None, ...]])[None, ...],
+        ],
+    )
 
 
-def _total(blocks):
-    """The sum of a list of arrays, added in their order."""
-    total = blocks[0]
-    for block in blocks[1:]:
-        total = total + block
-    return total
+@functools.cache
+def _block_index(n_classes):
+    """For the blocks of the first ``K - 1`` classes, row by row: the index
+    of each one's pair in :func:`class_pairs`, and whether it lies below
+    the diagonal, where it is that pair's block transposed."""
+    index = {pair: j for j, pair in enumerate(class_pairs(n_classes))}
+    first = range(n_classes - 1)
+    upper = [index[min(k, o), max(k, o)] for k in first for o in first]
+    return upper, [k > o for k in first for o in first]
 
 
 def feature_major(blocks, xp):
