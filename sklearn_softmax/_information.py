@@ -21,7 +21,7 @@ from scipy.linalg.blas import dsyrk
 from sklearn import get_config
 
 from ._grams import weighted_grams
-from ._jacobian import class_major, class_pairs, hessian_blocks, pair_weights
+from ._jacobian import class_pairs, hessian_matrix, pair_weights
 
 # The information matrix is held with this many other matrices of its size
 # while the covariance is computed: the score outer product, the inverse and
@@ -123,7 +123,7 @@ def observed_information(X, P, sample_weight, fit_intercept):
         P_rows = np.ascontiguousarray(P[rows].T)
         weights = pair_weights(P_rows, pairs, np) * sample_weight[rows]
         grams += weighted_grams(X_design, weights)
-    return class_major(hessian_blocks(grams, n_classes, np), np)
+    return hessian_matrix(grams, n_classes, np, class_major=True)
 
 
 def score_outer_product(X, residual, sample_weight, fit_intercept):

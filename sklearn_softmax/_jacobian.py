@@ -29,8 +29,6 @@ the fit's threads, on a device, within scikit-learn's working memory) is the
 caller's.
 """
 
-import functools
-
 import numpy as np
 
 
@@ -42,7 +40,30 @@ def class_pairs(n_classes):
     return [(k, other) for k in range(last) for other in range(k, last)]
 
 
-def pair_weights(P, pairs, xp):
+def second_factors(P, xp):
+    """The second factors of the pairs' weights, ``-p_k'`` in the row
+    ``k'`` and ``1 - p_k`` in the row ``K + k``, for ``k < K - 1``.
+
+    Parameters
+    ----------
+    P : array of shape (n_classes, n_samples)
+        Probabilities, one row a class.
+    xp : namespace
+        ``P``'s Array API namespace.
+
+    Returns
+    -------
+    factors : array of shape (2 n_classes - 1, n_samples)
+        Each ``1 - p_k`` is the sum of the other probabilities, one product
+        with the matrix of ones off the diagonal: a sum of positive
+        numbers, as accurate as they are whatever the order of its terms.
+    """
+    n_classes = P.shape[0]
+    others = 1.0 - np.eye(n_classes - 1, n_classes)
+    return _concat(xp, [-P, _constant(xp, others, P, P.dtype) @ P])
+
+
+def pair_weights(P, pairs, xp, factors=None):
     """The weights ``p_k (delta_kk' - p_k')`` of each pair of ``pairs``.
 
     Parameters
@@ -53,21 +74,17 @@ def pair_weights(P, pairs, xp):
         Pairs of classes, as :func:`class_pairs` gives them.
     xp : namespace
         ``P``'s Array API namespace.
+    factors : array, default=None
+        :func:`second_factors` of ``P``, computed here when None.
 
     Returns
     -------
     weights : array of shape (len(pairs), n_samples)
-        Without the sample weights. For ``k = k'``, ``1 - p_k`` is the sum
-        of the other probabilities.
+        Without the sample weights.
     """
+    if factors is None:
+        factors = second_factors(P, xp)
     n_classes = P.shape[0]
-    # 1 - p_k for k < K - 1, as one product with the matrix of ones off the
-    # diagonal: a sum of positive numbers, whatever the order of its terms.
-    others = 1.0 - np.eye(n_classes - 1, n_classes)
-    complements = _constant(xp, others, P, P.dtype) @ P
-    # The second factor of each pair's weight: -p_k', or 1 - p_k, the row
-    # n_classes + k of these.
-    factors = _concat(xp, [-P, complements])
     firsts = [k for k, _ in pairs]
     seconds = [n_classes + k if k == other else other for k, other in pairs]
     return xp.take(P, _constant(xp, firsts, P), axis=0) * xp.take(
@@ -77,10 +94,10 @@ def pair_weights(P, pairs, xp):
 
 def _constant(xp, values, like, dtype=None):
     """``values`` as an array on ``like``'s device: an index array, or of
-    ``dtype`` (``bool`` for the namespace's booleans)."""
+    ``dtype``."""
     if isinstance(like, np.ndarray):
         return np.asarray(values, dtype=np.intp if dtype is None else dtype)
-    dtype = {None: xp.int64, bool: xp.bool}.get(dtype, dtype)
+    dtype = xp.int64 if dtype is None else dtype
     return xp.asarray(values, dtype=dtype, device=like.device)
 
 
@@ -90,8 +107,8 @@ def _concat(xp, arrays, axis=0):
     return concat(arrays, axis=axis)
 
 
-def hessian_blocks(pair_grams, n_classes, xp):
-    """All ``K x K`` blocks of the Hessian from those of :func:`class_pairs`.
+def hessian_matrix(pair_grams, n_classes, xp, class_major=False):
+    """The Hessian's matrix from the blocks of :func:`class_pairs`.
 
     Parameters
     ----------
@@ -101,67 +118,45 @@ def hessian_blocks(pair_grams, n_classes, xp):
         ``K``.
     xp : namespace
         ``pair_grams``' Array API namespace.
+    class_major : bool, default=False
+        Index the parameters as the classes' vectors stacked, as the
+        statistical summaries do, rather than as a ``(r, K)`` array
+        flattened row by row (feature-major, class-minor), as the solvers
+        lay out ``coef``.
 
     Returns
     -------
-    blocks : array of shape (K, K, r, r)
+    hessian : array of shape (r K, r K)
         Block ``(k', k)`` is block ``(k, k')`` transposed, so that the
-        Hessian is symmetric to the last bit off the diagonal blocks; the
-        blocks of class ``K - 1`` make each row of blocks sum to zero.
+        matrix is symmetric to the last bit off the diagonal blocks; the
+        blocks of class ``K - 1`` make each row of blocks sum to zero. It is
+        written block by block into one array, which is all it holds beyond
+        ``pair_grams``.
     """
-    upper, below = _block_index(n_classes)
-    taken = xp.take(pair_grams, _constant(xp, upper, pair_grams), axis=0)
-    below = _constant(xp, below, pair_grams, bool)
     n_rows = pair_grams.shape[-1]
-    inner = xp.reshape(
-        xp.where(below[:, None, None], _permute_dims(xp, taken, (0, 2, 1)), taken),
-        (n_classes - 1, n_classes - 1, n_rows, n_rows),
-    )
-    last = -xp.sum(inner, axis=1)
-    last_row = _permute_dims(xp, last, (0, 2, 1))
-    corner = -xp.sum(last_row, axis=0)
-    return _concat(
-        xp,
-        [
-            _concat(xp, [inner, last[:, None, ...]], axis=1),
-            _concat(xp, [last_row, corner[None, ...]])[None, ...],
-        ],
-    )
+    shape = (n_classes, n_rows) * 2 if class_major else (n_rows, n_classes) * 2
+    if isinstance(pair_grams, np.ndarray):
+        hessian = np.empty(shape, dtype=pair_grams.dtype)
+    else:
+        hessian = xp.empty(shape, dtype=pair_grams.dtype, device=pair_grams.device)
 
+    def block(k, other):
+        if class_major:
+            return (k, slice(None), other, slice(None))
+        return (slice(None), k, slice(None), other)
 
-@functools.cache
-def _block_index(n_classes):
-    """For the blocks of the first ``K - 1`` classes, row by row: the index
-    of each one's pair in :func:`class_pairs`, and whether it lies below
-    the diagonal, where it is that pair's block transposed."""
-    index = {pair: j for j, pair in enumerate(class_pairs(n_classes))}
-    first = range(n_classes - 1)
-    upper = [index[min(k, o), max(k, o)] for k in first for o in first]
-    return upper, [k > o for k in first for o in first]
-
-
-def feature_major(blocks, xp):
-    """The ``(r K, r K)`` matrix of :func:`hessian_blocks`' blocks, indexed
-    as a ``(r, K)`` array of parameters flattened row by row: feature-major,
-    class-minor, as the solvers lay out ``coef``."""
-    n_classes, _, n_rows, _ = blocks.shape
+    for j, (k, other) in enumerate(class_pairs(n_classes)):
+        hessian[block(k, other)] = pair_grams[j, ...]
+        if other != k:
+            hessian[block(other, k)] = pair_grams[j, ...].T
+    # A row of blocks but the last, with the classes on this axis.
+    last, axis = n_classes - 1, 1 if class_major else -1
+    for k in range(last):
+        hessian[block(k, last)] = -xp.sum(hessian[block(k, slice(last))], axis=axis)
+        hessian[block(last, k)] = hessian[block(k, last)].T
+    hessian[block(last, last)] = -xp.sum(hessian[block(last, slice(last))], axis=axis)
     size = n_rows * n_classes
-    return xp.reshape(_permute_dims(xp, blocks, (2, 0, 3, 1)), (size, size))
-
-
-def class_major(blocks, xp):
-    """The ``(K r, K r)`` matrix of :func:`hessian_blocks`' blocks, indexed
-    as the classes' parameter vectors stacked: class-major, as the
-    statistical summaries lay them out."""
-    n_classes, _, n_rows, _ = blocks.shape
-    size = n_rows * n_classes
-    return xp.reshape(_permute_dims(xp, blocks, (0, 2, 1, 3)), (size, size))
-
-
-def _permute_dims(xp, array, axes):
-    # NumPy before 2.0 has no permute_dims; its transpose is the same.
-    permute = xp.permute_dims if hasattr(xp, "permute_dims") else xp.transpose
-    return permute(array, axes)
+    return xp.reshape(hessian, (size, size))
 
 
 def jacobian_product(P, Z, xp):

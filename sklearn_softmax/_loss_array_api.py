@@ -13,10 +13,10 @@ import numpy as np
 from ._curvature import exact_curvature
 from ._jacobian import (
     class_pairs,
-    feature_major,
-    hessian_blocks,
+    hessian_matrix,
     jacobian_product,
     pair_weights,
+    second_factors,
 )
 from ._loss import Objective, fix_null_directions
 from ._low_precision import LowPrecisionData
@@ -183,10 +183,16 @@ def bind_objective(
         # sklearn_softmax._jacobian), each Gram matrix of [X, 1] computed as
         # that of X, bordered by the weighted column sums.
         n_rows = shape[0]
-        pair_weighted = pair_weights(P.T, class_pairs(n_classes), xp) * weights
+        P_t = P.T
+        factors = second_factors(P_t, xp)
+        pairs = class_pairs(n_classes)
         grams = []
-        for pair in range(pair_weighted.shape[0]):
-            c = pair_weighted[pair, ...]
+        for pair in range(len(pairs)):
+            # The weights of K pairs at a time, as many numbers as P.
+            if pair % n_classes == 0:
+                chunk = pairs[pair : pair + n_classes]
+                chunk_weights = pair_weights(P_t, chunk, xp, factors) * weights
+            c = chunk_weights[pair % n_classes, ...]
             weighted = X * c[:, None]
             gram = xp.astype(weighted.T @ X, dtype)
             if fit_intercept:
@@ -200,7 +206,7 @@ def bind_objective(
                     axis=0,
                 )
             grams.append(gram)
-        matrix = feature_major(hessian_blocks(xp.stack(grams), n_classes, xp), xp)
+        matrix = hessian_matrix(xp.stack(grams), n_classes, xp)
         penalty_diagonal = xp.concat(
             [
                 xp.full(

@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._grams import stacks_grams, weighted_grams
-from ._jacobian import class_pairs, feature_major, hessian_blocks, pair_weights
+from ._jacobian import class_pairs, hessian_matrix, pair_weights
 from ._threads import blas_architectures
 
 # Rows of a dense block: about this many bytes of X, so that the block stays
@@ -43,6 +43,9 @@ from ._threads import blas_architectures
 # stays small.
 _BLOCK_BYTES = 4 * 2**20
 _MIN_BLOCK_ROWS = 256
+# The weights of the sets whose Gram matrices a task forms take at most this
+# many numbers (16 MiB): many classes have many pairs of classes.
+_TASK_WEIGHTS = 2**21
 # Below this many multiply-adds per product with X (entries of X times
 # classes), a share of a pass costs less than a thread takes to start: data
 # is cut into at most one block (run of rows, for sparse data) per this much
@@ -733,11 +736,17 @@ class DataPasses:
         """
         n_sets = len(sums)
         n_rows = self.n_features + int(self.fit_intercept)
-        # Grams formed together are not shared out: each one's rounding
-        # would depend on the others formed with it.
-        n_parts = 1 if stacks_grams(n_sets, n_rows) else min(n_sets, self.n_threads)
-        bounds = [n_sets * part // n_parts for part in range(n_parts + 1)]
-        parts = [range(start, stop) for start, stop in itertools.pairwise(bounds)]
+        block_rows = max(rows.stop - rows.start for rows in self.slices)
+        # A task's weights take at most _TASK_WEIGHTS numbers. Matrices
+        # formed together are not shared out between the threads beyond
+        # that: each one's rounding would depend on the others formed with
+        # it, and so on the number of threads.
+        size = max(1, _TASK_WEIGHTS // block_rows)
+        if not stacks_grams(n_sets, n_rows):
+            size = min(size, math.ceil(n_sets / self.n_threads))
+        parts = [
+            range(start, min(start + size, n_sets)) for start in range(0, n_sets, size)
+        ]
         tasks = [(block, sets) for block in range(len(self.slices)) for sets in parts]
 
         def task_grams(task):
@@ -945,8 +954,7 @@ class DataPasses:
     def _hessian(self, probabilities):
         """The Hessian of :meth:`value_gradient_hessian` at the point of
         ``probabilities``."""
-        blocks = hessian_blocks(self._pair_grams(probabilities), self.n_classes, np)
-        return feature_major(blocks, np)
+        return hessian_matrix(self._pair_grams(probabilities), self.n_classes, np)
 
     def _pair_grams(self, probabilities):
         """The Hessian's blocks of the pairs of classes of

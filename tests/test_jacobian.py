@@ -16,10 +16,8 @@ from scipy.special import expit, logsumexp, softmax
 
 from sklearn_softmax._information import observed_information
 from sklearn_softmax._jacobian import (
-    class_major,
     class_pairs,
-    feature_major,
-    hessian_blocks,
+    hessian_matrix,
     jacobian_product,
     pair_weights,
 )
@@ -40,11 +38,9 @@ def kronecker_sum(P, A, weights, class_first, sign=-1.0):
     return total
 
 
-def blocks_of(P, A, weights):
-    pairs = class_pairs(P.shape[1])
-    c = pair_weights(P.T, pairs, np) * weights
-    grams = np.stack([(A * c_j[:, np.newaxis]).T @ A for c_j in c])
-    return hessian_blocks(grams, P.shape[1], np)
+def pair_grams(P, A, weights):
+    c = pair_weights(P.T, class_pairs(P.shape[1]), np) * weights
+    return np.stack([(A * c_j[:, np.newaxis]).T @ A for c_j in c])
 
 
 @pytest.mark.parametrize("n_classes", [2, 3, 5])
@@ -56,13 +52,12 @@ def test_the_blocks_lay_out_the_kronecker_sum(n_classes, rng):
     P = softmax(rng.standard_normal((n, n_classes)), axis=1)
     A = rng.standard_normal((n, r))
     weights = rng.uniform(0.5, 2.0, n)
-    blocks = blocks_of(P, A, weights)
-    assert blocks.shape == (n_classes, n_classes, r, r)
+    grams = pair_grams(P, A, weights)
     bound = (n + 3 * n_classes + 6) * EPS
-    for layout, class_first in ((class_major, True), (feature_major, False)):
+    for class_first in (True, False):
         expected = kronecker_sum(P, A, weights, class_first)
         magnitudes = kronecker_sum(P, np.abs(A), weights, class_first, sign=1.0)
-        H = layout(blocks, np)
+        H = hessian_matrix(grams, n_classes, np, class_major=class_first)
         # The blocks of the last class sum those of the others.
         assert np.all(np.abs(H - expected) <= n_classes * bound * magnitudes)
         assert_allclose(H, H.T, rtol=0, atol=bound * np.abs(H).max())
@@ -208,7 +203,7 @@ def test_every_hessian_keeps_its_accuracy_near_certainty(
 
     def kronecker_sum(A, c):
         grams = np.stack([(A * c_j[:, np.newaxis]).T @ A for c_j in c])
-        return class_major(hessian_blocks(grams, n_classes, np), np)
+        return hessian_matrix(grams, n_classes, np, class_major=True)
 
     expected = kronecker_sum(A, c)
     magnitudes = np.abs(kronecker_sum(np.abs(A), np.abs(c)))
