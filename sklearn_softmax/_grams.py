@@ -33,22 +33,26 @@ def weighted_grams(A, C):
     Returns
     -------
     grams : ndarray of shape (n_sets, r, r)
+        Each exactly symmetric.
 
     Notes
     -----
     Each set's matrix is one product of the weighted rows with the rows,
     ``m r^2`` multiply-adds, which BLAS runs efficiently where ``r`` is not
-    small. Many sets on few columns (many classes, few features) would each
-    be a small product, dominated by its call: there (:func:`stacks_grams`)
-    the upper triangles of ``a_i a_i^T`` are formed, a few MiB of rows at a
-    time, and all the sets' sums are products of ``C`` with them, added in
-    the order of the rows: ``m r (r + 1) / 2`` multiply-adds a set, and
-    exactly symmetric.
+    small, and its upper triangle mirrored. Many sets on few columns (many
+    classes, few features) would each be a small product, dominated by its
+    call: there (:func:`stacks_grams`) the upper triangles of
+    ``a_i a_i^T`` are formed, a few MiB of rows at a time, and all the
+    sets' sums are products of ``C`` with them, added in the order of the
+    rows: ``m r (r + 1) / 2`` multiply-adds a set.
     """
     n_sets, (n_rows, r) = len(C), A.shape
-    if not stacks_grams(n_sets, r):
-        return np.stack([(A * c[:, np.newaxis]).T @ A for c in C])
     upper_rows, upper_columns = np.triu_indices(r)
+    if not stacks_grams(n_sets, r):
+        grams = np.stack([(A * c[:, np.newaxis]).T @ A for c in C])
+        # The upper triangle, mirrored.
+        grams[:, upper_columns, upper_rows] = grams[:, upper_rows, upper_columns]
+        return grams
     step = max(1, _CHUNK_FLOATS // upper_rows.size)
     upper = np.zeros((n_sets, upper_rows.size))
     for start in range(0, n_rows, step):

@@ -35,7 +35,7 @@ import numpy as np
 def class_pairs(n_classes):
     """The pairs ``(k, k')``, ``k <= k' < K - 1``, whose blocks of the
     Hessian are summed over the data, in the order
-    :func:`hessian_blocks` takes their Gram matrices."""
+    :func:`hessian_matrix` takes their Gram matrices."""
     last = n_classes - 1
     return [(k, other) for k in range(last) for other in range(k, last)]
 
@@ -127,9 +127,10 @@ def hessian_matrix(pair_grams, n_classes, xp, class_major=False):
     Returns
     -------
     hessian : array of shape (r K, r K)
-        Block ``(k', k)`` is block ``(k, k')`` transposed, so that the
-        matrix is symmetric to the last bit off the diagonal blocks; the
-        blocks of class ``K - 1`` make each row of blocks sum to zero. It is
+        Block ``(k', k)`` is block ``(k, k')`` transposed, and the blocks
+        of class ``K - 1`` make each row of blocks sum to zero: the matrix
+        is symmetric to the last bit where the blocks of ``pair_grams``
+        are. It is
         written block by block into one array, which is all it holds beyond
         ``pair_grams``.
     """

@@ -20,8 +20,9 @@ def test_the_grams_are_the_sums_of_the_weighted_outer_products(
     n_sets, n_columns, stacked, chunk_floats, rng, monkeypatch
 ):
     """Each matrix within the rounding of a sum of ``m`` products, ``m + 2``
-    roundings of the sum of the terms' magnitudes, entry by entry; formed
-    together, a few rows at a time or all at once, exactly symmetric."""
+    roundings of the sum of the terms' magnitudes, entry by entry, and
+    exactly symmetric; formed together, a few rows at a time or all at
+    once."""
     if chunk_floats is not None:
         monkeypatch.setattr(_grams, "_CHUNK_FLOATS", chunk_floats)
     assert stacks_grams(n_sets, n_columns) == stacked
@@ -33,8 +34,7 @@ def test_the_grams_are_the_sums_of_the_weighted_outer_products(
     magnitudes = np.einsum("ji,ia,ib->jab", np.abs(C), np.abs(A), np.abs(A))
     assert grams.shape == (n_sets, n_columns, n_columns)
     assert np.all(np.abs(grams - expected) <= (m + 2) * EPS * magnitudes)
-    if stacked:
-        assert_array_equal(grams, np.swapaxes(grams, 1, 2))
+    assert_array_equal(grams, np.swapaxes(grams, 1, 2))
 
 
 def test_the_choice_follows_the_sets_and_the_columns():
