@@ -741,7 +741,7 @@ class DataPasses:
         # formed together are not shared out between the threads beyond
         # that: each one's rounding would depend on the others formed with
         # it, and so on the number of threads.
-        size = max(1, _TASK_WEIGHTS // block_rows)
+        size = max(1, _TASK_WEIGHTS // max(1, block_rows))
         if not stacks_grams(n_sets, n_rows):
             size = min(size, math.ceil(n_sets / self.n_threads))
         parts = [
