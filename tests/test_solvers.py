@@ -11,6 +11,7 @@ from sklearn_softmax._loss import MultinomialLoss, Objective
 from sklearn_softmax._penalties import GroupNorm, L1Norm
 from sklearn_softmax._solvers import ARRAY_API_SOLVERS, SOLVERS, Progress, minimize_agd
 from sklearn_softmax._solvers._newton import minimize_newton_cg, truncated_cg
+from sklearn_softmax._solvers._result import Trace
 
 # The solvers of NumPy data, and the L-BFGS that fits Array API inputs.
 MINIMIZERS = {**SOLVERS, "lbfgs-in-namespace": ARRAY_API_SOLVERS["lbfgs"]}
@@ -286,3 +287,27 @@ def test_newton_cg_preconditions_text_like_data_in_fewer_products():
     assert bound < 1e-4
     # 67 products without the preconditioner, 40 with it.
     assert products[1] < 0.75 * products[0]
+
+
+@pytest.mark.parametrize("with_callback", [False, True])
+def test_the_trace_records_each_iteration_and_calls_back(with_callback):
+    """Each iteration's objective and gradient norm, numbered from one; the
+    step's length is its direction's times the step size, and is computed
+    only for a callback."""
+    progress = []
+    trace = Trace(progress.append if with_callback else None)
+    direction = np.array([3.0, 4.0])
+    trace.record(2.0, 0.5, direction, 0.5)
+    trace.record(1.0, 0.25, np.array([0.0, 1.0]))
+    result = trace.result(direction, 1.0, 0.25, False, "stopped")
+    assert result.n_iter == trace.n_iter == 2
+    assert_allclose(result.objective_history, [2.0, 1.0], rtol=0)
+    assert_allclose(result.grad_norm_history, [0.5, 0.25], rtol=0)
+    assert (result.objective, result.converged, result.message) == (
+        1.0,
+        False,
+        "stopped",
+    )
+    assert trace.result(direction, 1.0, 0.25, True, "converged", 7).n_iter == 7
+    expected = [Progress(1, 2.0, 0.5, 2.5, 0.5), Progress(2, 1.0, 0.25, 1.0, None)]
+    assert progress == (expected if with_callback else [])

@@ -12,7 +12,7 @@ import numpy as np
 from .._vectors import copy, dot, max_abs, norm
 from ._line_search import CURVATURE_DECAY, MAX_HALVINGS, curvature_estimate
 from ._proximal_newton import newton_step_on_support
-from ._result import Progress, SolverResult
+from ._result import Trace
 
 # Below this relative size, a predicted decrease is lost in the rounding of
 # the objective's value; the step is then checked on the gradient instead.
@@ -141,22 +141,13 @@ def minimize_agd(
     x = copy(x0)
     f_y, g_y = objective.value_and_gradient(x)
     grad_norm = max_abs(g_y) if penalty is None else math.inf
+    trace = Trace(callback)
     if grad_norm <= tol:
-        return SolverResult(
-            x=x,
-            objective=f_y,
-            grad_norm=grad_norm,
-            n_iter=0,
-            converged=True,
-            objective_history=np.empty(0),
-            grad_norm_history=np.empty(0),
-            message="converged",
-        )
+        return trace.result(x, f_y, grad_norm, True, "converged")
 
     L = curvature_estimate(objective, x, g_y)
     y, t = x, 1.0
     f_x = f_y
-    history, grad_norms = [], []
     message = f"reached max_iter={max_iter}"
     converged = False
     if penalty is not None and max_iter == 0:
@@ -167,12 +158,10 @@ def minimize_agd(
         if converged:
             message = "converged"
     support, n_stable = None, 0
-    iteration = 0
-    for iteration in range(1, max_iter + 1):
+    for _ in range(max_iter):
         found = _proximal_step(objective, prox, y, f_y, g_y, L)
         if found is None:
             message = _NO_DECREASE
-            iteration -= 1
             break
         x_new, f_new, L, first_trial = found
         if penalty is not None:
@@ -203,10 +192,11 @@ def minimize_agd(
             if penalty is None:
                 grad_norm = max_abs(g_y)
                 converged = grad_norm <= tol
-        history.append(f_y if penalty is None else f_x + penalty.value(x))
-        grad_norms.append(grad_norm)
-        if callback is not None:
-            callback(Progress(iteration, history[-1], grad_norm, norm(step)))
+        trace.record(
+            f_y if penalty is None else f_x + penalty.value(x),
+            grad_norm,
+            step,
+        )
         if converged:
             message = "converged"
             break
@@ -214,13 +204,4 @@ def minimize_agd(
         x, objective_value = y, f_y
     else:
         objective_value = f_x + penalty.value(x)
-    return SolverResult(
-        x=x,
-        objective=float(objective_value),
-        grad_norm=grad_norm,
-        n_iter=iteration,
-        converged=converged,
-        objective_history=np.asarray(history, dtype=np.float64),
-        grad_norm_history=np.asarray(grad_norms, dtype=np.float64),
-        message=message,
-    )
+    return trace.result(x, objective_value, grad_norm, converged, message)

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._vectors import copy, inner, max_abs, namespace, norm
 from ._line_search import ARMIJO, MAX_BACKTRACKS, next_step, secant_step
-from ._result import NO_DECREASE, Progress, SolverResult
+from ._result import NO_DECREASE, Trace
 
 # A correction pair is kept only if its curvature ``s . y`` exceeds this
 # share of ``y . y`` (as L-BFGS-B does, with machine epsilon): else the
@@ -203,11 +203,10 @@ def minimize_lbfgs_in_namespace(
     grad_norm = max_abs(g)
     pairs = deque(maxlen=memory)
     gamma = 1.0 / max(1.0, norm(g))
-    history, grad_norms = [], []
-    iteration = 0
+    trace = Trace(callback)
     converged = grad_norm <= tol
     message = f"reached max_iter={max_iter}"
-    while not converged and iteration < max_iter:
+    while not converged and trace.n_iter < max_iter:
         search = _line_search(
             objective, xp, x, f, g, grad_norm, _direction(g, pairs, gamma)
         )
@@ -218,25 +217,12 @@ def minimize_lbfgs_in_namespace(
             message = _verdict(search, f, objective.rounding)
             break
         step = search.step
-        iteration += 1
         if step.sy > _CURVATURE_FLOOR * step.yy:
             pairs.append((step.s, step.y, 1.0 / step.sy))
             gamma = step.sy / step.yy
         x, f, g, grad_norm = x + step.s, step.f, step.g, step.grad_norm
-        history.append(f)
-        grad_norms.append(grad_norm)
-        if callback is not None:
-            callback(Progress(iteration, f, grad_norm, norm(step.s)))
+        trace.record(f, grad_norm, step.s)
         converged = grad_norm <= tol
     if converged:
         message = "converged"
-    return SolverResult(
-        x=x,
-        objective=float(f),
-        grad_norm=grad_norm,
-        n_iter=iteration,
-        converged=converged,
-        objective_history=np.asarray(history, dtype=np.float64),
-        grad_norm_history=np.asarray(grad_norms, dtype=np.float64),
-        message=message,
-    )
+    return trace.result(x, f, grad_norm, converged, message)

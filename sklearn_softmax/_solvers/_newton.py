@@ -10,7 +10,7 @@ import numpy as np
 
 from .._vectors import copy, dot, max_abs, namespace, norm
 from ._line_search import backtrack
-from ._result import NO_DECREASE, Progress, SolverResult, after_accepted_step
+from ._result import NO_DECREASE, Trace, after_accepted_step
 
 # Most conjugate-gradient iterations per Newton step.
 MAX_CG_ITER = 250
@@ -174,8 +174,7 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     x = copy(x0)
     f, g, hessp = objective.value_gradient_hessp(x)
     grad_norm = max_abs(g)
-    history, grad_norms = [], []
-    iteration = 0
+    trace = Trace(callback)
     converged = grad_norm <= tol
     message = "converged" if converged else f"reached max_iter={max_iter}"
     curvature = objective.curvature if isinstance(x, np.ndarray) else None
@@ -200,7 +199,7 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
         budget = 0 if exact.cost < 1 else math.ceil(exact.cost)
     hessian_formed = False
     spent = 0
-    while not converged and iteration < max_iter:
+    while not converged and trace.n_iter < max_iter:
         if factored and not hessian_formed:
             precondition = curvature.inverse()
         n_products, allowed = 0, budget - spent
@@ -226,26 +225,12 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
             message = NO_DECREASE
             break
         step, x_trial, f_trial, g_trial, hessp_trial = trial
-        iteration += 1
         gained = f_trial < f or max_abs(g_trial) < grad_norm
         x, f, g, hessp = x_trial, f_trial, g_trial, hessp_trial
         grad_norm = max_abs(g)
-        history.append(f)
-        grad_norms.append(grad_norm)
-        if callback is not None:
-            length = step * norm(direction)
-            callback(Progress(iteration, f, grad_norm, length, float(step)))
+        trace.record(f, grad_norm, direction, float(step))
         converged, reason = after_accepted_step(grad_norm, tol, gained)
         if reason is not None:
             message = reason
             break
-    return SolverResult(
-        x=x,
-        objective=float(f),
-        grad_norm=grad_norm,
-        n_iter=iteration,
-        converged=converged,
-        objective_history=np.asarray(history, dtype=np.float64),
-        grad_norm_history=np.asarray(grad_norms, dtype=np.float64),
-        message=message,
-    )
+    return trace.result(x, f, grad_norm, converged, message)

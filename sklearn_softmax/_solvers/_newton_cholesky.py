@@ -4,10 +4,10 @@ Hessian, for problems whose Hessian is small enough to form."""
 import numpy as np
 
 from .._linalg import psd_solver
-from .._vectors import copy, dot, max_abs, norm
+from .._vectors import copy, dot, max_abs
 from ._line_search import backtrack
 from ._newton import MAX_CG_ITER, truncated_cg
-from ._result import NO_DECREASE, Progress, SolverResult, after_accepted_step
+from ._result import NO_DECREASE, Trace, after_accepted_step
 
 
 def newton_step(hessian, gradient):
@@ -84,11 +84,10 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
     x = copy(x0)
     f, g, hessian = value_gradient_hessian(x)
     grad_norm = max_abs(g)
-    history, grad_norms = [], []
-    iteration = 0
+    trace = Trace(callback)
     converged = grad_norm <= tol
     message = "converged" if converged else f"reached max_iter={max_iter}"
-    while not converged and iteration < max_iter:
+    while not converged and trace.n_iter < max_iter:
         # The exact step; where the line search finds no decrease along it,
         # or the step gains nothing (neither the value nor the gradient
         # shrinks: rounding decides), conjugate gradients on the same
@@ -114,26 +113,12 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
             message = NO_DECREASE
             break
         (step, x_trial, f_trial, g_trial, hessian_trial), direction = accepted
-        iteration += 1
         gained = f_trial < f or max_abs(g_trial) < grad_norm
         x, f, g, hessian = x_trial, f_trial, g_trial, hessian_trial
         grad_norm = max_abs(g)
-        history.append(f)
-        grad_norms.append(grad_norm)
-        if callback is not None:
-            length = step * norm(direction)
-            callback(Progress(iteration, f, grad_norm, length, float(step)))
+        trace.record(f, grad_norm, direction, float(step))
         converged, reason = after_accepted_step(grad_norm, tol, gained)
         if reason is not None:
             message = reason
             break
-    return SolverResult(
-        x=x,
-        objective=float(f),
-        grad_norm=grad_norm,
-        n_iter=iteration,
-        converged=converged,
-        objective_history=np.asarray(history, dtype=np.float64),
-        grad_norm_history=np.asarray(grad_norms, dtype=np.float64),
-        message=message,
-    )
+    return trace.result(x, f, grad_norm, converged, message)

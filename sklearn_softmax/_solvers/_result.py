@@ -4,6 +4,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._vectors import norm
+
 # Why a solver stops when its line search cannot decrease the objective.
 NO_DECREASE = "the line search found no decrease"
 
@@ -46,6 +48,56 @@ class Progress(NamedTuple):
     grad_norm: float
     step: float
     step_size: float | None = None
+
+
+class Trace:
+    """What a solver records after each iteration, the objective and the
+    largest absolute gradient entry, passed on to its ``callback``; and the
+    :class:`SolverResult` they end in.
+
+    Parameters
+    ----------
+    callback : callable or None
+        Called with a :class:`Progress` after each iteration.
+    """
+
+    def __init__(self, callback):
+        self.objectives, self.grad_norms = [], []
+        self._callback = callback
+
+    @property
+    def n_iter(self):
+        """The iterations recorded."""
+        return len(self.objectives)
+
+    def record(self, objective, grad_norm, step, step_size=None):
+        """Record an iteration and call the callback back.
+
+        ``step`` is the iteration's step, or the direction that the line
+        search's ``step_size`` multiplies; its length is computed only
+        where there is a callback (on a device, it reads a number back).
+        """
+        self.objectives.append(objective)
+        self.grad_norms.append(grad_norm)
+        if self._callback is not None:
+            length = norm(step) * (1.0 if step_size is None else step_size)
+            self._callback(
+                Progress(self.n_iter, objective, grad_norm, length, step_size)
+            )
+
+    def result(self, x, objective, grad_norm, converged, message, n_iter=None):
+        """The :class:`SolverResult` at ``x``, with the histories recorded;
+        ``n_iter`` is the number of iterations recorded unless given."""
+        return SolverResult(
+            x=x,
+            objective=float(objective),
+            grad_norm=grad_norm,
+            n_iter=self.n_iter if n_iter is None else n_iter,
+            converged=converged,
+            objective_history=np.asarray(self.objectives, dtype=np.float64),
+            grad_norm_history=np.asarray(self.grad_norms, dtype=np.float64),
+            message=message,
+        )
 
 
 class SolverResult(NamedTuple):

@@ -4,7 +4,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from .._vectors import max_abs
-from ._result import NO_DECREASE, Progress, SolverResult
+from ._result import NO_DECREASE, Trace
 
 
 def minimize_scipy_lbfgsb(objective, x0, *, max_iter, tol, callback=None):
@@ -39,18 +39,14 @@ def minimize_scipy_lbfgsb(objective, x0, *, max_iter, tol, callback=None):
         last.update(x=x.copy(), f=f, g=g)
         return f, g
 
-    history, grad_norms = [], []
+    trace = Trace(callback)
     previous = [np.asarray(x0, dtype=np.float64)]
 
     def record(intermediate_result):
         x = intermediate_result.x
         if not np.array_equal(x, last["x"]):
             value_and_gradient(x)
-        history.append(last["f"])
-        grad_norms.append(max_abs(last["g"]))
-        if callback is not None:
-            step = float(np.linalg.norm(x - previous[0]))
-            callback(Progress(len(history), last["f"], grad_norms[-1], step))
+        trace.record(last["f"], max_abs(last["g"]), x - previous[0])
         previous[0] = x.copy()
 
     result = minimize(
@@ -76,13 +72,7 @@ def minimize_scipy_lbfgsb(objective, x0, *, max_iter, tol, callback=None):
         message = "converged"
     else:
         message = NO_DECREASE
-    return SolverResult(
-        x=result.x,
-        objective=float(last["f"]),
-        grad_norm=max_abs(last["g"]),
-        n_iter=int(result.nit),
-        converged=max_abs(last["g"]) <= tol,
-        objective_history=np.asarray(history, dtype=np.float64),
-        grad_norm_history=np.asarray(grad_norms, dtype=np.float64),
-        message=message,
+    grad_norm = max_abs(last["g"])
+    return trace.result(
+        result.x, last["f"], grad_norm, grad_norm <= tol, message, int(result.nit)
     )
