@@ -2,6 +2,8 @@
 time: the sums the Hessian and the observed information are made of (see
 :mod:`~sklearn_softmax._jacobian`), for NumPy data."""
 
+import functools
+
 import numpy as np
 
 # The products of the columns are formed this many numbers at a time: a few
@@ -17,6 +19,11 @@ def stacks_grams(n_sets, n_columns):
     from 3 to 101, 1 to 190 sets). The choice depends on these two numbers
     alone, and so does every sum's rounding."""
     return n_sets > 1 and (n_sets >= n_columns or n_sets**2 >= 16 * n_columns)
+
+
+@functools.cache
+def _upper_triangle(n_columns):
+    return np.triu_indices(n_columns)
 
 
 def weighted_grams(A, C):
@@ -47,9 +54,11 @@ def weighted_grams(A, C):
     rows: ``m r (r + 1) / 2`` multiply-adds a set.
     """
     n_sets, (n_rows, r) = len(C), A.shape
-    upper_rows, upper_columns = np.triu_indices(r)
+    upper_rows, upper_columns = _upper_triangle(r)
     if not stacks_grams(n_sets, r):
-        grams = np.stack([(A * c[:, np.newaxis]).T @ A for c in C])
+        grams = np.empty((n_sets, r, r))
+        for gram, c in zip(grams, C, strict=True):
+            np.matmul((A * c[:, np.newaxis]).T, A, out=gram)
         # The upper triangle, mirrored.
         grams[:, upper_columns, upper_rows] = grams[:, upper_rows, upper_columns]
         return grams

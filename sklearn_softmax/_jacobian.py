@@ -82,9 +82,12 @@ def pair_weights(P, pairs, xp, factors=None):
     weights : array of shape (len(pairs), n_samples)
         Without the sample weights.
     """
+    n_classes = P.shape[0]
+    if n_classes == 2:
+        # The one pair, (0, 0): 1 - p_0 is p_1, the sum of the others.
+        return (P[0, ...] * P[1, ...])[None, ...]
     if factors is None:
         factors = second_factors(P, xp)
-    n_classes = P.shape[0]
     firsts = [k for k, _ in pairs]
     seconds = [n_classes + k if k == other else other for k, other in pairs]
     return xp.take(P, _constant(xp, firsts, P), axis=0) * xp.take(

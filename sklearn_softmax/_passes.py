@@ -24,6 +24,7 @@ of classes is several times slower. Every buffer is allocated once, when the
 passes are set up, and reused by each evaluation.
 """
 
+import functools
 import itertools
 import math
 import threading
@@ -103,6 +104,23 @@ def _block_rows(n_samples, n_features, itemsize, n_classes):
     rows = min(rows, math.ceil(n_samples / min(_SHARED_BLOCKS, shares)))
     rows = max(rows, _MIN_BLOCK_ROWS, n_classes)
     return int(max(1, min(n_samples, rows)))
+
+
+@functools.cache
+def _sets_of_tasks(n_sets, n_columns, block_rows, n_threads):
+    """The ranges of the sets of weights whose Gram matrices a task of
+    :meth:`DataPasses._add_weighted_grams` forms on a block of rows.
+
+    A task's weights take at most :data:`_TASK_WEIGHTS` numbers. Matrices
+    formed together (see :func:`~sklearn_softmax._grams.stacks_grams`) are
+    not shared out between the threads beyond that: each one's rounding
+    would depend on the others formed with it, and so on the number of
+    threads.
+    """
+    size = max(1, _TASK_WEIGHTS // max(1, block_rows))
+    if not stacks_grams(n_sets, n_columns):
+        size = min(size, math.ceil(n_sets / n_threads))
+    return [range(start, min(start + size, n_sets)) for start in range(0, n_sets, size)]
 
 
 def dense_blocks(n_samples, n_features, itemsize, n_classes):
@@ -737,16 +755,7 @@ class DataPasses:
         n_sets = len(sums)
         n_rows = self.n_features + int(self.fit_intercept)
         block_rows = max(rows.stop - rows.start for rows in self.slices)
-        # A task's weights take at most _TASK_WEIGHTS numbers. Matrices
-        # formed together are not shared out between the threads beyond
-        # that: each one's rounding would depend on the others formed with
-        # it, and so on the number of threads.
-        size = max(1, _TASK_WEIGHTS // max(1, block_rows))
-        if not stacks_grams(n_sets, n_rows):
-            size = min(size, math.ceil(n_sets / self.n_threads))
-        parts = [
-            range(start, min(start + size, n_sets)) for start in range(0, n_sets, size)
-        ]
+        parts = _sets_of_tasks(n_sets, n_rows, block_rows, self.n_threads)
         tasks = [(block, sets) for block in range(len(self.slices)) for sets in parts]
 
         def task_grams(task):
@@ -964,7 +973,10 @@ class DataPasses:
 
         def weights(block, rows, sets):
             P = self._block_probabilities(probabilities, block)
-            return pair_weights(P, [pairs[j] for j in sets], np) * self.weights64[rows]
+            return (
+                pair_weights(P, pairs[sets.start : sets.stop], np)
+                * self.weights64[rows]
+            )
 
         n_rows = self.n_features + int(self.fit_intercept)
         return self._add_weighted_grams(np.zeros((len(pairs), n_rows, n_rows)), weights)
