@@ -1045,6 +1045,16 @@ def row_from_results(name, suffix):
     return name, ours, *best_theirs, defaults
 
 
+def add_threads_argument(parser):
+    """The ``--threads`` option of the benchmarks that fit estimators."""
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="BLAS/OpenMP thread limit around every fit (default: left as is)",
+    )
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -1053,12 +1063,7 @@ def parse_args(argv=None):
         help="shrink every problem (about n/20, d/5; fewer classes for many_classes) "
         "and use 5 tolerances instead of 9, so the suite runs in a few minutes",
     )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="BLAS/OpenMP thread limit around every fit (default: left as is)",
-    )
+    add_threads_argument(parser)
     parser.add_argument(
         "--problems",
         nargs="+",

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_cpu import peak_memory, print_environment, timed_fit
+from bench_cpu import add_threads_argument, peak_memory, print_environment, timed_fit
 
 from sklearn_softmax import SoftmaxRegression
 
@@ -260,12 +260,7 @@ def parse_args(argv=None):
         help="leave out the Fortran-ordered and float64 fits, which need another "
         "copy of X (three times its size in all) for the duration",
     )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="BLAS/OpenMP thread limit around every fit (default: left as is)",
-    )
+    add_threads_argument(parser)
     args = parser.parse_args(argv)
     default_n, default_d = QUICK_SHAPE if args.quick else SHAPE
     args.n = default_n if args.n is None else args.n

@@ -230,12 +230,7 @@ def parse_args(argv=None):
         help="measure only these problems of the draw, by their number, and "
         "write results/random_only.md (default: all, results/random.md)",
     )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="BLAS/OpenMP thread limit around every fit (default: left as is)",
-    )
+    bench_cpu.add_threads_argument(parser)
     parser.add_argument(
         "--budget",
         type=float,
