@@ -178,34 +178,33 @@ def bind_objective(
 
         return float(data_value + penalty(coef)), gradient, hessp
 
+    def design_gram(c):
+        # The Gram matrix of [X, 1] with the weights c: that of X, bordered
+        # by the weighted column sums.
+        weighted = X * c[:, None]
+        gram = xp.astype(weighted.T @ X, dtype)
+        if not fit_intercept:
+            return gram
+        column = xp.astype(xp.sum(weighted, axis=0), dtype)[:, None]
+        corner = xp.reshape(xp.astype(xp.sum(c), dtype), (1, 1))
+        return xp.concat(
+            [xp.concat([gram, column], axis=1), xp.concat([column.T, corner], axis=1)],
+            axis=0,
+        )
+
     def hessian(P):
         # The Hessian's blocks as the NumPy passes form them (see
-        # sklearn_softmax._jacobian), each Gram matrix of [X, 1] computed as
-        # that of X, bordered by the weighted column sums.
+        # sklearn_softmax._jacobian).
         n_rows = shape[0]
         P_t = P.T
         factors = second_factors(P_t, xp)
         pairs = class_pairs(n_classes)
         grams = []
-        for pair in range(len(pairs)):
-            # The weights of K pairs at a time, as many numbers as P.
-            if pair % n_classes == 0:
-                chunk = pairs[pair : pair + n_classes]
-                chunk_weights = pair_weights(P_t, chunk, xp, factors) * weights
-            c = chunk_weights[pair % n_classes, ...]
-            weighted = X * c[:, None]
-            gram = xp.astype(weighted.T @ X, dtype)
-            if fit_intercept:
-                column = xp.astype(xp.sum(weighted, axis=0), dtype)[:, None]
-                corner = xp.reshape(xp.astype(xp.sum(c), dtype), (1, 1))
-                gram = xp.concat(
-                    [
-                        xp.concat([gram, column], axis=1),
-                        xp.concat([column.T, corner], axis=1),
-                    ],
-                    axis=0,
-                )
-            grams.append(gram)
+        # The weights of K pairs at a time, as many numbers as P.
+        for start in range(0, len(pairs), n_classes):
+            chunk = pair_weights(P_t, pairs[start : start + n_classes], xp, factors)
+            chunk = chunk * weights
+            grams += [design_gram(chunk[j, ...]) for j in range(chunk.shape[0])]
         matrix = hessian_matrix(xp.stack(grams), n_classes, xp)
         penalty_diagonal = xp.concat(
             [
