@@ -117,11 +117,12 @@ def observed_information(X, P, sample_weight, fit_intercept):
     pairs = class_pairs(n_classes)
     grams = np.zeros((len(pairs), n_rows, n_rows))
     # A row of the block: its design row and its weighted copy, its
-    # probabilities, and its weights with their factors.
-    row_floats = 2 * n_rows + n_classes + 2 * len(pairs)
+    # probabilities and their complements, and its weights (twice, with
+    # the sample weights).
+    row_floats = 2 * n_rows + 2 * n_classes + 2 * len(pairs)
     for rows, X_design in design_blocks(X, fit_intercept, row_floats):
         P_rows = np.ascontiguousarray(P[rows].T)
-        weights = pair_weights(P_rows, pairs, np) * sample_weight[rows]
+        weights = pair_weights(P_rows, pairs, np, sample_weight[rows])
         grams += weighted_grams(X_design, weights)
     return hessian_matrix(grams, n_classes, np, class_major=True)
 

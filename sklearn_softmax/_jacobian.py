@@ -29,6 +29,9 @@ the fit's threads, on a device, within scikit-learn's working memory) is the
 caller's.
 """
 
+import itertools
+import operator
+
 import numpy as np
 
 
@@ -40,9 +43,9 @@ def class_pairs(n_classes):
     return [(k, other) for k in range(last) for other in range(k, last)]
 
 
-def second_factors(P, xp):
-    """The second factors of the pairs' weights, ``-p_k'`` in the row
-    ``k'`` and ``1 - p_k`` in the row ``K + k``, for ``k < K - 1``.
+def complements(P, xp):
+    """``1 - p_k`` for each class ``k < K - 1``, row ``k``, each the sum of
+    the other probabilities.
 
     Parameters
     ----------
@@ -53,46 +56,70 @@ def second_factors(P, xp):
 
     Returns
     -------
-    factors : array of shape (2 n_classes - 1, n_samples)
-        Each ``1 - p_k`` is the sum of the other probabilities, one product
-        with the matrix of ones off the diagonal: a sum of positive
-        numbers, as accurate as they are whatever the order of its terms.
+    complements : array of shape (n_classes - 1, n_samples)
+        One product with the matrix of ones off the diagonal: each a sum
+        of positive numbers, as accurate as they are whatever the order of
+        its terms, where ``1 - p_k`` as such loses its relative accuracy.
     """
     n_classes = P.shape[0]
     others = 1.0 - np.eye(n_classes - 1, n_classes)
-    return _concat(xp, [-P, _constant(xp, others, P, P.dtype) @ P])
+    return _constant(xp, others, P, P.dtype) @ P
 
 
-def pair_weights(P, pairs, xp, factors=None):
-    """The weights ``p_k (delta_kk' - p_k')`` of each pair of ``pairs``.
+def pair_weights(P, pairs, xp, sample_weight=None, complements_of_P=None):
+    """The weights ``s p_k (delta_kk' - p_k')`` of each pair of ``pairs``.
 
     Parameters
     ----------
     P : array of shape (n_classes, n_samples)
         Probabilities, one row a class.
     pairs : sequence of (int, int)
-        Pairs of classes, as :func:`class_pairs` gives them.
+        Consecutive pairs of :func:`class_pairs`: the pairs of a class
+        ``k`` are ``(k, k)``, then ``(k, k')`` for ``k' = k + 1, ...``, so
+        that a class's pairs in ``pairs`` take a run of rows of ``P``.
     xp : namespace
         ``P``'s Array API namespace.
-    factors : array, default=None
-        :func:`second_factors` of ``P``, computed here when None.
+    sample_weight : array of shape (n_samples,), default=None
+        The weights ``s``; one where None.
+    complements_of_P : array, default=None
+        :func:`complements` of ``P``, computed here when None (for three
+        classes or more).
 
     Returns
     -------
     weights : array of shape (len(pairs), n_samples)
-        Without the sample weights.
+        Each ``(p_k (delta_kk' - p_k')) s``, rounded in that order, a run
+        of a class's pairs written at a time.
     """
-    n_classes = P.shape[0]
+    n_classes, n_samples = P.shape
     if n_classes == 2:
         # The one pair, (0, 0): 1 - p_0 is p_1, the sum of the others.
-        return (P[0, ...] * P[1, ...])[None, ...]
-    if factors is None:
-        factors = second_factors(P, xp)
-    firsts = [k for k, _ in pairs]
-    seconds = [n_classes + k if k == other else other for k, other in pairs]
-    return xp.take(P, _constant(xp, firsts, P), axis=0) * xp.take(
-        factors, _constant(xp, seconds, P), axis=0
-    )
+        weights = (P[0, ...] * P[1, ...])[None, ...]
+        return weights if sample_weight is None else weights * sample_weight
+    if complements_of_P is None:
+        complements_of_P = complements(P, xp)
+    if isinstance(P, np.ndarray):
+        weights = np.empty((len(pairs), n_samples), dtype=P.dtype)
+    else:
+        weights = xp.empty((len(pairs), n_samples), dtype=P.dtype, device=P.device)
+    row = 0
+    for k, run in itertools.groupby(pairs, key=operator.itemgetter(0)):
+        others = [other for _, other in run]
+        if others[0] == k:
+            weights[row, ...] = P[k, ...] * complements_of_P[k, ...]
+            row, others = row + 1, others[1:]
+        if others:
+            stop = row + len(others)
+            weights[row:stop, ...] = P[others[0] : others[-1] + 1, ...] * -P[k, ...]
+            row = stop
+    if sample_weight is None:
+        return weights
+    if isinstance(weights, np.ndarray) and weights.dtype == np.result_type(
+        weights, sample_weight
+    ):
+        # In place: a fresh array of the weights' size costs as much again.
+        return np.multiply(weights, sample_weight, out=weights)
+    return weights * sample_weight
 
 
 def _constant(xp, values, like, dtype=None):

@@ -13,10 +13,10 @@ import numpy as np
 from ._curvature import exact_curvature
 from ._jacobian import (
     class_pairs,
+    complements,
     hessian_matrix,
     jacobian_product,
     pair_weights,
-    second_factors,
 )
 from ._loss import Objective, fix_null_directions
 from ._low_precision import LowPrecisionData
@@ -197,13 +197,14 @@ def bind_objective(
         # sklearn_softmax._jacobian).
         n_rows = shape[0]
         P_t = P.T
-        factors = second_factors(P_t, xp)
+        others = complements(P_t, xp)
         pairs = class_pairs(n_classes)
         grams = []
         # The weights of K pairs at a time, as many numbers as P.
         for start in range(0, len(pairs), n_classes):
-            chunk = pair_weights(P_t, pairs[start : start + n_classes], xp, factors)
-            chunk = chunk * weights
+            chunk = pair_weights(
+                P_t, pairs[start : start + n_classes], xp, weights, others
+            )
             grams += [design_gram(chunk[j, ...]) for j in range(chunk.shape[0])]
         matrix = hessian_matrix(xp.stack(grams), n_classes, xp)
         penalty_diagonal = xp.concat(

@@ -973,9 +973,8 @@ class DataPasses:
 
         def weights(block, rows, sets):
             P = self._block_probabilities(probabilities, block)
-            return (
-                pair_weights(P, pairs[sets.start : sets.stop], np)
-                * self.weights64[rows]
+            return pair_weights(
+                P, pairs[sets.start : sets.stop], np, self.weights64[rows]
             )
 
         n_rows = self.n_features + int(self.fit_intercept)

@@ -111,6 +111,43 @@ def test_pair_weights_keep_their_accuracy_where_a_probability_rounds_to_one(
     )
 
 
+@pytest.mark.parametrize(
+    "namespace",
+    [
+        "numpy",
+        pytest.param(
+            "array_api_strict",
+            marks=pytest.mark.skipif(
+                not available("array_api_strict"),
+                reason="array-api-strict is not installed",
+            ),
+        ),
+    ],
+)
+@pytest.mark.parametrize("n_classes", [2, 3, 5])
+def test_pair_weights_of_any_run_of_pairs(namespace, n_classes, rng):
+    """The weights of every run of consecutive pairs (as the passes share
+    them out and the Array API objective takes them, K at a time) are the
+    rows of all the pairs' weights, to the last bit, and each is
+    ``(p_k (delta_kk' - p_k')) s`` within the roundings of the sum of the
+    other probabilities and two products, and that of ``1 - p_k`` written
+    as such, ``eps / (1 - p_k)`` relative."""
+    xp = np if namespace == "numpy" else pytest.importorskip(namespace)
+    P = softmax(rng.standard_normal((7, n_classes)), axis=1).T.copy()
+    s = rng.uniform(0.5, 2.0, 7)
+    pairs = class_pairs(n_classes)
+    expected = np.stack(
+        [P[k] * ((1.0 if k == other else 0.0) - P[other]) for k, other in pairs]
+    )
+    every = np.asarray(pair_weights(xp.asarray(P), pairs, xp, xp.asarray(s)))
+    rtol = (n_classes + 2) * EPS + EPS / (1 - P.max())
+    assert_allclose(every, expected * s, rtol=rtol, atol=0)
+    for start in range(len(pairs)):
+        for stop in range(start + 1, len(pairs) + 1):
+            run = pair_weights(xp.asarray(P), pairs[start:stop], xp, xp.asarray(s))
+            assert_array_equal(np.asarray(run), every[start:stop])
+
+
 def near_certain_design(n_classes, fit_intercept, rng, n=60, n_features=3):
     """Design rows ``A`` (the features, and a trailing 1 with an intercept)
     and parameters ``coef`` whose scores ``A coef`` put each sample's
