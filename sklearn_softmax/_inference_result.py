@@ -7,16 +7,10 @@ from scipy.stats import chi2
 from ._hypotheses import null_log_likelihood, restriction_matrix, wald_test
 from ._marginal_effects import compute_marginal_effects
 from ._prediction import probability_intervals
-from ._tables import (
-    class_tables,
-    import_pandas,
-    normal_intervals,
-    tidy_frame,
-    z_tests,
-)
+from ._tables import EstimatesTable, import_pandas
 
 
-class SoftmaxInferenceResult:
+class SoftmaxInferenceResult(EstimatesTable):
     """Estimates, standard errors and tests of a softmax regression.
 
     Returned by :func:`softmax_inference`; the arrays are laid out as
@@ -116,6 +110,8 @@ class SoftmaxInferenceResult:
     [0, 1, 2]
     """
 
+    _ESTIMATES = "params"
+
     def __init__(
         self,
         params,
@@ -135,7 +131,7 @@ class SoftmaxInferenceResult:
         self.params = params
         self._covariance = covariance
         self.bse = np.sqrt(np.diag(covariance)).reshape(params.shape, order="F")
-        self.zvalues, self.pvalues = z_tests(params, self.bse)
+        self._set_tests()
         self.row_names = row_names
         self.column_names = column_names
         self.reference_class = reference_class
@@ -200,21 +196,6 @@ class SoftmaxInferenceResult:
         """
         return self._covariance.copy()
 
-    def conf_int(self, alpha=0.05):
-        """Confidence intervals from the normal distribution.
-
-        Parameters
-        ----------
-        alpha : float, default=0.05
-            The intervals have coverage ``1 - alpha``.
-
-        Returns
-        -------
-        intervals : ndarray of shape (n_rows, n_columns, 2)
-            The lower and upper bounds of each parameter's interval.
-        """
-        return normal_intervals(self.params, self.bse, alpha)
-
     def to_frame(self, alpha=0.05):
         """The estimates as a tidy pandas DataFrame, one row per parameter.
 
@@ -230,15 +211,7 @@ class SoftmaxInferenceResult:
             ``estimate``, ``std_error``, ``z``, ``p_value``, ``ci_lower``
             and ``ci_upper``, class by class.
         """
-        return tidy_frame(
-            self.params,
-            self.bse,
-            self.zvalues,
-            self.pvalues,
-            self.conf_int(alpha),
-            self.row_names,
-            self.column_names,
-        )
+        return self._tidy_frame(alpha)
 
     def summary(self, alpha=0.05):
         """Tabulate the estimates class by class.
@@ -256,7 +229,6 @@ class SoftmaxInferenceResult:
         summary : str
             The tables, after a header on the model and the covariance.
         """
-        intervals = self.conf_int(alpha)
         penalty = "L2" if self.penalized else "none"
         layout = (
             f"each class against class {self.reference_class!r}"
@@ -285,17 +257,7 @@ class SoftmaxInferenceResult:
             else ""
         )
         titles = [f"class {label!r}{against}" for label in self.column_names]
-        lines += class_tables(
-            self.params,
-            self.bse,
-            self.zvalues,
-            self.pvalues,
-            intervals,
-            self.row_names,
-            titles,
-            alpha,
-            "coef",
-        )
+        lines += self._class_tables(alpha, titles, "coef")
         return "\n".join(lines)
 
     def __str__(self):

@@ -17,7 +17,7 @@ from ._margins import (
     marginal_effects_and_jacobian,
     marginal_effects_by_row,
 )
-from ._tables import class_tables, normal_intervals, tidy_frame, z_tests
+from ._tables import EstimatesTable, tidy_frame
 
 _METHOD_LABELS = {
     "dydx": "dy/dx",
@@ -27,7 +27,7 @@ _METHOD_LABELS = {
 }
 
 
-class MarginalEffects:
+class MarginalEffects(EstimatesTable):
     """Marginal effects of the features on the probabilities of the classes.
 
     Returned by :meth:`SoftmaxInferenceResult.marginal_effects`; the arrays
@@ -90,6 +90,8 @@ class MarginalEffects:
     True
     """
 
+    _ESTIMATES = "effects"
+
     def __init__(
         self,
         effects,
@@ -110,7 +112,7 @@ class MarginalEffects:
                 effects.shape, order="F"
             )
         self.bse = bse
-        self.zvalues, self.pvalues = z_tests(effects, self.bse)
+        self._set_tests()
         self.row_names = row_names
         self.column_names = column_names
         self.at = at
@@ -141,21 +143,6 @@ class MarginalEffects:
             )
         return self._covariance.copy()
 
-    def conf_int(self, alpha=0.05):
-        """Confidence intervals from the normal distribution.
-
-        Parameters
-        ----------
-        alpha : float, default=0.05
-            The intervals have coverage ``1 - alpha``.
-
-        Returns
-        -------
-        intervals : ndarray of shape ``effects.shape + (2,)``
-            The lower and upper bounds of each effect's interval.
-        """
-        return normal_intervals(self.effects, self.bse, alpha)
-
     def to_frame(self, alpha=0.05):
         """The effects as a tidy pandas DataFrame, one row per effect.
 
@@ -175,22 +162,15 @@ class MarginalEffects:
             with all its features.
         """
         if self.effects.ndim == 2:
-            return tidy_frame(
-                self.effects,
-                self.bse,
-                self.zvalues,
-                self.pvalues,
-                self.conf_int(alpha),
-                self.row_names,
-                self.column_names,
-            )
+            return self._tidy_frame(alpha)
         n_observations, n_features, n_classes = self.effects.shape
+        # One row of the table per observation and feature; the intervals
+        # keep their last axis.
         frame = tidy_frame(
             *(
-                values.reshape(n_observations * n_features, n_classes)
-                for values in (self.effects, self.bse, self.zvalues, self.pvalues)
+                values.reshape(n_observations * n_features, *values.shape[2:])
+                for values in self._columns(alpha)
             ),
-            self.conf_int(alpha).reshape(n_observations * n_features, n_classes, 2),
             self.row_names * n_observations,
             self.column_names,
         )
@@ -236,19 +216,9 @@ class MarginalEffects:
         ):
             if names:
                 lines.append(f"Discrete ({kind}): {', '.join(names)}")
+        titles = [f"class {label!r}" for label in self.column_names]
         return "\n".join(
-            lines
-            + class_tables(
-                self.effects,
-                self.bse,
-                self.zvalues,
-                self.pvalues,
-                self.conf_int(alpha),
-                self.row_names,
-                [f"class {label!r}" for label in self.column_names],
-                alpha,
-                _METHOD_LABELS[self.method],
-            )
+            lines + self._class_tables(alpha, titles, _METHOD_LABELS[self.method])
         )
 
     def __str__(self):

@@ -1,5 +1,5 @@
-"""z-tests, normal intervals and the tables that print them, shared by the
-results of the parameters and of the marginal effects."""
+"""z-tests, normal intervals and the tables that print them: the half that
+the results of the parameters and of the marginal effects share."""
 
 import numpy as np
 from scipy.stats import norm
@@ -104,3 +104,55 @@ def class_tables(
                 f"{_number(intervals[row, column, 1], 3, 11)}"
             )
     return lines
+
+
+class EstimatesTable:
+    """Estimates with their standard errors, and what follows from the two:
+    z-tests, normal intervals, a tidy frame and tables class by class.
+
+    The base of :class:`SoftmaxInferenceResult` (whose estimates are
+    ``params``) and :class:`MarginalEffects` (``effects``). A subclass
+    names its estimates in ``_ESTIMATES``, calls :meth:`_set_tests` once they
+    and ``bse`` are set, and has ``row_names`` and ``column_names``.
+    """
+
+    _ESTIMATES = "estimates"
+
+    @property
+    def _estimates(self):
+        return getattr(self, self._ESTIMATES)
+
+    def _set_tests(self):
+        self.zvalues, self.pvalues = z_tests(self._estimates, self.bse)
+
+    def conf_int(self, alpha=0.05):
+        """Confidence intervals from the normal distribution.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            The intervals have coverage ``1 - alpha``.
+
+        Returns
+        -------
+        intervals : ndarray
+            The lower and upper bounds of each estimate's interval, on a
+            last axis of length 2 after the estimates' shape.
+        """
+        return normal_intervals(self._estimates, self.bse, alpha)
+
+    def _columns(self, alpha):
+        """The estimates, standard errors, z, p-values and intervals."""
+        return (
+            self._estimates,
+            self.bse,
+            self.zvalues,
+            self.pvalues,
+            self.conf_int(alpha),
+        )
+
+    def _tidy_frame(self, alpha):
+        return tidy_frame(*self._columns(alpha), self.row_names, self.column_names)
+
+    def _class_tables(self, alpha, titles, label):
+        return class_tables(*self._columns(alpha), self.row_names, titles, alpha, label)
