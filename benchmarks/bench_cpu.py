@@ -38,6 +38,7 @@ this file explains the output.
 import argparse
 import contextlib
 import csv
+import functools
 import math
 import os
 import platform
@@ -304,16 +305,16 @@ class Solver:
     skipped: str = ""
 
 
-def _softmax_regression(solver, max_iter, **params):
+def _softmax_regression(C, solver, max_iter, **params):
     return lambda tol: SoftmaxRegression(
         C=C, solver=solver, tol=tol, max_iter=max_iter, **params
     )
 
 
-def _logistic_regression(solver, max_iter, n_classes):
+def _logistic_regression(C, solver, max_iter, n_classes):
     # sag and saga draw samples at random: a fixed seed makes a run repeatable.
     return lambda tol: LogisticRegression(
-        C=logistic_regression_C(n_classes),
+        C=logistic_regression_C(n_classes, C),
         solver=solver,
         tol=tol,
         max_iter=max_iter,
@@ -321,16 +322,18 @@ def _logistic_regression(solver, max_iter, n_classes):
     )
 
 
-def logistic_regression_C(n_classes):
+def logistic_regression_C(n_classes, C):
     """LogisticRegression's C for SoftmaxRegression's: twice it for two
     classes, where it fits one weight vector, the difference of the
     softmax's two."""
     return 2 * C if n_classes == 2 else C
 
 
-def make_solvers(X, n_classes):
-    """All configurations for one problem; newton-cholesky is skipped when large."""
-    ours, theirs = _softmax_regression, _logistic_regression
+def make_solvers(X, n_classes, C=C):
+    """All configurations for one problem, SoftmaxRegression's ``C`` as
+    given; newton-cholesky is skipped when large."""
+    ours = functools.partial(_softmax_regression, C)
+    theirs = functools.partial(_logistic_regression, C)
     solvers = [
         Solver(
             "SoftmaxRegression (default)",
@@ -353,7 +356,7 @@ def make_solvers(X, n_classes):
             "LogisticRegression lbfgs",
             theirs("lbfgs", 10_000, n_classes),
             True,
-            default=lambda: LogisticRegression(C=logistic_regression_C(n_classes)),
+            default=lambda: LogisticRegression(C=logistic_regression_C(n_classes, C)),
         ),
         Solver(
             "LogisticRegression newton-cg", theirs("newton-cg", 1000, n_classes), True
@@ -392,9 +395,15 @@ def objective(model, X, y):
         # Two classes: the log-odds z of the second, scores (-z/2, z/2).
         Z = np.hstack([-Z / 2, Z / 2])
     P = softmax(Z, axis=1)
-    # One row of coefficients: two classes, LogisticRegression's objective.
+    # One row of coefficients: two classes, LogisticRegression's objective,
+    # whose C is twice SoftmaxRegression's.
     n_classes = 2 if coef.shape[0] == 1 else coef.shape[0]
-    penalty = np.sum(coef**2) / (2 * logistic_regression_C(n_classes) * X.shape[0])
+    C_logistic = (
+        model.C
+        if isinstance(model, LogisticRegression)
+        else logistic_regression_C(n_classes, model.C)
+    )
+    penalty = np.sum(coef**2) / (2 * C_logistic * X.shape[0])
     return log_loss(y, P, labels=model.classes_) + penalty
 
 
@@ -550,15 +559,16 @@ def coefficients(model):
     return np.column_stack([coef, intercept])
 
 
-def reference_objective(X, y, threads):
-    """Best objective of the tight-tolerance fits, and each one's.
+def reference_objective(X, y, threads, C=C):
+    """Best objective of the tight-tolerance fits, and each one's, with
+    SoftmaxRegression's ``C`` as given.
 
     Returns that objective, a dict of each fit's objective and time, and the
     :func:`coefficients` of the fit with the best objective.
     """
     fits = {
         "LogisticRegression newton-cg tol=1e-10": LogisticRegression(
-            C=logistic_regression_C(len(np.unique(y))),
+            C=logistic_regression_C(len(np.unique(y)), C),
             solver="newton-cg",
             tol=1e-10,
             max_iter=1000,

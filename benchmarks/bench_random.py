@@ -128,12 +128,12 @@ def draw_problem(index, rng):
     return Problem(index, X, y, C, imbalanced, scaled, shifted)
 
 
-def make_solvers(X, n_classes):
+def make_solvers(X, n_classes, C):
     """``bench_cpu.py``'s solvers: SoftmaxRegression's default, and every
     LogisticRegression solver it runs on this problem."""
     return [
         solver
-        for solver in bench_cpu.make_solvers(X, n_classes)
+        for solver in bench_cpu.make_solvers(X, n_classes, C)
         if not solver.skipped
         and (solver.is_reference_side or solver.name.endswith("(default)"))
     ]
@@ -143,11 +143,9 @@ def run_problem(problem, threads, budget):
     """The fastest fit to the target gap of each solver on ``problem``:
     SoftmaxRegression's time, and LogisticRegression's fastest time and
     solver (None where none reached it)."""
-    # bench_cpu's estimators and objective read its module-level C.
-    bench_cpu.C = problem.C
     X, y = problem.X, problem.y
-    f_star, _, _ = bench_cpu.reference_objective(X, y, threads)
-    solvers = make_solvers(X, len(np.unique(y)))
+    f_star, _, _ = bench_cpu.reference_objective(X, y, threads, problem.C)
+    solvers = make_solvers(X, len(np.unique(y)), problem.C)
     for solver in solvers:
         bench_cpu.sweep(solver, X, y, threads, budget, bench_cpu.TOLS, f_star)
     f_star = min([f_star] + [run["objective"] for s in solvers for run in s.runs])
