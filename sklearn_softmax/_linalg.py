@@ -8,11 +8,16 @@ import scipy.linalg.lapack
 
 from ._vectors import namespace
 
-# A Cholesky factor whose smallest pivot is below this share of its largest
-# (in squares) leaves the matrix numerically singular: collinear features
-# without a penalty. The solution is then the least-squares one of least
-# norm.
+# A Cholesky factor of the equilibrated matrix (unit diagonal) whose
+# smallest pivot is below this share of its largest (in squares) leaves the
+# matrix numerically singular: collinear features without a penalty. The
+# solution is then the least-squares one of least norm.
 _SINGULAR_PIVOTS = 1e-10
+
+# LAPACK's float64 Cholesky factorisation and solve, looked up once.
+_POTRF, _POTRS = scipy.linalg.lapack.get_lapack_funcs(
+    ("potrf", "potrs"), dtype=np.float64
+)
 
 
 def psd_solver(matrix):
@@ -20,21 +25,40 @@ def psd_solver(matrix):
     ``M`` is singular, ``r -> M^+ r``, whose solutions of least norm keep
     vectors in the span of ``M`` in it.
 
-    A NumPy ``M`` is factored once, by a Cholesky factorisation, or a
-    symmetric pseudo-inverse where the factorisation fails or its pivots
-    show ``M`` singular (below :data:`_SINGULAR_PIVOTS`). LAPACK's own
-    routines are called: the matrices are small, and scipy.linalg's
-    wrappers around them cost as much as the factorisation here. For arrays
-    of other namespaces, the namespace's ``linalg.pinv``, on their device.
+    A NumPy ``M`` is equilibrated, ``S = D^{-1/2} M D^{-1/2}`` with ``D``
+    its diagonal, and ``S`` factored once by a Cholesky factorisation:
+    ``M^{-1} r = D^{-1/2} S^{-1} D^{-1/2} r``. The scaling makes the test of
+    singularity blind to the scales of the features (columns four orders
+    of magnitude apart put ``M``'s pivots sixteen apart, and ``S``'s
+    where they would be on standardised data), and it is the scaling that
+    leaves a Cholesky factor's error least (van der Sluis, 1969). Where the
+    diagonal is not positive, the factorisation fails, or ``S``'s pivots
+    show it singular (below :data:`_SINGULAR_PIVOTS`), a symmetric
+    pseudo-inverse of ``M`` is taken. LAPACK's own routines are called: the
+    matrices are small, and scipy.linalg's wrappers around them cost as much
+    as the factorisation here. For arrays of other namespaces, the
+    namespace's ``linalg.pinv``, on their device.
     """
     if not isinstance(matrix, np.ndarray):
         inverse = namespace(matrix).linalg.pinv(matrix)
         return lambda r: inverse @ r
-    potrf, potrs = scipy.linalg.lapack.get_lapack_funcs(("potrf", "potrs"), (matrix,))
-    factor, info = potrf(matrix, lower=True, clean=False)
-    if info == 0:
-        pivots = np.abs(np.diag(factor)) ** 2
-        if pivots.min() > _SINGULAR_PIVOTS * pivots.max():
-            return lambda r: potrs(factor, r, lower=True)[0]
+    diagonal = np.diag(matrix)
+    if diagonal.min() > 0:
+        scale = 1.0 / np.sqrt(diagonal)
+        equilibrated = matrix * scale[:, np.newaxis]
+        equilibrated *= scale
+        factor, info = _POTRF(equilibrated, lower=True, overwrite_a=True, clean=False)
+        # The factor's diagonal is positive where the factorisation succeeds;
+        # its squares are the pivots.
+        roots = np.diag(factor)
+        if info == 0 and roots.min() ** 2 > _SINGULAR_PIVOTS * roots.max() ** 2:
+            return lambda r: _scaled(
+                _POTRS(factor, _scaled(r, scale), lower=True)[0], scale
+            )
     inverse = scipy.linalg.pinvh(matrix)
     return lambda r: inverse @ r
+
+
+def _scaled(r, scale):
+    """``D^{-1/2} r`` for a vector ``r`` or the columns of a matrix."""
+    return r * (scale if r.ndim == 1 else scale[:, np.newaxis])
