@@ -325,7 +325,10 @@ def penalised_objective(data_term, l2_reg_strength, rounding):
     def value_gradient_hessian(x):
         coef = x.reshape(shape)
         value, gradient, hessian = data_term.value_gradient_hessian(coef)
-        return (*penalised(coef, value, gradient), penalised_hessian(hessian))
+        return (
+            *penalised(coef, value, gradient),
+            lambda: penalised_hessian(hessian()),
+        )
 
     return Objective(
         value,
@@ -402,11 +405,16 @@ def difference_objective(data_term, l2_reg_strength, rounding):
 
     def value_gradient_hessian(beta):
         coef = lift(beta)
-        value, gradient, hessian = data_term.value_gradient_two_class_hessian(coef)
+        value, gradient, gram = data_term.value_gradient_two_class_hessian(coef)
         value += _l2_penalty(coef, n_features, l2_reg_strength)
         _add_l2_gradient(gradient, coef, n_features, l2_reg_strength)
-        weights = np.arange(n_features)
-        hessian[weights, weights] += 0.5 * l2_reg_strength
+
+        def hessian():
+            matrix = gram()
+            weights = np.arange(n_features)
+            matrix[weights, weights] += 0.5 * l2_reg_strength
+            return matrix
+
         return value, difference(gradient), hessian
 
     return Objective(
@@ -513,11 +521,15 @@ class Objective(NamedTuple):
         cost a pass over the data. None where the objective offers none.
     value_gradient_hessian : callable or None
         ``value_gradient_hessian(x)`` returns the objective, its gradient and
-        its Hessian as a dense positive definite matrix: along the directions
-        in which the objective is constant, where the Hessian is singular and
-        the gradient zero, a positive multiple of the identity takes its
-        place, so that a Newton step is unique and leaves them alone. None
-        where the objective offers none.
+        a function ``hessian()`` that returns the Hessian at ``x`` as a
+        dense positive definite matrix: along the directions in which the
+        objective is constant, where the Hessian is singular and the
+        gradient zero, a positive multiple of the identity takes its place,
+        so that a Newton step is unique and leaves them alone. The function
+        is valid until the next call of ``value_gradient_hessian``, and forms
+        the matrix when called, where the objective can (on in-memory data
+        and arrays of other namespaces): a solver pays for it only at the
+        points it takes a step from. None where the objective offers none.
     curvature : KroneckerCurvature, DiagonalCovarianceCurvature or None
         An approximation of the Hessian at the point of the last
         ``value_gradient_hessp``, with its ``cost`` in Hessian-vector

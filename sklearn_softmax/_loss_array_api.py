@@ -234,7 +234,7 @@ def bind_objective(
         data_value, exponentials, normalisers = data_term(Z)
         P = exponentials / normalisers
         gradient = back(column_weights * P - weighted_targets, coef, l2_reg_strength)
-        return float(data_value + penalty(coef)), gradient, hessian(P)
+        return float(data_value + penalty(coef)), gradient, lambda: hessian(P)
 
     # As for the NumPy passes: 16 epsilons of the dtype the scores are in.
     rounding = 16 * float(

@@ -83,7 +83,7 @@ def _hessian_product(passes, forward, V):
 
 def _value_gradient_hessian(passes, coef):
     value, gradient, hessian = passes.value_gradient_hessian(coef)
-    return np.concatenate([[value], gradient.ravel(), hessian.ravel()])
+    return np.concatenate([[value], gradient.ravel(), hessian().ravel()])
 
 
 def _moments(passes):
@@ -189,13 +189,15 @@ class BlockwiseDataTerm:
     def value_gradient_hessian(self, coef):
         # Each block's Hessian, (d + 1) K squared numbers, is summed in the
         # tree with its value and gradient: for the small problems exact
-        # Newton steps are taken on.
+        # Newton steps are taken on, one round trip where forming it on
+        # demand would take two.
         result = self._total(_value_gradient_hessian, [self.blocks], coef)
         size = int(np.prod(self.shape))
+        hessian = result[size + 1 :].reshape(size, size)
         return (
             float(result[0]),
             result[1 : size + 1].reshape(self.shape),
-            result[size + 1 :].reshape(size, size),
+            lambda: hessian,
         )
 
     def column_second_moments(self):

@@ -920,20 +920,38 @@ class DataPasses:
         next call.
         """
         data_term, gradient, probabilities = self.value_gradient_probabilities(coef)
-        generation = self._generation
-
-        def hessp(V):
-            if generation != self._generation:
-                raise RuntimeError(
-                    "this Hessian-vector product belongs to an earlier point; "
-                    "the probabilities it needs have been overwritten."
-                )
-            return self.hessian_product(probabilities, V)
-
+        hessp = self._at_this_point(
+            "Hessian-vector product",
+            lambda V: self.hessian_product(probabilities, V),
+        )
         return data_term, gradient, hessp
 
+    def _at_this_point(self, what, function):
+        """``function``, which reads the probabilities of the last call of
+        :meth:`value_gradient_probabilities`, refusing to run once another
+        call has written over them."""
+        generation = self._generation
+
+        def at_this_point(*args):
+            if generation != self._generation:
+                raise RuntimeError(
+                    f"this {what} belongs to an earlier point; the "
+                    "probabilities it needs have been overwritten."
+                )
+            return function(*args)
+
+        return at_this_point
+
     def value_gradient_hessian(self, coef):
-        """The data term, its gradient and its Hessian as a dense matrix.
+        """The data term, its gradient and a function that forms its Hessian
+        as a dense matrix.
+
+        The probabilities at ``coef`` are kept, as for
+        :meth:`value_gradient_hessp`, and the function forms the Hessian
+        from them when called, until the next evaluation: a solver that
+        needs the value and gradient alone at most points (a line search's
+        trials, the last point) pays for the Hessian only where it takes a
+        step from.
 
         The Hessian is float64, of shape ``(p, p)`` with
         ``p = (n_features + fit_intercept) K``, indexed as ``coef`` is
@@ -950,7 +968,8 @@ class DataPasses:
         is :meth:`value_gradient_two_class_hessian`'s.
         """
         data_term, gradient, probabilities = self.value_gradient_probabilities(coef)
-        return data_term, gradient, self._hessian(probabilities)
+        hessian = self._at_this_point("Hessian", lambda: self._hessian(probabilities))
+        return data_term, gradient, hessian
 
     def hessian(self):
         """The data term's Hessian, as :meth:`value_gradient_hessian` gives
@@ -981,9 +1000,10 @@ class DataPasses:
         return self._add_weighted_grams(np.zeros((len(pairs), n_rows, n_rows)), weights)
 
     def value_gradient_two_class_hessian(self, coef):
-        """For two classes: the data term, its gradient, and
-        ``sum_i s_i / S p_i0 p_i1 x~_i x~_i^T`` for ``x~ = [x, 1]``, a
-        float64 ``(n_features + fit_intercept)``-square matrix.
+        """For two classes: the data term, its gradient, and a function that
+        forms ``sum_i s_i / S p_i0 p_i1 x~_i x~_i^T`` for ``x~ = [x, 1]``, a
+        float64 ``(n_features + fit_intercept)``-square matrix, as
+        :meth:`value_gradient_hessian`'s does.
 
         That matrix is the Hessian of the data term in the difference of the
         two classes' parameters, on which the probabilities depend alone
@@ -999,7 +1019,10 @@ class DataPasses:
                 f"the two-class Hessian needs two classes, not {self.n_classes}."
             )
         data_term, gradient, probabilities = self.value_gradient_probabilities(coef)
-        return data_term, gradient, self._two_class_gram(probabilities)
+        gram = self._at_this_point(
+            "Hessian", lambda: self._two_class_gram(probabilities)
+        )
+        return data_term, gradient, gram
 
     def _two_class_gram(self, probabilities):
         """The matrix of :meth:`value_gradient_two_class_hessian` at the

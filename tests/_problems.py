@@ -55,7 +55,9 @@ def distance_and_bound(objective, first, second):
     gradient_norms = [
         np.linalg.norm(objective.value_and_gradient(x)[1]) for x in (first, second)
     ]
-    least_curvature = np.linalg.eigvalsh(objective.value_gradient_hessian(second)[2])[0]
+    least_curvature = np.linalg.eigvalsh(objective.value_gradient_hessian(second)[2]())[
+        0
+    ]
     bound = 2.0 * sum(gradient_norms) / least_curvature
     return np.linalg.norm(first - second), bound
 

@@ -396,7 +396,7 @@ def test_the_exact_curvature_inverts_the_hessian_of_the_last_products(n_classes,
     objective = MultinomialLoss(n_classes, True).bind(X, y, sw, L2)
     n_params = (X.shape[1] + 1) * n_classes
     x = rng.standard_normal(n_params)
-    _, _, H = objective.value_gradient_hessian(x)
+    H = objective.value_gradient_hessian(x)[2]()
     objective.value_gradient_hessp(rng.standard_normal(n_params))
     objective.value_gradient_hessp(x)
     inverse = objective.exact_curvature.inverse()
@@ -425,7 +425,7 @@ def test_a_hessian_from_float32_probabilities_is_within_their_rounding(n_classes
     hessians = [
         MultinomialLoss(n_classes, True)
         .bind(X * scales, y, sw, 1e-6, hessian_dtype=dtype)
-        .value_gradient_hessian(coef.ravel())[2]
+        .value_gradient_hessian(coef.ravel())[2]()
         for dtype in (None, np.float32)
     ]
     exact, from_float32 = hessians

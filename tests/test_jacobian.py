@@ -179,7 +179,7 @@ def data_term_hessian(home, A, coef, weights, fit_intercept):
         return H.reshape(n_classes * n_rows, -1)
     if home == "passes":
         passes = DataPasses(X, y, weights, n_classes, fit_intercept)
-        H = passes.value_gradient_hessian(coef)[2] * total
+        H = passes.value_gradient_hessian(coef)[2]() * total
     else:
         import array_api_strict as xp
 
@@ -197,7 +197,7 @@ def data_term_hessian(home, A, coef, weights, fit_intercept):
             1e-300,
             xp.float64,
         )
-        H = objective.value_gradient_hessian(xp.asarray(coef.ravel()))[2]
+        H = objective.value_gradient_hessian(xp.asarray(coef.ravel()))[2]()
         H = np.asarray(H) * total
     blocks = H.reshape(n_rows, n_classes, n_rows, n_classes).transpose(1, 0, 3, 2)
     return blocks.reshape(n_classes * n_rows, -1)

@@ -311,3 +311,62 @@ def test_the_trace_records_each_iteration_and_calls_back(with_callback):
     assert trace.result(direction, 1.0, 0.25, True, "converged", 7).n_iter == 7
     expected = [Progress(1, 2.0, 0.5, 2.5, 0.5), Progress(2, 1.0, 0.25, 1.0, None)]
     assert progress == (expected if with_callback else [])
+
+
+def counting_hessians(objective, eager=False):
+    """``objective`` whose ``value_gradient_hessian`` counts its calls and
+    the Hessians formed; ``eager`` forms each one with its evaluation."""
+    counts = {"evaluations": 0, "hessians": 0}
+
+    def value_gradient_hessian(x):
+        counts["evaluations"] += 1
+        f, g, hessian = objective.value_gradient_hessian(x)
+
+        def counted():
+            counts["hessians"] += 1
+            return hessian()
+
+        if eager:
+            H = counted()
+            return f, g, lambda: H
+        return f, g, counted
+
+    return objective._replace(value_gradient_hessian=value_gradient_hessian), counts
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_newton_cholesky_forms_the_hessian_where_it_steps_from(n_classes, rng):
+    """One Hessian per iteration, at the point the step is taken from: none
+    at the line search's rejected trials or at the last point; and the
+    iterates are those of Hessians formed at every evaluation, to the last
+    bit."""
+    X = rng.standard_normal((300, 4)) * [1.0, 10.0, 0.1, 3.0]
+    y = rng.integers(n_classes, size=300)
+    loss = MultinomialLoss(n_classes, fit_intercept=True)
+    x0 = np.zeros(loss.n_coef_rows(X.shape[1]) * n_classes)
+    results = {}
+    for eager in (False, True):
+        objective, counts = counting_hessians(loss.bind(X, y, None, 1e-3), eager)
+        result = SOLVERS["newton-cholesky"](objective, x0, max_iter=100, tol=1e-10)
+        results[eager] = result, counts
+    (lazy, lazy_counts), (eager, eager_counts) = results[False], results[True]
+    assert lazy.converged and lazy.n_iter >= 3
+    assert lazy_counts["hessians"] == lazy.n_iter
+    assert eager_counts["hessians"] == eager_counts["evaluations"] > lazy.n_iter
+    assert np.array_equal(lazy.x, eager.x)
+    assert np.array_equal(lazy.grad_norm_history, eager.grad_norm_history)
+
+
+def test_a_hessian_of_an_earlier_point_refuses_to_form(rng):
+    """The data term's Hessian is formed from the probabilities it keeps,
+    which the next evaluation writes over."""
+    X = rng.standard_normal((50, 3))
+    y = rng.integers(3, size=50)
+    objective = MultinomialLoss(3, fit_intercept=True).bind(X, y, None, 1e-3)
+    x = rng.standard_normal(12)
+    _, _, hessian = objective.value_gradient_hessian(x)
+    expected = hessian()
+    objective.value_gradient_hessian(2 * x)
+    with pytest.raises(RuntimeError, match="earlier point"):
+        hessian()
+    assert np.array_equal(objective.value_gradient_hessian(x)[2](), expected)

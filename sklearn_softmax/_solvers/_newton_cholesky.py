@@ -24,15 +24,19 @@ def newton_step(hessian, gradient):
 
 def _with_hessian(objective):
     """``value_gradient_hessian`` of the objective; where it offers none,
-    the Hessian formed from its Hessian-vector products, one per
-    parameter."""
+    one whose function forms the Hessian from the Hessian-vector products,
+    one per parameter."""
     if objective.value_gradient_hessian is not None:
         return objective.value_gradient_hessian
 
     def value_gradient_hessian(x):
         f, g, hessp = objective.value_gradient_hessp(x)
-        identity = np.eye(g.shape[0])
-        return f, g, np.stack([hessp(column) for column in identity], axis=1)
+
+        def hessian():
+            identity = np.eye(g.shape[0])
+            return np.stack([hessp(column) for column in identity], axis=1)
+
+        return f, g, hessian
 
     return value_gradient_hessian
 
@@ -57,14 +61,17 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
     before the run stops. Near the optimum the unit
     step is taken and the convergence is quadratic, however ill-conditioned
     the Hessian; each iteration costs ``n p^2`` multiply-adds to form it and
-    ``p^3 / 3`` to factorise it, for ``p`` parameters.
+    ``p^3 / 3`` to factorise it, for ``p`` parameters. The Hessian is formed
+    at the points a step is taken from only: not at the line search's
+    rejected trials, nor at the last point.
 
     Parameters
     ----------
     objective : Objective
         Provides ``value_gradient_hessian(x)``, or else
         ``value_gradient_hessp(x)``, from which the Hessian is formed one
-        product per parameter (NumPy arrays only).
+        product per parameter (NumPy arrays only). The function that forms
+        the Hessian is called only while its point is the last evaluated.
     x0 : array of shape (n_params,)
         Starting point: a NumPy array (iterated in float64), or an array of
         any Array API namespace, iterated in its namespace, device and
@@ -82,25 +89,26 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
     """
     value_gradient_hessian = _with_hessian(objective)
     x = copy(x0)
-    f, g, hessian = value_gradient_hessian(x)
+    f, g, hessian_at_x = value_gradient_hessian(x)
     grad_norm = max_abs(g)
     trace = Trace(callback)
     converged = grad_norm <= tol
     message = "converged" if converged else f"reached max_iter={max_iter}"
     while not converged and trace.n_iter < max_iter:
+        hessian = hessian_at_x()
         # The exact step; where the line search finds no decrease along it,
         # or the step gains nothing (neither the value nor the gradient
         # shrinks: rounding decides), conjugate gradients on the same
         # Hessian, whose truncated solve leaves alone the directions of
         # least curvature, where the gradient's rounding may dominate the
         # exact step.
-        accepted = None
+        accepted = latest = None
         for direction_of in (newton_step, _truncated_newton_step):
             direction = direction_of(hessian, g)
             slope = dot(g, direction)
             if not slope < 0:
                 direction, slope = -g, -dot(g, g)
-            trial = backtrack(
+            latest = trial = backtrack(
                 value_gradient_hessian, x, f, direction, slope, objective.rounding
             )
             if trial is None:
@@ -112,9 +120,13 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
         if accepted is None:
             message = NO_DECREASE
             break
-        (step, x_trial, f_trial, g_trial, hessian_trial), direction = accepted
+        (step, x_trial, f_trial, g_trial, hessian_at_x), direction = accepted
+        if accepted[0] is not latest:
+            # The second line search evaluated other points since: the
+            # Hessian's function of the first one's is no longer valid.
+            f_trial, g_trial, hessian_at_x = value_gradient_hessian(x_trial)
         gained = f_trial < f or max_abs(g_trial) < grad_norm
-        x, f, g, hessian = x_trial, f_trial, g_trial, hessian_trial
+        x, f, g = x_trial, f_trial, g_trial
         grad_norm = max_abs(g)
         trace.record(f, grad_norm, direction, float(step))
         converged, reason = after_accepted_step(grad_norm, tol, gained)
