@@ -26,42 +26,95 @@ def _upper_triangle(n_columns):
     return np.triu_indices(n_columns)
 
 
-def weighted_grams(A, C):
+def weighted_grams(X, C, intercept=False, workspace=None):
     """``sum_i C[j, i] a_i a_i^T`` for each set of weights ``C[j]``, over the
-    rows ``a_i`` of ``A``.
+    rows ``a_i = [x_i, 1]`` of ``[X, 1]`` (with ``intercept``) or
+    ``a_i = x_i``.
 
     Parameters
     ----------
-    A : ndarray of shape (m, r)
+    X : ndarray of shape (m, d)
         The rows, float64.
     C : ndarray of shape (n_sets, m)
         The sets of weights, float64.
+    intercept : bool, default=False
+        Whether the rows end with a 1 that ``X`` leaves out: its row and
+        column of each matrix are the weighted sums of ``X``'s columns.
+    workspace : ndarray of shape (at least m, d), default=None
+        Float64 memory for the weighted rows, which one product a set
+        writes there: a fresh array of a block's size costs as much as the
+        product again, in page faults, where a buffer is reused.
 
     Returns
     -------
     grams : ndarray of shape (n_sets, r, r)
-        Each exactly symmetric.
+        Each exactly symmetric, with ``r = d + intercept``.
 
     Notes
     -----
     Each set's matrix is one product of the weighted rows with the rows,
-    ``m r^2`` multiply-adds, which BLAS runs efficiently where ``r`` is not
-    small, and its upper triangle mirrored. Many sets on few columns (many
-    classes, few features) would each be a small product, dominated by its
-    call: there (:func:`stacks_grams`) the upper triangles of
-    ``a_i a_i^T`` are formed, a few MiB of rows at a time, and all the
+    ``m d^2`` multiply-adds, which BLAS runs efficiently where ``d`` is not
+    small, and its upper triangle mirrored; for weights of one sign (those
+    of a pair of classes are, and the sample weights) the upper triangle
+    alone, ``m d (d + 1) / 2``, by a symmetric rank-k update of the rows
+    scaled by the square roots of the weights' magnitudes. Many sets on few
+    columns (many classes, few features) would each be a small product,
+    dominated by its call: there (:func:`stacks_grams`) the upper triangles
+    of ``a_i a_i^T`` are formed, a few MiB of rows at a time, and all the
     sets' sums are products of ``C`` with them, added in the order of the
     rows: ``m r (r + 1) / 2`` multiply-adds a set.
     """
-    n_sets, (n_rows, r) = len(C), A.shape
+    n_sets, (n_rows, d) = len(C), X.shape
+    r = d + int(intercept)
     upper_rows, upper_columns = _upper_triangle(r)
-    if not stacks_grams(n_sets, r):
+    if stacks_grams(n_sets, r):
+        A = X
+        if intercept:
+            A = np.empty((n_rows, r))
+            A[:, :d] = X
+            A[:, d] = 1.0
+        grams = _stacked_grams(A, C, upper_rows, upper_columns)
+    else:
         grams = np.empty((n_sets, r, r))
+        weighted = np.empty((n_rows, d)) if workspace is None else workspace[:n_rows]
         for gram, c in zip(grams, C, strict=True):
-            np.matmul((A * c[:, np.newaxis]).T, A, out=gram)
-        # The upper triangle, mirrored.
-        grams[:, upper_columns, upper_rows] = grams[:, upper_rows, upper_columns]
-        return grams
+            _add_one_gram(gram, X, c, weighted, intercept)
+    # The upper triangle, mirrored.
+    grams[:, upper_columns, upper_rows] = grams[:, upper_rows, upper_columns]
+    return grams
+
+
+def _add_one_gram(gram, X, c, weighted, intercept):
+    """The upper triangle of ``[X, 1]^T diag(c) [X, 1]`` (or of ``X^T
+    diag(c) X``) into ``gram``, with ``weighted`` the memory of the weighted
+    rows."""
+    d = X.shape[1]
+    sign = 0.0
+    if c.size:
+        sign = 1.0 if c.min() >= 0 else -1.0 if c.max() <= 0 else 0.0
+    if sign:
+        # sign B^T B for B = diag(sqrt(sign c)) X: numpy's product of an
+        # array's transpose with itself is BLAS's symmetric rank-k update,
+        # which forms one triangle (and releases the GIL, for the threads of
+        # the passes, where scipy's wrapper of it holds it).
+        root = np.sqrt(sign * c)
+        np.multiply(X, root[:, np.newaxis], out=weighted)
+        np.matmul(weighted.T, weighted, out=gram[:d, :d])
+        if sign < 0:
+            np.negative(gram[:d, :d], out=gram[:d, :d])
+        column = sign * (weighted.T @ root) if intercept else None
+    else:
+        np.multiply(X, c[:, np.newaxis], out=weighted)
+        np.matmul(weighted.T, X, out=gram[:d, :d])
+        column = weighted.sum(axis=0) if intercept else None
+    if intercept:
+        gram[:d, d] = column
+        gram[d, d] = c.sum()
+
+
+def _stacked_grams(A, C, upper_rows, upper_columns):
+    """The upper triangles of all the sets' matrices, formed together."""
+    n_sets, (n_rows, r) = len(C), A.shape
     step = max(1, _CHUNK_FLOATS // upper_rows.size)
     upper = np.zeros((n_sets, upper_rows.size))
     for start in range(0, n_rows, step):
@@ -69,5 +122,4 @@ def weighted_grams(A, C):
         upper += C[:, rows] @ (A[rows, upper_rows] * A[rows, upper_columns])
     grams = np.empty((n_sets, r, r))
     grams[:, upper_rows, upper_columns] = upper
-    grams[:, upper_columns, upper_rows] = upper
     return grams

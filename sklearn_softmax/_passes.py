@@ -584,15 +584,16 @@ class DataPasses:
         self._hessian_products = None
         self._probabilities = None
         self._generation = 0
-        # [X, 1] as float64, for the dense Hessian and the features' second
-        # moments, kept where X is a single block (see _design).
-        self._design_kept = None
+        # Each thread's buffers for the Gram matrices of the dense Hessian
+        # and the features' second moments, made on first use (see
+        # _gram_rows).
+        self._gram_buffers = None
 
     def __getstate__(self):
         # The probabilities of the last point stay behind: a copy of the
         # passes starts without them, as new passes do, and the processes
         # of a dask cluster send (or spill) the data and not them.
-        return {**vars(self), "_probabilities": None}
+        return {**vars(self), "_probabilities": None, "_gram_buffers": None}
 
     def __setstate__(self, state):
         # Passes that travel between the processes of a dask cluster, or
@@ -633,6 +634,10 @@ class DataPasses:
                     arrays[id(array)] = array
         if self._probabilities is not None:
             arrays[id(self._probabilities)] = self._probabilities
+        for buffers in self._gram_buffers or []:
+            for array in buffers:
+                if array is not None:
+                    arrays[id(array)] = array
         return object.__sizeof__(self) + sum(a.nbytes for a in arrays.values())
 
     def _hessian_products_made(self):
@@ -741,13 +746,14 @@ class DataPasses:
         ``sets`` (a range) for the samples ``rows`` of the block ``block``,
         of shape ``(len(sets), m)``. A task computes the matrices of a share
         of the sets on one block (:func:`~sklearn_softmax._grams.weighted_grams`),
-        ``m p^2`` multiply-adds a set, which BLAS runs efficiently on
-        ``[x, 1]``'s block. The sets are shared out between the threads
-        (unless their matrices are formed together, where the sets are many
-        and the columns few), and the threads take the tasks as they come,
-        at most one each at a time: beyond the sums, the matrices of about
-        one block (or one a thread, for a single set) are held at a time.
-        Each matrix is computed from weights computed row by row, by
+        ``m p^2`` multiply-adds a set (half that for weights of one sign),
+        which BLAS runs efficiently on the block's rows, with the weighted
+        rows in a buffer of the thread's. The sets are shared out between the
+        threads (unless their matrices are formed together, where the sets
+        are many and the columns few), and the threads take the tasks as they
+        come, at most one each at a time: beyond the sums, the matrices of
+        about one block (or one a thread, for a single set) are held at a
+        time. Each matrix is computed from weights computed row by row, by
         products whose shapes depend on the data alone, and each set's
         matrices are added in the order of the blocks: the sums are the
         same, to the last bit, on any number of threads.
@@ -758,39 +764,53 @@ class DataPasses:
         parts = _sets_of_tasks(n_sets, n_rows, block_rows, self.n_threads)
         tasks = [(block, sets) for block in range(len(self.slices)) for sets in parts]
 
-        def task_grams(task):
+        def task_grams(task, slot):
             block, sets = task
-            A = self._design(block)
             weights = set_weights(block, self.slices[block], sets)
-            return sets, weighted_grams(A, weights)
+            X, workspace = self._gram_rows(block, slot)
+            return sets, weighted_grams(X, weights, self.fit_intercept, workspace)
 
         if self._pool is None:
-            results = map(task_grams, tasks)
+            results = (task_grams(task, 0) for task in tasks)
         else:
-            results = itertools.chain.from_iterable(
-                self._pool.map(task_grams, tasks[start : start + self.n_threads])
+            # The tasks of a group run at once, each on its own buffers.
+            groups = (
+                tasks[start : start + self.n_threads]
                 for start in range(0, len(tasks), self.n_threads)
+            )
+            results = itertools.chain.from_iterable(
+                self._pool.map(task_grams, group, range(len(group))) for group in groups
             )
         for sets, grams in results:
             for j, gram in zip(sets, grams, strict=True):
                 sums[j] += gram
         return sums
 
-    def _design(self, block):
-        """The rows of ``[X, 1]`` (``X`` without an intercept) in the block
-        ``block``, dense, in float64. Data of a single block keeps it."""
-        if self._design_kept is not None:
-            return self._design_kept
+    def _gram_rows(self, block, slot):
+        """The rows of the block ``block`` as float64 dense (a view of dense
+        float64 ``X``, or converted into the buffer of ``slot``), and the
+        buffer of ``slot`` for their weighted copy: buffers of a block's
+        size, made on first use and reused by every task of that slot."""
         rows, X = self.slices[block], self._products.X
-        A = np.empty(
-            (rows.stop - rows.start, self.n_features + int(self.fit_intercept))
-        )
-        A[:, : self.n_features] = X[rows].toarray() if sp.issparse(X) else X[rows]
-        if self.fit_intercept:
-            A[:, -1] = 1.0
-        if len(self.slices) == 1:
-            self._design_kept = A
-        return A
+        if self._gram_buffers is None:
+            block_rows = max(rows.stop - rows.start for rows in self.slices)
+            shape = (block_rows, self.n_features)
+            converts = sp.issparse(X) or X.dtype != np.float64
+            self._gram_buffers = [
+                (np.empty(shape) if converts else None, np.empty(shape))
+                for _ in range(self.n_threads)
+            ]
+        converted, weighted = self._gram_buffers[slot]
+        m = rows.stop - rows.start
+        if sp.issparse(X):
+            converted = converted[:m]
+            X[rows].toarray(out=converted)
+            return converted, weighted
+        if X.dtype != np.float64:
+            converted = converted[:m]
+            converted[...] = X[rows]
+            return converted, weighted
+        return X[rows], weighted
 
     def class_curvature(self):
         """``sum_i s_i / S (diag(p_i) - p_i p_i^T)``, the ``K x K`` mean of

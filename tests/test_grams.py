@@ -16,25 +16,42 @@ EPS = np.finfo(np.float64).eps
     [(1, 3, False), (3, 6, False), (6, 6, True), (45, 11, True), (10, 40, False)],
 )
 @pytest.mark.parametrize("chunk_floats", [None, 50])
+@pytest.mark.parametrize("signs", ["mixed", "non-negative", "non-positive"])
+@pytest.mark.parametrize("intercept", [False, True])
 def test_the_grams_are_the_sums_of_the_weighted_outer_products(
-    n_sets, n_columns, stacked, chunk_floats, rng, monkeypatch
+    n_sets, n_columns, stacked, chunk_floats, signs, intercept, rng, monkeypatch
 ):
-    """Each matrix within the rounding of a sum of ``m`` products, ``m + 2``
-    roundings of the sum of the terms' magnitudes, entry by entry, and
+    """Each matrix within the rounding of a sum of ``m`` products, ``m + 4``
+    roundings of the sum of the terms' magnitudes, entry by entry (the
+    square roots of weights of one sign, one product a set, add two), and
     exactly symmetric; formed together, a few rows at a time or all at
-    once."""
+    once; the rows ``[x, 1]`` with an intercept, and the weighted rows
+    written in a workspace of more rows, whatever it held."""
     if chunk_floats is not None:
         monkeypatch.setattr(_grams, "_CHUNK_FLOATS", chunk_floats)
     assert stacks_grams(n_sets, n_columns) == stacked
     m = 70
     A = rng.standard_normal((m, n_columns))
     C = rng.standard_normal((n_sets, m))
-    grams = weighted_grams(A, C)
+    if signs != "mixed":
+        C = np.abs(C) * (1.0 if signs == "non-negative" else -1.0)
+        C[:, 3] = 0.0
+    X = A[:, : n_columns - int(intercept)].copy()
+    if intercept:
+        A[:, -1] = 1.0
+    workspace = np.full((m + 5, X.shape[1]), np.nan)
+    grams = weighted_grams(X, C, intercept, workspace)
     expected = np.einsum("ji,ia,ib->jab", C, A, A)
     magnitudes = np.einsum("ji,ia,ib->jab", np.abs(C), np.abs(A), np.abs(A))
     assert grams.shape == (n_sets, n_columns, n_columns)
-    assert np.all(np.abs(grams - expected) <= (m + 2) * EPS * magnitudes)
+    assert np.all(np.abs(grams - expected) <= (m + 4) * EPS * magnitudes)
     assert_array_equal(grams, np.swapaxes(grams, 1, 2))
+
+
+@pytest.mark.parametrize("n_sets", [1, 6])
+def test_a_block_without_rows_has_zero_grams(n_sets):
+    grams = weighted_grams(np.zeros((0, 6)), np.zeros((n_sets, 0)))
+    assert_array_equal(grams, np.zeros((n_sets, 6, 6)))
 
 
 def test_the_choice_follows_the_sets_and_the_columns():
