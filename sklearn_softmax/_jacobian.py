@@ -160,34 +160,55 @@ def hessian_matrix(pair_grams, n_classes, xp, class_major=False):
         Block ``(k', k)`` is block ``(k, k')`` transposed, and the blocks
         of class ``K - 1`` make each row of blocks sum to zero: the matrix
         is symmetric to the last bit where the blocks of ``pair_grams``
-        are. It is
-        written block by block into one array, which is all it holds beyond
-        ``pair_grams``.
+        are. It is written into one array, which is all it holds beyond
+        ``pair_grams`` and a row of blocks: NumPy's all the pairs' blocks
+        at once, by integer indices on the classes' axes, other
+        namespaces' block by block; the last class's blocks a row at once.
     """
     n_rows = pair_grams.shape[-1]
     shape = (n_classes, n_rows) * 2 if class_major else (n_rows, n_classes) * 2
-    if isinstance(pair_grams, np.ndarray):
-        hessian = np.empty(shape, dtype=pair_grams.dtype)
-    else:
-        hessian = xp.empty(shape, dtype=pair_grams.dtype, device=pair_grams.device)
+    pairs = class_pairs(n_classes)
 
     def block(k, other):
         if class_major:
             return (k, slice(None), other, slice(None))
         return (slice(None), k, slice(None), other)
 
-    for j, (k, other) in enumerate(class_pairs(n_classes)):
-        hessian[block(k, other)] = pair_grams[j, ...]
-        if other != k:
-            hessian[block(other, k)] = pair_grams[j, ...].T
-    # A row of blocks but the last, with the classes on this axis.
-    last, axis = n_classes - 1, 1 if class_major else -1
-    for k in range(last):
-        hessian[block(k, last)] = -xp.sum(hessian[block(k, slice(last))], axis=axis)
-        hessian[block(last, k)] = hessian[block(k, last)].T
-    hessian[block(last, last)] = -xp.sum(hessian[block(last, slice(last))], axis=axis)
+    if isinstance(pair_grams, np.ndarray):
+        hessian = np.empty(shape, dtype=pair_grams.dtype)
+        # The pairs' axis comes first in the indexed array, as in
+        # pair_grams.
+        firsts, seconds = np.array(pairs, dtype=np.intp).T
+        hessian[block(firsts, seconds)] = pair_grams
+        hessian[block(seconds, firsts)] = pair_grams.transpose(0, 2, 1)
+    else:
+        hessian = xp.empty(shape, dtype=pair_grams.dtype, device=pair_grams.device)
+        for j, (k, other) in enumerate(pairs):
+            hessian[block(k, other)] = pair_grams[j, ...]
+            if other != k:
+                hessian[block(other, k)] = pair_grams[j, ...].T
+    # The last class's blocks: -(the sum of a row of the others' blocks),
+    # the classes of the row on this axis, and their transposes.
+    last = n_classes - 1
+    others = slice(None, last)
+    axis = 2 if class_major else 3
+    hessian[block(others, last)] = -xp.sum(hessian[block(others, others)], axis=axis)
+    # Block (last, k)[a, b] is block (k, last)[b, a]; both slices index
+    # (k, b, a) and (a, k, b) in the one layout and (b, k, a) and (a, b, k)
+    # in the other.
+    hessian[block(last, others)] = _permute(xp, hessian[block(others, last)], (2, 0, 1))
+    hessian[block(last, last)] = -xp.sum(
+        hessian[block(last, others)], axis=1 if class_major else 2
+    )
     size = n_rows * n_classes
     return xp.reshape(hessian, (size, size))
+
+
+def _permute(xp, array, axes):
+    # NumPy before 2.0 names it transpose.
+    if hasattr(xp, "permute_dims"):
+        return xp.permute_dims(array, axes)
+    return np.transpose(array, axes)
 
 
 def jacobian_product(P, Z, xp):
