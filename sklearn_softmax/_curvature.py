@@ -50,6 +50,7 @@ eigenbasis, where it is, for each eigenvalue ``a_k``, the diagonal
 
 import numpy as np
 
+from ._grams import gram_multiply_adds
 from ._linalg import psd_solver
 
 # The most rows (features and intercept) of F, and (parameters) of the exact
@@ -301,10 +302,11 @@ def exact_curvature(
 
     Its cost, in products of ``2 n d max(K, 8)`` multiply-adds (a product
     with few classes costs about what one with eight does, the reading of
-    ``X``), is ``J n (d + 1) (d + 2) / 2`` multiply-adds to form it (one
-    triangle of each block, by a symmetric rank-k update), with ``J`` the
-    number of blocks summed over the data (one for two classes, ``K (K -
-    1) / 2`` for more), and ``p^3 / 3`` to factor it.
+    ``X``), is what :func:`~sklearn_softmax._grams.gram_multiply_adds`
+    counts to form it, ``J n (d + 1) (d + 2) / 2`` multiply-adds where one
+    triangle of each block is formed and ``J n (d + 1)^2`` where the whole,
+    with ``J`` the number of blocks summed over the data (one for two
+    classes, ``K (K - 1) / 2`` for more), and ``p^3 / 3`` to factor it.
 
     Offered for float64 data only: the rounding of a float32 gradient along
     the directions of least curvature is what exact steps amplify, and
@@ -319,6 +321,6 @@ def exact_curvature(
     ):
         return None
     n_blocks = 1 if n_classes == 2 else n_classes * (n_classes - 1) // 2
-    work = n_blocks * n_samples * n_rows * (n_rows + 1) / 2 + n_params**3 / 3.0
+    work = gram_multiply_adds(n_blocks, n_samples, n_rows) + n_params**3 / 3.0
     product = 2.0 * n_samples * n_features * max(n_classes, 8)
     return ExactCurvature(hessian, work / max(1.0, product))

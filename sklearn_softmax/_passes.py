@@ -802,15 +802,14 @@ class DataPasses:
             ]
         converted, weighted = self._gram_buffers[slot]
         m = rows.stop - rows.start
-        if sp.issparse(X):
-            converted = converted[:m]
+        if not sp.issparse(X) and X.dtype == np.float64:
+            return X[rows], weighted
+        converted = converted[:m]
+        if sp.issparse(X) and X.dtype == np.float64:
             X[rows].toarray(out=converted)
-            return converted, weighted
-        if X.dtype != np.float64:
-            converted = converted[:m]
-            converted[...] = X[rows]
-            return converted, weighted
-        return X[rows], weighted
+        else:
+            converted[...] = X[rows].toarray() if sp.issparse(X) else X[rows]
+        return converted, weighted
 
     def class_curvature(self):
         """``sum_i s_i / S (diag(p_i) - p_i p_i^T)``, the ``K x K`` mean of

@@ -808,3 +808,37 @@ def test_scores_rows_first_follows_the_loaded_blas():
     assert all(name == name.lower() for name in architectures)
     expected = bool(architectures & {"skylakex", "cooperlake", "sapphirerapids"})
     assert _passes.scores_rows_first(np.float32, 64, 10) is expected
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_features", [5, 20])
+def test_the_dense_hessian_of_every_kind_of_data(
+    sparse, dtype, n_features, rng, monkeypatch
+):
+    """Dense or sparse, float64 or float32 (whose rows are converted to
+    float64 in a buffer), over several blocks of rows, with few columns
+    (general products) and more (rank-k updates): the Hessian summed sample
+    by sample in float64, within the rounding of the probabilities in the
+    data's dtype."""
+    monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 7)
+    monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(_passes, "MIN_WORK_PER_THREAD", 100)
+    X, y, sw = make_problem(400, n_features, sparse=sparse)
+    X = X.astype(dtype)
+    passes = _passes.DataPasses(X, y, sw, N_CLASSES, True)
+    assert len(passes.slices) > 2
+    coef = 0.3 * rng.standard_normal((X.shape[1] + 1, N_CLASSES))
+    H = passes.value_gradient_hessian(coef)[2]()
+    A = np.column_stack([X.toarray() if sparse else X, np.ones(X.shape[0])])
+    A = A.astype(np.float64)
+    Z = A @ coef
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    weights = sw / sw.sum()
+    J = weights[:, None, None] * (
+        P[:, :, None] * np.eye(N_CLASSES) - P[:, :, None] * P[:, None, :]
+    )
+    expected = np.einsum("ia,ib,ikl->akbl", A, A, J).reshape(H.shape)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    assert_allclose(H, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
