@@ -21,17 +21,19 @@ _POTRF, _POTRS = scipy.linalg.lapack.get_lapack_funcs(
 
 
 def psd_solver(matrix):
-    """The function ``r -> M^{-1} r`` of a float64 matrix ``M``, or, where
-    ``M`` is singular, ``r -> M^+ r``, whose solutions of least norm keep
-    vectors in the span of ``M`` in it.
+    """The function ``r -> M^{-1} r`` of a float64 matrix ``M``, for flat
+    vectors ``r``, or, where ``M`` is singular, ``r -> M^+ r``, whose
+    solutions of least norm keep vectors in the span of ``M`` in it.
 
     A NumPy ``M`` is equilibrated, ``S = D^{-1/2} M D^{-1/2}`` with ``D``
     its diagonal, and ``S`` factored once by a Cholesky factorisation:
     ``M^{-1} r = D^{-1/2} S^{-1} D^{-1/2} r``. The scaling makes the test of
     singularity blind to the scales of the features (columns four orders
     of magnitude apart put ``M``'s pivots sixteen apart, and ``S``'s
-    where they would be on standardised data), and it is the scaling that
-    leaves a Cholesky factor's error least (van der Sluis, 1969). Where the
+    where they would be on standardised data); ``S``'s condition number is
+    within a factor ``p`` of the least any diagonal scaling gives (van der
+    Sluis, *Condition numbers and equilibration of matrices*, Numerische
+    Mathematik 14, 1969). Where the
     diagonal is not positive, the factorisation fails, or ``S``'s pivots
     show it singular (below :data:`_SINGULAR_PIVOTS`), a symmetric
     pseudo-inverse of ``M`` is taken. LAPACK's own routines are called: the
@@ -42,23 +44,15 @@ def psd_solver(matrix):
     if not isinstance(matrix, np.ndarray):
         inverse = namespace(matrix).linalg.pinv(matrix)
         return lambda r: inverse @ r
-    diagonal = np.diag(matrix)
+    diagonal = matrix.diagonal()
     if diagonal.min() > 0:
-        scale = 1.0 / np.sqrt(diagonal)
-        equilibrated = matrix * scale[:, np.newaxis]
-        equilibrated *= scale
+        root = np.sqrt(diagonal)
+        equilibrated = matrix / np.multiply.outer(root, root)
         factor, info = _POTRF(equilibrated, lower=True, overwrite_a=True, clean=False)
         # The factor's diagonal is positive where the factorisation succeeds;
         # its squares are the pivots.
-        roots = np.diag(factor)
+        roots = factor.diagonal()
         if info == 0 and roots.min() ** 2 > _SINGULAR_PIVOTS * roots.max() ** 2:
-            return lambda r: _scaled(
-                _POTRS(factor, _scaled(r, scale), lower=True)[0], scale
-            )
+            return lambda r: _POTRS(factor, r / root, lower=True)[0] / root
     inverse = scipy.linalg.pinvh(matrix)
     return lambda r: inverse @ r
-
-
-def _scaled(r, scale):
-    """``D^{-1/2} r`` for a vector ``r`` or the columns of a matrix."""
-    return r * (scale if r.ndim == 1 else scale[:, np.newaxis])

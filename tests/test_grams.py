@@ -6,14 +6,21 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from sklearn_softmax import _grams
-from sklearn_softmax._grams import stacks_grams, weighted_grams
+from sklearn_softmax._grams import stacks_grams, takes_rank_k, weighted_grams
 
 EPS = np.finfo(np.float64).eps
 
 
 @pytest.mark.parametrize(
     "n_sets, n_columns, stacked",
-    [(1, 3, False), (3, 6, False), (6, 6, True), (45, 11, True), (10, 40, False)],
+    [
+        (1, 3, False),
+        (3, 6, False),
+        (6, 6, True),
+        (45, 11, True),
+        (10, 40, False),
+        (2, 65, False),
+    ],
 )
 @pytest.mark.parametrize("chunk_floats", [None, 50])
 @pytest.mark.parametrize("signs", ["mixed", "non-negative", "non-positive"])
@@ -59,3 +66,10 @@ def test_the_choice_follows_the_sets_and_the_columns():
     assert not stacks_grams(1, 1)
     assert stacks_grams(3, 3) and not stacks_grams(2, 3)
     assert stacks_grams(40, 100) and not stacks_grams(39, 100)
+
+
+def test_the_rank_k_update_follows_the_shape():
+    """From 16 columns, on 2^16 entries or from 64 columns."""
+    assert takes_rank_k(4096, 16) and not takes_rank_k(4095, 16)
+    assert not takes_rank_k(10**6, 15)
+    assert takes_rank_k(70, 64) and not takes_rank_k(70, 63)

@@ -3,7 +3,6 @@ of the equilibrated matrix where it is definite, whatever the scales of its
 rows, and the least-norm solution where it is singular."""
 
 import numpy as np
-import pytest
 import scipy.linalg
 from numpy.testing import assert_allclose
 
@@ -17,10 +16,7 @@ def well_conditioned(rng, n, condition=10.0):
     return (Q * np.geomspace(1.0, condition, n)) @ Q.T
 
 
-@pytest.mark.parametrize("columns", [1, 3])
-def test_a_definite_matrix_on_scales_eight_orders_apart_is_solved(
-    columns, rng, monkeypatch
-):
+def test_a_definite_matrix_on_scales_eight_orders_apart_is_solved(rng, monkeypatch):
     """``M = D A D`` with ``A`` of condition 10 and ``D`` from 1e-4 to 1e4:
     ``M``'s condition is near 1e17, beyond float64, yet ``D x`` solves
     ``A (D x) = D^{-1} r`` to ``A``'s condition times a few roundings (van
@@ -31,7 +27,7 @@ def test_a_definite_matrix_on_scales_eight_orders_apart_is_solved(
     D = np.geomspace(1e-4, 1e4, n)
     M = D[:, np.newaxis] * A * D
     assert np.linalg.cond(M) > 1e15
-    r = rng.standard_normal((n, columns)).squeeze()
+    r = rng.standard_normal(n)
 
     def no_pseudo_inverse(matrix):
         raise AssertionError("a definite matrix took the pseudo-inverse")
@@ -39,8 +35,8 @@ def test_a_definite_matrix_on_scales_eight_orders_apart_is_solved(
     monkeypatch.setattr(scipy.linalg, "pinvh", no_pseudo_inverse)
     x = psd_solver(M)(r)
     assert x.shape == r.shape
-    scaled = D[:, np.newaxis] * x.reshape(n, -1)
-    expected = np.linalg.solve(A, r.reshape(n, -1) / D[:, np.newaxis])
+    scaled = D * x
+    expected = np.linalg.solve(A, r / D)
     bound = 10 * np.linalg.cond(A) * n * EPS
     assert_allclose(scaled, expected, rtol=0, atol=bound * np.abs(expected).max())
 

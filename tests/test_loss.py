@@ -812,7 +812,7 @@ def test_scores_rows_first_follows_the_loaded_blas():
 
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("n_features", [5, 20])
+@pytest.mark.parametrize("n_features", [5, 64])
 def test_the_dense_hessian_of_every_kind_of_data(
     sparse, dtype, n_features, rng, monkeypatch
 ):
