@@ -29,7 +29,7 @@ def takes_rank_k(n_rows, n_columns):
     general products ran faster (the whole of a set's work, single-threaded,
     300 to 20000 rows, 16 to 200 columns: the update took 0.63 to 0.98 of
     the time where this rule takes it, 0.94 to 1.44 where it does not,
-    but for 0.7 to 0.86 on 569 and 1000 rows of 50 columns). The choice
+    but for 0.82 and 0.86 on 569 and 1000 rows of 50 columns). The choice
     depends on the shape alone, and so does every sum's rounding."""
     return n_columns >= 16 and (n_rows * n_columns >= 2**16 or n_columns >= 64)
 
