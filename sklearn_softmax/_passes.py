@@ -21,7 +21,8 @@ the reductions over classes (row maximum, log-sum-exp, the softmax's
 normaliser) then run over the leading axis, which numpy vectorises across
 samples; with the classes on the contiguous axis, a reduction over a handful
 of classes is several times slower. Every buffer is allocated once, when the
-passes are set up, and reused by each evaluation.
+passes are set up (the dense Hessian's, when it is first formed), and reused
+by each evaluation.
 """
 
 import functools
