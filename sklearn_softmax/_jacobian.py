@@ -131,12 +131,6 @@ def _constant(xp, values, like, dtype=None):
     return xp.asarray(values, dtype=dtype, device=like.device)
 
 
-def _concat(xp, arrays, axis=0):
-    # NumPy before 2.0 names it concatenate.
-    concat = xp.concat if hasattr(xp, "concat") else xp.concatenate
-    return concat(arrays, axis=axis)
-
-
 def hessian_matrix(pair_grams, n_classes, xp, class_major=False):
     """The Hessian's matrix from the blocks of :func:`class_pairs`.
 

@@ -33,13 +33,13 @@ def psd_solver(matrix):
     where they would be on standardised data); ``S``'s condition number is
     within a factor ``p`` of the least any diagonal scaling gives (van der
     Sluis, *Condition numbers and equilibration of matrices*, Numerische
-    Mathematik 14, 1969). Where the
-    diagonal is not positive, the factorisation fails, or ``S``'s pivots
-    show it singular (below :data:`_SINGULAR_PIVOTS`), a symmetric
-    pseudo-inverse of ``M`` is taken. LAPACK's own routines are called: the
-    matrices are small, and scipy.linalg's wrappers around them cost as much
-    as the factorisation here. For arrays of other namespaces, the
-    namespace's ``linalg.pinv``, on their device.
+    Mathematik 14, 1969). Where the diagonal is not positive, the
+    factorisation fails, or ``S``'s pivots show it singular (below
+    :data:`_SINGULAR_PIVOTS`), a symmetric pseudo-inverse of ``M`` is taken.
+    LAPACK's own routines are called: the matrices are small, and
+    scipy.linalg's wrappers around them cost as much as the factorisation
+    here. For arrays of other namespaces, the namespace's ``linalg.pinv``,
+    on their device.
     """
     if not isinstance(matrix, np.ndarray):
         inverse = namespace(matrix).linalg.pinv(matrix)

@@ -541,7 +541,8 @@ class DataPasses:
             self.slices = dense_blocks(
                 n_samples, n_features, X.dtype.itemsize, n_classes
             )
-        rows = max(block.stop - block.start for block in self.slices)
+        # The rows of the largest block.
+        self._largest_block = max(block.stop - block.start for block in self.slices)
         self.y = np.asarray(y, dtype=np.intp)
         # The normalised weights s / S, in float64 for the sum that gives the
         # data term; all zero where the data has no weight.
@@ -575,7 +576,7 @@ class DataPasses:
         # buffer of its block: one-dimensional indices, which numpy gathers
         # and scatters several times faster than pairs of indices.
         self._true_class = [
-            self.y[block] * rows + np.arange(block.stop - block.start)
+            self.y[block] * self._largest_block + np.arange(block.stop - block.start)
             for block in self.slices
         ]
         # The products of the Hessian-vector products, on X or on a copy in
@@ -761,8 +762,7 @@ class DataPasses:
         """
         n_sets = len(sums)
         n_rows = self.n_features + int(self.fit_intercept)
-        block_rows = max(rows.stop - rows.start for rows in self.slices)
-        parts = _sets_of_tasks(n_sets, n_rows, block_rows, self.n_threads)
+        parts = _sets_of_tasks(n_sets, n_rows, self._largest_block, self.n_threads)
         tasks = [(block, sets) for block in range(len(self.slices)) for sets in parts]
 
         def task_grams(task, slot):
@@ -794,8 +794,7 @@ class DataPasses:
         size, made on first use and reused by every task of that slot."""
         rows, X = self.slices[block], self._products.X
         if self._gram_buffers is None:
-            block_rows = max(rows.stop - rows.start for rows in self.slices)
-            shape = (block_rows, self.n_features)
+            shape = (self._largest_block, self.n_features)
             converts = sp.issparse(X) or X.dtype != np.float64
             self._gram_buffers = [
                 (np.empty(shape) if converts else None, np.empty(shape))
