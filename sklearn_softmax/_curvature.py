@@ -291,7 +291,14 @@ def _diagonal_covariance_curvature(data_term, l2_reg_strength, n_rows):
 
 
 def exact_curvature(
-    hessian, n_samples, n_features, n_classes, fit_intercept, l2_reg_strength, dtype
+    hessian,
+    n_samples,
+    n_features,
+    n_classes,
+    fit_intercept,
+    l2_reg_strength,
+    dtype,
+    general_products=False,
 ):
     """The :class:`ExactCurvature` whose penalised Hessian at the point of
     the last products ``hessian()`` returns, for data of ``n_samples x
@@ -304,9 +311,11 @@ def exact_curvature(
     with few classes costs about what one with eight does, the reading of
     ``X``), is what :func:`~sklearn_softmax._grams.gram_multiply_adds`
     counts to form it, ``J n (d + 1) (d + 2) / 2`` multiply-adds where one
-    triangle of each block is formed and ``J n (d + 1)^2`` where the whole,
-    with ``J`` the number of blocks summed over the data (one for two
-    classes, ``K (K - 1) / 2`` for more), and ``p^3 / 3`` to factor it.
+    triangle of each block is formed and ``J n (d + 1)^2`` where the whole
+    (always with ``general_products``, for a Hessian whose blocks are
+    general products), with ``J`` the number of blocks summed over the data
+    (one for two classes, ``K (K - 1) / 2`` for more), and ``p^3 / 3`` to
+    factor it.
 
     Offered for float64 data only: the rounding of a float32 gradient along
     the directions of least curvature is what exact steps amplify, and
@@ -321,6 +330,9 @@ def exact_curvature(
     ):
         return None
     n_blocks = 1 if n_classes == 2 else n_classes * (n_classes - 1) // 2
-    work = gram_multiply_adds(n_blocks, n_samples, n_rows) + n_params**3 / 3.0
+    work = (
+        gram_multiply_adds(n_blocks, n_samples, n_rows, general_products)
+        + n_params**3 / 3.0
+    )
     product = 2.0 * n_samples * n_features * max(n_classes, 8)
     return ExactCurvature(hessian, work / max(1.0, product))

@@ -180,7 +180,9 @@ def bind_objective(
 
     def design_gram(c):
         # The Gram matrix of [X, 1] with the weights c: that of X, bordered
-        # by the weighted column sums.
+        # by the weighted column sums. A general product: the namespaces
+        # offer no symmetric rank-k update (the price of the exact curvature
+        # counts it so).
         weighted = X * c[:, None]
         gram = xp.astype(weighted.T @ X, dtype)
         if not fit_intercept:
@@ -254,5 +256,6 @@ def bind_objective(
             fit_intercept,
             l2_reg_strength,
             X.dtype,
+            general_products=True,
         ),
     )

@@ -389,6 +389,39 @@ def test_the_exact_curvature_matches_numpys_and_is_float64_only(n_classes):
     )
 
 
+@pytest.mark.parametrize(
+    ("n_samples", "n_features", "n_classes"),
+    # The NumPy passes form one triangle of each block by the rank-k update,
+    # and of stacked blocks for many classes on few columns.
+    [(70, 64, 2), (40, 4, 6)],
+)
+def test_the_exact_curvature_costs_whole_products_in_a_namespace(
+    n_samples, n_features, n_classes
+):
+    """The namespace's Hessian forms each block of Gram matrices whole, by a
+    general product, where the NumPy passes form one triangle: its price,
+    in Hessian-vector products, counts ``n (d + 1)^2`` multiply-adds a
+    block, and the factorisation's ``p^3 / 3``."""
+    xp, _, _ = on("array_api_strict", None)
+    X, y, _ = make_problem(n_samples, n_features, n_classes)
+    objective = bind_objective(
+        xp.asarray(X),
+        xp.asarray(y),
+        xp.full(n_samples, 1.0 / n_samples, dtype=xp.float64),
+        n_classes,
+        True,
+        0.3,
+        xp.float64,
+    )
+    reference = MultinomialLoss(n_classes, True).bind(X, y, None, 0.3)
+    n_blocks = 1 if n_classes == 2 else n_classes * (n_classes - 1) // 2
+    n_params = (n_features + 1) * n_classes
+    work = n_blocks * n_samples * (n_features + 1) ** 2 + n_params**3 / 3
+    product = 2 * n_samples * n_features * max(n_classes, 8)
+    assert objective.exact_curvature.cost == pytest.approx(work / product, rel=1e-12)
+    assert reference.exact_curvature.cost < objective.exact_curvature.cost
+
+
 def test_own_lbfgs_reaches_the_optimum_of_scipys():
     X, y, sample_weight = make_problem(100, 6, 4)
     objective = MultinomialLoss(4, True).bind(X, y, sample_weight, 1e-2)

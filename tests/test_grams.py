@@ -6,7 +6,12 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from sklearn_softmax import _grams
-from sklearn_softmax._grams import stacks_grams, takes_rank_k, weighted_grams
+from sklearn_softmax._grams import (
+    gram_multiply_adds,
+    stacks_grams,
+    takes_rank_k,
+    weighted_grams,
+)
 
 EPS = np.finfo(np.float64).eps
 
@@ -73,3 +78,22 @@ def test_the_rank_k_update_follows_the_shape():
     assert takes_rank_k(4096, 16) and not takes_rank_k(4095, 16)
     assert not takes_rank_k(10**6, 15)
     assert takes_rank_k(70, 64) and not takes_rank_k(70, 63)
+
+
+@pytest.mark.parametrize(
+    ("n_sets", "n_rows", "n_columns", "one_triangle"),
+    [(1, 70, 65, True), (1, 70, 64, False), (6, 40, 5, True), (3, 40, 5, False)],
+)
+def test_the_multiply_adds_count_what_the_kernels_form(
+    n_sets, n_rows, n_columns, one_triangle
+):
+    """One triangle, ``r (r + 1) / 2`` a row and set, where the rank-k
+    update (64 columns of X and the intercept's) or the stacked sets form
+    it; ``r^2`` where general products form the whole, as always with
+    ``general``."""
+    whole = n_sets * n_rows * n_columns**2
+    triangle = n_sets * n_rows * n_columns * (n_columns + 1) / 2
+    assert gram_multiply_adds(n_sets, n_rows, n_columns) == (
+        triangle if one_triangle else whole
+    )
+    assert gram_multiply_adds(n_sets, n_rows, n_columns, general=True) == whole
