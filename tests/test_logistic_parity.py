@@ -30,6 +30,7 @@ from sklearn.utils.fixes import parse_version
 
 from sklearn_softmax import SoftmaxRegression, SoftmaxRegressionCV
 from sklearn_softmax._loss import MultinomialLoss
+from sklearn_softmax._solvers import SOLVERS
 
 # Settings that take both estimators to their optimum: a gradient (ours, and
 # LogisticRegression's lbfgs) or a relative change of the weights per epoch
@@ -235,8 +236,12 @@ def test_max_iter_zero_is_accepted_and_returns_the_start():
     reference = LogisticRegression(solver="newton-cg", max_iter=0)
     with pytest.warns(ConvergenceWarning):
         reference.fit(X, y)
-    for l1_ratio in (0.0, 0.5, 1.0):
-        model = SoftmaxRegression(l1_ratio=l1_ratio, max_iter=0)
+    settings = [{"l1_ratio": l1_ratio} for l1_ratio in (0.0, 0.5, 1.0)]
+    # Every solver of L2, scipy's L-BFGS-B included, which takes a step even
+    # with maxiter=0.
+    settings += [{"solver": solver} for solver in SOLVERS]
+    for setting in settings:
+        model = SoftmaxRegression(**setting, max_iter=0)
         with pytest.warns(ConvergenceWarning, match="max_iter=0"):
             model.fit(X, y)
         assert_array_equal(model.coef_, reference.coef_)

@@ -41,6 +41,13 @@ def minimize_scipy_lbfgsb(objective, x0, *, max_iter, tol, callback=None):
 
     trace = Trace(callback)
     previous = [np.asarray(x0, dtype=np.float64)]
+    if max_iter == 0:
+        # L-BFGS-B takes a step even with maxiter=0.
+        f, g = value_and_gradient(previous[0])
+        grad_norm = max_abs(g)
+        converged = grad_norm <= tol
+        message = "converged" if converged else f"reached max_iter={max_iter}"
+        return trace.result(previous[0].copy(), f, grad_norm, converged, message, 0)
 
     def record(intermediate_result):
         x = intermediate_result.x
