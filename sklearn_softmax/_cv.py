@@ -19,7 +19,6 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import (
     _check_method_params,
-    _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
@@ -33,7 +32,7 @@ from ._path import check_Cs, fit_along_path
 from ._penalty_params import UNSET, l1_ratio_grid
 from ._routing import refuse_unasked_sample_weight, refuse_unrouted, routing_enabled
 from ._scoring import scorer_for_classes
-from ._targets import class_weights
+from ._targets import check_sample_weight, class_weights
 
 # Parameters of SoftmaxRegression that the search sets, or that mean
 # something else here (n_jobs runs the folds in parallel).
@@ -354,9 +353,7 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         )
         check_classification_targets(y)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
+            sample_weight = check_sample_weight(sample_weight, X, X.dtype)
         classes = np.unique(y)
         if classes.size < 2:
             raise ValueError(

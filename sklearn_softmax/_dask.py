@@ -201,36 +201,64 @@ def map_row_blocks(function, row_blocks, *args, persist=False):
     return dask.compute(*parts)
 
 
+class Summary(NamedTuple):
+    """What one pass over the blocks tells of the data (see
+    :func:`summarise`)."""
+
+    finite: bool
+    largest: float
+    n_samples: int
+    classes: np.ndarray
+    totals: np.ndarray
+    weights_finite: bool
+    least_weight: float
+
+
 def _summary(rows):
     X, y, weights = rows
     labels, indices = np.unique(y, return_inverse=True)
     totals = np.bincount(indices.ravel(), weights, minlength=labels.size)
-    if weights is None:
-        return bool(np.isfinite(X).all()), labels, totals, True, 0.0
     # A block may have no rows (an empty partition).
-    least = float(np.min(weights, initial=np.inf))
+    largest = float(max(np.max(X, initial=0.0), -np.min(X, initial=0.0)))
+    weights_finite = weights is None or bool(np.isfinite(weights).all())
+    least = 0.0 if weights is None else float(np.min(weights, initial=np.inf))
     return (
         bool(np.isfinite(X).all()),
+        largest,
+        len(y),
         labels,
         totals,
-        bool(np.isfinite(weights).all()),
+        weights_finite,
         least,
     )
 
 
 def summarise(row_blocks):
-    """Whether ``X`` is finite, the distinct labels, the total sample weight
-    of each (its count without weights), whether the weights are finite,
-    and the least weight (0 without weights), over all blocks, in one pass
-    over them."""
+    """A :class:`Summary` of the data, in one pass over its blocks: whether
+    ``X`` is finite, its largest entry in magnitude, the number of samples,
+    the distinct labels, the total sample weight of each (its count without
+    weights), whether the weights are finite, and the least weight (0
+    without weights)."""
     summaries = map_row_blocks(_summary, row_blocks)
-    finite, labels, totals, weights_finite, least = zip(*summaries, strict=True)
+    finite, largest, n_rows, labels, totals, weights_finite, least = zip(
+        *summaries, strict=True
+    )
     classes = np.unique(np.concatenate(labels))
     class_totals = np.zeros(classes.size)
-    # Added block by block, in the order of the blocks.
-    for block_labels, block_totals in zip(labels, totals, strict=True):
-        class_totals[np.searchsorted(classes, block_labels)] += block_totals
-    return all(finite), classes, class_totals, all(weights_finite), min(least)
+    # Added block by block, in the order of the blocks; a total beyond
+    # float64 is left infinite, for the caller to refuse.
+    with np.errstate(over="ignore"):
+        for block_labels, block_totals in zip(labels, totals, strict=True):
+            class_totals[np.searchsorted(classes, block_labels)] += block_totals
+    return Summary(
+        all(finite),
+        max(largest),
+        sum(n_rows),
+        classes,
+        class_totals,
+        all(weights_finite),
+        min(least),
+    )
 
 
 def _encoded(rows, classes, class_weights):

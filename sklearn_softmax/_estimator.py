@@ -52,12 +52,13 @@ class _PartialFitState:
     gradient entry of each call, the settings the stream was started with,
     and the calls and samples that ``verbose`` reports."""
 
-    def __init__(self, state, curvature, random_state, solver, fit_intercept):
+    def __init__(self, state, curvature, random_state, solver, fit_intercept, average):
         self.state = state
         self.curvature = curvature
         self.random_state = random_state
         self.solver = solver
         self.fit_intercept = fit_intercept
+        self.average = average
         self.history = []
         self.grad_norms = []
         self.n_calls = 0
@@ -645,7 +646,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             A chunk of training data. A dask array or DataFrame is taken one
             block of rows at a time, in order, as one call per block; ``y``
-            and ``sample_weight`` are then split into the same blocks.
+            and ``sample_weight`` are then split into the same blocks. Where
+            a block fails (on NaN, say), the model is left as this call
+            found it.
         y : array-like of shape (n_samples,)
             Its labels, all among ``classes``. A chunk may hold any subset
             of the classes.
@@ -665,10 +668,13 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             chunks = iter_row_blocks(X, y, sample_weight)
         else:
             chunks = [(X, y, sample_weight)]
+        # The blocks of a dask collection are one call: where one fails, the
+        # model is put back to where the call found it.
+        return self._keeping_state_on_failure(self._partial_fit_chunks, chunks, classes)
+
+    def _partial_fit_chunks(self, chunks, classes):
         for X_chunk, y_chunk, weights in chunks:
-            self._keeping_state_on_failure(
-                self._partial_fit, X_chunk, y_chunk, classes, weights
-            )
+            self._partial_fit(X_chunk, y_chunk, classes, weights)
         return self
 
     # -- the recipe -----------------------------------------------------------
@@ -794,6 +800,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 check_random_state(self.random_state),
                 solver,
                 self.fit_intercept,
+                self.average,
             )
         if data.total_weight > 0:
             spec = self._objective_spec(data, penalty)
@@ -969,6 +976,16 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                     f"classes of the previous calls, {self.classes_.tolist()}."
                 )
             return self.classes_
+        classes = np.asarray(classes)
+        if classes.ndim != 1:
+            raise ValueError(
+                "classes must be a 1-D array of the stream's labels; got an "
+                f"array of shape {classes.shape}."
+            )
+        if classes.dtype.kind in "fc" and not np.all(np.isfinite(classes)):
+            raise ValueError(
+                f"classes must be labels, not NaN or infinity; got {classes.tolist()}."
+            )
         classes = np.unique(classes)
         if classes.size < 2:
             raise ValueError(
@@ -986,6 +1003,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             for name, before, now in (
                 ("solver", stream.solver, solver),
                 ("fit_intercept", stream.fit_intercept, self.fit_intercept),
+                ("average", stream.average, self.average),
             )
             if before != now
         ]
@@ -993,8 +1011,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             raise ValueError(
                 "partial_fit goes on with the stream its first call started, "
                 f"but {' and '.join(changed)} changed since: the coefficients' "
-                "layout or the solver's state no longer fit. Call fit, or start "
-                "a new stream from sklearn.base.clone(estimator)."
+                "layout, the solver's state or its average of the iterates no "
+                "longer fit. Call fit, or start a new stream from "
+                "sklearn.base.clone(estimator)."
             )
 
     # -- the stochastic solvers' settings ---------------------------------------

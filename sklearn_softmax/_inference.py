@@ -8,7 +8,6 @@ import numpy as np
 from scipy.special import log_softmax
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
@@ -43,7 +42,7 @@ from ._separation import (
     separated_samples,
     towards_unpenalised_optimum,
 )
-from ._targets import class_weights
+from ._targets import check_sample_weight, class_weights
 
 # The covariance is refused above this size, four float64 matrices of
 # (n_features + 1) K rows each: 1 GiB.
@@ -467,9 +466,7 @@ def softmax_inference(
             f"y has labels that are not classes of the estimator: "
             f"{np.unique(y[unknown]).tolist()}; its classes are {classes.tolist()}."
         )
-    sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=np.float64, ensure_non_negative=True
-    )
+    sample_weight = check_sample_weight(sample_weight, X, np.float64)
     reference = (
         None if reference_class is None else _reference_index(reference_class, classes)
     )

@@ -72,10 +72,23 @@ class Penalty(NamedTuple):
     spelling: str
 
     def strength(self, total_weight):
-        """The multiplier ``1 / (C S)`` of the whole penalty; 0 for none."""
+        """The multiplier ``1 / (C S)`` of the whole penalty; 0 for none.
+
+        Raises
+        ------
+        ValueError
+            Where ``C S`` is so small that its inverse overflows float64.
+        """
         if self.norm is None:
             return 0.0
-        return 1.0 / (self.C * float(total_weight))
+        scale = self.C * float(total_weight)
+        if not scale > 1.0 / np.finfo(np.float64).max:
+            raise ValueError(
+                f"C={self.C:g} times the total sample weight S={float(total_weight):g} "
+                "is too small: the penalty's strength 1 / (C S) overflows "
+                "float64. Use a larger C, or larger weights."
+            )
+        return 1.0 / scale
 
     @property
     def smooth(self):

@@ -10,7 +10,21 @@ package does not need it.
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._cv import SoftmaxRegressionCV
+from ._estimator import SoftmaxRegression
 from ._solvers import STOCHASTIC_SOLVERS
+
+
+def _check_fitted(estimator, kind, attribute, display):
+    """Raise unless ``estimator`` is a fitted ``kind``: a TypeError naming
+    the kind for an estimator of another, NotFittedError for an unfitted
+    one."""
+    if not isinstance(estimator, kind):
+        raise TypeError(
+            f"{display.__name__}.from_estimator takes a fitted {kind.__name__}; "
+            f"got {type(estimator).__name__}."
+        )
+    check_is_fitted(estimator, attribute)
 
 
 def _pyplot(display):
@@ -267,7 +281,7 @@ class ConvergenceDisplay:
         display : ConvergenceDisplay
             The display, drawn.
         """
-        check_is_fitted(estimator, "loss_curve_")
+        _check_fitted(estimator, SoftmaxRegression, "loss_curve_", cls)
         if getattr(estimator, "_partial_fit_state", None) is not None:
             counter = "partial_fit call"
         elif estimator.solver_ in STOCHASTIC_SOLVERS:
@@ -434,7 +448,7 @@ class RegularizationPathDisplay:
         display : RegularizationPathDisplay
             The display, drawn.
         """
-        check_is_fitted(estimator, "coefs_paths_")
+        _check_fitted(estimator, SoftmaxRegressionCV, "coefs_paths_", cls)
         mean_scores = estimator.scores_.mean(axis=0)
         if l1_ratio is None:
             index = np.unravel_index(np.argmax(mean_scores), mean_scores.shape)[0]

@@ -91,20 +91,55 @@ def check_class_totals(totals, classes, min_classes):
         )
 
 
+def check_sample_weight(sample_weight, X, dtype, allow_all_zero=False):
+    """``sample_weight`` as an array of ``X``'s samples in ``dtype``:
+    scikit-learn's checks (its shape, values non-negative and, for an
+    array, finite), and a finite value and total, which it does not check
+    of a scalar nor of the sum."""
+    sample_weight = _check_sample_weight(
+        sample_weight,
+        X,
+        dtype=dtype,
+        ensure_non_negative=True,
+        **(_ALL_ZERO_ALLOWED if allow_all_zero else {}),
+    )
+    check_finite_weights(sample_weight, "sample_weight")
+    return sample_weight
+
+
+def check_finite_weights(weights, name):
+    """Raise unless the ``weights`` and their sum in float64 are finite."""
+    if not np.all(np.isfinite(weights)):
+        raise ValueError(f"Input {name} contains NaN or infinity.")
+    check_finite_total(weights, name)
+
+
+def check_finite_total(weights, name):
+    """Raise unless the sum of the finite ``weights`` (or of their totals
+    by class) is finite in float64."""
+    with np.errstate(over="ignore"):
+        total = weights.sum(dtype=np.float64)
+    if not np.isfinite(total):
+        raise ValueError(
+            f"{name} sums to more than a float64 holds. Divide the weights by "
+            "a common factor and multiply C by it: the model stays the same."
+        )
+
+
 def weigh_samples(sample_weight, X, y_encoded, classes, class_weight, min_classes=2):
     """The sample weights times the class weights, checked to leave
     ``min_classes`` classes with weight; None when both are None. ``X``
     gives the number of samples and the dtype of the weights."""
     if sample_weight is None and class_weight is None:
         return None
-    sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=X.dtype, ensure_non_negative=True, **_ALL_ZERO_ALLOWED
-    )
+    sample_weight = check_sample_weight(sample_weight, X, X.dtype, allow_all_zero=True)
     totals = np.bincount(y_encoded, weights=sample_weight, minlength=classes.size)
     if class_weight is not None:
         weights = class_weights(class_weight, totals, classes)
-        sample_weight = sample_weight * weights[y_encoded].astype(X.dtype)
-        totals = totals * weights
+        with np.errstate(over="ignore"):
+            sample_weight = sample_weight * weights[y_encoded].astype(X.dtype)
+            totals = totals * weights
+        check_finite_weights(sample_weight, "sample_weight times class_weight")
     check_class_totals(totals, classes, min_classes)
     return sample_weight
 

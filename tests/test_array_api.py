@@ -459,6 +459,8 @@ def test_refused_options_and_inputs_name_the_problem():
     X_nan[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         fit(SoftmaxRegression(), on("array_api_strict", None, X_nan)[2][0], y_xp)
+    with pytest.raises(ValueError, match="the sum of their squares"):
+        fit(SoftmaxRegression(), on("array_api_strict", None, X * 1e160)[2][0], y_xp)
     for labels in (np.zeros(30, dtype=int), np.zeros(30)):
         with pytest.raises(ValueError, match="only one class"):
             fit(SoftmaxRegression(), X_xp, labels)

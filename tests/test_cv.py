@@ -288,6 +288,7 @@ def test_cv_parallel_folds_give_the_same_model(wine):
         ({"penalty": None}, "penalty"),
         ({"Cs": [1.0, 0.0]}, "must be positive"),
         ({"solver": "cholesky"}, "solver"),
+        ({"Cs": [1.0, 1e-320]}, r"penalty's strength 1 / \(C S\) overflows"),
     ],
 )
 def test_cv_rejects_bad_parameters(wine, params, message):

@@ -12,6 +12,7 @@ threads, which run the same code without the cost of a cluster.
 import subprocess
 import sys
 import warnings
+from copy import deepcopy
 
 import numpy as np
 import pytest
@@ -326,6 +327,31 @@ def test_incremental_wrapper_runs_partial_fit_on_each_block(client):
     assert incremental.score(X_dask, y_dask) == pytest.approx(expected.score(X, y))
 
 
+@pytest.mark.parametrize("fitted", [False, True])
+def test_partial_fit_failing_in_a_later_block_leaves_the_model_as_it_was(fitted):
+    """The blocks of a dask collection are one call of partial_fit: where
+    a later block fails, the blocks before it leave no trace."""
+    X, y, _ = problem(n_samples=600)
+    X[500, 2] = np.nan
+    model = SoftmaxRegression(random_state=0)
+    if fitted:
+        model.partial_fit(X[:100], y[:100], classes=np.unique(y))
+    before = {name: deepcopy(value) for name, value in vars(model).items()}
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        model.partial_fit(*as_dask(X, y, chunks=150), classes=np.unique(y))
+    assert set(vars(model)) == set(before)
+    for name in ("coef_", "intercept_", "n_iter_", "classes_"):
+        if fitted:
+            assert_array_equal(getattr(model, name), before[name])
+        else:
+            assert not hasattr(model, name)
+    if fitted:
+        # The stream goes on from the state before the failed call.
+        stream, kept = model._partial_fit_state, before["_partial_fit_state"]
+        assert stream.n_calls == kept.n_calls
+        assert_array_equal(stream.state.x, kept.state.x)
+
+
 def test_partial_fit_streams_the_blocks_in_order():
     X, y, sample_weight = problem(n_samples=600)
     X_dask, y_dask, weights = as_dask(X, y, sample_weight, chunks=150)
@@ -479,6 +505,10 @@ def bad_inputs():
     yield "y-2d", (X, np.column_stack([y, y]), None), ValueError, "1-dimensional"
     yield "x-1d", (X[:, 0], y, None), ValueError, "2-dimensional"
     yield "x-strings", (X.astype(str), y, None), ValueError, "real numbers"
+    yield "no-rows", (X[:0], y[:0], None), ValueError, "0 sample\\(s\\)"
+    yield "huge-x", (X * 1e160, y, None), ValueError, "sum of their squares"
+    huge = np.full(len(y), 1e307)
+    yield "weights-sum-overflows", (X, y, huge), ValueError, "more than a float64"
 
 
 @pytest.mark.parametrize(

@@ -331,6 +331,12 @@ def _bad_input_cases():
         pytest.param({"X": nan}, {}, "Input X contains NaN", id="nan"),
         pytest.param({"X": inf}, {}, "Input X contains infinity", id="inf"),
         pytest.param(
+            {"X": X * 1e160},
+            {},
+            "magnitude up to .* the sum of their squares over its 40 samples",
+            id="huge",
+        ),
+        pytest.param(
             {"y": np.zeros_like(y)},
             {},
             "only one class: 0",
@@ -359,6 +365,43 @@ def _bad_input_cases():
         ),
         pytest.param(
             {"sample_weight": sw[:-1]}, {}, "sample_weight.shape", id="weight-length"
+        ),
+        # scikit-learn checks an array's values, not a scalar's.
+        pytest.param(
+            {"sample_weight": np.nan},
+            {},
+            "Input sample_weight contains NaN or infinity",
+            id="nan-scalar-weight",
+        ),
+        pytest.param(
+            {"sample_weight": np.inf},
+            {},
+            "Input sample_weight contains NaN or infinity",
+            id="inf-scalar-weight",
+        ),
+        pytest.param(
+            {"sample_weight": np.full_like(sw, 1e307)},
+            {},
+            "sample_weight sums to more than a float64 holds",
+            id="weights-sum-overflows",
+        ),
+        pytest.param(
+            {"sample_weight": None},
+            {"class_weight": {0: 1e308}},
+            "sample_weight times class_weight sums to more than a float64",
+            id="class-weights-sum-overflows",
+        ),
+        pytest.param(
+            {"sample_weight": None},
+            {"C": 1e-320},
+            "the penalty's strength 1 / \\(C S\\) overflows",
+            id="C-too-small",
+        ),
+        pytest.param(
+            {"sample_weight": np.full_like(sw, 1e-320)},
+            {},
+            "total sample weight S=.* is too small",
+            id="weights-too-small",
         ),
         pytest.param({}, {"solver": "newton"}, "'solver' parameter", id="solver"),
         pytest.param({}, {"C": 0.0}, "'C' parameter", id="C-zero"),

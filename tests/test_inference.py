@@ -487,6 +487,8 @@ def test_bad_input_is_refused():
         softmax_inference(clf, X, mixed)
     with pytest.raises(ValueError, match="features"):
         softmax_inference(clf, X[:, :2], y)
+    with pytest.raises(ValueError, match="sample_weight contains NaN or infinity"):
+        softmax_inference(clf, X, y, sample_weight=np.nan)
     X_nan = X.copy()
     X_nan[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):

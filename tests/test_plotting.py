@@ -216,6 +216,20 @@ def test_displays_need_a_fitted_estimator():
         RegularizationPathDisplay.from_estimator(SoftmaxRegressionCV())
 
 
+def test_displays_name_the_estimator_they_take(wine, cv_model):
+    """A fitted estimator of another kind is not an unfitted one: the
+    error names the kind the display takes."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = wine
+    model = SoftmaxRegression().fit(X, y)
+    for other in (cv_model, LogisticRegression(max_iter=1000).fit(X, y)):
+        with pytest.raises(TypeError, match="takes a fitted SoftmaxRegression; got"):
+            ConvergenceDisplay.from_estimator(other)
+    with pytest.raises(TypeError, match="takes a fitted SoftmaxRegressionCV; got"):
+        RegularizationPathDisplay.from_estimator(model)
+
+
 def test_missing_matplotlib_names_the_plot_extra(monkeypatch, wine, cv_model):
     X, y = wine
     model = SoftmaxRegression().fit(X, y)

@@ -4,7 +4,7 @@ Newton-CG's preconditioner on text-like data."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit
 
 from sklearn_softmax._loss import MultinomialLoss, Objective
@@ -212,6 +212,17 @@ def badly_scaled_quadratic(rng, n=30):
     B = Q @ np.diag(np.linspace(1.0, 3.0, n)) @ Q.T
     scales = np.geomspace(1e-2, 1e2, n)
     return scales[:, None] * B * scales[None, :], rng.standard_normal(n)
+
+
+@pytest.mark.parametrize("curvature", [np.inf, np.nan, 0.0, -1.0])
+def test_cg_stops_on_a_product_that_is_not_a_positive_number(curvature):
+    """A Hessian product that overflowed (float32 products of data on huge
+    scales) stops conjugate gradients as a direction of non-positive
+    curvature does: the first iteration hands back the steepest descent."""
+    g = np.array([1.0, -2.0, 0.5])
+    direction, n_products = truncated_cg(lambda v: curvature * v, g, 10)
+    assert_array_equal(direction, -g)
+    assert n_products == 1
 
 
 def test_preconditioned_cg_solves_the_system_in_fewer_products(rng):

@@ -200,6 +200,10 @@ def test_partial_fit_continues_from_fit(wine):
         ({"classes": [0, 1]}, None, r"y has labels that are not in classes: \[2\]"),
         ({"classes": [0, 1, 2]}, {"classes": [0, 1, 3]}, "differs from the classes"),
         ({"classes": [0]}, None, "at least 2 classes"),
+        ({"classes": [0, 1, 2, np.nan]}, None, "not NaN or infinity"),
+        ({"classes": [0.0, 1.0, 2.0, np.inf]}, None, "not NaN or infinity"),
+        ({"classes": [[0, 1, 2]]}, None, "1-D array of the stream's labels"),
+        ({"classes": [0, 1, 2], "sample_weight": np.nan}, None, "NaN or infinity"),
     ],
 )
 def test_partial_fit_class_errors(wine, first, second, message):
@@ -450,6 +454,8 @@ def test_a_chunk_of_no_weight_takes_no_step(wine):
     [
         ({"fit_intercept": False}, "fit_intercept from True to False"),
         ({"solver": "adam"}, "solver from 'sgd' to 'adam'"),
+        # The running average holds the iterates from before it was asked for.
+        ({"average": True}, "average from False to True"),
     ],
 )
 def test_partial_fit_refuses_a_stream_its_parameters_no_longer_fit(

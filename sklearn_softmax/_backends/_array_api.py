@@ -19,7 +19,7 @@ from .._heuristics import choose_device_hessian_dtype
 from .._loss_array_api import bind_objective
 from .._solvers import ARRAY_API_SOLVERS
 from .._targets import check_two_classes, encode_labels, total_weight, weigh_samples
-from ._common import FitData, resolve_solver
+from ._common import FitData, check_magnitude, resolve_solver
 
 
 class ArrayAPIBackend:
@@ -62,6 +62,8 @@ class ArrayAPIBackend:
         check_consistent_length(X, y)
         classes, y_encoded = self._encode_labels(y)
         host_dtype = numpy_dtype(xp, X.dtype)
+        largest = max(float(xp.max(X)), -float(xp.min(X)))
+        check_magnitude(largest, X.shape[0])
         if sample_weight is not None or estimator.class_weight is not None:
             # The weights are checked on the host, which needs only X's
             # size and dtype: a stand-in with no columns has both.

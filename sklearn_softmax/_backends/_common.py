@@ -1,6 +1,7 @@
 """What the backends share: the prepared data, the objective's description,
 the solver's settings, and the choice of solver from the penalty."""
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -48,6 +49,22 @@ class FitData(NamedTuple):
     @property
     def n_features(self):
         return self.X.shape[1]
+
+
+def check_magnitude(largest, n_samples):
+    """Raise unless the sum of ``n_samples`` squares of entries of ``X`` up
+    to ``largest`` in magnitude is finite in float64: a fit forms such sums
+    (the Hessian's diagonal, the bound on its curvature), in float64 for
+    every dtype, and where they overflow, its steps are not numbers. (The
+    entries of float32 data are too small for that.)"""
+    limit = math.sqrt(float(np.finfo(np.float64).max) / max(n_samples, 1))
+    if largest > limit:
+        raise ValueError(
+            f"X has entries of magnitude up to {largest:.3g}: the sum of "
+            f"their squares over its {n_samples} samples, which a fit forms, "
+            "overflows float64. Scale the features, for instance with "
+            "sklearn.preprocessing.StandardScaler."
+        )
 
 
 class ObjectiveSpec(NamedTuple):

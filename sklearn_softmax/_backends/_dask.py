@@ -21,8 +21,13 @@ from .._dask import (
 )
 from .._heuristics import choose_dask_lbfgs, choose_hessian_dtype
 from .._solvers import STOCHASTIC_SOLVERS
-from .._targets import check_class_totals, class_weights, encode_labels
-from ._common import FitData, minimizer, resolve_solver
+from .._targets import (
+    check_class_totals,
+    check_finite_total,
+    class_weights,
+    encode_labels,
+)
+from ._common import FitData, check_magnitude, minimizer, resolve_solver
 
 
 class DaskBackend:
@@ -46,19 +51,31 @@ class DaskBackend:
         X, y, sample_weight = fit_inputs(X, y, sample_weight)
         _check_n_features(estimator, X, reset=True)
         blocks = row_blocks(X, y, sample_weight, persist=persist)
-        finite, labels, totals, weights_finite, least_weight = summarise(blocks)
-        if not finite:
+        summary = summarise(blocks)
+        if not summary.finite:
             raise ValueError("Input X contains NaN or infinity.")
-        if not weights_finite:
+        if not summary.weights_finite:
             raise ValueError("Input sample_weight contains NaN or infinity.")
-        if least_weight < 0:
+        if summary.least_weight < 0:
             raise ValueError("Negative values in data passed to `sample_weight`")
+        if summary.n_samples == 0:
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape={X.shape}) while a "
+                f"minimum of 1 is required by {type(estimator).__name__}."
+            )
+        check_magnitude(summary.largest, summary.n_samples)
         # The labels are distinct and sorted: the classes are they.
-        classes, _ = encode_labels(labels)
+        classes, _ = encode_labels(summary.classes)
+        totals = summary.totals
         factors = None
         if estimator.class_weight is not None:
             factors = class_weights(estimator.class_weight, totals, classes)
-            totals = totals * factors
+            with np.errstate(over="ignore"):
+                totals = totals * factors
+        check_finite_total(
+            totals,
+            "sample_weight" if factors is None else "sample_weight times class_weight",
+        )
         check_class_totals(totals, classes, 2)
         # The labels as indices, weighted by class: blocks that replace the
         # ones read from the input, on the same workers.

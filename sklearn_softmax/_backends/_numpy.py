@@ -13,7 +13,7 @@ from .._row_space import RowSpace, solve_in_row_space
 from .._targets import encode_labels, total_weight, weigh_samples
 from .._threads import blas_thread_limit
 from .._two_classes import solving_in_difference
-from ._common import FitData, minimizer, resolve_solver
+from ._common import FitData, check_magnitude, minimizer, resolve_solver
 
 
 class NumpyBackend:
@@ -36,6 +36,10 @@ class NumpyBackend:
             accept_large_sparse=True,
             reset=classes is None or not hasattr(estimator, "classes_"),
         )
+        values = X.data if sp.issparse(X) else X
+        if values.size:
+            largest = max(values.max(), -values.min())
+            check_magnitude(float(largest), X.shape[0])
         classes, y_encoded = encode_labels(y, classes)
         sample_weight = weigh_samples(
             sample_weight, X, y_encoded, classes, estimator.class_weight, min_classes

@@ -91,7 +91,7 @@ def truncated_cg(hessp, g, max_cg_iter, precondition=None):
     for iteration in range(1, max_cg_iter + 1):
         Hd = hessp(d)
         curvature = dot(d, Hd)
-        if curvature <= 0:
+        if not 0 < curvature < math.inf:
             return (-g if iteration == 1 else p), iteration
         alpha = rz / curvature
         p += alpha * d
