@@ -697,14 +697,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
         spec = self._objective_spec(data, penalty)
         solver = backend.solver(self.solver, spec, data, penalty.spelling)
-        if self.precision != "auto" and solver != "newton-cg":
-            warnings.warn(
-                f"precision={self.precision!r} is not used: it sets the "
-                f"Hessian-vector products of 'newton-cg', and this fit runs "
-                f"{solver!r}.",
-                UserWarning,
-                stacklevel=caller_stacklevel(),
-            )
+        self._warn_unless_precision_used(solver)
         coef0 = self._initial_coef(data.classes, spec.shape[0])
         callback = self._progress_printer(solver) if self.verbose else None
         with single_threaded_blas():
@@ -755,6 +748,16 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         backend.place(self, data)
         return self
 
+    def _warn_unless_precision_used(self, solver):
+        if self.precision != "auto" and solver != "newton-cg":
+            warnings.warn(
+                f"precision={self.precision!r} is not used: it sets the "
+                f"Hessian-vector products of 'newton-cg', and this fit runs "
+                f"{solver!r}.",
+                UserWarning,
+                stacklevel=caller_stacklevel(),
+            )
+
     def _partial_fit(self, X, y, classes, sample_weight):
         start = time.perf_counter()
         if self.early_stopping:
@@ -786,6 +789,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
         penalty = self._resolve_settings()
         solver = "sgd" if self.solver == "auto" else self.solver
+        self._warn_unless_precision_used(solver)
         stream = getattr(self, "_partial_fit_state", None)
         self._check_stream(stream, solver)
         # A chunk may hold a single class of the stream, or no weight at all.

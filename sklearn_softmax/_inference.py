@@ -204,7 +204,7 @@ def _warn_unless_optimal(estimator, moments, theta, penalty, total_weight):
     on_weights = np.arange(theta.shape[0]) >= int(estimator.fit_intercept)
     gradient = penalty * on_weights[:, np.newaxis] * theta - moments
     largest = float(np.abs(gradient).max() / total_weight)
-    limit = 10 * max(estimator.tol, getattr(estimator, "grad_norm_", 0.0))
+    limit = 10 * estimator.tol
     if largest > limit:
         warnings.warn(
             f"The estimator is not at the optimum of its objective on this data: "

@@ -211,6 +211,11 @@ class ConvergenceDisplay:
                 "from_estimator."
             )
         values = np.asarray(self.grad_norm_curve, dtype=np.float64)
+        if values.size == 0:
+            raise ValueError(
+                "grad_norm_curve is empty: the fit ran no iteration "
+                "(max_iter=0, or a starting point that met tol)."
+            )
         if not np.any(values > 0):
             raise ValueError(
                 f"grad_norm_curve holds no positive value to draw (solver "

@@ -285,6 +285,14 @@ def test_newton_cg_uses_the_precision_without_a_warning():
         SoftmaxRegression(solver="newton-cg", precision="mixed").fit(X, y)
 
 
+@pytest.mark.parametrize("precision", ["mixed", "full"])
+def test_partial_fit_warns_that_a_precision_is_unused(precision):
+    X, y = load_iris(return_X_y=True)
+    model = SoftmaxRegression(precision=precision, random_state=0)
+    with pytest.warns(UserWarning, match=f"precision='{precision}' is not used"):
+        model.partial_fit(X, y, classes=np.unique(y))
+
+
 def test_partial_fit_warns_that_early_stopping_is_unused():
     X, y = load_iris(return_X_y=True)
     model = SoftmaxRegression(solver="sgd", early_stopping=True, random_state=0)

@@ -9,7 +9,7 @@ from _problems import loss_gradient
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.linalg import null_space
 from sklearn.datasets import load_iris, load_wine
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -453,6 +453,11 @@ def test_not_at_the_optimum_is_warned_about():
     clf = SoftmaxRegression(**TIGHT).fit(X, y)
     with pytest.warns(UserWarning, match="not at the optimum"):
         softmax_inference(clf, X[::-1], y)
+    # On its own data too, where the fit stopped short of its tol.
+    with pytest.warns(ConvergenceWarning):
+        stopped = SoftmaxRegression(max_iter=1).fit(X, y)
+    with pytest.warns(UserWarning, match="not at the optimum"):
+        softmax_inference(stopped, X, y)
 
 
 @pytest.mark.parametrize(

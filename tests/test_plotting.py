@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_iris, load_wine
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_softmax import (
@@ -214,6 +215,14 @@ def test_displays_need_a_fitted_estimator():
         ConvergenceDisplay.from_estimator(SoftmaxRegression())
     with pytest.raises(NotFittedError):
         RegularizationPathDisplay.from_estimator(SoftmaxRegressionCV())
+
+
+def test_a_fit_of_no_iteration_has_no_gradient_curve_to_draw(wine):
+    X, y = wine
+    with pytest.warns(ConvergenceWarning):
+        model = SoftmaxRegression(max_iter=0).fit(X, y)
+    with pytest.raises(ValueError, match="empty: the fit ran no iteration"):
+        ConvergenceDisplay.from_estimator(model, curve="gradient")
 
 
 def test_displays_name_the_estimator_they_take(wine, cv_model):
