@@ -2,6 +2,7 @@
 SoftmaxRegression."""
 
 import copy
+import numbers
 import warnings
 
 import numpy as np
@@ -184,6 +185,8 @@ def _reference_index(reference_class, classes):
 
 
 def _check_size(n_parameters, max_bytes):
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, numbers.Real):
+        raise TypeError(f"max_bytes must be a number of bytes; got {max_bytes!r}.")
     needed = MATRICES_HELD * matrix_bytes(n_parameters)
     if needed > max_bytes:
         raise ValueError(

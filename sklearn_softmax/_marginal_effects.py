@@ -299,7 +299,9 @@ def compute_marginal_effects(model, at, method, atexog, dummy, count, column_nam
     if isinstance(atexog, dict):
         fixed = _fixed_values(atexog, at, model)
     elif atexog is not None:
-        rows = check_array(atexog, ensure_2d=False, dtype=np.float64)
+        rows = check_array(
+            atexog, ensure_2d=False, dtype=np.float64, input_name="atexog"
+        )
         rows = np.atleast_2d(rows)
         if rows.shape[1] != model.n_features:
             raise ValueError(

@@ -64,9 +64,14 @@ def class_weights(class_weight, totals, classes):
             "class_weight has labels that are not classes of y: "
             f"{sorted(map(repr, unknown))}; the classes are {classes.tolist()}."
         )
-    weights = np.array(
-        [float(class_weight.get(label, 1.0)) for label in classes.tolist()]
-    )
+    try:
+        weights = np.array(
+            [float(class_weight.get(label, 1.0)) for label in classes.tolist()]
+        )
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"class_weight must map classes to numbers; got {class_weight!r}."
+        ) from None
     if not (np.all(np.isfinite(weights)) and np.all(weights >= 0)):
         raise ValueError(
             "class_weight must give finite, non-negative weights; got "

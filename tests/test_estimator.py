@@ -752,6 +752,8 @@ def test_class_weight_leaves_sample_weight_alone(wine):
         ({0: -1.0}, "non-negative"),
         ({0: np.nan}, "finite"),
         ({0: 0.0, 1: 0.0}, "at least 2 classes"),
+        ({0: "a"}, "must map classes to numbers"),
+        ({0: None}, "must map classes to numbers"),
     ],
 )
 def test_bad_class_weight_raises(wine, class_weight, message):

@@ -446,6 +446,8 @@ def test_size_is_refused_above_max_bytes():
     with pytest.raises(ValueError, match=r"16 x 16 .* 0\.0 MiB .* 4 matrices"):
         softmax_inference(clf, X, y, max_bytes=4 * 8 * 16**2 - 1)
     softmax_inference(clf, X, y, max_bytes=4 * 8 * 16**2)
+    with pytest.raises(TypeError, match="max_bytes must be a number of bytes"):
+        softmax_inference(clf, X, y, max_bytes="1")
 
 
 def test_not_at_the_optimum_is_warned_about():

@@ -414,6 +414,7 @@ def test_bad_options_are_refused():
         ({"at": "zero", "atexog": {0: np.zeros(400)}}, "must be a number;"),
         ({"at": "zero", "atexog": X[:2]}, "would use neither"),
         ({"atexog": X[:, :2]}, "2 features per row"),
+        ({"atexog": np.full(X.shape[1], np.nan)}, "Input atexog contains NaN"),
     ]
     for options, match in cases:
         with pytest.raises(ValueError, match=match):
