@@ -12,6 +12,7 @@ from scipy.special import log_softmax, softmax
 from sklearn import get_config
 from sklearn.base import ClassifierMixin
 from sklearn.exceptions import InconsistentVersionWarning
+from sklearn.metrics import accuracy_score
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -236,6 +237,37 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
         if namespace is None:
             return np.column_stack([-half, half]), namespace
         return namespace[0].stack([-half, half], axis=1), namespace
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on the given samples.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Samples. On a dask array or DataFrame, the predictions are
+            computed with ``y`` and ``sample_weight`` (which may be dask
+            collections too, of any block sizes).
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            The share of the samples, weighted, whose predicted class is
+            their label.
+        """
+        arrays = (X, y, sample_weight)
+        if not any(is_dask_collection(array) for array in arrays):
+            return super().score(X, y, sample_weight=sample_weight)
+        # Computed one by one: dask refuses to compute arrays and DataFrames
+        # together without a warning.
+        y_pred, y, sample_weight = (
+            array.compute() if is_dask_collection(array) else array
+            for array in (self.predict(X), y, sample_weight)
+        )
+        return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
 
     def predict(self, X):
         """Most probable class of each sample.

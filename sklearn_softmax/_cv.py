@@ -23,7 +23,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._array_api import input_namespace, namespace_name
+from ._array_api import input_namespace, namespace_name, to_numpy
 from ._base import LinearSoftmaxClassifierMixin
 from ._dask import is_dask_collection
 from ._estimator import SoftmaxRegression
@@ -351,6 +351,8 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
             dtype=[np.float64, np.float32],
             accept_large_sparse=True,
         )
+        # Labels of another namespace follow X to the host, as in fit.
+        y = to_numpy(y)
         check_classification_targets(y)
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X, X.dtype)

@@ -43,7 +43,10 @@ def _as_array(data, name):
             "DataFrame or Series."
         )
     if any(math.isnan(size) for size in data.chunks[0]):
-        data = data.compute_chunk_sizes()
+        # compute_chunk_sizes sets them on the array it is called on: a new
+        # array object over the same graph, so that the caller's is left as
+        # it was.
+        data = data.copy().compute_chunk_sizes()
     return data
 
 

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ._estimator import SoftmaxRegression
+from ._vectors import namespace
 
 
 def check_Cs(Cs):
@@ -81,9 +82,11 @@ def softmax_regression_path(X, y, *, Cs=10, sample_weight=None, **params):
         The values of ``C``.
     coefs : ndarray of shape (n_cs, n_rows, n_features)
         ``coef_`` at each ``C``; ``n_rows`` is 1 with two classes and the
-        number of classes otherwise.
+        number of classes otherwise. For Array API inputs fitted on their
+        device (see :doc:`gpu`), an array of their namespace and device, as
+        ``coef_`` is.
     intercepts : ndarray of shape (n_cs, n_rows)
-        ``intercept_`` at each ``C``.
+        ``intercept_`` at each ``C``, in the namespace of ``coefs``.
     n_iter : ndarray of shape (n_cs,)
         The solver's iterations at each ``C``.
 
@@ -113,7 +116,15 @@ def softmax_regression_path(X, y, *, Cs=10, sample_weight=None, **params):
     Cs = check_Cs(Cs)
     coefs, intercepts, n_iter = [], [], []
     for model in fit_along_path(SoftmaxRegression(**params), X, y, Cs, sample_weight):
-        coefs.append(model.coef_.copy())
-        intercepts.append(model.intercept_.copy())
+        coefs.append(_copied(model.coef_))
+        intercepts.append(_copied(model.intercept_))
         n_iter.append(int(model.n_iter_[0]))
-    return Cs, np.stack(coefs), np.stack(intercepts), np.array(n_iter)
+    xp = namespace(coefs[0])
+    return Cs, xp.stack(coefs), xp.stack(intercepts), np.array(n_iter)
+
+
+def _copied(array):
+    """A copy of a fitted attribute, in its namespace, device and dtype."""
+    if isinstance(array, np.ndarray):
+        return array.copy()
+    return namespace(array).asarray(array, copy=True)

@@ -16,7 +16,12 @@ from _namespaces import (
     every_namespace,
     needs_dispatch,
 )
-from _problems import central_difference, make_problem, penalised_objective
+from _problems import (
+    central_difference,
+    distance_and_bound,
+    make_problem,
+    penalised_objective,
+)
 from _references import coefficient_tolerance, logistic_regression
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
@@ -26,7 +31,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._testing import _array_api_for_tests
 
-from sklearn_softmax import SoftmaxRegression, SoftmaxRegressionCV
+from sklearn_softmax import (
+    SoftmaxRegression,
+    SoftmaxRegressionCV,
+    softmax_regression_path,
+)
 from sklearn_softmax._array_api import to_numpy
 from sklearn_softmax._loss import MultinomialLoss
 from sklearn_softmax._loss_array_api import bind_objective
@@ -436,6 +445,53 @@ def test_own_lbfgs_reaches_the_optimum_of_scipys():
         for r in (ours, scipys)
     ]
     assert_allclose(*centred, atol=1e-6)
+
+
+def test_the_path_stays_in_the_namespace_of_its_fits():
+    """``softmax_regression_path`` on the namespace's arrays: the warm-started
+    fits of ``SoftmaxRegression`` on them, stacked in their namespace, equal
+    to NumPy's to the solver's tolerance."""
+    X, y, _ = make_problem(60, 4, 3)
+    _, _, (X_xp, y_xp) = on("array_api_strict", None, X, y)
+    params = {"Cs": [0.1, 1.0], "tol": 1e-10}
+    expected = softmax_regression_path(X, y, **params)
+    with sklearn.config_context(array_api_dispatch=True):
+        Cs, coefs, intercepts, n_iter = softmax_regression_path(X_xp, y_xp, **params)
+    assert_array_equal(Cs, expected[0])
+    assert isinstance(n_iter, np.ndarray) and n_iter.shape == (2,)
+    assert type(coefs) is type(intercepts) is type(X_xp)
+    assert coefs.shape == expected[1].shape
+    assert intercepts.shape == expected[2].shape
+    for i, C in enumerate(Cs):
+        # Each pair of fits within the bound their gradients give.
+        objective = MultinomialLoss(3, True).bind(X, y, None, 1.0 / (C * len(y)))
+        first, second = (
+            np.vstack([to_numpy(W)[i].T, to_numpy(b)[i]]).ravel()
+            for W, b in ((coefs, intercepts), (expected[1], expected[2]))
+        )
+        distance, bound = distance_and_bound(objective, first, second)
+        assert distance <= bound
+
+
+def test_labels_of_the_namespace_follow_numpy_data_to_the_host():
+    """NumPy X and the namespace's y: X chooses the NumPy path, and y is
+    taken to the host, for fit, partial_fit and the CV estimator alike."""
+    X, y, _ = make_problem(60, 4, 3)
+    _, _, (y_xp,) = on("array_api_strict", None, y)
+    fits = (
+        lambda model, y: model.fit(X, y),
+        lambda model, y: model.partial_fit(X, y, classes=[0, 1, 2]),
+    )
+    for make, fit_on in (
+        (lambda: SoftmaxRegression(), fits[0]),
+        (lambda: SoftmaxRegression(solver="sgd", random_state=0), fits[1]),
+        (lambda: SoftmaxRegressionCV(Cs=2, cv=3), fits[0]),
+    ):
+        expected = fit_on(make(), y)
+        with sklearn.config_context(array_api_dispatch=True):
+            model = fit_on(make(), y_xp)
+        assert isinstance(model.coef_, np.ndarray)
+        assert_array_equal(model.coef_, expected.coef_)
 
 
 def test_refused_options_and_inputs_name_the_problem():

@@ -254,6 +254,12 @@ def test_score_on_dask_collections():
     assert model.score(X_dask, y_dask, weights) == pytest.approx(
         model.score(X, y, sample_weight), abs=1e-15
     )
+    # Blocks of sizes unknown until computed, and DataFrames.
+    kept = X_dask[:, 0] > -np.inf
+    expected = model.score(X, y, sample_weight)
+    assert model.score(X_dask[kept], y_dask[kept], weights) == expected
+    frame, labels = dd.from_array(X, chunksize=CHUNKS), dd.from_array(y, CHUNKS)
+    assert model.score(frame, labels, sample_weight) == expected
 
 
 def test_dataframes_keep_feature_names():
@@ -476,6 +482,12 @@ def test_the_users_arrays_are_not_modified():
     model.predict_proba(da.from_array(X, chunks=CHUNKS)).compute()
     for array, copy in zip([X, y, sample_weight], copies, strict=True):
         assert_array_equal(array, copy)
+    # Nor the dask arrays: their block sizes stay unknown.
+    X_dask, y_dask = as_dask(X, y)
+    kept = X_dask[:, 0] > -np.inf
+    X_kept, y_kept = X_dask[kept], y_dask[kept]
+    model.fit(X_kept, y_kept)
+    assert np.isnan(X_kept.chunks[0]).all() and np.isnan(y_kept.chunks[0]).all()
 
 
 def test_convergence_warning_points_at_the_caller():

@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import validate_data
 
+from .._array_api import to_numpy
 from .._heuristics import choose_hessian_dtype, choose_n_threads, choose_row_space
 from .._idle_columns import columns_to_leave_out, solve_without_columns
 from .._row_space import RowSpace, solve_in_row_space
@@ -36,6 +37,9 @@ class NumpyBackend:
             accept_large_sparse=True,
             reset=classes is None or not hasattr(estimator, "classes_"),
         )
+        # Labels of another namespace (with scikit-learn's dispatch on,
+        # validation leaves them there) follow X to the host.
+        y = to_numpy(y)
         values = X.data if sp.issparse(X) else X
         if values.size:
             largest = max(values.max(), -values.min())
