@@ -8,6 +8,7 @@ differs between NumPy, Array API and Dask inputs left to a backend (see
 ``_backends``), and the same steps, on a chunk, for ``partial_fit``.
 """
 
+import copy
 import time
 import warnings
 from numbers import Integral, Real
@@ -43,6 +44,17 @@ from ._solvers._stochastic import (
     run_epoch,
 )
 from ._threads import single_threaded_blas
+
+# The parameters that choose the objective a fit minimises.
+OBJECTIVE_PARAMS = (
+    "C",
+    "l1_ratio",
+    "penalty",
+    "l1_groups",
+    "fit_intercept",
+    "class_weight",
+    "label_smoothing",
+)
 
 
 class _PartialFitState:
@@ -965,6 +977,11 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         else:
             self.coef_ = np.array(W.T, dtype=dtype, order="C")
             self.intercept_ = b.astype(dtype)
+        # The parameters of the objective this model minimises, which
+        # softmax_inference reads: a later set_params does not change them.
+        self._fitted_objective = {
+            name: copy.deepcopy(getattr(self, name)) for name in OBJECTIVE_PARAMS
+        }
 
     # -- partial_fit's stream -------------------------------------------------
 

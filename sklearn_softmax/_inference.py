@@ -132,6 +132,15 @@ def _refitted_model(search):
     return model
 
 
+def _same_setting(before, now):
+    """Whether two values of a parameter are the same setting (dicts of
+    class weights compared by their items)."""
+    try:
+        return bool(before == now)
+    except (TypeError, ValueError):
+        return before is now
+
+
 def _check_estimator(estimator, cov_type, groups):
     if not isinstance(estimator, SoftmaxRegression):
         raise TypeError(
@@ -140,6 +149,18 @@ def _check_estimator(estimator, cov_type, groups):
             f"{type(estimator).__name__}."
         )
     check_is_fitted(estimator)
+    fitted = getattr(estimator, "_fitted_objective", {})
+    changed = [
+        f"{name} from {value!r} to {getattr(estimator, name)!r}"
+        for name, value in fitted.items()
+        if not _same_setting(value, getattr(estimator, name))
+    ]
+    if changed:
+        raise ValueError(
+            f"The estimator's parameters changed since it was fitted "
+            f"({', '.join(changed)}): its model minimises the objective of "
+            "the parameters it was fitted with. Fit it again, or set them back."
+        )
     check_cov_type(cov_type, groups)
     if not _penalty(estimator).smooth:
         raise ValueError(
@@ -324,7 +345,9 @@ def softmax_inference(
     estimator : SoftmaxRegression, SoftmaxRegressionCV or Pipeline
         Fitted with an L2 penalty (``l1_ratio=0``) or none (``C=np.inf``)
         and no ``label_smoothing``; with ``class_weight``, for the robust
-        covariances only (see Notes). A
+        covariances only (see Notes). Its parameters that choose the
+        objective (``C``, ``l1_ratio``, ``fit_intercept``, ``class_weight``,
+        ...) must be those it was fitted with. A
         SoftmaxRegressionCV stands for the model it refitted with ``C_``
         and ``l1_ratio_``. A Pipeline ending in a SoftmaxRegression passes
         ``X`` (and the new rows of the result's methods) through its earlier

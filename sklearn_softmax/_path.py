@@ -25,8 +25,8 @@ def check_Cs(Cs):
         ) from None
     if grid.ndim != 1 or grid.size == 0:
         raise ValueError(
-            "Cs must be an integer or a non-empty 1-d list of C; got shape "
-            f"{grid.shape}."
+            "Cs must be an integer or a non-empty 1-d list of C; got "
+            f"{Cs!r}, of shape {grid.shape}."
         )
     if not np.all(grid > 0) or np.any(np.isnan(grid)):
         raise ValueError(f"Every C in Cs must be positive; got {grid.tolist()}.")

@@ -1,5 +1,6 @@
 """softmax_inference against statsmodels and direct computations."""
 
+import re
 import warnings
 
 import numpy as np
@@ -8,6 +9,7 @@ import scipy.sparse as sp
 from _problems import loss_gradient
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.linalg import null_space
+from sklearn.base import clone
 from sklearn.datasets import load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -496,6 +498,16 @@ def test_bad_input_is_refused():
         softmax_inference(clf, X[:, :2], y)
     with pytest.raises(ValueError, match="sample_weight contains NaN or infinity"):
         softmax_inference(clf, X, y, sample_weight=np.nan)
+    # The objective's parameters are those of the fit; others (tol) may change.
+    for change, message in (
+        ({"fit_intercept": False}, "fit_intercept from True to False"),
+        ({"C": clf.C * 2}, f"C from {clf.C!r} to {clf.C * 2!r}"),
+        ({"class_weight": {0: 2.0}}, "class_weight from None to {0: 2.0}"),
+    ):
+        changed = clone(clf).fit(X, y).set_params(**change)
+        with pytest.raises(ValueError, match=re.escape(message)):
+            softmax_inference(changed, X, y)
+    softmax_inference(clone(clf).fit(X, y).set_params(tol=1e-3), X, y)
     X_nan = X.copy()
     X_nan[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
