@@ -16,6 +16,7 @@ from copy import deepcopy
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from _problems import central_difference, make_problem
 from _references import coefficient_tolerance, logistic_regression
 from numpy.testing import assert_allclose, assert_array_equal
@@ -538,6 +539,21 @@ def test_bad_input_raises_a_clear_error_and_keeps_the_fit(data, error, match):
     assert set(vars(model)) == set(before)
     for name, value in before.items():
         assert_array_equal(getattr(model, name), value)
+
+
+def test_fit_refuses_blocks_of_sparse_matrices_that_partial_fit_takes():
+    X, y, _ = problem()
+    X_dask = da.from_array(X, chunks=(CHUNKS, X.shape[1])).map_blocks(sp.csr_matrix)
+    y_dask = da.from_array(y, chunks=CHUNKS)
+    with pytest.raises(TypeError, match="blocks are scipy.sparse"):
+        SoftmaxRegression().fit(X_dask, y_dask)
+    streamed = SoftmaxRegression(random_state=0)
+    streamed.partial_fit(X_dask, y_dask, classes=np.unique(y))
+    expected = SoftmaxRegression(random_state=0)
+    for start in range(0, len(y), CHUNKS):
+        rows = slice(start, start + CHUNKS)
+        expected.partial_fit(sp.csr_matrix(X[rows]), y[rows], classes=np.unique(y))
+    assert_array_equal(streamed.coef_, expected.coef_)
 
 
 def test_stochastic_solvers_refuse_fit_on_dask():

@@ -49,6 +49,13 @@ class DaskBackend:
         # A DataFrame's empty stand-in carries its column names.
         _check_feature_names(estimator, X._meta if is_frame(X) else X, reset=True)
         X, y, sample_weight = fit_inputs(X, y, sample_weight)
+        if not isinstance(X._meta, np.ndarray):
+            raise TypeError(
+                "fit on dask arrays takes blocks of NumPy arrays; X's blocks "
+                f"are {type(X._meta).__module__}.{type(X._meta).__name__}. Pass "
+                "dense blocks, or use partial_fit, which takes each block as "
+                "it is."
+            )
         _check_n_features(estimator, X, reset=True)
         blocks = row_blocks(X, y, sample_weight, persist=persist)
         summary = summarise(blocks)
