@@ -545,7 +545,7 @@ def test_fit_refuses_blocks_of_sparse_matrices_that_partial_fit_takes():
     X, y, _ = problem()
     X_dask = da.from_array(X, chunks=(CHUNKS, X.shape[1])).map_blocks(sp.csr_matrix)
     y_dask = da.from_array(y, chunks=CHUNKS)
-    with pytest.raises(TypeError, match="blocks are scipy.sparse"):
+    with pytest.raises(TypeError, match=r"blocks are scipy\.sparse"):
         SoftmaxRegression().fit(X_dask, y_dask)
     streamed = SoftmaxRegression(random_state=0)
     streamed.partial_fit(X_dask, y_dask, classes=np.unique(y))
