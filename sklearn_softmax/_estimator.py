@@ -225,8 +225,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         validation accuracy) by ``tol``; with ``learning_rate='adaptive'``,
         such a stall first divides the step (see ``learning_rate``).
     warm_start : bool, default=False
-        Start from the previous solution when refitting on data with the
-        same classes and features.
+        Start from the previous solution when refitting; the data must have
+        the same classes and features (a ValueError says which differ).
     verbose : int, default=0
         With a positive value, ``fit`` prints a table with a header and one
         row per iteration (epoch, for 'sgd' and 'adam'): the objective, the
@@ -464,8 +464,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
 
     Under ``sklearn.config_context(array_api_dispatch=True)``, arrays of
     other Array API namespaces, such as PyTorch tensors on a GPU, are fitted
-    and predicted on their device with 'newton-cg', 'lbfgs' or 'gd' and the
-    L2 penalty or none; the fitted attributes live there too. See the user
+    and predicted on their device with 'newton-cg', 'newton-cholesky',
+    'lbfgs' or 'gd' and the L2 penalty or none; the fitted attributes live
+    there too. See the user
     guide's page "On the GPU through the Array API".
 
     Dask arrays and DataFrames are fitted where Dask holds them, on one
@@ -596,7 +597,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             Training data. Sparse input is converted to CSR. A dask array
             or DataFrame is fitted blockwise where Dask holds it (its blocks
             of rows persisted once), with solver 'auto', 'newton-cg',
-            'lbfgs' or 'gd'.
+            'newton-cholesky', 'lbfgs' or 'gd'.
         y : array-like of shape (n_samples,)
             Class labels; a dask array or Series, or in memory, with dask
             ``X``.

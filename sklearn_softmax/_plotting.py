@@ -62,8 +62,8 @@ class ConvergenceDisplay:
     the stopping rule compares with ``tol`` after each iteration, on a
     logarithmic axis; with ``curve='both'``, the objective on the axes and
     the gradient on a second vertical axis that shares the iterations.
-    ``grad_norm_``, the gradient at the solution, is kept as an attribute and
-    shown in the default label.
+    The estimator's ``grad_norm_``, the gradient at the solution, is kept as
+    the attribute ``grad_norm`` and shown in the default label.
 
     Build it with :meth:`from_estimator`; the constructor takes the numbers.
 
