@@ -423,7 +423,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         With an L1 or group penalty, that of the gradient mapping of the
         proximal solver's last step, which is the gradient where the
         penalty is smooth. For 'sgd' and 'adam', that of the smooth part on
-        the training data (the chunk, for :meth:`partial_fit`).
+        the training data (the chunk, for :meth:`partial_fit`; a chunk of
+        no weight, which has no objective, leaves the previous value).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
