@@ -83,20 +83,28 @@ class WaldTestResult:
 
 
 def _parameter_names(row_names, column_names):
-    """Each ``feature[class]`` name and the bare feature names, longest
-    first, mapped to their index or to their row."""
-    indexed = {
-        f"{row}[{column}]": column_index * len(row_names) + row_index
-        for column_index, column in enumerate(column_names)
-        for row_index, row in enumerate(row_names)
-    }
-    rows = {row: row_index for row_index, row in enumerate(row_names)}
-    return indexed, rows
+    """Each ``feature[class]`` name and the bare feature names, mapped to
+    their index or to their row, and the names that stand for more than
+    one: a repeated feature name (one called 'intercept'), or a feature
+    name that reads as another feature's ``feature[class]``."""
+    indexed, rows, ambiguous = {}, {}, set()
+    for column_index, column in enumerate(column_names):
+        for row_index, row in enumerate(row_names):
+            name = f"{row}[{column}]"
+            if name in indexed:
+                ambiguous.add(name)
+            indexed[name] = column_index * len(row_names) + row_index
+    for row_index, row in enumerate(row_names):
+        if row in rows:
+            ambiguous.add(row)
+        rows[row] = row_index
+    ambiguous |= indexed.keys() & rows.keys()
+    return indexed, rows, ambiguous
 
 
-def _tokens(text, indexed, rows):
+def _tokens(text, indexed, rows, ambiguous):
     """Yield ``(kind, value)``: ('name', index), ('row', row), ('number',
-    float) or ('op', one of + - * =)."""
+    float) or ('op', one of + - * =). A name in ``ambiguous`` is refused."""
     names = sorted([*indexed, *rows], key=len, reverse=True)
     position = 0
     while position < len(text):
@@ -104,6 +112,13 @@ def _tokens(text, indexed, rows):
             position += 1
             continue
         name = next((name for name in names if text.startswith(name, position)), None)
+        if name in ambiguous:
+            raise ValueError(
+                f"In the restriction {text!r}, {name!r} names more than one "
+                "parameter: a feature's name repeats, or reads as another "
+                "feature's name with a class. Give the restrictions as a "
+                "matrix instead."
+            )
         if name is not None:
             yield ("name", indexed[name]) if name in indexed else ("row", rows[name])
             position += len(name)
@@ -123,7 +138,7 @@ def _tokens(text, indexed, rows):
             )
 
 
-def _parse_equation(text, indexed, rows):
+def _parse_equation(text, indexed, rows, ambiguous):
     """The restriction as ``(coefficients, constant, bare)``: a dict of
     index (or row, when ``bare``) to coefficient, and the constant ``q``
     of ``sum coefficient * parameter = q``.
@@ -131,7 +146,7 @@ def _parse_equation(text, indexed, rows):
     The grammar: ``equation = side ['=' side]``, ``side = [sign] term
     (sign term)*``, ``term = number ['*' name] | name``.
     """
-    tokens = list(_tokens(text, indexed, rows))
+    tokens = list(_tokens(text, indexed, rows, ambiguous))
     position = 0
 
     def fail(reason):
@@ -206,10 +221,12 @@ def restriction_matrix(hypothesis, row_names, column_names):
     if isinstance(hypothesis, list) and all(isinstance(h, str) for h in hypothesis):
         if not hypothesis:
             raise ValueError("wald_test needs at least one restriction.")
-        indexed, rows = _parameter_names(row_names, column_names)
+        indexed, rows, ambiguous = _parameter_names(row_names, column_names)
         R, q = [], []
         for text in hypothesis:
-            coefficients, constant, bare = _parse_equation(text, indexed, rows)
+            coefficients, constant, bare = _parse_equation(
+                text, indexed, rows, ambiguous
+            )
             for column in range(n_columns) if bare else [None]:
                 restriction = np.zeros(n_parameters)
                 for key, coefficient in coefficients.items():
@@ -245,33 +262,49 @@ def restriction_matrix(hypothesis, row_names, column_names):
     return R, q
 
 
+def row_restrictions(n_rows, n_columns):
+    """For each row of the parameters, the matrix ``R`` that sets it to zero
+    in every column, for the parameters flattened class by class."""
+    columns = np.arange(n_columns)
+    for row in range(n_rows):
+        R = np.zeros((n_columns, n_rows * n_columns))
+        R[columns, columns * n_rows + row] = 1.0
+        yield R
+
+
 def wald_test(params, covariance, R, q):
     """The :class:`WaldTestResult` of ``R params.ravel(order='F') = q``."""
     difference = R @ params.ravel(order="F") - q
-    variance = R @ covariance @ R.T
+    # Each entry of R V R^T is rounded by up to about p eps times the same
+    # product of the absolute values, for p parameters.
+    magnitude = np.abs(R) @ np.abs(covariance) @ np.abs(R).T
+    # Restrictions on parameters of other units (a feature in units 1e5
+    # times smaller has variances 1e10 times larger) are scaled to a
+    # magnitude of 1, so that one's variance is not taken for rounding of
+    # another's.
+    scale = np.sqrt(np.diag(magnitude))
+    scale[scale == 0] = 1.0
+    variance = (R @ covariance @ R.T) / np.outer(scale, scale)
     eigenvalues, vectors = np.linalg.eigh(0.5 * (variance + variance.T))
     eps = np.finfo(np.float64).eps
-    scale = max(eigenvalues.max(initial=0.0), 0.0)
-    # Each entry of R V R^T is rounded by up to about p eps times the same
-    # product of the absolute values, for p parameters: an eigenvalue below
-    # that is zero to rounding, as a combination the layout fixes is.
-    rounding = (
-        covariance.shape[0] * eps * (np.abs(R) @ np.abs(covariance) @ np.abs(R).T)
-    )
-    kept = eigenvalues > max(max(variance.shape) * eps * scale, rounding.max())
+    largest = max(eigenvalues.max(initial=0.0), 0.0)
+    # An eigenvalue below the rounding is zero, as a combination the layout
+    # fixes is.
+    rounding = covariance.shape[0] * eps * magnitude / np.outer(scale, scale)
+    kept = eigenvalues > max(max(variance.shape) * eps * largest, rounding.max())
     df = int(kept.sum())
     if df == 0:
         raise ValueError(
             "The restrictions have no variance: they constrain nothing the "
             "data estimate."
         )
-    coordinates = vectors.T @ difference
+    coordinates = vectors.T @ (difference / scale)
     # A restriction with no variance fixes a combination the layout sets by
     # construction (the sum over the symmetric layout's classes); it can be
     # tested only when it holds.
     off = np.abs(coordinates[~kept])
-    tolerance = 1e-8 * (np.abs(R) @ np.abs(params.ravel(order="F")) + np.abs(q)).max()
-    if off.size and off.max() > tolerance:
+    size = (np.abs(R) @ np.abs(params.ravel(order="F")) + np.abs(q)) / scale
+    if off.size and off.max() > 1e-8 * size.max():
         raise ValueError(
             "The restrictions fix a combination of the parameters that has no "
             "variance, at a value it does not have: in the symmetric layout, "

@@ -4,7 +4,12 @@ tests, fit statistics, marginal effects and predicted probabilities."""
 import numpy as np
 from scipy.stats import chi2
 
-from ._hypotheses import null_log_likelihood, restriction_matrix, wald_test
+from ._hypotheses import (
+    null_log_likelihood,
+    restriction_matrix,
+    row_restrictions,
+    wald_test,
+)
 from ._marginal_effects import compute_marginal_effects
 from ._prediction import probability_intervals
 from ._tables import EstimatesTable, import_pandas
@@ -318,7 +323,11 @@ class SoftmaxInferenceResult(EstimatesTable):
             ``df`` and ``pvalue``.
         """
         pd = import_pandas("wald_test_terms")
-        tests = [self.wald_test(name) for name in self.row_names]
+        n_rows, n_columns = self.params.shape
+        tests = [
+            wald_test(self.params, self._covariance, R, np.zeros(n_columns))
+            for R in row_restrictions(n_rows, n_columns)
+        ]
         return pd.DataFrame(
             {
                 "statistic": [test.statistic for test in tests],

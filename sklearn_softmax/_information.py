@@ -14,6 +14,8 @@ This module knows matrices only: nothing about estimators or scikit-learn's
 API.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import eigh
@@ -181,26 +183,74 @@ def class_constant_projection(n_classes, n_rows):
     return np.kron(np.full((n_classes, n_classes), 1.0 / n_classes), np.eye(n_rows))
 
 
+class ShiftedEigh(NamedTuple):
+    """The eigendecomposition ``V diag(values) V^T`` of ``D^-1 A D^-1 + c Q``,
+    made by :func:`shifted_eigh` for a class-major matrix ``A``.
+
+    ``D`` is diagonal with ``scale`` on its diagonal: for each design row, the
+    root of the mean over the classes of ``A``'s diagonal entries on it, so
+    that a feature's units do not enter the eigenvalues (in the unscaled
+    matrix a feature measured in units 10^3 times smaller moves its
+    eigenvalues by 10^6, and rounding loses what it moved them from). The
+    scale is the same for every class, so ``D`` maps the class-constant
+    directions, the range of the projection ``Q``, to themselves.
+    """
+
+    values: np.ndarray
+    vectors: np.ndarray
+    scale: np.ndarray
+
+    def kept(self):
+        """Which eigenvalues stand above the level of rounding: about eps
+        times the largest, for an exactly singular matrix."""
+        return self.values > self.values.size * _EPS * self.values[-1]
+
+    def is_singular(self):
+        """Whether the smallest eigenvalue is at the level of rounding."""
+        return not self.kept()[0]
+
+    def inverse(self):
+        """``D^-1 (D^-1 A D^-1 + c Q)^-1 D^-1``: on the directions whose
+        classes sum to zero, the inverse of ``A`` there."""
+        inverse = (self.vectors / self.values) @ self.vectors.T
+        inverse /= self.scale[:, np.newaxis]
+        inverse /= self.scale
+        return inverse
+
+    def solve(self, rhs):
+        """``x = D^-1 V_+ diag(values_+)^-1 V_+^T D^-1 rhs`` over the kept
+        eigenvalues: ``A x = rhs`` whenever ``rhs`` lies in ``A``'s range
+        and has no class-constant part, also when ``A`` is singular
+        (collinear features)."""
+        kept = self.kept()
+        vectors = self.vectors[:, kept]
+        return (vectors @ ((vectors.T @ (rhs / self.scale)) / self.values[kept])) / (
+            self.scale
+        )
+
+
 def shifted_eigh(matrix, n_classes):
-    """Eigenvalues and eigenvectors of ``matrix + c Q``, with ``Q`` the
-    projection onto the class-constant directions and ``c`` the mean of
-    ``matrix``'s diagonal.
+    """The :class:`ShiftedEigh` of ``matrix``: its eigendecomposition after
+    each design row is scaled to a unit mean diagonal over the classes, and
+    the class-constant directions are shifted by ``c``, the mean of the
+    scaled diagonal.
 
     For a class-major matrix that vanishes along those directions, or maps
-    them to themselves, this leaves its action on the other directions as
-    it was and makes it invertible on the class-constant ones.
+    them to themselves, the shift leaves its action on the other directions
+    as it was and makes it invertible on the class-constant ones.
     """
     n_parameters = matrix.shape[0]
-    trace = np.trace(matrix)
+    n_rows = n_parameters // n_classes
+    row_diagonal = np.diag(matrix).reshape(n_classes, n_rows).mean(axis=0)
+    row_scale = np.sqrt(np.where(row_diagonal > 0, row_diagonal, 1.0))
+    scale = np.tile(row_scale, n_classes)
+    scaled = matrix / scale[:, np.newaxis]
+    scaled /= scale
+    trace = np.trace(scaled)
     shift = trace / n_parameters if trace > 0 else 1.0
-    projection = class_constant_projection(n_classes, n_parameters // n_classes)
-    return eigh(matrix + shift * projection)
-
-
-def is_singular(eigenvalues):
-    """Whether the smallest of ascending ``eigenvalues`` is at the level of
-    rounding: about eps times the largest, for an exactly singular matrix."""
-    return not eigenvalues[0] > eigenvalues.size * _EPS * eigenvalues[-1]
+    scaled += shift * class_constant_projection(n_classes, n_rows)
+    values, vectors = eigh(scaled, overwrite_a=True)
+    return ShiftedEigh(values, vectors, scale)
 
 
 def sandwich_covariance(bread_eigh, meat):
@@ -208,9 +258,9 @@ def sandwich_covariance(bread_eigh, meat):
 
     ``bread_eigh`` is :func:`shifted_eigh` of ``B``, the penalised
     information, and ``meat`` (``M``) is class-major. ``M`` vanishes along
-    the class-constant directions and ``B`` maps them to themselves, so the
-    inverse of ``B + c Q`` is ``B``'s on the subspace where the classes sum
-    to zero, and the product lies in that subspace.
+    the class-constant directions and ``B`` maps them to themselves, so
+    :meth:`ShiftedEigh.inverse` is ``B``'s inverse on the subspace where the
+    classes sum to zero, and the product lies in that subspace.
 
     Raises
     ------
@@ -218,15 +268,16 @@ def sandwich_covariance(bread_eigh, meat):
         When ``B`` is singular on that subspace: collinear features, or a
         constant feature beside the intercept, without a penalty.
     """
-    eigenvalues, vectors = bread_eigh
-    if is_singular(eigenvalues):
+    if bread_eigh.is_singular():
+        values = bread_eigh.values
         raise ValueError(
-            "The observed information is singular: its smallest eigenvalue is "
-            f"{eigenvalues[0]:.3g}, against {eigenvalues[-1]:.3g} for its largest. "
-            "Some features are collinear, or constant beside the intercept; "
-            "drop them, or fit with an L2 penalty (a finite C)."
+            "The observed information is singular: with each feature scaled "
+            f"to a unit diagonal, its smallest eigenvalue is {values[0]:.3g}, "
+            f"against {values[-1]:.3g} for its largest. Some features are "
+            "collinear, or constant beside the intercept; drop them, or fit "
+            "with an L2 penalty (a finite C)."
         )
-    inverse = (vectors / eigenvalues) @ vectors.T
+    inverse = bread_eigh.inverse()
     covariance = inverse @ meat @ inverse
     return 0.5 * (covariance + covariance.T)
 

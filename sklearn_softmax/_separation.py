@@ -59,7 +59,6 @@ from ._jacobian import jacobian_product
 from ._loss import MultinomialLoss
 from ._solvers import minimize_newton_cg
 
-_EPS = np.finfo(np.float64).eps
 # Samples in the first linear program, and most added in each round.
 _ROWS_PER_ROUND = 2000
 # A margin counts as positive, or a constraint as failed, beyond this, on
@@ -100,8 +99,8 @@ def moments_balance(
         The score ``sum_i s_i x~_i (y_i - p_i)^T`` at ``P``.
     information : ndarray of shape (r K, r K)
         The observed information at ``P``, class-major.
-    information_eigh : tuple of ndarray
-        Its eigenvalues and eigenvectors, shifted by :func:`shifted_eigh`.
+    information_eigh : ShiftedEigh
+        Its eigendecomposition, by :func:`~sklearn_softmax._information.shifted_eigh`.
 
     Returns
     -------
@@ -119,9 +118,7 @@ def moments_balance(
     moments = (moments - moments.mean(axis=1, keepdims=True)).ravel(order="F")
     # The least-squares step: with collinear features the information is
     # singular, and the moments lie in its range.
-    eigenvalues, vectors = information_eigh
-    kept = eigenvalues > eigenvalues.size * _EPS * eigenvalues[-1]
-    step = vectors[:, kept] @ ((vectors[:, kept].T @ moments) / eigenvalues[kept])
+    step = information_eigh.solve(moments)
     scale = np.abs(moments).max() + np.finfo(np.float64).tiny
     if not np.abs(information @ step - moments).max() <= 1e-8 * scale:
         return False

@@ -1,5 +1,8 @@
 """Fit statistics and Wald tests against statsmodels' MNLogit."""
 
+import copy
+import re
+
 import numpy as np
 import pytest
 from _statsmodels import anes96, fit_exactly, mixed_problem, mnlogit
@@ -78,6 +81,33 @@ def test_wald_test_equals_mnlogit(anes):
         assert_allclose(test.statistic, expected.statistic, rtol=RTOL)
         assert_allclose(test.pvalue, expected.pvalue, rtol=RTOL)
         assert test.df == expected.df_denom
+
+
+@pytest.mark.parametrize("reference_class", [0, None])
+def test_wald_tests_do_not_depend_on_the_features_units(anes, reference_class):
+    """With income in units 1e7 times smaller, its variances are 1e14 times
+    the intercept's: a joint test of both kept only the larger (one degree
+    of freedom, where there are two) before the restrictions were scaled."""
+    X, y, clf, _ = anes
+    scaled_clf = copy.deepcopy(clf)
+    factors = np.where(X.columns == "income", 1e7, 1.0)
+    scaled_clf.coef_ = clf.coef_ / factors
+    # The gradient's income entries grow by the same factor, to about 1e-6.
+    scaled_clf.set_params(tol=1e-6)
+    expected = softmax_inference(clf, X, y, reference_class=reference_class)
+    result = softmax_inference(
+        scaled_clf, X * factors, y, reference_class=reference_class
+    )
+    first = result.column_names[0]
+    for hypothesis in (
+        [f"income[{first}] = 0", f"intercept[{first}] = 0"],
+        ["income", "intercept"],
+        "income = 0",
+    ):
+        test, reference = result.wald_test(hypothesis), expected.wald_test(hypothesis)
+        assert test.df == reference.df
+        assert_allclose(test.statistic, reference.statistic, rtol=1e-9)
+    assert result.wald_test(["income[1] = 0", "intercept[1] = 0"]).df == 2
 
 
 def test_wald_test_terms_are_joint_tests_of_each_feature(anes):
@@ -184,6 +214,32 @@ def test_bad_restrictions_are_refused(hypothesis, match):
     result = softmax_inference(fit_exactly(X, y), X, y)
     with pytest.raises(ValueError, match=match):
         result.wald_test(hypothesis)
+
+
+@pytest.mark.parametrize(
+    ("names", "ambiguous"),
+    [
+        # A feature called 'intercept' repeats the intercept's row name.
+        (["x0", "intercept", "x2"], "intercept"),
+        # 'x0[1]' is also the first feature in class 1.
+        (["x0", "x0[1]", "x2"], "x0[1]"),
+    ],
+)
+def test_names_that_stand_for_two_parameters(names, ambiguous):
+    pd = pytest.importorskip("pandas")
+    X, y = mixed_problem()
+    frame = pd.DataFrame(X, columns=names)
+    result = softmax_inference(fit_exactly(frame, y), frame, y)
+    assert result.row_names == ["intercept", *names]
+    with pytest.raises(ValueError, match=re.escape(f"{ambiguous!r} names more")):
+        result.wald_test(f"{ambiguous} = 0")
+    # The terms' tests go by row, whatever the names: each is the joint
+    # test of its row in every class.
+    table = result.wald_test_terms()
+    for row in range(4):
+        expected = result.wald_test(_feature_restrictions(result, row))
+        assert table.iloc[row]["statistic"] == expected.statistic
+        assert table.iloc[row]["df"] == expected.df == 2
 
 
 def test_values_go_with_a_matrix_only():

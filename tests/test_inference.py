@@ -441,6 +441,36 @@ def test_collinear_features_are_refused():
     assert np.all(np.isfinite(softmax_inference(clf, X, y).bse))
 
 
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
+def test_features_far_from_unit_scale_keep_their_standard_errors(anes96, cov_type):
+    """A feature in other units scales its parameters and their standard
+    errors by the inverse factor, and leaves the rest as they were. The
+    information's eigenvalues move with the squares of the units (1e10 for
+    income in units 1e5 times smaller), which the decomposition must not
+    see: before each feature was scaled to a unit diagonal, the standard
+    errors there lost 1e-4 relative and the information was called
+    singular."""
+    X, y = anes96
+    X = X.to_numpy()
+    factors = np.ones(X.shape[1])
+    factors[FEATURES.index("income")] = 1e5
+    factors[FEATURES.index("age")] = 1e-3
+    clf = SoftmaxRegression(C=np.inf, **TIGHT).fit(X, y)
+    expected = softmax_inference(clf, X, y, reference_class=0, cov_type=cov_type)
+    # The same model on the scaled features, to the last bit but for the
+    # rounding of the division.
+    clf.coef_ = clf.coef_ / factors
+    scaled = softmax_inference(
+        clf, X * factors, y, reference_class=0, cov_type=cov_type
+    )
+    row_factors = np.r_[1.0, factors][:, np.newaxis]
+    # The decomposition's relative error is about the scaled information's
+    # condition number (below 1e4 here) times eps.
+    assert_allclose(scaled.bse * row_factors, expected.bse, rtol=1e-10)
+    assert_allclose(scaled.zvalues, expected.zvalues, rtol=1e-10)
+    assert scaled.separation == expected.separation == "not separated"
+
+
 def test_size_is_refused_above_max_bytes():
     X, y = _unseparable()
     clf = SoftmaxRegression(**TIGHT).fit(X, y)
