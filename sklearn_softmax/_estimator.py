@@ -838,6 +838,16 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 objective_value = run_epoch(objective, stream.state, settings, order)
                 stream.history.append(objective_value)
                 solution = stream.state.solution(settings)
+                if not np.all(np.isfinite(solution)):
+                    # The call is rolled back (_keeping_state_on_failure).
+                    raise ValueError(
+                        f"partial_fit's {solver} steps on this chunk left the "
+                        "finite numbers: they are too large for this data. The "
+                        "model is as it was before the call. Scale the "
+                        "features (for instance with "
+                        "sklearn.preprocessing.StandardScaler), or lower "
+                        "learning_rate_init."
+                    )
                 _, gradient = objective.value_and_gradient(
                     solution, np.arange(data.X.shape[0])
                 )

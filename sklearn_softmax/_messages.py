@@ -107,11 +107,11 @@ def convergence_message(estimator, result, solver, dtype, norm):
         )
         if result.worse_than_start:
             return (
-                f"SoftmaxRegression(solver={solver!r}) stopped as its "
-                f"{watched} no longer improved, but {result.message}: its "
-                "steps are too large for this data. Scale the features (for "
-                "instance with sklearn.preprocessing.StandardScaler), or "
-                "lower learning_rate_init."
+                f"SoftmaxRegression(solver={solver!r}) did not converge: "
+                f"{result.message}: its steps are too large for this data. Scale "
+                "the features (for instance with "
+                "sklearn.preprocessing.StandardScaler), or lower "
+                "learning_rate_init."
             )
         return (
             f"SoftmaxRegression(solver={solver!r}) ran max_iter="

@@ -18,15 +18,12 @@ def lift(beta):
     return np.multiply.outer(beta, [-0.5, 0.5])
 
 
-def solving_in_difference(solve):
-    """``solve``, run on an objective of ``beta`` (as ``bind`` makes it with
-    ``two_classes_as_one``) from the difference of the columns of a
-    two-class starting point, with its result lifted back to ``coef``'s
-    layout, flattened: ``[-beta / 2, beta / 2]`` row by row."""
-
-    def minimize(objective, x0, **settings):
-        start = np.asarray(x0).reshape(-1, 2)
-        result = solve(objective, start[:, 1] - start[:, 0], **settings)
-        return result._replace(x=lift(result.x).ravel())
-
-    return minimize
+def solved_in_difference(run, coef0):
+    """``run(start)``, a solve on objectives of ``beta`` (as ``bind`` makes
+    them with ``two_classes_as_one``) from ``start``, of shape ``(rows,
+    1)``, called with the difference of the columns of the two-class
+    starting point ``coef0``; its result lifted back to ``coef``'s layout,
+    flattened: ``[-beta / 2, beta / 2]`` row by row."""
+    coef0 = np.asarray(coef0).reshape(-1, 2)
+    result = run((coef0[:, 1] - coef0[:, 0])[:, np.newaxis])
+    return result._replace(x=lift(result.x).ravel())

@@ -544,12 +544,12 @@ def test_two_class_exact_newton_steps_solve_for_the_difference(
 
     wrapped = []
 
-    def spy(solve):
-        wrapped.append(solve)
-        return solving_in_difference(solve)
+    def spy(run, coef0):
+        wrapped.append(run)
+        return solved_in_difference(run, coef0)
 
-    solving_in_difference = _numpy.solving_in_difference
-    monkeypatch.setattr(_numpy, "solving_in_difference", spy)
+    solved_in_difference = _numpy.solved_in_difference
+    monkeypatch.setattr(_numpy, "solved_in_difference", spy)
     X, y = problem(n_classes=2)
     sample_weight = (
         np.random.default_rng(0).uniform(0.5, 2.0, y.size) if weighted else None

@@ -138,18 +138,27 @@ def test_a_lifted_point_that_misses_tol_goes_on_on_X(rng):
 
 
 def gradient_on_X(model, X, y, sample_weight):
-    """The objective's gradient at a fitted model, from the formulas."""
+    """The objective's gradient at a fitted model, from the formulas; with
+    two classes, at the centred weights ``[-coef_ / 2, coef_ / 2]``."""
+    coef, intercept = model.coef_, model.intercept_
+    if coef.shape[0] == 1:
+        coef, intercept = np.vstack([-coef / 2, coef / 2]), intercept * [-0.5, 0.5]
     S = sample_weight.sum()
-    P = softmax(X @ model.coef_.T + model.intercept_, axis=1)
-    G = sample_weight[:, None] * (P - np.eye(N_CLASSES)[y]) / S
-    gradient_W = X.T @ G + model.coef_.T / (model.C * S)
+    P = softmax(X @ coef.T + intercept, axis=1)
+    G = sample_weight[:, None] * (P - np.eye(len(coef))[y]) / S
+    gradient_W = X.T @ G + coef.T / (model.C * S)
     return np.vstack([gradient_W, G.sum(axis=0)])
 
 
 @pytest.mark.parametrize("solver", sorted(SOLVERS))
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_fit_equals_the_fit_on_X(solver, fit_intercept, monkeypatch, row_space_fits):
-    X, y, sw = wide_problem()
+@pytest.mark.parametrize("n_classes", [2, N_CLASSES])
+def test_fit_equals_the_fit_on_X(
+    solver, fit_intercept, n_classes, monkeypatch, row_space_fits
+):
+    """Every solver, on two classes too: exact Newton steps then run on the
+    difference of the classes' parameters, in the row space as well."""
+    X, y, sw = make_problem(30, 200, n_classes, seed=0)
     tol = 1e-8
     params = dict(solver=solver, fit_intercept=fit_intercept, tol=tol, max_iter=5000)
     reduced = SoftmaxRegression(**params).fit(X, y, sample_weight=sw)

@@ -322,6 +322,48 @@ def test_run_ending_above_its_start_warns(wine, solver):
     assert model.loss_curve_[1:].min() > np.log(3)
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_run_whose_iterates_overflow_returns_its_start(wine, solver):
+    """Steps of 1e300 take the iterates past the largest float64: the fit
+    says so, returns the starting point (finite), and numpy's overflow
+    warnings (errors in this suite) are not raised."""
+    X, y, _ = wine
+    model = SoftmaxRegression(solver=solver, learning_rate_init=1e300, random_state=0)
+    with pytest.warns(
+        ConvergenceWarning,
+        match="left the finite numbers, and the model is its starting point",
+    ):
+        model.fit(X, y)
+    assert not model.converged_
+    assert_array_equal(model.coef_, 0.0)
+    assert_array_equal(model.intercept_, 0.0)
+    # A chunk of a stream that overflows is refused, the model kept: the
+    # first chunk's steps reach weights near 1e300, the second's overflow.
+    stream = SoftmaxRegression(solver=solver, learning_rate_init=1e300, random_state=0)
+    stream.partial_fit(X, y, classes=[0, 1, 2])
+    coef = stream.coef_.copy()
+    with pytest.raises(ValueError, match="left the finite numbers"):
+        stream.partial_fit(X, y)
+    assert_array_equal(stream.coef_, coef)
+    assert stream.n_iter_[0] == 1
+
+
+def test_adam_under_a_penalty_whose_gradient_squares_overflow(wine):
+    """At C=1e-200 the penalty's gradient on a weight Adam moved is near
+    1e200, whose square overflows: the second moment is then infinite (that
+    weight's step zero) where it was NaN, and NaN coefficients were stored.
+    Adam's steps of 1e-2 a coordinate cannot reach weights of 1e-200; the
+    fit warns that it did not converge, with finite coefficients."""
+    X, y, _ = wine
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = SoftmaxRegression(solver="adam", C=1e-200, random_state=0).fit(X, y)
+    assert [w.category for w in caught] == [ConvergenceWarning]
+    assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.intercept_))
+    assert not model.converged_
+
+
 @pytest.fixture(scope="module")
 def noisy_gaussian():
     """Gaussian features with overlapping classes, and as many features as

@@ -13,7 +13,7 @@ from .._idle_columns import columns_to_leave_out, solve_without_columns
 from .._row_space import RowSpace, solve_in_row_space
 from .._targets import encode_labels, total_weight, weigh_samples
 from .._threads import blas_thread_limit
-from .._two_classes import solving_in_difference
+from .._two_classes import solved_in_difference
 from ._common import FitData, check_magnitude, minimizer, resolve_solver
 
 
@@ -79,8 +79,7 @@ class NumpyBackend:
             # for the problems 'auto' takes them on.
             X = X.astype(np.float64)
 
-        # Exact Newton steps for two classes factor the Hessian of the
-        # difference of their parameters (see _two_classes).
+        # See _two_classes.
         two_classes_as_one = (
             n_classes == 2 and solver == "newton-cholesky" and spec.norm is None
         )
@@ -102,29 +101,35 @@ class NumpyBackend:
             )
 
         solve = minimizer(solver, spec.norm)
+        kwargs = settings.solver_kwargs()
+
+        def run(start):
+            # The L1 and group norms are not kept by the row space's
+            # rotation. With max_iter=0 the model is the starting point
+            # itself, which the projection onto the row space could move.
+            if (
+                spec.norm is None
+                and settings.max_iter > 0
+                and choose_row_space(X, n_classes)
+            ):
+                row_space = RowSpace.of(X)
+                if row_space is not None:
+                    return solve_in_row_space(solve, row_space, bind, start, **kwargs)
+            if spec.norm is None and settings.max_iter > 0 and not sp.issparse(X):
+                penalised = spec.l2_reg_strength > 0
+                idle = columns_to_leave_out(X, spec.fit_intercept, penalised)
+                if idle is not None:
+                    return solve_without_columns(
+                        solve, idle, bind, X, start, penalised, **kwargs
+                    )
+            return solve(bind(X), start.ravel(), **kwargs)
+
+        # Exact Newton steps for two classes factor the Hessian of the
+        # difference of their parameters: the whole solve, in the row space
+        # or without the idle columns too, runs on that difference.
         if two_classes_as_one:
-            solve = solving_in_difference(solve)
-        # The L1 and group norms are not kept by the row space's rotation.
-        # With max_iter=0 the model is the starting point itself, which the
-        # projection onto the row space could move.
-        if (
-            spec.norm is None
-            and settings.max_iter > 0
-            and choose_row_space(X, n_classes)
-        ):
-            row_space = RowSpace.of(X)
-            if row_space is not None:
-                return solve_in_row_space(
-                    solve, row_space, bind, coef0, **settings.solver_kwargs()
-                )
-        if spec.norm is None and settings.max_iter > 0 and not sp.issparse(X):
-            penalised = spec.l2_reg_strength > 0
-            idle = columns_to_leave_out(X, spec.fit_intercept, penalised)
-            if idle is not None:
-                return solve_without_columns(
-                    solve, idle, bind, X, coef0, penalised, **settings.solver_kwargs()
-                )
-        return solve(bind(X), coef0.ravel(), **settings.solver_kwargs())
+            return solved_in_difference(run, coef0)
+        return run(coef0)
 
     def bind_rows(self, data, spec):
         """The objective estimated from subsets of rows, for the stochastic

@@ -102,8 +102,14 @@ class StochasticState:
         if settings.learning_rate == "invscaling":
             eta = settings.eta0 / t**settings.power_t
         if settings.method == "adam":
-            self.velocity += (1 - _BETA_1) * (gradient - self.velocity)
-            self.second_moment += (1 - _BETA_2) * (gradient**2 - self.second_moment)
+            self.velocity *= _BETA_1
+            self.velocity += (1 - _BETA_1) * gradient
+            # Decayed, then added to: where a square overflows (a strong
+            # penalty on a weight that moved), the moment is infinite and
+            # that weight's step zero, where the difference of the square
+            # and the moment would be NaN.
+            self.second_moment *= _BETA_2
+            self.second_moment += (1 - _BETA_2) * np.square(gradient)
             # The bias corrections of the moments, folded into the step.
             eta *= math.sqrt(1 - _BETA_2**t) / (1 - _BETA_1**t)
             self.x -= (
@@ -132,19 +138,26 @@ def run_epoch(objective, state, settings, order):
     """One pass over the samples in ``order``, in minibatches.
 
     Returns the mean over the minibatches of the objective estimates, each
-    taken before its step.
+    taken before its step. Steps too large for the data overflow: the
+    iterate, or the objective, is then no longer finite, which the caller
+    checks, and numpy's warnings of it are not raised.
     """
     values = []
-    for start in range(0, len(order), settings.batch_size):
-        rows = order[start : start + settings.batch_size]
-        value, gradient = objective.value_and_gradient(state.x, rows)
-        values.append(value)
-        state.step(gradient, settings)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, len(order), settings.batch_size):
+            rows = order[start : start + settings.batch_size]
+            value, gradient = objective.value_and_gradient(state.x, rows)
+            values.append(value)
+            state.step(gradient, settings)
     return float(np.mean(values))
 
 
 def _penalised(objective, settings, x):
-    value, gradient = objective.value_and_gradient(x, np.arange(objective.n_samples))
+    # x may have left the finite numbers, which the caller checks.
+    with np.errstate(over="ignore", invalid="ignore"):
+        value, gradient = objective.value_and_gradient(
+            x, np.arange(objective.n_samples)
+        )
     if settings.penalty is not None:
         value += settings.penalty.value(x)
     return value, gradient
@@ -228,6 +241,8 @@ def minimize_stochastic(
             random_state.shuffle(order)
         previous = state.solution(settings).copy()
         history.append(run_epoch(objective, state, settings, order))
+        if not math.isfinite(history[-1]):
+            break
         solution = state.solution(settings)
         if callback is not None:
             # A full pass for the gradient norm, only when it is reported.
@@ -262,6 +277,14 @@ def minimize_stochastic(
             f"the objective ended at {value:.4g}, above {start_value:.4g} at "
             "the starting point"
         )
+        if not np.all(np.isfinite(x)):
+            # No model to return but the start.
+            x = np.array(x0, dtype=np.float64)
+            value, gradient = _penalised(objective, settings, x)
+            message = (
+                "its iterates left the finite numbers, and the model is its "
+                "starting point"
+            )
     return SolverResult(
         x=x,
         objective=value,
