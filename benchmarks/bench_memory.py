@@ -1,4 +1,4 @@
-"""Memory of a fit: SoftmaxRegression does not copy X, and beyond X it takes O(nK + dK).
+"""Memory of a fit: SoftmaxRegression does not copy C-ordered X, and beyond X it takes O(nK + dK).
 
 On float32 data of shape n x d with K classes (1,000,000 x 100, K = 10 by
 default), the script
@@ -14,7 +14,8 @@ default), the script
 3. fits the same data as float64 with ``precision='full'`` and with the
    default precision, which above a small size runs the Hessian products of
    'newton-cg' in float32 on blocks of rows converted one at a time (no copy
-   either), and as a Fortran-ordered float32 array, which is not copied.
+   either), and as a Fortran-ordered float32 array, which is copied into C
+   order once, as LogisticRegression copies it.
 
 The data is drawn in float32 (no float64 intermediate of the size of ``X``), with
 labels from a random linear softmax model.

@@ -522,6 +522,10 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
     def score(self, X, y, sample_weight=None, **score_params):
         """Score with ``scoring`` (by default the negative log-loss).
 
+        A metric that takes ``labels`` is given ``classes_`` (and, with two
+        classes, ``pos_label=classes_[1]``), as the folds of the search
+        were: ``y`` need not show every class.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -543,7 +547,9 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         refuse_unrouted(score_params, type(self).__name__, "score")
-        scorer = self._scorer()
+        # Against all the classes, as the search scored its folds: y need
+        # not show them all.
+        scorer = scorer_for_classes(self._scorer(), self.classes_)
         if sample_weight is not None:
             score_params["sample_weight"] = sample_weight
         if routing_enabled():

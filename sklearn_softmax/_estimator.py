@@ -627,23 +627,29 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             self._fit, NumpyBackend(), X, y, sample_weight, classes
         )
 
-    def _has_stochastic_solver(self):
+    def _can_stream(self):
         if self.solver not in ("auto", *STOCHASTIC_SOLVERS):
             raise AttributeError(
                 f"partial_fit needs a stochastic solver, 'sgd' or 'adam' ('auto' "
                 f"stands for 'sgd' there); solver={self.solver!r} works on all "
                 "the data at once: use fit."
             )
+        if isinstance(self.class_weight, str):  # 'balanced'
+            raise AttributeError(
+                "partial_fit does not take class_weight='balanced', which needs "
+                "the class totals of all the data, where partial_fit sees one "
+                "chunk: pass class_weight as a dict."
+            )
         return True
 
-    @available_if(_has_stochastic_solver)
+    @available_if(_can_stream)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Take one epoch of stochastic steps on a chunk of the data.
 
         Only available with the solvers 'sgd', 'adam' and 'auto', which
-        stands for 'sgd' here. Each call makes one pass over the chunk
-        ``(X, y)`` in minibatches of ``batch_size`` on the objective that
+        stands for 'sgd' here, and without ``class_weight='balanced'``.
+        Each call makes one pass over the chunk ``(X, y)`` in minibatches of ``batch_size`` on the objective that
         :meth:`fit` minimises on that chunk
         with the same parameters: the penalty is divided by ``C S_c``, with
         ``S_c`` the chunk's total sample weight. Over a stream of ``m``
@@ -795,12 +801,6 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 "labels of all the classes the stream holds, as later chunks "
                 "may not show them all."
             )
-        if isinstance(self.class_weight, str):
-            raise ValueError(
-                "class_weight='balanced' needs the class totals of all the "
-                "data, which partial_fit does not see: pass class_weight as a "
-                "dict."
-            )
         penalty = self._resolve_settings()
         solver = "sgd" if self.solver == "auto" else self.solver
         self._warn_unless_precision_used(solver)
@@ -824,17 +824,20 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             spec = self._objective_spec(data, penalty)
             backend.solver(solver, spec, data, penalty.spelling)
             objective = backend.bind_rows(data, spec)
-            settings = self._stochastic_settings(
-                solver,
-                spec,
-                lambda: stream.curvature.update(
-                    spec.loss(), data.X, data.sample_weight
-                ),
-            )
             order = np.arange(data.X.shape[0])
             if self.shuffle:
                 stream.random_state.shuffle(order)
+            # The curvature bound, which sets the default step, takes
+            # products with X too: all of the call's arithmetic runs on one
+            # BLAS thread, whose rounding does not depend on the limit.
             with single_threaded_blas():
+                settings = self._stochastic_settings(
+                    solver,
+                    spec,
+                    lambda: stream.curvature.update(
+                        spec.loss(), data.X, data.sample_weight
+                    ),
+                )
                 objective_value = run_epoch(objective, stream.state, settings, order)
                 stream.history.append(objective_value)
                 solution = stream.state.solution(settings)

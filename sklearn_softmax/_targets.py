@@ -62,7 +62,7 @@ def class_weights(class_weight, totals, classes):
     if unknown:
         raise ValueError(
             "class_weight has labels that are not classes of y: "
-            f"{sorted(map(repr, unknown))}; the classes are {classes.tolist()}."
+            f"{sorted(unknown, key=repr)}; the classes are {classes.tolist()}."
         )
     try:
         weights = np.array(

@@ -438,6 +438,31 @@ def test_cv_default_folds_score_against_all_the_classes(iris, scoring, metric):
             )
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.UndefinedMetricWarning")
+@pytest.mark.parametrize(
+    ("scoring", "metric"),
+    [
+        (None, lambda y, proba: -log_loss(y, proba, labels=[0, 1, 2])),
+        (
+            "f1_macro",
+            lambda y, proba: f1_score(
+                y, proba.argmax(axis=1), labels=[0, 1, 2], average="macro"
+            ),
+        ),
+    ],
+)
+def test_cv_score_on_samples_of_some_classes_only(iris, scoring, metric):
+    """score, as the search's folds, scores against all the classes: a
+    sample of two of the three (or one) is scored, where log_loss refused
+    it."""
+    X, y = iris
+    model = SoftmaxRegressionCV(Cs=CS, cv=3, scoring=scoring).fit(X, y)
+    for kept in ([0, 1], [2]):
+        rows = np.isin(y, kept)
+        expected = metric(y[rows], model.predict_proba(X[rows]))
+        assert model.score(X[rows], y[rows]) == pytest.approx(expected, rel=1e-12)
+
+
 def test_cv_two_classes_scored_with_the_second_class_positive(wine):
     # F1 of string labels needs a positive class: classes_[1], as in
     # LogisticRegressionCV, whose binary model has that class positive.

@@ -214,10 +214,18 @@ def test_partial_fit_class_errors(wine, first, second, message):
         model.partial_fit(X, y, **second)
 
 
-def test_partial_fit_refuses_balanced_class_weight(wine):
+def test_partial_fit_is_not_offered_with_balanced_class_weight(wine):
+    """'balanced' needs the class totals of all the data: partial_fit is not
+    there, also after a fit, as it is not for a full-batch solver."""
     X, y, _ = wine
-    with pytest.raises(ValueError, match="class_weight='balanced' needs"):
-        SoftmaxRegression(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
+    model = SoftmaxRegression(class_weight="balanced")
+    assert not hasattr(model, "partial_fit")
+    model.fit(X, y)
+    with pytest.raises(AttributeError, match="partial_fit") as error:
+        model.partial_fit(X, y)
+    cause = error.value.__cause__ or error.value
+    assert "does not take class_weight='balanced'" in str(cause)
+    assert hasattr(model.set_params(class_weight={0: 2.0}), "partial_fit")
 
 
 def test_partial_fit_only_with_stochastic_solvers():

@@ -104,6 +104,81 @@ def test_the_model_does_not_depend_on_the_blas_limit(solver):
             _assert_same_model(_fitted(X, y, **params), reference)
 
 
+def test_a_stream_does_not_depend_on_the_blas_limit():
+    """partial_fit's default step comes from a curvature bound, products
+    with the chunk taken under the fit's own hold on BLAS: under the
+    caller's limit of two threads OpenBLAS rounded them otherwise, and the
+    stream's steps changed in the last bits."""
+    X, y = _scaled_problem(100_000, 20, 3)
+    streams = {}
+    for limit in (1, 2):
+        with threadpool_limits(limits=limit, user_api="blas"):
+            model = SoftmaxRegression(random_state=0)
+            for chunk in np.array_split(np.arange(len(y)), 2):
+                model.partial_fit(X[chunk], y[chunk], classes=[0, 1, 2])
+        streams[limit] = model
+    _assert_same_model(streams[2], streams[1])
+    assert streams[2].grad_norm_ == streams[1].grad_norm_
+
+
+def _unaligned(X):
+    """A C-ordered copy of ``X`` whose data starts one byte into a buffer."""
+    buffer = np.empty(X.nbytes + 1, dtype=np.uint8)
+    copy = buffer[1:].view(X.dtype).reshape(X.shape)
+    copy[...] = X
+    assert not copy.flags.aligned
+    return copy
+
+
+@pytest.mark.parametrize(
+    "config",
+    [{"solver": "newton-cg"}, {"solver": "auto"}, {"solver": "sgd", "max_iter": 2}],
+    ids=lambda c: c["solver"],
+)
+@pytest.mark.parametrize("shape", [(3000, 40), (300, 2000)], ids=["tall", "wide"])
+def test_the_model_does_not_depend_on_the_layout(config, shape):
+    """The same values in another memory layout: Fortran order (as a pandas
+    DataFrame holds them), a strided view, an unaligned buffer. Wide data is
+    solved in its row space, whose Gram matrix numpy forms by another BLAS
+    routine for data that is not C-ordered and aligned."""
+    X, y = _scaled_problem(*shape, 4)
+    params = {"random_state": 0, **config}
+    reference = _fitted(X, y, **params)
+    strided = np.zeros((X.shape[0], 2 * X.shape[1]))
+    strided[:, ::2] = X
+    for layout in (np.asfortranarray(X), strided[:, ::2], _unaligned(X)):
+        _assert_same_model(_fitted(layout, y, **params), reference)
+
+
+def test_the_model_does_not_depend_on_a_csr_matrixs_form():
+    """Unsorted indices and duplicate entries (which add up) hold the same
+    matrix as its canonical form."""
+    X, y = _scaled_problem(2000, 30, 3)
+    X[np.abs(X) < 40] = 0.0
+    canonical = sp.csr_matrix(X)
+    reference = _fitted(canonical, y)
+    # Each row's entries reversed, and each value split in two halves.
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(canonical.indptr))
+    order = np.lexsort((-canonical.indices, rows))
+    reversed_rows = sp.csr_matrix(
+        (canonical.data[order], canonical.indices[order], canonical.indptr),
+        shape=X.shape,
+    )
+    assert not reversed_rows.has_sorted_indices
+    halves = sp.csr_matrix(
+        (
+            np.repeat(canonical.data / 2, 2),
+            np.repeat(canonical.indices, 2),
+            2 * canonical.indptr,
+        ),
+        shape=X.shape,
+    )
+    assert_array_equal(halves.toarray(), X)
+    for form in (reversed_rows, halves):
+        _assert_same_model(_fitted(form, y), reference)
+    assert not reversed_rows.has_sorted_indices
+
+
 def test_blas_is_held_to_one_thread_during_a_fit_and_restored(monkeypatch):
     inside = []
     solve = _estimator.NumpyBackend.minimize

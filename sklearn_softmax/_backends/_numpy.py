@@ -17,6 +17,21 @@ from .._two_classes import solved_in_difference
 from ._common import FitData, check_magnitude, minimizer, resolve_solver
 
 
+def _canonical(X):
+    """``X`` in the one layout its values have: the fit's arithmetic, and so
+    its model to the last bit, depends on the values alone. Dense data is
+    C-ordered (by validation, as LogisticRegression asks) and aligned (BLAS
+    takes another route for unaligned data); a CSR matrix has sorted
+    indices and no duplicate entries. Either is copied when it is not so,
+    leaving the caller's array as it was."""
+    if sp.issparse(X):
+        if not X.has_canonical_format:
+            X = X.copy()
+            X.sum_duplicates()
+        return X
+    return X if X.flags.aligned else X.copy()
+
+
 class NumpyBackend:
     """Fits data in memory, on the package's own threads (see ``_passes``)."""
 
@@ -34,9 +49,11 @@ class NumpyBackend:
             y,
             accept_sparse="csr",
             dtype=[np.float64, np.float32],
+            order="C",
             accept_large_sparse=True,
             reset=classes is None or not hasattr(estimator, "classes_"),
         )
+        X = _canonical(X)
         # Labels of another namespace (with scikit-learn's dispatch on,
         # validation leaves them there) follow X to the host.
         y = to_numpy(y)
