@@ -1,4 +1,5 @@
-"""Memory of a fit: SoftmaxRegression does not copy C-ordered X, and beyond X it takes O(nK + dK).
+"""Memory of a fit: SoftmaxRegression does not copy C-ordered X, and beyond X it
+takes O(nK + dK).
 
 On float32 data of shape n x d with K classes (1,000,000 x 100, K = 10 by
 default), the script

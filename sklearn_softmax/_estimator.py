@@ -649,9 +649,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
 
         Only available with the solvers 'sgd', 'adam' and 'auto', which
         stands for 'sgd' here, and without ``class_weight='balanced'``.
-        Each call makes one pass over the chunk ``(X, y)`` in minibatches of ``batch_size`` on the objective that
-        :meth:`fit` minimises on that chunk
-        with the same parameters: the penalty is divided by ``C S_c``, with
+        Each call makes one pass over the chunk ``(X, y)`` in minibatches
+        of ``batch_size`` on the objective that :meth:`fit` minimises on
+        that chunk with the same parameters: the penalty is divided by ``C S_c``, with
         ``S_c`` the chunk's total sample weight. Over a stream of ``m``
         chunks of equal weight, the steps therefore follow the gradient of
         ``fit``'s objective on all the data with ``C / m``: to approach
