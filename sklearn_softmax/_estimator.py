@@ -9,6 +9,7 @@ differs between NumPy, Array API and Dask inputs left to a backend (see
 """
 
 import copy
+import inspect
 import time
 import warnings
 from numbers import Integral, Real
@@ -44,6 +45,7 @@ from ._solvers._stochastic import (
     run_epoch,
 )
 from ._threads import single_threaded_blas
+from ._unused_settings import unused_settings
 
 # The parameters that choose the objective a fit minimises.
 OBJECTIVE_PARAMS = (
@@ -318,6 +320,13 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         ``s_i t_ik``. 0 gives the objective above.
     batch_size : int, default=200
         Samples per minibatch of 'sgd' and 'adam' (all of them when fewer).
+        This and the settings below it to ``n_iter_no_change``, but for
+        ``random_state`` and ``early_stopping``, are read by 'sgd' and
+        'adam' only: a value other than the default warns that it is not
+        used where a fit runs another solver. So do ``momentum`` and
+        ``nesterovs_momentum`` with 'adam', ``power_t`` without
+        ``learning_rate='invscaling'`` and ``validation_fraction`` without
+        ``early_stopping``. A seed, ``random_state``, does not warn.
     learning_rate : {'adaptive', 'constant', 'invscaling'}, default='adaptive'
         Step schedule of 'sgd' and 'adam'.
 
@@ -717,7 +726,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
         spec = self._objective_spec(data, penalty)
         solver = backend.solver(self.solver, spec, data, penalty.spelling)
-        self._warn_unless_precision_used(solver)
+        self._warn_unused_settings(solver)
         coef0 = self._initial_coef(data.classes, spec.shape[0])
         callback = self._progress_printer(solver) if self.verbose else None
         with single_threaded_blas():
@@ -768,15 +777,16 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         backend.place(self, data)
         return self
 
-    def _warn_unless_precision_used(self, solver):
-        if self.precision != "auto" and solver != "newton-cg":
-            warnings.warn(
-                f"precision={self.precision!r} is not used: it sets the "
-                f"Hessian-vector products of 'newton-cg', and this fit runs "
-                f"{solver!r}.",
-                UserWarning,
-                stacklevel=caller_stacklevel(),
-            )
+    def _warn_unused_settings(self, solver):
+        """Warn of each setting that a fit running ``solver`` does not use."""
+        defaults = {
+            name: parameter.default
+            for name, parameter in inspect.signature(
+                SoftmaxRegression.__init__
+            ).parameters.items()
+        }
+        for sentence in unused_settings(self.get_params(), defaults, solver):
+            warnings.warn(sentence, UserWarning, stacklevel=caller_stacklevel())
 
     def _partial_fit(self, X, y, classes, sample_weight):
         start = time.perf_counter()
@@ -803,7 +813,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
         penalty = self._resolve_settings()
         solver = "sgd" if self.solver == "auto" else self.solver
-        self._warn_unless_precision_used(solver)
+        self._warn_unused_settings(solver)
         stream = getattr(self, "_partial_fit_state", None)
         self._check_stream(stream, solver)
         # A chunk may hold a single class of the stream, or no weight at all.

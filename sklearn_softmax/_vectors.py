@@ -12,6 +12,10 @@ import math
 
 import numpy as np
 
+# The least positive normal float64: a sum of squares below it has lost
+# digits to underflow.
+_TINY = np.finfo(np.float64).tiny
+
 
 def namespace(x):
     """The array namespace of ``x``: NumPy, or its Array API namespace."""
@@ -40,9 +44,23 @@ def dot(a, b):
 
 
 def norm(a):
-    """The Euclidean norm of a vector, as a float."""
+    """The Euclidean norm of a vector, as a float.
+
+    For NumPy arrays, the root of the sum of squares, as NumPy computes it;
+    where that sum overflows (entries beyond about 1e154, as the gradient
+    of a very strong penalty has) or falls below the normal numbers, the
+    norm of the vector scaled by its largest entry, times that entry.
+    """
     if isinstance(a, np.ndarray):
-        return float(np.linalg.norm(a))
+        with np.errstate(over="ignore", under="ignore"):
+            squares = float(np.vdot(a, a))
+        if _TINY <= squares < math.inf:
+            return math.sqrt(squares)
+        largest = max_abs(a)
+        if largest == 0 or not math.isfinite(largest):
+            return largest
+        scaled = a / largest
+        return largest * math.sqrt(float(np.vdot(scaled, scaled)))
     return math.sqrt(dot(a, a))
 
 

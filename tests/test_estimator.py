@@ -771,6 +771,82 @@ def test_bad_class_weight_raises(wine, class_weight, message):
         SoftmaxRegression(class_weight=class_weight).fit(X, y)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"solver": "lbfgs", "batch_size": 50, "momentum": 0.5},
+            "batch_size=50 and momentum=0.5 are not used: only the stochastic "
+            "solvers 'sgd' and 'adam' read them, and this fit runs 'lbfgs'",
+        ),
+        (
+            {"learning_rate_init": 0.1},
+            "learning_rate_init=0.1 is not used: only the stochastic solvers "
+            "'sgd' and 'adam' read it, and this fit runs 'newton-cholesky' "
+            "('auto' stands for 'sgd' in partial_fit only)",
+        ),
+        (
+            {"solver": "adam", "nesterovs_momentum": False},
+            "nesterovs_momentum=False is not used: 'adam' takes no momentum",
+        ),
+        (
+            {"solver": "sgd", "power_t": 0.25},
+            "power_t=0.25 is not used: it sets the schedule "
+            "learning_rate='invscaling', and learning_rate is 'adaptive'",
+        ),
+        (
+            {"solver": "sgd", "validation_fraction": 0.2},
+            "validation_fraction=0.2 is not used: it sets the share "
+            "early_stopping holds out, and early_stopping is False",
+        ),
+        (
+            {"solver": "gd", "precision": "mixed"},
+            "precision='mixed' is not used: it sets the Hessian-vector "
+            "products of 'newton-cg', and this fit runs 'gd'",
+        ),
+    ],
+)
+def test_a_setting_that_is_not_used_warns_and_changes_nothing(wine, params, message):
+    X, y = wine
+    X = StandardScaler().fit_transform(X)
+    base = {"random_state": 0, "max_iter": 20}
+    with pytest.warns(UserWarning, match=re.escape(message)) as caught:
+        model = SoftmaxRegression(**base, **params).fit(X, y)
+    assert sum(w.category is UserWarning for w in caught) == 1
+    solver = params.get("solver", "auto")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference = SoftmaxRegression(**base, solver=solver).fit(X, y)
+    assert_array_equal(model.coef_, reference.coef_)
+    assert_array_equal(model.intercept_, reference.intercept_)
+
+
+def test_used_settings_and_seeds_do_not_warn(wine):
+    """Settings the fit reads, and a seed, which every estimator may be
+    given, say nothing."""
+    X, y = wine
+    X = StandardScaler().fit_transform(X)
+    settings = [
+        {"solver": "lbfgs", "random_state": 0},
+        {"solver": "sgd", "momentum": 0.5, "batch_size": 50, "max_iter": 5},
+        {"solver": "sgd", "learning_rate": "invscaling", "power_t": 0.25},
+        {"solver": "adam", "early_stopping": True, "validation_fraction": 0.2},
+        {"solver": "newton-cg", "precision": "full"},
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for params in settings:
+            SoftmaxRegression(**params).fit(X, y)
+    # partial_fit runs 'sgd' for 'auto': the stochastic settings are read.
+    stream = SoftmaxRegression(momentum=0.5, batch_size=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        stream.partial_fit(X, y, classes=[0, 1, 2])
+
+
 @pytest.mark.parametrize("solver", SOLVER_NAMES)
 def test_converged_fit_reports_its_gradient(solver, wine):
     X, y = wine

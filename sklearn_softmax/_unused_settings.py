@@ -1,0 +1,92 @@
+"""Settings that a fit does not use, named so that the user hears of them.
+
+Each rule names the parameters that only some solvers or schedules read;
+a value other than the default given where none of them runs changes
+nothing, and is reported rather than silently dropped. ``random_state`` is
+left out: seeding every estimator is an idiom, and an unused seed leaves
+no doubt about the model.
+"""
+
+from ._solvers import STOCHASTIC_SOLVERS
+
+# The parameters that only 'sgd' and 'adam' read.
+STOCHASTIC_SETTINGS = (
+    "batch_size",
+    "learning_rate",
+    "learning_rate_init",
+    "power_t",
+    "momentum",
+    "nesterovs_momentum",
+    "average",
+    "shuffle",
+    "n_iter_no_change",
+    "validation_fraction",
+)
+# The parameters of 'sgd''s momentum, which Adam's moments replace.
+MOMENTUM_SETTINGS = ("momentum", "nesterovs_momentum")
+
+
+def unused_settings(params, defaults, solver):
+    """Sentences that name the parameters among ``params`` (a dict of the
+    estimator's parameters) whose value differs from ``defaults`` and that
+    a fit running ``solver`` does not read, and say why: one for each
+    rule that applies."""
+
+    def changed(names):
+        return [name for name in names if params[name] != defaults[name]]
+
+    found = []
+    if solver != "newton-cg":
+        found.append(
+            (
+                changed(["precision"]),
+                "it sets the Hessian-vector products of 'newton-cg', and this "
+                f"fit runs {solver!r}",
+            )
+        )
+    if solver not in STOCHASTIC_SOLVERS:
+        auto = (
+            " ('auto' stands for 'sgd' in partial_fit only)"
+            if params["solver"] == "auto"
+            else ""
+        )
+        found.append(
+            (
+                changed(STOCHASTIC_SETTINGS),
+                "only the stochastic solvers 'sgd' and 'adam' read {them}, and "
+                f"this fit runs {solver!r}{auto}",
+            )
+        )
+    else:
+        if solver == "adam":
+            found.append(
+                (
+                    changed(MOMENTUM_SETTINGS),
+                    "'adam' takes no momentum (its moments replace that of 'sgd')",
+                )
+            )
+        if params["learning_rate"] != "invscaling":
+            found.append(
+                (
+                    changed(["power_t"]),
+                    "it sets the schedule learning_rate='invscaling', and "
+                    f"learning_rate is {params['learning_rate']!r}",
+                )
+            )
+        if not params["early_stopping"]:
+            found.append(
+                (
+                    changed(["validation_fraction"]),
+                    "it sets the share early_stopping holds out, and "
+                    "early_stopping is False",
+                )
+            )
+    return [_sentence(params, names, why) for names, why in found if names]
+
+
+def _sentence(params, names, why):
+    settings = [f"{name}={params[name]!r}" for name in names]
+    if len(settings) == 1:
+        return f"{settings[0]} is not used: {why.format(them='it')}."
+    listed = ", ".join(settings[:-1]) + " and " + settings[-1]
+    return f"{listed} are not used: {why.format(them='them')}."
