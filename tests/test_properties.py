@@ -338,16 +338,23 @@ def test_same_random_state_same_model(
     # each class and keep one for training.
     early_stopping &= solver in STOCHASTIC_SOLVERS and len(y) >= 2 * problem.n_classes
 
+    # The stochastic solvers' settings, which the others do not read (and
+    # would warn of).
+    steps = (
+        {"batch_size": batch_size, "average": average}
+        if solver in STOCHASTIC_SOLVERS
+        else {}
+    )
+
     def fit():
         # A fresh RandomState seeded alike stands for the same seed.
         random_state = np.random.RandomState(seed) if as_instance else seed
         return SoftmaxRegression(
             solver=solver,
-            batch_size=batch_size,
-            average=average,
             early_stopping=early_stopping,
             max_iter=5,
             random_state=random_state,
+            **steps,
         ).fit(X, y, sample_weight=sw)
 
     first, second = fit(), fit()
