@@ -33,6 +33,7 @@ from ._penalty_params import UNSET, l1_ratio_grid
 from ._routing import refuse_unasked_sample_weight, refuse_unrouted, routing_enabled
 from ._scoring import scorer_for_classes
 from ._targets import check_sample_weight, class_weights
+from ._unused_settings import defaults, unused_settings
 
 # Parameters of SoftmaxRegression that the search sets, or that mean
 # something else here (n_jobs runs the folds in parallel).
@@ -373,6 +374,7 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
             weights = class_weights(class_weight, totals, classes)
             class_weight = dict(zip(classes.tolist(), weights.tolist(), strict=True))
+        quiet = self._warn_unused_settings()
         Cs = check_Cs(self.Cs)
         l1_ratios, l1_groups = l1_ratio_grid(
             self.penalty, self.l1_ratios, self.l1_groups
@@ -388,7 +390,7 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
 
         paths = Parallel(n_jobs=self.n_jobs)(
             delayed(_scores_along_path)(
-                self._estimator(l1_ratio, l1_groups, class_weight),
+                self._estimator(l1_ratio, l1_groups, class_weight, quiet),
                 X,
                 y,
                 classes,
@@ -412,9 +414,9 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
             ratio, c = np.unravel_index(np.argmax(scores.mean(axis=0)), shape[1:])
             best_C, best_ratio = Cs[c], l1_ratios[ratio]
             start = coefs[:, ratio, c].mean(axis=0)
-            model = self._estimator(best_ratio, l1_groups, class_weight).set_params(
-                C=best_C, warm_start=True
-            )
+            model = self._estimator(
+                best_ratio, l1_groups, class_weight, quiet
+            ).set_params(C=best_C, warm_start=True)
             model.classes_ = classes
             model.coef_, model.intercept_ = self._split_solution(start, X.dtype)
             model.fit(X, y, sample_weight=sample_weight)
@@ -503,15 +505,32 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
         )
 
-    def _estimator(self, l1_ratio, l1_groups, class_weight):
+    def _warn_unused_settings(self):
+        """Warn once of each setting that the fits do not use, as each fit
+        of a SoftmaxRegression would; return those settings at their
+        defaults, which the search's fits take so as not to warn again."""
+        runs = (
+            "'auto', a full-batch solver in fit"
+            if self.solver == "auto"
+            else repr(self.solver)
+        )
+        defaults_ = defaults(SoftmaxRegression)
+        unused = unused_settings(self.get_params(), defaults_, self.solver, runs)
+        for _, sentence in unused:
+            warnings.warn(sentence, UserWarning, stacklevel=caller_stacklevel())
+        return {name: defaults_[name] for names, _ in unused for name in names}
+
+    def _estimator(self, l1_ratio, l1_groups, class_weight, quiet):
         """SoftmaxRegression with these parameters, ``l1_ratio``,
         ``l1_groups``, which groups nothing where ``l1_ratio`` is 0, and
-        ``class_weight``."""
+        ``class_weight``; the settings in ``quiet`` at the values given
+        there."""
         params = {
             name: getattr(self, name)
             for name in SoftmaxRegression._get_param_names()
             if name not in (*_SET_BY_SEARCH, "class_weight")
         }
+        params.update(quiet)
         return SoftmaxRegression(
             l1_ratio=float(l1_ratio),
             l1_groups=l1_groups if l1_ratio > 0 else None,

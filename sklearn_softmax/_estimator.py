@@ -9,7 +9,6 @@ differs between NumPy, Array API and Dask inputs left to a backend (see
 """
 
 import copy
-import inspect
 import time
 import warnings
 from numbers import Integral, Real
@@ -45,7 +44,7 @@ from ._solvers._stochastic import (
     run_epoch,
 )
 from ._threads import single_threaded_blas
-from ._unused_settings import unused_settings
+from ._unused_settings import defaults, unused_settings
 
 # The parameters that choose the objective a fit minimises.
 OBJECTIVE_PARAMS = (
@@ -280,8 +279,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
           ``n_samples x n_classes`` and ``n_features x n_classes`` arrays,
           and 'full' otherwise.
 
-        float32 NumPy data is never copied: everything runs in float32,
-        with float64 sums. Other solvers do not use it: set to 'mixed' or
+        C-ordered float32 NumPy data is not copied: everything runs in
+        float32, with float64 sums. Other solvers do not use it: set to 'mixed' or
         'full' for one of them, it warns.
 
         On Array API inputs (see :ref:`gpu`), 'mixed' runs the products on a
@@ -643,7 +642,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 f"stands for 'sgd' there); solver={self.solver!r} works on all "
                 "the data at once: use fit."
             )
-        if isinstance(self.class_weight, str):  # 'balanced'
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
             raise AttributeError(
                 "partial_fit does not take class_weight='balanced', which needs "
                 "the class totals of all the data, where partial_fit sees one "
@@ -779,13 +778,11 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
 
     def _warn_unused_settings(self, solver):
         """Warn of each setting that a fit running ``solver`` does not use."""
-        defaults = {
-            name: parameter.default
-            for name, parameter in inspect.signature(
-                SoftmaxRegression.__init__
-            ).parameters.items()
-        }
-        for sentence in unused_settings(self.get_params(), defaults, solver):
+        runs = repr(solver)
+        if self.solver == "auto" and solver not in STOCHASTIC_SOLVERS:
+            runs += " ('auto' stands for 'sgd' in partial_fit only)"
+        unused = unused_settings(self.get_params(), defaults(type(self)), solver, runs)
+        for _, sentence in unused:
             warnings.warn(sentence, UserWarning, stacklevel=caller_stacklevel())
 
     def _partial_fit(self, X, y, classes, sample_weight):
@@ -851,19 +848,20 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 objective_value = run_epoch(objective, stream.state, settings, order)
                 stream.history.append(objective_value)
                 solution = stream.state.solution(settings)
-                if not np.all(np.isfinite(solution)):
+                with np.errstate(over="ignore", invalid="ignore"):
+                    value, gradient = objective.value_and_gradient(
+                        solution, np.arange(data.X.shape[0])
+                    )
+                if not (np.isfinite(value) and np.all(np.isfinite(solution))):
                     # The call is rolled back (_keeping_state_on_failure).
                     raise ValueError(
                         f"partial_fit's {solver} steps on this chunk left the "
-                        "finite numbers: they are too large for this data. The "
-                        "model is as it was before the call. Scale the "
-                        "features (for instance with "
-                        "sklearn.preprocessing.StandardScaler), or lower "
-                        "learning_rate_init."
+                        "finite numbers, or took the objective past them: "
+                        "they are too large for this data. The model is as it "
+                        "was before the call. Scale the features (for "
+                        "instance with sklearn.preprocessing.StandardScaler), "
+                        "or lower learning_rate_init."
                     )
-                _, gradient = objective.value_and_gradient(
-                    solution, np.arange(data.X.shape[0])
-                )
             self.grad_norm_ = float(np.max(np.abs(gradient)))
             stream.grad_norms.append(self.grad_norm_)
         else:

@@ -319,8 +319,9 @@ class SoftmaxInferenceResult(EstimatesTable):
         Returns
         -------
         table : pandas.DataFrame
-            Indexed by ``row_names``, with the columns ``statistic``,
-            ``df`` and ``pvalue``.
+            Indexed by ``row_names`` (a repeated name, as a feature called
+            'intercept', is repeated there), with the columns
+            ``statistic``, ``df`` and ``pvalue``.
         """
         pd = import_pandas("wald_test_terms")
         n_rows, n_columns = self.params.shape

@@ -272,7 +272,8 @@ def sandwich_covariance(bread_eigh, meat):
         values = bread_eigh.values
         raise ValueError(
             "The observed information is singular: with each feature scaled "
-            f"to a unit diagonal, its smallest eigenvalue is {values[0]:.3g}, "
+            "to a unit mean diagonal over the classes, its smallest eigenvalue "
+            f"is {values[0]:.3g}, "
             f"against {values[-1]:.3g} for its largest. Some features are "
             "collinear, or constant beside the intercept; drop them, or fit "
             "with an L2 penalty (a finite C)."

@@ -232,10 +232,21 @@ class ConvergenceDisplay:
         if self.optimum is None:
             values, ylabel = objective, "objective"
         else:
+            if not np.isfinite(self.optimum):
+                raise ValueError(
+                    f"optimum must be a finite number; got {self.optimum!r}."
+                )
             gap = objective - self.optimum
             # A gap of zero or below, the optimum to rounding, has no
             # logarithm: it is left out of the curve.
             values = np.where(gap > 0, gap, np.nan)
+            if objective.size and np.all(np.isnan(values)):
+                raise ValueError(
+                    f"optimum={self.optimum!r} leaves no positive gap to draw: "
+                    "every objective value of the curve is at or below it. "
+                    "Pass the optimal objective, a finite number below the "
+                    "curve's last values."
+                )
             ylabel = "objective - optimum"
             ax.set_yscale("log")
         (line,) = ax.plot(iterations, values, label=label, **kwargs)

@@ -116,8 +116,8 @@ def moments_balance(
     # step's residual below. Stiemke's condition has no component along
     # the class-constant directions, so it is removed.
     moments = (moments - moments.mean(axis=1, keepdims=True)).ravel(order="F")
-    # The least-squares step: with collinear features the information is
-    # singular, and the moments lie in its range.
+    # The step of least scaled norm: with collinear features the
+    # information is singular, and the moments lie in its range.
     step = information_eigh.solve(moments)
     scale = np.abs(moments).max() + np.finfo(np.float64).tiny
     if not np.abs(information @ step - moments).max() <= 1e-8 * scale:

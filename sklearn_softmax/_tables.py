@@ -1,6 +1,8 @@
 """z-tests, normal intervals and the tables that print them: the half that
 the results of the parameters and of the marginal effects share."""
 
+from numbers import Real
+
 import numpy as np
 from scipy.stats import norm
 
@@ -36,6 +38,8 @@ def z_tests(estimates, bse):
 
 
 def check_alpha(alpha):
+    if isinstance(alpha, bool) or not isinstance(alpha, Real):
+        raise TypeError(f"alpha must be a real number in (0, 1); got {alpha!r}.")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1); got {alpha!r}.")
 

@@ -7,6 +7,8 @@ left out: seeding every estimator is an idiom, and an unused seed leaves
 no doubt about the model.
 """
 
+import inspect
+
 from ._solvers import STOCHASTIC_SOLVERS
 
 # The parameters that only 'sgd' and 'adam' read.
@@ -26,35 +28,43 @@ STOCHASTIC_SETTINGS = (
 MOMENTUM_SETTINGS = ("momentum", "nesterovs_momentum")
 
 
-def unused_settings(params, defaults, solver):
-    """Sentences that name the parameters among ``params`` (a dict of the
-    estimator's parameters) whose value differs from ``defaults`` and that
-    a fit running ``solver`` does not read, and say why: one for each
-    rule that applies."""
+def defaults(estimator_class):
+    """The default of each parameter of ``estimator_class``."""
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(
+            estimator_class.__init__
+        ).parameters.items()
+    }
+
+
+def unused_settings(params, defaults, solver, runs):
+    """The parameters among ``params`` (a dict of the estimator's
+    parameters) whose value differs from ``defaults`` and that fits running
+    ``solver`` do not read ('auto' stands for the full-batch solver it
+    picks in ``fit``), as ``(names, sentence)`` pairs, one for each rule
+    that applies: the sentence names them and says why, with ``runs`` for
+    what the fits run."""
 
     def changed(names):
         return [name for name in names if params[name] != defaults[name]]
 
     found = []
-    if solver != "newton-cg":
+    # 'auto' may pick 'newton-cg', which reads precision.
+    if solver not in ("newton-cg", "auto"):
         found.append(
             (
                 changed(["precision"]),
                 "it sets the Hessian-vector products of 'newton-cg', and this "
-                f"fit runs {solver!r}",
+                f"fit runs {runs}",
             )
         )
     if solver not in STOCHASTIC_SOLVERS:
-        auto = (
-            " ('auto' stands for 'sgd' in partial_fit only)"
-            if params["solver"] == "auto"
-            else ""
-        )
         found.append(
             (
                 changed(STOCHASTIC_SETTINGS),
                 "only the stochastic solvers 'sgd' and 'adam' read {them}, and "
-                f"this fit runs {solver!r}{auto}",
+                f"this fit runs {runs}",
             )
         )
     else:
@@ -81,7 +91,7 @@ def unused_settings(params, defaults, solver):
                     "early_stopping is False",
                 )
             )
-    return [_sentence(params, names, why) for names, why in found if names]
+    return [(names, _sentence(params, names, why)) for names, why in found if names]
 
 
 def _sentence(params, names, why):

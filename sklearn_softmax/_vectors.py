@@ -44,24 +44,26 @@ def dot(a, b):
 
 
 def norm(a):
-    """The Euclidean norm of a vector, as a float.
+    """The Euclidean norm of a vector, as a float: the root of the sum of
+    squares, as NumPy computes it; where that sum overflows (entries beyond
+    about 1e154, as the gradient of a very strong penalty has) or falls
+    below the normal numbers, the norm of the vector scaled by its largest
+    entry, times that entry. Empty vectors have norm 0."""
+    squares = _sum_of_squares(a)
+    if _TINY <= squares < math.inf:
+        return math.sqrt(squares)
+    largest = max_abs(a)
+    if largest == 0 or not math.isfinite(largest):
+        return largest
+    return largest * math.sqrt(_sum_of_squares(a / largest))
 
-    For NumPy arrays, the root of the sum of squares, as NumPy computes it;
-    where that sum overflows (entries beyond about 1e154, as the gradient
-    of a very strong penalty has) or falls below the normal numbers, the
-    norm of the vector scaled by its largest entry, times that entry.
-    """
-    if isinstance(a, np.ndarray):
-        with np.errstate(over="ignore", under="ignore"):
-            squares = float(np.vdot(a, a))
-        if _TINY <= squares < math.inf:
-            return math.sqrt(squares)
-        largest = max_abs(a)
-        if largest == 0 or not math.isfinite(largest):
-            return largest
-        scaled = a / largest
-        return largest * math.sqrt(float(np.vdot(scaled, scaled)))
-    return math.sqrt(dot(a, a))
+
+def _sum_of_squares(a):
+    # Overflow and underflow are what the caller checks for.
+    with np.errstate(over="ignore", under="ignore"):
+        if isinstance(a, np.ndarray):
+            return float(np.vdot(a, a))
+        return dot(a, a)
 
 
 def max_abs(g):

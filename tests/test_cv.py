@@ -463,6 +463,19 @@ def test_cv_score_on_samples_of_some_classes_only(iris, scoring, metric):
         assert model.score(X[rows], y[rows]) == pytest.approx(expected, rel=1e-12)
 
 
+def test_cv_warns_once_of_a_setting_its_fits_do_not_use(iris):
+    X, y = iris
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SoftmaxRegressionCV(Cs=3, cv=3, solver="lbfgs", momentum=0.5).fit(X, y)
+    unused = [w for w in caught if "is not used" in str(w.message)]
+    assert len(unused) == 1
+    assert str(unused[0].message) == (
+        "momentum=0.5 is not used: only the stochastic solvers 'sgd' and "
+        "'adam' read it, and this fit runs 'lbfgs'."
+    )
+
+
 def test_cv_two_classes_scored_with_the_second_class_positive(wine):
     # F1 of string labels needs a positive class: classes_[1], as in
     # LogisticRegressionCV, whose binary model has that class positive.

@@ -555,7 +555,7 @@ def test_thread_heuristic_scales_with_the_work():
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("solver", SOLVER_NAMES)
-def test_fit_does_not_copy_X(order, solver):
+def test_memory_of_a_fit_beyond_X(order, solver):
     """The memory a fit takes beyond X is O(n K + d K), far below X's size,
     and a copy of Fortran-ordered X in C order, as LogisticRegression makes
     one."""

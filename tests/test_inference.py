@@ -546,8 +546,13 @@ def test_bad_input_is_refused():
         softmax_inference(clf, X, y, -np.ones(len(y)))
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         softmax_inference(clf, X, y[:-1])
+    result = softmax_inference(clf, X, y)
     with pytest.raises(ValueError, match="alpha"):
-        softmax_inference(clf, X, y).conf_int(alpha=1.5)
+        result.conf_int(alpha=1.5)
+    # Not a number: named, where a comparison failed inside.
+    for alpha in ("0.05", None, np.array([0.05, 0.1]), True):
+        with pytest.raises(TypeError, match="alpha must be a real number"):
+            result.conf_int(alpha=alpha)
 
 
 def test_dask_input_is_refused():

@@ -150,6 +150,17 @@ def test_convergence_display_gap_to_optimum_on_given_axes(wine):
     assert_array_equal(drawn[gap > 0], gap[gap > 0])
 
 
+def test_convergence_display_refuses_an_optimum_that_leaves_no_gap(wine):
+    """An optimum above every objective value, or not a number, left an
+    empty curve without a word."""
+    X, y = wine
+    model = SoftmaxRegression(solver="lbfgs").fit(X, y)
+    with pytest.raises(ValueError, match="no positive gap to draw"):
+        ConvergenceDisplay.from_estimator(model, optimum=model.loss_curve_.max() + 1)
+    with pytest.raises(ValueError, match="optimum must be a finite number"):
+        ConvergenceDisplay.from_estimator(model, optimum=np.nan)
+
+
 def test_convergence_display_of_partial_fit(wine):
     X, y = wine
     model = SoftmaxRegression(random_state=0)

@@ -345,15 +345,27 @@ def test_run_whose_iterates_overflow_returns_its_start(wine, solver):
     assert not model.converged_
     assert_array_equal(model.coef_, 0.0)
     assert_array_equal(model.intercept_, 0.0)
-    # A chunk of a stream that overflows is refused, the model kept: the
-    # first chunk's steps reach weights near 1e300, the second's overflow.
-    stream = SoftmaxRegression(solver=solver, learning_rate_init=1e300, random_state=0)
+    # One epoch reaches weights near 1e300, finite, where the objective is
+    # not: the start is returned.
+    with pytest.warns(ConvergenceWarning, match="its objective left the finite"):
+        model.set_params(max_iter=1).fit(X, y)
+    assert_array_equal(model.coef_, 0.0)
+    # A chunk of a stream that does so is refused, the model kept.
+    stream = SoftmaxRegression(solver=solver, random_state=0)
     stream.partial_fit(X, y, classes=[0, 1, 2])
     coef = stream.coef_.copy()
+    stream.set_params(learning_rate_init=1e300)
     with pytest.raises(ValueError, match="left the finite numbers"):
         stream.partial_fit(X, y)
     assert_array_equal(stream.coef_, coef)
     assert stream.n_iter_[0] == 1
+    # With a penalty, whose value would overflow too.
+    penalised = SoftmaxRegression(
+        solver="sgd", l1_ratio=1.0, l1_groups="features", learning_rate_init=1e300
+    )
+    with pytest.warns(ConvergenceWarning, match="left the finite numbers"):
+        penalised.fit(X, y)
+    assert_array_equal(penalised.coef_, 0.0)
 
 
 def test_adam_under_a_penalty_whose_gradient_squares_overflow(wine):

@@ -10,6 +10,7 @@ from sklearn.utils.validation import validate_data
 from .._array_api import to_numpy
 from .._heuristics import choose_hessian_dtype, choose_n_threads, choose_row_space
 from .._idle_columns import columns_to_leave_out, solve_without_columns
+from .._passes import aligned
 from .._row_space import RowSpace, solve_in_row_space
 from .._targets import encode_labels, total_weight, weigh_samples
 from .._threads import blas_thread_limit
@@ -24,12 +25,10 @@ def _canonical(X):
     takes another route for unaligned data); a CSR matrix has sorted
     indices and no duplicate entries. Either is copied when it is not so,
     leaving the caller's array as it was."""
-    if sp.issparse(X):
-        if not X.has_canonical_format:
-            X = X.copy()
-            X.sum_duplicates()
-        return X
-    return X if X.flags.aligned else X.copy()
+    if sp.issparse(X) and not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return aligned(X)
 
 
 class NumpyBackend:
@@ -96,7 +95,6 @@ class NumpyBackend:
             # for the problems 'auto' takes them on.
             X = X.astype(np.float64)
 
-        # See _two_classes.
         two_classes_as_one = (
             n_classes == 2 and solver == "newton-cholesky" and spec.norm is None
         )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._vectors import max_abs
+from .._vectors import max_abs, norm
 from ._result import Progress, SolverResult
 
 # Polynomial-decay averaging (Shamir & Zhang, 2013): the average weighs the
@@ -23,6 +23,7 @@ _AVERAGE_POWER = 10.0
 # Adam's decay rates and its guard against division by zero (Kingma & Ba,
 # 2015), as in scikit-learn's MLPClassifier.
 _BETA_1, _BETA_2, _ADAM_EPSILON = 0.9, 0.999, 1e-8
+_ROOT_BETA_2, _ROOT_1_MINUS_BETA_2 = math.sqrt(_BETA_2), math.sqrt(1 - _BETA_2)
 # The 'adaptive' schedule divides the step by this factor at each stall, as
 # scikit-learn's SGDClassifier and MLPClassifier do, and stops the run
 # instead once the step would fall below this share of the initial step.
@@ -84,7 +85,8 @@ class StochasticState:
     def __init__(self, x0):
         self.x = np.array(x0, dtype=np.float64)
         self.velocity = np.zeros_like(self.x)
-        self.second_moment = np.zeros_like(self.x)
+        # The root of Adam's second moment, the scale of its steps.
+        self.moment_root = np.zeros_like(self.x)
         self.averaged = self.x.copy()
         self.n_steps = 0
         # The share of eta0 that the 'adaptive' schedule has left.
@@ -102,19 +104,19 @@ class StochasticState:
         if settings.learning_rate == "invscaling":
             eta = settings.eta0 / t**settings.power_t
         if settings.method == "adam":
-            self.velocity *= _BETA_1
-            self.velocity += (1 - _BETA_1) * gradient
-            # Decayed, then added to: where a square overflows (a strong
-            # penalty on a weight that moved), the moment is infinite and
-            # that weight's step zero, where the difference of the square
-            # and the moment would be NaN.
-            self.second_moment *= _BETA_2
-            self.second_moment += (1 - _BETA_2) * np.square(gradient)
+            self.velocity += (1 - _BETA_1) * (gradient - self.velocity)
+            # The second moment v = beta_2 v + (1 - beta_2) g^2, kept as its
+            # root: hypot does not overflow where a square would (a strong
+            # penalty on a weight that moved), so the steps keep their
+            # scale, eta a weight.
+            np.hypot(
+                _ROOT_BETA_2 * self.moment_root,
+                _ROOT_1_MINUS_BETA_2 * gradient,
+                out=self.moment_root,
+            )
             # The bias corrections of the moments, folded into the step.
             eta *= math.sqrt(1 - _BETA_2**t) / (1 - _BETA_1**t)
-            self.x -= (
-                eta * self.velocity / (np.sqrt(self.second_moment) + _ADAM_EPSILON)
-            )
+            self.x -= eta * self.velocity / (self.moment_root + _ADAM_EPSILON)
         else:
             self.velocity *= settings.momentum
             self.velocity += gradient
@@ -153,13 +155,14 @@ def run_epoch(objective, state, settings, order):
 
 
 def _penalised(objective, settings, x):
-    # x may have left the finite numbers, which the caller checks.
+    # x, or the objective there, may have left the finite numbers, which
+    # the caller checks.
     with np.errstate(over="ignore", invalid="ignore"):
         value, gradient = objective.value_and_gradient(
             x, np.arange(objective.n_samples)
         )
-    if settings.penalty is not None:
-        value += settings.penalty.value(x)
+        if settings.penalty is not None:
+            value += settings.penalty.value(x)
     return value, gradient
 
 
@@ -252,7 +255,7 @@ def minimize_stochastic(
                     epoch,
                     history[-1],
                     max_abs(gradient),
-                    float(np.linalg.norm(solution - previous)),
+                    norm(solution - previous),
                 )
             )
         score = -history[-1] if validation_score is None else validation_score(solution)
@@ -277,13 +280,14 @@ def minimize_stochastic(
             f"the objective ended at {value:.4g}, above {start_value:.4g} at "
             "the starting point"
         )
-        if not np.all(np.isfinite(x)):
-            # No model to return but the start.
+        if not math.isfinite(value):
+            # Weights past the finite numbers, or so large that the
+            # objective is: no model to return but the start.
             x = np.array(x0, dtype=np.float64)
             value, gradient = _penalised(objective, settings, x)
             message = (
-                "its iterates left the finite numbers, and the model is its "
-                "starting point"
+                "its iterates or its objective left the finite numbers, and "
+                "the model is its starting point"
             )
     return SolverResult(
         x=x,
