@@ -38,7 +38,7 @@ Each problem is drawn independently:
 The table of every problem, the geometric mean and median of the ratios,
 and the problems where SoftmaxRegression is slower are written to
 ``results/random.md`` (``results/random_only.md`` for some of them, with
-``--only``).
+``--only``; ``random_seed<N>`` for another seed).
 
 Run ``python benchmarks/bench_random.py --help`` for the options.
 """
@@ -243,7 +243,8 @@ def main(argv=None):
     args = parse_args(argv)
     bench_cpu.print_environment(args.threads)
     rng = np.random.default_rng(args.seed)
-    name = "random.md" if args.only is None else "random_only.md"
+    stem = "random" if args.seed == 0 else f"random_seed{args.seed}"
+    name = f"{stem}.md" if args.only is None else f"{stem}_only.md"
     rows, text = [], ""
     for index in range(args.problems):
         problem = draw_problem(index, rng)
