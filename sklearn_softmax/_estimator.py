@@ -896,8 +896,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
 
     def _resolve_settings(self):
-        """The penalty the parameters choose, with a warning for each
-        parameter that is deprecated or not used."""
+        """The penalty the parameters choose, with a warning for each of its
+        parameters that is deprecated or not used, and for ``n_jobs``; the
+        solvers' settings are checked by :meth:`_warn_unused_settings`."""
         penalty = resolve_penalty(self.penalty, self.l1_ratio, self.C, self.l1_groups)
         if self.n_jobs is not None:
             warnings.warn(
