@@ -345,9 +345,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         The initial step. ``None``: for 'sgd', the inverse of a bound on the
         objective's curvature (half the largest eigenvalue of the weighted
         second moment of ``[X, 1]``, Böhning's bound on the softmax
-        Jacobian, plus the L2 strength), estimated by power iteration on the
-        data in ``fit`` and on the chunks seen so far in ``partial_fit``;
-        for 'adam', 1e-2.
+        Jacobian, plus the L2 strength, which the intercepts' step leaves
+        out), estimated by power iteration on the data in ``fit`` and on the
+        chunks seen so far in ``partial_fit``; for 'adam', 1e-2.
     power_t : float, default=0.5
         Exponent of 'invscaling'.
     momentum : float in [0, 1), default=0.9
@@ -1067,11 +1067,23 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         """How 'sgd' and 'adam' step. The initial step is
         ``learning_rate_init``, or by default, for 'sgd', the inverse of
         ``curvature_bound()`` (a bound on the data term's curvature) plus the
-        L2 strength, and 1e-2 for 'adam'."""
+        L2 strength for the weights, and of the bound alone for the
+        intercepts, which the penalty leaves out; 1e-2 for 'adam'."""
+        step_scale = None
         if self.learning_rate_init is not None:
             step = float(self.learning_rate_init)
         elif solver == "sgd":
-            step = 1.0 / (curvature_bound() + spec.l2_reg_strength)
+            bound = curvature_bound()
+            step = 1.0 / (bound + spec.l2_reg_strength)
+            if spec.fit_intercept and spec.l2_reg_strength > 0 and bound > 0:
+                # With D the steps, D^1/2 (H_data + lambda P_W) D^1/2 is at
+                # most bound a_W + lambda a_W = 1 on the weights, and
+                # bound a_b = 1 on the intercepts: as stable as one step
+                # for all, where a strong penalty left the intercepts
+                # unfitted.
+                step_scale = np.ones(spec.shape)
+                step_scale[-1] = (bound + spec.l2_reg_strength) / bound
+                step_scale = step_scale.ravel()
         else:
             step = 1e-2
         return StochasticSettings(
@@ -1084,6 +1096,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             batch_size=self.batch_size,
             average=self.average,
             penalty=spec.norm,
+            step_scale=step_scale,
         )
 
     # -- what the user sees ---------------------------------------------------

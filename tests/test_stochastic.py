@@ -384,6 +384,36 @@ def test_adam_under_a_penalty_whose_gradient_squares_overflow(wine):
     assert not model.converged_
 
 
+def test_sgd_fits_the_intercepts_under_a_strong_penalty(wine):
+    """At C=1e-6 the penalty's strength 1 / (C S), about 5600, dwarfs the
+    data's curvature bound (about 2): one step 1 / (bound + strength) for
+    every parameter moved the unpenalised intercepts by 1e-4 of their
+    gradient an epoch, 0.2 from their optimum after 300 epochs. The
+    intercepts step by the inverse of the bound alone: plain gradient
+    steps on one minibatch of all the samples, stopped once five epochs
+    improve the objective by less than tol, reach Newton's objective."""
+    X, y, _ = wine
+    params = {"C": 1e-6, "tol": 1e-12}
+    model = SoftmaxRegression(
+        solver="sgd",
+        batch_size=len(y),
+        momentum=0.0,
+        learning_rate="constant",
+        max_iter=300,
+        random_state=0,
+        **params,
+    ).fit(X, y)
+    assert model.converged_
+    reference = SoftmaxRegression(solver="newton-cg", **params).fit(X, y)
+    gap = penalised_objective(model, X, y, 1e-6) - penalised_objective(
+        reference, X, y, 1e-6
+    )
+    assert 0 <= gap <= 1e-9
+    # An error e in the intercepts costs about 0.1 e^2 of objective (their
+    # curvature, diag(p) - p p^T, is near 0.2): the gap allows 1e-4.
+    assert_allclose(model.intercept_, reference.intercept_, rtol=0, atol=1e-4)
+
+
 @pytest.fixture(scope="module")
 def noisy_gaussian():
     """Gaussian features with overlapping classes, and as many features as

@@ -60,6 +60,10 @@ class StochasticSettings:
         A non-smooth penalty, with ``value(x)`` and the proximal map
         ``prox(v, step)``, taken by a proximal step after each update
         ('sgd' only).
+    step_scale : ndarray of shape (n_params,) or None
+        Factors of the step for each parameter ('sgd' only; None: 1), as
+        for the intercepts, which the penalty leaves out. The proximal
+        step takes ``eta0``'s, the weights'.
     """
 
     method: str
@@ -71,6 +75,7 @@ class StochasticSettings:
     batch_size: int
     average: bool
     penalty: object = None
+    step_scale: object = None
 
 
 class StochasticState:
@@ -125,6 +130,8 @@ class StochasticState:
                 if settings.nesterov
                 else self.velocity
             )
+            if settings.step_scale is not None:
+                direction = direction * settings.step_scale
             self.x -= eta * direction
             if settings.penalty is not None:
                 # Where the iterates settle, the momentum has scaled the
