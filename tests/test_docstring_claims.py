@@ -337,7 +337,8 @@ def test_adam_decays_its_moments_at_0_9_and_0_999(wine):
 def test_sgd_default_step_is_the_inverse_of_the_curvature_bound(wine):
     """``learning_rate_init=None`` for 'sgd': the inverse of half the
     largest eigenvalue of the second moment of ``[X, 1]`` (estimated from
-    below by power iteration and raised by 5%) plus the L2 strength."""
+    below by power iteration and raised by 5%) plus the L2 strength, which
+    the intercepts' step leaves out."""
     X, y = wine
     n_samples = len(y)
     X1 = np.hstack([X, np.ones((n_samples, 1))])
@@ -345,17 +346,41 @@ def test_sgd_default_step_is_the_inverse_of_the_curvature_bound(wine):
     bound = MultinomialLoss(3, True).curvature_bound(X, None)
     assert 0.5 * largest * (1 - 1e-3) <= bound <= 0.5 * 1.05 * largest * (1 + 1e-12)
     C = 2.0
+    strength = 1.0 / (C * n_samples)
+    # One plain gradient step from zero on all the samples: -g / step.
+    model = _fit_quietly(
+        SoftmaxRegression(
+            solver="sgd",
+            C=C,
+            max_iter=1,
+            batch_size=n_samples,
+            momentum=0.0,
+            shuffle=False,
+            random_state=0,
+        ),
+        X,
+        y,
+    )
+    residual = (np.full((n_samples, 3), 1 / 3) - np.eye(3)[y]) / n_samples
+    assert_allclose(model.coef_, -(X.T @ residual).T / (bound + strength), rtol=1e-12)
+    assert_allclose(
+        model.intercept_, -residual.sum(axis=0) / bound, rtol=1e-12, atol=1e-17
+    )
+    # Without an intercept, one step for all: learning_rate_init set to it
+    # gives the same model to the last bit.
     params = {"solver": "sgd", "C": C, "max_iter": 5, "random_state": 0}
-    default = _fit_quietly(SoftmaxRegression(**params), X, y)
+    no_intercept = MultinomialLoss(3, False).curvature_bound(X, None)
+    default = _fit_quietly(SoftmaxRegression(fit_intercept=False, **params), X, y)
     explicit = _fit_quietly(
         SoftmaxRegression(
-            **params, learning_rate_init=1.0 / (bound + 1.0 / (C * n_samples))
+            fit_intercept=False,
+            learning_rate_init=1.0 / (no_intercept + strength),
+            **params,
         ),
         X,
         y,
     )
     assert_array_equal(default.coef_, explicit.coef_)
-    assert_array_equal(default.intercept_, explicit.intercept_)
 
 
 def test_early_stopping_holds_out_a_stratified_share(monkeypatch, wine):
