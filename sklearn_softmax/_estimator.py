@@ -280,8 +280,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
           and 'full' otherwise.
 
         C-ordered float32 NumPy data is not copied: everything runs in
-        float32, with float64 sums. Other solvers do not use it: set to 'mixed' or
-        'full' for one of them, it warns.
+        float32, with float64 sums. Other solvers do not use it: set to
+        'mixed' or 'full' for one of them, it warns.
 
         On Array API inputs (see :ref:`gpu`), 'mixed' runs the products on a
         copy of ``X`` in a lower dtype, made once per fit: float32 for

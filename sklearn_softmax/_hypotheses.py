@@ -284,13 +284,14 @@ def wald_test(params, covariance, R, q):
     # another's.
     scale = np.sqrt(np.diag(magnitude))
     scale[scale == 0] = 1.0
-    variance = (R @ covariance @ R.T) / np.outer(scale, scale)
+    scales = np.outer(scale, scale)
+    variance = (R @ covariance @ R.T) / scales
     eigenvalues, vectors = np.linalg.eigh(0.5 * (variance + variance.T))
     eps = np.finfo(np.float64).eps
     largest = max(eigenvalues.max(initial=0.0), 0.0)
     # An eigenvalue below the rounding is zero, as a combination the layout
     # fixes is.
-    rounding = covariance.shape[0] * eps * magnitude / np.outer(scale, scale)
+    rounding = covariance.shape[0] * eps * magnitude / scales
     kept = eigenvalues > max(max(variance.shape) * eps * largest, rounding.max())
     df = int(kept.sum())
     if df == 0:

@@ -7,6 +7,7 @@ left out: seeding every estimator is an idiom, and an unused seed leaves
 no doubt about the model.
 """
 
+import functools
 import inspect
 
 from ._solvers import STOCHASTIC_SOLVERS
@@ -28,8 +29,11 @@ STOCHASTIC_SETTINGS = (
 MOMENTUM_SETTINGS = ("momentum", "nesterovs_momentum")
 
 
+@functools.cache
 def defaults(estimator_class):
-    """The default of each parameter of ``estimator_class``."""
+    """The default of each parameter of ``estimator_class``, read once per
+    class (``partial_fit`` asks on every chunk). The dict is shared: do not
+    change it."""
     return {
         name: parameter.default
         for name, parameter in inspect.signature(
