@@ -36,13 +36,17 @@ from ._messages import (
 from ._penalties import split_penalty
 from ._penalty_params import UNSET, resolve_penalty
 from ._progress import FitProgress, print_stream_header, print_stream_row
-from ._solvers import ARRAY_API_SOLVERS, SOLVERS, STOCHASTIC_SOLVERS
-from ._solvers._stochastic import (
+from ._solvers import (
+    ARRAY_API_SOLVERS,
+    SOLVERS,
+    STOCHASTIC_SOLVERS,
     StochasticSettings,
     StochasticState,
+    default_sgd_step,
     minimize_stochastic,
     run_epoch,
 )
+from ._streaming import StreamState
 from ._threads import single_threaded_blas
 from ._unused_settings import defaults, unused_settings
 
@@ -56,27 +60,6 @@ OBJECTIVE_PARAMS = (
     "class_weight",
     "label_smoothing",
 )
-
-
-class _PartialFitState:
-    """What ``partial_fit`` carries from one call to the next: the state of
-    the stochastic iteration, the running curvature bound of the chunks
-    seen, the random state that shuffles them, the objective and the largest
-    gradient entry of each call, the settings the stream was started with,
-    and the calls and samples that ``verbose`` reports."""
-
-    def __init__(self, state, curvature, random_state, solver, fit_intercept, average):
-        self.state = state
-        self.curvature = curvature
-        self.random_state = random_state
-        self.solver = solver
-        self.fit_intercept = fit_intercept
-        self.average = average
-        self.history = []
-        self.grad_norms = []
-        self.n_calls = 0
-        self.n_samples_seen = 0
-        self.header_printed = False
 
 
 class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
@@ -412,7 +395,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
     loss_curve_ : ndarray of shape (n_iter_[0],)
         Objective after each iteration; for 'sgd' and 'adam', the mean of
         the minibatch estimates of each epoch (of each call that took
-        steps, for :meth:`partial_fit`).
+        steps, for :meth:`partial_fit`, where this array and
+        ``grad_norm_curve_`` are read-only views of the stream's
+        records).
     grad_norm_curve_ : ndarray of shape (n_iter_[0],)
         The largest absolute gradient entry after each iteration, the value
         the stopping rule compares with ``tol``, so that its last entry is
@@ -692,6 +677,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         self : SoftmaxRegression
             The updated estimator.
         """
+        # scikit-learn validates the parameters on the first call only;
+        # they may change between calls (set_params), so every call does.
+        self._validate_params()
         if is_dask_collection(X):
             chunks = iter_row_blocks(X, y, sample_weight)
         else:
@@ -819,10 +807,12 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         )
         if stream is None:
             n_rows = data.n_features + int(self.fit_intercept)
-            stream = _PartialFitState(
+            # The stream shuffles with a copy of the generator: a first call
+            # that fails leaves it as it was, as it leaves the model.
+            stream = StreamState(
                 StochasticState(self._initial_coef(data.classes, n_rows, True).ravel()),
                 RunningCurvature(),
-                check_random_state(self.random_state),
+                copy.deepcopy(check_random_state(self.random_state)),
                 solver,
                 self.fit_intercept,
                 self.average,
@@ -847,7 +837,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 )
                 objective_value = run_epoch(objective, stream.state, settings, order)
                 stream.history.append(objective_value)
-                solution = stream.state.solution(settings)
+                solution = stream.solution()
                 with np.errstate(over="ignore", invalid="ignore"):
                     value, gradient = objective.value_and_gradient(
                         solution, np.arange(data.X.shape[0])
@@ -869,7 +859,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             # taken, as SGDClassifier takes no loss step on samples of
             # weight zero.
             spec = self._objective_spec(data._replace(total_weight=1.0), penalty)
-            solution = stream.state.x
+            solution = stream.solution()
             objective_value = None
             self.grad_norm_ = getattr(self, "grad_norm_", 0.0)
         stream.n_calls += 1
@@ -880,8 +870,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         self._store_solution(solution, spec, data)
         self.solver_ = solver
         self.n_iter_ = np.array([len(stream.history)], dtype=np.int32)
-        self.loss_curve_ = np.asarray(stream.history)
-        self.grad_norm_curve_ = np.asarray(stream.grad_norms, dtype=np.float64)
+        self.loss_curve_ = stream.history.values()
+        self.grad_norm_curve_ = stream.grad_norms.values()
         self.converged_ = False
         return self
 
@@ -1073,17 +1063,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         if self.learning_rate_init is not None:
             step = float(self.learning_rate_init)
         elif solver == "sgd":
-            bound = curvature_bound()
-            step = 1.0 / (bound + spec.l2_reg_strength)
-            if spec.fit_intercept and spec.l2_reg_strength > 0 and bound > 0:
-                # With D the steps, D^1/2 (H_data + lambda P_W) D^1/2 is at
-                # most bound a_W + lambda a_W = 1 on the weights, and
-                # bound a_b = 1 on the intercepts: as stable as one step
-                # for all, where a strong penalty left the intercepts
-                # unfitted.
-                step_scale = np.ones(spec.shape)
-                step_scale[-1] = (bound + spec.l2_reg_strength) / bound
-                step_scale = step_scale.ravel()
+            step, step_scale = default_sgd_step(
+                curvature_bound(), spec.l2_reg_strength, spec.shape, spec.fit_intercept
+            )
         else:
             step = 1e-2
         return StochasticSettings(

@@ -281,40 +281,83 @@ def _overlap_proved_nearer_the_optimum(X, y_encoded, Y, sample_weight, theta):
     ]
 
 
+def _rounding_scale(bread_eigh, meat):
+    """A vector ``u`` such that each entry ``(i, j)`` of the computed
+    ``B^+ M B^+`` is within ``u_i u_j`` of its exact value, and each entry
+    of a map ``T`` of it, ``T B^+ M B^+ T^T``, within ``(|T| u)_i (|T| u)_j``.
+
+    The product is formed in the coordinates where each design row has a
+    unit mean diagonal, ``B_s = D^-1 B D^-1`` and ``M_s = D^-1 M D^-1``, and a
+    product of ``p x p`` matrices has entries exact to ``p eps`` times the
+    product of their norms (Higham, *Accuracy and Stability of Numerical
+    Algorithms*, 2002, section 3.5): ``p eps ||B_s^+||^2 ||M_s||`` there,
+    ``||B_s^+||`` the inverse of the smallest (shifted) eigenvalue and
+    ``||M_s||`` at most its trace, ``M`` being positive semi-definite. That
+    bound is the covariance's scale, not its entries': where ``M`` vanishes
+    along ``B``'s smallest eigenvalues (a constant column beside the
+    intercept, under a penalty), a variance that is zero but for rounding
+    comes from terms that large, and may round to a small negative number.
+    """
+    scaled_trace = np.sum(np.diag(meat) / bread_eigh.scale**2)
+    n_parameters = bread_eigh.scale.size
+    bound = n_parameters * np.finfo(np.float64).eps * scaled_trace
+    return np.sqrt(bound) / (bread_eigh.values.min() * bread_eigh.scale)
+
+
 def _check_separation(estimator, X, y_encoded, n_classes, sample_weight):
     """Solve the linear program for a separating direction, warn unless it
     proves there is none, and return the result's ``separation``."""
-    separated, failure = separated_samples(
+    check = separated_samples(
         X, y_encoded, n_classes, estimator.fit_intercept, sample_weight
     )
-    if separated is not None and separated.size == 0:
+    if check.separated is False:
         return "not separated"
-    consequence = (
-        "The penalty keeps the estimate finite, but its standard errors then "
-        "rest on the penalty, not on the data."
-        if _penalty(estimator).norm is not None
-        else "The weights grow with the solver's iterations and the standard "
-        "errors are meaningless."
+    totals = np.bincount(y_encoded, weights=sample_weight, minlength=n_classes)
+    absent = to_numpy(estimator.classes_)[totals == 0].tolist()
+    absence = (
+        f"No sample of positive weight has the classes {absent}. " if absent else ""
     )
-    if separated is None:
+    if _penalty(estimator).norm is None:
+        consequence = (
+            "The weights grow with the solver's iterations and the standard "
+            "errors are meaningless."
+        )
+    elif absent and estimator.fit_intercept:
+        # Lowering an absent class's intercept separates it from every
+        # sample, and the penalty leaves the intercepts free.
+        consequence = (
+            "The penalty does not reach the intercepts: those of these classes "
+            "fall with the solver's iterations, and the standard errors are "
+            "meaningless."
+        )
+    else:
+        consequence = (
+            "The penalty keeps the estimate finite, but its standard errors "
+            "then rest on the penalty, not on the data."
+        )
+    if check.separated is None:
         # Saying nothing would read as "not separated".
         warnings.warn(
             "The separation check was inconclusive: the linear program that "
             "looks for a direction separating the classes stopped short of its "
-            f"optimum ({failure}). If the classes are separated, the "
-            "maximum-likelihood estimate does not exist. " + consequence,
+            f"optimum ({check.failure}). If the classes are separated, the "
+            "maximum-likelihood estimate does not exist. " + absence + consequence,
             SeparationWarning,
             stacklevel=3,
         )
         return "inconclusive"
-    if separated.size == np.count_nonzero(sample_weight):
+    if check.predicted.size == np.count_nonzero(sample_weight):
         separation = extent = "completely separated"
     else:
         separation, extent = "separated", "separated, completely or quasi-completely"
     warnings.warn(
-        f"The classes are {extent}: a direction of the parameters "
-        f"predicts {separated.size} of the samples perfectly and misclassifies "
-        "none, so the maximum-likelihood estimate does not exist. " + consequence,
+        f"The classes are {extent}: along a direction of the parameters, no "
+        "sample's other classes score above its own, "
+        f"{check.ruled_out.size} of the samples have the probability of some "
+        f"other class driven to zero, and {check.predicted.size} are predicted "
+        "perfectly, so the maximum-likelihood estimate does not exist. "
+        + absence
+        + consequence,
         SeparationWarning,
         stacklevel=3,
     )
@@ -400,7 +443,12 @@ def softmax_inference(
     SeparationWarning
         When a linear program finds a direction that separates the classes
         completely or quasi-completely: the maximum-likelihood estimate does
-        not exist, and the standard errors are meaningless. Also when that
+        not exist, and the standard errors are meaningless. With more than
+        two classes this includes a direction that drives some samples'
+        probability of one other class to zero while predicting none of
+        them perfectly, and a class that no sample of positive weight has
+        (whose intercept, which no penalty reaches, falls without bound).
+        Also when that
         program stops short of its optimum (an iteration limit, numerical
         difficulties), saying that the check was inconclusive and why; the
         result's ``separation`` is then ``'inconclusive'``.
@@ -415,8 +463,11 @@ def softmax_inference(
 
     Notes
     -----
-    With frequency weights ``s`` and design rows ``x~_i`` (a 1, then the
-    features), the observed information is
+    With frequency weights ``s_i``, probabilities ``p_i``, the one-hot row
+    ``e_{y_i}`` of the label ``y_i`` and the design rows ``x~_i`` (the
+    features and a 1 for the intercept, as in the Mathematics section of
+    the documentation; here their entries are taken in the order of the
+    parameters, the intercept's 1 first), the observed information is
 
     .. math::
 
@@ -427,7 +478,7 @@ def softmax_inference(
     of the penalised negative log-likelihood (``D`` is 1 on the weights and
     0 on the intercepts; ``B = I`` without a penalty) and ``M = I``
     ('nonrobust') or ``M = sum_i s_i g_i g_i^T`` ('HC0'), for the scores
-    ``g_i = (y_i - p_i) \otimes x~_i``. With class weights ``c_k``, the
+    ``g_i = (e_{y_i} - p_i) \otimes x~_i``. With class weights ``c_k``, the
     estimates are those of an M-estimator: ``B`` is the Hessian of the
     class-weighted objective, with the weights ``s_i c_{y_i}``, and each
     copy of a sample contributes the score ``c_{y_i} g_i``, so
@@ -524,7 +575,13 @@ def softmax_inference(
     proved, information_eigh = _overlap_proved(
         X, Y, P, fit_weight, estimator.fit_intercept, moments, information
     )
-    if proved or _overlap_proved_nearer_the_optimum(X, y_encoded, Y, fit_weight, theta):
+    # A class that no sample of positive weight has is separated from all
+    # of them, but the proof's rounding can miss it: its probabilities are
+    # tiny everywhere, and the step's stay positive. The program decides.
+    absent = np.bincount(y_encoded, weights=fit_weight, minlength=n_classes) == 0
+    if not absent.any() and (
+        proved or _overlap_proved_nearer_the_optimum(X, y_encoded, Y, fit_weight, theta)
+    ):
         separation = "not separated"
     else:
         separation = _check_separation(estimator, X, y_encoded, n_classes, fit_weight)
@@ -547,6 +604,7 @@ def softmax_inference(
         class_factor,
     )
     symmetric_covariance = correction * sandwich_covariance(bread_eigh, meat)
+    rounding = np.sqrt(correction) * _rounding_scale(bread_eigh, meat)
     del meat, information
     covariance = symmetric_covariance
     params = theta
@@ -554,6 +612,7 @@ def softmax_inference(
     if reference is not None:
         to_differences = difference_map(n_classes, reference, n_rows)
         covariance = to_differences @ covariance @ to_differences.T
+        rounding = np.abs(to_differences) @ rounding
         params = np.delete(theta - theta[:, [reference]], reference, axis=1)
         del column_names[reference]
 
@@ -593,4 +652,5 @@ def softmax_inference(
         separation=separation,
         model=model,
         class_weighted=class_factor is not None,
+        variance_rounding=rounding**2,
     )

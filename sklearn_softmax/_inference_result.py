@@ -1,6 +1,8 @@
 """The result of :func:`softmax_inference`: estimates, standard errors,
 tests, fit statistics, marginal effects and predicted probabilities."""
 
+import warnings
+
 import numpy as np
 from scipy.stats import chi2
 
@@ -13,6 +15,29 @@ from ._hypotheses import (
 from ._marginal_effects import compute_marginal_effects
 from ._prediction import probability_intervals
 from ._tables import EstimatesTable, import_pandas
+
+
+def _standard_errors(covariance, variance_rounding):
+    """The roots of the variances on the diagonal of ``covariance``: 0 for
+    those that rounding took below zero, NaN, with a warning, for those
+    further below."""
+    variances = np.diag(covariance).copy()
+    if variance_rounding is None:
+        largest = np.max(variances, initial=0.0)
+        variance_rounding = variances.size * np.finfo(np.float64).eps * largest
+    negative = variances < 0
+    rounded = negative & (variances >= -np.asarray(variance_rounding))
+    variances[rounded] = 0.0
+    if np.any(negative & ~rounded):
+        warnings.warn(
+            f"{np.count_nonzero(negative & ~rounded)} variances of the "
+            "covariance are negative beyond its rounding: it is not positive "
+            "semi-definite, and their standard errors are NaN.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        variances[negative & ~rounded] = np.nan
+    return np.sqrt(variances)
 
 
 class SoftmaxInferenceResult(EstimatesTable):
@@ -54,9 +79,10 @@ class SoftmaxInferenceResult(EstimatesTable):
     separation : str
         What the separation check found: ``'not separated'``, no direction
         separates the classes; ``'separated'``, one does, completely or
-        quasi-completely; ``'completely separated'``, one separates every
-        sample; ``'inconclusive'``, the check could not tell, its linear
-        program having stopped short of its optimum. Under any but the
+        quasi-completely; ``'completely separated'``, the one found
+        predicts every sample of positive weight perfectly;
+        ``'inconclusive'``, the check could not tell, its linear program
+        having stopped short of its optimum. Under any but the
         first, a :class:`SeparationWarning` was issued and the
         maximum-likelihood estimate may not exist.
     model : object, default=None
@@ -67,6 +93,14 @@ class SoftmaxInferenceResult(EstimatesTable):
     class_weighted : bool, default=False
         Whether the estimates are those of an objective with class weights,
         with a robust covariance.
+    variance_rounding : ndarray of shape (n_rows * n_columns,), default=None
+        How far below zero rounding may have taken each variance, the
+        diagonal of ``covariance``: one within it is taken as zero, and its
+        standard error is 0. A variance further below zero, which a
+        covariance that is positive semi-definite cannot have, is kept from
+        the standard errors, which are NaN there, with a warning. None
+        takes ``n_rows * n_columns`` times the machine epsilon times the
+        largest variance.
 
     Attributes
     ----------
@@ -132,10 +166,14 @@ class SoftmaxInferenceResult(EstimatesTable):
         separation,
         model=None,
         class_weighted=False,
+        variance_rounding=None,
     ):
         self.params = params
         self._covariance = covariance
-        self.bse = np.sqrt(np.diag(covariance)).reshape(params.shape, order="F")
+        self.variance_rounding = variance_rounding
+        self.bse = _standard_errors(covariance, variance_rounding).reshape(
+            params.shape, order="F"
+        )
         self._set_tests()
         self.row_names = row_names
         self.column_names = column_names
@@ -365,9 +403,15 @@ class SoftmaxInferenceResult(EstimatesTable):
         atexog : dict or array-like, default=None
             A dict maps features, by index (0 for the first feature) or by
             name, to the value each is held at: a number, or one number per
-            sample. The features it leaves out take the point of ``at``.
-            An array of shape (n_features,) or (m, n_features) gives the rows
-            to evaluate at instead of the data, weighted equally.
+            sample. The features it leaves out take the point of ``at``. It
+            is refused, with a ``ValueError``, for a model fitted in a
+            Pipeline, whose earlier steps cannot transform some features'
+            values alone. An array or DataFrame of shape (n_features,) or
+            (m, n_features) gives the rows to evaluate at instead of the
+            data, weighted equally: as the rows of
+            :meth:`predict_proba_interval`, they go through the earlier steps
+            of a Pipeline and are checked against the features of the fit,
+            their names and order included.
         dummy : bool, default=False
             Whether a binary feature (its values 0 and 1 only) has as effect
             the change of the probability from 0 to 1, instead of its

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._curvature import (
     DiagonalCovarianceCurvature,
@@ -176,7 +177,7 @@ class MultinomialLoss:
 
         return RowsObjective(value_and_gradient, n_samples)
 
-    def curvature_bound(self, X, sample_weight, n_iter=None):
+    def curvature_bound(self, X, sample_weight):
         r"""An estimate of the largest eigenvalue of the data term's Hessian
         bound.
 
@@ -185,31 +186,51 @@ class MultinomialLoss:
         the Hessian of the data term is at most ``1/2`` times the weighted
         second moment ``X~^T diag(s) X~ / S`` of ``X~ = [X, 1]`` (``X``
         without an intercept). The largest eigenvalue of that matrix is
-        estimated by ``n_iter`` power iterations, which approach it from
-        below, and raised by 5%. Stochastic solvers take their default step
-        from it.
+        estimated by power iterations (see :meth:`power_iteration`), which
+        approach it from below, and raised by 5%. Stochastic solvers take
+        their default step from it.
+        """
+        quotient, _ = self.power_iteration(X, sample_weight)
+        return 0.5 * _BOUND_MARGIN * quotient
+
+    def power_iteration(self, X, sample_weight):
+        """The largest eigenvalue of the weighted second moment ``M`` of
+        ``X~`` (see :meth:`curvature_bound`), estimated by power iterations
+        from the direction of ones, and the direction they end at.
+
+        Where ``M`` takes the ones to zero (rows of ``X`` that sum to zero,
+        without an intercept; a chunk of zeros), the iteration cannot start:
+        the trace of ``M``, at least its largest eigenvalue, stands in, and
+        the direction is None.
         """
         u = np.ones(X.shape[1] + int(self.fit_intercept))
-        eigenvalue = 0.0
-        for _ in range(_POWER_ITERATIONS if n_iter is None else n_iter):
-            eigenvalue, u = self.second_moment_product(X, sample_weight, u)
-        return 0.5 * _BOUND_MARGIN * eigenvalue
+        for _ in range(_POWER_ITERATIONS):
+            quotient, v = self.second_moment_product(X, sample_weight, u)
+            if not np.any(v):
+                return self._second_moment_trace(X, sample_weight), None
+            u = v
+        return quotient, u
+
+    def _second_moment_trace(self, X, sample_weight):
+        row_squares = (
+            np.asarray(X.multiply(X).sum(axis=1)).ravel()
+            if sp.issparse(X)
+            else np.einsum("ij,ij->i", X, X)
+        )
+        weights = _normalised_weights(X.shape[0], sample_weight)
+        return float(weights @ row_squares.astype(np.float64)) + int(self.fit_intercept)
 
     def second_moment_product(self, X, sample_weight, u):
         """One power-iteration step on the weighted second moment ``M`` of
-        ``X~`` (see :meth:`curvature_bound`).
+        ``X~`` (see :meth:`curvature_bound`), from a non-zero ``u``.
 
         Returns ``u^T M u`` and ``M u`` for ``u`` scaled to unit length: the
         Rayleigh quotient, at most ``M``'s largest eigenvalue, and the next
         direction. Each costs a product of ``X`` with a vector, not a
         matrix.
         """
-        n_samples, n_features = X.shape
-        weights = (
-            np.full(n_samples, 1.0 / n_samples)
-            if sample_weight is None
-            else np.asarray(sample_weight, dtype=np.float64) / np.sum(sample_weight)
-        )
+        n_features = X.shape[1]
+        weights = _normalised_weights(X.shape[0], sample_weight)
         u = u / np.linalg.norm(u)
         Xu = np.asarray(X @ u[:n_features], dtype=np.float64).ravel()
         if self.fit_intercept:
@@ -221,17 +242,26 @@ class MultinomialLoss:
         return float(u @ v), v
 
 
+def _normalised_weights(n_samples, sample_weight):
+    if sample_weight is None:
+        return np.full(n_samples, 1.0 / n_samples)
+    return np.asarray(sample_weight, dtype=np.float64) / np.sum(sample_weight)
+
+
 class RunningCurvature:
     """The curvature bound of a stream of chunks, estimated as they come.
 
     The mean over the chunks, weighted by their total sample weight, of the
     Rayleigh quotient of each chunk's second moment (see
     :meth:`MultinomialLoss.second_moment_product`) at the direction left by
-    the chunks before it. Taken at a direction the chunk did not choose,
-    each quotient is an unbiased estimate of that of the stream's second
-    moment, without the upward bias of a chunk's own largest eigenvalue; the
-    direction follows the stream's leading eigenvector by one power step per
-    chunk. The first chunk starts it with a full power iteration.
+    the chunks before it. Where the chunks are drawn alike, each quotient,
+    taken at a direction the chunk did not choose, is an unbiased estimate
+    of that of the stream's second moment, without the upward bias of a
+    chunk's own largest eigenvalue; the direction follows the stream's
+    leading eigenvector by one power step per chunk. The first chunk starts
+    it with a full power iteration (see
+    :meth:`MultinomialLoss.power_iteration`). A chunk whose second moment
+    takes the direction to zero (a chunk of zeros) leaves it as it was.
     """
 
     def __init__(self):
@@ -243,12 +273,11 @@ class RunningCurvature:
         """Take in a chunk; return the bound ``loss.curvature_bound`` would
         give for the stream so far."""
         if self.direction is None:
-            u = np.ones(X.shape[1] + int(loss.fit_intercept))
-            for _ in range(_POWER_ITERATIONS):
-                quotient, u = loss.second_moment_product(X, sample_weight, u)
+            quotient, self.direction = loss.power_iteration(X, sample_weight)
         else:
             quotient, u = loss.second_moment_product(X, sample_weight, self.direction)
-        self.direction = u
+            if np.any(u):
+                self.direction = u
         weight = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
         self.weight += weight
         self.quotient += (weight / self.weight) * (quotient - self.quotient)

@@ -6,7 +6,7 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.utils.validation import check_array
+import scipy.sparse as sp
 
 from ._fitted_model import delta_covariance
 from ._margins import (
@@ -268,6 +268,26 @@ def _fixed_values(atexog, at, model):
     return fixed
 
 
+def _validated_rows(atexog, model):
+    """atexog's rows as the model sees them: through the earlier steps of a
+    Pipeline, and checked against the features of the fit (their number,
+    and their names and order where both have names), as
+    :meth:`SoftmaxInferenceResult.predict_proba_interval` checks its rows."""
+    if getattr(atexog, "ndim", None) == 1 and hasattr(atexog, "to_frame"):
+        # A pandas Series is one row, its index the feature names.
+        atexog = atexog.to_frame().T
+    elif not sp.issparse(atexog) and np.ndim(atexog) == 1:
+        atexog = np.asarray(atexog)[np.newaxis]
+    try:
+        rows = model.validate_rows(atexog)
+    except ValueError as error:
+        raise ValueError(
+            f"atexog's rows are not rows the fitted model takes: {error}"
+        ) from error
+    # The rows are few: each is a point the effects are evaluated at.
+    return rows.toarray() if sp.issparse(rows) else rows
+
+
 def _check_options(at, method, dummy, count, atexog):
     if at not in AT:
         raise ValueError(f"at must be one of {AT}; got {at!r}.")
@@ -297,17 +317,17 @@ def compute_marginal_effects(model, at, method, atexog, dummy, count, column_nam
     _check_options(at, method, dummy, count, atexog)
     fixed, rows = {}, None
     if isinstance(atexog, dict):
+        if model.preprocess is not None:
+            raise ValueError(
+                "atexog as a dict is refused for a model fitted in a Pipeline: "
+                "its values would be those of the features after the earlier "
+                "steps, which cannot transform the values of some features "
+                "alone. Give atexog as rows of the Pipeline's input, which go "
+                "through the earlier steps."
+            )
         fixed = _fixed_values(atexog, at, model)
     elif atexog is not None:
-        rows = check_array(
-            atexog, ensure_2d=False, dtype=np.float64, input_name="atexog"
-        )
-        rows = np.atleast_2d(rows)
-        if rows.shape[1] != model.n_features:
-            raise ValueError(
-                f"atexog has {rows.shape[1]} features per row; the model has "
-                f"{model.n_features}."
-            )
+        rows = _validated_rows(atexog, model)
     dummy_features, count_features = [], []
     if dummy or count:
         binary, counted = discrete_features(model.X, model.sample_weight)

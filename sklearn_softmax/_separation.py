@@ -10,11 +10,19 @@ above or to the level of its other scores,
     \quad \text{for all } i \text{ and } k \ne y_i,
 
 with at least one margin ``m_ik`` positive (Albert and Anderson, 1984).
-Along such a direction the likelihood rises for ever: the classes are
-completely separated when every sample has a positive margin, and
-quasi-completely otherwise. Following Konis (2007), the largest sum of
-margins in the box ``|delta| <= 1`` is a linear program whose optimum is
-positive exactly when a separating direction exists.
+Along such a direction the likelihood rises for ever: a positive margin
+``m_ik`` drives sample ``i``'s probability of class ``k`` to zero, and no
+sample's probability of its own class falls. The classes are completely
+separated when every sample's margins are all positive (the direction
+predicts every sample perfectly), and quasi-completely otherwise. With more
+than two classes a sample may have a positive margin against one class and
+none against another: one positive margin anywhere is enough, even where
+no sample is predicted perfectly. A class that no sample of positive weight
+has is the simplest case: with an intercept, lowering that class's
+intercept gives every sample a positive margin against it. Following Konis
+(2007), the largest sum of margins in the box ``|delta| <= 1`` is a linear
+program whose optimum is positive exactly when a separating direction
+exists.
 
 Solving that program costs far more than the information matrix when the
 model has many parameters, so a cheaper proof that the classes are not
@@ -50,6 +58,8 @@ K. Konis (2007). Linear programming algorithms for detecting separated data
 in binary logistic regression models. DPhil thesis, University of Oxford.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
@@ -65,6 +75,16 @@ _ROWS_PER_ROUND = 2000
 # columns scaled to a largest absolute value of 1 and a direction in the
 # unit box; the linear program's feasibility tolerance is 1e-7.
 _MARGIN_TOLERANCE = 1e-6
+# The linearised step's moments must match the score to this, relative to
+# its largest entry.
+_BALANCE_TOLERANCE = 1e-8
+# So the step, and each change of a score along it, is known only to about
+# that fraction of the largest change: a probability that the step cancels
+# to within a hundred times that, relative to the probability, is zero for
+# all the proof can tell. Near quasi-complete separation that is what
+# happens: the probabilities of a class the direction rules out are tiny,
+# the step cancels them, and what is left has the sign of the step's error.
+_PROOF_MARGIN = 100 * _BALANCE_TOLERANCE
 # Newton steps on the unpenalised likelihood before the proof of overlap is
 # tried again: near its optimum they converge quadratically, and where the
 # classes are separated they only grow the parameters, so a few suffice
@@ -96,7 +116,8 @@ def moments_balance(
     fit_intercept : bool
         Whether the model has an intercept.
     moments : ndarray of shape (r, K)
-        The score ``sum_i s_i x~_i (y_i - p_i)^T`` at ``P``.
+        The score ``sum_i s_i x~_i (e_{y_i} - p_i)^T`` at ``P``, for the
+        one-hot rows ``e_{y_i}`` of ``Y``.
     information : ndarray of shape (r K, r K)
         The observed information at ``P``, class-major.
     information_eigh : ShiftedEigh
@@ -110,7 +131,7 @@ def moments_balance(
     """
     n_classes = P.shape[1]
     n_rows = X.shape[1] + int(fit_intercept)
-    # Each sample's y_i - p_i sums to zero over the classes, so the moments
+    # Each sample's e_{y_i} - p_i sums to zero over the classes, so the moments
     # do too, but for rounding; near the optimum, where the moments
     # themselves are small, that rounding would fail the test of the
     # step's residual below. Stiemke's condition has no component along
@@ -120,13 +141,15 @@ def moments_balance(
     # information is singular, and the moments lie in its range.
     step = information_eigh.solve(moments)
     scale = np.abs(moments).max() + np.finfo(np.float64).tiny
-    if not np.abs(information @ step - moments).max() <= 1e-8 * scale:
+    if not np.abs(information @ step - moments).max() <= _BALANCE_TOLERANCE * scale:
         return False
     step = step.reshape(n_classes, n_rows).T
     for rows, X_design in design_blocks(X, fit_intercept, n_rows + 3 * n_classes):
         P_block = P[rows]
-        q = P_block + jacobian_product(P_block, X_design @ step, np)
-        off_own = np.where(Y[rows] > 0, np.inf, q).min(axis=1)
+        dZ = X_design @ step
+        floor = _PROOF_MARGIN * P_block * (1.0 + np.abs(dZ).max(axis=1, keepdims=True))
+        q = P_block + jacobian_product(P_block, dZ, np)
+        off_own = np.where(Y[rows] > 0, np.inf, q - floor).min(axis=1)
         if np.any((off_own <= 0) & (sample_weight[rows] > 0)):
             return False
     return True
@@ -217,22 +240,58 @@ def _margin_sums(X, y, n_classes, fit_intercept, kept):
     )
 
 
-def _smallest_margins(X, y, fit_intercept, direction):
-    """Each sample's smallest margin along ``direction`` (``r`` x K), a pass
-    over ``X`` in blocks of rows."""
-    margins = np.empty(X.shape[0])
+def _margin_range(X, y, fit_intercept, direction):
+    """Each sample's smallest and largest margin along ``direction`` (``r``
+    x K), over the classes other than its own, a pass over ``X`` in blocks
+    of rows."""
+    smallest = np.empty(X.shape[0])
+    largest = np.empty(X.shape[0])
     row_floats = direction.shape[0] + direction.shape[1]
     for rows, X_design in design_blocks(X, fit_intercept, row_floats):
         scores = X_design @ direction
         samples = np.arange(scores.shape[0])
         own = scores[samples, y[rows]]
         scores[samples, y[rows]] = -np.inf
-        margins[rows] = own - scores.max(axis=1)
-    return margins
+        smallest[rows] = own - scores.max(axis=1)
+        scores[samples, y[rows]] = np.inf
+        largest[rows] = own - scores.min(axis=1)
+    return smallest, largest
+
+
+class SeparationCheck(NamedTuple):
+    """What :func:`separated_samples` found.
+
+    Attributes
+    ----------
+    separated : bool or None
+        Whether a direction separates the classes, completely or
+        quasi-completely: the linear program's optimum is positive. None
+        when a program stopped short of its optimum, which decides nothing.
+    ruled_out : ndarray of int
+        The samples with a positive margin against at least one other class
+        along the direction found: their probabilities of those classes go
+        to zero along it. Empty unless ``separated``.
+    predicted : ndarray of int
+        Those of ``ruled_out`` with a positive margin against every other
+        class, which the direction predicts perfectly: all the samples of
+        positive weight under complete separation. With more than two
+        classes it may be empty when ``ruled_out`` is not.
+    failure : str or None
+        Why, when ``separated`` is None: the solver's status and message.
+    """
+
+    separated: bool | None
+    ruled_out: np.ndarray
+    predicted: np.ndarray
+    failure: str | None = None
+
+
+_NONE = np.array([], dtype=np.intp)
 
 
 def separated_samples(X, y, n_classes, fit_intercept, sample_weight, random_state=0):
-    """The samples that a direction separates from the other classes.
+    """Whether a direction separates the classes, and the samples it
+    separates from some or all of the other classes.
 
     Parameters
     ----------
@@ -252,13 +311,13 @@ def separated_samples(X, y, n_classes, fit_intercept, sample_weight, random_stat
 
     Returns
     -------
-    separated : ndarray of int or None
-        Indices of the samples with a positive margin along a separating
-        direction, when one exists: all of them under complete separation;
-        empty when the likelihood has a finite maximum. None when a linear
-        program stopped short of its optimum, which decides nothing.
-    failure : str or None
-        Why, when ``separated`` is None: the solver's status and message.
+    check : SeparationCheck
+        ``separated``: True when the linear program's optimum is positive,
+        so that the likelihood has no finite maximum; False when it is zero;
+        None when a program stopped short of its optimum. ``ruled_out`` and
+        ``predicted``: the samples with a positive margin against some, and
+        against every, other class along the direction found. ``failure``:
+        why the check decided nothing.
     """
     y = np.asarray(y)
     kept = sample_weight > 0
@@ -287,16 +346,27 @@ def separated_samples(X, y, n_classes, fit_intercept, sample_weight, random_stat
             # An iteration limit or numerical difficulties: the point where
             # the solver stopped bounds neither way whether a direction
             # separates.
-            return None, f"status {program.status}: {program.message}"
+            return SeparationCheck(
+                None, _NONE, _NONE, f"status {program.status}: {program.message}"
+            )
         # The relaxation's optimum bounds the whole program's: at zero, no
         # direction separates.
         if -program.fun <= _MARGIN_TOLERANCE:
-            return np.array([], dtype=np.intp), None
+            return SeparationCheck(False, _NONE, _NONE)
         direction = program.x.reshape(n_classes, -1).T / scale[:, np.newaxis]
+        smallest, largest = _margin_range(X, y, fit_intercept, direction)
         # Samples of weight zero neither separate nor fail.
-        margins = np.where(kept, _smallest_margins(X, y, fit_intercept, direction), 0.0)
-        failed = np.setdiff1d(np.flatnonzero(margins < -_MARGIN_TOLERANCE), active)
+        smallest[~kept] = largest[~kept] = 0.0
+        failed = np.setdiff1d(np.flatnonzero(smallest < -_MARGIN_TOLERANCE), active)
         if failed.size == 0:
-            return np.flatnonzero(margins > _MARGIN_TOLERANCE), None
-        worst = failed[np.argsort(margins[failed])[:_ROWS_PER_ROUND]]
+            # A positive optimum is a sum of margins, of which at least one
+            # is positive: the classes are separated even where no sample
+            # has all its margins positive, as with more than two classes
+            # where a sample may be separated from one class only.
+            return SeparationCheck(
+                True,
+                np.flatnonzero(largest > _MARGIN_TOLERANCE),
+                np.flatnonzero(smallest > _MARGIN_TOLERANCE),
+            )
+        worst = failed[np.argsort(smallest[failed])[:_ROWS_PER_ROUND]]
         active = np.union1d(active, worst)

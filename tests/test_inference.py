@@ -24,6 +24,7 @@ from sklearn_softmax import (
     softmax_inference,
 )
 from sklearn_softmax import _inference as inference_module
+from sklearn_softmax._inference_result import SoftmaxInferenceResult
 from sklearn_softmax._information import (
     design_products,
     observed_information,
@@ -382,17 +383,21 @@ def test_linear_program_finds_quasi_separation(monkeypatch, rows_per_round):
     # With 7 rows a round, the constraints are generated over many rounds.
     monkeypatch.setattr(_separation, "_ROWS_PER_ROUND", rows_per_round)
     X, y = _quasi_separated()
-    separated, failure = _separation.separated_samples(X, y, 3, True, np.ones(len(y)))
-    assert failure is None
+    check = _separation.separated_samples(X, y, 3, True, np.ones(len(y)))
+    assert check.separated and check.failure is None
     # Along x0, the samples of class 0 off the line x0 = 0 score above the
-    # other classes; those of classes 1 and 2 do not score above each other.
-    assert_array_equal(separated, np.flatnonzero((y == 0) & (X[:, 0] != 0)))
+    # other classes; those of classes 1 and 2 off it score above class 0
+    # but not above each other.
+    off_the_line = X[:, 0] != 0
+    assert_array_equal(check.predicted, np.flatnonzero((y == 0) & off_the_line))
+    assert_array_equal(check.ruled_out, np.flatnonzero(off_the_line))
     weights = np.ones(len(y))
     weights[np.flatnonzero(y == 0)] = 0.0
-    # Without class 0, x0 no longer separates anything; the rest is random.
-    separated, failure = _separation.separated_samples(X, y, 3, True, weights)
-    assert separated.size == 0
-    assert failure is None
+    # Without class 0, x0 no longer separates the others, but class 0 is
+    # absent: lowering its intercept separates it from every sample.
+    check = _separation.separated_samples(X, y, 3, True, weights)
+    assert check.separated and check.failure is None
+    assert check.predicted.size == 0
 
 
 @pytest.mark.parametrize("rows_per_round", [2000, 7])
@@ -401,9 +406,9 @@ def test_linear_program_finds_no_separation_in_overlapping_classes(
 ):
     monkeypatch.setattr(_separation, "_ROWS_PER_ROUND", rows_per_round)
     X, y = _unseparable(n_samples=300)
-    separated, failure = _separation.separated_samples(X, y, 4, True, np.ones(len(y)))
-    assert separated.size == 0
-    assert failure is None
+    check = _separation.separated_samples(X, y, 4, True, np.ones(len(y)))
+    assert check.separated is False and check.failure is None
+    assert check.ruled_out.size == check.predicted.size == 0
 
 
 def test_moments_balance_proves_overlap_only():
@@ -621,8 +626,8 @@ def test_newton_steps_prove_overlap_under_a_strong_penalty(monkeypatch):
     separating direction); a few Newton steps towards the unpenalised
     optimum prove it, and the program is not solved."""
     X, y = _unseparable(n_samples=400)
-    separated, failure = _separation.separated_samples(X, y, 4, True, np.ones(len(y)))
-    assert separated.size == 0 and failure is None
+    check = _separation.separated_samples(X, y, 4, True, np.ones(len(y)))
+    assert check.separated is False and check.failure is None
     clf = SoftmaxRegression(C=0.01, **TIGHT).fit(X, y)
     assert not _proof_at_fitted_point(clf, X, y)
 
@@ -681,3 +686,80 @@ def test_moments_balance_ignores_class_constant_rounding():
     assert _separation.moments_balance(
         X, Y, P, weights, True, shifted, information, shifted_eigh(information, 4)
     )
+
+
+@pytest.mark.parametrize("reference_class", [None, 0])
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
+def test_a_constant_column_under_a_penalty_has_zero_standard_errors(
+    reference_class, cov_type
+):
+    """Beside the intercept, a constant column's weights are zero at the
+    optimum of any L2-penalised fit (moving them to the intercepts keeps the
+    likelihood and lowers the penalty), so their variance is zero, and the
+    other parameters and their covariance are those of the fit without the
+    column. Rounding takes some of those variances slightly below zero; the
+    standard errors are then 0, not NaN, within the rounding bound, and the
+    others equal those without the column to well within the ``p eps
+    kappa`` (about 1e-11 here) that the covariance is computed to."""
+    data = sm.datasets.anes96.load_pandas().data
+    features = ["logpopul", "selfLR", "age", "educ"]
+    y = np.minimum(data["PID"].astype(int), 2)
+    X = data[features].assign(one=1.0)
+    clf = SoftmaxRegression(C=1.0, tol=1e-12).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = softmax_inference(
+            clf, X, y, reference_class=reference_class, cov_type=cov_type
+        )
+    without = softmax_inference(
+        SoftmaxRegression(C=1.0, tol=1e-12).fit(X[features], y),
+        X[features],
+        y,
+        reference_class=reference_class,
+        cov_type=cov_type,
+    )
+    variances = np.diag(result.cov_params()).reshape(result.params.shape, order="F")
+    rounding = result.variance_rounding.reshape(result.params.shape, order="F")
+    assert np.all(np.abs(variances[-1]) <= rounding[-1])
+    assert np.all(result.bse[-1] <= np.sqrt(rounding[-1]))
+    # A zero estimate of zero error has no z-test (0 / 0), but an interval.
+    assert np.all(np.isfinite(result.conf_int()))
+    assert_allclose(result.bse[:-1], without.bse, rtol=1e-9)
+    assert_allclose(result.params[:-1], without.params, rtol=1e-9, atol=1e-12)
+
+
+def test_a_variance_below_its_rounding_is_not_hidden():
+    """A covariance that is positive semi-definite has no negative variance
+    beyond its rounding: one is reported as NaN, with a warning, not clipped
+    to zero."""
+    covariance = np.diag([1.0, -1e-18, -1e-3])
+    params = np.ones((3, 1))
+    with pytest.warns(RuntimeWarning, match="1 variances .* negative beyond"):
+        result = SoftmaxInferenceResult(
+            params,
+            covariance,
+            ["intercept", "a", "b"],
+            [0],
+            reference_class=None,
+            cov_type="nonrobust",
+            penalized=True,
+            nobs=10.0,
+            llf=-1.0,
+            separation="not separated",
+        )
+    # Without a bound given, rounding is n eps times the largest variance.
+    assert_array_equal(result.bse.ravel(), [1.0, 0.0, np.nan])
+    with pytest.warns(RuntimeWarning, match="2 variances"):
+        SoftmaxInferenceResult(
+            params,
+            covariance,
+            ["intercept", "a", "b"],
+            [0],
+            reference_class=None,
+            cov_type="nonrobust",
+            penalized=True,
+            nobs=10.0,
+            llf=-1.0,
+            separation="not separated",
+            variance_rounding=np.zeros(3),
+        )

@@ -6,12 +6,14 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _statsmodels import anes96, fit_exactly, mixed_problem, mnlogit
+from _statsmodels import EXACT, anes96, fit_exactly, mixed_problem, mnlogit
 from numpy.testing import assert_allclose
 from scipy.stats import norm
 from sklearn import config_context
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from sklearn_softmax import MarginalEffects, softmax_inference
+from sklearn_softmax import MarginalEffects, SoftmaxRegression, softmax_inference
 from sklearn_softmax._margins import marginal_effects_and_jacobian, weighted_median
 
 discrete_margins = pytest.importorskip("statsmodels.discrete.discrete_margins")
@@ -288,6 +290,66 @@ def test_atexog_rows_and_zero():
     assert_allclose(held.bse, row.bse, rtol=1e-12)
 
 
+def test_atexog_frame_is_checked_as_the_rows_of_predict_proba_interval():
+    """A DataFrame of rows is checked against the feature names of the fit,
+    as predict_proba_interval checks its rows: with its columns in another
+    order it is refused, rather than read by position."""
+    pd = pytest.importorskip("pandas")
+    X, y = mixed_problem()
+    X = pd.DataFrame(X, columns=["a", "b", "c"])
+    result = softmax_inference(fit_exactly(X, y), X, y)
+    reordered = X[["c", "a", "b"]]
+    with pytest.raises(ValueError, match="same order"):
+        result.predict_proba_interval(reordered)
+    with pytest.raises(ValueError, match=r"(?s)atexog's rows .* same order"):
+        result.marginal_effects(atexog=reordered)
+    with pytest.raises(ValueError, match=r"(?s)atexog's rows .* same order"):
+        result.marginal_effects(at="mean", atexog=reordered.iloc[0])
+    # In the order of the fit, the frame is its rows: the average effect.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        as_frame = result.marginal_effects(atexog=X)
+        one_row = result.marginal_effects(at="mean", atexog=X.iloc[7])
+    overall = result.marginal_effects()
+    assert_allclose(as_frame.effects, overall.effects, rtol=1e-12)
+    assert_allclose(as_frame.bse, overall.bse, rtol=1e-12)
+    at_row = result.marginal_effects(at="all", atexog=X.iloc[[7]])
+    assert_allclose(one_row.effects, at_row.effects[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("at", ["overall", "mean", "all"])
+def test_atexog_rows_go_through_the_pipeline(at):
+    """In a Pipeline, atexog's rows go through the earlier steps, as
+    predict_proba_interval's do: the effects are those of the last step's
+    model at the transformed rows, which the same model, fitted on the
+    transformed data outside the pipeline, gives for them. The two fits are
+    the same computation on the same numbers, so they agree to rounding."""
+    X, y = mixed_problem()
+    pipeline = make_pipeline(StandardScaler(), SoftmaxRegression(**EXACT)).fit(X, y)
+    in_pipeline = softmax_inference(pipeline, X, y)
+    scaler = pipeline[:-1]
+    alone = softmax_inference(pipeline[-1], scaler.transform(X), y)
+    rows = X[::40]
+    expected = alone.marginal_effects(at=at, atexog=scaler.transform(rows))
+    effects = in_pipeline.marginal_effects(at=at, atexog=rows)
+    assert_allclose(effects.effects, expected.effects, rtol=1e-12, atol=1e-15)
+    assert_allclose(effects.bse, expected.bse, rtol=1e-12)
+    # The untransformed rows are other points.
+    untransformed = alone.marginal_effects(at=at, atexog=rows)
+    assert not np.allclose(untransformed.effects, expected.effects, rtol=1e-3)
+
+
+def test_atexog_dict_is_refused_in_a_pipeline():
+    """A dict holds features at values; in a Pipeline those would be the
+    values after the earlier steps, which cannot transform some features
+    alone."""
+    X, y = mixed_problem()
+    pipeline = make_pipeline(StandardScaler(), SoftmaxRegression(**EXACT)).fit(X, y)
+    result = softmax_inference(pipeline, X, y)
+    with pytest.raises(ValueError, match=r"atexog as a dict is refused .* Pipeline"):
+        result.marginal_effects(at="mean", atexog={0: 1.0})
+
+
 def _finite_difference_jacobian(model, X, weights, fixed, method, dummy, count):
     theta = model.theta
     step = 1e-6
@@ -413,8 +475,8 @@ def test_bad_options_are_refused():
         ({"atexog": {0: np.nan}}, "not finite"),
         ({"at": "zero", "atexog": {0: np.zeros(400)}}, "must be a number;"),
         ({"at": "zero", "atexog": X[:2]}, "would use neither"),
-        ({"atexog": X[:, :2]}, "2 features per row"),
-        ({"atexog": np.full(X.shape[1], np.nan)}, "Input atexog contains NaN"),
+        ({"atexog": X[:, :2]}, "atexog's rows .* 2 features"),
+        ({"atexog": np.full(X.shape[1], np.nan)}, "atexog's rows .* NaN"),
     ]
     for options, match in cases:
         with pytest.raises(ValueError, match=match):

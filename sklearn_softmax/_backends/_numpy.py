@@ -178,6 +178,16 @@ class NumpyBackend:
         )
         X_held_out, y_held_out = X[held_out], y_encoded[held_out]
         weights = None if sample_weight is None else sample_weight[held_out]
+        weights_train = None if sample_weight is None else sample_weight[train]
+        for part, name in ((weights_train, "trained on"), (weights, "held out")):
+            if part is not None and not np.sum(part) > 0:
+                raise ValueError(
+                    f"early_stopping's split (validation_fraction="
+                    f"{validation_fraction:g}) left the samples {name} with "
+                    "no sample weight: every positive weight fell on the "
+                    "other side. Give weight to more samples, change "
+                    "validation_fraction, or set early_stopping=False."
+                )
         n_features = X.shape[1]
 
         def validation_score(x):
@@ -188,7 +198,6 @@ class NumpyBackend:
             correct = np.argmax(scores, axis=1) == y_held_out
             return float(np.average(correct, weights=weights))
 
-        weights_train = None if sample_weight is None else sample_weight[train]
         total = X.shape[0] - n_held_out if weights_train is None else None
         kept = data._replace(
             X=X[train],

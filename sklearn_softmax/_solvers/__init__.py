@@ -24,6 +24,13 @@ from ._newton import minimize_newton_cg
 from ._newton_cholesky import minimize_newton_cholesky
 from ._result import NO_DECREASE, Progress, SolverResult
 from ._scipy import minimize_scipy_lbfgsb
+from ._stochastic import (
+    StochasticSettings,
+    StochasticState,
+    default_sgd_step,
+    minimize_stochastic,
+    run_epoch,
+)
 
 SOLVERS = {
     "newton-cg": minimize_newton_cg,
@@ -49,9 +56,14 @@ __all__ = [
     "STOCHASTIC_SOLVERS",
     "Progress",
     "SolverResult",
+    "StochasticSettings",
+    "StochasticState",
+    "default_sgd_step",
     "minimize_agd",
     "minimize_lbfgs_in_namespace",
     "minimize_newton_cg",
     "minimize_newton_cholesky",
     "minimize_scipy_lbfgsb",
+    "minimize_stochastic",
+    "run_epoch",
 ]

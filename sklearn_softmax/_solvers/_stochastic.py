@@ -78,6 +78,30 @@ class StochasticSettings:
     step_scale: object = None
 
 
+def default_sgd_step(bound, l2_reg_strength, shape, fit_intercept):
+    """The default initial step of 'sgd', and its factors for each
+    parameter (None: 1), from ``bound``, a bound on the curvature of the
+    data term, and the L2 strength ``lambda``, for parameters of ``shape``
+    whose last row, with ``fit_intercept``, the penalty leaves out.
+
+    The weights step by ``1 / (bound + lambda)``, the intercepts by
+    ``1 / bound``: with ``D`` the steps, ``D^1/2 (H_data + lambda P_W)
+    D^1/2`` is at most the identity on both, as stable as one step for all,
+    where a strong penalty would leave the intercepts unfitted. Where both
+    are zero (a chunk of zeros without a penalty), the objective is
+    constant and any step leaves it: the step is 1.
+    """
+    curvature = bound + l2_reg_strength
+    if not curvature > 0:
+        return 1.0, None
+    step_scale = None
+    if fit_intercept and l2_reg_strength > 0 and bound > 0:
+        step_scale = np.ones(shape)
+        step_scale[-1] = curvature / bound
+        step_scale = step_scale.ravel()
+    return 1.0 / curvature, step_scale
+
+
 class StochasticState:
     """The iteration's state, carried across epochs and ``partial_fit`` calls.
 
@@ -97,9 +121,10 @@ class StochasticState:
         # The share of eta0 that the 'adaptive' schedule has left.
         self.step_share = 1.0
 
-    def solution(self, settings):
-        """The average of the iterates, or the last one."""
-        return self.averaged if settings.average and self.n_steps else self.x
+    def solution(self, average):
+        """The average of the iterates with ``average`` (once a step is
+        taken), the last iterate otherwise."""
+        return self.averaged if average and self.n_steps else self.x
 
     def step(self, gradient, settings):
         """One update from a minibatch gradient."""
@@ -249,11 +274,11 @@ def minimize_stochastic(
     for epoch in range(1, max_iter + 1):
         if shuffle:
             random_state.shuffle(order)
-        previous = state.solution(settings).copy()
+        previous = state.solution(settings.average).copy()
         history.append(run_epoch(objective, state, settings, order))
         if not math.isfinite(history[-1]):
             break
-        solution = state.solution(settings)
+        solution = state.solution(settings.average)
         if callback is not None:
             # A full pass for the gradient norm, only when it is reported.
             _, gradient = _penalised(objective, settings, solution)
@@ -278,7 +303,11 @@ def minimize_stochastic(
                 message = f"no improvement by tol in {n_iter_no_change} epochs"
                 break
             stale = 0
-    x = best_x if validation_score is not None else state.solution(settings).copy()
+    x = (
+        best_x
+        if validation_score is not None
+        else state.solution(settings.average).copy()
+    )
     value, gradient = _penalised(objective, settings, x)
     worse_than_start = not value <= start_value
     if worse_than_start:

@@ -1,0 +1,96 @@
+"""What ``partial_fit`` carries from one call to the next.
+
+A call works on a copy of the stream, which it keeps where it succeeds and
+drops where it fails; the records of the calls' objectives grow by one
+number a call, and copying them is what a long stream would pay on every
+call. A :class:`Record` is copied in constant time: copies share their
+numbers until one of them appends where another has already appended.
+"""
+
+import numpy as np
+
+_FIRST_CAPACITY = 16
+
+
+class _Storage:
+    """An array of numbers, of which the first ``filled`` are written."""
+
+    def __init__(self, capacity):
+        self.array = np.empty(capacity, dtype=np.float64)
+        self.filled = 0
+
+
+class Record:
+    """Numbers appended one at a time, read as a float64 array.
+
+    Copies (``copy.deepcopy``) share the storage of the numbers and each
+    keeps its own length. A copy appends in place while the storage holds
+    nothing beyond its length; otherwise, and when the storage is full, it
+    moves its numbers to a storage of its own, twice their count. Appending
+    thus costs constant time on average, and a number once read is never
+    written again: :meth:`values` returns a read-only view.
+    """
+
+    def __init__(self):
+        self._storage = _Storage(_FIRST_CAPACITY)
+        self._length = 0
+
+    def __len__(self):
+        return self._length
+
+    def append(self, value):
+        storage, length = self._storage, self._length
+        if storage.filled != length or length == storage.array.size:
+            moved = _Storage(max(_FIRST_CAPACITY, 2 * length))
+            moved.array[:length] = storage.array[:length]
+            self._storage = storage = moved
+        storage.array[length] = value
+        self._length = storage.filled = length + 1
+
+    def values(self):
+        """The numbers appended so far, as a read-only array."""
+        view = self._storage.array[: self._length]
+        view.flags.writeable = False
+        return view
+
+    def __deepcopy__(self, memo):
+        copied = Record.__new__(Record)
+        copied._storage, copied._length = self._storage, self._length
+        return copied
+
+    def __getstate__(self):
+        # The numbers' bytes: a pickle that holds no array of its own.
+        return {"values": self.values().tobytes()}
+
+    def __setstate__(self, state):
+        values = np.frombuffer(state["values"], dtype=np.float64)
+        self._storage = _Storage(max(_FIRST_CAPACITY, 2 * values.size))
+        self._storage.array[: values.size] = values
+        self._length = self._storage.filled = values.size
+
+
+class StreamState:
+    """The stream that ``partial_fit``'s first call starts: the state of the
+    stochastic iteration, the running curvature bound of the chunks seen,
+    the random state that shuffles them (a copy of the estimator's, taken
+    on the first call), the objective and the largest gradient entry of each
+    call, the settings the stream was started with, and the calls and
+    samples that ``verbose`` reports."""
+
+    def __init__(self, state, curvature, random_state, solver, fit_intercept, average):
+        self.state = state
+        self.curvature = curvature
+        self.random_state = random_state
+        self.solver = solver
+        self.fit_intercept = fit_intercept
+        self.average = average
+        self.history = Record()
+        self.grad_norms = Record()
+        self.n_calls = 0
+        self.n_samples_seen = 0
+        self.header_printed = False
+
+    def solution(self):
+        """The model the stream stands at: the average of the iterates with
+        ``average``, the last iterate otherwise."""
+        return self.state.solution(self.average)
