@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._array_api import check_same_namespace, input_namespace, namespace_name, to_numpy
 from ._dask import block_dtype, is_dask_collection, map_rows
 from ._dask import n_features as dask_n_features
+from ._two_classes import lift
 from ._version import __version__
 
 # The key under which a pickled estimator records the package's version.
@@ -233,10 +234,7 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
         scores = self._decision_function(X, namespace)
         if scores.ndim == 2:
             return scores, namespace
-        half = 0.5 * scores
-        if namespace is None:
-            return np.column_stack([-half, half]), namespace
-        return namespace[0].stack([-half, half], axis=1), namespace
+        return lift(scores, np if namespace is None else namespace[0]), namespace
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy on the given samples.

@@ -32,7 +32,7 @@ from ._path import check_Cs, fit_along_path
 from ._penalty_params import UNSET, l1_ratio_grid
 from ._routing import refuse_unasked_sample_weight, refuse_unrouted, routing_enabled
 from ._scoring import scorer_for_classes
-from ._targets import check_sample_weight, class_weights
+from ._targets import check_sample_weight, check_two_classes, class_weights
 from ._unused_settings import defaults, unused_settings
 
 # Parameters of SoftmaxRegression that the search sets, or that mean
@@ -357,20 +357,14 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X, X.dtype)
-        classes = np.unique(y)
-        if classes.size < 2:
-            raise ValueError(
-                "SoftmaxRegressionCV needs samples of at least 2 classes in the "
-                f"data, but the data contains only one class: {classes.tolist()[0]!r}."
-            )
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        check_two_classes(classes, type(self).__name__)
         class_weight = self.class_weight
         if isinstance(class_weight, str):  # 'balanced'
             # The classes' shares of all the data, as LogisticRegressionCV
             # takes them, rather than of each training part.
             totals = np.bincount(
-                np.searchsorted(classes, y),
-                weights=sample_weight,
-                minlength=classes.size,
+                y_encoded, weights=sample_weight, minlength=classes.size
             )
             weights = class_weights(class_weight, totals, classes)
             class_weight = dict(zip(classes.tolist(), weights.tolist(), strict=True))

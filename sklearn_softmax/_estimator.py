@@ -48,6 +48,7 @@ from ._solvers import (
 )
 from ._streaming import StreamState
 from ._threads import single_threaded_blas
+from ._two_classes import difference, lift
 from ._unused_settings import defaults, unused_settings
 
 # The parameters that choose the objective a fit minimises.
@@ -961,9 +962,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 f"{n_features}."
             )
         if n_classes == 2:
-            # The centred two-class solution is (-w/2, w/2).
-            half = 0.5 * np.concatenate([previous_coef.ravel(), previous_intercept])
-            full = np.column_stack([-half, half])
+            full = lift(np.concatenate([previous_coef.ravel(), previous_intercept]))
         else:
             full = np.vstack([previous_coef.T, previous_intercept[np.newaxis, :]])
         coef[:n_features] = full[:n_features]
@@ -986,7 +985,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         dtype = data.dtype
         self.classes_ = data.classes
         if n_classes == 2:
-            self.coef_ = (W[:, 1] - W[:, 0])[np.newaxis, :].astype(dtype)
+            self.coef_ = difference(W)[np.newaxis, :].astype(dtype)
             self.intercept_ = np.array([b[1] - b[0]], dtype=dtype)
         else:
             self.coef_ = np.array(W.T, dtype=dtype, order="C")

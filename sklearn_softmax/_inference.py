@@ -43,7 +43,8 @@ from ._separation import (
     separated_samples,
     towards_unpenalised_optimum,
 )
-from ._targets import check_sample_weight, class_weights
+from ._targets import check_sample_weight, class_weights, encode_labels
+from ._two_classes import lift
 
 # The covariance is refused above this size, four float64 matrices of
 # (n_features + 1) K rows each: 1 GiB.
@@ -57,7 +58,7 @@ def _symmetric_parameters(estimator):
     intercept = to_numpy(estimator.intercept_).astype(np.float64)
     rows = np.vstack([intercept, coef.T]) if estimator.fit_intercept else coef.T
     if len(estimator.classes_) == 2:
-        return np.hstack([-0.5 * rows, 0.5 * rows])
+        return lift(rows.ravel())
     return rows
 
 
@@ -529,20 +530,9 @@ def softmax_inference(
     X = validate_data(estimator, X, reset=False, accept_sparse="csr", dtype=np.float64)
     y = column_or_1d(y, warn=True)
     check_consistent_length(X, y)
-    classes = to_numpy(estimator.classes_)
-    try:
-        y_encoded = np.minimum(np.searchsorted(classes, y), classes.size - 1)
-        unknown = classes[y_encoded] != y
-    except TypeError:
-        raise ValueError(
-            f"y's labels, of dtype {y.dtype}, cannot be compared with the "
-            f"estimator's classes {classes.tolist()}."
-        ) from None
-    if np.any(unknown):
-        raise ValueError(
-            f"y has labels that are not classes of the estimator: "
-            f"{np.unique(y[unknown]).tolist()}; its classes are {classes.tolist()}."
-        )
+    classes, y_encoded = encode_labels(
+        y, to_numpy(estimator.classes_), "classes of the estimator"
+    )
     sample_weight = check_sample_weight(sample_weight, X, np.float64)
     reference = (
         None if reference_class is None else _reference_index(reference_class, classes)

@@ -6,6 +6,11 @@ vector, the form every solver takes, and the bound on its curvature from
 which the stochastic solvers take their step. It knows nothing of
 scikit-learn. The passes over the data live in :mod:`sklearn_softmax._passes`;
 the non-smooth penalties in :mod:`sklearn_softmax._penalties`.
+
+The L2 penalty is added here, by :func:`penalised_objective`, to the data
+term of every kind of data: NumPy's and SciPy's, Dask's blocks
+(:mod:`sklearn_softmax._loss_dask`) and the arrays of Array API namespaces
+(:mod:`sklearn_softmax._loss_array_api`).
 """
 
 from collections.abc import Callable
@@ -23,6 +28,7 @@ from ._curvature import (
 )
 from ._passes import DataPasses
 from ._two_classes import lift
+from ._vectors import namespace
 
 # Power iteration approaches the largest eigenvalue from below: the bound is
 # raised by this factor to stay on the safe side of it.
@@ -133,7 +139,7 @@ class MultinomialLoss:
         passes = self.passes(X, y, sample_weight, n_threads, hessian_dtype)
         # The per-sample losses are computed in X's dtype, so float32 data
         # leaves float32 rounding in every value.
-        rounding = 16 * float(np.finfo(X.dtype).eps)
+        rounding = rounding_of(X.dtype)
         if two_classes_as_one:
             return difference_objective(passes, l2_reg_strength, rounding)
         return penalised_objective(passes, l2_reg_strength, rounding)
@@ -284,14 +290,63 @@ class RunningCurvature:
         return 0.5 * _BOUND_MARGIN * self.quotient
 
 
+def rounding_of(dtype):
+    """The relative rounding of an objective whose per-sample terms are
+    computed in ``dtype``, a NumPy dtype or a floating dtype of another
+    Array API namespace: 16 of its machine epsilons (see
+    :class:`Objective`)."""
+    if not isinstance(dtype, np.dtype | type):
+        # Another namespace's dtype, named as NumPy's: torch.float32, ...
+        dtype = np.dtype(str(dtype).rpartition(".")[2])
+    return 16 * float(np.finfo(dtype).eps)
+
+
 def _l2_penalty(coef, n_features, l2_reg_strength):
+    """The penalty's value: a float for NumPy's ``coef``, a zero-dimensional
+    array on the device for other namespaces', which the caller reads back
+    with the data term's value, in one read."""
+    if not isinstance(coef, np.ndarray):
+        W = coef[:n_features, ...]
+        return 0.5 * l2_reg_strength * namespace(coef).sum(W * W)
     W = np.asarray(coef, dtype=np.float64)[:n_features]
     return 0.5 * l2_reg_strength * float(np.vdot(W, W))
 
 
 def _add_l2_gradient(gradient, coef, n_features, l2_reg_strength):
-    gradient[:n_features] += l2_reg_strength * np.asarray(coef)[:n_features]
+    gradient[:n_features, ...] += l2_reg_strength * coef[:n_features, ...]
     return gradient
+
+
+def _add_l2_hessian(hessian, n_entries, l2_reg_strength):
+    """The penalty's Hessian added to the first ``n_entries`` of the
+    diagonal of ``hessian``: in place for NumPy; in a new matrix for other
+    namespaces, whose standard assigns no scattered entries."""
+    if isinstance(hessian, np.ndarray):
+        entries = np.arange(n_entries)
+        hessian[entries, entries] += l2_reg_strength
+        return hessian
+    xp = namespace(hessian)
+    size, dtype, device = hessian.shape[0], hessian.dtype, hessian.device
+    diagonal = xp.concat(
+        [
+            xp.full(n_entries, l2_reg_strength, dtype=dtype, device=device),
+            xp.zeros(size - n_entries, dtype=dtype, device=device),
+        ]
+    )
+    return hessian + xp.eye(size, dtype=dtype, device=device) * diagonal
+
+
+def _shaped(x, shape):
+    """A flat vector of any namespace as an array of ``shape``."""
+    if isinstance(x, np.ndarray):
+        return x.reshape(shape)
+    return namespace(x).reshape(x, shape)
+
+
+def _flat(a):
+    if isinstance(a, np.ndarray):
+        return a.ravel()
+    return namespace(a).reshape(a, (-1,))
 
 
 def penalised_objective(data_term, l2_reg_strength, rounding):
@@ -301,58 +356,74 @@ def penalised_objective(data_term, l2_reg_strength, rounding):
     Parameters
     ----------
     data_term : object
-        The data term on some data: ``n_features``, ``n_classes`` and
+        The data term on some data: ``n_features``, ``n_classes``,
         ``fit_intercept``, and the methods ``value(coef)``,
-        ``value_and_gradient(coef)``, ``value_gradient_hessp(coef)`` and
-        ``column_second_moments()`` of
+        ``value_and_gradient(coef)`` and ``value_gradient_hessp(coef)`` of
         :class:`~sklearn_softmax._passes.DataPasses`, which is one; the data
-        of a dask collection is another.
+        of a dask collection
+        (:class:`~sklearn_softmax._loss_dask.BlockwiseDataTerm`) and the
+        arrays of an Array API namespace
+        (:class:`~sklearn_softmax._loss_array_api.ArrayAPIDataTerm`) are
+        others. ``coef`` and the gradients are arrays of the data term's
+        namespace; its values floats, or zero-dimensional arrays of that
+        namespace, which are read back once, with the penalty's. Where it
+        offers them, ``value_gradient_hessian(coef)`` gives the objective's
+        Hessians, ``column_second_moments()`` its ``hessian_diagonal``, and
+        ``hessian()`` (on dense data, with ``n_samples``, ``dtype`` and
+        ``sparse``) its exact curvature, whose blocks are general products
+        where it says so by ``general_products``; ``feature_moments()`` and
+        ``class_curvature()`` its approximate curvature (see
+        :func:`~sklearn_softmax._curvature.kronecker_curvature`).
     l2_reg_strength : float
         Penalty strength ``lambda``; the intercept row is not penalised.
     rounding : float
-        The relative rounding of the values (see :class:`Objective`).
+        The relative rounding of the values (see :class:`Objective` and
+        :func:`rounding_of`).
 
     Returns
     -------
     objective : Objective
+        Its functions take and return flat vectors of the data term's
+        namespace; its values are floats.
     """
     n_features = data_term.n_features
     shape = (n_features + int(data_term.fit_intercept), data_term.n_classes)
 
     def penalised(coef, value, gradient):
-        value += _l2_penalty(coef, n_features, l2_reg_strength)
+        value = value + _l2_penalty(coef, n_features, l2_reg_strength)
         _add_l2_gradient(gradient, coef, n_features, l2_reg_strength)
-        return value, gradient.ravel()
+        return float(value), _flat(gradient)
 
     def value(x):
-        coef = x.reshape(shape)
-        return data_term.value(coef) + _l2_penalty(coef, n_features, l2_reg_strength)
+        coef = _shaped(x, shape)
+        return float(
+            data_term.value(coef) + _l2_penalty(coef, n_features, l2_reg_strength)
+        )
 
     def value_and_gradient(x):
-        coef = x.reshape(shape)
+        coef = _shaped(x, shape)
         return penalised(coef, *data_term.value_and_gradient(coef))
 
     def value_gradient_hessp(x):
-        coef = x.reshape(shape)
+        coef = _shaped(x, shape)
         value, gradient, data_hessp = data_term.value_gradient_hessp(coef)
 
         def hessp(v):
-            V = v.reshape(shape)
-            return _add_l2_gradient(
-                data_hessp(V), V, n_features, l2_reg_strength
-            ).ravel()
+            V = _shaped(v, shape)
+            return _flat(
+                _add_l2_gradient(data_hessp(V), V, n_features, l2_reg_strength)
+            )
 
         return (*penalised(coef, value, gradient), hessp)
 
     def penalised_hessian(hessian):
-        penalised_entries = np.arange(n_features * shape[1])
-        hessian[penalised_entries, penalised_entries] += l2_reg_strength
+        hessian = _add_l2_hessian(hessian, n_features * shape[1], l2_reg_strength)
         return fix_null_directions(
             hessian, shape, n_features if l2_reg_strength > 0 else 0
         )
 
     def value_gradient_hessian(x):
-        coef = x.reshape(shape)
+        coef = _shaped(x, shape)
         value, gradient, hessian = data_term.value_gradient_hessian(coef)
         return (
             *penalised(coef, value, gradient),
@@ -366,7 +437,9 @@ def penalised_objective(data_term, l2_reg_strength, rounding):
         rounding,
         hessian_diagonal_at_zero(
             data_term.column_second_moments, shape, l2_reg_strength
-        ),
+        )
+        if hasattr(data_term, "column_second_moments")
+        else None,
         value_gradient_hessian
         if hasattr(data_term, "value_gradient_hessian")
         else None,
@@ -378,7 +451,10 @@ def penalised_objective(data_term, l2_reg_strength, rounding):
 def _exact_curvature(data_term, l2_reg_strength, penalised_hessian):
     """The exact curvature of a data term that offers its ``hessian()`` at
     the point of its last products, on dense data; None for others (sparse
-    data keep their approximation)."""
+    data keep their approximation). Its price counts whole products for
+    the blocks of data terms whose ``general_products`` is true, one
+    triangle for the others (see
+    :func:`~sklearn_softmax._curvature.exact_curvature`)."""
     if not hasattr(data_term, "hessian") or data_term.sparse:
         return None
     return exact_curvature(
@@ -389,6 +465,7 @@ def _exact_curvature(data_term, l2_reg_strength, penalised_hessian):
         data_term.fit_intercept,
         l2_reg_strength,
         data_term.dtype,
+        general_products=data_term.general_products,
     )
 
 
@@ -575,7 +652,7 @@ class Objective(NamedTuple):
     value: Callable
     value_and_gradient: Callable
     value_gradient_hessp: Callable
-    rounding: float = 16 * float(np.finfo(np.float64).eps)
+    rounding: float = rounding_of(np.float64)
     hessian_diagonal: Callable | None = None
     value_gradient_hessian: Callable | None = None
     curvature: KroneckerCurvature | DiagonalCovarianceCurvature | None = None

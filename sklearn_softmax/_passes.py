@@ -512,6 +512,10 @@ class DataPasses:
     Data with no weight at all (``S = 0``) has a data term of zero.
     """
 
+    # The Hessian's blocks are formed one triangle at a time (symmetric
+    # rank-k updates), not as general products.
+    general_products = False
+
     def __init__(
         self,
         X,

@@ -18,33 +18,42 @@ _ALL_ZERO_ALLOWED = (
 )
 
 
-def check_two_classes(classes):
-    """Raise unless the labels hold at least two classes."""
+def check_two_classes(classes, owner="SoftmaxRegression"):
+    """Raise unless the labels hold at least two classes; the message names
+    the estimator, ``owner``."""
     if classes.size < 2:
         raise ValueError(
-            "SoftmaxRegression needs samples of at least 2 classes in the "
+            f"{owner} needs samples of at least 2 classes in the "
             f"data, but the data contains only one class: {classes.tolist()[0]!r}."
         )
 
 
-def encode_labels(y, classes=None):
+def encode_labels(y, classes=None, classes_of="in classes"):
     """The classes, sorted, and the label of each sample as an index into
     them: the classes found in ``y``, at least two; or ``classes`` (a
-    stream's), which must hold every label of ``y``."""
-    check_classification_targets(y)
+    stream's, a fitted estimator's), which must hold every label of ``y``;
+    the error for a label they do not hold says it is not ``classes_of``."""
     if classes is None:
+        check_classification_targets(y)
         classes, y_encoded = np.unique(y, return_inverse=True)
         check_two_classes(classes)
         return classes, y_encoded
-    y_encoded = np.searchsorted(classes, y)
-    unknown = (y_encoded >= classes.size) | (
-        classes[np.minimum(y_encoded, classes.size - 1)] != y
-    )
+    try:
+        check_classification_targets(y)
+        y_encoded = np.searchsorted(classes, y)
+        unknown = (y_encoded >= classes.size) | (
+            classes[np.minimum(y_encoded, classes.size - 1)] != y
+        )
+    except TypeError:
+        raise ValueError(
+            f"y's labels, of dtype {y.dtype}, cannot be compared with the "
+            f"classes {classes.tolist()}."
+        ) from None
     if np.any(unknown):
         labels = np.unique(y[unknown]).tolist()
         raise ValueError(
-            f"y has labels that are not in classes: {labels}; the classes "
-            f"are {classes.tolist()}."
+            f"y has labels that are not {classes_of}: {labels}; they are "
+            f"{classes.tolist()}."
         )
     return classes, y_encoded
 

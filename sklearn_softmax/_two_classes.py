@@ -12,10 +12,20 @@ null direction.
 import numpy as np
 
 
-def lift(beta):
-    """The centred ``coef`` of the difference ``beta``: ``[-beta / 2,
-    beta / 2]`` row by row, of shape ``(beta.size, 2)``."""
-    return np.multiply.outer(beta, [-0.5, 0.5])
+def lift(beta, xp=np):
+    """The centred two columns of the difference ``beta``, a vector of the
+    namespace ``xp``: ``[-beta / 2, beta / 2]`` row by row, of shape
+    ``(beta.size, 2)``. The same map takes a two-class model's scores
+    ``z_1 - z_0`` to the scores of its classes."""
+    half = 0.5 * beta
+    return xp.stack([-half, half], axis=1)
+
+
+def difference(coef):
+    """The difference ``theta_1 - theta_0`` of the two columns of
+    ``coef``, of shape ``(rows, 2)``: what :func:`lift` takes back."""
+    coef = np.asarray(coef).reshape(-1, 2)
+    return coef[:, 1] - coef[:, 0]
 
 
 def solved_in_difference(run, coef0):
@@ -24,6 +34,5 @@ def solved_in_difference(run, coef0):
     1)``, called with the difference of the columns of the two-class
     starting point ``coef0``; its result lifted back to ``coef``'s layout,
     flattened: ``[-beta / 2, beta / 2]`` row by row."""
-    coef0 = np.asarray(coef0).reshape(-1, 2)
-    result = run((coef0[:, 1] - coef0[:, 0])[:, np.newaxis])
+    result = run(difference(coef0)[:, np.newaxis])
     return result._replace(x=lift(result.x).ravel())

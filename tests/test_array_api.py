@@ -572,3 +572,39 @@ def test_pipeline_and_grid_search_on_the_device(namespace, device):
     proba = call(fitted, "predict_proba", X_xp)
     assert type(proba) is type(X_xp) and proba.device == X_xp.device
     assert_allclose(to_numpy(proba), expected.predict_proba(X), atol=1e-6)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("l2", [0.3, 0.0])
+def test_the_penalised_hessian_matches_numpys(n_classes, fit_intercept, l2):
+    """The namespace's data term takes the NumPy passes' penalty: the same
+    value, gradient and definite Hessian (the penalty on the weights' diagonal,
+    the null directions fixed) to rounding, and the same offers: no
+    diagonal preconditioner and no Kronecker curvature, which need moments
+    of the columns the namespace's data term does not compute."""
+    xp, _, _ = on("array_api_strict", None)
+    X, y, sample_weight = make_problem(30, 4, n_classes)
+    objective = bind_objective(
+        xp.asarray(X),
+        xp.asarray(y),
+        xp.asarray(sample_weight / sample_weight.sum()),
+        n_classes,
+        fit_intercept,
+        l2,
+        xp.float64,
+    )
+    reference = MultinomialLoss(n_classes, fit_intercept).bind(X, y, sample_weight, l2)
+    x = np.random.default_rng(0).standard_normal((4 + fit_intercept) * n_classes)
+    value, gradient, hessian = objective.value_gradient_hessian(xp.asarray(x))
+    expected_value, expected_gradient, expected_hessian = (
+        reference.value_gradient_hessian(x)
+    )
+    assert type(value) is float
+    assert value == pytest.approx(expected_value, rel=1e-13)
+    assert_allclose(to_numpy(gradient), expected_gradient, rtol=1e-12, atol=1e-15)
+    assert_allclose(to_numpy(hessian()), expected_hessian(), rtol=1e-12, atol=1e-15)
+    assert objective.hessian_diagonal is None
+    assert objective.curvature is None
+    assert (objective.exact_curvature is None) == (l2 == 0)
+    assert objective.rounding == reference.rounding

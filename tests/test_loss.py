@@ -20,7 +20,7 @@ from scipy.special import log_softmax, logsumexp, softmax
 from sklearn.metrics import log_loss
 
 from sklearn_softmax import _passes
-from sklearn_softmax._loss import MultinomialLoss
+from sklearn_softmax._loss import MultinomialLoss, rounding_of
 
 N_CLASSES = 4
 L2 = 0.3
@@ -842,3 +842,15 @@ def test_the_dense_hessian_of_every_kind_of_data(
     expected = np.einsum("ia,ib,ikl->akbl", A, A, J).reshape(H.shape)
     rtol = 1e-12 if dtype == np.float64 else 1e-5
     assert_allclose(H, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("name", ["float32", "float64"])
+@pytest.mark.parametrize("library", ["numpy", "array_api_strict", "torch"])
+def test_the_rounding_is_sixteen_epsilons_of_any_namespaces_dtype(name, library):
+    """One rounding rule for the values of every kind of data: 16 machine
+    epsilons of the dtype, whichever namespace names it."""
+    xp = pytest.importorskip(library)
+    expected = 16 * {"float32": 2.0**-23, "float64": 2.0**-52}[name]
+    assert rounding_of(getattr(xp, name)) == expected
+    if library == "numpy":
+        assert rounding_of(np.dtype(name)) == expected

@@ -10,7 +10,8 @@ from scipy.special import expit
 from sklearn_softmax._loss import MultinomialLoss, Objective
 from sklearn_softmax._penalties import GroupNorm, L1Norm
 from sklearn_softmax._solvers import ARRAY_API_SOLVERS, SOLVERS, Progress, minimize_agd
-from sklearn_softmax._solvers._newton import minimize_newton_cg, truncated_cg
+from sklearn_softmax._solvers._conjugate_gradients import truncated_cg
+from sklearn_softmax._solvers._newton import minimize_newton_cg
 from sklearn_softmax._solvers._result import Trace
 
 # The solvers of NumPy data, and the L-BFGS that fits Array API inputs.

@@ -20,6 +20,7 @@ from .._dask import (
     summarise,
 )
 from .._heuristics import choose_dask_lbfgs, choose_hessian_dtype
+from .._loss import rounding_of
 from .._solvers import STOCHASTIC_SOLVERS
 from .._targets import (
     check_class_totals,
@@ -115,7 +116,7 @@ class DaskBackend:
             spec.n_classes,
             spec.fit_intercept,
             spec.l2_reg_strength,
-            rounding=16 * float(np.finfo(data.dtype).eps),
+            rounding=rounding_of(data.dtype),
             label_smoothing=spec.label_smoothing,
             persisted=data.blocks.persisted,
             hessian_dtype=choose_hessian_dtype(

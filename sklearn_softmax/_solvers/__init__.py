@@ -16,6 +16,8 @@ decides what users see.
 - ``_proximal_newton``: Newton steps on the support of a penalty.
 - ``_stochastic``: minibatch SGD and Adam.
 - ``_line_search``: the step-size machinery the solvers share.
+- ``_conjugate_gradients``: the truncated solve of the Newton system that
+  the Newton solvers share.
 """
 
 from ._agd import minimize_agd

@@ -9,7 +9,7 @@ them imports another solver's internals.
 
 import math
 
-from .._vectors import norm
+from .._vectors import dot, norm
 
 # Armijo's sufficient-decrease constant: a step must achieve this share of
 # the decrease that the slope predicts (Nocedal & Wright, *Numerical
@@ -147,3 +147,13 @@ def backtrack(evaluate, x, f, direction, slope, rounding):
             return (step, x_trial, *evaluation)
         step = next_step(step, slope, f, evaluation[0])
     return None
+
+
+def descent_direction(g, direction):
+    """``direction`` and its slope ``g . direction`` where it descends; the
+    steepest descent ``-g`` and its slope otherwise (a direction that
+    rounding, or a Hessian that is not positive definite, turned uphill)."""
+    slope = dot(g, direction)
+    if not slope < 0:
+        return -g, -dot(g, g)
+    return direction, slope

@@ -4,9 +4,9 @@ Hessian, for problems whose Hessian is small enough to form."""
 import numpy as np
 
 from .._linalg import psd_solver
-from .._vectors import copy, dot, max_abs
-from ._line_search import backtrack
-from ._newton import MAX_CG_ITER, truncated_cg
+from .._vectors import copy, max_abs
+from ._conjugate_gradients import MAX_CG_ITER, truncated_cg
+from ._line_search import backtrack, descent_direction
 from ._result import NO_DECREASE, Trace, after_accepted_step
 
 
@@ -43,7 +43,7 @@ def _with_hessian(objective):
 
 def _truncated_newton_step(hessian, gradient):
     """The Newton step by truncated conjugate gradients on the Hessian
-    matrix (see :func:`~sklearn_softmax._solvers._newton.truncated_cg`)."""
+    matrix (see :func:`~sklearn_softmax._solvers._conjugate_gradients.truncated_cg`)."""
     return truncated_cg(lambda v: hessian @ v, gradient, MAX_CG_ITER)[0]
 
 
@@ -104,10 +104,7 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
         # exact step.
         accepted = latest = None
         for direction_of in (newton_step, _truncated_newton_step):
-            direction = direction_of(hessian, g)
-            slope = dot(g, direction)
-            if not slope < 0:
-                direction, slope = -g, -dot(g, g)
+            direction, slope = descent_direction(g, direction_of(hessian, g))
             latest = trial = backtrack(
                 value_gradient_hessian, x, f, direction, slope, objective.rounding
             )

@@ -7,7 +7,7 @@ proximal gradient converges linearly at best. Bareilles, Iutzeler & Malick
 (2022, "Newton acceleration on manifolds identified by proximal gradient
 methods", Mathematical Programming) alternate the two kinds of step; this
 solver does so with accelerated proximal gradient steps and the truncated
-Newton-CG of :mod:`._newton`; :func:`~._agd.minimize_agd`
+conjugate gradients of :mod:`._conjugate_gradients`; :func:`~._agd.minimize_agd`
 calls :func:`newton_step_on_support` with ``newton_steps=True``.
 
 The L1 norm is not offered: its support is identified one weight at a time
@@ -18,8 +18,8 @@ figures).
 
 import numpy as np
 
-from ._line_search import ARMIJO, MAX_BACKTRACKS, next_step
-from ._newton import MAX_CG_ITER, truncated_cg
+from ._conjugate_gradients import MAX_CG_ITER, truncated_cg
+from ._line_search import backtrack
 
 
 def newton_step_on_support(objective, penalty, x):
@@ -49,13 +49,15 @@ def newton_step_on_support(objective, penalty, x):
     slope = float(np.dot(gradient, direction))
     if not slope < 0:
         return None
-    F = f + penalty.value(x)
-    step = 1.0
-    for _ in range(MAX_BACKTRACKS):
-        x_trial = x + step * direction
+
+    def evaluate(x_trial):
         f_trial, g_trial = objective.value_and_gradient(x_trial)
-        F_trial = f_trial + penalty.value(x_trial)
-        if F_trial <= F + ARMIJO * step * slope + objective.rounding * abs(F):
-            return x_trial, f_trial, g_trial
-        step = next_step(step, slope, F, F_trial)
-    return None
+        return f_trial + penalty.value(x_trial), f_trial, g_trial
+
+    trial = backtrack(
+        evaluate, x, f + penalty.value(x), direction, slope, objective.rounding
+    )
+    if trial is None:
+        return None
+    _, x_trial, _, f_trial, g_trial = trial
+    return x_trial, f_trial, g_trial
