@@ -40,6 +40,14 @@ from ._unused_settings import defaults, unused_settings
 _SET_BY_SEARCH = ("C", "l1_ratio", "l1_groups", "penalty", "warm_start", "n_jobs")
 
 
+def best_pair(scores):
+    """The indices ``(l1_ratio, C)`` of the best of ``scores``, of shape
+    ``(n_l1_ratios, n_cs)``: among ties, the first ``C``, then the first
+    ``l1_ratio``, as LogisticRegressionCV breaks them."""
+    c, ratio = np.unravel_index(np.argmax(scores.T), scores.T.shape)
+    return int(ratio), int(c)
+
+
 class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
     """Softmax regression with ``C`` chosen by cross-validation.
 
@@ -405,7 +413,7 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         n_iter = np.array([path[2] for path in paths]).reshape(shape)
 
         if self.refit:
-            ratio, c = np.unravel_index(np.argmax(scores.mean(axis=0)), shape[1:])
+            ratio, c = best_pair(scores.mean(axis=0))
             best_C, best_ratio = Cs[c], l1_ratios[ratio]
             start = coefs[:, ratio, c].mean(axis=0)
             model = self._estimator(
@@ -417,8 +425,7 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
             coef, intercept = model.coef_, model.intercept_
         else:
             # Each fold's best pair, and the mean of their solutions.
-            best = np.argmax(scores.reshape(len(folds), -1), axis=1)
-            ratios, cs = np.unravel_index(best, shape[1:])
+            ratios, cs = np.transpose([best_pair(fold) for fold in scores])
             best_C, best_ratio = Cs[cs].mean(), l1_ratios[ratios].mean()
             solution = coefs[np.arange(len(folds)), ratios, cs].mean(axis=0)
             coef, intercept = self._split_solution(solution, X.dtype)

@@ -418,7 +418,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         proximal solver's last step, which is the gradient where the
         penalty is smooth. For 'sgd' and 'adam', that of the smooth part on
         the training data (the chunk, for :meth:`partial_fit`; a chunk of
-        no weight, which has no objective, leaves the previous value).
+        no weight, which has no objective, leaves the previous value, NaN on
+        a stream's first call).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -862,7 +863,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             spec = self._objective_spec(data._replace(total_weight=1.0), penalty)
             solution = stream.solution()
             objective_value = None
-            self.grad_norm_ = getattr(self, "grad_norm_", 0.0)
+            self.grad_norm_ = getattr(self, "grad_norm_", np.nan)
         stream.n_calls += 1
         stream.n_samples_seen += data.X.shape[0]
         if self.verbose:

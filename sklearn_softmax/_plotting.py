@@ -10,7 +10,7 @@ package does not need it.
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._cv import SoftmaxRegressionCV
+from ._cv import SoftmaxRegressionCV, best_pair
 from ._estimator import SoftmaxRegression
 from ._solvers import STOCHASTIC_SOLVERS
 
@@ -406,7 +406,15 @@ class RegularizationPathDisplay:
         """
         ax = _axes(type(self).__name__, ax)
         Cs = np.asarray(self.Cs, dtype=np.float64)
-        drawn = np.isfinite(Cs)
+        # The finite C in increasing order, whatever order the grid was
+        # searched in.
+        finite = np.flatnonzero(np.isfinite(Cs))
+        if finite.size == 0:
+            raise ValueError(
+                f"The grid of C, {Cs.tolist()}, has no finite value to draw on "
+                "the logarithmic axis of C."
+            )
+        drawn = finite[np.argsort(Cs[finite], kind="stable")]
         Cs = Cs[drawn]
         coefs = np.asarray(self.coefs)[drawn]
         scores = np.asarray(self.scores)[:, drawn]
@@ -467,7 +475,7 @@ class RegularizationPathDisplay:
         _check_fitted(estimator, SoftmaxRegressionCV, "coefs_paths_", cls)
         mean_scores = estimator.scores_.mean(axis=0)
         if l1_ratio is None:
-            index = np.unravel_index(np.argmax(mean_scores), mean_scores.shape)[0]
+            index, _ = best_pair(mean_scores)
         else:
             matches = np.flatnonzero(np.isclose(estimator.l1_ratios_, l1_ratio))
             if matches.size == 0:

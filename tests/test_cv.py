@@ -20,6 +20,7 @@ from sklearn_softmax import (
     SoftmaxRegressionCV,
     softmax_regression_path,
 )
+from sklearn_softmax._cv import best_pair
 
 TIGHT = {"tol": 1e-10, "max_iter": 100_000}
 CS = [0.01, 0.1, 1.0, 10.0]
@@ -256,6 +257,29 @@ def test_cv_without_refit_averages_the_folds(wine):
     assert_allclose(
         model.intercept_, np.mean(fold_intercepts, axis=0), rtol=1e-5, atol=1e-6
     )
+
+
+@pytest.mark.parametrize("refit", [True, False])
+def test_cv_breaks_ties_as_logistic_regression_cv(wine, refit):
+    """Among pairs of equal score, LogisticRegressionCV takes the first C,
+    then the first l1_ratio: a scorer that ties (C=10, l1_ratio=0) with
+    (C=1, l1_ratio=1) chooses the second, on every fold."""
+    X, y = wine
+
+    def tied(model, X, y):
+        return float((model.C, model.l1_ratio) in ((10.0, 0.0), (1.0, 1.0)))
+
+    model = SoftmaxRegressionCV(
+        Cs=CS, l1_ratios=[0.0, 1.0], cv=3, scoring=tied, refit=refit, max_iter=1000
+    ).fit(X, y)
+    assert (model.C_, model.l1_ratio_) == (1.0, 1.0)
+
+
+def test_best_pair_takes_the_first_c_then_the_first_l1_ratio():
+    scores = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    assert best_pair(scores) == (1, 1)
+    assert best_pair(np.zeros((2, 3))) == (0, 0)
+    assert best_pair(np.array([[0.0, 2.0, 1.0]])) == (0, 1)
 
 
 def test_cv_attributes_and_score(wine):

@@ -219,6 +219,27 @@ def test_regularization_path_display_with_two_classes_and_an_l1_ratio():
         RegularizationPathDisplay.from_estimator(model, l1_ratio=0.5)
 
 
+def test_regularization_path_display_draws_c_in_increasing_order(wine):
+    """A grid searched in any order is drawn in increasing C, each line
+    with its own values; a grid without a finite C is refused."""
+    X, y = wine
+    Cs = [100.0, 0.01, np.inf, 10.0, 0.1]
+    # The wine classes are separable: the fits without a penalty say so.
+    with pytest.warns(SeparationWarning):
+        model = SoftmaxRegressionCV(Cs=Cs, cv=3, max_iter=1000).fit(X, y)
+    display = RegularizationPathDisplay.from_estimator(model)
+    order = [1, 4, 3, 0]
+    assert_array_equal(display.lines_[0, 0].get_xdata(), np.asarray(Cs)[order])
+    path = model.coefs_paths_[:, 0, :, 0, 0].mean(axis=0)
+    assert_allclose(display.lines_[0, 0].get_ydata(), path[order], rtol=1e-12)
+    mean = model.scores_[:, 0, order].mean(axis=0)
+    assert_allclose(display.score_line_.get_ydata(), mean, rtol=1e-12)
+    with pytest.warns(SeparationWarning):
+        unpenalised = SoftmaxRegressionCV(Cs=[np.inf], cv=3).fit(X, y)
+    with pytest.raises(ValueError, match="no finite value to draw"):
+        RegularizationPathDisplay.from_estimator(unpenalised)
+
+
 def test_displays_need_a_fitted_estimator():
     from sklearn.exceptions import NotFittedError
 

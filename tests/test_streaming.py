@@ -188,3 +188,16 @@ def test_early_stopping_refuses_a_split_without_weight(chunks, side):
     )
     with pytest.raises(ValueError, match=f"samples {side} with no sample weight"):
         model.fit(X, y, sample_weight=weights)
+
+
+def test_a_first_chunk_of_no_weight_has_no_gradient(chunks):
+    """A stream whose first chunk has no weight has taken no step and
+    evaluated no gradient: grad_norm_ is NaN, not a 0 that reads as
+    converged; the next chunk with weight sets it."""
+    X, y = chunks[0]
+    model = SoftmaxRegression(random_state=0)
+    model.partial_fit(X, y, classes=[0, 1, 2], sample_weight=np.zeros(len(y)))
+    assert np.isnan(model.grad_norm_)
+    assert len(model.loss_curve_) == 0
+    model.partial_fit(*chunks[1])
+    assert np.isfinite(model.grad_norm_) and model.grad_norm_ > 0
