@@ -2,11 +2,9 @@
 problems the comparisons run on."""
 
 import numpy as np
-import pytest
+import statsmodels.api as sm
 
 from sklearn_softmax import SoftmaxRegression
-
-sm = pytest.importorskip("statsmodels.api")
 
 ANES_FEATURES = ["logpopul", "selfLR", "age", "educ", "income"]
 

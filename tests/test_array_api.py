@@ -438,7 +438,13 @@ def test_own_lbfgs_reaches_the_optimum_of_scipys():
     ours = minimize_lbfgs_in_namespace(objective, x0, max_iter=500, tol=1e-8)
     scipys = minimize_scipy_lbfgsb(objective, x0, max_iter=500, tol=1e-8)
     assert ours.converged and scipys.converged
-    assert ours.objective == pytest.approx(scipys.objective, rel=1e-13)
+    # Each is above the optimum by at most |g|^2 / (2 mu) <= p tol^2 / (2 mu),
+    # for the least curvature mu (halved as a margin for its change between
+    # the points), and each value rounds by a few eps of its terms.
+    mu = np.linalg.eigvalsh(objective.value_gradient_hessian(scipys.x)[2]())[0] / 2
+    excess = x0.size * 1e-8**2 / (2 * mu)
+    rounding = 16 * np.finfo(np.float64).eps * scipys.objective
+    assert abs(ours.objective - scipys.objective) <= excess + rounding
     # Centred solutions: the intercept row is defined up to a shift.
     centred = [
         r.x.reshape(7, 4) - r.x.reshape(7, 4).mean(axis=1, keepdims=True)

@@ -3,13 +3,12 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import statsmodels.stats.sandwich_covariance as sandwich
 from _statsmodels import anes96, fit_exactly, mixed_problem, mnlogit
 from numpy.testing import assert_allclose
 from sklearn import config_context
 
 from sklearn_softmax import softmax_inference
-
-sandwich = pytest.importorskip("statsmodels.stats.sandwich_covariance")
 
 # The estimates agree with MNLogit's to about 1e-11 relative; statsmodels
 # inverts its Hessian directly, which costs a few more digits on the

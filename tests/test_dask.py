@@ -14,7 +14,11 @@ import sys
 import warnings
 from copy import deepcopy
 
+import dask.array as da
+import dask.dataframe as dd
+import distributed
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from _problems import central_difference, make_problem
@@ -28,11 +32,6 @@ from sklearn_softmax import SoftmaxRegression, SoftmaxRegressionCV
 from sklearn_softmax._dask import persist_row_blocks
 from sklearn_softmax._loss import MultinomialLoss
 from sklearn_softmax._loss_dask import bind_objective
-
-da = pytest.importorskip("dask.array")
-dd = pytest.importorskip("dask.dataframe")
-distributed = pytest.importorskip("distributed")
-pd = pytest.importorskip("pandas")
 
 # Tight enough that the solvers' own tolerance is far below the comparison.
 TOL = 1e-8
@@ -316,7 +315,8 @@ def test_dataframe_fit_on_the_cluster(client):
 
 
 def test_incremental_wrapper_runs_partial_fit_on_each_block(client):
-    wrappers = pytest.importorskip("dask_ml.wrappers")
+    import dask_ml.wrappers as wrappers
+
     X, y, _ = problem(n_samples=600)
     X_dask, y_dask = as_dask(X, y, chunks=100)
     classes = np.unique(y)
@@ -378,7 +378,8 @@ def test_partial_fit_streams_the_blocks_in_order():
 
 
 def test_grid_search_under_the_dask_joblib_backend(client):
-    joblib = pytest.importorskip("joblib")
+    import joblib
+
     X, y, _ = problem(n_samples=400)
     search = GridSearchCV(
         SoftmaxRegression(tol=1e-8), {"C": [0.01, 0.1, 1.0]}, cv=3, n_jobs=-1

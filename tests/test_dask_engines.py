@@ -11,6 +11,9 @@ them cheap; ``test_dask.py`` runs worker processes.
 
 import time
 
+import dask
+import dask.array as da
+import distributed
 import numpy as np
 import pytest
 from _problems import make_problem
@@ -22,9 +25,6 @@ from sklearn_softmax._dask_engines import distributed_client
 from sklearn_softmax._heuristics import choose_dask_lbfgs
 from sklearn_softmax._loss_dask import BlockwiseDataTerm, bind_objective
 
-dask = pytest.importorskip("dask")
-da = pytest.importorskip("dask.array")
-distributed = pytest.importorskip("distributed")
 futures_of = distributed.futures_of
 
 # Tight enough that the solvers' own tolerance is far below the comparison.
@@ -298,8 +298,9 @@ def test_without_persisting_each_evaluation_reads_the_blocks(scheduler, solver):
 @pytest.mark.parametrize("solver", ["lbfgs", "newton-cg"])
 def test_parquet_files_fitted_without_persisting(tmp_path, solver):
     pytest.importorskip("pyarrow")
-    pd = pytest.importorskip("pandas")
-    dd = pytest.importorskip("dask.dataframe")
+    import dask.dataframe as dd
+    import pandas as pd
+
     X, y, _ = problem(n_samples=900, n_features=5, n_classes=3)
     columns = [f"x{j}" for j in range(X.shape[1])]
     for part, rows in enumerate(np.array_split(np.arange(len(y)), 4)):

@@ -226,7 +226,8 @@ def test_bad_restrictions_are_refused(hypothesis, match):
     ],
 )
 def test_names_that_stand_for_two_parameters(names, ambiguous):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
+
     X, y = mixed_problem()
     frame = pd.DataFrame(X, columns=names)
     result = softmax_inference(fit_exactly(frame, y), frame, y)

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import statsmodels.api as sm
 from _problems import loss_gradient
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.linalg import null_space
@@ -32,9 +33,11 @@ from sklearn_softmax._information import (
 )
 from sklearn_softmax._loss import MultinomialLoss
 
-sm = pytest.importorskip("statsmodels.api")
-
 TIGHT = {"tol": 1e-10, "max_iter": 10_000}
+# Fits to a gradient of 1e-10 agree with MNLogit's Newton iterates to about
+# 1e-11 relative (the curvature here is of order one): the comparisons hold
+# them to 1e-6, five orders above.
+RTOL = 1e-6
 FEATURES = ["logpopul", "selfLR", "age", "educ", "income"]
 
 
@@ -71,20 +74,20 @@ def test_equals_mnlogit_on_anes96(anes96, cov_type):
     clf = SoftmaxRegression(C=np.inf, **TIGHT).fit(X, y)
     result = softmax_inference(clf, X, y, reference_class=0, cov_type=cov_type)
     reference = _mnlogit(X, y, cov_type)
-    assert_allclose(result.params, reference.params, rtol=1e-4)
-    assert_allclose(result.bse, reference.bse, rtol=1e-4)
-    assert_allclose(result.pvalues, reference.pvalues, rtol=1e-3)
-    assert_allclose(result.zvalues, reference.tvalues, rtol=1e-4)
+    assert_allclose(result.params, reference.params, rtol=RTOL)
+    assert_allclose(result.bse, reference.bse, rtol=RTOL)
+    assert_allclose(result.pvalues, reference.pvalues, rtol=RTOL)
+    assert_allclose(result.zvalues, reference.tvalues, rtol=RTOL)
     assert_allclose(result.llf, reference.llf, rtol=1e-10)
     n_rows, n_columns = result.params.shape
     intervals = np.asarray(reference.conf_int(alpha=0.1))
     assert_allclose(
         result.conf_int(alpha=0.1),
         intervals.reshape(n_columns, n_rows, 2).transpose(1, 0, 2),
-        rtol=1e-4,
-        atol=1e-4 * np.abs(intervals).max(),
+        rtol=RTOL,
+        atol=RTOL * np.abs(intervals).max(),
     )
-    assert_allclose(result.cov_params(), reference.cov_params(), rtol=1e-4, atol=1e-12)
+    assert_allclose(result.cov_params(), reference.cov_params(), rtol=RTOL, atol=1e-12)
     assert result.row_names == ["intercept", *FEATURES]
     assert result.column_names == list(range(1, 7))
 
@@ -103,9 +106,9 @@ def test_reference_class_is_mnlogits_first_class(reference_class):
     index = list(clf.classes_).index(reference_class)
     order = [index, *np.delete(np.arange(4), index)]
     reference = _mnlogit(X, np.argsort(order)[y])
-    assert_allclose(result.params, reference.params, rtol=1e-4)
-    assert_allclose(result.bse, reference.bse, rtol=1e-4)
-    assert_allclose(result.pvalues, reference.pvalues, rtol=1e-3)
+    assert_allclose(result.params, reference.params, rtol=RTOL)
+    assert_allclose(result.bse, reference.bse, rtol=RTOL)
+    assert_allclose(result.pvalues, reference.pvalues, rtol=RTOL)
     assert result.column_names == [clf.classes_[k] for k in order[1:]]
     assert result.reference_class == reference_class
 
@@ -115,8 +118,8 @@ def test_without_intercept_equals_mnlogit_without_constant():
     clf = SoftmaxRegression(C=np.inf, fit_intercept=False, **TIGHT).fit(X, y)
     result = softmax_inference(clf, X, y, reference_class=0)
     reference = _mnlogit(X, y, constant=False)
-    assert_allclose(result.params, reference.params, rtol=1e-4)
-    assert_allclose(result.bse, reference.bse, rtol=1e-4)
+    assert_allclose(result.params, reference.params, rtol=RTOL)
+    assert_allclose(result.bse, reference.bse, rtol=RTOL)
     assert result.row_names == ["x0", "x1", "x2"]
 
 
@@ -126,9 +129,9 @@ def test_two_classes_equal_logit():
     result = softmax_inference(clf, X, y, reference_class=0)
     reference = sm.Logit(y, sm.add_constant(X)).fit(method="newton", disp=0)
     assert result.params.shape == (4, 1)
-    assert_allclose(result.params[:, 0], reference.params, rtol=1e-4)
-    assert_allclose(result.bse[:, 0], reference.bse, rtol=1e-4)
-    assert_allclose(result.pvalues[:, 0], reference.pvalues, rtol=1e-3)
+    assert_allclose(result.params[:, 0], reference.params, rtol=RTOL)
+    assert_allclose(result.bse[:, 0], reference.bse, rtol=RTOL)
+    assert_allclose(result.pvalues[:, 0], reference.pvalues, rtol=RTOL)
     # The reference layout of two classes is scikit-learn's.
     assert_allclose(result.params[:, 0], np.r_[clf.intercept_, clf.coef_[0]])
 
@@ -529,7 +532,7 @@ def test_bad_input_is_refused():
     mixed[0] = "a"
     with pytest.raises(ValueError, match="cannot be compared"):
         softmax_inference(clf, X, mixed)
-    with pytest.raises(ValueError, match="features"):
+    with pytest.raises(ValueError, match=r"has 2 features, but .* expecting 3"):
         softmax_inference(clf, X[:, :2], y)
     with pytest.raises(ValueError, match="sample_weight contains NaN or infinity"):
         softmax_inference(clf, X, y, sample_weight=np.nan)
@@ -561,7 +564,8 @@ def test_bad_input_is_refused():
 
 
 def test_dask_input_is_refused():
-    da = pytest.importorskip("dask.array")
+    import dask.array as da
+
     X, y = _unseparable()
     clf = SoftmaxRegression().fit(X, y)
     with pytest.raises(TypeError, match="in memory"):

@@ -4,6 +4,7 @@ objective ill-conditioned, in float32 and float64."""
 
 import warnings
 
+import array_api_strict as xp
 import numpy as np
 import pytest
 import sklearn
@@ -22,8 +23,6 @@ from sklearn_softmax._solvers import (
     minimize_scipy_lbfgsb,
 )
 from sklearn_softmax._solvers._result import NO_DECREASE
-
-xp = pytest.importorskip("array_api_strict")
 
 N_PARAMS = 5 * 3  # four features and the intercept, three classes
 

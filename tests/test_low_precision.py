@@ -25,12 +25,13 @@ from sklearn_softmax._heuristics import choose_device_hessian_dtype
 from sklearn_softmax._loss_array_api import bind_objective
 from sklearn_softmax._low_precision import LowPrecisionData, lower_dtype
 
-pytestmark = [
-    needs_dispatch,
-    pytest.mark.skipif(
-        not available("torch", "cpu"), reason="PyTorch is not installed"
-    ),
-]
+pytestmark = needs_dispatch
+# The tests that run the lower dtypes on PyTorch's CPU device (the others
+# take their devices as parameters, each skipped where it is missing).
+needs_torch = pytest.mark.skipif(
+    not available("torch", "cpu"), reason="PyTorch is not installed"
+)
+needs_cuda = pytest.mark.skipif(not available("torch", "cuda"), reason="no CUDA device")
 # Where the products run: PyTorch's CPU device everywhere it is installed
 # (bfloat16, as on CUDA); CUDA with PyTorch (bfloat16) and CuPy (float16)
 # where a GPU is.
@@ -61,6 +62,7 @@ def product_bound(abs_X, abs_V, name):
     return 2 * 3 * UNIT_ROUNDOFF[name] * (abs_X @ abs_V)
 
 
+@needs_torch
 @pytest.mark.parametrize(
     "name, data_dtype",
     [("float32", np.float64), ("bfloat16", np.float32), ("float16", np.float32)],
@@ -89,6 +91,7 @@ def test_products_are_within_the_rounding_of_the_lower_dtype(
     assert np.max(np.abs(XV - exact_XV)) > 0
 
 
+@needs_torch
 def test_float16_is_kept_in_its_range():
     """Entries far beyond float16's largest value (65504), and sums over
     many rows, stay finite and accurate through the scaling."""
@@ -104,35 +107,37 @@ def test_float16_is_kept_in_its_range():
     assert np.all(np.abs(XtR - exact) <= bound)
 
 
-def test_the_lower_dtype_of_each_data_dtype():
+@needs_torch
+def test_the_lower_dtype_of_each_torch_dtype():
     xp = torch_namespace()
     assert lower_dtype(xp, xp.float64, 10) == xp.float32
     assert lower_dtype(xp, xp.float32, 10) == xp.bfloat16
+
+
+def test_the_lower_dtype_of_each_array_api_strict_dtype():
     strict = _array_api_for_tests("array_api_strict", None)[0]
     # array-api-strict has float32 below float64, and nothing below float32.
     assert lower_dtype(strict, strict.float64, 10) == strict.float32
     assert lower_dtype(strict, strict.float32, 10) is None
 
 
+@needs_cuda
 def test_auto_lowers_products_on_cuda_only_when_they_are_large():
     """'auto' takes the lower dtype on a CUDA device for a product of at
-    least 10^8 multiply-adds whose copy of X fits; elsewhere 'mixed' asks
-    for it."""
-    xp, device = _array_api_for_tests("torch", "cpu")
-    X = xp.zeros((20_000, 100), dtype=xp.float32, device=device)
-    assert choose_device_hessian_dtype(xp, X, 100, "newton-cg", "auto", device) is None
-    if available("torch", "cuda"):
-        on_gpu = xp.asarray(X, device="cuda")
-        chosen = choose_device_hessian_dtype(
-            xp, on_gpu, 100, "newton-cg", "auto", on_gpu.device
-        )
-        assert chosen == xp.bfloat16
-        small = choose_device_hessian_dtype(
-            xp, on_gpu[:100], 100, "newton-cg", "auto", on_gpu.device
-        )
-        assert small is None
+    least 10^8 multiply-adds whose copy of X fits."""
+    xp, _ = _array_api_for_tests("torch", "cpu")
+    on_gpu = xp.zeros((20_000, 100), dtype=xp.float32, device="cuda")
+    chosen = choose_device_hessian_dtype(
+        xp, on_gpu, 100, "newton-cg", "auto", on_gpu.device
+    )
+    assert chosen == xp.bfloat16
+    small = choose_device_hessian_dtype(
+        xp, on_gpu[:100], 100, "newton-cg", "auto", on_gpu.device
+    )
+    assert small is None
 
 
+@needs_torch
 def test_auto_keeps_full_products_off_cuda_and_mixed_lowers_them():
     xp = torch_namespace()
     X = xp.zeros((20_000, 100), dtype=xp.float32)

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import statsmodels.discrete.discrete_margins as discrete_margins
 from _statsmodels import EXACT, anes96, fit_exactly, mixed_problem, mnlogit
 from numpy.testing import assert_allclose
 from scipy.stats import norm
@@ -15,8 +16,6 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_softmax import MarginalEffects, SoftmaxRegression, softmax_inference
 from sklearn_softmax._margins import marginal_effects_and_jacobian, weighted_median
-
-discrete_margins = pytest.importorskip("statsmodels.discrete.discrete_margins")
 
 AT = ["overall", "mean", "median", "zero"]
 METHODS = ["dydx", "eyex", "dyex", "eydx"]
@@ -294,7 +293,8 @@ def test_atexog_frame_is_checked_as_the_rows_of_predict_proba_interval():
     """A DataFrame of rows is checked against the feature names of the fit,
     as predict_proba_interval checks its rows: with its columns in another
     order it is refused, rather than read by position."""
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
+
     X, y = mixed_problem()
     X = pd.DataFrame(X, columns=["a", "b", "c"])
     result = softmax_inference(fit_exactly(X, y), X, y)

@@ -6,8 +6,10 @@ import subprocess
 import sys
 
 import numpy as np
+import onnxruntime
 import pytest
 import scipy.sparse as sp
+import skl2onnx
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import make_classification
@@ -20,9 +22,6 @@ from sklearn_softmax import (
     SoftmaxRegressionCV,
     register_onnx_converter,
 )
-
-onnxruntime = pytest.importorskip("onnxruntime")
-skl2onnx = pytest.importorskip("skl2onnx")
 
 # Probabilities differ from predict_proba's by the rounding of the scores, a
 # few units of the dtype's precision times their size (below 10 here): far

@@ -12,6 +12,7 @@ from sklearn.metrics import log_loss
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax._loss import MultinomialLoss
 from sklearn_softmax._solvers import SOLVERS
 
 
@@ -49,11 +50,27 @@ def dataset(name, weighted):
 
 @functools.cache
 def reference(name, C, weighted, fit_intercept):
+    """LogisticRegression's objective and probabilities, and the least
+    curvature of the objective at its solution."""
     X, y, sw = dataset(name, weighted)
     model = LogisticRegression(
         C=C, fit_intercept=fit_intercept, tol=1e-10, max_iter=100_000
     ).fit(X, y, sample_weight=sw)
-    return penalised_objective(model, X, y, C, sw), model.predict_proba(X)
+    total = len(y) if sw is None else sw.sum()
+    coef = model.coef_.T
+    if fit_intercept:
+        coef = np.vstack([coef, model.intercept_])
+    objective = MultinomialLoss(len(model.classes_), fit_intercept).bind(
+        X, y, sw, 1 / (C * total)
+    )
+    # The null direction of the intercepts is made definite in this Hessian.
+    hessian = objective.value_gradient_hessian(coef.ravel())[2]()
+    least_curvature = np.linalg.eigvalsh(hessian)[0]
+    return (
+        penalised_objective(model, X, y, C, sw),
+        model.predict_proba(X),
+        least_curvature,
+    )
 
 
 # Each solver with its default settings, and newton-cg with its Hessian
@@ -77,8 +94,18 @@ def test_same_optimum_as_logistic_regression(config, name, C, weighted, fit_inte
         C=C, fit_intercept=fit_intercept, tol=1e-8, max_iter=100_000, **CONFIGS[config]
     ).fit(X, y, sample_weight=sw)
 
-    reference_objective, reference_proba = reference(name, C, weighted, fit_intercept)
-    assert penalised_objective(model, X, y, C, sw) <= reference_objective * (1 + 1e-6)
+    reference_objective, reference_proba, curvature = reference(
+        name, C, weighted, fit_intercept
+    )
+    # Strong convexity: the fit exceeds the optimum, and so the reference,
+    # by at most |g|^2 / (2 mu) <= p grad_norm_^2 / (2 mu), with the least
+    # curvature mu halved as a margin for its change between the two
+    # solutions; each objective is a sum of n terms, rounded within n eps.
+    n_params = (X.shape[1] + int(fit_intercept)) * len(model.classes_)
+    excess = n_params * (model.grad_norm_ + 1e-14) ** 2 / curvature
+    rounding = 2 * len(y) * np.finfo(np.float64).eps * reference_objective
+    objective = penalised_objective(model, X, y, C, sw)
+    assert objective <= reference_objective + excess + rounding
     assert_allclose(model.predict_proba(X), reference_proba, atol=1e-4)
 
 

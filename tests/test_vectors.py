@@ -49,7 +49,8 @@ def test_norm_of_edge_vectors(vector, expected):
 
 
 def test_norm_of_array_api_vectors():
-    xp = pytest.importorskip("array_api_strict")
+    import array_api_strict as xp
+
     vector = xp.asarray([3e200, 4e200, 0.0, -1.2e201])
     assert_allclose(norm(vector), 1.3e201, rtol=1e-15)
     assert norm(xp.zeros(0)) == 0.0
