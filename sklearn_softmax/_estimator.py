@@ -1011,6 +1011,13 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                     f"classes of the previous calls, {self.classes_.tolist()}."
                 )
             return self.classes_
+        if isinstance(classes, list | tuple) and (
+            len({isinstance(label, str | bytes) for label in classes}) > 1
+        ):
+            raise ValueError(
+                "classes mixes strings and other labels; got "
+                f"{list(classes)!r}. Pass labels of one kind, as y holds them."
+            )
         classes = np.asarray(classes)
         if classes.ndim != 1:
             raise ValueError(
@@ -1021,7 +1028,13 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"classes must be labels, not NaN or infinity; got {classes.tolist()}."
             )
-        classes = np.unique(classes)
+        try:
+            classes = np.unique(classes)
+        except TypeError:
+            raise ValueError(
+                "classes must be labels that can be sorted, all numbers or all "
+                f"strings; got {classes.tolist()!r}."
+            ) from None
         if classes.size < 2:
             raise ValueError(
                 f"classes must hold at least 2 classes; got {classes.tolist()}."

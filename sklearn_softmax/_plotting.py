@@ -7,6 +7,9 @@ matplotlib ``Axes`` (or a new one), storing ``ax_``, ``figure_`` and
 package does not need it.
 """
 
+import numbers
+import warnings
+
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
@@ -172,6 +175,14 @@ class ConvergenceDisplay:
         gradient = None
         if curve != "objective":
             gradient = self._gradient_values()
+        if curve == "gradient" and self.optimum is not None:
+            warnings.warn(
+                f"optimum={self.optimum!r} is not used by curve='gradient', "
+                "which draws the gradient alone: draw curve='objective' or "
+                "'both' for the gap to the optimum.",
+                UserWarning,
+                stacklevel=2,
+            )
         ax = _axes(type(self).__name__, ax)
         if label is None:
             label = f"{self.solver}, final max|grad| {self.grad_norm:.1e}"
@@ -228,10 +239,22 @@ class ConvergenceDisplay:
 
     def _plot_objective(self, ax, label, kwargs):
         objective = np.asarray(self.objective, dtype=np.float64)
+        if objective.size == 0:
+            raise ValueError(
+                "objective is empty: the fit ran no iteration (max_iter=0, or "
+                "a starting point that met tol), and there is no curve to draw."
+            )
         iterations = np.arange(1, objective.size + 1)
         if self.optimum is None:
             values, ylabel = objective, "objective"
         else:
+            if not isinstance(self.optimum, numbers.Real) or isinstance(
+                self.optimum, bool
+            ):
+                raise TypeError(
+                    "optimum must be a real number, the optimal objective; got "
+                    f"{self.optimum!r} of type {type(self.optimum).__name__}."
+                )
             if not np.isfinite(self.optimum):
                 raise ValueError(
                     f"optimum must be a finite number; got {self.optimum!r}."
@@ -240,7 +263,7 @@ class ConvergenceDisplay:
             # A gap of zero or below, the optimum to rounding, has no
             # logarithm: it is left out of the curve.
             values = np.where(gap > 0, gap, np.nan)
-            if objective.size and np.all(np.isnan(values)):
+            if np.all(np.isnan(values)):
                 raise ValueError(
                     f"optimum={self.optimum!r} leaves no positive gap to draw: "
                     "every objective value of the curve is at or below it. "

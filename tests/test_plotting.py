@@ -249,12 +249,26 @@ def test_displays_need_a_fitted_estimator():
         RegularizationPathDisplay.from_estimator(SoftmaxRegressionCV())
 
 
-def test_a_fit_of_no_iteration_has_no_gradient_curve_to_draw(wine):
+@pytest.mark.parametrize("curve", ["objective", "gradient", "both"])
+def test_a_fit_of_no_iteration_has_no_curve_to_draw(wine, curve):
     X, y = wine
     with pytest.warns(ConvergenceWarning):
         model = SoftmaxRegression(max_iter=0).fit(X, y)
     with pytest.raises(ValueError, match="empty: the fit ran no iteration"):
-        ConvergenceDisplay.from_estimator(model, curve="gradient")
+        ConvergenceDisplay.from_estimator(model, curve=curve)
+
+
+def test_convergence_display_checks_its_optimum(wine):
+    """An optimum that is not a number is refused with a TypeError that
+    names it; one given with the gradient's curve alone, which does not use
+    it, is warned of."""
+    X, y = wine
+    model = SoftmaxRegression().fit(X, y)
+    for optimum in ("a", True, [0.1]):
+        with pytest.raises(TypeError, match="optimum must be a real number"):
+            ConvergenceDisplay.from_estimator(model, optimum=optimum)
+    with pytest.warns(UserWarning, match="optimum=0.1 is not used"):
+        ConvergenceDisplay.from_estimator(model, curve="gradient", optimum=0.1)
 
 
 def test_displays_name_the_estimator_they_take(wine, cv_model):

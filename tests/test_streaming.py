@@ -201,3 +201,17 @@ def test_a_first_chunk_of_no_weight_has_no_gradient(chunks):
     assert len(model.loss_curve_) == 0
     model.partial_fit(*chunks[1])
     assert np.isfinite(model.grad_norm_) and model.grad_norm_ > 0
+
+
+@pytest.mark.parametrize(
+    "classes, message",
+    [
+        ([0, "a", 1, 2], "classes mixes strings and other labels"),
+        ([0, 1, 2, None], "classes must be labels that can be sorted"),
+        (np.array([0, 1, None], dtype=object), "classes must be labels that can be"),
+    ],
+)
+def test_classes_of_mixed_kinds_are_refused(chunks, classes, message):
+    X, y = chunks[0]
+    with pytest.raises(ValueError, match=message):
+        SoftmaxRegression().partial_fit(X, y, classes=classes)
