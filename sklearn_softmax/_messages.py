@@ -105,7 +105,7 @@ def convergence_message(estimator, result, solver, dtype, norm):
         watched = (
             "validation accuracy" if estimator.early_stopping else "training objective"
         )
-        if result.worse_than_start:
+        if result.steps_too_large:
             return (
                 f"SoftmaxRegression(solver={solver!r}) did not converge: "
                 f"{result.message}: its steps are too large for this data. Scale "

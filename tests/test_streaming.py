@@ -215,3 +215,52 @@ def test_classes_of_mixed_kinds_are_refused(chunks, classes, message):
     X, y = chunks[0]
     with pytest.raises(ValueError, match=message):
         SoftmaxRegression().partial_fit(X, y, classes=classes)
+
+
+def test_early_stopping_trains_on_a_class_of_one_sample():
+    """A class of one sample stays on the training side of early stopping's
+    split, whatever the seed (held out, the fit would never see it); the
+    other classes are split stratified, each on both sides."""
+    from sklearn_softmax._backends import NumpyBackend
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 2))
+    y = np.r_[np.zeros(60, int), np.ones(39, int), 2]
+    backend = NumpyBackend()
+    model = SoftmaxRegression(solver="sgd", early_stopping=True)
+    data = backend.prepare(model, X, y, None)
+    for seed in range(20):
+        kept, _ = backend.hold_out(data, 0.1, True, np.random.RandomState(seed))
+        assert len(kept.y) == 100 - 10
+        assert np.array_equal(np.unique(kept.y), [0, 1, 2])
+        assert np.count_nonzero(kept.y == 2) == 1
+        # Stratified: 10 held out of 99 shared samples, 6 and 4 by class.
+        assert np.count_nonzero(kept.y == 0) == 54
+
+
+def test_early_stopping_says_what_a_large_validation_fraction_leaves():
+    X = np.random.default_rng(0).standard_normal((100, 2))
+    y = np.arange(100) % 2
+    model = SoftmaxRegression(
+        solver="sgd", early_stopping=True, validation_fraction=0.99
+    )
+    with pytest.raises(ValueError, match="holds out 99 of the 100 samples"):
+        model.fit(X, y)
+
+
+def test_a_run_whose_objective_rose_has_not_converged():
+    """Adam's default step on 20 samples of 5000 features: its objective
+    falls from log 3 to 0.04 in the first epoch, then rises for the rest of
+    the run, until the no-improvement rule stops it near 0.4. That run
+    stalled on its steps, not at the optimum (near 0.005): it is reported
+    as not converged, with a warning that says so."""
+    from sklearn.datasets import make_classification
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = make_classification(20, 5000, n_informative=10, n_classes=3, random_state=0)
+    model = SoftmaxRegression(solver="adam", tol=1e-8, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="the mean of its best epoch"):
+        model.fit(X, y)
+    assert not model.converged_
+    best = model.loss_curve_.min()
+    assert model.loss_curve_[-1] - best > 0.1 * (np.log(3) - best)

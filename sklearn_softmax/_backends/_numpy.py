@@ -159,23 +159,29 @@ class NumpyBackend:
         X, y_encoded, sample_weight = data.X, data.y, data.sample_weight
         n_samples = X.shape[0]
         counts = np.bincount(y_encoded)
-        n_classes = np.count_nonzero(counts)
-        # At least one sample of each class on either side, where there are
-        # enough; stratified when every class has two samples to share.
-        n_held_out = max(math.ceil(validation_fraction * n_samples), n_classes)
-        if n_samples - n_held_out < n_classes:
+        # A class of one sample trains: held out, the fit would not know it.
+        # The others are split stratified, each on both sides.
+        alone = counts[y_encoded] == 1
+        shared = np.flatnonzero(~alone)
+        n_shared_classes = np.count_nonzero(counts >= 2)
+        n_held_out = max(math.ceil(validation_fraction * n_samples), n_shared_classes)
+        if shared.size - n_held_out < n_shared_classes:
             raise ValueError(
-                f"early_stopping needs at least {2 * n_classes} samples, to hold "
-                f"out validation_fraction={validation_fraction:g} of them "
-                f"and train on the rest; got {n_samples}."
+                f"early_stopping with validation_fraction={validation_fraction:g} "
+                f"holds out {n_held_out} of the {n_samples} samples, which leaves "
+                f"{n_samples - n_held_out} to train on; at least one sample of "
+                f"each of the {n_shared_classes} classes with two or more must "
+                "stay on each side (a class of one sample stays in training). "
+                "Lower validation_fraction, or set early_stopping=False."
             )
-        stratify = y_encoded if counts[counts > 0].min() >= 2 else None
         train, held_out = train_test_split(
-            np.arange(n_samples),
+            shared,
             test_size=n_held_out,
-            stratify=stratify,
+            stratify=y_encoded[shared],
             random_state=random_state,
         )
+        if alone.any():
+            train = np.concatenate([train, np.flatnonzero(alone)])
         X_held_out, y_held_out = X[held_out], y_encoded[held_out]
         weights = None if sample_weight is None else sample_weight[held_out]
         weights_train = None if sample_weight is None else sample_weight[train]

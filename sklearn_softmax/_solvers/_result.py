@@ -126,9 +126,11 @@ class SolverResult(NamedTuple):
         records NaN there.
     message : str
         Why the solver stopped.
-    worse_than_start : bool, default=False
-        Whether the objective at ``x`` is above its value at the starting
-        point: a stochastic solver's steps were too large for the data.
+    steps_too_large : bool, default=False
+        Whether a stochastic solver's steps were too large for the data:
+        the objective at ``x`` is above its value at the starting point, or
+        above the best epoch's by more than a tenth of the decrease from
+        the start to it.
     """
 
     x: np.ndarray
@@ -139,4 +141,4 @@ class SolverResult(NamedTuple):
     objective_history: np.ndarray
     grad_norm_history: np.ndarray
     message: str
-    worse_than_start: bool = False
+    steps_too_large: bool = False

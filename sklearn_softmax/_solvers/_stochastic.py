@@ -29,6 +29,10 @@ _ROOT_BETA_2, _ROOT_1_MINUS_BETA_2 = math.sqrt(_BETA_2), math.sqrt(1 - _BETA_2)
 # instead once the step would fall below this share of the initial step.
 _ADAPTIVE_FACTOR = 5.0
 _ADAPTIVE_MIN_SHARE = 1e-4
+# A run that stops on the no-improvement rule with its objective above the
+# best epoch's by more than this share of the decrease from its start to
+# that epoch stalled because its steps were too long, not near the optimum.
+_LOST_SHARE = 0.1
 
 
 @dataclass
@@ -259,7 +263,10 @@ def minimize_stochastic(
         absolute entry of its smooth part's gradient at the solution;
         ``converged`` says whether the run stopped on the no-improvement
         rule at a point no worse than ``x0``: a run that ends above the
-        objective it started from has not converged, whatever the rule.
+        objective it started from has not converged, whatever the rule, nor
+        has one (without a validation score) that ends above its best
+        epoch's mean objective by more than a tenth of the decrease from
+        the start to it, which stalled because its objective rose.
     """
     state = StochasticState(x0)
     # Where the run starts, to tell a run that stopped improving near the
@@ -309,8 +316,22 @@ def minimize_stochastic(
         else state.solution(settings.average).copy()
     )
     value, gradient = _penalised(objective, settings, x)
-    worse_than_start = not value <= start_value
-    if worse_than_start:
+    best_value = -best_score
+    steps_too_large = not value <= start_value
+    if (
+        converged
+        and validation_score is None
+        and value - best_value > _LOST_SHARE * (start_value - best_value)
+    ):
+        # The run stalled because its objective rose: the steps, not the
+        # optimum, stopped it.
+        converged, steps_too_large = False, True
+        message = (
+            f"the objective ended at {value:.4g}, above {best_value:.4g}, the "
+            f"mean of its best epoch, by more than {_LOST_SHARE:g} of the "
+            f"decrease from {start_value:.4g} at the starting point to it"
+        )
+    if not value <= start_value:
         converged = False
         message = (
             f"the objective ended at {value:.4g}, above {start_value:.4g} at "
@@ -334,7 +355,7 @@ def minimize_stochastic(
         objective_history=np.asarray(history, dtype=np.float64),
         grad_norm_history=np.full(len(history), np.nan),
         message=message,
-        worse_than_start=worse_than_start,
+        steps_too_large=steps_too_large,
     )
 
 
