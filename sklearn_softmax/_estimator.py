@@ -962,6 +962,14 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 f"fit: got {n_rows - int(self.fit_intercept)}, previously "
                 f"{n_features}."
             )
+        if not (
+            np.all(np.isfinite(previous_coef))
+            and np.all(np.isfinite(previous_intercept))
+        ):
+            raise ValueError(
+                "warm_start starts from coef_ and intercept_, which hold NaN or "
+                "infinity: set finite values, or warm_start=False."
+            )
         if n_classes == 2:
             full = lift(np.concatenate([previous_coef.ravel(), previous_intercept]))
         else:

@@ -279,6 +279,15 @@ def test_warm_start_with_other_features_raises(wine, n_features):
     assert model.n_features_in_ == X.shape[1]
 
 
+@pytest.mark.parametrize("attribute", ["coef_", "intercept_"])
+def test_warm_start_from_non_finite_parameters_raises(wine, attribute):
+    X, y = wine
+    model = SoftmaxRegression(warm_start=True).fit(X, y)
+    getattr(model, attribute)[0] = np.nan
+    with pytest.raises(ValueError, match="hold NaN or infinity"):
+        model.fit(X, y)
+
+
 def test_fit_does_not_change_parameters(wine):
     X, y = wine
     model = SoftmaxRegression(C=3.0, solver="gd", max_iter=500)
