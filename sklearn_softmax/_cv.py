@@ -43,7 +43,8 @@ _SET_BY_SEARCH = ("C", "l1_ratio", "l1_groups", "penalty", "warm_start", "n_jobs
 def best_pair(scores):
     """The indices ``(l1_ratio, C)`` of the best of ``scores``, of shape
     ``(n_l1_ratios, n_cs)``: among ties, the first ``C``, then the first
-    ``l1_ratio``, as LogisticRegressionCV breaks them."""
+    ``l1_ratio``, as LogisticRegressionCV of scikit-learn 1.9 breaks them
+    (that of 1.6 took the first ``l1_ratio`` first)."""
     c, ratio = np.unravel_index(np.argmax(scores.T), scores.T.shape)
     return int(ratio), int(c)
 

@@ -967,8 +967,10 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             and np.all(np.isfinite(previous_intercept))
         ):
             raise ValueError(
-                "warm_start starts from coef_ and intercept_, which hold NaN or "
-                "infinity: set finite values, or warm_start=False."
+                "The fit starts from coef_ and intercept_ (with warm_start, or "
+                "partial_fit after fit), which hold NaN or infinity: set finite "
+                "values, or start anew (warm_start=False, or "
+                "sklearn.base.clone(estimator))."
             )
         if n_classes == 2:
             full = lift(np.concatenate([previous_coef.ravel(), previous_intercept]))

@@ -296,8 +296,8 @@ def rounding_of(dtype):
     Array API namespace: 16 of its machine epsilons (see
     :class:`Objective`)."""
     if not isinstance(dtype, np.dtype | type):
-        # Another namespace's dtype, named as NumPy's: torch.float32, ...
-        dtype = np.dtype(str(dtype).rpartition(".")[2])
+        # Another namespace's float32 or float64, the data's dtypes.
+        dtype = np.float32 if "float32" in str(dtype) else np.float64
     return 16 * float(np.finfo(dtype).eps)
 
 

@@ -52,8 +52,8 @@ def encode_labels(y, classes=None, classes_of="in classes"):
     if np.any(unknown):
         labels = np.unique(y[unknown]).tolist()
         raise ValueError(
-            f"y has labels that are not {classes_of}: {labels}; they are "
-            f"{classes.tolist()}."
+            f"y has labels that are not {classes_of}: {labels}; the classes "
+            f"are {classes.tolist()}."
         )
     return classes, y_encoded
 

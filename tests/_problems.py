@@ -2,6 +2,7 @@
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import softmax
 from sklearn import __version__ as sklearn_version
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
@@ -72,6 +73,26 @@ def penalised_objective(model, X, y, C, sample_weight=None):
     penalty = np.sum(np.asarray(model.coef_, dtype=np.float64) ** 2) / (2 * C * total)
     proba = model.predict_proba(X).astype(np.float64)
     return log_loss(y, proba, sample_weight=sample_weight) + penalty
+
+
+def gradient_norm(model, X, y, C, sample_weight=None):
+    """The largest absolute entry of the gradient of SoftmaxRegression's
+    objective with ``C`` at a fitted model's parameters, from the formulas
+    of the documentation (``y`` class indices): ``X^T G + W / (C S)`` and
+    ``G^T 1``, with ``G = s (P - Y) / S``; for two classes at the centred
+    ``W = (-w / 2, w / 2)``. It does not rest on the model's report of
+    itself."""
+    W, b = np.asarray(model.coef_, dtype=np.float64).T, model.intercept_
+    if W.shape[1] == 1:
+        W, b = np.hstack([-W / 2, W / 2]), np.array([-b[0] / 2, b[0] / 2])
+    weights = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight)
+    total = weights.sum()
+    P = softmax(X @ W + b, axis=1)
+    G = weights[:, np.newaxis] * (P - np.eye(W.shape[1])[y]) / total
+    gradient = [np.asarray(X.T @ G) + W / (C * total)]
+    if model.fit_intercept:
+        gradient.append(G.sum(axis=0))
+    return max(np.abs(part).max() for part in gradient)
 
 
 def l1_logistic_regression(l1_ratio, C, **params):

@@ -261,9 +261,9 @@ def test_cv_without_refit_averages_the_folds(wine):
 
 @pytest.mark.parametrize("refit", [True, False])
 def test_cv_breaks_ties_as_logistic_regression_cv(wine, refit):
-    """Among pairs of equal score, LogisticRegressionCV takes the first C,
-    then the first l1_ratio: a scorer that ties (C=10, l1_ratio=0) with
-    (C=1, l1_ratio=1) chooses the second, on every fold."""
+    """Among pairs of equal score, LogisticRegressionCV of scikit-learn 1.9
+    takes the first C, then the first l1_ratio: a scorer that ties (C=10,
+    l1_ratio=0) with (C=1, l1_ratio=1) chooses the second, on every fold."""
     X, y = wine
 
     def tied(model, X, y):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_array_equal
+from scipy.special import logsumexp
 from sklearn.datasets import load_wine
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
@@ -238,13 +239,23 @@ def test_early_stopping_trains_on_a_class_of_one_sample():
         assert np.count_nonzero(kept.y == 0) == 54
 
 
-def test_early_stopping_says_what_a_large_validation_fraction_leaves():
-    X = np.random.default_rng(0).standard_normal((100, 2))
-    y = np.arange(100) % 2
+@pytest.mark.parametrize(
+    "y, validation_fraction, message",
+    [
+        (np.arange(100) % 2, 0.99, "holds out 99 of the 100 samples"),
+        # Stratified rounding holds out both samples of classes 0 and 1.
+        (np.r_[0, 0, 1, 1, np.full(40, 2)], 0.9, r"every sample of the classes "),
+        (np.arange(10), 0.1, "every one of the 10 classes has one sample"),
+    ],
+)
+def test_early_stopping_refuses_a_split_that_leaves_a_class_untrained(
+    y, validation_fraction, message
+):
+    X = np.random.default_rng(0).standard_normal((len(y), 2))
     model = SoftmaxRegression(
-        solver="sgd", early_stopping=True, validation_fraction=0.99
+        solver="sgd", early_stopping=True, validation_fraction=validation_fraction
     )
-    with pytest.raises(ValueError, match="holds out 99 of the 100 samples"):
+    with pytest.raises(ValueError, match=message):
         model.fit(X, y)
 
 
@@ -262,5 +273,13 @@ def test_a_run_whose_objective_rose_has_not_converged():
     with pytest.warns(ConvergenceWarning, match="the mean of its best epoch"):
         model.fit(X, y)
     assert not model.converged_
+    # The rule's own quantity: the objective at the returned model (the
+    # formula, with the default C=1) against the best epoch's mean.
     best = model.loss_curve_.min()
-    assert model.loss_curve_[-1] - best > 0.1 * (np.log(3) - best)
+    W = np.vstack([model.coef_.T, model.intercept_])
+    scores = np.hstack([X, np.ones((len(y), 1))]) @ W
+    log_proba = scores - logsumexp(scores, axis=1, keepdims=True)
+    value = -log_proba[np.arange(len(y)), y].mean() + np.sum(model.coef_**2) / (
+        2 * len(y)
+    )
+    assert value - best > 0.1 * (np.log(3) - best)

@@ -165,6 +165,12 @@ class NumpyBackend:
         shared = np.flatnonzero(~alone)
         n_shared_classes = np.count_nonzero(counts >= 2)
         n_held_out = max(math.ceil(validation_fraction * n_samples), n_shared_classes)
+        if n_shared_classes == 0:
+            raise ValueError(
+                "early_stopping needs a class of two or more samples to hold "
+                f"some out; every one of the {counts.size} classes has one "
+                "sample, which training needs. Set early_stopping=False."
+            )
         if shared.size - n_held_out < n_shared_classes:
             raise ValueError(
                 f"early_stopping with validation_fraction={validation_fraction:g} "
@@ -180,6 +186,18 @@ class NumpyBackend:
             stratify=y_encoded[shared],
             random_state=random_state,
         )
+        # Stratified rounding may still hold out every sample of a small
+        # class where most samples are held out.
+        untrained = np.flatnonzero(
+            (counts >= 2) & (np.bincount(y_encoded[train], minlength=counts.size) == 0)
+        )
+        if untrained.size:
+            raise ValueError(
+                f"early_stopping with validation_fraction={validation_fraction:g} "
+                f"holds out every sample of the classes at {untrained.tolist()} "
+                "(in the order of classes_), which the fit would then not learn. "
+                "Lower validation_fraction, or set early_stopping=False."
+            )
         if alone.any():
             train = np.concatenate([train, np.flatnonzero(alone)])
         X_held_out, y_held_out = X[held_out], y_encoded[held_out]
