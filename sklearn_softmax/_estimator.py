@@ -285,7 +285,10 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         :class:`~sklearn.linear_model.LogisticRegression`: each sample's
         weight is multiplied by the weight of its class, and ``S`` in the
         objective is the sum of these products. A dict maps class labels to
-        weights (missing classes weigh 1). 'balanced' gives class ``k`` the
+        weights (missing classes weigh 1); labels that are not classes of
+        ``y`` are left aside where it weighs every class of ``y`` (a
+        meta-estimator or a fold may fit some of the classes), and refused
+        otherwise. 'balanced' gives class ``k`` the
         weight ``S_total / (K_present S_k)``, where ``S_k`` is the total
         sample weight of class ``k`` and ``K_present`` the number of classes
         with a positive total, so that every class weighs the same in all,

@@ -60,18 +60,26 @@ def encode_labels(y, classes=None, classes_of="in classes"):
 
 def class_weights(class_weight, totals, classes):
     """The weight of each class, as ``class_weight`` gives it (a dict or
-    'balanced'), for the classes' ``totals`` of sample weight."""
+    'balanced'), for the classes' ``totals`` of sample weight. A dict's
+    classes left out weigh 1; its labels that are not classes are left
+    aside where it weighs every class, and refused otherwise."""
     if isinstance(class_weight, str):  # 'balanced'
         # The total weight shared equally between the classes present.
         present = totals > 0
         weights = np.ones(classes.size)
         weights[present] = totals.sum() / (present.sum() * totals[present])
         return weights
+    # scikit-learn's rule (compute_class_weight): labels that are not
+    # classes of y are left aside where every class has its weight, as
+    # where a meta-estimator or a fold fits some of the classes; where some
+    # class has none, they are taken for a mistake.
     unknown = set(class_weight) - set(classes.tolist())
-    if unknown:
+    unweighted = [label for label in classes.tolist() if label not in class_weight]
+    if unknown and unweighted:
         raise ValueError(
             "class_weight has labels that are not classes of y: "
-            f"{sorted(unknown, key=repr)}; the classes are {classes.tolist()}."
+            f"{sorted(unknown, key=repr)}, and gives no weight to the classes "
+            f"{unweighted} of y; the classes are {classes.tolist()}."
         )
     try:
         weights = np.array(

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from _problems import distance_and_bound, make_problem, penalised_objective
+from _references import coefficient_tolerance
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import softmax
 from sklearn.base import clone
@@ -752,6 +753,30 @@ def test_class_weight_equals_the_sample_weights_it_stands_for(wine, class_weight
     # the same weights take the solver along the same path, intercepts too.
     assert_allclose(model.coef_, reference.coef_, rtol=0, atol=tol * effective.sum())
     assert_allclose(model.intercept_, reference.intercept_, rtol=0, atol=1e-8)
+
+
+def test_class_weight_labels_outside_y_follow_logistic_regression(wine):
+    """As scikit-learn's compute_class_weight: a dict that weighs every
+    class of y may name other labels too (a fold, or one of
+    OneVsOneClassifier's pairs, fits some of the classes); the model is
+    that of the dict without them, as LogisticRegression's is."""
+    X, y = wine
+    extra = SoftmaxRegression(class_weight={0: 1.0, 1: 2.0, 2: 0.5, 7: 3.0})
+    plain = SoftmaxRegression(class_weight={0: 1.0, 1: 2.0, 2: 0.5})
+    assert_array_equal(extra.fit(X, y).coef_, plain.fit(X, y).coef_)
+    pair = y < 2
+    weights = {0: 1.0, 1: 2.0, 2: 0.5}
+    ours = SoftmaxRegression(class_weight=weights, C=0.5, tol=1e-10)
+    theirs = LogisticRegression(
+        class_weight=weights, solver="newton-cholesky", tol=1e-12, max_iter=1000
+    )
+    ours.fit(X[pair], y[pair])
+    theirs.fit(X[pair], y[pair])
+    # Two classes: LogisticRegression's C is twice ours, and the least
+    # curvature of the binomial objective at least its penalty, 1 / S.
+    total = np.sum(np.where(y[pair] == 1, 2.0, 1.0))
+    atol = coefficient_tolerance(X.shape[1] + 1, 1e-10, 1 / total)
+    assert_allclose(ours.coef_, theirs.coef_, rtol=0, atol=atol)
 
 
 def test_class_weight_leaves_sample_weight_alone(wine):
