@@ -737,33 +737,25 @@ def test_a_variance_below_its_rounding_is_not_hidden():
     beyond its rounding: one is reported as NaN, with a warning, not clipped
     to zero."""
     covariance = np.diag([1.0, -1e-18, -1e-3])
-    params = np.ones((3, 1))
+
+    def result(**rounding):
+        return SoftmaxInferenceResult(
+            np.ones((3, 1)),
+            covariance,
+            ["intercept", "a", "b"],
+            [0],
+            reference_class=None,
+            cov_type="nonrobust",
+            penalized=True,
+            nobs=10.0,
+            llf=-1.0,
+            separation="not separated",
+            **rounding,
+        )
+
     with pytest.warns(RuntimeWarning, match="1 variances .* negative beyond"):
-        result = SoftmaxInferenceResult(
-            params,
-            covariance,
-            ["intercept", "a", "b"],
-            [0],
-            reference_class=None,
-            cov_type="nonrobust",
-            penalized=True,
-            nobs=10.0,
-            llf=-1.0,
-            separation="not separated",
-        )
+        default = result()
     # Without a bound given, rounding is n eps times the largest variance.
-    assert_array_equal(result.bse.ravel(), [1.0, 0.0, np.nan])
+    assert_array_equal(default.bse.ravel(), [1.0, 0.0, np.nan])
     with pytest.warns(RuntimeWarning, match="2 variances"):
-        SoftmaxInferenceResult(
-            params,
-            covariance,
-            ["intercept", "a", "b"],
-            [0],
-            reference_class=None,
-            cov_type="nonrobust",
-            penalized=True,
-            nobs=10.0,
-            llf=-1.0,
-            separation="not separated",
-            variance_rounding=np.zeros(3),
-        )
+        result(variance_rounding=np.zeros(3))
