@@ -812,12 +812,10 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         )
         if stream is None:
             n_rows = data.n_features + int(self.fit_intercept)
-            # The stream shuffles with a copy of the generator: a first call
-            # that fails leaves it as it was, as it leaves the model.
             stream = StreamState(
                 StochasticState(self._initial_coef(data.classes, n_rows, True).ravel()),
                 RunningCurvature(),
-                copy.deepcopy(check_random_state(self.random_state)),
+                self._stream_generator(),
                 solver,
                 self.fit_intercept,
                 self.average,
@@ -1053,6 +1051,18 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 f"classes must hold at least 2 classes; got {classes.tolist()}."
             )
         return classes
+
+    def _stream_generator(self):
+        """The generator a new stream shuffles with: a copy of a
+        ``RandomState`` passed as ``random_state`` (a first call that fails
+        leaves it as it was, as it leaves the model), one seeded by the
+        integer given, or, for None, one seeded by a draw from NumPy's
+        global generator, so that streams started one after the other
+        differ, as fits do."""
+        if self.random_state is None:
+            seed = check_random_state(None).randint(np.iinfo(np.int32).max)
+            return np.random.RandomState(seed)
+        return copy.deepcopy(check_random_state(self.random_state))
 
     def _check_stream(self, stream, solver):
         """Refuse to go on with a stream whose layout or iteration a changed

@@ -283,3 +283,12 @@ def test_a_run_whose_objective_rose_has_not_converged():
         2 * len(y)
     )
     assert value - best > 0.1 * (np.log(3) - best)
+
+
+def test_streams_without_a_random_state_differ(chunks):
+    """With random_state=None, each new stream seeds its own generator from
+    NumPy's global one: two streams started one after the other shuffle
+    differently, as two fits do."""
+    first = _stream(SoftmaxRegression(batch_size=20), chunks[:2])
+    second = _stream(SoftmaxRegression(batch_size=20), chunks[:2])
+    assert not np.array_equal(first.coef_, second.coef_)
