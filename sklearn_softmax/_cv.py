@@ -417,8 +417,12 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
             ratio, c = best_pair(scores.mean(axis=0))
             best_C, best_ratio = Cs[c], l1_ratios[ratio]
             start = coefs[:, ratio, c].mean(axis=0)
+            # As along the path: an infinite C is the unpenalised fit.
             model = self._estimator(
-                best_ratio, l1_groups, class_weight, quiet
+                best_ratio if np.isfinite(best_C) else 0.0,
+                l1_groups,
+                class_weight,
+                quiet,
             ).set_params(C=best_C, warm_start=True)
             model.classes_ = classes
             model.coef_, model.intercept_ = self._split_solution(start, X.dtype)

@@ -1,11 +1,13 @@
 """The regularisation path: one model per C, each fit warm-started."""
 
+import math
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone
 
 from ._estimator import SoftmaxRegression
+from ._penalty_params import UNSET
 from ._vectors import namespace
 
 
@@ -43,8 +45,16 @@ def fit_along_path(estimator, X, y, Cs, sample_weight=None, classes=None):
     from it before asking for the next.
     """
     model = clone(estimator).set_params(warm_start=True)
+    ratio = {name: model.get_params()[name] for name in ("l1_ratio", "l1_groups")}
     for C in Cs:
-        model.set_params(C=float(C))
+        params = {"C": float(C)}
+        if model.penalty == UNSET:
+            # An infinite C leaves no penalty for l1_ratio to split: that
+            # point is the unpenalised fit, without the warning that
+            # l1_ratio is not used there, which the path's finite C use.
+            unpenalised = {"l1_ratio": 0.0, "l1_groups": None}
+            params.update(unpenalised if math.isinf(C) else ratio)
+        model.set_params(**params)
         if classes is None:
             yield model.fit(X, y, sample_weight=sample_weight)
         else:

@@ -132,6 +132,35 @@ def _logistic_regression_cv(Cs, folds, **params):
         ).fit(*params.pop("data"), **params)
 
 
+def test_an_infinite_c_is_the_unpenalised_fit_whatever_l1_ratio():
+    """Where C is infinite, l1_ratio has no penalty to split: the path's
+    point there is the unpenalised fit, and neither the path nor the search
+    warns that l1_ratio is not used (it is, at the finite C)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 3))
+    scores = X @ rng.normal(scale=0.7, size=(3, 3))
+    y = (softmax(scores, axis=1).cumsum(axis=1) < rng.uniform(size=(300, 1))).sum(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        _, coefs, intercepts, _ = softmax_regression_path(
+            X, y, Cs=[1.0, np.inf, 0.1], l1_ratio=0.5, **TIGHT
+        )
+        search = SoftmaxRegressionCV(Cs=[1.0, np.inf], l1_ratios=[0.5], cv=3)
+        search.fit(X, y)
+    unpenalised = SoftmaxRegression(C=np.inf, **TIGHT).fit(X, y)
+    # Both stop at a gradient of 1e-10; the unpenalised objective's least
+    # curvature here, its Hessian's least eigenvalue at the optimum (the
+    # intercepts' common shift set aside), is 0.068.
+    atol = coefficient_tolerance(12, 1e-10, 1e-2)
+    assert_allclose(coefs[1], unpenalised.coef_, rtol=0, atol=atol)
+    assert_allclose(intercepts[1], unpenalised.intercept_, rtol=0, atol=atol)
+    # At C = 0.1 the L2 half of the penalty, 0.5 / (C S), bounds the least
+    # curvature on the weights (the intercepts' is above it here).
+    elastic = SoftmaxRegression(C=0.1, l1_ratio=0.5, **TIGHT).fit(X, y)
+    atol = coefficient_tolerance(12, 1e-10, 0.5 / (0.1 * 300))
+    assert_allclose(coefs[2], elastic.coef_, rtol=0, atol=atol)
+
+
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_cv_equals_logistic_regression_cv(wine, n_classes):
     X, y = wine
