@@ -682,9 +682,11 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         self : SoftmaxRegression
             The updated estimator.
         """
-        # scikit-learn validates the parameters on the first call only;
-        # they may change between calls (set_params), so every call does.
-        self._validate_params()
+        # scikit-learn validates the parameters on the first call only (as
+        # the decorator did, where the estimator was not fitted); they may
+        # change between calls (set_params), so every later call does too.
+        if hasattr(self, "classes_"):
+            self._validate_params()
         if is_dask_collection(X):
             chunks = iter_row_blocks(X, y, sample_weight)
         else:
