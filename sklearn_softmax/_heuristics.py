@@ -6,8 +6,8 @@ reaches; the thread count does not change the fitted model at all."""
 import numpy as np
 import scipy.sparse as sp
 
+from ._blocks import MIN_WORK_PER_THREAD
 from ._low_precision import lower_dtype
-from ._passes import MIN_WORK_PER_THREAD
 
 # Below this many multiply-adds per product, float32 Hessian products save
 # under 5% of a fit of a few milliseconds (see the solvers page).

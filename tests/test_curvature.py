@@ -11,7 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import ndimage
 from scipy.special import softmax
 
-from sklearn_softmax import SoftmaxRegression, _curvature, _passes
+from sklearn_softmax import SoftmaxRegression, _blocks, _curvature
 from sklearn_softmax._loss import MultinomialLoss
 from sklearn_softmax._solvers import _newton
 from sklearn_softmax._solvers._newton import minimize_newton_cg
@@ -60,8 +60,8 @@ def test_feature_moments_are_the_weighted_second_moments(
 ):
     """``sum_i s_i / S x~_i x~_i^T``, the same to the last bit on 1, 2 and 3
     threads, with blocks small enough that there are several for each."""
-    monkeypatch.setattr(_passes, "MIN_WORK_PER_THREAD", 10)
-    monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 8)
+    monkeypatch.setattr(_blocks, "MIN_WORK_PER_THREAD", 10)
+    monkeypatch.setattr(_blocks, "_MIN_BLOCK_ROWS", 8)
     X, y, sw = make_problem(n_samples=64, n_features=5, dtype=dtype)
     sw = sw if weighted else None
     A = with_ones(X, fit_intercept)
@@ -328,7 +328,7 @@ def test_text_like_fits_do_not_depend_on_the_thread_count(formed, monkeypatch):
     """The moments and the class curvature are summed in an order of their
     own: a sparse fit, preconditioned by the sparse approximation, gives
     the same model on 1, 2 and 3 threads."""
-    monkeypatch.setattr(_passes, "MIN_WORK_PER_THREAD", 1000)
+    monkeypatch.setattr(_blocks, "MIN_WORK_PER_THREAD", 1000)
     X, y = text_like(2000, 500, N_CLASSES)
     assert len(MultinomialLoss(N_CLASSES, True).passes(X, y, None).slices) >= 4
     models = [
@@ -376,7 +376,7 @@ def test_image_like_fits_do_not_depend_on_the_thread_count(formed, monkeypatch):
     """The factors are summed in an order of their own, whatever the
     threads: a fit that forms them gives the same model on 1, 2 and 3
     threads."""
-    monkeypatch.setattr(_passes, "MIN_WORK_PER_THREAD", 1000)
+    monkeypatch.setattr(_blocks, "MIN_WORK_PER_THREAD", 1000)
     X, y = image_like(1000, 12, N_CLASSES)
     models = [
         SoftmaxRegression(solver="newton-cg", tol=1e-6, n_threads=n).fit(X, y)

@@ -20,7 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from sklearn_softmax import SoftmaxRegression, _passes
+from sklearn_softmax import SoftmaxRegression, _blocks
 from sklearn_softmax._heuristics import (
     choose_hessian_dtype,
     choose_n_threads,
@@ -595,7 +595,7 @@ def test_memory_of_a_fit_beyond_X(order, solver):
         n_params = (n_features + 1) * n_classes
         allowed += 3 * n_params**2 * 8 + 2 * X.nbytes
         n_threads = choose_n_threads(X, n_classes, blas_thread_limit())
-        rows = _passes.dense_blocks(n_samples, n_features, 8, n_classes)[0]
+        rows = _blocks.dense_blocks(n_samples, n_features, 8, n_classes)[0]
         allowed += n_threads * 2 * (rows.stop - rows.start) * (n_features + 1) * 8
         allowed += n_classes * (n_classes - 1) // 2 * (n_features + 1) ** 2 * 8
     assert peak < allowed, (peak, X.nbytes)
@@ -663,7 +663,7 @@ def test_memory_beyond_dense_X_by_precision(precision):
         tracemalloc.stop()
     work = 16 * n_samples * n_classes * X.itemsize + 2**20
     # Each thread's float32 buffer holds a block of about _BLOCK_BYTES of X.
-    buffers = n_threads * _passes._BLOCK_BYTES // 2 if precision != "full" else 0
+    buffers = n_threads * _blocks._BLOCK_BYTES // 2 if precision != "full" else 0
     # A float32 copy of X would be X.nbytes / 2.
     assert work + buffers < X.nbytes / 4
     assert peak < work + buffers, (peak, X.nbytes)

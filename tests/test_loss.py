@@ -19,7 +19,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import log_softmax, logsumexp, softmax
 from sklearn.metrics import log_loss
 
-from sklearn_softmax import _passes
+from sklearn_softmax import _blocks, _passes
 from sklearn_softmax._loss import MultinomialLoss, rounding_of
 
 N_CLASSES = 4
@@ -147,8 +147,8 @@ def test_dense_hessian_matches_finite_differences_off_the_null_directions(
     number added to every class's parameter of an unpenalised row), a
     positive multiple of the identity instead of zero."""
     if block_rows is not None:
-        monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", block_rows)
-        monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
+        monkeypatch.setattr(_blocks, "_MIN_BLOCK_ROWS", block_rows)
+        monkeypatch.setattr(_blocks, "_BLOCK_BYTES", 1)
     X, y, sw = make_problem(sparse=sparse)
     loss = MultinomialLoss(N_CLASSES, fit_intercept, label_smoothing=0.2)
     coef = random_coef(loss, X.shape[1], rng)
@@ -189,8 +189,8 @@ def test_two_class_objective_of_the_difference(
     the central differences of its value and gradient, and J^T H J of the
     full ones, whose own two-class Hessian matches its differences too."""
     if block_rows is not None:
-        monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", block_rows)
-        monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
+        monkeypatch.setattr(_blocks, "_MIN_BLOCK_ROWS", block_rows)
+        monkeypatch.setattr(_blocks, "_BLOCK_BYTES", 1)
     X, y, sw = make_problem(n_classes=2, sparse=sparse)
     loss = MultinomialLoss(2, fit_intercept, label_smoothing=0.2)
     full = loss.bind(X, y, sw, l2_reg_strength)
@@ -380,11 +380,11 @@ def test_stale_hessp_refuses(rng):
 @pytest.fixture(params=["classes_first", "rows_first"])
 def scores_layout(request, monkeypatch):
     """Both layouts of the float32 scores' product, whatever kernels this
-    machine's BLAS runs (see ``_passes.scores_rows_first``)."""
+    machine's BLAS runs (see ``_blocks.scores_rows_first``)."""
     rows_first = request.param == "rows_first"
     architectures = frozenset({"skylakex"} if rows_first else ())
-    monkeypatch.setattr(_passes, "blas_architectures", lambda: architectures)
-    monkeypatch.setattr(_passes, "_ROWS_FIRST_MIN_FEATURES", 1)
+    monkeypatch.setattr(_blocks, "blas_architectures", lambda: architectures)
+    monkeypatch.setattr(_blocks, "_ROWS_FIRST_MIN_FEATURES", 1)
     return request.param
 
 
@@ -395,8 +395,8 @@ def test_blocked_passes_match_a_direct_computation(
 ):
     """Blocks of rows, a partial last one included, add up to the whole,
     with the scores computed in either layout."""
-    monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
-    monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", block_rows)
+    monkeypatch.setattr(_blocks, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(_blocks, "_MIN_BLOCK_ROWS", block_rows)
     X, y, sw = make_problem(n_samples=53, dtype=dtype)
     loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
     coef = random_coef(loss, X.shape[1], rng)
@@ -458,10 +458,10 @@ def test_runs_of_sparse_rows_share_the_arrays_of_X(index_dtype):
     leave X as it was."""
     X, y, sw = make_problem(n_samples=60, sparse=True)
     X.indices, X.indptr = X.indices.astype(index_dtype), X.indptr.astype(index_dtype)
-    runs = _passes._even_runs(X.indptr, 3)
+    runs = _blocks._even_runs(X.indptr, 3)
     assert len(runs) == 3
     for run in runs:
-        block = _passes._sparse_rows(X, run)
+        block = _blocks._sparse_rows(X, run)
         for matrix in block:
             assert np.shares_memory(matrix.data, X.data)
             assert np.shares_memory(matrix.indices, X.indices)
@@ -469,7 +469,7 @@ def test_runs_of_sparse_rows_share_the_arrays_of_X(index_dtype):
         assert_array_equal(block.matrix.toarray(), X[run].toarray())
         assert_array_equal(block.transpose.toarray(), X[run].toarray().T)
     # One run is X itself.
-    assert _passes._sparse_rows(X, slice(0, X.shape[0])).matrix is X
+    assert _blocks._sparse_rows(X, slice(0, X.shape[0])).matrix is X
     before = X.copy()
     passes = _passes.DataPasses(X, y, sw, N_CLASSES, True, n_threads=3)
     coef = random_coef(
@@ -487,7 +487,7 @@ def test_sparse_rows_are_cut_into_even_runs(n_runs, rng):
     counts = rng.integers(0, 9, size=30)
     counts[:4] = 0  # empty rows, including the first
     indptr = np.concatenate([[0], np.cumsum(counts)])
-    runs = _passes._even_runs(indptr, n_runs)
+    runs = _blocks._even_runs(indptr, n_runs)
     assert 1 <= len(runs) <= n_runs
     assert runs[0].start == 0 and runs[-1].stop == counts.size
     assert all(a.stop == b.start for a, b in itertools.pairwise(runs))
@@ -531,8 +531,8 @@ def test_dense_blocks_shared_between_threads_match_one_thread(
 ):
     """Each thread takes its own blocks; the totals are those of one
     thread, to the last bit."""
-    monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
-    monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 6)
+    monkeypatch.setattr(_blocks, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(_blocks, "_MIN_BLOCK_ROWS", 6)
     X, y, sw = make_problem(n_samples=53)
     loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
     x = random_coef(loss, X.shape[1], rng).ravel()
@@ -559,8 +559,8 @@ def test_dense_hessian_is_the_same_on_any_number_of_threads(
     thread, to the last bit, in coef's layout and in the two-class
     difference; with the pairs of classes shared out between the threads
     (three classes) or formed together (four, on six columns)."""
-    monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
-    monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 6)
+    monkeypatch.setattr(_blocks, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(_blocks, "_MIN_BLOCK_ROWS", 6)
     X, y, sw = make_problem(n_samples=53, n_classes=n_classes)
     loss = MultinomialLoss(n_classes, fit_intercept=True)
     assert len(loss.passes(X, y, sw).slices) > 2 * n_threads
@@ -590,15 +590,15 @@ def test_converted_blocks_give_the_products_of_a_float32_copy(
     Data of a single block is also converted into a contiguous X^T, on
     which the scores are computed."""
     if several_blocks:
-        monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
-        monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 6)
+        monkeypatch.setattr(_blocks, "_BLOCK_BYTES", 1)
+        monkeypatch.setattr(_blocks, "_MIN_BLOCK_ROWS", 6)
     X, y, sw = make_problem(n_samples=53)
     passes = _passes.DataPasses(X, y, sw, N_CLASSES, True, hessian_dtype=np.float32)
     assert (len(passes.slices) > 1) == several_blocks
     coef = random_coef(MultinomialLoss(N_CLASSES, True), X.shape[1], rng)
     _, _, hessp = passes.value_gradient_hessp(coef)
     # The products on a float32 copy, with the same probabilities.
-    copied = _passes._BlockProducts(
+    copied = _blocks.BlockProducts(
         X.astype(np.float32), passes.weights64, N_CLASSES, True, passes.slices, 1
     )
     if several_blocks:
@@ -620,8 +620,8 @@ def test_converted_blocks_give_the_products_of_a_float32_copy(
 
 
 def test_threads_get_their_own_workspaces(rng, monkeypatch):
-    monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
-    monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 10)
+    monkeypatch.setattr(_blocks, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(_blocks, "_MIN_BLOCK_ROWS", 10)
     X, y, sw = make_problem(n_samples=53)
     passes = _passes.DataPasses(X, y, sw, N_CLASSES, True, n_threads=3)
     spaces = passes._products.workspaces
@@ -641,7 +641,7 @@ def test_shares_are_added_in_the_order_of_the_blocks(rng, by_class):
     shape = (5, 3) if by_class else (3, 5)
     for order in (range(9), [8, 3, 0, 2, 1, 7, 6, 5, 4], [1, 0, 2, 3, 4, 5, 6, 8, 7]):
         shares = [rng.standard_normal(shape) * 10.0**e for e in rng.integers(-8, 8, 9)]
-        sums = _passes._BlockSums(
+        sums = _blocks._BlockSums(
             9, 5, 3, np.float64, fit_intercept=False, by_class=by_class
         )
         for _ in range(2):
@@ -661,8 +661,8 @@ def test_shares_are_added_in_the_order_of_the_blocks(rng, by_class):
 def test_a_pass_after_one_that_failed_part_way(sparse, rng, monkeypatch):
     """A pass that raises after some blocks have handed in their shares
     leaves nothing behind: the next pass gives the bits of a fresh one."""
-    monkeypatch.setattr(_passes, "MIN_WORK_PER_THREAD", 10)
-    monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 8)
+    monkeypatch.setattr(_blocks, "MIN_WORK_PER_THREAD", 10)
+    monkeypatch.setattr(_blocks, "_MIN_BLOCK_ROWS", 8)
     X, y, sw = make_problem(n_samples=64, n_features=5, sparse=sparse)
     loss = MultinomialLoss(N_CLASSES, fit_intercept=True)
     coef = random_coef(loss, X.shape[1], rng)
@@ -807,7 +807,7 @@ def test_rows_first_scores_only_where_the_kernels_gain(
 ):
     """float32 scores with few classes and enough features, on OpenBLAS's
     AVX-512 kernels; everything else keeps the K x m product."""
-    chosen = _passes.scores_rows_first(
+    chosen = _blocks.scores_rows_first(
         dtype, n_features, n_classes, frozenset(architectures)
     )
     assert chosen is expected
@@ -819,7 +819,7 @@ def test_scores_rows_first_follows_the_loaded_blas():
     architectures = blas_architectures()
     assert all(name == name.lower() for name in architectures)
     expected = bool(architectures & {"skylakex", "cooperlake", "sapphirerapids"})
-    assert _passes.scores_rows_first(np.float32, 64, 10) is expected
+    assert _blocks.scores_rows_first(np.float32, 64, 10) is expected
 
 
 @pytest.mark.parametrize("sparse", [False, True])
@@ -833,9 +833,9 @@ def test_the_dense_hessian_of_every_kind_of_data(
     (general products) and more (rank-k updates): the Hessian summed sample
     by sample in float64, within the rounding of the probabilities in the
     data's dtype."""
-    monkeypatch.setattr(_passes, "_MIN_BLOCK_ROWS", 7)
-    monkeypatch.setattr(_passes, "_BLOCK_BYTES", 1)
-    monkeypatch.setattr(_passes, "MIN_WORK_PER_THREAD", 100)
+    monkeypatch.setattr(_blocks, "_MIN_BLOCK_ROWS", 7)
+    monkeypatch.setattr(_blocks, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(_blocks, "MIN_WORK_PER_THREAD", 100)
     X, y, sw = make_problem(400, n_features, sparse=sparse)
     X = X.astype(dtype)
     passes = _passes.DataPasses(X, y, sw, N_CLASSES, True)

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_array_equal
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from sklearn_softmax import SoftmaxRegression, _estimator, _passes
+from sklearn_softmax import SoftmaxRegression, _blocks, _estimator
 from sklearn_softmax._threads import blas_thread_limit, single_threaded_blas
 
 # Every solver, and the proximal ones with the penalties they take.
@@ -71,7 +71,7 @@ def test_the_model_does_not_depend_on_the_thread_count(
     """1, 2, 3 and 4 threads give the same model to the last bit, for every
     solver, dense and sparse, float32 and float64."""
     # A small problem, cut as one with the work for many threads would be.
-    monkeypatch.setattr(_passes, "MIN_WORK_PER_THREAD", 1000)
+    monkeypatch.setattr(_blocks, "MIN_WORK_PER_THREAD", 1000)
     X, y = _scaled_problem(2048, 50, 5)
     if sparse:
         X[np.abs(X) < 40] = 0.0
@@ -80,9 +80,9 @@ def test_the_model_does_not_depend_on_the_thread_count(
     # Several blocks (runs, for sparse data) to share out: each thread has
     # its own, and the sums come from all of them.
     blocks = (
-        _passes.sparse_runs(X.indptr, X.shape[1], 5)
+        _blocks.sparse_runs(X.indptr, X.shape[1], 5)
         if sparse
-        else _passes.dense_blocks(*X.shape, X.itemsize, 5)
+        else _blocks.dense_blocks(*X.shape, X.itemsize, 5)
     )
     assert len(blocks) >= 8
     reference = _fitted(X, y, n_threads=1, **config)

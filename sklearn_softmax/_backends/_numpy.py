@@ -8,9 +8,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import validate_data
 
 from .._array_api import to_numpy
+from .._blocks import aligned
 from .._heuristics import choose_hessian_dtype, choose_n_threads, choose_row_space
 from .._idle_columns import columns_to_leave_out, solve_without_columns
-from .._passes import aligned
 from .._row_space import RowSpace, solve_in_row_space
 from .._targets import encode_labels, total_weight, weigh_samples
 from .._threads import blas_thread_limit
