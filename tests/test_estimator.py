@@ -243,6 +243,20 @@ def test_tol_zero_runs_max_iter_and_says_so(wine):
     assert model.n_iter_[0] == 3
 
 
+def test_gd_reaches_a_gradient_near_its_rounding(wine):
+    # Near the optimum the objective's values, rounded to about eps times
+    # the objective, cannot tell steps apart: 'gd' then checks its steps on
+    # the gradient, whose rounding is about eps times its terms (|x_ij| of
+    # the scaled data below 5, |p - y| <= 1).
+    X, y = wine
+    model = SoftmaxRegression(solver="gd", tol=1e-12, max_iter=10**4).fit(X, y)
+    assert model.converged_
+    assert model.grad_norm_ <= 1e-12
+    with pytest.warns(ConvergenceWarning, match="lost in the rounding"):
+        model = SoftmaxRegression(solver="gd", tol=0, max_iter=10**5).fit(X, y)
+    assert model.n_iter_[0] < 10**4
+
+
 @pytest.mark.parametrize("solver", SOLVER_NAMES)
 def test_warm_start_resumes_from_the_solution(solver, wine):
     X, y = wine

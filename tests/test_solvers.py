@@ -189,6 +189,33 @@ def test_proximal_grad_norm_history_is_the_gradient_mappings(newton_steps, rng):
     assert np.all(history[:-1] > tol)
 
 
+@pytest.mark.parametrize("penalty", [None, L1Norm(np.full(20, 0.3))])
+def test_agd_stops_where_its_step_is_lost_in_rounding(penalty, rng):
+    A, b = ill_conditioned_quadratic(rng, condition=100.0)
+    lambda_max = np.linalg.eigvalsh(A)[-1]
+    result = minimize_agd(
+        quadratic(A, b), np.zeros(b.size), max_iter=10**5, tol=0.0, penalty=penalty
+    )
+    # FISTA with restarts needs about sqrt(condition) log(1 / eps) iterations.
+    assert result.n_iter < 10**4
+    if penalty is None:
+        assert not result.converged
+        assert result.message == (
+            "the gradient step is lost in the rounding of the parameters"
+        )
+        # Every entry of the step g / L rounds away: |g_j| <= L eps |x_j| / 2,
+        # with L below twice the largest curvature once the step is checked
+        # on the gradient; the rounding of g itself is far below.
+        gradient = A @ (result.x - b)
+        eps = np.finfo(np.float64).eps
+        assert np.abs(gradient).max() <= lambda_max * eps * np.abs(result.x).max()
+    else:
+        # A step lost in rounding is a fixed point of the proximal step: its
+        # gradient mapping is zero.
+        assert result.converged
+        assert result.grad_norm == 0.0
+
+
 @pytest.mark.parametrize("solver", sorted(MINIMIZERS))
 def test_start_at_minimiser(solver, rng):
     A, b = ill_conditioned_quadratic(rng, condition=10.0)

@@ -22,6 +22,8 @@ _UNMEASURABLE = 1e-10
 _STABLE_ITERATIONS = 3
 # Why the solver stops when no step length decreases the objective.
 _NO_DECREASE = "no decrease along the gradient step at the working precision"
+# Why it stops when the step no longer changes the parameters.
+_NO_STEP = "the gradient step is lost in the rounding of the parameters"
 
 
 def _identity(v, step):
@@ -50,11 +52,13 @@ def _proximal_step(objective, prox, y, f_y, g_y, L):
         # The decrease that the bound f(y) + g.d + L |d|^2 / 2 promises:
         # |g|^2 / (2 L) without a penalty.
         decrease = -(dot(g_y, d) + 0.5 * L * dot(d, d))
-        if f_new <= f_y - decrease + objective.rounding * abs(f_y):
-            return x_new, f_new, L, trial == 0
-        if decrease <= _UNMEASURABLE * abs(f_y) and _lipschitz_holds(
-            objective, x_new, y, g_y, L
-        ):
+        if decrease <= _UNMEASURABLE * abs(f_y):
+            # The values cannot tell a good step from a bad one: within
+            # their rounding, too long a step would pass and the iterates
+            # would wander about the optimum.
+            if _lipschitz_holds(objective, x_new, y, g_y, L):
+                return x_new, f_new, L, trial == 0
+        elif f_new <= f_y - decrease + objective.rounding * abs(f_y):
             return x_new, f_new, L, trial == 0
         L *= 2.0
     return None
@@ -167,6 +171,11 @@ def minimize_agd(
         if penalty is not None:
             grad_norm = L * max_abs(x_new - y)
             converged = grad_norm <= tol
+        if not converged and not max_abs(x_new - y):
+            # The step is lost in the rounding of the parameters: no
+            # iteration can move them again.
+            message = _NO_STEP
+            break
         if dot(y - x_new, x_new - x) > 0:
             t = 1.0
         t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
