@@ -24,11 +24,12 @@ from sklearn.utils.validation import (
 )
 
 from ._array_api import input_namespace, namespace_name, to_numpy
+from ._backends import NumpyBackend
 from ._base import LinearSoftmaxClassifierMixin
 from ._dask import is_dask_collection
 from ._estimator import SoftmaxRegression
 from ._messages import caller_stacklevel
-from ._path import check_Cs, fit_along_path
+from ._path import check_Cs, fit_along_path, warn_unused_without_finite_C
 from ._penalty_params import UNSET, l1_ratio_grid
 from ._routing import refuse_unasked_sample_weight, refuse_unrouted, routing_enabled
 from ._scoring import scorer_for_classes
@@ -377,11 +378,16 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
             weights = class_weights(class_weight, totals, classes)
             class_weight = dict(zip(classes.tolist(), weights.tolist(), strict=True))
-        quiet = self._warn_unused_settings()
+        quiet = self._warn_unused_settings(X)
         Cs = check_Cs(self.Cs)
         l1_ratios, l1_groups = l1_ratio_grid(
             self.penalty, self.l1_ratios, self.l1_groups
         )
+        if self.penalty == UNSET and np.any(l1_ratios > 0):
+            shaping = [f"l1_ratios={self.l1_ratios!r}"]
+            if l1_groups is not None:
+                shaping.append(f"l1_groups={l1_groups!r}")
+            warn_unused_without_finite_C(Cs, shaping)
         split_params, score_params = self._route(sample_weight, params)
         # Every fold is fitted and scored against the classes of all the
         # data, as in LogisticRegressionCV: a class may be missing from a
@@ -412,6 +418,9 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         coefs = np.array([path[1] for path in paths])
         coefs = coefs.reshape(shape + coefs.shape[2:])
         n_iter = np.array([path[2] for path in paths]).reshape(shape)
+        # What the fits found they did not use (what 'auto' picks in each),
+        # said once for the search.
+        unused = [sentence for path in paths for sentence in path[3]]
 
         if self.refit:
             ratio, c = best_pair(scores.mean(axis=0))
@@ -426,6 +435,7 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
             ).set_params(C=best_C, warm_start=True)
             model.classes_ = classes
             model.coef_, model.intercept_ = self._split_solution(start, X.dtype)
+            model._report_unused = unused.append
             model.fit(X, y, sample_weight=sample_weight)
             coef, intercept = model.coef_, model.intercept_
         else:
@@ -435,6 +445,9 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
             solution = coefs[np.arange(len(folds)), ratios, cs].mean(axis=0)
             coef, intercept = self._split_solution(solution, X.dtype)
 
+        stacklevel = caller_stacklevel()
+        for sentence in dict.fromkeys(unused):
+            warnings.warn(sentence, UserWarning, stacklevel=stacklevel)
         self.classes_ = classes
         self.coef_, self.intercept_ = coef, intercept
         self.Cs_ = Cs
@@ -511,17 +524,24 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
         )
 
-    def _warn_unused_settings(self):
-        """Warn once of each setting that the fits do not use, as each fit
-        of a SoftmaxRegression would; return those settings at their
-        defaults, which the search's fits take so as not to warn again."""
+    def _warn_unused_settings(self, X):
+        """Warn once of each setting that the fits of ``X`` do not use, as
+        each fit of a SoftmaxRegression would; return those settings at
+        their defaults, which the search's fits take so as not to warn
+        again."""
         runs = (
             "'auto', a full-batch solver in fit"
             if self.solver == "auto"
             else repr(self.solver)
         )
         defaults_ = defaults(SoftmaxRegression)
-        unused = unused_settings(self.get_params(), defaults_, self.solver, runs)
+        unused = unused_settings(
+            self.get_params(),
+            defaults_,
+            self.solver,
+            runs,
+            NumpyBackend().unread_settings(self.solver, X),
+        )
         for _, sentence in unused:
             warnings.warn(sentence, UserWarning, stacklevel=caller_stacklevel())
         return {name: defaults_[name] for names, _ in unused for name in names}
@@ -594,12 +614,19 @@ def _scores_along_path(
 ):
     """Fit ``estimator`` along ``Cs`` on the rows ``train``, against all the
     ``classes``; return each fit's score on the rows ``test`` (with the
-    held-out ``score_params``), its solution and its iterations."""
+    held-out ``score_params``), its solution and its iterations, and the
+    sentences naming the settings the fits did not use."""
     weights_train = None if sample_weight is None else sample_weight[train]
     X_test, y_test = _safe_indexing(X, test), y[test]
-    scores, coefs, n_iter = [], [], []
+    scores, coefs, n_iter, unused = [], [], [], []
     for model in fit_along_path(
-        estimator, _safe_indexing(X, train), y[train], Cs, weights_train, classes
+        estimator,
+        _safe_indexing(X, train),
+        y[train],
+        Cs,
+        weights_train,
+        classes,
+        report_unused=unused.append,
     ):
         scores.append(scorer(model, X_test, y_test, **score_params))
         solution = model.coef_
@@ -607,4 +634,4 @@ def _scores_along_path(
             solution = np.column_stack([solution, model.intercept_])
         coefs.append(solution.astype(np.float64))
         n_iter.append(int(model.n_iter_[0]))
-    return scores, coefs, n_iter
+    return scores, coefs, n_iter, unused

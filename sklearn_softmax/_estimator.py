@@ -237,7 +237,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         when ``fit`` was called (so an enclosing
         ``threadpoolctl.threadpool_limits`` is respected), sparse ``X`` on
         at most one per ``n_features * n_classes`` stored values. An integer
-        sets the count.
+        sets the count. 'sgd' and 'adam' run on one thread, and Array API
+        and dask inputs on the threads of their library or scheduler: set
+        for one of them, ``n_threads`` warns that it is not used.
     precision : {'auto', 'mixed', 'full'}, default='auto'
         Precision of the Hessian-vector products of 'newton-cg' on float64
         data. The objective, its gradient, the line search and the iterate
@@ -264,8 +266,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
           and 'full' otherwise.
 
         C-ordered float32 NumPy data is not copied: everything runs in
-        float32, with float64 sums. Other solvers do not use it: set to
-        'mixed' or 'full' for one of them, it warns.
+        float32, with float64 sums, and ``precision`` is not used. Nor do
+        the other solvers use it: set to 'mixed' or 'full' for one of them,
+        or for float32 NumPy or dask data, it warns.
 
         On Array API inputs (see :ref:`gpu`), 'mixed' runs the products on a
         copy of ``X`` in a lower dtype, made once per fit: float32 for
@@ -340,7 +343,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
     momentum : float in [0, 1), default=0.9
         Momentum of 'sgd'.
     nesterovs_momentum : bool, default=True
-        Whether 'sgd' uses Nesterov's momentum.
+        Whether 'sgd' uses Nesterov's momentum; False with ``momentum=0``
+        warns that it is not used.
     average : bool, default=False
         Whether the model of 'sgd' and 'adam' is the average of the iterates
         with polynomial-decay weights (Shamir & Zhang, 2013: the iterate of
@@ -656,8 +660,12 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         ``fit(X, y)`` with ``C``, stream ``m`` equal chunks with ``C * m``
         (see the user guide). The momentum, the averaged model and the step
         count carry over from one call to the next. As for scikit-learn's
-        SGDClassifier, stopping (``tol``, ``early_stopping``) is left to the
-        caller, who may score a held-out chunk between calls.
+        SGDClassifier, stopping is left to the caller, who may score a
+        held-out chunk between calls: ``max_iter``, ``tol``,
+        ``n_iter_no_change``, ``early_stopping`` and ``validation_fraction``
+        are not used. Set to other than their defaults, they warn, as any
+        setting the stream does not use does, once per stream rather than
+        on every call.
 
         Parameters
         ----------
@@ -720,7 +728,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
         spec = self._objective_spec(data, penalty)
         solver = backend.solver(self.solver, spec, data, penalty.spelling)
-        self._warn_unused_settings(solver)
+        self._warn_unused_settings(solver, backend.unread_settings(solver, data.X))
         coef0 = self._initial_coef(data.classes, spec.shape[0])
         callback = self._progress_printer(solver) if self.verbose else None
         with single_threaded_blas():
@@ -771,24 +779,34 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         backend.place(self, data)
         return self
 
-    def _warn_unused_settings(self, solver):
-        """Warn of each setting that a fit running ``solver`` does not use."""
+    def _warn_unused_settings(self, solver, unread, streaming=False, warned=()):
+        """Warn of each setting that a fit running ``solver`` does not use
+        (``unread``: those the data's backend does not read, each with why;
+        ``streaming`` for ``partial_fit``), but those in ``warned``; return
+        the sentences of all of them.
+
+        The fits of a path or a search hand the sentences to their
+        ``_report_unused`` instead, which says each once for all the fits.
+        """
+        report = vars(self).get("_report_unused")
         runs = repr(solver)
-        if self.solver == "auto" and solver not in STOCHASTIC_SOLVERS:
+        if self.solver == "auto" and solver not in STOCHASTIC_SOLVERS and not report:
             runs += " ('auto' stands for 'sgd' in partial_fit only)"
-        unused = unused_settings(self.get_params(), defaults(type(self)), solver, runs)
-        for _, sentence in unused:
-            warnings.warn(sentence, UserWarning, stacklevel=caller_stacklevel())
+        unused = unused_settings(
+            self.get_params(), defaults(type(self)), solver, runs, unread, streaming
+        )
+        sentences = [sentence for _, sentence in unused]
+        for sentence in sentences:
+            if sentence in warned:
+                continue
+            if report:
+                report(sentence)
+            else:
+                warnings.warn(sentence, UserWarning, stacklevel=caller_stacklevel())
+        return sentences
 
     def _partial_fit(self, X, y, classes, sample_weight):
         start = time.perf_counter()
-        if self.early_stopping:
-            warnings.warn(
-                "early_stopping=True is not used by partial_fit: there the "
-                "caller decides when a stream stops.",
-                UserWarning,
-                stacklevel=caller_stacklevel(),
-            )
         backend = backend_for(X)
         if not isinstance(backend, NumpyBackend):
             raise ValueError(
@@ -805,7 +823,6 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
         penalty = self._resolve_settings()
         solver = "sgd" if self.solver == "auto" else self.solver
-        self._warn_unused_settings(solver)
         stream = getattr(self, "_partial_fit_state", None)
         self._check_stream(stream, solver)
         # A chunk may hold a single class of the stream, or no weight at all.
@@ -822,6 +839,14 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 self.fit_intercept,
                 self.average,
             )
+        # Each setting a stream does not use is named once, not on every call.
+        said = self._warn_unused_settings(
+            solver,
+            backend.unread_settings(solver, data.X),
+            streaming=True,
+            warned=stream.warned,
+        )
+        stream.warned = tuple(dict.fromkeys((*stream.warned, *said)))
         if data.total_weight > 0:
             spec = self._objective_spec(data, penalty)
             backend.solver(solver, spec, data, penalty.spelling)

@@ -1,12 +1,14 @@
 """The regularisation path: one model per C, each fit warm-started."""
 
 import math
+import warnings
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone
 
 from ._estimator import SoftmaxRegression
+from ._messages import caller_stacklevel
 from ._penalty_params import UNSET
 from ._vectors import namespace
 
@@ -35,16 +37,47 @@ def check_Cs(Cs):
     return grid
 
 
-def fit_along_path(estimator, X, y, Cs, sample_weight=None, classes=None):
+def warn_unused_without_finite_C(Cs, settings):
+    """Warn that ``settings`` (such as ``"l1_ratio=0.5"``), which shape the
+    L1 part of a penalty, are not used where no C of ``Cs`` is finite."""
+    if settings and not np.any(np.isfinite(Cs)):
+        verb = "is" if len(settings) == 1 else "are"
+        warnings.warn(
+            f"{' and '.join(settings)} {verb} not used: every C in Cs is "
+            "infinite, which sets no penalty. Add a finite C to Cs for a "
+            "penalty with an L1 part.",
+            UserWarning,
+            stacklevel=caller_stacklevel(),
+        )
+
+
+def once_each():
+    """A function that warns of each sentence it is given, once."""
+    said = set()
+
+    def report(sentence):
+        if sentence not in said:
+            said.add(sentence)
+            warnings.warn(sentence, UserWarning, stacklevel=caller_stacklevel())
+
+    return report
+
+
+def fit_along_path(
+    estimator, X, y, Cs, sample_weight=None, classes=None, report_unused=None
+):
     """Fit a copy of ``estimator`` for each C of ``Cs`` in turn, each fit
     starting from the previous solution; yield the model after each fit.
 
     With ``classes``, the labels are encoded against them, and ``y`` need
     not show them all (see ``SoftmaxRegression._fit_with_classes``).
     The same object is refitted and yielded each time: read what is needed
-    from it before asking for the next.
+    from it before asking for the next. The fits hand the sentences naming
+    settings they do not use to ``report_unused`` (by default, each is
+    said once for the whole path).
     """
     model = clone(estimator).set_params(warm_start=True)
+    model._report_unused = once_each() if report_unused is None else report_unused
     ratio = {name: model.get_params()[name] for name in ("l1_ratio", "l1_groups")}
     for C in Cs:
         params = {"C": float(C)}
@@ -124,8 +157,19 @@ def softmax_regression_path(X, y, *, Cs=10, sample_weight=None, **params):
         if name in params:
             raise ValueError(f"{name} is set by the path; pass the values of C as Cs.")
     Cs = check_Cs(Cs)
+    estimator = SoftmaxRegression(**params)
+    if estimator.penalty == UNSET:
+        shaping = [("l1_ratio", 0.0), ("l1_groups", None)]
+        warn_unused_without_finite_C(
+            Cs,
+            [
+                f"{name}={params[name]!r}"
+                for name, default in shaping
+                if params.get(name, default) != default
+            ],
+        )
     coefs, intercepts, n_iter = [], [], []
-    for model in fit_along_path(SoftmaxRegression(**params), X, y, Cs, sample_weight):
+    for model in fit_along_path(estimator, X, y, Cs, sample_weight):
         coefs.append(_copied(model.coef_))
         intercepts.append(_copied(model.intercept_))
         n_iter.append(int(model.n_iter_[0]))

@@ -75,7 +75,8 @@ class StreamState:
     the random state that shuffles them (a copy of the estimator's, taken
     on the first call), the objective and the largest gradient entry of each
     call, the settings the stream was started with, and the calls and
-    samples that ``verbose`` reports."""
+    samples that ``verbose`` reports, and the settings it has said it does
+    not use."""
 
     def __init__(self, state, curvature, random_state, solver, fit_intercept, average):
         self.state = state
@@ -89,6 +90,9 @@ class StreamState:
         self.n_calls = 0
         self.n_samples_seen = 0
         self.header_printed = False
+        # The sentences naming the settings the stream does not use, once
+        # said.
+        self.warned = ()
 
     def solution(self):
         """The model the stream stands at: the average of the iterates with

@@ -27,6 +27,15 @@ STOCHASTIC_SETTINGS = (
 )
 # The parameters of 'sgd''s momentum, which Adam's moments replace.
 MOMENTUM_SETTINGS = ("momentum", "nesterovs_momentum")
+# The parameters that say when a fit stops, which partial_fit leaves to its
+# caller.
+STOPPING_SETTINGS = (
+    "max_iter",
+    "tol",
+    "n_iter_no_change",
+    "early_stopping",
+    "validation_fraction",
+)
 
 
 @functools.cache
@@ -42,17 +51,23 @@ def defaults(estimator_class):
     }
 
 
-def unused_settings(params, defaults, solver, runs):
+def unused_settings(params, defaults, solver, runs, unread=None, streaming=False):
     """The parameters among ``params`` (a dict of the estimator's
     parameters) whose value differs from ``defaults`` and that fits running
     ``solver`` do not read ('auto' stands for the full-batch solver it
     picks in ``fit``), as ``(names, sentence)`` pairs, one for each rule
     that applies: the sentence names them and says why, with ``runs`` for
-    what the fits run."""
+    what the fits run.
+
+    ``unread`` maps the settings that the data's backend does not read for
+    this fit (``n_threads``, ``precision``) to why; ``streaming`` is true
+    for ``partial_fit``, which leaves the stopping to its caller.
+    """
 
     def changed(names):
         return [name for name in names if params[name] != defaults[name]]
 
+    unread = unread or {}
     found = []
     # 'auto' may pick 'newton-cg', which reads precision.
     if solver not in ("newton-cg", "auto"):
@@ -61,6 +76,18 @@ def unused_settings(params, defaults, solver, runs):
                 changed(["precision"]),
                 "it sets the Hessian-vector products of 'newton-cg', and this "
                 f"fit runs {runs}",
+            )
+        )
+    elif "precision" in unread:
+        found.append((changed(["precision"]), unread["precision"]))
+    if "n_threads" in unread:
+        found.append((changed(["n_threads"]), unread["n_threads"]))
+    if streaming:
+        found.append(
+            (
+                changed(STOPPING_SETTINGS),
+                "partial_fit takes one epoch on each chunk, and its caller "
+                "decides when the stream stops",
             )
         )
     if solver not in STOCHASTIC_SOLVERS:
@@ -79,6 +106,13 @@ def unused_settings(params, defaults, solver, runs):
                     "'adam' takes no momentum (its moments replace that of 'sgd')",
                 )
             )
+        elif params["momentum"] == 0:
+            found.append(
+                (
+                    changed(["nesterovs_momentum"]),
+                    "it sets how 'sgd' applies its momentum, and momentum is 0",
+                )
+            )
         if params["learning_rate"] != "invscaling":
             found.append(
                 (
@@ -87,7 +121,7 @@ def unused_settings(params, defaults, solver, runs):
                     f"learning_rate is {params['learning_rate']!r}",
                 )
             )
-        if not params["early_stopping"]:
+        if not params["early_stopping"] and not streaming:
             found.append(
                 (
                     changed(["validation_fraction"]),

@@ -8,6 +8,7 @@ NumPy fit of the same data.
 """
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -316,6 +317,30 @@ def test_max_iter_warns_once_at_the_callers_line(solver):
     assert "after max_iter=1 iterations" in str(record[0].message)
     assert record[0].filename == __file__
     assert model.converged_ is False
+
+
+def test_settings_an_array_api_fit_does_not_use_warn():
+    # array-api-strict has no dtype below float32 for the products.
+    X, y, _ = make_problem(60, 4, 3, dtype=np.float32)
+    _, _, (X_xp, y_xp) = on("array_api_strict", None, X, y)
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        sklearn.config_context(array_api_dispatch=True),
+    ):
+        warnings.simplefilter("always")
+        model = SoftmaxRegression(
+            solver="newton-cg", n_threads=2, precision="mixed"
+        ).fit(X_xp, y_xp)
+        reference = SoftmaxRegression(solver="newton-cg").fit(X_xp, y_xp)
+    assert [str(w.message) for w in caught] == [
+        "precision='mixed' is not used: it chooses whether newton-cg's "
+        "Hessian-vector products run in a dtype narrower than the data's, and "
+        "array_api_strict has none below float32 for 4 features.",
+        "n_threads=2 is not used: array_api_strict arrays are fitted by their "
+        "own library, in its threads.",
+    ]
+    assert all(w.filename == __file__ for w in caught)
+    assert_array_equal(to_numpy(model.coef_), to_numpy(reference.coef_))
 
 
 def test_objective_gradient_and_hessp_match_finite_differences_and_numpy():

@@ -161,6 +161,60 @@ def test_an_infinite_c_is_the_unpenalised_fit_whatever_l1_ratio():
     assert_allclose(coefs[2], elastic.coef_, rtol=0, atol=atol)
 
 
+def test_without_a_finite_c_the_l1_settings_are_not_used_and_say_so(iris):
+    X, y = iris
+    message = (
+        "l1_ratio=0.5 and l1_groups='features' are not used: every C in Cs is "
+        "infinite, which sets no penalty. Add a finite C to Cs for a penalty "
+        "with an L1 part."
+    )
+
+    def unused(caught):
+        # Unpenalised, iris's first class is separable from the others,
+        # which the fits warn of too.
+        return [w for w in caught if "not used" in str(w.message)]
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, coefs, _, _ = softmax_regression_path(
+            X, y, Cs=[np.inf, np.inf], l1_ratio=0.5, l1_groups="features"
+        )
+        unpenalised = SoftmaxRegression(C=np.inf).fit(X, y)
+    assert [str(w.message) for w in unused(caught)] == [message]
+    assert unused(caught)[0].filename == __file__
+    assert_array_equal(coefs[0], unpenalised.coef_)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SoftmaxRegressionCV(Cs=[np.inf], l1_ratios=[0.0, 0.5], cv=3).fit(X, y)
+    assert [str(w.message) for w in unused(caught)] == [
+        message.replace(
+            "l1_ratio=0.5 and l1_groups='features' are", "l1_ratios=[0.0, 0.5] is"
+        )
+    ]
+    assert unused(caught)[0].filename == __file__
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_settings_auto_does_not_use_in_the_folds_are_named_once(iris, n_jobs):
+    # 'auto' picks 'newton-cholesky' for every fold of iris, which does not
+    # read precision: one warning for the search, at the caller's line, as
+    # the refit finds too.
+    X, y = iris
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SoftmaxRegressionCV(Cs=3, cv=3, precision="mixed", n_jobs=n_jobs).fit(X, y)
+    assert [str(w.message) for w in caught] == [
+        "precision='mixed' is not used: it sets the Hessian-vector products "
+        "of 'newton-cg', and this fit runs 'newton-cholesky'."
+    ]
+    assert caught[0].filename == __file__
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        softmax_regression_path(X, y, Cs=3, precision="mixed")
+    assert len(caught) == 1
+    assert caught[0].filename == __file__
+
+
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_cv_equals_logistic_regression_cv(wine, n_classes):
     X, y = wine

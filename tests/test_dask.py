@@ -500,6 +500,37 @@ def test_convergence_warning_points_at_the_caller():
     assert record[0].filename == __file__
 
 
+def test_settings_a_dask_fit_does_not_use_warn_once():
+    X, y, _ = problem()
+    X32 = X.astype(np.float32)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = SoftmaxRegression(
+            solver="newton-cg", n_threads=2, precision="mixed"
+        ).fit(*as_dask(X32, y))
+    assert [str(w.message) for w in caught] == [
+        "precision='mixed' is not used: it chooses whether newton-cg's "
+        "Hessian-vector products of float64 data run in float32, and the data "
+        "is float32.",
+        "n_threads=2 is not used: the blocks of a dask array are fitted on its "
+        "scheduler's workers, in their threads.",
+    ]
+    assert all(w.filename == __file__ for w in caught)
+    reference = SoftmaxRegression(solver="newton-cg").fit(*as_dask(X32, y))
+    assert_array_equal(model.coef_, reference.coef_)
+    # partial_fit on the blocks of a dask array is one call: one warning for
+    # the five blocks, not one per block.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SoftmaxRegression(tol=0.5, random_state=0).partial_fit(
+            *as_dask(X, y), classes=np.unique(y)
+        )
+    assert [str(w.message) for w in caught] == [
+        "tol=0.5 is not used: partial_fit takes one epoch on each chunk, and its "
+        "caller decides when the stream stops."
+    ]
+
+
 def bad_inputs():
     X, y, sample_weight = problem()
     X_nan = X.copy()

@@ -300,6 +300,32 @@ def test_partial_fit_warns_that_early_stopping_is_unused():
         model.partial_fit(X, y, classes=np.unique(y))
 
 
+def test_partial_fit_names_the_settings_it_does_not_use_once_per_stream():
+    X, y = load_iris(return_X_y=True)
+    model = SoftmaxRegression(tol=0.5, max_iter=1, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            model.partial_fit(X, y, classes=np.unique(y))
+    assert [str(w.message) for w in caught] == [
+        "max_iter=1 and tol=0.5 are not used: partial_fit takes one epoch on "
+        "each chunk, and its caller decides when the stream stops."
+    ]
+    assert caught[0].filename == __file__
+    # A value changed between calls is named again; the stream is the same.
+    model.set_params(tol=0.25)
+    with pytest.warns(UserWarning, match="tol=0.25 are not used"):
+        model.partial_fit(X, y)
+    assert model.n_iter_[0] == 4
+    # A fit ends the stream: the next call starts another, which names them
+    # again.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    with pytest.warns(UserWarning, match="max_iter=1 and tol=0.25 are not used"):
+        model.partial_fit(X, y)
+
+
 def test_adam_decays_its_moments_at_0_9_and_0_999(wine):
     """'adam' with the decay rates of Kingma & Ba (0.9 and 0.999) and a guard
     of 1e-8, the step's bias corrections as in MLPClassifier: on one

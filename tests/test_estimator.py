@@ -871,6 +871,52 @@ def test_a_setting_that_is_not_used_warns_and_changes_nothing(wine, params, mess
     assert_array_equal(model.intercept_, reference.intercept_)
 
 
+@pytest.mark.parametrize(
+    ("dtype", "params", "read", "message"),
+    [
+        (
+            np.float32,
+            {"solver": "newton-cg", "precision": "mixed"},
+            {"solver": "newton-cg"},
+            "precision='mixed' is not used: it chooses whether newton-cg's "
+            "Hessian-vector products of float64 data run in float32, and the "
+            "data is float32",
+        ),
+        (
+            np.float64,
+            {"solver": "sgd", "n_threads": 2},
+            {"solver": "sgd"},
+            "n_threads=2 is not used: it sets the threads of the full-batch "
+            "solvers' passes over the data, and 'sgd' runs on one thread",
+        ),
+        (
+            np.float64,
+            {"solver": "sgd", "momentum": 0.0, "nesterovs_momentum": False},
+            {"solver": "sgd", "momentum": 0.0},
+            "nesterovs_momentum=False is not used: it sets how 'sgd' applies "
+            "its momentum, and momentum is 0",
+        ),
+    ],
+)
+def test_a_setting_these_data_or_settings_do_not_use_warns(
+    wine, dtype, params, read, message
+):
+    X, y = wine
+    X = X.astype(dtype)
+    base = {"random_state": 0, "max_iter": 20}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = SoftmaxRegression(**base, **params).fit(X, y)
+    said = [str(w.message) for w in caught if w.category is UserWarning]
+    assert said == [message + "."]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference = SoftmaxRegression(**base, **read).fit(X, y)
+    assert_array_equal(model.coef_, reference.coef_)
+    assert_array_equal(model.intercept_, reference.intercept_)
+
+
 def test_used_settings_and_seeds_do_not_warn(wine):
     """Settings the fit reads, and a seed, which every estimator may be
     given, say nothing."""

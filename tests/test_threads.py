@@ -56,8 +56,14 @@ def _assert_same_model(model, reference):
     assert model.n_iter_ == reference.n_iter_
 
 
-# The fits are cut short on purpose: whether they converge is beside the point.
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+pytestmark = [
+    # The fits are cut short on purpose: whether they converge is beside the
+    # point.
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    # 'sgd' and 'adam' run on one thread whatever n_threads, and say it is not
+    # used: the tests hold them to that.
+    pytest.mark.filterwarnings("ignore:n_threads=.* is not used:UserWarning"),
+]
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,16 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._array_api import input_namespace, numpy_dtype, parameter_dtype, to_numpy
+from .._array_api import (
+    input_namespace,
+    namespace_name,
+    numpy_dtype,
+    parameter_dtype,
+    to_numpy,
+)
 from .._heuristics import choose_device_hessian_dtype
 from .._loss_array_api import bind_objective
+from .._low_precision import lower_dtype
 from .._solvers import ARRAY_API_SOLVERS
 from .._targets import check_two_classes, encode_labels, total_weight, weigh_samples
 from ._common import FitData, check_magnitude, resolve_solver
@@ -97,6 +104,22 @@ class ArrayAPIBackend:
 
     def solver(self, solver, spec, data, penalty_spelling):
         return resolve_solver(solver, spec, data.X, penalty_spelling)
+
+    def unread_settings(self, solver, X):
+        """The settings that a fit of ``X`` running ``solver`` does not
+        read, each with why."""
+        name = namespace_name(X)
+        unread = {
+            "n_threads": f"{name} arrays are fitted by their own library, in "
+            "its threads"
+        }
+        if lower_dtype(self.xp, X.dtype, X.shape[1]) is None:
+            unread["precision"] = (
+                "it chooses whether newton-cg's Hessian-vector products run "
+                f"in a dtype narrower than the data's, and {name} has none "
+                f"below {numpy_dtype(self.xp, X.dtype)} for {X.shape[1]} features"
+            )
+        return unread
 
     def minimize(self, data, spec, solver, coef0, settings):
         xp, device, X = self.xp, self.device, data.X

@@ -51,6 +51,18 @@ class FitData(NamedTuple):
         return self.X.shape[1]
 
 
+def unread_in_memory(solver, dtype):
+    """The settings that fits in memory (NumPy, SciPy and the blocks of dask
+    arrays) of data of ``dtype`` running ``solver`` do not read, each with
+    why (see :func:`~sklearn_softmax._unused_settings.unused_settings`)."""
+    if dtype == np.float32:
+        return {
+            "precision": "it chooses whether newton-cg's Hessian-vector "
+            "products of float64 data run in float32, and the data is float32"
+        }
+    return {}
+
+
 def check_magnitude(largest, n_samples):
     """Raise unless the sum of ``n_samples`` squares of entries of ``X`` up
     to ``largest`` in magnitude is finite in float64: a fit forms such sums

@@ -28,7 +28,13 @@ from .._targets import (
     class_weights,
     encode_labels,
 )
-from ._common import FitData, check_magnitude, minimizer, resolve_solver
+from ._common import (
+    FitData,
+    check_magnitude,
+    minimizer,
+    resolve_solver,
+    unread_in_memory,
+)
 
 
 class DaskBackend:
@@ -99,6 +105,15 @@ class DaskBackend:
             if choose_dask_lbfgs(block_rows, spec.n_features, spec.n_classes):
                 return "lbfgs"
         return resolved
+
+    def unread_settings(self, solver, X):
+        """The settings that a fit of ``X`` running ``solver`` does not
+        read, each with why."""
+        return {
+            **unread_in_memory(solver, X.dtype),
+            "n_threads": "the blocks of a dask array are fitted on its "
+            "scheduler's workers, in their threads",
+        }
 
     def minimize(self, data, spec, solver, coef0, settings):
         # Dask is optional: only a dask input brings it in.

@@ -12,10 +12,17 @@ from .._blocks import aligned
 from .._heuristics import choose_hessian_dtype, choose_n_threads, choose_row_space
 from .._idle_columns import columns_to_leave_out, solve_without_columns
 from .._row_space import RowSpace, solve_in_row_space
+from .._solvers import STOCHASTIC_SOLVERS
 from .._targets import encode_labels, total_weight, weigh_samples
 from .._threads import blas_thread_limit
 from .._two_classes import solved_in_difference
-from ._common import FitData, check_magnitude, minimizer, resolve_solver
+from ._common import (
+    FitData,
+    check_magnitude,
+    minimizer,
+    resolve_solver,
+    unread_in_memory,
+)
 
 
 def _canonical(X):
@@ -75,6 +82,17 @@ class NumpyBackend:
 
     def solver(self, solver, spec, data, penalty_spelling):
         return resolve_solver(solver, spec, data.X, penalty_spelling)
+
+    def unread_settings(self, solver, X):
+        """The settings that a fit of ``X`` running ``solver`` does not
+        read, each with why."""
+        unread = unread_in_memory(solver, X.dtype)
+        if solver in STOCHASTIC_SOLVERS:
+            unread["n_threads"] = (
+                "it sets the threads of the full-batch solvers' passes over "
+                f"the data, and {solver!r} runs on one thread"
+            )
+        return unread
 
     def minimize(self, data, spec, solver, coef0, settings):
         """Run a deterministic solver on all of ``X``, in its row space, or
