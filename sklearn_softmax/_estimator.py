@@ -144,7 +144,10 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         - 'auto': chosen from the data and the penalty: for the L2 penalty
           or none, 'newton-cholesky' for float64 data whose Hessian has at
           most 100 rows (``(n_features + fit_intercept) * n_classes``
-          parameters) and 'newton-cg' otherwise, the fastest of the
+          parameters; for two classes of NumPy or SciPy data, solved in
+          the difference of their parameters, at most 76 rows,
+          ``n_features + fit_intercept``)
+          and 'newton-cg' otherwise, the fastest of the
           package's solvers to a tight optimum on the benchmark problems or
           within an eighth of it, and the one whose lead grows with
           ill-conditioning; 'gd' for

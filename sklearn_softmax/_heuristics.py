@@ -22,7 +22,12 @@ _MIN_WORK_FOR_DEVICE_LOW_PRECISION = 100_000_000
 _MIN_WORK_FOR_GROUP_NEWTON = 2_000_000
 # 'auto' forms and factorises the Hessian when it has at most this many rows
 # (parameters), as LogisticRegression's 'newton-cholesky' does.
-_MAX_CHOLESKY_PARAMETERS = 100
+_MAX_CHOLESKY_ROWS = 100
+# Two classes solved in the difference of their parameters: a Hessian of
+# d + 1 rows, one Gram matrix of the data, up to this many (see the solvers
+# page: exact steps gain on average up to 75 features, and lose on
+# well-conditioned data from about 100).
+_MAX_CHOLESKY_DIFFERENCE_ROWS = 76
 # On Dask, below this many multiply-adds per product with the largest block
 # of rows, a block's pass takes less time than the round trip to the
 # workers that each evaluation costs (see the Dask page), and 'auto' takes
@@ -134,19 +139,27 @@ def _small_enough_to_copy(X, n_classes):
     return X.nnz <= 2 * (n_samples + n_features) * n_classes
 
 
-def choose_newton_cholesky(X, n_classes, fit_intercept):
-    """Whether 'auto' takes exact Newton steps: for float64 data whose
-    Hessian has at most :data:`_MAX_CHOLESKY_PARAMETERS` rows, so that
+def choose_newton_cholesky(X, n_classes, fit_intercept, two_classes_as_one=False):
+    """Whether 'auto' takes exact Newton steps: for float64 data where the
+    matrix they factor has at most :data:`_MAX_CHOLESKY_ROWS` rows, so that
     forming it costs a few passes' worth of multiply-adds, in products that
     run faster than the passes do, and each step lands where many
     conjugate-gradient steps would (see the solvers page). float32 data
     keep 'newton-cg': its truncated steps leave alone the directions whose
     curvature is below the rounding of a float32 gradient, which exact
-    steps amplify."""
-    return (
-        str(X.dtype).endswith("float64")
-        and (X.shape[1] + int(fit_intercept)) * n_classes <= _MAX_CHOLESKY_PARAMETERS
-    )
+    steps amplify.
+
+    The matrix is the Hessian, of ``(d + 1) K`` rows; with
+    ``two_classes_as_one``, two classes are solved in the difference of
+    their parameters, whose Hessian has ``d + 1``, up to
+    :data:`_MAX_CHOLESKY_DIFFERENCE_ROWS` of them.
+    """
+    n_rows = X.shape[1] + int(fit_intercept)
+    if two_classes_as_one and n_classes == 2:
+        fits = n_rows <= _MAX_CHOLESKY_DIFFERENCE_ROWS
+    else:
+        fits = n_rows * n_classes <= _MAX_CHOLESKY_ROWS
+    return str(X.dtype).endswith("float64") and fits
 
 
 def choose_dask_lbfgs(block_rows, n_features, n_classes):

@@ -143,11 +143,13 @@ def test_partial_fit_cells_say_what_a_fit_does(solver):
         model.partial_fit(X_IRIS, Y_IRIS, classes=np.unique(Y_IRIS))
 
 
-def _wide(n_features, dtype=np.float64):
-    """n_features columns, the iris features and noise, 150 rows, K = 3."""
+def _wide(n_features, dtype=np.float64, two_classes=False):
+    """n_features columns, the iris features and noise, 150 rows, K = 3 (or
+    K = 2: the third class against the others)."""
     rng = np.random.default_rng(0)
     noise = rng.standard_normal((X_IRIS.shape[0], n_features - X_IRIS.shape[1]))
-    return np.hstack([X_IRIS, noise]).astype(dtype), Y_IRIS
+    y = (Y_IRIS == 2).astype(int) if two_classes else Y_IRIS
+    return np.hstack([X_IRIS, noise]).astype(dtype), y
 
 
 def _tall_group_problem():
@@ -165,10 +167,18 @@ AUTO_CASES = {
         ({}, (X_IRIS, Y_IRIS)),  # (4 + 1) * 3 = 15 parameters
         ({"C": np.inf}, _wide(32)),  # (32 + 1) * 3 = 99
     ],
-    "L2 or none, float32 data or more than 100 parameters": [
+    "L2 or none, float64 data, two classes, at most 75 features": [
+        # Solved in the difference of the classes' parameters: a Hessian of
+        # 75 + 1 rows, where the classes' own have twice as many.
+        ({}, _wide(75, two_classes=True)),
+        ({"fit_intercept": False}, _wide(75, two_classes=True)),
+    ],
+    "L2 or none, float32 data or more parameters or features": [
         ({}, (X_IRIS.astype(np.float32), Y_IRIS)),
         ({}, _wide(33)),  # (33 + 1) * 3 = 102
         ({"fit_intercept": False}, _wide(34)),  # 34 * 3 = 102
+        ({}, _wide(76, two_classes=True)),  # 76 + 1 rows
+        ({}, _wide(10, np.float32, two_classes=True)),
     ],
     "L1 or elastic net": [
         ({"l1_ratio": 1.0}, (X_IRIS, Y_IRIS)),

@@ -124,15 +124,19 @@ class SolveSettings(NamedTuple):
         return {"max_iter": self.max_iter, "tol": self.tol, "callback": self.callback}
 
 
-def resolve_solver(solver, spec, X, penalty_spelling):
+def resolve_solver(solver, spec, X, penalty_spelling, two_classes_as_one=False):
     """The solver to run for ``solver``: itself, or the one 'auto' stands
     for; a ValueError where it cannot minimise the objective. The message
-    names the parameters that chose the penalty, ``penalty_spelling``."""
+    names the parameters that chose the penalty, ``penalty_spelling``.
+    ``two_classes_as_one``: whether the backend takes exact Newton steps for
+    two classes in the difference of their parameters."""
     norm = spec.norm
     if norm is None:
         if solver != "auto":
             return solver
-        if choose_newton_cholesky(X, spec.n_classes, spec.fit_intercept):
+        if choose_newton_cholesky(
+            X, spec.n_classes, spec.fit_intercept, two_classes_as_one
+        ):
             return "newton-cholesky"
         return "newton-cg"
     group = isinstance(norm, GroupNorm)

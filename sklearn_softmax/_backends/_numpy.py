@@ -81,7 +81,11 @@ class NumpyBackend:
         )
 
     def solver(self, solver, spec, data, penalty_spelling):
-        return resolve_solver(solver, spec, data.X, penalty_spelling)
+        # Exact steps for two classes run in the difference of their
+        # parameters (see minimize).
+        return resolve_solver(
+            solver, spec, data.X, penalty_spelling, two_classes_as_one=True
+        )
 
     def unread_settings(self, solver, X):
         """The settings that a fit of ``X`` running ``solver`` does not
