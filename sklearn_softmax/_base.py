@@ -81,7 +81,11 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
             if name in previous:
                 vars(self)[name] = copy.deepcopy(previous[name])
         try:
-            return method(*args)
+            # Probabilities that round to zero are part of the math: the fit
+            # runs with underflow ignored, NumPy's default, whatever the
+            # caller's np.seterr (the setting is local to this context).
+            with np.errstate(under="ignore"):
+                return method(*args)
         except BaseException:
             vars(self).clear()
             vars(self).update(previous)

@@ -6,7 +6,9 @@ the same way whatever limit the caller had set, and the fitted model does
 not depend on it. The limit is process-wide, as BLAS libraries keep it, so
 fits that overlap in several Python threads share one hold: the first to
 start sets the limit to one, the last to end puts back the limit the first
-found. No fit ever leaves the limit other than it found it.
+found, unless another thread has set a limit of its own meanwhile (as the
+end of a ``threadpool_limits`` block does), which then stands: the hold
+restores what it changed, and nothing that others changed after it.
 
 The loaded libraries are found through one threadpoolctl controller, made on
 first use, as scikit-learn does for its own thread limits: finding them
@@ -87,5 +89,6 @@ def single_threaded_blas():
             _holders -= 1
             if _holders == 0:
                 for lib, limit in _limits_found:
-                    _set_limit(lib, limit)
+                    if lib.get_num_threads() == 1:
+                        _set_limit(lib, limit)
                 _limits_found = None

@@ -243,6 +243,25 @@ def test_tol_zero_runs_max_iter_and_says_so(wine):
     assert model.n_iter_[0] == 3
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("solver", ["newton-cg", "newton-cholesky"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_a_tighter_tol_never_ends_at_a_larger_gradient(solver, sparse):
+    # float32 data, where a Newton step from near the optimum may change
+    # the value by its rounding only and the gradient by orders: such a step
+    # is not taken, and the fit stops before it.
+    rng = np.random.RandomState(0)
+    X = (rng.randn(600, 12) * (rng.rand(600, 12) < 0.3)).astype(np.float32)
+    y = rng.randint(0, 3, 600)
+    if sparse:
+        X = sp.csr_matrix(X)
+    grad_norms = [
+        SoftmaxRegression(solver=solver, tol=tol, max_iter=1000).fit(X, y).grad_norm_
+        for tol in (1e-6, 1e-7, 1e-8, 1e-10)
+    ]
+    assert grad_norms == sorted(grad_norms, reverse=True)
+
+
 def test_gd_reaches_a_gradient_near_its_rounding(wine):
     # Near the optimum the objective's values, rounded to about eps times
     # the objective, cannot tell steps apart: 'gd' then checks its steps on

@@ -284,3 +284,28 @@ def test_predicting_from_threads_matches_predicting_alone(wine, sparse):
         results = list(pool.map(lambda method: getattr(model, method)(X), calls))
     for method, result in zip(calls, results, strict=True):
         assert_array_equal(result, expected[method])
+
+
+@pytest.mark.parametrize(
+    "solver", ["lbfgs", "newton-cg", "newton-cholesky", "gd", "sgd"]
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_callers_underflow_setting_does_not_reach_the_fit(wine, solver, dtype):
+    """Probabilities that round to zero, and the penalty's own bounds, are
+    part of the fit's arithmetic: it runs as under NumPy's defaults, and
+    leaves the caller's setting as it was."""
+    X, y = wine
+    X = X.astype(dtype)
+    params = {"solver": solver, "random_state": 0, "max_iter": 20}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = SoftmaxRegression(**params).fit(X, y)
+        streamed = SoftmaxRegression(solver="sgd", random_state=0)
+        streamed.partial_fit(X, y, classes=np.unique(y))
+        with np.errstate(under="raise"):
+            model = SoftmaxRegression(**params).fit(X, y)
+            stream = SoftmaxRegression(solver="sgd", random_state=0)
+            stream.partial_fit(X, y, classes=np.unique(y))
+            assert np.geterr()["under"] == "raise"
+    assert_array_equal(model.coef_, reference.coef_)
+    assert_array_equal(stream.coef_, streamed.coef_)

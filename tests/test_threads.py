@@ -156,9 +156,12 @@ def test_the_model_does_not_depend_on_the_layout(config, shape):
         _assert_same_model(_fitted(layout, y, **params), reference)
 
 
-def test_the_model_does_not_depend_on_a_csr_matrixs_form():
-    """Unsorted indices and duplicate entries (which add up) hold the same
-    matrix as its canonical form."""
+def test_the_model_does_not_depend_on_a_csr_matrixs_form(monkeypatch):
+    """Unsorted indices, duplicate entries (which add up) and stored zeros
+    hold the same matrix as its canonical form."""
+    # Runs of rows, cut by stored values, as for data with the work for
+    # many threads.
+    monkeypatch.setattr(_blocks, "MIN_WORK_PER_THREAD", 1000)
     X, y = _scaled_problem(2000, 30, 3)
     X[np.abs(X) < 40] = 0.0
     canonical = sp.csr_matrix(X)
@@ -180,7 +183,15 @@ def test_the_model_does_not_depend_on_a_csr_matrixs_form():
         shape=X.shape,
     )
     assert_array_equal(halves.toarray(), X)
-    for form in (reversed_rows, halves):
+    # Every third row stores its zeros too.
+    stored = np.abs(X) > 0
+    stored[::3] = True
+    rows, columns = np.nonzero(stored)
+    with_zeros = sp.coo_matrix((X[rows, columns], (rows, columns)), shape=X.shape)
+    with_zeros = with_zeros.tocsr()
+    assert with_zeros.nnz > canonical.nnz
+    assert_array_equal(with_zeros.toarray(), X)
+    for form in (reversed_rows, halves, with_zeros):
         _assert_same_model(_fitted(form, y), reference)
     assert not reversed_rows.has_sorted_indices
 
@@ -247,6 +258,31 @@ def test_overlapping_fits_in_threads_leave_the_blas_limit_as_found(solver, monke
     assert not errors
     assert inside == [[1] * len(before)] * 2
     assert after == before
+
+
+def test_a_limit_set_by_another_thread_during_a_fit_stands(monkeypatch):
+    """A ``threadpool_limits`` block that ends in another thread while a fit
+    runs puts back its own limit then: the fit's hold, at its end, leaves
+    that limit as it is, rather than the one it found, which no one holds
+    any longer."""
+    X, y = _scaled_problem(300, 5, 3)
+    solve = _estimator.NumpyBackend.minimize
+
+    def block_ends_meanwhile(*args, **kwargs):
+        for lib in threadpool_info():
+            if lib["user_api"] == "blas":
+                assert lib["num_threads"] == 1
+        threadpool_limits(limits=2, user_api="blas")
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(_estimator.NumpyBackend, "minimize", block_ends_meanwhile)
+    with (
+        threadpool_limits(limits=2, user_api="blas"),
+        threadpool_limits(limits=1, user_api="blas"),
+    ):
+        SoftmaxRegression().fit(X, y)
+        assert set(_blas_limits()) == {2}
+    assert set(_blas_limits()) == {2}
 
 
 def test_a_failed_fit_releases_its_hold_on_blas():

@@ -30,11 +30,13 @@ def _canonical(X):
     its model to the last bit, depends on the values alone. Dense data is
     C-ordered (by validation, as LogisticRegression asks) and aligned (BLAS
     takes another route for unaligned data); a CSR matrix has sorted
-    indices and no duplicate entries. Either is copied when it is not so,
-    leaving the caller's array as it was."""
-    if sp.issparse(X) and not X.has_canonical_format:
+    indices, no duplicate entries and no stored zeros (the runs of rows of
+    the passes are cut by stored values). Either is copied when it is not
+    so, leaving the caller's array as it was."""
+    if sp.issparse(X) and not (X.has_canonical_format and X.data.all()):
         X = X.copy()
         X.sum_duplicates()
+        X.eliminate_zeros()
     return aligned(X)
 
 

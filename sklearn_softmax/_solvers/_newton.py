@@ -8,7 +8,7 @@ import numpy as np
 from .._vectors import copy, max_abs
 from ._conjugate_gradients import MAX_CG_ITER, truncated_cg
 from ._line_search import backtrack, descent_direction
-from ._result import NO_DECREASE, Trace, after_accepted_step
+from ._result import NO_DECREASE, Trace, gains
 
 # The share of the Hessian's diagonal, scaled to a mean of one, in the
 # preconditioner; the rest is the identity.
@@ -155,12 +155,13 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
             message = NO_DECREASE
             break
         step, x_trial, f_trial, g_trial, hessp_trial = trial
-        gained = f_trial < f or max_abs(g_trial) < grad_norm
+        if not gains(f_trial, g_trial, f, grad_norm):
+            message = NO_DECREASE
+            break
         x, f, g, hessp = x_trial, f_trial, g_trial, hessp_trial
         grad_norm = max_abs(g)
         trace.record(f, grad_norm, direction, float(step))
-        converged, reason = after_accepted_step(grad_norm, tol, gained)
-        if reason is not None:
-            message = reason
-            break
+        converged = grad_norm <= tol
+        if converged:
+            message = "converged"
     return trace.result(x, f, grad_norm, converged, message)

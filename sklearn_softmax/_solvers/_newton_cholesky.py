@@ -7,7 +7,7 @@ from .._linalg import psd_solver
 from .._vectors import copy, max_abs
 from ._conjugate_gradients import MAX_CG_ITER, truncated_cg
 from ._line_search import backtrack, descent_direction
-from ._result import NO_DECREASE, Trace, after_accepted_step
+from ._result import NO_DECREASE, Trace, gains
 
 
 def newton_step(hessian, gradient):
@@ -111,7 +111,7 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
             if trial is None:
                 continue
             accepted = accepted or (trial, direction)
-            if trial[2] < f or max_abs(trial[3]) < grad_norm:
+            if gains(trial[2], trial[3], f, grad_norm):
                 accepted = (trial, direction)
                 break
         if accepted is None:
@@ -122,12 +122,13 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
             # The second line search evaluated other points since: the
             # Hessian's function of the first one's is no longer valid.
             f_trial, g_trial, hessian_at_x = value_gradient_hessian(x_trial)
-        gained = f_trial < f or max_abs(g_trial) < grad_norm
+        if not gains(f_trial, g_trial, f, grad_norm):
+            message = NO_DECREASE
+            break
         x, f, g = x_trial, f_trial, g_trial
         grad_norm = max_abs(g)
         trace.record(f, grad_norm, direction, float(step))
-        converged, reason = after_accepted_step(grad_norm, tol, gained)
-        if reason is not None:
-            message = reason
-            break
+        converged = grad_norm <= tol
+        if converged:
+            message = "converged"
     return trace.result(x, f, grad_norm, converged, message)
