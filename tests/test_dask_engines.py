@@ -13,6 +13,8 @@ import time
 
 import dask
 import dask.array as da
+import dask.multiprocessing
+import dask.threaded
 import distributed
 import numpy as np
 import pytest
@@ -436,3 +438,31 @@ def test_an_actor_shares_its_blocks_between_the_workers_threads():
     assert list(shares[1]) == list(range(5))
     for index in range(5):
         assert_array_equal(shares[1][index], shares[0][index])
+
+
+def test_persisted_blocks_are_evaluated_here_under_local_processes(monkeypatch):
+    """Dask's local scheduler of processes brings persisted blocks back to
+    the calling process: the evaluations run on its threads, rather than
+    send the blocks to the processes each time, and add the same shares in
+    the same order."""
+    X, y, sample_weight = problem()
+    params = {"solver": "lbfgs", "tol": TOL}
+    with dask.config.set(scheduler="threads"):
+        expected = SoftmaxRegression(**params).fit(*as_dask(X, y, sample_weight))
+    calls = []
+
+    def local_processes(graph, keys, **kwargs):
+        # Stands for dask.multiprocessing.get, on threads, counting its calls.
+        calls.append(keys)
+        return dask.threaded.get(graph, keys, **kwargs)
+
+    monkeypatch.setattr(dask.multiprocessing, "get", local_processes)
+    with dask.config.set(scheduler=local_processes):
+        model = SoftmaxRegression(**params).fit(*as_dask(X, y, sample_weight))
+    assert_array_equal(model.coef_, expected.coef_)
+    assert_array_equal(model.intercept_, expected.intercept_)
+    # The data's preparation ran on the scheduler, and no evaluation of the
+    # fit's iterations (the sums of the blocks' shares, _add).
+    assert model.n_iter_[0] > 5
+    assert calls
+    assert not any("_add" in str(keys) for keys in calls)
