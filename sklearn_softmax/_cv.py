@@ -11,6 +11,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
+    UNUSED,
     MetadataRouter,
     MethodMapping,
     process_routing,
@@ -100,6 +101,11 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
     n_jobs : int, default=None
         Paths fitted in parallel, one per fold and ``l1_ratio``, by joblib.
         None means 1 unless in a :obj:`joblib.parallel_backend` context.
+    use_legacy_attributes : bool, default=False
+        Taken for code written for LogisticRegressionCV (scikit-learn 1.8
+        and later): the fitted attributes have the layout its
+        ``use_legacy_attributes=False`` gives, and True, its layout before
+        1.8, raises a ValueError.
     penalty : {'l2', 'l1', 'elasticnet', 'group'}
         Deprecated, as in LogisticRegressionCV since scikit-learn 1.8: leave
         it unset and choose the penalty with ``l1_ratios`` (and
@@ -246,7 +252,11 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         "scoring": [str, callable, None],
         "refit": ["boolean"],
         "n_jobs": [Integral, None],
+        "use_legacy_attributes": ["boolean"],
     }
+    # The scorer takes score's sample_weight, as in LogisticRegressionCV: the
+    # estimator's own request for it is not used.
+    __metadata_request__score: ClassVar[dict] = {"sample_weight": UNUSED}
 
     def __init__(
         self,
@@ -257,6 +267,7 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         scoring=None,
         refit=True,
         n_jobs=None,
+        use_legacy_attributes=False,
         penalty=UNSET,
         l1_groups=None,
         fit_intercept=True,
@@ -287,6 +298,7 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         self.scoring = scoring
         self.refit = refit
         self.n_jobs = n_jobs
+        self.use_legacy_attributes = use_legacy_attributes
         self.penalty = penalty
         self.l1_groups = l1_groups
         self.fit_intercept = fit_intercept
@@ -341,6 +353,13 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         return self._keeping_state_on_failure(self._fit, X, y, sample_weight, params)
 
     def _fit(self, X, y, sample_weight, params):
+        if self.use_legacy_attributes:
+            raise ValueError(
+                "use_legacy_attributes=True asks for LogisticRegressionCV's "
+                "attributes before scikit-learn 1.8, which SoftmaxRegressionCV "
+                "does not offer: its attributes have the layout of "
+                "use_legacy_attributes=False."
+            )
         if is_dask_collection(X):
             raise ValueError(
                 "SoftmaxRegressionCV takes data in memory; X is a dask "

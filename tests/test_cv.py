@@ -215,6 +215,18 @@ def test_settings_auto_does_not_use_in_the_folds_are_named_once(iris, n_jobs):
     assert caught[0].filename == __file__
 
 
+def test_use_legacy_attributes_takes_the_layout_offered(iris):
+    X, y = iris
+    params = {"Cs": 3, "cv": 3}
+    model = SoftmaxRegressionCV(use_legacy_attributes=False, **params).fit(X, y)
+    reference = SoftmaxRegressionCV(**params).fit(X, y)
+    assert_array_equal(model.coef_, reference.coef_)
+    assert model.scores_.shape == (3, 1, 3)
+    with pytest.raises(ValueError, match="use_legacy_attributes=True"):
+        SoftmaxRegressionCV(use_legacy_attributes=True, **params).fit(X, y)
+    assert not hasattr(SoftmaxRegressionCV(use_legacy_attributes=True), "C_")
+
+
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_cv_equals_logistic_regression_cv(wine, n_classes):
     X, y = wine

@@ -11,7 +11,7 @@ from sklearn.datasets import load_wine
 from sklearn.exceptions import UnsetMetadataPassedError
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.metrics import get_scorer, log_loss
-from sklearn.model_selection import GroupKFold
+from sklearn.model_selection import GroupKFold, cross_validate
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.metadata_routing import get_routing_for_object
 
@@ -235,3 +235,33 @@ def test_metadata_routing_names_the_splitter_and_the_scorer(requested):
         reference_routing = get_routing_for_object(reference)
         assert reference_routing.consumes("fit", params) == consumed
         assert reference_routing.consumes("score", params) == scored
+
+
+def test_an_outer_search_routes_sample_weight_as_to_logistic_regression_cv(data):
+    """score's sample_weight goes to the scorer, which requests it or not,
+    as in LogisticRegressionCV: the estimator itself asks for nothing, so
+    that cross_validate's default scoring, the estimator's score, runs with
+    weights routed to fit only."""
+    X, y, _, sample_weight = data
+    scores = {}
+    with sklearn.config_context(enable_metadata_routing=True):
+        scorer = get_scorer("neg_log_loss").set_score_request(sample_weight=True)
+        for name, search in {
+            "ours": SoftmaxRegressionCV(Cs=[1.0], scoring=scorer, tol=1e-10),
+            "theirs": LogisticRegressionCV(
+                Cs=[1.0],
+                l1_ratios=(0.0,),
+                scoring=scorer,
+                solver="newton-cholesky",
+                use_legacy_attributes=False,
+                tol=1e-10,
+                max_iter=10_000,
+            ),
+        }.items():
+            search.set_fit_request(sample_weight=True)
+            scores[name] = cross_validate(
+                search, X, y, cv=3, params={"sample_weight": sample_weight}
+            )["test_score"]
+    # Both solve the same problem to a gradient of 1e-10; the scores agree
+    # far within what the stopping rule allows.
+    assert_allclose(scores["ours"], scores["theirs"], rtol=1e-6)
