@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.metrics import check_scoring, get_scorer
 from sklearn.model_selection import check_cv
-from sklearn.utils import _safe_indexing
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
     UNUSED,
@@ -34,6 +34,7 @@ from ._path import check_Cs, fit_along_path, warn_unused_without_finite_C
 from ._penalty_params import UNSET, l1_ratio_grid
 from ._routing import refuse_unasked_sample_weight, refuse_unrouted, routing_enabled
 from ._scoring import scorer_for_classes
+from ._solvers import STOCHASTIC_SOLVERS
 from ._targets import check_sample_weight, check_two_classes, class_weights
 from ._unused_settings import defaults, unused_settings
 
@@ -156,7 +157,10 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
     shuffle : bool, default=True
         As in :class:`SoftmaxRegression`.
     random_state : int, RandomState instance or None, default=None
-        As in :class:`SoftmaxRegression`.
+        As in :class:`SoftmaxRegression`. For 'sgd' and 'adam', a
+        RandomState instance or None (NumPy's global generator) gives one
+        draw, in the caller's process, that seeds every fold's fits: the
+        search does not depend on ``n_jobs``.
     early_stopping : bool, default=False
         As in :class:`SoftmaxRegression`.
     validation_fraction : float in (0, 1), default=0.1
@@ -397,7 +401,16 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
             weights = class_weights(class_weight, totals, classes)
             class_weight = dict(zip(classes.tolist(), weights.tolist(), strict=True))
-        quiet = self._warn_unused_settings(X)
+        # The fits take the settings the search warned of at their defaults.
+        settings = self._warn_unused_settings(X)
+        if self.solver in STOCHASTIC_SOLVERS and not isinstance(
+            self.random_state, Integral
+        ):
+            # One draw, in this process, seeds every fold's fits: they then
+            # do not depend on the process that runs them (n_jobs), where
+            # each would draw from its own process's generator.
+            generator = check_random_state(self.random_state)
+            settings["random_state"] = int(generator.randint(np.iinfo(np.int32).max))
         Cs = check_Cs(self.Cs)
         l1_ratios, l1_groups = l1_ratio_grid(
             self.penalty, self.l1_ratios, self.l1_groups
@@ -418,7 +431,7 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
 
         paths = Parallel(n_jobs=self.n_jobs)(
             delayed(_scores_along_path)(
-                self._estimator(l1_ratio, l1_groups, class_weight, quiet),
+                self._estimator(l1_ratio, l1_groups, class_weight, settings),
                 X,
                 y,
                 classes,
@@ -450,7 +463,7 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
                 best_ratio if np.isfinite(best_C) else 0.0,
                 l1_groups,
                 class_weight,
-                quiet,
+                settings,
             ).set_params(C=best_C, warm_start=True)
             model.classes_ = classes
             model.coef_, model.intercept_ = self._split_solution(start, X.dtype)
@@ -565,17 +578,17 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
             warnings.warn(sentence, UserWarning, stacklevel=caller_stacklevel())
         return {name: defaults_[name] for names, _ in unused for name in names}
 
-    def _estimator(self, l1_ratio, l1_groups, class_weight, quiet):
+    def _estimator(self, l1_ratio, l1_groups, class_weight, settings):
         """SoftmaxRegression with these parameters, ``l1_ratio``,
         ``l1_groups``, which groups nothing where ``l1_ratio`` is 0, and
-        ``class_weight``; the settings in ``quiet`` at the values given
+        ``class_weight``; the parameters in ``settings`` at the values given
         there."""
         params = {
             name: getattr(self, name)
             for name in SoftmaxRegression._get_param_names()
             if name not in (*_SET_BY_SEARCH, "class_weight")
         }
-        params.update(quiet)
+        params.update(settings)
         return SoftmaxRegression(
             l1_ratio=float(l1_ratio),
             l1_groups=l1_groups if l1_ratio > 0 else None,

@@ -10,10 +10,12 @@ from _references import coefficient_tolerance
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import softmax
 from sklearn.datasets import load_iris, load_wine
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.metrics import f1_score, log_loss
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
 
 from sklearn_softmax import (
     SoftmaxRegression,
@@ -213,6 +215,29 @@ def test_settings_auto_does_not_use_in_the_folds_are_named_once(iris, n_jobs):
         softmax_regression_path(X, y, Cs=3, precision="mixed")
     assert len(caught) == 1
     assert caught[0].filename == __file__
+
+
+def test_stochastic_folds_do_not_depend_on_the_process_that_runs_them(iris):
+    """Without a seed, one draw from NumPy's global generator, in the
+    caller's process, seeds every fold: from the same state of that
+    generator, any n_jobs gives the same search."""
+    X, y = iris
+    # The generator that random_state=None draws from, in a state of its own.
+    state = check_random_state(None).get_state()
+    searches = []
+    for n_jobs in (1, 2, 1):
+        check_random_state(None).set_state(state)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            searches.append(
+                SoftmaxRegressionCV(
+                    Cs=[0.1, 1.0], cv=3, solver="sgd", max_iter=3, n_jobs=n_jobs
+                ).fit(X, y)
+            )
+    check_random_state(None).set_state(state)
+    for search in searches[1:]:
+        assert_array_equal(search.scores_, searches[0].scores_)
+        assert_array_equal(search.coef_, searches[0].coef_)
 
 
 def test_use_legacy_attributes_takes_the_layout_offered(iris):
