@@ -66,7 +66,9 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
         DOCUMENTATION_URL + "api.html#{estimator_module}.{estimator_name}"
     )
 
-    def _keeping_state_on_failure(self, method, *args):
+    def _run_fit(self, method, *args):
+        """Run ``method``, a fit, on ``args``: under NumPy's default for
+        underflow, and with the estimator put back as it was if it fails."""
         # A fit sets attributes as it goes (validation resets n_features_in_
         # first), so the attributes are put back if anything, a
         # KeyboardInterrupt included, stops the method. A fit binds new

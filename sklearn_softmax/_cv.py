@@ -354,7 +354,7 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         self : SoftmaxRegressionCV
             The fitted estimator.
         """
-        return self._keeping_state_on_failure(self._fit, X, y, sample_weight, params)
+        return self._run_fit(self._fit, X, y, sample_weight, params)
 
     def _fit(self, X, y, sample_weight, params):
         if self.use_legacy_attributes:
@@ -416,10 +416,7 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
             self.penalty, self.l1_ratios, self.l1_groups
         )
         if self.penalty == UNSET and np.any(l1_ratios > 0):
-            shaping = [f"l1_ratios={self.l1_ratios!r}"]
-            if l1_groups is not None:
-                shaping.append(f"l1_groups={l1_groups!r}")
-            warn_unused_without_finite_C(Cs, shaping)
+            warn_unused_without_finite_C(Cs, f"l1_ratios={self.l1_ratios!r}", l1_groups)
         split_params, score_params = self._route(sample_weight, params)
         # Every fold is fitted and scored against the classes of all the
         # data, as in LogisticRegressionCV: a class may be missing from a
@@ -450,9 +447,10 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         coefs = np.array([path[1] for path in paths])
         coefs = coefs.reshape(shape + coefs.shape[2:])
         n_iter = np.array([path[2] for path in paths]).reshape(shape)
-        # What the fits found they did not use (what 'auto' picks in each),
-        # said once for the search.
-        unused = [sentence for path in paths for sentence in path[3]]
+        # What the fits said of their settings (what 'auto' picks in each
+        # does not use), once for the search: the first message for each
+        # setting.
+        unused = [notice for path in paths for notice in path[3]]
 
         if self.refit:
             ratio, c = best_pair(scores.mean(axis=0))
@@ -467,7 +465,7 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
             ).set_params(C=best_C, warm_start=True)
             model.classes_ = classes
             model.coef_, model.intercept_ = self._split_solution(start, X.dtype)
-            model._report_unused = unused.append
+            model._report_unused = lambda *notice: unused.append(notice)
             model.fit(X, y, sample_weight=sample_weight)
             coef, intercept = model.coef_, model.intercept_
         else:
@@ -478,8 +476,11 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
             coef, intercept = self._split_solution(solution, X.dtype)
 
         stacklevel = caller_stacklevel()
-        for sentence in dict.fromkeys(unused):
-            warnings.warn(sentence, UserWarning, stacklevel=stacklevel)
+        first = {}
+        for names, message, category in unused:
+            first.setdefault(names, (message, category))
+        for message, category in first.values():
+            warnings.warn(message, category, stacklevel=stacklevel)
         self.classes_ = classes
         self.coef_, self.intercept_ = coef, intercept
         self.Cs_ = Cs
@@ -647,7 +648,7 @@ def _scores_along_path(
     """Fit ``estimator`` along ``Cs`` on the rows ``train``, against all the
     ``classes``; return each fit's score on the rows ``test`` (with the
     held-out ``score_params``), its solution and its iterations, and the
-    sentences naming the settings the fits did not use."""
+    warnings the fits' settings deserve, as ``(names, message, category)``."""
     weights_train = None if sample_weight is None else sample_weight[train]
     X_test, y_test = _safe_indexing(X, test), y[test]
     scores, coefs, n_iter, unused = [], [], [], []
@@ -658,7 +659,7 @@ def _scores_along_path(
         Cs,
         weights_train,
         classes,
-        report_unused=unused.append,
+        report_unused=lambda *notice: unused.append(notice),
     ):
         scores.append(scorer(model, X_test, y_test, **score_params))
         solution = model.coef_

@@ -77,10 +77,10 @@ class _Graphs:
 
     Dask's local scheduler of processes brings persisted blocks back to
     the calling process, and would send them to its processes again for
-    every evaluation, a copy of the data each time (a fit of 30 iterations
-    on 20000 x 30 took minutes where the threads took a second): the
-    graphs on such blocks run on the calling process's threads instead,
-    which add the same shares in the same order.
+    every evaluation, a copy of the data each time (a fit of 12 iterations
+    on 20000 x 30 in four blocks took 32 s, where dask's threads take
+    0.3 s): the graphs on such blocks run on the calling process's threads
+    instead, which add the same shares in the same order.
     """
 
     def __init__(self, row_blocks, persisted=False):

@@ -617,9 +617,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         self : SoftmaxRegression
             The fitted estimator.
         """
-        return self._keeping_state_on_failure(
-            self._fit, backend_for(X), X, y, sample_weight
-        )
+        return self._run_fit(self._fit, backend_for(X), X, y, sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def _fit_with_classes(self, X, y, sample_weight, classes):
@@ -628,9 +626,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         samples keeps its coefficients in the model, those of the penalised
         optimum. For the training parts of SoftmaxRegressionCV, whose
         models must all have the classes of all the data."""
-        return self._keeping_state_on_failure(
-            self._fit, NumpyBackend(), X, y, sample_weight, classes
-        )
+        return self._run_fit(self._fit, NumpyBackend(), X, y, sample_weight, classes)
 
     def _can_stream(self):
         if self.solver not in ("auto", *STOCHASTIC_SOLVERS):
@@ -704,7 +700,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             chunks = [(X, y, sample_weight)]
         # The blocks of a dask collection are one call: where one fails, the
         # model is put back to where the call found it.
-        return self._keeping_state_on_failure(self._partial_fit_chunks, chunks, classes)
+        return self._run_fit(self._partial_fit_chunks, chunks, classes)
 
     def _partial_fit_chunks(self, chunks, classes):
         for X_chunk, y_chunk, weights in chunks:
@@ -715,7 +711,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
 
     def _fit(self, backend, X, y, sample_weight, classes=None):
         self._check_early_stopping()
-        penalty = self._resolve_settings()
+        notices = []
+        penalty = self._resolve_settings(notices)
         backend.check(self, penalty)
         if classes is None:
             data = backend.prepare(self, X, y, sample_weight)
@@ -731,7 +728,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             )
         spec = self._objective_spec(data, penalty)
         solver = backend.solver(self.solver, spec, data, penalty.spelling)
-        self._warn_unused_settings(solver, backend.unread_settings(solver, data.X))
+        notices += self._unused_notices(solver, backend.unread_settings(solver, data.X))
+        self._give(notices)
         coef0 = self._initial_coef(data.classes, spec.shape[0])
         callback = self._progress_printer(solver) if self.verbose else None
         with single_threaded_blas():
@@ -782,31 +780,38 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         backend.place(self, data)
         return self
 
-    def _warn_unused_settings(self, solver, unread, streaming=False, warned=()):
-        """Warn of each setting that a fit running ``solver`` does not use
-        (``unread``: those the data's backend does not read, each with why;
-        ``streaming`` for ``partial_fit``), but those in ``warned``; return
-        the sentences of all of them.
-
-        The fits of a path or a search hand the sentences to their
-        ``_report_unused`` instead, which says each once for all the fits.
-        """
-        report = vars(self).get("_report_unused")
+    def _unused_notices(self, solver, unread, streaming=False):
+        """The warnings for the settings that a fit running ``solver`` does
+        not use (``unread``: those the data's backend does not read, each
+        with why; ``streaming`` for ``partial_fit``), as ``(names, message,
+        category)``."""
         runs = repr(solver)
-        if self.solver == "auto" and solver not in STOCHASTIC_SOLVERS and not report:
+        # The fits of a path or a search have no partial_fit to speak of.
+        alone = "_report_unused" not in vars(self)
+        if self.solver == "auto" and solver not in STOCHASTIC_SOLVERS and alone:
             runs += " ('auto' stands for 'sgd' in partial_fit only)"
         unused = unused_settings(
             self.get_params(), defaults(type(self)), solver, runs, unread, streaming
         )
-        sentences = [sentence for _, sentence in unused]
-        for sentence in sentences:
-            if sentence in warned:
+        return [(tuple(names), sentence, UserWarning) for names, sentence in unused]
+
+    def _give(self, notices, given=()):
+        """Warn of each of ``notices``, ``(names, message, category)``, but
+        those whose message is in ``given``; return their messages.
+
+        The fits of a path or a search hand them to their
+        ``_report_unused`` instead, which says what each setting deserves
+        once for all the fits.
+        """
+        report = vars(self).get("_report_unused")
+        for names, message, category in notices:
+            if message in given:
                 continue
             if report:
-                report(sentence)
+                report(names, message, category)
             else:
-                warnings.warn(sentence, UserWarning, stacklevel=caller_stacklevel())
-        return sentences
+                warnings.warn(message, category, stacklevel=caller_stacklevel())
+        return [message for _, message, _ in notices]
 
     def _partial_fit(self, X, y, classes, sample_weight):
         start = time.perf_counter()
@@ -824,7 +829,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 "labels of all the classes the stream holds, as later chunks "
                 "may not show them all."
             )
-        penalty = self._resolve_settings()
+        notices = []
+        penalty = self._resolve_settings(notices)
         solver = "sgd" if self.solver == "auto" else self.solver
         stream = getattr(self, "_partial_fit_state", None)
         self._check_stream(stream, solver)
@@ -842,13 +848,12 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 self.fit_intercept,
                 self.average,
             )
-        # Each setting a stream does not use is named once, not on every call.
-        said = self._warn_unused_settings(
-            solver,
-            backend.unread_settings(solver, data.X),
-            streaming=True,
-            warned=stream.warned,
+        # What the settings deserve is said once per stream, not on every
+        # call.
+        notices += self._unused_notices(
+            solver, backend.unread_settings(solver, data.X), streaming=True
         )
+        said = self._give(notices, given=stream.warned)
         stream.warned = tuple(dict.fromkeys((*stream.warned, *said)))
         if data.total_weight > 0:
             spec = self._objective_spec(data, penalty)
@@ -876,7 +881,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                         solution, np.arange(data.X.shape[0])
                     )
                 if not (np.isfinite(value) and np.all(np.isfinite(solution))):
-                    # The call is rolled back (_keeping_state_on_failure).
+                    # The call is rolled back (_run_fit).
                     raise ValueError(
                         f"partial_fit's {solver} steps on this chunk left the "
                         "finite numbers, or took the objective past them: "
@@ -918,18 +923,25 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 "where a smaller C, not an early stop, regularises."
             )
 
-    def _resolve_settings(self):
-        """The penalty the parameters choose, with a warning for each of its
-        parameters that is deprecated or not used, and for ``n_jobs``; the
-        solvers' settings are checked by :meth:`_warn_unused_settings`."""
-        penalty = resolve_penalty(self.penalty, self.l1_ratio, self.C, self.l1_groups)
+    def _resolve_settings(self, notices):
+        """The penalty the parameters choose; the warning each of its
+        parameters deserves that is deprecated or not used, and ``n_jobs``'s,
+        appended to ``notices`` as ``(names, message, category)`` (the
+        solvers' settings are checked by :meth:`_unused_notices`)."""
+        found = []
+        penalty = resolve_penalty(
+            self.penalty, self.l1_ratio, self.C, self.l1_groups, notices=found
+        )
+        notices.extend((message, message, category) for message, category in found)
         if self.n_jobs is not None:
-            warnings.warn(
-                f"n_jobs={self.n_jobs} has no effect, as in LogisticRegression "
-                "since scikit-learn 1.8, and will be removed with it: leave it "
-                "unset. SoftmaxRegression's threads are set by n_threads.",
-                FutureWarning,
-                stacklevel=caller_stacklevel(),
+            notices.append(
+                (
+                    ("n_jobs",),
+                    f"n_jobs={self.n_jobs} has no effect, as in LogisticRegression "
+                    "since scikit-learn 1.8, and will be removed with it: leave "
+                    "it unset. SoftmaxRegression's threads are set by n_threads.",
+                    FutureWarning,
+                )
             )
         return penalty
 

@@ -37,28 +37,34 @@ def check_Cs(Cs):
     return grid
 
 
-def warn_unused_without_finite_C(Cs, settings):
-    """Warn that ``settings`` (such as ``"l1_ratio=0.5"``), which shape the
-    L1 part of a penalty, are not used where no C of ``Cs`` is finite."""
-    if settings and not np.any(np.isfinite(Cs)):
-        verb = "is" if len(settings) == 1 else "are"
-        warnings.warn(
-            f"{' and '.join(settings)} {verb} not used: every C in Cs is "
-            "infinite, which sets no penalty. Add a finite C to Cs for a "
-            "penalty with an L1 part.",
-            UserWarning,
-            stacklevel=caller_stacklevel(),
-        )
+def warn_unused_without_finite_C(Cs, ratio, l1_groups):
+    """Warn that the settings of the L1 part of a penalty, ``ratio`` (an
+    L1 share above 0 as the caller spells it, such as ``"l1_ratio=0.5"``;
+    None where there is none) and ``l1_groups``, are not used where no C of
+    ``Cs`` is finite."""
+    if ratio is None or np.any(np.isfinite(Cs)):
+        return
+    settings = [ratio] if l1_groups is None else [ratio, f"l1_groups={l1_groups!r}"]
+    verb = "is" if len(settings) == 1 else "are"
+    warnings.warn(
+        f"{' and '.join(settings)} {verb} not used: every C in Cs is infinite, "
+        "which sets no penalty. Add a finite C to Cs for a penalty with an L1 "
+        "part.",
+        UserWarning,
+        stacklevel=caller_stacklevel(),
+    )
 
 
 def once_each():
-    """A function that warns of each sentence it is given, once."""
+    """A function that warns of what the fits say of each setting, once: it
+    is given ``(names, message, category)``, and says the first message
+    given for each ``names``."""
     said = set()
 
-    def report(sentence):
-        if sentence not in said:
-            said.add(sentence)
-            warnings.warn(sentence, UserWarning, stacklevel=caller_stacklevel())
+    def report(names, message, category):
+        if names not in said:
+            said.add(names)
+            warnings.warn(message, category, stacklevel=caller_stacklevel())
 
     return report
 
@@ -72,9 +78,10 @@ def fit_along_path(
     With ``classes``, the labels are encoded against them, and ``y`` need
     not show them all (see ``SoftmaxRegression._fit_with_classes``).
     The same object is refitted and yielded each time: read what is needed
-    from it before asking for the next. The fits hand the sentences naming
-    settings they do not use to ``report_unused`` (by default, each is
-    said once for the whole path).
+    from it before asking for the next. The fits hand the warnings their
+    settings deserve to ``report_unused`` (by default, what each setting
+    deserves is said once for the whole path: a point that runs another
+    solver says it of another one).
     """
     model = clone(estimator).set_params(warm_start=True)
     model._report_unused = once_each() if report_unused is None else report_unused
@@ -159,14 +166,9 @@ def softmax_regression_path(X, y, *, Cs=10, sample_weight=None, **params):
     Cs = check_Cs(Cs)
     estimator = SoftmaxRegression(**params)
     if estimator.penalty == UNSET:
-        shaping = [("l1_ratio", 0.0), ("l1_groups", None)]
+        ratio = estimator.l1_ratio
         warn_unused_without_finite_C(
-            Cs,
-            [
-                f"{name}={params[name]!r}"
-                for name, default in shaping
-                if params.get(name, default) != default
-            ],
+            Cs, f"l1_ratio={ratio!r}" if ratio else None, estimator.l1_groups
         )
     coefs, intercepts, n_iter = [], [], []
     for model in fit_along_path(estimator, X, y, Cs, sample_weight):

@@ -96,7 +96,7 @@ class Penalty(NamedTuple):
         return self.norm in ("l2", None)
 
 
-def resolve_penalty(penalty, l1_ratio, C, l1_groups, *, warn=True):
+def resolve_penalty(penalty, l1_ratio, C, l1_groups, *, warn=True, notices=None):
     """The penalty chosen by the parameters of :class:`SoftmaxRegression`.
 
     Parameters
@@ -112,6 +112,9 @@ def resolve_penalty(penalty, l1_ratio, C, l1_groups, *, warn=True):
     warn : bool, default=True
         Whether to warn of deprecated spellings and of parameters the
         penalty does not use; False where only the answer is wanted.
+    notices : list, default=None
+        Where given, those warnings are appended to it as ``(message,
+        category)`` pairs instead, for the caller to give.
 
     Returns
     -------
@@ -123,11 +126,11 @@ def resolve_penalty(penalty, l1_ratio, C, l1_groups, *, warn=True):
         When the deprecated ``penalty`` conflicts with the other parameters
         so that no penalty can be read from them.
     """
-    notices = []
+    found = []
     grouped = l1_groups == "features"
     if penalty == UNSET:
         if l1_ratio is None:
-            notices.append(
+            found.append(
                 (
                     "l1_ratio=None is deprecated, as in LogisticRegression since "
                     "scikit-learn 1.8, and reads as l1_ratio=0 (an L2 penalty): "
@@ -140,10 +143,10 @@ def resolve_penalty(penalty, l1_ratio, C, l1_groups, *, warn=True):
         if grouped:
             spelling += ", l1_groups='features'"
     else:
-        ratio, C, grouped = _read_deprecated(penalty, l1_ratio, C, grouped, notices)
+        ratio, C, grouped = _read_deprecated(penalty, l1_ratio, C, grouped, found)
         spelling = f"penalty={penalty!r}"
     if ratio != 0 and math.isinf(C):
-        notices.append(
+        found.append(
             (
                 f"C=np.inf sets no penalty, so {spelling} is not used: its L1 "
                 "part has no weight. Leave l1_ratio at 0 (and penalty unset) "
@@ -152,7 +155,7 @@ def resolve_penalty(penalty, l1_ratio, C, l1_groups, *, warn=True):
             )
         )
     elif grouped and (ratio == 0 or math.isinf(C)):
-        notices.append(
+        found.append(
             (
                 "l1_groups='features' groups the weights of the L1 part of the "
                 f"penalty, which {'C=np.inf' if ratio else 'l1_ratio=0'} leaves "
@@ -161,9 +164,11 @@ def resolve_penalty(penalty, l1_ratio, C, l1_groups, *, warn=True):
                 UserWarning,
             )
         )
-    if warn:
+    if notices is not None:
+        notices.extend(found)
+    elif warn:
         stacklevel = caller_stacklevel()
-        for message, category in notices:
+        for message, category in found:
             warnings.warn(message, category, stacklevel=stacklevel)
     if math.isinf(C):
         return Penalty(None, 0.0, math.inf, spelling)

@@ -7,8 +7,10 @@ not depend on it. The limit is process-wide, as BLAS libraries keep it, so
 fits that overlap in several Python threads share one hold: the first to
 start sets the limit to one, the last to end puts back the limit the first
 found, unless another thread has set a limit of its own meanwhile (as the
-end of a ``threadpool_limits`` block does), which then stands: the hold
-restores what it changed, and nothing that others changed after it.
+end of a ``threadpool_limits`` block does), which then stands. The hold
+sees a limit other than one only: a limit of one set meanwhile cannot be
+told from its own, and is replaced, as limits set in several threads whose
+spans overlap undo each other whoever sets them.
 
 The loaded libraries are found through one threadpoolctl controller, made on
 first use, as scikit-learn does for its own thread limits: finding them

@@ -196,6 +196,30 @@ def test_without_a_finite_c_the_l1_settings_are_not_used_and_say_so(iris):
     assert unused(caught)[0].filename == __file__
 
 
+def test_a_path_says_what_each_setting_deserves_once(iris):
+    X, y = iris
+    # Its finite C run 'gd' (an L1 part), its infinite C 'newton-cholesky':
+    # neither reads precision, which is said once, with the first solver.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        softmax_regression_path(
+            X, y, Cs=[1.0, np.inf], l1_ratio=0.5, precision="mixed", max_iter=5
+        )
+    said = [str(w.message) for w in caught if "not used" in str(w.message)]
+    assert said == [
+        "precision='mixed' is not used: it sets the Hessian-vector products "
+        "of 'newton-cg', and this fit runs 'gd'."
+    ]
+    # A setting the penalty does not use, at every C of the path.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        softmax_regression_path(X, y, Cs=4, l1_groups="features")
+    said = [str(w.message) for w in caught if "not used" in str(w.message)]
+    assert len(said) == 1
+    assert said[0].startswith("l1_groups='features' groups the weights")
+    assert caught[0].filename == __file__
+
+
 @pytest.mark.parametrize("n_jobs", [None, 2])
 def test_settings_auto_does_not_use_in_the_folds_are_named_once(iris, n_jobs):
     # 'auto' picks 'newton-cholesky' for every fold of iris, which does not

@@ -317,6 +317,14 @@ def test_partial_fit_names_the_settings_it_does_not_use_once_per_stream():
     with pytest.warns(UserWarning, match="tol=0.25 are not used"):
         model.partial_fit(X, y)
     assert model.n_iter_[0] == 4
+    # What the penalty's parameters deserve is said once per stream too.
+    stream = SoftmaxRegression(l1_groups="features", random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            stream.partial_fit(X, y, classes=np.unique(y))
+    assert len(caught) == 1
+    assert str(caught[0].message).startswith("l1_groups='features' groups")
     # A fit ends the stream: the next call starts another, which names them
     # again.
     with warnings.catch_warnings():

@@ -167,17 +167,18 @@ AUTO_CASES = {
         ({}, (X_IRIS, Y_IRIS)),  # (4 + 1) * 3 = 15 parameters
         ({"C": np.inf}, _wide(32)),  # (32 + 1) * 3 = 99
     ],
-    "L2 or none, float64 data, two classes, at most 75 features": [
+    "L2 or none, float64 data, two classes, at most 76 binomial parameters": [
         # Solved in the difference of the classes' parameters: a Hessian of
         # 75 + 1 rows, where the classes' own have twice as many.
         ({}, _wide(75, two_classes=True)),
-        ({"fit_intercept": False}, _wide(75, two_classes=True)),
+        ({"fit_intercept": False}, _wide(76, two_classes=True)),
     ],
-    "L2 or none, float32 data or more parameters or features": [
+    "L2 or none, float32 data or more parameters": [
         ({}, (X_IRIS.astype(np.float32), Y_IRIS)),
         ({}, _wide(33)),  # (33 + 1) * 3 = 102
         ({"fit_intercept": False}, _wide(34)),  # 34 * 3 = 102
         ({}, _wide(76, two_classes=True)),  # 76 + 1 rows
+        ({"fit_intercept": False}, _wide(77, two_classes=True)),  # 77 rows
         ({}, _wide(10, np.float32, two_classes=True)),
     ],
     "L1 or elastic net": [

@@ -189,6 +189,33 @@ def test_proximal_grad_norm_history_is_the_gradient_mappings(newton_steps, rng):
     assert np.all(history[:-1] > tol)
 
 
+@pytest.mark.parametrize("solver", ["newton-cg", "newton-cholesky"])
+def test_newton_solvers_stop_before_a_step_that_gains_nothing(solver, rng):
+    """A step the line search takes on its rounding slack alone, with a
+    value no lower and a gradient larger, is not taken: the run stops where
+    it stood, as at the limit of an objective's precision (in float32, such
+    steps raise the gradient by orders)."""
+    u = 1e-9 * rng.standard_normal(20)
+
+    def value_and_gradient(x):
+        # A value flat to its rounding, a gradient that grows along the
+        # Newton step -u of the unit Hessian.
+        return 1.0, u + 1e4 * x
+
+    def value_gradient_hessp(x):
+        return (*value_and_gradient(x), lambda v: v)
+
+    objective = Objective(
+        lambda x: value_and_gradient(x)[0], value_and_gradient, value_gradient_hessp
+    )
+    result = SOLVERS[solver](objective, np.zeros(20), max_iter=10, tol=1e-12)
+    assert not result.converged
+    assert result.message == "the line search found no decrease"
+    assert result.n_iter == 0
+    assert_array_equal(result.x, np.zeros(20))
+    assert result.grad_norm == np.abs(u).max()
+
+
 @pytest.mark.parametrize("penalty", [None, L1Norm(np.full(20, 0.3))])
 def test_agd_stops_where_its_step_is_lost_in_rounding(penalty, rng):
     A, b = ill_conditioned_quadratic(rng, condition=100.0)

@@ -51,10 +51,10 @@ class FitData(NamedTuple):
         return self.X.shape[1]
 
 
-def unread_in_memory(solver, dtype):
+def unread_in_memory(dtype):
     """The settings that fits in memory (NumPy, SciPy and the blocks of dask
-    arrays) of data of ``dtype`` running ``solver`` do not read, each with
-    why (see :func:`~sklearn_softmax._unused_settings.unused_settings`)."""
+    arrays) of data of ``dtype`` do not read, each with why (see
+    :func:`~sklearn_softmax._unused_settings.unused_settings`)."""
     if dtype == np.float32:
         return {
             "precision": "it chooses whether newton-cg's Hessian-vector "

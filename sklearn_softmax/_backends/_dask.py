@@ -110,7 +110,7 @@ class DaskBackend:
         """The settings that a fit of ``X`` running ``solver`` does not
         read, each with why."""
         return {
-            **unread_in_memory(solver, X.dtype),
+            **unread_in_memory(X.dtype),
             "n_threads": "the blocks of a dask array are fitted on its "
             "scheduler's workers, in their threads",
         }

@@ -92,7 +92,7 @@ class NumpyBackend:
     def unread_settings(self, solver, X):
         """The settings that a fit of ``X`` running ``solver`` does not
         read, each with why."""
-        unread = unread_in_memory(solver, X.dtype)
+        unread = unread_in_memory(X.dtype)
         if solver in STOCHASTIC_SOLVERS:
             unread["n_threads"] = (
                 "it sets the threads of the full-batch solvers' passes over "

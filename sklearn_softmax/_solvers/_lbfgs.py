@@ -13,7 +13,7 @@ import numpy as np
 
 from .._vectors import copy, inner, max_abs, namespace, norm
 from ._line_search import ARMIJO, MAX_BACKTRACKS, next_step, secant_step
-from ._result import NO_DECREASE, Trace
+from ._result import NO_DECREASE, Trace, gains
 
 # A correction pair is kept only if its curvature ``s . y`` exceeds this
 # share of ``y . y`` (as L-BFGS-B does, with machine epsilon): else the
@@ -106,7 +106,7 @@ def _line_search(objective, xp, x, f, g, grad_norm, direction):
         measurable = predicted > rounding
         # With a predicted decrease below half a unit in the last place of
         # f, Armijo's condition holds for an unchanged value.
-        gained = f_trial < f or grad_norm_trial < grad_norm
+        gained = gains(f_trial, grad_norm_trial, f, grad_norm)
         if gained and (
             f_trial <= f - ARMIJO * predicted
             or (not measurable and f_trial <= f + rounding)

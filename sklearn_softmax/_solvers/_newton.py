@@ -155,7 +155,7 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
             message = NO_DECREASE
             break
         step, x_trial, f_trial, g_trial, hessp_trial = trial
-        if not gains(f_trial, g_trial, f, grad_norm):
+        if not gains(f_trial, max_abs(g_trial), f, grad_norm):
             message = NO_DECREASE
             break
         x, f, g, hessp = x_trial, f_trial, g_trial, hessp_trial

@@ -102,29 +102,20 @@ def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
         # Hessian, whose truncated solve leaves alone the directions of
         # least curvature, where the gradient's rounding may dominate the
         # exact step.
-        accepted = latest = None
+        accepted = None
         for direction_of in (newton_step, _truncated_newton_step):
             direction, slope = descent_direction(g, direction_of(hessian, g))
-            latest = trial = backtrack(
+            trial = backtrack(
                 value_gradient_hessian, x, f, direction, slope, objective.rounding
             )
-            if trial is None:
-                continue
-            accepted = accepted or (trial, direction)
-            if gains(trial[2], trial[3], f, grad_norm):
-                accepted = (trial, direction)
+            if trial is not None and gains(trial[2], max_abs(trial[3]), f, grad_norm):
+                accepted = trial
                 break
         if accepted is None:
+            # The objective is at its precision: the run stops where it is.
             message = NO_DECREASE
             break
-        (step, x_trial, f_trial, g_trial, hessian_at_x), direction = accepted
-        if accepted[0] is not latest:
-            # The second line search evaluated other points since: the
-            # Hessian's function of the first one's is no longer valid.
-            f_trial, g_trial, hessian_at_x = value_gradient_hessian(x_trial)
-        if not gains(f_trial, g_trial, f, grad_norm):
-            message = NO_DECREASE
-            break
+        step, x_trial, f_trial, g_trial, hessian_at_x = accepted
         x, f, g = x_trial, f_trial, g_trial
         grad_norm = max_abs(g)
         trace.record(f, grad_norm, direction, float(step))

@@ -4,22 +4,22 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._vectors import max_abs, norm
+from .._vectors import norm
 
 # Why a solver stops when its line search cannot decrease the objective.
 NO_DECREASE = "the line search found no decrease"
 
 
-def gains(f_trial, g_trial, f, grad_norm):
+def gains(f_trial, grad_norm_trial, f, grad_norm):
     """Whether a step the line search accepted lowers the objective ``f``
     or the gradient's largest entry ``grad_norm``.
 
     A step accepted on the line search's rounding slack alone, with no
     progress in the gradient either, shows the objective at its precision
-    limit: the Newton solvers stop at the point before it, whose gradient
-    may be far smaller (in float32, by four orders and more).
+    limit: the solvers stop at the point before it, whose gradient may be
+    far smaller (in float32, by four orders and more).
     """
-    return f_trial < f or max_abs(g_trial) < grad_norm
+    return f_trial < f or grad_norm_trial < grad_norm
 
 
 class Progress(NamedTuple):
