@@ -1,5 +1,6 @@
 """SoftmaxRegressionCV: C (and l1_ratio) chosen by cross-validation."""
 
+import copy
 import warnings
 from numbers import Integral
 from typing import ClassVar
@@ -28,7 +29,7 @@ from ._array_api import input_namespace, namespace_name, to_numpy
 from ._backends import NumpyBackend
 from ._base import LinearSoftmaxClassifierMixin
 from ._dask import is_dask_collection
-from ._estimator import SoftmaxRegression
+from ._estimator import OBJECTIVE_PARAMS, SoftmaxRegression
 from ._messages import caller_stacklevel
 from ._path import check_Cs, fit_along_path, warn_unused_without_finite_C
 from ._penalty_params import UNSET, l1_ratio_grid
@@ -85,7 +86,9 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         How a fit is scored on its held-out samples: a scorer name or a
         callable ``scorer(estimator, X, y)``. None means 'neg_log_loss', the
         held-out value of the loss the model minimises (scikit-learn's
-        LogisticRegressionCV moves to the same default in version 1.11).
+        LogisticRegressionCV moves to the same default in version 1.11);
+        with ``label_smoothing``, the log-loss of the held-out labels
+        themselves, not of their smoothed targets.
         A scorer whose metric takes ``labels`` (log-loss, Brier score, F1,
         ...) is given the classes of all the data, and with two classes
         ``pos_label=classes_[1]`` where it takes one, so that a held-out
@@ -219,7 +222,8 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
     coefficients, at the penalised optimum: its loss gradient
     ``X^T p_k`` only pushes its probabilities ``p_k`` down. Without an
     intercept that optimum is finite. With one, it is not: the class's
-    intercept falls without bound, and the solver stops where its ``tol``
+    intercept falls without bound (unless ``label_smoothing`` gives the
+    class a target above zero), and the solver stops where its ``tol``
     is met, as LogisticRegressionCV's does: for the deterministic solvers,
     with the class's mean probability on the training part at most about
     ``tol``. A held-out sample of that class is scored with that small
@@ -446,7 +450,7 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         scores = np.array([path[0] for path in paths]).reshape(shape)
         coefs = np.array([path[1] for path in paths])
         coefs = coefs.reshape(shape + coefs.shape[2:])
-        n_iter = np.array([path[2] for path in paths]).reshape(shape)
+        n_iter = np.array([path[2] for path in paths], dtype=np.int32).reshape(shape)
         # What the fits said of their settings (what 'auto' picks in each
         # does not use), once for the search: the first message for each
         # setting.
@@ -490,6 +494,13 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         self.scores_ = scores
         self.coefs_paths_ = coefs
         self.n_iter_ = n_iter
+        # The parameters of the objective the search fitted with, which
+        # softmax_inference reads: a later set_params does not change them.
+        self._fitted_objective = {
+            name: copy.deepcopy(getattr(self, name))
+            for name in OBJECTIVE_PARAMS
+            if name in self._get_param_names()
+        }
         return self
 
     def _split_solution(self, solution, dtype):

@@ -128,6 +128,13 @@ def _refitted_model(search):
     model = SoftmaxRegression(C=search.C_, l1_ratio=search.l1_ratio_, **params)
     for name in ("coef_", "intercept_", "classes_", "n_features_in_"):
         setattr(model, name, getattr(search, name))
+    # What the search fitted with, against which its parameters now are
+    # checked.
+    model._fitted_objective = {
+        "C": model.C,
+        "l1_ratio": model.l1_ratio,
+        **getattr(search, "_fitted_objective", {}),
+    }
     if hasattr(search, "feature_names_in_"):
         model.feature_names_in_ = search.feature_names_in_
     return model

@@ -672,9 +672,16 @@ class DataPasses:
 
         For each sample, the softmax Jacobian gives
         ``r = s / S * (p * z - p (p . z))`` for the direction's scores ``z``.
+        The product is linear in ``V``: ``V`` is scaled by a power of two
+        to a largest entry of about one, and the product back, both exactly,
+        so that a direction of the size of the gradient of large features
+        does not take float32 products past their range.
         """
         products = self._hessian_products_made()
-        Vt, v_b = products.transposed(V)
+        V = np.asarray(V, dtype=np.float64)
+        largest = float(np.max(np.abs(V))) if V.size else 0.0
+        exponent = math.frexp(largest)[1] if math.isfinite(largest) else 0
+        Vt, v_b = products.transposed(np.ldexp(V, -exponent))
 
         def block_pass(space, block):
             rows = self.slices[block]
@@ -689,4 +696,4 @@ class DataPasses:
             products.back(R, X_block, block)
 
         self._over_blocks(products, block_pass)
-        return products.sums.total()[1]
+        return np.ldexp(products.sums.total()[1], exponent)

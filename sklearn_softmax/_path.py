@@ -176,7 +176,7 @@ def softmax_regression_path(X, y, *, Cs=10, sample_weight=None, **params):
         intercepts.append(_copied(model.intercept_))
         n_iter.append(int(model.n_iter_[0]))
     xp = namespace(coefs[0])
-    return Cs, xp.stack(coefs), xp.stack(intercepts), np.array(n_iter)
+    return Cs, xp.stack(coefs), xp.stack(intercepts), np.array(n_iter, dtype=np.int32)
 
 
 def _copied(array):

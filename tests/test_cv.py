@@ -264,6 +264,12 @@ def test_stochastic_folds_do_not_depend_on_the_process_that_runs_them(iris):
         assert_array_equal(search.coef_, searches[0].coef_)
 
 
+def test_iteration_counts_are_int32_as_in_logistic_regression(iris):
+    X, y = iris
+    assert SoftmaxRegressionCV(Cs=3, cv=3).fit(X, y).n_iter_.dtype == np.int32
+    assert softmax_regression_path(X, y, Cs=3)[3].dtype == np.int32
+
+
 def test_use_legacy_attributes_takes_the_layout_offered(iris):
     X, y = iris
     params = {"Cs": 3, "cv": 3}

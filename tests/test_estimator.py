@@ -14,9 +14,15 @@ from _references import coefficient_tolerance
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import softmax
 from sklearn.base import clone
-from sklearn.datasets import load_digits, load_iris, load_wine
+from sklearn.datasets import (
+    load_digits,
+    load_iris,
+    load_wine,
+    make_classification,
+)
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -244,22 +250,47 @@ def test_tol_zero_runs_max_iter_and_says_so(wine):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@pytest.mark.parametrize("solver", ["newton-cg", "newton-cholesky"])
-@pytest.mark.parametrize("sparse", [False, True])
-def test_a_tighter_tol_never_ends_at_a_larger_gradient(solver, sparse):
-    # float32 data, where a Newton step from near the optimum may change
-    # the value by its rounding only and the gradient by orders: such a step
-    # is not taken, and the fit stops before it.
-    rng = np.random.RandomState(0)
-    X = (rng.randn(600, 12) * (rng.rand(600, 12) < 0.3)).astype(np.float32)
-    y = rng.randint(0, 3, 600)
-    if sparse:
-        X = sp.csr_matrix(X)
+@pytest.mark.parametrize("case", ["dense", "sparse", "classification"])
+def test_a_tighter_tol_never_ends_at_a_larger_gradient(case):
+    # float32 data, where newton-cg's steps near the optimum are limited by
+    # the rounding of its float32 products: a step may change the value by
+    # its rounding only and raise the gradient by orders. Such a step is not
+    # kept (the run stops before it, or returns its iterate of least
+    # gradient), so that a tighter tol never ends at a larger gradient.
+    if case == "classification":
+        X, y = make_classification(300, 6, n_informative=4, n_classes=3, random_state=0)
+        X, C = X.astype(np.float32), 21.54434690031882
+    else:
+        rng = np.random.RandomState(0)
+        X = (rng.randn(600, 12) * (rng.rand(600, 12) < 0.3)).astype(np.float32)
+        y, C = rng.randint(0, 3, 600), 1.0
+        if case == "sparse":
+            X = sp.csr_matrix(X)
     grad_norms = [
-        SoftmaxRegression(solver=solver, tol=tol, max_iter=1000).fit(X, y).grad_norm_
+        SoftmaxRegression(solver="newton-cg", C=C, tol=tol, max_iter=1000)
+        .fit(X, y)
+        .grad_norm_
         for tol in (1e-6, 1e-7, 1e-8, 1e-10)
     ]
     assert grad_norms == sorted(grad_norms, reverse=True)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_float32_features_far_from_one_keep_the_products_in_range():
+    # Features about 1e13: the gradient's entries are about that large, and
+    # a Hessian product along it, x x^T v, would pass float32's 3.4e38.
+    X, y = make_classification(
+        300, 5, n_informative=3, n_redundant=0, n_classes=3, random_state=0
+    )
+    X = (X * 1e13).astype(np.float32)
+    model = SoftmaxRegression(solver="newton-cg").fit(X, y)
+    reference = SoftmaxRegression(solver="newton-cg").fit(X.astype(np.float64), y)
+    # The float32 fit stops at float32's precision, where its gradient,
+    # of entries about |x| eps_32 = 1e6, is far above tol; its log-loss is
+    # that of the float64 fit within float32 rounding.
+    assert log_loss(y, model.predict_proba(X)) == pytest.approx(
+        log_loss(y, reference.predict_proba(X)), rel=1e-4
+    )
 
 
 def test_gd_reaches_a_gradient_near_its_rounding(wine):

@@ -546,6 +546,11 @@ def test_bad_input_is_refused():
         with pytest.raises(ValueError, match=re.escape(message)):
             softmax_inference(changed, X, y)
     softmax_inference(clone(clf).fit(X, y).set_params(tol=1e-3), X, y)
+    # So for a search: the model it holds minimises the objective of the
+    # parameters the search was fitted with.
+    search = SoftmaxRegressionCV(Cs=2, cv=3, label_smoothing=0.2).fit(X, y)
+    with pytest.raises(ValueError, match=re.escape("label_smoothing from 0.2 to 0")):
+        softmax_inference(search.set_params(label_smoothing=0), X, y)
     X_nan = X.copy()
     X_nan[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):

@@ -109,6 +109,7 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
     trace = Trace(callback)
     converged = grad_norm <= tol
     message = "converged" if converged else f"reached max_iter={max_iter}"
+    best = (grad_norm, x, f)
     curvature = objective.curvature if isinstance(x, np.ndarray) else None
     # A Hessian that costs more products than a step may take is never
     # formed.
@@ -164,4 +165,11 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
         converged = grad_norm <= tol
         if converged:
             message = "converged"
+        elif grad_norm < best[0]:
+            best = (grad_norm, x, f)
+    if not converged and best[0] < grad_norm:
+        # Where the products' rounding limits the steps (float32 data), a
+        # step can lower the value by its rounding and raise the gradient
+        # by orders: the run returns the iterate of the least gradient.
+        grad_norm, x, f = best
     return trace.result(x, f, grad_norm, converged, message)
