@@ -143,10 +143,14 @@ def convergence_message(estimator, result, solver, dtype, norm):
         )
     if result.message != NO_DECREASE:
         return f"{where}: {result.message}."
+    name = np.dtype(dtype).name
+    remedy = "loosen tol, or scale the features"
+    if name == "float32":
+        remedy += ", or fit a float64 copy of X"
     return (
         f"{where}: {result.message}. The objective no longer decreases at "
-        f"the precision of {np.dtype(dtype).name} arithmetic, so tol is "
-        "tighter than this problem allows: loosen tol, or scale the features."
+        f"the precision of the solver's {name} arithmetic, so tol is "
+        f"tighter than it can reach here: {remedy}."
     )
 
 

@@ -275,6 +275,24 @@ def test_a_tighter_tol_never_ends_at_a_larger_gradient(case):
     assert grad_norms == sorted(grad_norms, reverse=True)
 
 
+def test_a_float32_fit_at_its_precision_says_what_reaches_further():
+    X, y = make_classification(300, 6, n_informative=4, n_classes=3, random_state=0)
+    model = SoftmaxRegression(solver="newton-cg", tol=1e-10, max_iter=1000)
+    with pytest.warns(ConvergenceWarning) as record:
+        model.fit(X.astype(np.float32), y)
+    message = str(record[0].message)
+    assert "precision of the solver's float32 arithmetic" in message
+    assert message.endswith("or fit a float64 copy of X.")
+    # A float64 copy reaches a gradient float32's products do not.
+    assert (
+        SoftmaxRegression(solver="newton-cg", tol=1e-10, max_iter=1000)
+        .fit(X, y)
+        .grad_norm_
+        <= 1e-10
+        < model.grad_norm_
+    )
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_float32_features_far_from_one_keep_the_products_in_range():
     # Features about 1e13: the gradient's entries are about that large, and
