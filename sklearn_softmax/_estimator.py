@@ -847,6 +847,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 solver,
                 self.fit_intercept,
                 self.average,
+                data.dtype,
             )
         # What the settings deserve is said once per stream, not on every
         # call.
@@ -905,7 +906,10 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         if self.verbose:
             self._report_call(stream, objective_value, time.perf_counter() - start)
         self._partial_fit_state = stream
-        self._store_solution(solution, spec, data)
+        # The attributes keep the stream's dtype whatever the chunk's.
+        self._store_solution(
+            solution, spec, data._replace(dtype=np.dtype(stream.dtype))
+        )
         self.solver_ = solver
         self.n_iter_ = np.array([len(stream.history)], dtype=np.int32)
         self.loss_curve_ = stream.history.values()

@@ -74,17 +74,22 @@ class StreamState:
     stochastic iteration, the running curvature bound of the chunks seen,
     the random state that shuffles them (a copy of the estimator's, taken
     on the first call), the objective and the largest gradient entry of each
-    call, the settings the stream was started with, and the calls and
+    call, the settings the stream was started with and its dtype, the calls and
     samples that ``verbose`` reports, and the settings it has said it does
     not use."""
 
-    def __init__(self, state, curvature, random_state, solver, fit_intercept, average):
+    def __init__(
+        self, state, curvature, random_state, solver, fit_intercept, average, dtype
+    ):
         self.state = state
         self.curvature = curvature
         self.random_state = random_state
         self.solver = solver
         self.fit_intercept = fit_intercept
         self.average = average
+        # The dtype of the first chunk, that of the fitted attributes, by
+        # name (what a stream holds is plain data, for skops).
+        self.dtype = np.dtype(dtype).name
         self.history = Record()
         self.grad_norms = Record()
         self.n_calls = 0

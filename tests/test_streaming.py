@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import logsumexp
 from sklearn.datasets import load_wine
 from sklearn.model_selection import train_test_split
@@ -292,3 +292,23 @@ def test_streams_without_a_random_state_differ(chunks):
     first = _stream(SoftmaxRegression(batch_size=20), chunks[:2])
     second = _stream(SoftmaxRegression(batch_size=20), chunks[:2])
     assert not np.array_equal(first.coef_, second.coef_)
+
+
+def test_the_attributes_keep_the_dtype_of_the_streams_first_chunk(chunks):
+    (X, y), *_ = chunks
+    classes = np.unique(y)
+    streams = {}
+    for first in (np.float32, np.float64):
+        model = SoftmaxRegression(random_state=0)
+        model.partial_fit(X.astype(first), y, classes=classes)
+        for dtype in (np.float64, np.float32, np.float64):
+            model.partial_fit(X.astype(dtype), y)
+            assert model.coef_.dtype == model.intercept_.dtype == first
+        streams[first] = model
+    # The stream itself runs in float64 whatever its chunks' dtype: the two
+    # agree within float32's rounding of the first chunk's data.
+    assert_allclose(
+        streams[np.float32].coef_,
+        streams[np.float64].coef_.astype(np.float32),
+        rtol=1e-4,
+    )
