@@ -12,7 +12,6 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
-    UNUSED,
     MetadataRouter,
     MethodMapping,
     process_routing,
@@ -33,7 +32,12 @@ from ._estimator import OBJECTIVE_PARAMS, SoftmaxRegression
 from ._messages import caller_stacklevel
 from ._path import check_Cs, fit_along_path, warn_unused_without_finite_C
 from ._penalty_params import UNSET, l1_ratio_grid
-from ._routing import refuse_unasked_sample_weight, refuse_unrouted, routing_enabled
+from ._routing import (
+    refuse_unasked_sample_weight,
+    refuse_unrouted,
+    routing_enabled,
+    score_requests_of_logistic_regression_cv,
+)
 from ._scoring import scorer_for_classes
 from ._solvers import STOCHASTIC_SOLVERS
 from ._targets import check_sample_weight, check_two_classes, class_weights
@@ -262,9 +266,13 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         "n_jobs": [Integral, None],
         "use_legacy_attributes": ["boolean"],
     }
-    # The scorer takes score's sample_weight, as in LogisticRegressionCV: the
-    # estimator's own request for it is not used.
-    __metadata_request__score: ClassVar[dict] = {"sample_weight": UNUSED}
+    # What the estimator itself requests for score, as LogisticRegressionCV
+    # of the same scikit-learn: in newer versions nothing (sample_weight goes
+    # to the scorer as it asks), in older ones sample_weight, which their
+    # routing would not pass on to the scorer.
+    __metadata_request__score: ClassVar[dict] = (
+        score_requests_of_logistic_regression_cv()
+    )
 
     def __init__(
         self,
@@ -642,10 +650,12 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         if sample_weight is not None:
             score_params["sample_weight"] = sample_weight
         if routing_enabled():
-            score_params = process_routing(self, "score", **score_params).scorer.score
+            # Before the routing, which older scikit-learn has refuse the
+            # weights with a TypeError where the scorer declares nothing.
             refuse_unasked_sample_weight(
                 scorer, sample_weight, type(self).__name__, "score"
             )
+            score_params = process_routing(self, "score", **score_params).scorer.score
         return scorer(self, X, y, **score_params)
 
 

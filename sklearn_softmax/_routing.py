@@ -3,8 +3,20 @@ version of scikit-learn."""
 
 import sklearn
 from sklearn.exceptions import UnsetMetadataPassedError
+from sklearn.linear_model import LogisticRegressionCV
 from sklearn.metrics import get_scorer
 from sklearn.utils.metadata_routing import get_routing_for_object
+
+
+def score_requests_of_logistic_regression_cv():
+    """What this scikit-learn's LogisticRegressionCV requests for its own
+    ``score``, beyond what its scorer requests: from scikit-learn 1.8 (at
+    the latest), ``sample_weight`` is marked unused there and routed as the
+    scorer asks; older versions request it for the estimator itself, and
+    their routing would not pass it on to the scorer. The class declares
+    it under its own (mangled) name."""
+    name = "_LogisticRegressionCV__metadata_request__score"
+    return dict(getattr(LogisticRegressionCV, name, {}))
 
 
 def routing_enabled():
