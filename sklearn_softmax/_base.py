@@ -48,6 +48,18 @@ def _call(estimator, method, X):
     return getattr(estimator, method)(X)
 
 
+# The parameters that choose the objective a fit minimises.
+OBJECTIVE_PARAMS = (
+    "C",
+    "l1_ratio",
+    "penalty",
+    "l1_groups",
+    "fit_intercept",
+    "class_weight",
+    "label_smoothing",
+)
+
+
 class LinearSoftmaxClassifierMixin(ClassifierMixin):
     """Scores, classes and probabilities from ``coef_``, ``intercept_`` and
     ``classes_``; with two classes, ``coef_`` is the one row ``w_1 - w_0``."""
@@ -65,6 +77,16 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
     _doc_link_template = (
         DOCUMENTATION_URL + "api.html#{estimator_module}.{estimator_name}"
     )
+
+    def _record_fitted_objective(self):
+        """Keep the parameters of the objective the fitted model minimises
+        (those of :data:`OBJECTIVE_PARAMS` the estimator has), which
+        softmax_inference reads: a later set_params does not change them."""
+        self._fitted_objective = {
+            name: copy.deepcopy(getattr(self, name))
+            for name in OBJECTIVE_PARAMS
+            if name in self._get_param_names()
+        }
 
     def _run_fit(self, method, *args):
         """Run ``method``, a fit, on ``args``: under NumPy's default for

@@ -1,6 +1,5 @@
 """SoftmaxRegressionCV: C (and l1_ratio) chosen by cross-validation."""
 
-import copy
 import warnings
 from numbers import Integral
 from typing import ClassVar
@@ -28,9 +27,9 @@ from ._array_api import input_namespace, namespace_name, to_numpy
 from ._backends import NumpyBackend
 from ._base import LinearSoftmaxClassifierMixin
 from ._dask import is_dask_collection
-from ._estimator import OBJECTIVE_PARAMS, SoftmaxRegression
+from ._estimator import SoftmaxRegression
 from ._messages import caller_stacklevel
-from ._path import check_Cs, fit_along_path, warn_unused_without_finite_C
+from ._path import check_Cs, fit_along_path, once_each, warn_unused_without_finite_C
 from ._penalty_params import UNSET, l1_ratio_grid
 from ._routing import (
     refuse_unasked_sample_weight,
@@ -487,12 +486,9 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
             solution = coefs[np.arange(len(folds)), ratios, cs].mean(axis=0)
             coef, intercept = self._split_solution(solution, X.dtype)
 
-        stacklevel = caller_stacklevel()
-        first = {}
-        for names, message, category in unused:
-            first.setdefault(names, (message, category))
-        for message, category in first.values():
-            warnings.warn(message, category, stacklevel=stacklevel)
+        report = once_each()
+        for notice in unused:
+            report(*notice)
         self.classes_ = classes
         self.coef_, self.intercept_ = coef, intercept
         self.Cs_ = Cs
@@ -502,13 +498,7 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         self.scores_ = scores
         self.coefs_paths_ = coefs
         self.n_iter_ = n_iter
-        # The parameters of the objective the search fitted with, which
-        # softmax_inference reads: a later set_params does not change them.
-        self._fitted_objective = {
-            name: copy.deepcopy(getattr(self, name))
-            for name in OBJECTIVE_PARAMS
-            if name in self._get_param_names()
-        }
+        self._record_fitted_objective()
         return self
 
     def _split_solution(self, solution, dtype):

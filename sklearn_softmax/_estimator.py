@@ -51,17 +51,6 @@ from ._threads import single_threaded_blas
 from ._two_classes import difference, lift
 from ._unused_settings import defaults, unused_settings
 
-# The parameters that choose the objective a fit minimises.
-OBJECTIVE_PARAMS = (
-    "C",
-    "l1_ratio",
-    "penalty",
-    "l1_groups",
-    "fit_intercept",
-    "class_weight",
-    "label_smoothing",
-)
-
 
 class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
     r"""Multinomial (softmax) logistic regression.
@@ -1048,11 +1037,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         else:
             self.coef_ = np.array(W.T, dtype=dtype, order="C")
             self.intercept_ = b.astype(dtype)
-        # The parameters of the objective this model minimises, which
-        # softmax_inference reads: a later set_params does not change them.
-        self._fitted_objective = {
-            name: copy.deepcopy(getattr(self, name)) for name in OBJECTIVE_PARAMS
-        }
+        self._record_fitted_objective()
 
     # -- partial_fit's stream -------------------------------------------------
 

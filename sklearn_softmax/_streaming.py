@@ -75,8 +75,7 @@ class StreamState:
     the random state that shuffles them (a copy of the estimator's, taken
     on the first call), the objective and the largest gradient entry of each
     call, the settings the stream was started with and its dtype, the calls and
-    samples that ``verbose`` reports, and the settings it has said it does
-    not use."""
+    samples that ``verbose`` reports, and the warnings it has given."""
 
     def __init__(
         self, state, curvature, random_state, solver, fit_intercept, average, dtype
@@ -95,8 +94,8 @@ class StreamState:
         self.n_calls = 0
         self.n_samples_seen = 0
         self.header_printed = False
-        # The sentences naming the settings the stream does not use, once
-        # said.
+        # The messages of the warnings the stream has given: each is given
+        # once.
         self.warned = ()
 
     def solution(self):
