@@ -25,7 +25,7 @@ from sklearn.utils.validation import (
 
 from ._array_api import input_namespace, namespace_name, to_numpy
 from ._backends import NumpyBackend
-from ._base import LinearSoftmaxClassifierMixin
+from ._base import LinearSoftmaxClassifierMixin, parameter_names
 from ._dask import is_dask_collection
 from ._estimator import SoftmaxRegression
 from ._messages import caller_stacklevel
@@ -578,7 +578,7 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         )
         defaults_ = defaults(SoftmaxRegression)
         unused = unused_settings(
-            self.get_params(),
+            self._parameters(),
             defaults_,
             self.solver,
             runs,
@@ -595,7 +595,7 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         there."""
         params = {
             name: getattr(self, name)
-            for name in SoftmaxRegression._get_param_names()
+            for name in parameter_names(SoftmaxRegression)
             if name not in (*_SET_BY_SEARCH, "class_weight")
         }
         params.update(settings)

@@ -780,7 +780,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         if self.solver == "auto" and solver not in STOCHASTIC_SOLVERS and alone:
             runs += " ('auto' stands for 'sgd' in partial_fit only)"
         unused = unused_settings(
-            self.get_params(), defaults(type(self)), solver, runs, unread, streaming
+            self._parameters(), defaults(type(self)), solver, runs, unread, streaming
         )
         return [(tuple(names), sentence, UserWarning) for names, sentence in unused]
 

@@ -85,7 +85,7 @@ def fit_along_path(
     """
     model = clone(estimator).set_params(warm_start=True)
     model._report_unused = once_each() if report_unused is None else report_unused
-    ratio = {name: model.get_params()[name] for name in ("l1_ratio", "l1_groups")}
+    ratio = {name: getattr(model, name) for name in ("l1_ratio", "l1_groups")}
     for C in Cs:
         params = {"C": float(C)}
         if model.penalty == UNSET:
