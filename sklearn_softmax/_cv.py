@@ -196,7 +196,8 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
     coefs_paths_ : ndarray of shape (n_folds, n_l1_ratios, n_cs, n_rows, n_dof)
         ``coef_`` of each fit, with ``intercept_`` as a last column when
         ``fit_intercept``: ``n_dof`` is ``n_features + 1`` then and
-        ``n_features`` otherwise; ``n_rows`` is 1 with two classes.
+        ``n_features`` otherwise; ``n_rows`` is 1 with two classes. Of the
+        dtype of ``coef_``.
     n_iter_ : ndarray of shape (n_folds, n_l1_ratios, n_cs)
         The solver's iterations in each fit.
     n_features_in_ : int
@@ -466,7 +467,7 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
         if self.refit:
             ratio, c = best_pair(scores.mean(axis=0))
             best_C, best_ratio = Cs[c], l1_ratios[ratio]
-            start = coefs[:, ratio, c].mean(axis=0)
+            start = coefs[:, ratio, c].mean(axis=0, dtype=np.float64)
             # As along the path: an infinite C is the unpenalised fit.
             model = self._estimator(
                 best_ratio if np.isfinite(best_C) else 0.0,
@@ -483,7 +484,9 @@ class SoftmaxRegressionCV(LinearSoftmaxClassifierMixin, BaseEstimator):
             # Each fold's best pair, and the mean of their solutions.
             ratios, cs = np.transpose([best_pair(fold) for fold in scores])
             best_C, best_ratio = Cs[cs].mean(), l1_ratios[ratios].mean()
-            solution = coefs[np.arange(len(folds)), ratios, cs].mean(axis=0)
+            solution = coefs[np.arange(len(folds)), ratios, cs].mean(
+                axis=0, dtype=np.float64
+            )
             coef, intercept = self._split_solution(solution, X.dtype)
 
         report = once_each()
@@ -676,6 +679,8 @@ def _scores_along_path(
         solution = model.coef_
         if model.fit_intercept:
             solution = np.column_stack([solution, model.intercept_])
-        coefs.append(solution.astype(np.float64))
+        # A copy: the path refits the same model. float32 data keeps its
+        # float32 solutions, as coef_ does.
+        coefs.append(np.array(solution, copy=True))
         n_iter.append(int(model.n_iter_[0]))
     return scores, coefs, n_iter, unused

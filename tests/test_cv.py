@@ -445,6 +445,22 @@ def test_cv_attributes_and_score(wine):
     assert accuracy.score(X, y) == np.mean(accuracy.predict(X) == y)
 
 
+@pytest.mark.parametrize("refit", [True, False])
+def test_cv_float32_data_gives_float32_solutions_of_its_fits(wine, refit):
+    X, y = wine
+    X32 = X.astype(np.float32)
+    folds = list(StratifiedKFold(3).split(X32, y))
+    model = SoftmaxRegressionCV(Cs=[0.1, 10.0], cv=folds, refit=refit).fit(X32, y)
+    for attribute in ("coef_", "intercept_", "coefs_paths_"):
+        assert getattr(model, attribute).dtype == np.float32, attribute
+    # An entry is its fit's coef_ and intercept_, bit for bit: the first C
+    # of a fold's path, which starts from zero.
+    train = folds[1][0]
+    fit = SoftmaxRegression(C=0.1).fit(X32[train], y[train])
+    assert_array_equal(model.coefs_paths_[1, 0, 0, :, :-1], fit.coef_)
+    assert_array_equal(model.coefs_paths_[1, 0, 0, :, -1], fit.intercept_)
+
+
 def test_cv_parallel_folds_give_the_same_model(wine):
     X, y = wine
     serial = SoftmaxRegressionCV(Cs=CS, cv=3).fit(X, y)
