@@ -106,7 +106,8 @@ def resolve_penalty(penalty, l1_ratio, C, l1_groups, *, warn=True, notices=None)
     l1_ratio : float in [0, 1] or None
         The share of the L1 part.
     C : float
-        The inverse of the penalty's strength.
+        The inverse of the penalty's strength, of any real number type: the
+        penalty holds it as a Python float.
     l1_groups : {None, 'features'}
         What the L1 part sums: single weights, or feature rows.
     warn : bool, default=True
@@ -128,6 +129,10 @@ def resolve_penalty(penalty, l1_ratio, C, l1_groups, *, warn=True, notices=None)
     """
     found = []
     grouped = l1_groups == "features"
+    # A Python float whatever number type C came as: NumPy's float32 or
+    # float16 would carry its precision into the penalty's value, and the
+    # solvers would stop at its rounding.
+    C = float(C)
     if penalty == UNSET:
         if l1_ratio is None:
             found.append(

@@ -553,6 +553,25 @@ def test_clone_of_fitted_model_is_unfitted(wine):
     assert not hasattr(model, "coef_")
 
 
+@pytest.mark.parametrize("C", [np.float32(0.5), np.float16(0.5), np.longdouble(0.5)])
+@pytest.mark.parametrize(
+    ("solver", "l1_ratio"),
+    [("newton-cholesky", 0.0), ("newton-cg", 0.0), ("lbfgs", 0.0), ("gd", 0.5)],
+)
+def test_c_of_any_real_type_gives_the_model_of_its_float(wine, C, solver, l1_ratio):
+    # A NumPy float32 C (as a grid of float32 values hands a search) made
+    # the penalty a float32 number: the solvers stopped at its rounding,
+    # with a ConvergenceWarning, 3e-4 from the model.
+    X, y = wine
+    params = {"solver": solver, "l1_ratio": l1_ratio, "tol": 1e-8}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = SoftmaxRegression(C=C, **params).fit(X, y)
+    reference = SoftmaxRegression(C=0.5, **params).fit(X, y)
+    assert_array_equal(model.coef_, reference.coef_)
+    assert_array_equal(model.intercept_, reference.intercept_)
+
+
 def test_a_fit_reads_the_parameter_names_no_more_than_scikit_learn_does(wine):
     # Reading the signature for the names takes about a twentieth of a
     # millisecond: the estimator reads them once per class, where a small
