@@ -38,8 +38,13 @@ def inner(a, b):
     return namespace(a).sum(a * b)
 
 
-def dot(a, b):
-    """The inner product of two vectors, as a float."""
+def dot(a, b, *, may_overflow=False):
+    """The inner product of two vectors, as a float. With ``may_overflow``,
+    a product past float64's range is inf or nan without NumPy's warning,
+    for a caller that checks it."""
+    if may_overflow:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(inner(a, b))
     return float(inner(a, b))
 
 

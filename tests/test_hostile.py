@@ -34,6 +34,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.linalg import null_space
 from scipy.optimize import minimize
 from scipy.special import log_softmax, logsumexp, softmax
+from sklearn.datasets import load_wine, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -352,6 +353,51 @@ def test_features_at_extreme_and_mixed_scales(solver, scale):
         fit_converges_or_warns(pipeline, X, y)
         X_scaled = scaler.transform(X)
         assert_near_the_optimum(pipeline[-1], X_scaled, y, optimum(X_scaled, y))
+
+
+@pytest.mark.parametrize("exponent", [300, 450])
+@pytest.mark.parametrize("solver", ["newton-cg", "newton-cholesky"])
+def test_features_near_the_magnitude_bound_give_the_scaled_model(solver, exponent):
+    # X 2^k with C 2^-2k is the problem of X in the weights W 2^-k, and the
+    # gradient in those weights is 2^k times X's: with tol 2^k too, the fit
+    # stops where the fit of X does. Features of 1e90 overflowed the
+    # curvature of Newton-CG's conjugate gradients, and of 1e135 its
+    # Hessian products.
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    scale = 2.0**exponent
+    settings = {"solver": solver, "fit_intercept": False}
+    reference = SoftmaxRegression(tol=1e-8, **settings).fit(X, y)
+    model = SoftmaxRegression(tol=1e-8 * scale, C=1 / scale**2, **settings)
+    model.fit(X * scale, y)
+    assert model.converged_
+    coef = model.coef_ * scale
+    if solver == "newton-cholesky":
+        # Each step is the reference's scaled by a power of two, exactly.
+        assert_array_equal(coef, reference.coef_)
+    else:
+        # Newton-CG's forcing term depends on the gradient's norm, not its
+        # direction alone: another path, to the same optimum. Each model is
+        # within its gradient's norm over the least curvature, the
+        # penalty's 1 / (C S), of the optimum.
+        n_parameters = coef.size
+        gradients = model.grad_norm_ / scale + reference.grad_norm_
+        bound = np.sqrt(n_parameters) * gradients * len(y)
+        assert np.linalg.norm(coef - reference.coef_) <= bound
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("solver", ["newton-cg", "newton-cholesky"])
+def test_features_of_1e150_fit_without_overflow(solver, fit_intercept):
+    # Below the bound that fit checks, sqrt(max float64 / n), the Hessian's
+    # entries approach float64's range: the conjugate gradients of
+    # Newton-CG, and of exact steps' fallback, overflowed there.
+    X, y = make_classification(
+        300, 5, n_informative=4, n_redundant=0, n_classes=3, random_state=0
+    )
+    model = SoftmaxRegression(solver=solver, fit_intercept=fit_intercept)
+    fit_converges_or_warns(model, X * 1e150, y, separated=None)
+    assert_sound(model, X * 1e150)
 
 
 @pytest.mark.parametrize(

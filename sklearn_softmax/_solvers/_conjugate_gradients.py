@@ -43,9 +43,19 @@ def truncated_cg(hessp, g, max_cg_iter, precondition=None):
         Hessian-vector products used.
     """
     g_norm = norm(g)
-    threshold = min(0.5, math.sqrt(g_norm)) * g_norm
+    # The iterations are linear in g: they run on g scaled by a power of two
+    # to a norm about one, and the direction is scaled back, both exactly
+    # (the same numbers on any data whose gradient is not at the ends of
+    # float64's range), so that the curvature along a direction, which
+    # grows as the fourth power of the features' scale, and the Hessian's
+    # products stay in range for features up to the bound that fit checks.
+    exponent = math.frexp(g_norm)[1] if 0 < g_norm < math.inf else 0
+    unit = 2.0**-exponent
+    threshold = min(0.5, math.sqrt(g_norm)) * (g_norm * unit)
     p = namespace(g).zeros_like(g)
     r = copy(g)
+    r *= unit
+    g_norm *= unit
     if precondition is None:
         z, rz = r, g_norm * g_norm
     else:
@@ -54,9 +64,12 @@ def truncated_cg(hessp, g, max_cg_iter, precondition=None):
     d = -z
     for iteration in range(1, max_cg_iter + 1):
         Hd = hessp(d)
-        curvature = dot(d, Hd)
+        # Where the curvatures of the parameters differ by hundreds of
+        # orders of magnitude (features about 1e150 beside an intercept),
+        # the direction's can pass float64's range: CG stops there.
+        curvature = dot(d, Hd, may_overflow=True)
         if not 0 < curvature < math.inf:
-            return (-g if iteration == 1 else p), iteration
+            return (-g if iteration == 1 else p / unit), iteration
         alpha = rz / curvature
         p += alpha * d
         r += alpha * Hd
@@ -71,4 +84,4 @@ def truncated_cg(hessp, g, max_cg_iter, precondition=None):
         d *= rz_next / rz
         d -= z
         rz = rz_next
-    return p, iteration
+    return p / unit, iteration

@@ -44,7 +44,15 @@ def _with_hessian(objective):
 def _truncated_newton_step(hessian, gradient):
     """The Newton step by truncated conjugate gradients on the Hessian
     matrix (see :func:`~sklearn_softmax._solvers._conjugate_gradients.truncated_cg`)."""
-    return truncated_cg(lambda v: hessian @ v, gradient, MAX_CG_ITER)[0]
+
+    def product(v):
+        # Where the Hessian's entries approach float64's range (features
+        # about 1e150), a product can pass it: CG stops on its curvature,
+        # inf or nan, without NumPy's warning.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return hessian @ v
+
+    return truncated_cg(product, gradient, MAX_CG_ITER)[0]
 
 
 def minimize_newton_cholesky(objective, x0, *, max_iter, tol, callback=None):
