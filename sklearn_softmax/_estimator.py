@@ -867,9 +867,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 stream.history.append(objective_value)
                 solution = stream.solution()
                 with np.errstate(over="ignore", invalid="ignore"):
-                    value, gradient = objective.value_and_gradient(
-                        solution, np.arange(data.X.shape[0])
-                    )
+                    value, gradient = objective.value_and_gradient(solution, None)
                 if not (np.isfinite(value) and np.all(np.isfinite(solution))):
                     # The call is rolled back (_run_fit).
                     raise ValueError(

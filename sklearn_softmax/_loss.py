@@ -151,7 +151,8 @@ class MultinomialLoss:
         data term on the samples ``rows`` only, scaled so that for rows drawn
         uniformly it is an unbiased estimate of the data term on all of
         ``X`` (the weights of the rows divided by ``len(rows)`` times the
-        mean weight), plus the full penalty.
+        mean weight), plus the full penalty. ``rows=None`` evaluates the
+        objective on all of ``X``, as it is, without a copy of its rows.
 
         Returns
         -------
@@ -172,9 +173,17 @@ class MultinomialLoss:
             # Normalised by the mean weight of all the rows: a minibatch
             # whose weights sum to zero has a data term of zero, and its
             # step is the penalty's alone.
-            passes = self.passes(
-                X[rows], y[rows], weights[rows], total_weight=len(rows) * mean_weight
-            )
+            if rows is None:
+                passes = self.passes(
+                    X, y, weights, total_weight=n_samples * mean_weight
+                )
+            else:
+                passes = self.passes(
+                    X[rows],
+                    y[rows],
+                    weights[rows],
+                    total_weight=len(rows) * mean_weight,
+                )
             coef = x.reshape(shape)
             data_term, gradient = passes.value_and_gradient(coef)
             value = data_term + _l2_penalty(coef, n_features, l2_reg_strength)
@@ -238,11 +247,13 @@ class MultinomialLoss:
         n_features = X.shape[1]
         weights = _normalised_weights(X.shape[0], sample_weight)
         u = u / np.linalg.norm(u)
-        Xu = np.asarray(X @ u[:n_features], dtype=np.float64).ravel()
+        # The products run in X's dtype: a float64 vector would have NumPy
+        # convert all of float32 X to float64 for each of them.
+        Xu = np.asarray(X @ u[:n_features].astype(X.dtype), dtype=np.float64).ravel()
         if self.fit_intercept:
             Xu = Xu + u[-1]
         weighted = weights * Xu
-        v = np.asarray(X.T @ weighted, dtype=np.float64).ravel()
+        v = np.asarray(X.T @ weighted.astype(X.dtype), dtype=np.float64).ravel()
         if self.fit_intercept:
             v = np.append(v, weighted.sum())
         return float(u @ v), v

@@ -725,6 +725,38 @@ def test_memory_of_a_fit_beyond_X(order, solver):
     assert peak < allowed, (peak, X.nbytes)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_memory_of_stochastic_steps_beyond_X(solver, method, dtype):
+    """The stochastic solvers copy minibatches, not X: the objective on all
+    the data (at the start and end of a fit, after each partial_fit call)
+    reads X where it lies, and the curvature bound behind the default step
+    multiplies X in its own dtype (float64 vectors had NumPy convert
+    float32 X to float64 for each product)."""
+    rng = np.random.default_rng(0)
+    n_samples, n_features, n_classes = 20_000, 1000, 3
+    X = rng.standard_normal((n_samples, n_features)).astype(dtype)
+    y = rng.integers(n_classes, size=n_samples)
+    model = SoftmaxRegression(solver=solver, random_state=0)
+    tracemalloc.start()
+    try:
+        if method == "fit":
+            model.set_params(max_iter=2).fit(X, y)
+        else:
+            model.partial_fit(X, y, classes=np.arange(n_classes))
+            model.partial_fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # A handful of n x K arrays and of n-vectors, with room for Python's
+    # own bookkeeping.
+    allowed = 16 * n_samples * (n_classes + 1) * 8 + 2**20
+    assert allowed < X.nbytes / 4
+    assert peak < allowed, (peak, X.nbytes)
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 def test_mixed_precision_reaches_the_full_precision_optimum(sparse):
     X, y = load_digits(return_X_y=True)

@@ -194,9 +194,7 @@ def _penalised(objective, settings, x):
     # x, or the objective there, may have left the finite numbers, which
     # the caller checks.
     with np.errstate(over="ignore", invalid="ignore"):
-        value, gradient = objective.value_and_gradient(
-            x, np.arange(objective.n_samples)
-        )
+        value, gradient = objective.value_and_gradient(x, None)
         if settings.penalty is not None:
             value += settings.penalty.value(x)
     return value, gradient
