@@ -11,13 +11,26 @@ import numpy as np
 _CHUNK_FLOATS = 2**19
 
 
+# The most columns whose products are formed together: the r (r + 1) / 2
+# products of 64 rows fit in a chunk of _CHUNK_FLOATS. With fewer rows a
+# chunk, the product with the weights is a thin one, which BLAS runs slowly.
+_MAX_STACKED_COLUMNS = 127
+
+
 def stacks_grams(n_sets, n_columns):
     """Whether :func:`weighted_grams` forms the products of the columns once
     for ``n_sets`` sets of weights on ``r = n_columns`` columns: for at least
     ``min(r, 4 sqrt(r))`` sets, where one product of the weights with them
     ran faster than a product a set, single-threaded, on 4096 rows (``r``
-    from 3 to 101, 1 to 190 sets). The choice depends on these two numbers
-    alone, and so does every sum's rounding."""
+    from 3 to 101, 1 to 190 sets), and only while a chunk of
+    ``_CHUNK_FLOATS`` products holds at least 64 rows (``r`` up to
+    127). Beyond, the stacked products ran slower, the more so the more
+    columns: 1.03 to 2.2 times the time of a product a set at ``r = 160``
+    and 200 (190 and 1225 sets), 10 times at ``r = 401``. The choice
+    depends on these two numbers alone, and so does every sum's
+    rounding."""
+    if n_columns > _MAX_STACKED_COLUMNS:
+        return False
     return n_sets > 1 and (n_sets >= n_columns or n_sets**2 >= 16 * n_columns)
 
 

@@ -67,10 +67,13 @@ def test_a_block_without_rows_has_zero_grams(n_sets):
 
 
 def test_the_choice_follows_the_sets_and_the_columns():
-    """At least ``min(r, 4 sqrt(r))`` sets, and more than one."""
+    """At least ``min(r, 4 sqrt(r))`` sets, and more than one; at most 127
+    columns, whose products of 64 rows fill a chunk."""
     assert not stacks_grams(1, 1)
     assert stacks_grams(3, 3) and not stacks_grams(2, 3)
     assert stacks_grams(40, 100) and not stacks_grams(39, 100)
+    assert stacks_grams(1225, 127) and not stacks_grams(1225, 128)
+    assert 127 * 128 // 2 * 64 <= _grams._CHUNK_FLOATS < 128 * 129 // 2 * 64
 
 
 def test_the_rank_k_update_follows_the_shape():
