@@ -46,7 +46,7 @@ from ._separation import (
 from ._targets import check_sample_weight, class_weights, encode_labels
 from ._two_classes import lift
 
-# The covariance is refused above this size, four float64 matrices of
+# The covariance is refused above this size, five float64 matrices of
 # (n_features + 1) K rows each: 1 GiB.
 DEFAULT_MAX_BYTES = 2**30
 
@@ -434,8 +434,8 @@ def softmax_inference(
     groups : array-like of shape (n_samples,), default=None
         Each sample's cluster, for ``cov_type='cluster'`` only.
     max_bytes : int, default=2**30
-        The most memory the covariance may take. It holds four matrices of
-        ``p x p`` float64 entries, for ``p = (n_features + fit_intercept)
+        The most memory the covariance may take. It holds up to five
+        matrices of ``p x p`` float64 entries, for ``p = (n_features + fit_intercept)
         n_classes`` parameters; a larger model is refused with a
         ``ValueError`` that says how large they would be.
 
@@ -584,10 +584,12 @@ def softmax_inference(
         separation = _check_separation(estimator, X, y_encoded, n_classes, fit_weight)
     bread_eigh = information_eigh
     if penalty:
+        # The information's eigenvectors are not needed beyond the proof.
+        del information_eigh, bread_eigh
         bread = information.copy()
         on_weights = np.arange(n_rows) >= int(estimator.fit_intercept)
         bread[np.diag_indices_from(bread)] += penalty * np.tile(on_weights, n_classes)
-        bread_eigh = shifted_eigh(bread, n_classes)
+        bread_eigh = shifted_eigh(bread, n_classes, overwrite=True)
         del bread
     meat, correction = meat_and_correction(
         cov_type,
@@ -600,9 +602,12 @@ def softmax_inference(
         n_free,
         class_factor,
     )
+    # The meat is the information itself, or holds what the covariance
+    # needs of it.
+    del information
     symmetric_covariance = correction * sandwich_covariance(bread_eigh, meat)
     rounding = np.sqrt(correction) * _rounding_scale(bread_eigh, meat)
-    del meat, information
+    del meat, bread_eigh
     covariance = symmetric_covariance
     params = theta
     column_names = classes.tolist()

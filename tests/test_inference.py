@@ -1,11 +1,13 @@
 """softmax_inference against statsmodels and direct computations."""
 
 import re
+import tracemalloc
 import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import sklearn
 import statsmodels.api as sm
 from _problems import loss_gradient
 from numpy.testing import assert_allclose, assert_array_equal
@@ -27,6 +29,9 @@ from sklearn_softmax import (
 from sklearn_softmax import _inference as inference_module
 from sklearn_softmax._inference_result import SoftmaxInferenceResult
 from sklearn_softmax._information import (
+    MATRICES_HELD,
+    _symmetric_from_upper,
+    _symmetrise,
     design_products,
     observed_information,
     shifted_eigh,
@@ -482,10 +487,55 @@ def test_features_far_from_unit_scale_keep_their_standard_errors(anes96, cov_typ
 def test_size_is_refused_above_max_bytes():
     X, y = _unseparable()
     clf = SoftmaxRegression(**TIGHT).fit(X, y)
-    # 4 rows x 4 classes: 16 x 16 matrices of 2 kiB, four of them.
-    with pytest.raises(ValueError, match=r"16 x 16 .* 0\.0 MiB .* 4 matrices"):
-        softmax_inference(clf, X, y, max_bytes=4 * 8 * 16**2 - 1)
-    softmax_inference(clf, X, y, max_bytes=4 * 8 * 16**2)
+    # 4 rows x 4 classes: 16 x 16 matrices of 2 kiB, five of them.
+    with pytest.raises(ValueError, match=r"16 x 16 .* 0\.0 MiB .* 5 matrices"):
+        softmax_inference(clf, X, y, max_bytes=5 * 8 * 16**2 - 1)
+    softmax_inference(clf, X, y, max_bytes=5 * 8 * 16**2)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("n", [5, 7, 20])
+def test_in_place_symmetric_matrices_equal_their_formulas(n, order):
+    """Mirrored from the upper triangle, and averaged with the transpose, a
+    block of rows at a time (blocks of 7 rows, one of them partial, and the
+    diagonal blocks), to the last bit of the whole-matrix formulas."""
+    A = np.asarray(np.random.default_rng(n).standard_normal((n, n)), order=order)
+    mirrored = _symmetric_from_upper(A.copy(order=order), block_rows=7)
+    assert_array_equal(mirrored, np.triu(A) + np.triu(A, 1).T)
+    averaged = A.copy(order=order)
+    _symmetrise(averaged, block_rows=7)
+    assert_array_equal(averaged, 0.5 * (A + A.T))
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0", "cluster"])
+@pytest.mark.parametrize("C", [1.0, np.inf])
+def test_memory_is_what_max_bytes_counts(cov_type, C):
+    """The covariance holds at most MATRICES_HELD matrices of p x p at once,
+    beside blocks of rows within scikit-learn's working memory and a few
+    n x K arrays: the eigendecompositions overwrite their scaled copies,
+    and the sandwich is made symmetric in place (seven were held)."""
+    rng = np.random.default_rng(0)
+    n_samples, n_features, n_classes = 2000, 100, 10
+    X = rng.standard_normal((n_samples, n_features))
+    W = 0.05 * rng.standard_normal((n_features, n_classes))
+    y = np.argmax(X @ W + rng.gumbel(size=(n_samples, n_classes)), axis=1)
+    groups = rng.integers(40, size=n_samples) if cov_type == "cluster" else None
+    clf = SoftmaxRegression(C=C, **TIGHT).fit(X, y)
+    n_parameters = (n_features + 1) * n_classes
+    matrix = 8 * n_parameters**2
+    with sklearn.config_context(working_memory=1):
+        tracemalloc.start()
+        try:
+            result = softmax_inference(
+                clf, X, y, cov_type=cov_type, groups=groups, max_bytes=5 * matrix
+            )
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert result.separation == "not separated"
+    slack = 2**20 + 16 * n_samples * n_classes * 8
+    assert slack < matrix / 2
+    assert peak <= MATRICES_HELD * matrix + slack, peak / matrix
     with pytest.raises(TypeError, match="max_bytes must be a number of bytes"):
         softmax_inference(clf, X, y, max_bytes="1")
 
