@@ -8,7 +8,6 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import log_softmax, softmax
 from sklearn import get_config
 from sklearn.base import ClassifierMixin
 from sklearn.exceptions import InconsistentVersionWarning
@@ -67,6 +66,29 @@ def parameter_names(estimator_class):
     reading a signature takes about a twentieth of a millisecond, and a fit
     asked for the names several times."""
     return tuple(estimator_class._get_param_names())
+
+
+def _softmax_in_place(scores):
+    """SciPy's ``softmax(scores, axis=1)``, the same operations, in the
+    memory of ``scores`` (a NumPy array the caller owns): no other array of
+    its size, where SciPy makes two."""
+    scores -= np.max(scores, axis=1, keepdims=True)
+    np.exp(scores, out=scores)
+    scores /= np.sum(scores, axis=1, keepdims=True)
+    return scores
+
+
+def _log_softmax_in_place(scores):
+    """SciPy's ``log_softmax(scores, axis=1)``, the same operations, in the
+    memory of ``scores``: one other array of its size, the exponentials,
+    where SciPy makes three."""
+    largest = np.max(scores, axis=1, keepdims=True)
+    largest[~np.isfinite(largest)] = 0
+    scores -= largest
+    with np.errstate(divide="ignore"):
+        log_sums = np.log(np.sum(np.exp(scores), axis=1, keepdims=True))
+    scores -= log_sums
+    return scores
 
 
 class LinearSoftmaxClassifierMixin(ClassifierMixin):
@@ -230,10 +252,10 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
                 dtype=[np.float64, np.float32],
                 reset=False,
             )
-            # coef_ is sparse after sparsify().
-            scores = (
-                safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
-            )
+            # coef_ is sparse after sparsify(). The intercepts are added in
+            # place: no second array of the scores' size.
+            scores = safe_sparse_dot(X, self.coef_.T, dense_output=True)
+            scores += self.intercept_
             return scores.ravel() if scores.shape[1] == 1 else scores
         xp, _ = namespace
         X = validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False)
@@ -353,7 +375,7 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
             return self._over_dask_blocks(X, "predict_proba")
         scores, namespace = self._class_scores(X, "predict_proba")
         if namespace is None:
-            return softmax(scores, axis=1)
+            return _softmax_in_place(scores)
         xp, _ = namespace
         exponentials = xp.exp(scores - xp.max(scores, axis=1, keepdims=True))
         return exponentials / xp.sum(exponentials, axis=1, keepdims=True)
@@ -379,7 +401,7 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
             return self._over_dask_blocks(X, "predict_log_proba")
         scores, namespace = self._class_scores(X, "predict_log_proba")
         if namespace is None:
-            return log_softmax(scores, axis=1)
+            return _log_softmax_in_place(scores)
         xp, _ = namespace
         shifted = scores - xp.max(scores, axis=1, keepdims=True)
         return shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from _problems import distance_and_bound, make_problem, penalised_objective
 from _references import coefficient_tolerance
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy.special import softmax
+from scipy.special import log_softmax, softmax
 from sklearn.base import clone
 from sklearn.datasets import (
     load_digits,
@@ -755,6 +755,36 @@ def test_memory_of_stochastic_steps_beyond_X(solver, method, dtype):
     allowed = 16 * n_samples * (n_classes + 1) * 8 + 2**20
     assert allowed < X.nbytes / 4
     assert peak < allowed, (peak, X.nbytes)
+
+
+@pytest.mark.parametrize("n_classes", [2, 20])
+@pytest.mark.parametrize("method", ["predict_proba", "predict_log_proba"])
+def test_probabilities_are_made_in_the_memory_of_the_scores(method, n_classes):
+    """SciPy's softmax and log-softmax, to the last bit, with one n x K
+    array beside the scores for the log-probabilities and none for the
+    probabilities (SciPy's took three and four in all)."""
+    rng = np.random.default_rng(0)
+    n_samples, n_features = 100_000, 5
+    X = rng.standard_normal((n_samples, n_features))
+    y = rng.integers(n_classes, size=n_samples)
+    model = SoftmaxRegression(max_iter=3).fit(X[:2000], y[:2000])
+    scores = model.decision_function(X)
+    if n_classes == 2:
+        scores = np.stack([-0.5 * scores, 0.5 * scores], axis=1)
+    expected = (softmax if method == "predict_proba" else log_softmax)(scores, axis=1)
+    del scores
+    tracemalloc.start()
+    try:
+        result = getattr(model, method)(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert_array_equal(result, expected)
+    n_by_k = 8 * n_samples * n_classes
+    others = 1 if method == "predict_log_proba" else 0
+    # The two-class scores come as one column first, then its two.
+    slack = 2**20 + 4 * 8 * n_samples
+    assert peak <= (1 + others) * n_by_k + slack, peak / n_by_k
 
 
 @pytest.mark.parametrize("sparse", [False, True])
