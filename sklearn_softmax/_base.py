@@ -64,7 +64,7 @@ def parameter_names(estimator_class):
     """The names of the parameters of ``estimator_class``, as scikit-learn's
     ``get_params`` reads them from its signature: read once per class, as
     reading a signature takes about a twentieth of a millisecond, and a fit
-    asked for the names several times."""
+    needs the names in several places."""
     return tuple(estimator_class._get_param_names())
 
 
@@ -255,6 +255,8 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
             # coef_ is sparse after sparsify(). The intercepts are added in
             # place: no second array of the scores' size.
             scores = safe_sparse_dot(X, self.coef_.T, dense_output=True)
+            # The dtype of the sum, where intercept_ was set to a wider one.
+            scores = scores.astype(np.result_type(scores, self.intercept_), copy=False)
             scores += self.intercept_
             return scores.ravel() if scores.shape[1] == 1 else scores
         xp, _ = namespace

@@ -562,7 +562,8 @@ def softmax_inference(
     log_P = _log_probabilities(X, theta, estimator.fit_intercept)
     P = np.exp(log_P)
     Y = np.eye(n_classes)[y_encoded]
-    penalty = 0.0 if _penalty(estimator).norm is None else 1.0 / estimator.C
+    chosen = _penalty(estimator)
+    penalty = 0.0 if chosen.norm is None else 1.0 / chosen.C
     moments = design_products(
         X, fit_weight[:, np.newaxis] * (Y - P), estimator.fit_intercept
     )
@@ -582,15 +583,16 @@ def softmax_inference(
         separation = "not separated"
     else:
         separation = _check_separation(estimator, X, y_encoded, n_classes, fit_weight)
-    bread_eigh = information_eigh
     if penalty:
         # The information's eigenvectors are not needed beyond the proof.
-        del information_eigh, bread_eigh
+        del information_eigh
         bread = information.copy()
         on_weights = np.arange(n_rows) >= int(estimator.fit_intercept)
         bread[np.diag_indices_from(bread)] += penalty * np.tile(on_weights, n_classes)
         bread_eigh = shifted_eigh(bread, n_classes, overwrite=True)
         del bread
+    else:
+        bread_eigh = information_eigh
     meat, correction = meat_and_correction(
         cov_type,
         information,
@@ -602,8 +604,8 @@ def softmax_inference(
         n_free,
         class_factor,
     )
-    # The meat is the information itself, or holds what the covariance
-    # needs of it.
+    # Nothing below reads the information but through the meat (which is
+    # the information itself for cov_type='nonrobust').
     del information
     symmetric_covariance = correction * sandwich_covariance(bread_eigh, meat)
     rounding = np.sqrt(correction) * _rounding_scale(bread_eigh, meat)

@@ -35,6 +35,9 @@ MATRICES_HELD = 5
 
 _EPS = np.finfo(np.float64).eps
 
+# The rows of a p x p matrix made symmetric at a time, in place.
+_BLOCK_ROWS = 256
+
 
 def matrix_bytes(n_parameters):
     """Bytes of one ``n_parameters`` x ``n_parameters`` float64 matrix."""
@@ -88,7 +91,7 @@ def _add_kronecker_gram(gram, F, X_design, sign):
     return _add_gram(gram, _kronecker_rows(F, X_design), sign)
 
 
-def _symmetric_from_upper(gram, block_rows=256):
+def _symmetric_from_upper(gram, block_rows=_BLOCK_ROWS):
     """``gram`` with its upper triangle copied onto its lower one, in place,
     a block of rows at a time: no matrix of its size beside it."""
     n = gram.shape[0]
@@ -314,7 +317,7 @@ def sandwich_covariance(bread_eigh, meat):
     return covariance
 
 
-def _symmetrise(matrix, block_rows=256):
+def _symmetrise(matrix, block_rows=_BLOCK_ROWS):
     """Replace each pair of entries ``(i, j)``, ``(j, i)`` of a square
     ``matrix`` by their mean, in place, a block of rows at a time: exactly
     ``0.5 (A + A^T)``, without matrices of its size."""

@@ -13,6 +13,7 @@ term of every kind of data: NumPy's and SciPy's, Dask's blocks
 (:mod:`sklearn_softmax._loss_array_api`).
 """
 
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -248,12 +249,18 @@ class MultinomialLoss:
         weights = _normalised_weights(X.shape[0], sample_weight)
         u = u / np.linalg.norm(u)
         # The products run in X's dtype: a float64 vector would have NumPy
-        # convert all of float32 X to float64 for each of them.
+        # convert all of float32 X to float64 for each of them. Each vector
+        # has entries of at most one, scaled by a power of two where needed
+        # (exactly), so that the products stay in float32's range for
+        # entries of X up to its largest over the samples or features.
         Xu = np.asarray(X @ u[:n_features].astype(X.dtype), dtype=np.float64).ravel()
         if self.fit_intercept:
             Xu = Xu + u[-1]
         weighted = weights * Xu
-        v = np.asarray(X.T @ weighted.astype(X.dtype), dtype=np.float64).ravel()
+        largest = float(np.max(np.abs(weighted))) if weighted.size else 0.0
+        exponent = math.frexp(largest)[1] if 0 < largest < math.inf else 0
+        v = X.T @ np.ldexp(weighted, -exponent).astype(X.dtype)
+        v = np.ldexp(np.asarray(v, dtype=np.float64).ravel(), exponent)
         if self.fit_intercept:
             v = np.append(v, weighted.sum())
         return float(u @ v), v
@@ -604,7 +611,8 @@ class RowsObjective(NamedTuple):
     ----------
     value_and_gradient : callable
         ``value_and_gradient(x, rows)``: the estimate from the samples
-        ``rows`` of the objective and its gradient at ``x``.
+        ``rows`` of the objective and its gradient at ``x``; with ``rows``
+        None, the objective on all the samples, read where they lie.
     n_samples : int
         The number of rows.
     """

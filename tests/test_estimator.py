@@ -574,8 +574,8 @@ def test_c_of_any_real_type_gives_the_model_of_its_float(wine, C, solver, l1_rat
 
 def test_a_fit_reads_the_parameter_names_no_more_than_scikit_learn_does(wine):
     # Reading the signature for the names takes about a twentieth of a
-    # millisecond: the estimator reads them once per class, where a small
-    # fit used to read them eight times.
+    # millisecond, a tenth of a small fit: the estimator reads them once
+    # per class.
     calls = []
 
     class Counted(SoftmaxRegression):
@@ -586,12 +586,12 @@ def test_a_fit_reads_the_parameter_names_no_more_than_scikit_learn_does(wine):
 
     X, y = wine
     model = Counted(C=2.0, class_weight="balanced")
-    assert model._parameters() == model.get_params(deep=False)
     model.fit(X, y)
     calls.clear()
     model.fit(X, y)
     # scikit-learn's validation of the parameters reads them once a fit.
-    assert len(calls) == 1
+    assert len(calls) <= 1
+    assert model._parameters() == model.get_params(deep=False)
     assert model._fitted_objective["class_weight"] == "balanced"
 
 
@@ -755,6 +755,18 @@ def test_memory_of_stochastic_steps_beyond_X(solver, method, dtype):
     allowed = 16 * n_samples * (n_classes + 1) * 8 + 2**20
     assert allowed < X.nbytes / 4
     assert peak < allowed, (peak, X.nbytes)
+
+
+def test_scores_take_the_dtype_of_the_sum_of_their_terms(wine):
+    # The intercepts are added in place: a wider intercept_ set by hand
+    # widens the scores first, as the sum did.
+    X, y = wine
+    model = SoftmaxRegression().fit(X.astype(np.float32), y)
+    model.intercept_ = model.intercept_.astype(np.float64)
+    scores = model.decision_function(X.astype(np.float32))
+    assert scores.dtype == np.float64
+    expected = X.astype(np.float32) @ model.coef_.T + model.intercept_
+    assert_array_equal(scores, expected)
 
 
 @pytest.mark.parametrize("n_classes", [2, 20])

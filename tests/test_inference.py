@@ -491,6 +491,8 @@ def test_size_is_refused_above_max_bytes():
     with pytest.raises(ValueError, match=r"16 x 16 .* 0\.0 MiB .* 5 matrices"):
         softmax_inference(clf, X, y, max_bytes=5 * 8 * 16**2 - 1)
     softmax_inference(clf, X, y, max_bytes=5 * 8 * 16**2)
+    with pytest.raises(TypeError, match="max_bytes must be a number of bytes"):
+        softmax_inference(clf, X, y, max_bytes="1")
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
@@ -513,7 +515,7 @@ def test_memory_is_what_max_bytes_counts(cov_type, C):
     """The covariance holds at most MATRICES_HELD matrices of p x p at once,
     beside blocks of rows within scikit-learn's working memory and a few
     n x K arrays: the eigendecompositions overwrite their scaled copies,
-    and the sandwich is made symmetric in place (seven were held)."""
+    and the sandwich is made symmetric in place."""
     rng = np.random.default_rng(0)
     n_samples, n_features, n_classes = 2000, 100, 10
     X = rng.standard_normal((n_samples, n_features))
@@ -536,8 +538,18 @@ def test_memory_is_what_max_bytes_counts(cov_type, C):
     slack = 2**20 + 16 * n_samples * n_classes * 8
     assert slack < matrix / 2
     assert peak <= MATRICES_HELD * matrix + slack, peak / matrix
-    with pytest.raises(TypeError, match="max_bytes must be a number of bytes"):
-        softmax_inference(clf, X, y, max_bytes="1")
+
+
+def test_c_of_any_real_type_gives_the_standard_errors_of_its_float():
+    # The fit holds C as a Python float; the bread's penalty did not, and
+    # moved the standard errors of a float32 C by 1e-8.
+    X, y = _unseparable()
+    C = np.float32(0.1)
+    results = [
+        softmax_inference(SoftmaxRegression(C=value, **TIGHT).fit(X, y), X, y)
+        for value in (C, float(C))
+    ]
+    assert_array_equal(results[0].bse, results[1].bse)
 
 
 def test_not_at_the_optimum_is_warned_about():

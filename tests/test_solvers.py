@@ -282,6 +282,28 @@ def test_cg_stops_on_a_product_that_is_not_a_positive_number(curvature):
     assert n_products == 1
 
 
+@pytest.mark.parametrize("exponent", [-1070, -1000, -300, 0, 300, 1000])
+def test_cg_scales_the_gradient_exactly_at_any_magnitude(exponent):
+    """CG runs on the gradient scaled by a power of two to a norm about one,
+    from subnormal gradients (left as they are) to gradients near float64's
+    largest, whose curvature would overflow: the direction of 2^k g is 2^k
+    times that of g, to the last bit, where the forcing term
+    min(0.5, sqrt(|g|)) is 0.5 for both, and otherwise meets its own."""
+    A = np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 0.5], [0.0, 0.5, 2.0]])
+    g = np.array([1.0, -2.0, 0.5])
+    direction, n_products = truncated_cg(lambda v: A @ v, g, 10)
+    scaled, scaled_products = truncated_cg(lambda v: A @ v, np.ldexp(g, exponent), 10)
+    assert np.all(np.isfinite(scaled))
+    if exponent >= 0:
+        assert_array_equal(scaled, np.ldexp(direction, exponent))
+        assert scaled_products == n_products
+    elif exponent > -1000:
+        scaled_g = np.ldexp(g, exponent)
+        g_norm = np.linalg.norm(scaled_g)
+        residual = np.linalg.norm(A @ scaled + scaled_g)
+        assert residual <= min(0.5, np.sqrt(g_norm)) * g_norm
+
+
 def test_preconditioned_cg_solves_the_system_in_fewer_products(rng):
     A, _ = badly_scaled_quadratic(rng)
     g = rng.standard_normal(A.shape[0]) * 1e-6

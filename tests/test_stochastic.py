@@ -75,6 +75,25 @@ def test_curvature_bound_bounds_the_hessian(fit_intercept, rng):
     assert largest <= bound <= 1.1 * bohning
 
 
+@pytest.mark.parametrize("exponent", [0, 65, 100])
+def test_curvature_bound_of_float32_data_scales_with_it(exponent):
+    """The power iterations multiply float32 X in float32, with vectors
+    scaled into its range by powers of two: for X 2^k, the bound is 2^2k
+    times X's, to the last bit, where 2^65 (3.7e19) overflowed the products
+    (the stochastic solvers then returned their starting point)."""
+    X, _, sw = make_problem(n_samples=80)
+    X = X.astype(np.float32)
+    loss = MultinomialLoss(4, False)
+    bound = loss.curvature_bound(X, sw)
+    scaled = loss.curvature_bound(X * np.float32(2.0**exponent), sw)
+    assert scaled == bound * 2.0 ** (2 * exponent)
+    # As much as the same products on a float64 copy, to float32's rounding
+    # of the sums of the 80 samples.
+    assert bound == pytest.approx(
+        loss.curvature_bound(X.astype(np.float64), sw), rel=80 * 2.0**-23
+    )
+
+
 @pytest.mark.parametrize(
     "params",
     [

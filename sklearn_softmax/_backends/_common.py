@@ -66,9 +66,10 @@ def unread_in_memory(dtype):
 def check_magnitude(largest, n_samples):
     """Raise unless the sum of ``n_samples`` squares of entries of ``X`` up
     to ``largest`` in magnitude is finite in float64: a fit forms such sums
-    (the Hessian's diagonal, the bound on its curvature), in float64 for
-    every dtype, and where they overflow, its steps are not numbers. (The
-    entries of float32 data are too small for that.)"""
+    (the Hessian's diagonal), in float64 for every dtype, and where they
+    overflow, its steps are not numbers. (The entries of float32 data are
+    too small for that; the products that run in float32, such as those of
+    the bound on the curvature, scale their vectors into its range.)"""
     limit = math.sqrt(float(np.finfo(np.float64).max) / max(n_samples, 1))
     if largest > limit:
         raise ValueError(

@@ -115,8 +115,8 @@ class NumpyBackend:
         if solver == "newton-cholesky" and X.dtype == np.float32:
             # Exact steps need the gradient to float64's precision where the
             # Hessian's least curvature is below float32's rounding of it:
-            # the passes run on a float64 copy of X, at most 100 columns
-            # for the problems 'auto' takes them on.
+            # the passes run on a float64 copy of X ('auto' does not take
+            # exact steps on float32 data).
             X = X.astype(np.float64)
 
         two_classes_as_one = (

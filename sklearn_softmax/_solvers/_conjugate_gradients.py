@@ -6,6 +6,10 @@ import math
 
 from .._vectors import copy, dot, namespace, norm
 
+# The least positive normal float64: a gradient's norm below it is left
+# unscaled (its power of two would pass float64's range).
+_TINY = 2.0**-1022
+
 # Most conjugate-gradient iterations per Newton step.
 MAX_CG_ITER = 250
 
@@ -49,7 +53,7 @@ def truncated_cg(hessp, g, max_cg_iter, precondition=None):
     # float64's range), so that the curvature along a direction, which
     # grows as the fourth power of the features' scale, and the Hessian's
     # products stay in range for features up to the bound that fit checks.
-    exponent = math.frexp(g_norm)[1] if 0 < g_norm < math.inf else 0
+    exponent = math.frexp(g_norm)[1] if _TINY <= g_norm < math.inf else 0
     unit = 2.0**-exponent
     threshold = min(0.5, math.sqrt(g_norm)) * (g_norm * unit)
     p = namespace(g).zeros_like(g)

@@ -2,9 +2,10 @@
 
 A stochastic solver takes a :class:`~sklearn_softmax._loss.RowsObjective`,
 whose ``value_and_gradient(x, rows)`` estimates the objective from a subset
-of the samples. One epoch visits every sample once, in minibatches. The
-state of the iteration (the iterate, the momentum or the moments, the
-average, the step count) is a :class:`StochasticState`, which
+of the samples (``rows=None`` for all of them, without a copy). One epoch
+visits every sample once, in minibatches. The state of the iteration (the
+iterate, the momentum or the moments, the average, the step count) is a
+:class:`StochasticState`, which
 ``partial_fit`` keeps from one call to the next.
 """
 
