@@ -13,7 +13,6 @@ term of every kind of data: NumPy's and SciPy's, Dask's blocks
 (:mod:`sklearn_softmax._loss_array_api`).
 """
 
-import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -29,7 +28,7 @@ from ._curvature import (
 )
 from ._passes import DataPasses
 from ._two_classes import lift
-from ._vectors import namespace
+from ._vectors import max_abs, namespace, scaling_exponent
 
 # Power iteration approaches the largest eigenvalue from below: the bound is
 # raised by this factor to stay on the safe side of it.
@@ -257,8 +256,7 @@ class MultinomialLoss:
         if self.fit_intercept:
             Xu = Xu + u[-1]
         weighted = weights * Xu
-        largest = float(np.max(np.abs(weighted))) if weighted.size else 0.0
-        exponent = math.frexp(largest)[1] if 0 < largest < math.inf else 0
+        exponent = scaling_exponent(max_abs(weighted))
         v = X.T @ np.ldexp(weighted, -exponent).astype(X.dtype)
         v = np.ldexp(np.asarray(v, dtype=np.float64).ravel(), exponent)
         if self.fit_intercept:

@@ -35,6 +35,7 @@ from ._blocks import (
 )
 from ._grams import stacks_grams, weighted_grams
 from ._jacobian import class_pairs, hessian_matrix, pair_weights
+from ._vectors import max_abs, scaling_exponent
 
 # The weights of the sets whose Gram matrices a task forms take at most this
 # many numbers (16 MiB): many classes have many pairs of classes.
@@ -679,8 +680,7 @@ class DataPasses:
         """
         products = self._hessian_products_made()
         V = np.asarray(V, dtype=np.float64)
-        largest = float(np.max(np.abs(V))) if V.size else 0.0
-        exponent = math.frexp(largest)[1] if math.isfinite(largest) else 0
+        exponent = scaling_exponent(max_abs(V))
         Vt, v_b = products.transposed(np.ldexp(V, -exponent))
 
         def block_pass(space, block):

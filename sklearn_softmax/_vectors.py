@@ -71,6 +71,17 @@ def _sum_of_squares(a):
         return dot(a, a)
 
 
+def scaling_exponent(magnitude):
+    """The exponent ``e`` of a normal positive float ``magnitude = m 2^e``
+    with ``0.5 <= m < 1``, and 0 for zero, subnormal, infinite or NaN
+    magnitudes: a vector of that largest entry or norm, scaled by
+    ``2^-e``, has it in ``[0.5, 1)``, exactly, and products with it keep
+    far from the ends of the dtype's range."""
+    if _TINY <= magnitude < math.inf:
+        return math.frexp(magnitude)[1]
+    return 0
+
+
 def max_abs(g):
     """The infinity norm, the gradient norm every solver stops on."""
     if isinstance(g, np.ndarray):

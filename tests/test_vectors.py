@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_softmax import SoftmaxRegression
-from sklearn_softmax._vectors import norm
+from sklearn_softmax._vectors import norm, scaling_exponent
 
 
 @pytest.mark.parametrize("scale", [1.0, 1e200, 1e-200, 1e-160])
@@ -65,3 +65,22 @@ def test_gd_under_a_penalty_whose_gradient_squares_overflow():
     with pytest.warns(ConvergenceWarning):
         model = SoftmaxRegression(solver="gd", C=1e-200).fit(X, y)
     assert np.all(np.isfinite(model.coef_))
+
+
+@pytest.mark.parametrize(
+    ("magnitude", "exponent"),
+    [
+        (1.0, 1),
+        (0.75, 0),
+        (2.0**1000, 1001),
+        (2.0**-1022, -1021),
+        (3e-309, 0),
+        (0.0, 0),
+        (np.inf, 0),
+        (np.nan, 0),
+    ],
+)
+def test_scaling_exponent_brings_normal_magnitudes_to_about_one(magnitude, exponent):
+    assert scaling_exponent(magnitude) == exponent
+    if exponent:
+        assert 0.5 <= np.ldexp(magnitude, -exponent) < 1

@@ -4,11 +4,7 @@ Newton steps of the proximal solver on a penalty's support."""
 
 import math
 
-from .._vectors import copy, dot, namespace, norm
-
-# The least positive normal float64: a gradient's norm below it is left
-# unscaled (its power of two would pass float64's range).
-_TINY = 2.0**-1022
+from .._vectors import copy, dot, namespace, norm, scaling_exponent
 
 # Most conjugate-gradient iterations per Newton step.
 MAX_CG_ITER = 250
@@ -53,7 +49,7 @@ def truncated_cg(hessp, g, max_cg_iter, precondition=None):
     # float64's range), so that the curvature along a direction, which
     # grows as the fourth power of the features' scale, and the Hessian's
     # products stay in range for features up to the bound that fit checks.
-    exponent = math.frexp(g_norm)[1] if _TINY <= g_norm < math.inf else 0
+    exponent = scaling_exponent(g_norm)
     unit = 2.0**-exponent
     threshold = min(0.5, math.sqrt(g_norm)) * (g_norm * unit)
     p = namespace(g).zeros_like(g)
