@@ -26,7 +26,7 @@ from sklearn.metrics import log_loss
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from sklearn_softmax import SoftmaxRegression, _blocks
+from sklearn_softmax import SoftmaxRegression, _blocks, _passes
 from sklearn_softmax._heuristics import (
     choose_hessian_dtype,
     choose_n_threads,
@@ -545,6 +545,30 @@ def test_predict_with_wrong_number_of_features_raises(method):
     message = "has 3 features, but SoftmaxRegression is expecting 5 features"
     with pytest.raises(ValueError, match=message):
         getattr(model, method)(X[:, :3])
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_exact_steps_that_memory_cannot_hold_say_so(n_classes, monkeypatch):
+    # A model of 50000 sparse features and 20 classes asked NumPy for 3.5
+    # TiB; the allocation is made to fail here, whatever the machine.
+    def no_memory(*args, **kwargs):
+        raise MemoryError("Unable to allocate")
+
+    monkeypatch.setattr(_passes.DataPasses, "_pair_grams", no_memory)
+    X, y, _ = make_problem(n_classes=n_classes)
+    model = SoftmaxRegression(solver="newton-cholesky")
+    n_parameters = (X.shape[1] + 1) * (1 if n_classes == 2 else n_classes)
+    message = (
+        f"solver='newton-cholesky' forms the Hessian of the model's {n_parameters} "
+        "parameters.*Use solver='newton-cg'"
+    )
+    with pytest.raises(MemoryError, match=message):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
+    # Other solvers' memory errors are left as they are.
+    monkeypatch.setattr(_passes.DataPasses, "value_and_gradient", no_memory)
+    with pytest.raises(MemoryError, match=r"^Unable to allocate$"):
+        SoftmaxRegression(solver="lbfgs").fit(X, y)
 
 
 def test_clone_of_fitted_model_is_unfitted(wine):

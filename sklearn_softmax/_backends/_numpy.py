@@ -166,9 +166,23 @@ class NumpyBackend:
         # Exact Newton steps for two classes factor the Hessian of the
         # difference of their parameters: the whole solve, in the row space
         # or without the idle columns too, runs on that difference.
-        if two_classes_as_one:
-            return solved_in_difference(run, coef0)
-        return run(coef0)
+        try:
+            if two_classes_as_one:
+                return solved_in_difference(run, coef0)
+            return run(coef0)
+        except MemoryError as error:
+            if solver != "newton-cholesky":
+                raise
+            n_rows = data.n_features + int(spec.fit_intercept)
+            n_parameters = n_rows * (1 if two_classes_as_one else n_classes)
+            raise MemoryError(
+                f"solver='newton-cholesky' forms the Hessian of the model's "
+                f"{n_parameters} parameters, {8 * n_parameters**2 / 2**30:.3g} GiB "
+                "of float64 beside the matrices of the pairs of classes it is "
+                "summed from, and this machine could not hold them. Use "
+                "solver='newton-cg', or 'auto', which takes exact steps on "
+                "small models only."
+            ) from error
 
     def bind_rows(self, data, spec):
         """The objective estimated from subsets of rows, for the stochastic
