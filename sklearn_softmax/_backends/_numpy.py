@@ -173,8 +173,7 @@ class NumpyBackend:
         except MemoryError as error:
             if solver != "newton-cholesky":
                 raise
-            n_rows = data.n_features + int(spec.fit_intercept)
-            n_parameters = n_rows * (1 if two_classes_as_one else n_classes)
+            n_parameters = spec.shape[0] * (1 if two_classes_as_one else n_classes)
             raise MemoryError(
                 f"solver='newton-cholesky' forms the Hessian of the model's "
                 f"{n_parameters} parameters, {8 * n_parameters**2 / 2**30:.3g} GiB "
