@@ -99,6 +99,21 @@ def fit_along_path(
             yield model.fit(X, y, sample_weight=sample_weight)
         else:
             yield model._fit_with_classes(X, y, sample_weight, classes)
+        # The first fit said that a column y was taken for a 1-d one; the
+        # others take the 1-d one and do not say it again.
+        y = _one_dimensional(y)
+
+
+def _one_dimensional(y):
+    """``y`` with the shape (n_samples,) where it is a column, of the shape
+    (n_samples, 1), in its own kind of array; otherwise ``y`` itself."""
+    if not hasattr(y, "shape"):
+        y = np.asarray(y)
+    if len(y.shape) != 2 or y.shape[1] != 1:
+        return y
+    if hasattr(y, "iloc"):
+        return y.iloc[:, 0]
+    return y.reshape(-1)
 
 
 def softmax_regression_path(X, y, *, Cs=10, sample_weight=None, **params):

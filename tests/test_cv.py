@@ -220,6 +220,23 @@ def test_a_path_says_what_each_setting_deserves_once(iris):
     assert caught[0].filename == __file__
 
 
+@pytest.mark.parametrize(
+    "column",
+    [np.asarray, pd.DataFrame, lambda y: y.tolist()],
+    ids=["ndarray", "DataFrame", "list"],
+)
+def test_a_path_says_once_that_it_takes_a_column_y(iris, column):
+    # As scikit-learn says for one fit: the same models as the 1-d labels.
+    X, y = iris
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = softmax_regression_path(X, column(y[:, None]), Cs=3)
+    assert [w.category.__name__ for w in caught] == ["DataConversionWarning"]
+    want = softmax_regression_path(X, y, Cs=3)
+    for a, b in zip(got, want, strict=True):
+        assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("n_jobs", [None, 2])
 def test_settings_auto_does_not_use_in_the_folds_are_named_once(iris, n_jobs):
     # 'auto' picks 'newton-cholesky' for every fold of iris, which does not
