@@ -43,7 +43,11 @@ class SoftmaxVersionWarning(InconsistentVersionWarning):
         )
 
 
-def _call(estimator, method, X):
+def _call(estimator, method, empty, X):
+    """``method`` on a block of rows; ``empty``, its result without rows,
+    on a block without rows (as filtering a frame leaves)."""
+    if X.shape[0] == 0:
+        return empty
     return getattr(estimator, method)(X)
 
 
@@ -286,7 +290,7 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
             probe = getattr(self, method)(np.zeros((1, n_features), block_dtype(X)))
         return map_rows(
             X,
-            functools.partial(_call, self, method),
+            functools.partial(_call, self, method, probe[:0]),
             probe.dtype,
             None if probe.ndim == 1 else probe.shape[1],
         )

@@ -128,11 +128,22 @@ def iter_row_blocks(X, y, sample_weight):
     DataFrames, with their column names. One block at a time is in memory."""
     import dask
 
+    if is_frame(X):
+        # The partitions of the optimised frame, which its array's blocks,
+        # and so those of y and the weights, follow.
+        X = X.optimize()
     X_array, y, sample_weight = fit_inputs(X, y, sample_weight)
-    for index in range(X_array.numblocks[0]):
+    for index, size in enumerate(X_array.chunks[0]):
+        if size == 0:
+            # A block without rows, as filtering a frame leaves, has nothing
+            # to learn from.
+            continue
         block = X.partitions[index] if is_frame(X) else X_array.blocks[index]
         weights = None if sample_weight is None else sample_weight.blocks[index]
-        yield dask.compute(block, y.blocks[index], weights)
+        # The partition apart from the arrays: dask warns where a DataFrame
+        # and arrays are computed together.
+        (block,) = dask.compute(block)
+        yield (block, *dask.compute(y.blocks[index], weights))
 
 
 # Dask's setting that says whether a fit persists the blocks of rows.

@@ -659,10 +659,10 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         ----------
         X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             A chunk of training data. A dask array or DataFrame is taken one
-            block of rows at a time, in order, as one call per block; ``y``
-            and ``sample_weight`` are then split into the same blocks. Where
-            a block fails (on NaN, say), the model is left as this call
-            found it.
+            block of rows at a time, in order, as one call per block (a
+            block without rows is passed over); ``y`` and ``sample_weight``
+            are then split into the same blocks. Where a block fails (on
+            NaN, say), the model is left as this call found it.
         y : array-like of shape (n_samples,)
             Its labels, all among ``classes``. A chunk may hold any subset
             of the classes.
@@ -692,8 +692,15 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         return self._run_fit(self._partial_fit_chunks, chunks, classes)
 
     def _partial_fit_chunks(self, chunks, classes):
+        taken = False
         for X_chunk, y_chunk, weights in chunks:
             self._partial_fit(X_chunk, y_chunk, classes, weights)
+            taken = True
+        if not taken:
+            raise ValueError(
+                "Found array with 0 sample(s) (every block of rows of the dask "
+                "collection X is empty) while a minimum of 1 is required."
+            )
         return self
 
     # -- the recipe -----------------------------------------------------------
@@ -845,9 +852,15 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         )
         said = self._give(notices, given=stream.warned)
         stream.warned = tuple(dict.fromkeys((*stream.warned, *said)))
-        if data.total_weight > 0:
-            spec = self._objective_spec(data, penalty)
-            backend.solver(solver, spec, data, penalty.spelling)
+        # A chunk of no weight holds nothing to learn from: no step is taken,
+        # as SGDClassifier takes no loss step on samples of weight zero. Its
+        # settings are checked all the same.
+        weighted = data.total_weight > 0
+        spec = self._objective_spec(
+            data if weighted else data._replace(total_weight=1.0), penalty
+        )
+        backend.solver(solver, spec, data, penalty.spelling)
+        if weighted:
             objective = backend.bind_rows(data, spec)
             order = np.arange(data.X.shape[0])
             if self.shuffle:
@@ -881,10 +894,6 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             self.grad_norm_ = float(np.max(np.abs(gradient)))
             stream.grad_norms.append(self.grad_norm_)
         else:
-            # A chunk of no weight holds nothing to learn from: no step is
-            # taken, as SGDClassifier takes no loss step on samples of
-            # weight zero.
-            spec = self._objective_spec(data._replace(total_weight=1.0), penalty)
             solution = stream.solution()
             objective_value = None
             self.grad_norm_ = getattr(self, "grad_norm_", np.nan)
@@ -989,12 +998,25 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 "warm_start needs the same classes as the previous fit: "
                 f"got {classes.tolist()}, previously {previous_classes.tolist()}."
             )
-        n_features = previous_coef.shape[1]
-        if n_features != n_rows - int(self.fit_intercept):
+        n_features = n_rows - int(self.fit_intercept)
+        n_coef_rows = 1 if n_classes == 2 else n_classes
+        for name, previous, shape in (
+            ("coef_", previous_coef, (n_coef_rows, n_features)),
+            ("intercept_", previous_intercept, (n_coef_rows,)),
+        ):
+            # A coef_ of another number of features is said below.
+            if previous.shape[:1] != shape[:1] or previous.ndim != len(shape):
+                raise ValueError(
+                    f"The fit starts from {name} (with warm_start, or "
+                    f"partial_fit after fit), of shape {previous.shape}, where "
+                    f"the {n_classes} classes need the shape {shape}: set it "
+                    "to that shape, or start anew (warm_start=False, or "
+                    "sklearn.base.clone(estimator))."
+                )
+        if previous_coef.shape[1] != n_features:
             raise ValueError(
                 "warm_start needs the same number of features as the previous "
-                f"fit: got {n_rows - int(self.fit_intercept)}, previously "
-                f"{n_features}."
+                f"fit: got {n_features}, previously {previous_coef.shape[1]}."
             )
         if not (
             np.all(np.isfinite(previous_coef))
@@ -1043,14 +1065,14 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         """The classes of a stream: ``classes`` on its first call, checked
         against ``classes_`` afterwards."""
         if hasattr(self, "classes_"):
-            if classes is not None and not np.array_equal(
-                np.unique(classes), self.classes_
-            ):
+            # A fit on Array API inputs leaves them on their device.
+            previous = to_numpy(self.classes_)
+            if classes is not None and not np.array_equal(np.unique(classes), previous):
                 raise ValueError(
                     f"classes={np.unique(classes).tolist()} differs from the "
-                    f"classes of the previous calls, {self.classes_.tolist()}."
+                    f"classes of the previous calls, {previous.tolist()}."
                 )
-            return self.classes_
+            return previous
         if isinstance(classes, list | tuple) and (
             len({isinstance(label, str | bytes) for label in classes}) > 1
         ):

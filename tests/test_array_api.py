@@ -525,6 +525,17 @@ def test_labels_of_the_namespace_follow_numpy_data_to_the_host():
         assert_array_equal(model.coef_, expected.coef_)
 
 
+def test_partial_fit_goes_on_from_a_fit_on_the_device():
+    """A stream on NumPy chunks starts from a model fitted on Array API
+    inputs, whose attributes are on their device, as from its host copy."""
+    X, y, _ = make_problem(60, 4, 3)
+    _, _, (X_xp, y_xp) = on("array_api_strict", None, X, y)
+    model = fit(SoftmaxRegression(random_state=0), X_xp, y_xp)
+    expected = on_the_host(model).partial_fit(X, y)
+    assert_array_equal(model.partial_fit(X, y).coef_, expected.coef_)
+    assert_array_equal(model.classes_, [0, 1, 2])
+
+
 def test_refused_options_and_inputs_name_the_problem():
     X, y, _ = make_problem(30, 3, 3)
     _, _, (X_xp, y_xp) = on("array_api_strict", None, X, y)

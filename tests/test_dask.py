@@ -377,6 +377,76 @@ def test_partial_fit_streams_the_blocks_in_order():
     assert model.n_iter_[0] == 4
 
 
+def _stream(X_blocks, y_blocks, classes, **params):
+    """partial_fit over NumPy blocks in turn."""
+    model = SoftmaxRegression(**params)
+    for X_block, y_block in zip(X_blocks, y_blocks, strict=True):
+        model.partial_fit(X_block, y_block, classes=classes)
+    return model
+
+
+def test_partial_fit_takes_the_partitions_a_reader_joins(tmp_path):
+    # A reader of nine small files with a column projection joins them into
+    # fewer partitions once optimised; y follows those.
+    rng = np.random.RandomState(0)
+    for index in range(9):
+        frame = pd.DataFrame(rng.randn(10, 6), columns=[f"c{j}" for j in range(6)])
+        frame["y"] = rng.randint(0, 3, 10)
+        frame.to_parquet(tmp_path / f"part{index}.parquet")
+    frame = dd.read_parquet(tmp_path)
+    X, y = frame[["c0", "c1"]] * 1.0, frame["y"]
+    joined = X.optimize()
+    assert joined.npartitions < X.npartitions
+    params = {"solver": "sgd", "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = SoftmaxRegression(**params).partial_fit(X, y, classes=[0, 1, 2])
+    lengths = np.cumsum(joined.map_partitions(len).compute())[:-1]
+    X_all, y_all = X.compute().to_numpy(), y.compute().to_numpy()
+    expected = _stream(
+        np.split(X_all, lengths), np.split(y_all, lengths), [0, 1, 2], **params
+    )
+    assert model._partial_fit_state.n_calls == joined.npartitions
+    assert_allclose(model.coef_, expected.coef_, rtol=1e-12)
+
+
+def test_blocks_without_rows_are_passed_over():
+    # Filtering a frame leaves partitions without rows.
+    rng = np.random.RandomState(0)
+    data = pd.DataFrame(rng.randn(90, 2), columns=["a", "b"])
+    data["y"] = rng.randint(0, 3, 90)
+    data.loc[30:59, "a"] = -10.0
+    frame = dd.from_pandas(data, npartitions=3, sort=False)
+    frame = frame[frame.a > -5]
+    assert frame.map_partitions(len).compute().tolist() == [30, 0, 30]
+    X_frame, y_frame = frame[["a", "b"]], frame["y"]
+    kept = data[data.a > -5]
+    X, y = kept[["a", "b"]].to_numpy(), kept["y"].to_numpy()
+    X_array = da.from_array(
+        np.concatenate([X[:30], np.empty((0, 2)), X[30:]]), chunks=((30, 0, 30), 2)
+    )
+    y_array = da.from_array(y, chunks=((30, 0, 30),))
+    params = {"solver": "sgd", "random_state": 0}
+    expected = _stream([X[:30], X[30:]], [y[:30], y[30:]], [0, 1, 2], **params)
+    cases = ((X_frame, y_frame, kept[["a", "b"]]), (X_array, y_array, X))
+    for X_dask, y_dask, X_in_memory in cases:
+        model = SoftmaxRegression(**params).partial_fit(
+            X_dask, y_dask, classes=[0, 1, 2]
+        )
+        assert model._partial_fit_state.n_calls == 2
+        assert_array_equal(model.coef_, expected.coef_)
+        for method in ("predict", "predict_proba", "decision_function"):
+            assert_array_equal(
+                getattr(model, method)(X_dask).compute(),
+                getattr(model, method)(X_in_memory),
+            )
+    nothing = frame[frame.a > 100]
+    model = SoftmaxRegression(**params)
+    with pytest.raises(ValueError, match=r"every block of rows .* is empty"):
+        model.partial_fit(nothing[["a", "b"]], nothing["y"], classes=[0, 1, 2])
+    assert not hasattr(model, "coef_")
+
+
 def test_grid_search_under_the_dask_joblib_backend(client):
     import joblib
 

@@ -371,6 +371,18 @@ def test_warm_start_from_non_finite_parameters_raises(wine, attribute):
         model.fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "attribute, shape",
+    [("coef_", (2, 13)), ("coef_", (4, 13)), ("coef_", (39,)), ("intercept_", (2,))],
+)
+def test_warm_start_from_parameters_of_another_shape_raises(wine, attribute, shape):
+    X, y = wine
+    model = SoftmaxRegression(warm_start=True).fit(X, y)
+    setattr(model, attribute, np.zeros(shape))
+    with pytest.raises(ValueError, match=rf"{attribute} .* of shape \({shape[0]},"):
+        model.fit(X, y)
+
+
 def test_fit_does_not_change_parameters(wine):
     X, y = wine
     model = SoftmaxRegression(C=3.0, solver="gd", max_iter=500)

@@ -204,6 +204,17 @@ def test_a_first_chunk_of_no_weight_has_no_gradient(chunks):
     assert np.isfinite(model.grad_norm_) and model.grad_norm_ > 0
 
 
+def test_a_chunk_of_no_weight_is_refused_the_settings_others_are(chunks):
+    """Settings the solver cannot run are refused on a chunk of no weight
+    too, which takes no step: the first call leaves no model behind."""
+    X, y = chunks[0]
+    model = SoftmaxRegression(solver="adam", l1_ratio=1.0)
+    for weights in (None, np.zeros(len(y))):
+        with pytest.raises(ValueError, match="solver='adam' cannot handle"):
+            model.partial_fit(X, y, classes=[0, 1, 2], sample_weight=weights)
+        assert not hasattr(model, "coef_")
+
+
 @pytest.mark.parametrize(
     "classes, message",
     [
