@@ -283,11 +283,13 @@ class LinearSoftmaxClassifierMixin(ClassifierMixin):
                 f"X has {n_features} features, but {type(self).__name__} is "
                 f"expecting {self.n_features_in_} features as input."
             )
-        # The dtype and the columns of the result, from one row of zeros;
-        # the block at hand checks its feature names when it is computed.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            probe = getattr(self, method)(np.zeros((1, n_features), block_dtype(X)))
+        # The dtype and the columns of the result, from one row of zeros
+        # given to a copy without the feature names that the row lacks (the
+        # block at hand checks its own when it is computed): the warnings'
+        # filters, which every thread shares, stay as they are.
+        unnamed = copy.copy(self)
+        vars(unnamed).pop("feature_names_in_", None)
+        probe = getattr(unnamed, method)(np.zeros((1, n_features), block_dtype(X)))
         return map_rows(
             X,
             functools.partial(_call, self, method, probe[:0]),

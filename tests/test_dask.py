@@ -13,6 +13,7 @@ import subprocess
 import sys
 import warnings
 from copy import deepcopy
+from types import SimpleNamespace
 
 import dask.array as da
 import dask.dataframe as dd
@@ -28,7 +29,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
-from sklearn_softmax import SoftmaxRegression, SoftmaxRegressionCV
+from sklearn_softmax import SoftmaxRegression, SoftmaxRegressionCV, _base
 from sklearn_softmax._dask import persist_row_blocks
 from sklearn_softmax._loss import MultinomialLoss
 from sklearn_softmax._loss_dask import bind_objective
@@ -262,7 +263,7 @@ def test_score_on_dask_collections():
     assert model.score(frame, labels, sample_weight) == expected
 
 
-def test_dataframes_keep_feature_names():
+def test_dataframes_keep_feature_names(monkeypatch):
     X, y, sample_weight = problem()
     columns = [f"feature_{j}" for j in range(X.shape[1])]
     frame = pd.DataFrame(X, columns=columns)
@@ -273,7 +274,17 @@ def test_dataframes_keep_feature_names():
     model = SoftmaxRegression(tol=TOL).fit(X_frame, y_series, sample_weight=weights)
     assert_same_model(model, reference)
     assert_array_equal(model.feature_names_in_, columns)
-    proba = model.predict_proba(X_frame)
+    with warnings.catch_warnings():
+        # The graph is made without a warning, and without changing the
+        # filters of the warnings, which every thread shares.
+        warnings.simplefilter("error")
+        with monkeypatch.context() as patch:
+            patch.setattr(_base, "warnings", SimpleNamespace(warn=warnings.warn))
+            proba = model.predict_proba(X_frame)
+            methods = ("predict", "predict_log_proba", "decision_function")
+            for method in methods:
+                getattr(model, method)(X_frame)
+                getattr(model, method)(X_frame.to_dask_array(lengths=True))
     assert isinstance(proba, da.Array)
     with warnings.catch_warnings():
         # Each partition is checked for the names the model was fitted with.

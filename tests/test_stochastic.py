@@ -5,12 +5,13 @@ import warnings
 
 import numpy as np
 import pytest
-from _problems import make_problem, penalised_objective
+from _problems import l1_logistic_regression, make_problem, penalised_objective
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
@@ -623,3 +624,27 @@ def test_partial_fit_records_each_calls_gradient(wine):
     assert_array_equal(model.grad_norm_curve_, seen)
     assert model.grad_norm_curve_.shape == (model.n_iter_[0],)
     assert model.grad_norm_curve_.dtype == np.float64
+
+
+@pytest.mark.parametrize("l1_ratio", [0.5, 1.0])
+def test_the_loss_curve_holds_the_l1_part_of_the_objective(wine, l1_ratio):
+    """Wine's 178 samples are one minibatch: each entry of ``loss_curve_`` is
+    the objective, its L1 part with it, at an iterate, at least the
+    optimum's; the run does not take its own curve for a rise."""
+    X, y, _ = wine
+    reference = l1_logistic_regression(
+        l1_ratio, 1.0, solver="saga", tol=1e-12, max_iter=100_000
+    ).fit(X, y)
+    W = reference.coef_
+    l1 = l1_ratio * np.abs(W).sum() + (1 - l1_ratio) * 0.5 * (W**2).sum()
+    optimum = log_loss(y, reference.predict_proba(X)) + l1 / len(y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = SoftmaxRegression(solver="sgd", l1_ratio=l1_ratio, random_state=0)
+        model.fit(X, y)
+    # saga's optimum to within its tolerance's share.
+    assert model.loss_curve_.min() >= optimum * (1 - 1e-9)
+    stream = SoftmaxRegression(solver="sgd", l1_ratio=l1_ratio, random_state=0)
+    for _ in range(20):
+        stream.partial_fit(X, y, classes=[0, 1, 2])
+    assert stream.loss_curve_.min() >= optimum * (1 - 1e-9)

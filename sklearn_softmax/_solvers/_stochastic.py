@@ -177,15 +177,18 @@ def run_epoch(objective, state, settings, order):
     """One pass over the samples in ``order``, in minibatches.
 
     Returns the mean over the minibatches of the objective estimates, each
-    taken before its step. Steps too large for the data overflow: the
-    iterate, or the objective, is then no longer finite, which the caller
-    checks, and numpy's warnings of it are not raised.
+    taken before its step, with the whole penalty (a non-smooth part too,
+    which the steps take by its proximal map). Steps too large for the data
+    overflow: the iterate, or the objective, is then no longer finite,
+    which the caller checks, and numpy's warnings of it are not raised.
     """
     values = []
     with np.errstate(over="ignore", invalid="ignore"):
         for start in range(0, len(order), settings.batch_size):
             rows = order[start : start + settings.batch_size]
             value, gradient = objective.value_and_gradient(state.x, rows)
+            if settings.penalty is not None:
+                value += settings.penalty.value(state.x)
             values.append(value)
             state.step(gradient, settings)
     return float(np.mean(values))
