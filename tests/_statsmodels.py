@@ -1,6 +1,8 @@
 """statsmodels' MNLogit as the reference of the inference results, and the
 problems the comparisons run on."""
 
+import copy
+
 import numpy as np
 import statsmodels.api as sm
 
@@ -54,3 +56,18 @@ def mnlogit(X, y, cov_type="nonrobust", cov_kwds=None, constant=True):
 
 def fit_exactly(X, y, sample_weight=None, **params):
     return SoftmaxRegression(**{**EXACT, **params}).fit(X, y, sample_weight)
+
+
+def at_estimates(model, reference):
+    """A copy of a fitted ``model`` whose parameters are MNLogit's estimates
+    ``reference.params`` (against the first class), centred over the
+    classes as a fit leaves them: what is computed from the parameters
+    then differs from statsmodels' by rounding only, not by the gap
+    between the two fits, each within its tolerance."""
+    model = copy.deepcopy(model)
+    params = np.asarray(reference.params, dtype=np.float64)
+    theta = np.hstack([np.zeros((params.shape[0], 1)), params])
+    theta -= theta.mean(axis=1, keepdims=True)
+    model.intercept_ = theta[0].copy()
+    model.coef_ = np.ascontiguousarray(theta[1:].T)
+    return model
