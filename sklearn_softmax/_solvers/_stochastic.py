@@ -275,6 +275,15 @@ def minimize_stochastic(
     # optimum from one whose steps were too large for the data.
     start_value, _ = _penalised(objective, settings, x0)
     order = np.arange(objective.n_samples)
+    # Where one minibatch holds every sample, an epoch is one step of
+    # gradient descent with momentum, and its value the objective itself.
+    # (A proximal step is scaled for the velocity where the iterates settle,
+    # which a restart would take away.)
+    restarts = (
+        settings.method == "sgd"
+        and settings.penalty is None
+        and objective.n_samples <= settings.batch_size
+    )
     history = []
     best_score, best_x, stale = -math.inf, state.x.copy(), 0
     converged = False
@@ -287,6 +296,11 @@ def minimize_stochastic(
         history.append(run_epoch(objective, state, settings, order))
         if not math.isfinite(history[-1]):
             break
+        if restarts and len(history) > 1 and history[-1] > history[-2]:
+            # The momentum overshot: it starts again from zero where the
+            # objective rose (the adaptive restart of O'Donoghue & Candès,
+            # 2015), rather than the rise counting as a stall.
+            state.velocity[:] = 0.0
         solution = state.solution(settings.average)
         if callback is not None:
             # A full pass for the gradient norm, only when it is reported.
