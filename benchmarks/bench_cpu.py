@@ -40,6 +40,7 @@ import contextlib
 import csv
 import functools
 import math
+import multiprocessing
 import os
 import platform
 import sys
@@ -559,12 +560,48 @@ def coefficients(model):
     return np.column_stack([coef, intercept])
 
 
-def reference_objective(X, y, threads, C=C):
+def _timed_objective(estimator, X, y, threads):
+    """A timed fit's objective, time and :func:`coefficients`."""
+    elapsed, _ = timed_fit(estimator, X, y, threads)
+    return objective(estimator, X, y), elapsed, coefficients(estimator)
+
+
+def _send_timed_objective(connection, estimator, X, y, threads):
+    connection.send(_timed_objective(estimator, X, y, threads))
+    connection.close()
+
+
+def bounded_timed_objective(estimator, X, y, threads, budget):
+    """:func:`_timed_objective` in a process of its own (started afresh,
+    not forked: BLAS threads do not survive a fork), stopped after
+    ``budget`` seconds of waiting, when the result is None. The fit is
+    timed in that process, as in this one."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_send_timed_objective, args=(sender, estimator, X, y, threads)
+    )
+    process.start()
+    sender.close()
+    try:
+        return receiver.recv() if receiver.poll(budget) else None
+    except EOFError:
+        # The process ended without a result: its error went to stderr.
+        return None
+    finally:
+        process.kill()
+        process.join()
+
+
+def reference_objective(X, y, threads, C=C, budget=None):
     """Best objective of the tight-tolerance fits, and each one's, with
     SoftmaxRegression's ``C`` as given.
 
-    Returns that objective, a dict of each fit's objective and time, and the
-    :func:`coefficients` of the fit with the best objective.
+    With ``budget``, each fit runs in a process of its own, and a fit that
+    has not ended after ``budget`` seconds is stopped and left out of the
+    best objective (its entry holds None). Returns that objective, a dict
+    of each fit's objective and time, and the :func:`coefficients` of the
+    fit with the best objective.
     """
     fits = {
         "LogisticRegression newton-cg tol=1e-10": LogisticRegression(
@@ -577,12 +614,21 @@ def reference_objective(X, y, threads, C=C):
             C=C, solver="newton-cg", tol=1e-10, max_iter=1000
         ),
     }
-    values = {}
+    values, coefs = {}, {}
     for name, estimator in fits.items():
-        elapsed, _ = timed_fit(estimator, X, y, threads)
-        values[name] = (objective(estimator, X, y), elapsed)
-    best = min(fits, key=lambda name: values[name][0])
-    return values[best][0], values, coefficients(fits[best])
+        if budget is None:
+            result = _timed_objective(estimator, X, y, threads)
+        else:
+            result = bounded_timed_objective(estimator, X, y, threads, budget)
+        if result is None:
+            values[name] = None
+            continue
+        value, elapsed, coefs[name] = result
+        values[name] = (value, elapsed)
+    if not coefs:
+        raise TimeoutError(f"every reference fit ran for more than {budget:g} s")
+    best = min(coefs, key=lambda name: values[name][0])
+    return values[best][0], values, coefs[best]
 
 
 def sweep(solver, X, y, threads, budget, tols, f_reference):
