@@ -11,6 +11,9 @@ parameters (MNLogit's count) and ``G`` the clusters:
   (``use_correction=True``, its default).
 """
 
+import math
+import sys
+
 import numpy as np
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
@@ -30,13 +33,33 @@ def check_cov_type(cov_type, groups):
         )
 
 
+def _missing(values):
+    """Which of a float or object array's values are missing: NaN, None,
+    or pandas' NA (pandas, where it made the values, says which)."""
+    pandas = sys.modules.get("pandas")
+    if pandas is not None:
+        return np.asarray(pandas.isna(values), dtype=bool)
+    if values.dtype.kind == "f":
+        return np.isnan(values)
+    return np.array(
+        [v is None or (isinstance(v, float) and math.isnan(v)) for v in values],
+        dtype=bool,
+    )
+
+
 def encode_groups(groups, y, sample_weight):
     """Each sample's cluster as an integer code, and the number of clusters
     among the samples of positive weight."""
+    if np.ndim(groups) == 2 and np.shape(groups)[1] != 1:
+        raise ValueError(
+            "groups must hold one cluster label per sample, of shape "
+            f"(n_samples,); got shape {np.shape(groups)}. Clusters of two ways "
+            "at once are not supported."
+        )
     groups = column_or_1d(groups, warn=True)
     check_consistent_length(y, groups)
-    if groups.dtype.kind == "f" and np.isnan(groups).any():
-        raise ValueError("groups has missing values (NaN).")
+    if groups.dtype.kind in "fO" and _missing(groups).any():
+        raise ValueError("groups has missing values (NaN, None or NA).")
     try:
         _, codes = np.unique(groups, return_inverse=True)
     except TypeError:

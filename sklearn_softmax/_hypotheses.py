@@ -134,8 +134,24 @@ def _tokens(text, indexed, rows, ambiguous):
             raise ValueError(
                 f"Cannot read the restriction {text!r} at {text[position:]!r}: "
                 "write it in the parameters' names, feature[class], or in "
-                "bare feature names, with numbers, +, -, * and one =."
+                "bare feature names, with numbers, +, -, * and one =. "
+                + _names_hint(text[position:], indexed)
             )
+
+
+def _names_hint(rest, indexed):
+    """What the names of a restriction may be, for the message of one that
+    cannot be read at ``rest``."""
+    features = list(dict.fromkeys(name[: name.rindex("[")] for name in indexed))
+    classes = list(dict.fromkeys(name[name.rindex("[") + 1 : -1] for name in indexed))
+    hint = f"The features are {features} and the classes {classes}"
+    bracket = re.match(r"\[([^\]]*)\]", rest)
+    if bracket and bracket.group(1) not in classes:
+        hint += (
+            f"; {bracket.group(1)!r} is not one of those classes (a reference "
+            "class has no parameters of its own)"
+        )
+    return hint + "."
 
 
 def _parse_equation(text, indexed, rows, ambiguous):

@@ -17,6 +17,7 @@ from sklearn.utils.validation import (
 
 from ._array_api import host_array, to_numpy
 from ._covariance_types import (
+    COV_TYPES,
     check_correction,
     check_cov_type,
     encode_groups,
@@ -86,13 +87,15 @@ def _final_model(estimator, X):
     preprocess = feature_names = None
     if isinstance(estimator, Pipeline):
         check_is_fitted(estimator)
-        steps = estimator[:-1]
-        X = steps.transform(X)
-        try:
-            feature_names = [str(name) for name in steps.get_feature_names_out()]
-        except (AttributeError, TypeError, ValueError):
-            feature_names = None
-        preprocess = steps.transform
+        # A Pipeline of one step has no steps before its model.
+        if len(estimator) > 1:
+            steps = estimator[:-1]
+            X = steps.transform(X)
+            try:
+                feature_names = [str(name) for name in steps.get_feature_names_out()]
+            except (AttributeError, TypeError, ValueError):
+                feature_names = None
+            preprocess = steps.transform
         estimator = estimator[-1]
     if isinstance(estimator, SoftmaxRegressionCV):
         estimator = _refitted_model(estimator)
@@ -129,12 +132,11 @@ def _refitted_model(search):
     for name in ("coef_", "intercept_", "classes_", "n_features_in_"):
         setattr(model, name, getattr(search, name))
     # What the search fitted with, against which its parameters now are
-    # checked.
-    model._fitted_objective = {
-        "C": model.C,
-        "l1_ratio": model.l1_ratio,
-        **getattr(search, "_fitted_objective", {}),
-    }
+    # checked; the penalty it chose is C_ and l1_ratio_, however its grid
+    # was spelled (the deprecated penalty too).
+    recorded = dict(getattr(search, "_fitted_objective", {}))
+    recorded.pop("penalty", None)
+    model._fitted_objective = {"C": model.C, "l1_ratio": model.l1_ratio, **recorded}
     if hasattr(search, "feature_names_in_"):
         model.feature_names_in_ = search.feature_names_in_
     return model
@@ -530,6 +532,16 @@ def softmax_inference(
             "softmax_inference takes data in memory; compute dask collections "
             "first (the information matrix is held in memory anyway)."
         )
+    if isinstance(sample_weight, str):
+        raise TypeError(
+            "sample_weight must be the samples' weights; got the string "
+            f"{sample_weight!r}"
+            + (
+                f". Give the covariance by name: cov_type={sample_weight!r}."
+                if sample_weight in COV_TYPES
+                else "."
+            )
+        )
     y, sample_weight, groups = (host_array(a) for a in (y, sample_weight, groups))
     estimator, X, preprocess, pipeline_names = _final_model(estimator, X)
     _check_estimator(estimator, cov_type, groups)
@@ -632,7 +644,9 @@ def softmax_inference(
         else list(feature_names)
     )
     model = FittedModel(
-        theta=theta,
+        # Its own copy: the result's params, which may be theta, are the
+        # user's to change.
+        theta=theta.copy(),
         covariance=symmetric_covariance,
         fit_intercept=bool(estimator.fit_intercept),
         X=X,

@@ -252,7 +252,14 @@ def _fixed_values(atexog, at, model):
     fixed = {}
     for key, value in atexog.items():
         j = _feature_index(key, model.feature_names)
-        value = np.asarray(value, dtype=np.float64)
+        try:
+            value = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"atexog's value for {key!r} must be a number"
+                + ("" if at == "zero" else f" or {n_samples} numbers")
+                + f"; got {value!r}."
+            ) from None
         if value.ndim == 1 and value.size == n_samples and at != "zero":
             fixed[j] = value
         elif value.ndim == 0:

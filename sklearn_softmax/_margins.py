@@ -75,14 +75,14 @@ def _continuous_block(
     on_own_row[:, diagonal, diagonal] += U.sum(axis=0)
     jacobian[features, :, :, features + offset] += on_own_row
 
-    # -x~_a p_c A_jc, times U: one product per feature.
-    PA_design = (P[:, np.newaxis, :] * A)[:, :, :, np.newaxis] * X_design[
-        :, np.newaxis, np.newaxis, :
-    ]
-    jacobian -= np.matmul(
-        U.transpose(1, 2, 0),
-        PA_design.transpose(1, 0, 2, 3).reshape(features.size, n_rows_block, -1),
-    ).reshape(jacobian.shape)
+    # -x~_a p_c A_jc, times U: for each feature j, the products
+    # U_ijk p_ic A_ijc of the rows, by (k, c), times the rows x~_i.
+    PA = P[:, np.newaxis, :] * A
+    for j in features:
+        products = U[:, j, :, np.newaxis] * PA[:, j, np.newaxis, :]
+        jacobian[j] -= (products.reshape(n_rows_block, -1).T @ X_design).reshape(
+            n_classes, n_classes, n_rows
+        )
 
     if not _log_method(method):
         # The derivative of p_k itself: E_jk (delta_kc - p_c) x~_a.
@@ -155,7 +155,9 @@ def marginal_effects_and_jacobian(
     change_jacobians = {
         j: np.zeros((n_classes, n_classes, n_rows)) for j, _ in discrete
     }
-    row_floats = max(n_features * n_classes * n_rows, n_classes * n_rows)
+    # A block's arrays per row: A, U, E and p A, of n_features x K each,
+    # and one feature's products, K x K; or a discrete change's p x~.
+    row_floats = max(4 * n_features * n_classes + n_classes**2, n_classes * n_rows)
     for rows, X_design in model.blocks(X, row_floats):
         if fixed or discrete:
             # Without an intercept a block may be a view of the user's X.
@@ -265,15 +267,20 @@ def weighted_median(values, weights):
 
     For integer weights this is ``np.median`` of the repeated values: the
     middle value, or the mean of the two middle ones when the total weight
-    is even and falls between them.
+    is even and falls between them; the same for the weights times any
+    positive number. A running sum of the weights that falls on half of
+    their total to within its rounding (``n`` units of the total's last
+    place) counts as falling on it: 0.1 six times sums to
+    0.30000000000000004 at the third, not to 0.3.
     """
     keep = weights > 0
     order = np.argsort(values[keep], kind="stable")
     sorted_values = values[keep][order]
     cumulative = np.cumsum(weights[keep][order])
     half = cumulative[-1] / 2
-    middle = int(np.searchsorted(cumulative, half))
-    if cumulative[middle] == half and middle + 1 < sorted_values.size:
+    rounding = sorted_values.size * np.finfo(np.float64).eps * cumulative[-1]
+    middle = int(np.searchsorted(cumulative, half - rounding))
+    if abs(cumulative[middle] - half) <= rounding and middle + 1 < sorted_values.size:
         return 0.5 * (sorted_values[middle] + sorted_values[middle + 1])
     return sorted_values[middle]
 

@@ -48,9 +48,13 @@ def probability_intervals(model, X, alpha):
         # The covariance of the rows' scores z = x~ theta, class by class.
         halfway = np.einsum("ia,cadb->icdb", X_design, covariance)
         score_covariance = np.einsum("icdb,ib->icd", halfway, X_design)
-        # Row k of U is the gradient of eta_k with respect to the scores.
-        U = -np.exp(block_log_P[:, np.newaxis, :] - block_log_rest[:, :, np.newaxis])
+        # Row k of U is the gradient of eta_k with respect to the scores:
+        # -p_c / (1 - p_k) off the diagonal, at most one, and 1 on it, where
+        # the odds p_k / (1 - p_k), which may overflow, are not taken.
+        exponent = block_log_P[:, np.newaxis, :] - block_log_rest[:, :, np.newaxis]
         diagonal = np.arange(n_classes)
+        exponent[:, diagonal, diagonal] = 0.0
+        U = -np.exp(exponent)
         U[:, diagonal, diagonal] = 1.0
         variance = np.einsum("ikc,icd,ikd->ik", U, score_covariance, U)
         log_P[rows] = block_log_P

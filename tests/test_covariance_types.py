@@ -1,6 +1,7 @@
 """The HC1 and cluster-robust covariances against statsmodels."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 import statsmodels.stats.sandwich_covariance as sandwich
@@ -114,6 +115,26 @@ def test_bad_groups_are_refused():
             "cannot be compared",
         ),
         ({"cov_type": "cluster", "groups": np.arange(3)}, "inconsistent numbers"),
+        (
+            {
+                "cov_type": "cluster",
+                "groups": np.c_[np.arange(len(y)), np.ones(len(y))],
+            },
+            r"one cluster label per sample, .* got shape \(400, 2\)",
+        ),
+        (
+            {
+                "cov_type": "cluster",
+                "groups": pd.Series(
+                    [None, *(str(i % 5) for i in range(len(y) - 1))]
+                ).astype("string"),
+            },
+            "missing values",
+        ),
+        (
+            {"cov_type": "cluster", "groups": np.array([None, *range(len(y) - 1)])},
+            "missing values",
+        ),
         ({"cov_type": "HC3"}, "cov_type must be one of"),
     ]
     for options, match in cases:

@@ -195,6 +195,8 @@ def test_the_symmetric_layouts_constraint_is_redundant_or_refused():
     ("hypothesis", "match"),
     [
         ("x0[5] = 0", "Cannot read .* at '\\[5\\] = 0'"),
+        ("x0[5] = 0", "'5' is not one of those classes"),
+        ("x9[1] = 0", r"The features are \['intercept', 'x0', 'x1', 'x2'\]"),
         ("x0[1] x1[1]", "two terms without a sign"),
         ("x0[1] = 0 = 1", "two terms without a sign between them, or a second"),
         ("x0[1] +", "ends where a term was expected"),

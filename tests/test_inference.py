@@ -297,6 +297,20 @@ def test_user_arrays_are_not_modified():
         assert_array_equal(original, copy)
 
 
+@pytest.mark.parametrize("reference_class", [None, 0])
+def test_params_changed_in_place_leave_the_result_as_it_was(reference_class):
+    """params are the user's: scaled in place (to report in other units,
+    say), the predictions and effects the result computes stay its own."""
+    X, y = _unseparable()
+    clf = SoftmaxRegression(**TIGHT).fit(X, y)
+    result = softmax_inference(clf, X, y, reference_class=reference_class)
+    proba = result.predict_proba_interval(X[:3]).proba
+    effects = result.marginal_effects().effects
+    result.params *= 100
+    assert_array_equal(result.predict_proba_interval(X[:3]).proba, proba)
+    assert_array_equal(result.marginal_effects().effects, effects)
+
+
 def _quasi_separated(n_samples=300, seed=0):
     """Class 0 on one side of x0 = 0, the others on the other side, five
     samples of each kind on the line."""
@@ -598,6 +612,8 @@ def test_bad_input_is_refused():
         softmax_inference(clf, X[:, :2], y)
     with pytest.raises(ValueError, match="sample_weight contains NaN or infinity"):
         softmax_inference(clf, X, y, sample_weight=np.nan)
+    with pytest.raises(TypeError, match="by name: cov_type='HC0'"):
+        softmax_inference(clf, X, y, "HC0")
     # The objective's parameters are those of the fit; others (tol) may change.
     for change, message in (
         ({"fit_intercept": False}, "fit_intercept from True to False"),
@@ -655,6 +671,30 @@ def test_pipeline_passes_x_through_its_earlier_steps():
     assert result.row_names == ["intercept", "alcohol", "flavanoids", "color_intensity"]
     intervals = result.predict_proba_interval(X.iloc[:5])
     assert_allclose(intervals.proba, pipeline.predict_proba(X.iloc[:5]), rtol=1e-12)
+
+
+def test_a_pipeline_of_one_step_is_its_model():
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    X = X[["alcohol", "flavanoids", "color_intensity"]]
+    pipeline = make_pipeline(SoftmaxRegression(C=np.inf, tol=1e-10)).fit(X, y)
+    result = softmax_inference(pipeline, X, y)
+    direct = softmax_inference(pipeline[-1], X, y)
+    assert_array_equal(result.bse, direct.bse)
+    assert result.row_names == direct.row_names
+
+
+@pytest.mark.filterwarnings("ignore:penalty='l2' is deprecated:FutureWarning")
+def test_cv_estimator_with_the_deprecated_penalty_stands_for_its_model():
+    """The penalty the search chose is C_ and l1_ratio_, however its grid
+    was spelled."""
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    X = X[["alcohol", "flavanoids", "color_intensity"]]
+    params = {"Cs": [0.1, 1.0], "tol": 1e-10}
+    spelled = SoftmaxRegressionCV(penalty="l2", **params).fit(X, y)
+    plain = SoftmaxRegressionCV(**params).fit(X, y)
+    assert_array_equal(
+        softmax_inference(spelled, X, y).bse, softmax_inference(plain, X, y).bse
+    )
 
 
 def test_cv_estimator_stands_for_its_refitted_model():

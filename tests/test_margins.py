@@ -425,7 +425,11 @@ def test_weighted_median_is_the_median_of_repeated_values():
         values = rng.integers(0, 5, size).astype(float)
         counts = rng.integers(0, 3, size)
         counts[0] += 1
-        assert weighted_median(values, counts) == np.median(np.repeat(values, counts))
+        expected = np.median(np.repeat(values, counts))
+        assert weighted_median(values, counts) == expected
+        # The same weights scaled: their running sums round otherwise.
+        for scale in (0.1, 0.7, 1 / 3, 1e-3, 1e5):
+            assert weighted_median(values, counts * scale) == expected
 
 
 def test_sparse_blocks_and_dense_agree():
@@ -484,6 +488,7 @@ def test_bad_options_are_refused():
         ({"atexog": {"age": 1.0}}, "key 'age' is neither"),
         ({"atexog": {0: [1.0, 2.0]}}, "a number or 400 numbers"),
         ({"atexog": {0: np.nan}}, "not finite"),
+        ({"atexog": {0: "high"}}, "must be a number or 400 numbers; got 'high'"),
         ({"at": "zero", "atexog": {0: np.zeros(400)}}, "must be a number;"),
         ({"at": "zero", "atexog": X[:2]}, "would use neither"),
         ({"atexog": X[:, :2]}, "atexog's rows .* 2 features"),

@@ -66,7 +66,8 @@ def test_extreme_probabilities_stay_inside_the_unit_interval():
     X, y = mixed_problem()
     clf = fit_exactly(X, y)
     result = softmax_inference(clf, X, y)
-    far = np.array([[60.0, 1.0, 40.0]])
+    # The last row's odds of its likeliest class pass float64's range.
+    far = np.array([[60.0, 1.0, 40.0], [6e4, 1.0, 4e4]])
     prediction = result.predict_proba_interval(far)
     for key in ("proba", "std_error", "lower", "upper"):
         assert np.all(np.isfinite(prediction[key]))
