@@ -144,15 +144,21 @@ class MultinomialLoss:
             return difference_objective(passes, l2_reg_strength, rounding)
         return penalised_objective(passes, l2_reg_strength, rounding)
 
-    def bind_rows(self, X, y, sample_weight, l2_reg_strength):
+    def bind_rows(self, X, y, sample_weight, l2_reg_strength, rows=None):
         """The objective on fixed data, estimated from subsets of its rows.
 
-        For stochastic solvers: ``value_and_gradient(x, rows)`` evaluates the
-        data term on the samples ``rows`` only, scaled so that for rows drawn
-        uniformly it is an unbiased estimate of the data term on all of
-        ``X`` (the weights of the rows divided by ``len(rows)`` times the
-        mean weight), plus the full penalty. ``rows=None`` evaluates the
-        objective on all of ``X``, as it is, without a copy of its rows.
+        For stochastic solvers: ``value_and_gradient(x, batch)`` evaluates
+        the data term on the samples ``batch`` only, scaled so that for
+        samples drawn uniformly it is an unbiased estimate of the data term
+        on all of them (the weights of the batch divided by ``len(batch)``
+        times the mean weight), plus the full penalty. ``batch=None``
+        evaluates the objective on all the samples, on ``X`` as it is,
+        without a copy of its rows.
+
+        With ``rows``, the samples are those rows of ``X``, numbered in
+        their order (a batch of sample numbers is the rows ``rows[batch]``),
+        and every other row has weight zero in ``sample_weight``: the whole
+        objective is then evaluated on all of ``X``, where they add nothing.
 
         Returns
         -------
@@ -167,22 +173,25 @@ class MultinomialLoss:
             if sample_weight is None
             else np.asarray(sample_weight, dtype=np.float64)
         )
-        mean_weight = weights.mean()
+        if rows is not None:
+            n_samples = len(rows)
+        mean_weight = (weights if rows is None else weights[rows]).mean()
 
-        def value_and_gradient(x, rows):
-            # Normalised by the mean weight of all the rows: a minibatch
+        def value_and_gradient(x, batch):
+            # Normalised by the mean weight of all the samples: a minibatch
             # whose weights sum to zero has a data term of zero, and its
             # step is the penalty's alone.
-            if rows is None:
+            if batch is None:
                 passes = self.passes(
                     X, y, weights, total_weight=n_samples * mean_weight
                 )
             else:
+                index = batch if rows is None else rows[batch]
                 passes = self.passes(
-                    X[rows],
-                    y[rows],
-                    weights[rows],
-                    total_weight=len(rows) * mean_weight,
+                    X[index],
+                    y[index],
+                    weights[index],
+                    total_weight=len(batch) * mean_weight,
                 )
             coef = x.reshape(shape)
             data_term, gradient = passes.value_and_gradient(coef)

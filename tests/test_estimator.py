@@ -793,6 +793,29 @@ def test_memory_of_stochastic_steps_beyond_X(solver, method, dtype):
     assert peak < allowed, (peak, X.nbytes)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_memory_of_early_stopping_beyond_X(dtype):
+    """Early stopping copies the samples it holds out, not those it trains
+    on: they are read where they lie, the others of weight zero."""
+    rng = np.random.default_rng(0)
+    n_samples, n_features, n_classes = 20_000, 1000, 3
+    X = rng.standard_normal((n_samples, n_features)).astype(dtype)
+    y = rng.integers(n_classes, size=n_samples)
+    model = SoftmaxRegression(
+        solver="sgd", early_stopping=True, validation_fraction=0.1, max_iter=2
+    )
+    tracemalloc.start()
+    try:
+        model.set_params(random_state=0).fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    allowed = 0.1 * X.nbytes + 16 * n_samples * (n_classes + 1) * 8 + 2**20
+    assert allowed < X.nbytes / 2
+    assert peak < allowed, (peak, X.nbytes)
+
+
 def test_scores_take_the_dtype_of_the_sum_of_their_terms(wine):
     # The intercepts are added in place: a wider intercept_ set by hand
     # widens the scores first, as the sum did.

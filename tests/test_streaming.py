@@ -243,11 +243,15 @@ def test_early_stopping_trains_on_a_class_of_one_sample():
     data = backend.prepare(model, X, y, None)
     for seed in range(20):
         kept, _ = backend.hold_out(data, 0.1, True, np.random.RandomState(seed))
-        assert len(kept.y) == 100 - 10
-        assert np.array_equal(np.unique(kept.y), [0, 1, 2])
-        assert np.count_nonzero(kept.y == 2) == 1
+        trained = kept.y[kept.rows]
+        assert len(trained) == 100 - 10
+        assert np.array_equal(np.unique(trained), [0, 1, 2])
+        assert np.count_nonzero(trained == 2) == 1
         # Stratified: 10 held out of 99 shared samples, 6 and 4 by class.
-        assert np.count_nonzero(kept.y == 0) == 54
+        assert np.count_nonzero(trained == 0) == 54
+        # The others weigh nothing, and X is not copied.
+        assert_array_equal(np.flatnonzero(kept.sample_weight), np.sort(kept.rows))
+        assert kept.X is data.X
 
 
 @pytest.mark.parametrize(

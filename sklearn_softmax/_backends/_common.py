@@ -32,6 +32,10 @@ class FitData(NamedTuple):
     blocks : object, default=None
         What else the backend keeps: the persisted blocks of a dask
         collection, the namespace and device of Array API data.
+    rows : ndarray or None, default=None
+        The samples a stochastic fit draws its minibatches from, in the
+        order it numbers them; None for all. The others (held out by early
+        stopping) weigh nothing in ``sample_weight``.
     """
 
     X: object
@@ -41,6 +45,7 @@ class FitData(NamedTuple):
     total_weight: float
     dtype: np.dtype
     blocks: object = None
+    rows: object = None
 
     @property
     def n_classes(self):

@@ -187,12 +187,14 @@ class NumpyBackend:
         """The objective estimated from subsets of rows, for the stochastic
         solvers."""
         return spec.loss().bind_rows(
-            data.X, data.y, data.sample_weight, spec.l2_reg_strength
+            data.X, data.y, data.sample_weight, spec.l2_reg_strength, rows=data.rows
         )
 
     def hold_out(self, data, validation_fraction, fit_intercept, random_state):
-        """Split off ``validation_fraction`` of the samples, stratified: the
-        rest of ``data``, and a function scoring coefficients on the split."""
+        """Split off ``validation_fraction`` of the samples, stratified:
+        ``data`` with the samples held out of weight zero and the others as
+        its ``rows``, and a function scoring coefficients on the split. The
+        training samples are not copied; the held-out ones are."""
         X, y_encoded, sample_weight = data.X, data.y, data.sample_weight
         n_samples = X.shape[0]
         counts = np.bincount(y_encoded)
@@ -253,19 +255,24 @@ class NumpyBackend:
 
         def validation_score(x):
             coef = x.reshape(n_features + int(fit_intercept), -1)
-            scores = np.asarray(X_held_out @ coef[:n_features])
+            # In X's dtype: float64 weights would have NumPy convert float32
+            # samples to float64 for the product.
+            scores = np.asarray(X_held_out @ coef[:n_features].astype(X.dtype))
             if fit_intercept:
                 scores = scores + coef[n_features]
             correct = np.argmax(scores, axis=1) == y_held_out
             return float(np.average(correct, weights=weights))
 
-        total = X.shape[0] - n_held_out if weights_train is None else None
-        kept = data._replace(
-            X=X[train],
-            y=y_encoded[train],
-            sample_weight=weights_train,
-            total_weight=total if total is not None else weights_train.sum(),
+        # The fit reads X where it lies: the held-out samples weigh nothing,
+        # and the minibatches are drawn from the others, in the split's
+        # order.
+        weights_kept = np.zeros(
+            n_samples,
+            dtype=X.dtype if sample_weight is None else sample_weight.dtype,
         )
+        weights_kept[train] = 1.0 if sample_weight is None else weights_train
+        total = len(train) if sample_weight is None else weights_train.sum()
+        kept = data._replace(sample_weight=weights_kept, total_weight=total, rows=train)
         return kept, validation_score
 
     def place(self, estimator, data):
