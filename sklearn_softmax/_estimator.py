@@ -8,7 +8,6 @@ differs between NumPy, Array API and Dask inputs left to a backend (see
 ``_backends``), and the same steps, on a chunk, for ``partial_fit``.
 """
 
-import copy
 import time
 import warnings
 from numbers import Integral, Real
@@ -46,7 +45,7 @@ from ._solvers import (
     minimize_stochastic,
     run_epoch,
 )
-from ._streaming import StreamState
+from ._streaming import StreamState, stream_classes, stream_generator
 from ._threads import single_threaded_blas
 from ._two_classes import difference, lift
 from ._unused_settings import defaults, unused_settings
@@ -829,17 +828,20 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         penalty = self._resolve_settings(notices)
         solver = "sgd" if self.solver == "auto" else self.solver
         stream = getattr(self, "_partial_fit_state", None)
-        self._check_stream(stream, solver)
+        if stream is not None:
+            stream.check_settings(solver, self.fit_intercept, self.average)
+        # A fit on Array API inputs leaves the classes on their device.
+        fitted = to_numpy(self.classes_) if hasattr(self, "classes_") else None
         # A chunk may hold a single class of the stream, or no weight at all.
         data = backend.prepare(
-            self, X, y, sample_weight, self._stream_classes(classes), min_classes=0
+            self, X, y, sample_weight, stream_classes(classes, fitted), min_classes=0
         )
         if stream is None:
             n_rows = data.n_features + int(self.fit_intercept)
             stream = StreamState(
                 StochasticState(self._initial_coef(data.classes, n_rows, True).ravel()),
                 RunningCurvature(),
-                self._stream_generator(),
+                stream_generator(self.random_state),
                 solver,
                 self.fit_intercept,
                 self.average,
@@ -1060,83 +1062,6 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         self._record_fitted_objective()
 
     # -- partial_fit's stream -------------------------------------------------
-
-    def _stream_classes(self, classes):
-        """The classes of a stream: ``classes`` on its first call, checked
-        against ``classes_`` afterwards."""
-        if hasattr(self, "classes_"):
-            # A fit on Array API inputs leaves them on their device.
-            previous = to_numpy(self.classes_)
-            if classes is not None and not np.array_equal(np.unique(classes), previous):
-                raise ValueError(
-                    f"classes={np.unique(classes).tolist()} differs from the "
-                    f"classes of the previous calls, {previous.tolist()}."
-                )
-            return previous
-        if isinstance(classes, list | tuple) and (
-            len({isinstance(label, str | bytes) for label in classes}) > 1
-        ):
-            raise ValueError(
-                "classes mixes strings and other labels; got "
-                f"{list(classes)!r}. Pass labels of one kind, as y holds them."
-            )
-        classes = np.asarray(classes)
-        if classes.ndim != 1:
-            raise ValueError(
-                "classes must be a 1-D array of the stream's labels; got an "
-                f"array of shape {classes.shape}."
-            )
-        if classes.dtype.kind in "fc" and not np.all(np.isfinite(classes)):
-            raise ValueError(
-                f"classes must be labels, not NaN or infinity; got {classes.tolist()}."
-            )
-        try:
-            classes = np.unique(classes)
-        except TypeError:
-            raise ValueError(
-                "classes must be labels that can be sorted, all numbers or all "
-                f"strings; got {classes.tolist()!r}."
-            ) from None
-        if classes.size < 2:
-            raise ValueError(
-                f"classes must hold at least 2 classes; got {classes.tolist()}."
-            )
-        return classes
-
-    def _stream_generator(self):
-        """The generator a new stream shuffles with: a copy of a
-        ``RandomState`` passed as ``random_state`` (a first call that fails
-        leaves it as it was, as it leaves the model), one seeded by the
-        integer given, or, for None, one seeded by a draw from NumPy's
-        global generator, so that streams started one after the other
-        differ, as fits do."""
-        if self.random_state is None:
-            seed = check_random_state(None).randint(np.iinfo(np.int32).max)
-            return np.random.RandomState(seed)
-        return copy.deepcopy(check_random_state(self.random_state))
-
-    def _check_stream(self, stream, solver):
-        """Refuse to go on with a stream whose layout or iteration a changed
-        parameter no longer fits."""
-        if stream is None:
-            return
-        changed = [
-            f"{name} from {before!r} to {now!r}"
-            for name, before, now in (
-                ("solver", stream.solver, solver),
-                ("fit_intercept", stream.fit_intercept, self.fit_intercept),
-                ("average", stream.average, self.average),
-            )
-            if before != now
-        ]
-        if changed:
-            raise ValueError(
-                "partial_fit goes on with the stream its first call started, "
-                f"but {' and '.join(changed)} changed since: the coefficients' "
-                "layout, the solver's state or its average of the iterates no "
-                "longer fit. Call fit, or start a new stream from "
-                "sklearn.base.clone(estimator)."
-            )
 
     # -- the stochastic solvers' settings ---------------------------------------
 

@@ -1,4 +1,5 @@
-"""What ``partial_fit`` carries from one call to the next.
+"""What ``partial_fit`` carries from one call to the next, and how a
+stream starts: the classes it holds and the generator that shuffles it.
 
 A call works on a copy of the stream, which it keeps where it succeeds and
 drops where it fails; the records of the calls' objectives grow by one
@@ -7,7 +8,10 @@ call. A :class:`Record` is copied in constant time: copies share their
 numbers until one of them appends where another has already appended.
 """
 
+import copy
+
 import numpy as np
+from sklearn.utils import check_random_state
 
 _FIRST_CAPACITY = 16
 
@@ -98,7 +102,83 @@ class StreamState:
         # once.
         self.warned = ()
 
+    def check_settings(self, solver, fit_intercept, average):
+        """Refuse to go on where a changed parameter no longer fits the
+        stream's layout or iteration."""
+        changed = [
+            f"{name} from {before!r} to {now!r}"
+            for name, before, now in (
+                ("solver", self.solver, solver),
+                ("fit_intercept", self.fit_intercept, fit_intercept),
+                ("average", self.average, average),
+            )
+            if before != now
+        ]
+        if changed:
+            raise ValueError(
+                "partial_fit goes on with the stream its first call started, "
+                f"but {' and '.join(changed)} changed since: the coefficients' "
+                "layout, the solver's state or its average of the iterates no "
+                "longer fit. Call fit, or start a new stream from "
+                "sklearn.base.clone(estimator)."
+            )
+
     def solution(self):
         """The model the stream stands at: the average of the iterates with
         ``average``, the last iterate otherwise."""
         return self.state.solution(self.average)
+
+
+def stream_classes(classes, fitted):
+    """The classes of a stream: ``classes`` on its first call, checked and
+    sorted; afterwards ``fitted``, the classes of the model so far, which
+    ``classes``, where given, must equal."""
+    if fitted is not None:
+        if classes is not None and not np.array_equal(np.unique(classes), fitted):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()} differs from the "
+                f"classes of the previous calls, {fitted.tolist()}."
+            )
+        return fitted
+    if isinstance(classes, list | tuple) and (
+        len({isinstance(label, str | bytes) for label in classes}) > 1
+    ):
+        raise ValueError(
+            "classes mixes strings and other labels; got "
+            f"{list(classes)!r}. Pass labels of one kind, as y holds them."
+        )
+    classes = np.asarray(classes)
+    if classes.ndim != 1:
+        raise ValueError(
+            "classes must be a 1-D array of the stream's labels; got an "
+            f"array of shape {classes.shape}."
+        )
+    if classes.dtype.kind in "fc" and not np.all(np.isfinite(classes)):
+        raise ValueError(
+            f"classes must be labels, not NaN or infinity; got {classes.tolist()}."
+        )
+    try:
+        classes = np.unique(classes)
+    except TypeError:
+        raise ValueError(
+            "classes must be labels that can be sorted, all numbers or all "
+            f"strings; got {classes.tolist()!r}."
+        ) from None
+    if classes.size < 2:
+        raise ValueError(
+            f"classes must hold at least 2 classes; got {classes.tolist()}."
+        )
+    return classes
+
+
+def stream_generator(random_state):
+    """The generator a new stream shuffles with: a copy of a
+    ``RandomState`` passed as ``random_state`` (a first call that fails
+    leaves it as it was, as it leaves the model), one seeded by the integer
+    given, or, for None, one seeded by a draw from NumPy's global
+    generator, so that streams started one after the other differ, as fits
+    do."""
+    if random_state is None:
+        seed = check_random_state(None).randint(np.iinfo(np.int32).max)
+        return np.random.RandomState(seed)
+    return copy.deepcopy(check_random_state(random_state))
