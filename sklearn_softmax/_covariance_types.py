@@ -34,13 +34,16 @@ def check_cov_type(cov_type, groups):
 
 
 def _missing(values):
-    """Which of a float or object array's values are missing: NaN, None,
-    or pandas' NA (pandas, where it made the values, says which)."""
+    """Which of a float, datetime or object array's values are missing:
+    NaN, NaT, None, or pandas' NA (pandas, where it made the values, says
+    which)."""
     pandas = sys.modules.get("pandas")
     if pandas is not None:
         return np.asarray(pandas.isna(values), dtype=bool)
     if values.dtype.kind == "f":
         return np.isnan(values)
+    if values.dtype.kind in "mM":
+        return np.isnat(values)
     return np.array(
         [v is None or (isinstance(v, float) and math.isnan(v)) for v in values],
         dtype=bool,
@@ -58,8 +61,8 @@ def encode_groups(groups, y, sample_weight):
         )
     groups = column_or_1d(groups, warn=True)
     check_consistent_length(y, groups)
-    if groups.dtype.kind in "fO" and _missing(groups).any():
-        raise ValueError("groups has missing values (NaN, None or NA).")
+    if groups.dtype.kind in "fmMO" and _missing(groups).any():
+        raise ValueError("groups has missing values (NaN, NaT, None or NA).")
     try:
         _, codes = np.unique(groups, return_inverse=True)
     except TypeError:

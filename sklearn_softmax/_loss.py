@@ -163,7 +163,7 @@ class MultinomialLoss:
         Returns
         -------
         objective : RowsObjective
-            Named tuple of ``value_and_gradient(x, rows)`` and
+            Named tuple of ``value_and_gradient(x, batch)`` and
             ``n_samples``.
         """
         n_samples, n_features = X.shape

@@ -32,6 +32,8 @@ This module knows arrays and the fitted model's parameters only: nothing
 about estimators or scikit-learn's API.
 """
 
+import math
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import log_softmax
@@ -155,9 +157,9 @@ def marginal_effects_and_jacobian(
     change_jacobians = {
         j: np.zeros((n_classes, n_classes, n_rows)) for j, _ in discrete
     }
-    # A block's arrays per row: A, U, E and p A, of n_features x K each,
-    # and one feature's products, K x K; or a discrete change's p x~.
-    row_floats = max(4 * n_features * n_classes + n_classes**2, n_classes * n_rows)
+    # A block's arrays per row: P W^T, A, U, E and p A, of n_features x K
+    # each, one feature's products, K x K, and p x~, K x r.
+    row_floats = 5 * n_features * n_classes + n_classes**2 + n_classes * n_rows
     for rows, X_design in model.blocks(X, row_floats):
         if fixed or discrete:
             # Without an intercept a block may be a view of the user's X.
@@ -268,19 +270,32 @@ def weighted_median(values, weights):
     For integer weights this is ``np.median`` of the repeated values: the
     middle value, or the mean of the two middle ones when the total weight
     is even and falls between them; the same for the weights times any
-    positive number. A running sum of the weights that falls on half of
-    their total to within its rounding (``n`` units of the total's last
-    place) counts as falling on it: 0.1 six times sums to
-    0.30000000000000004 at the third, not to 0.3.
+    positive number. The running sums of the weights near the middle are
+    taken correctly rounded (``math.fsum``), and one within two units of the
+    total's last place of half the total counts as falling on it: weights
+    of 0.1, scaled from ones, sum to 0.30000000000000004 at the third of
+    six, and their total to 0.6000000000000001. Integer weights, whose sums
+    are exact, are told apart down to a half while the total is below
+    ``2**50``.
     """
     keep = weights > 0
     order = np.argsort(values[keep], kind="stable")
     sorted_values = values[keep][order]
-    cumulative = np.cumsum(weights[keep][order])
-    half = cumulative[-1] / 2
-    rounding = sorted_values.size * np.finfo(np.float64).eps * cumulative[-1]
-    middle = int(np.searchsorted(cumulative, half - rounding))
-    if abs(cumulative[middle] - half) <= rounding and middle + 1 < sorted_values.size:
+    sorted_weights = weights[keep][order]
+    total = math.fsum(sorted_weights)
+    half = total / 2
+    tolerance = 2 * np.finfo(np.float64).eps * total
+    # The first running sum that may reach half, from NumPy's sums, whose
+    # rounding is at most n units of the total's last place; then the
+    # correctly rounded sums from there.
+    rounding = sorted_values.size * np.finfo(np.float64).eps * total
+    cumulative = np.cumsum(sorted_weights)
+    middle = int(np.searchsorted(cumulative, half - rounding - tolerance))
+    running = math.fsum(sorted_weights[: middle + 1])
+    while running < half - tolerance and middle + 1 < sorted_values.size:
+        middle += 1
+        running = math.fsum((running, sorted_weights[middle]))
+    if abs(running - half) <= tolerance and middle + 1 < sorted_values.size:
         return 0.5 * (sorted_values[middle] + sorted_values[middle + 1])
     return sorted_values[middle]
 

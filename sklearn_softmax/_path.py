@@ -113,7 +113,10 @@ def _one_dimensional(y):
         return y
     if hasattr(y, "iloc"):
         return y.iloc[:, 0]
-    return y.reshape(-1)
+    if hasattr(y, "reshape"):
+        return y.reshape(-1)
+    # An array of the Array API standard has the namespace's reshape only.
+    return namespace(y).reshape(y, (-1,))
 
 
 def softmax_regression_path(X, y, *, Cs=10, sample_weight=None, **params):

@@ -26,7 +26,7 @@ from _problems import (
 from _references import coefficient_tolerance, logistic_regression
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -483,11 +483,16 @@ def test_the_path_stays_in_the_namespace_of_its_fits():
     fits of ``SoftmaxRegression`` on them, stacked in their namespace, equal
     to NumPy's to the solver's tolerance."""
     X, y, _ = make_problem(60, 4, 3)
-    _, _, (X_xp, y_xp) = on("array_api_strict", None, X, y)
+    xp, _, (X_xp, y_xp) = on("array_api_strict", None, X, y)
     params = {"Cs": [0.1, 1.0], "tol": 1e-10}
     expected = softmax_regression_path(X, y, **params)
     with sklearn.config_context(array_api_dispatch=True):
         Cs, coefs, intercepts, n_iter = softmax_regression_path(X_xp, y_xp, **params)
+        # A column y is said once, and taken for the 1-d labels.
+        with pytest.warns(DataConversionWarning) as said:
+            column = softmax_regression_path(X_xp, xp.reshape(y_xp, (-1, 1)), **params)
+    assert len(said) == 1
+    assert_array_equal(to_numpy(column[1]), to_numpy(coefs))
     assert_array_equal(Cs, expected[0])
     assert isinstance(n_iter, np.ndarray) and n_iter.shape == (2,)
     assert type(coefs) is type(intercepts) is type(X_xp)

@@ -135,6 +135,16 @@ def test_bad_groups_are_refused():
             {"cov_type": "cluster", "groups": np.array([None, *range(len(y) - 1)])},
             "missing values",
         ),
+        (
+            {
+                "cov_type": "cluster",
+                "groups": np.array(
+                    ["NaT", *(f"2020-01-0{1 + i % 5}" for i in range(len(y) - 1))],
+                    dtype="datetime64[D]",
+                ),
+            },
+            "missing values",
+        ),
         ({"cov_type": "HC3"}, "cov_type must be one of"),
     ]
     for options, match in cases:

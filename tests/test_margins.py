@@ -430,6 +430,12 @@ def test_weighted_median_is_the_median_of_repeated_values():
         # The same weights scaled: their running sums round otherwise.
         for scale in (0.1, 0.7, 1 / 3, 1e-3, 1e5):
             assert weighted_median(values, counts * scale) == expected
+    # Large integer weights, whose running sums are exact: half a unit from
+    # half the total is not a tie.
+    weights = np.full(200_000, 1e5)
+    weights[0] += 1
+    assert weighted_median(np.arange(200_000.0), weights) == 99_999.0
+    assert weighted_median(np.arange(3.0), np.array([8e14, 2.0, 8e14])) == 1.0
 
 
 def test_sparse_blocks_and_dense_agree():

@@ -1,12 +1,12 @@
 """Stochastic solvers: minibatch SGD with momentum, and Adam.
 
 A stochastic solver takes a :class:`~sklearn_softmax._loss.RowsObjective`,
-whose ``value_and_gradient(x, rows)`` estimates the objective from a subset
-of the samples (``rows=None`` for all of them, without a copy). One epoch
-visits every sample once, in minibatches. The state of the iteration (the
-iterate, the momentum or the moments, the average, the step count) is a
-:class:`StochasticState`, which
-``partial_fit`` keeps from one call to the next.
+whose ``value_and_gradient(x, batch)`` estimates the objective from a
+subset of the samples (``batch=None`` for all of them, without a copy). One
+epoch visits every sample once, in minibatches. The state of the iteration
+(the iterate, the momentum or the moments, the average, the step count) is
+a :class:`StochasticState`, which ``partial_fit`` keeps from one call to
+the next.
 """
 
 import math
@@ -296,10 +296,11 @@ def minimize_stochastic(
         history.append(run_epoch(objective, state, settings, order))
         if not math.isfinite(history[-1]):
             break
-        if restarts and len(history) > 1 and history[-1] > history[-2]:
+        restarted = restarts and len(history) > 1 and history[-1] > history[-2]
+        if restarted:
             # The momentum overshot: it starts again from zero where the
             # objective rose (the adaptive restart of O'Donoghue & Candès,
-            # 2015), rather than the rise counting as a stall.
+            # 2015), and the rise does not count as a stall.
             state.velocity[:] = 0.0
         solution = state.solution(settings.average)
         if callback is not None:
@@ -316,7 +317,7 @@ def minimize_stochastic(
         score = -history[-1] if validation_score is None else validation_score(solution)
         if score > best_score + tol:
             stale = 0
-        else:
+        elif not restarted:
             stale += 1
         if score > best_score:
             best_score, best_x = score, solution.copy()
