@@ -1061,8 +1061,6 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
             self.intercept_ = b.astype(dtype)
         self._record_fitted_objective()
 
-    # -- partial_fit's stream -------------------------------------------------
-
     # -- the stochastic solvers' settings ---------------------------------------
 
     def _stochastic_settings(self, solver, spec, curvature_bound):
