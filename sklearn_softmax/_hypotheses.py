@@ -102,9 +102,11 @@ def _parameter_names(row_names, column_names):
     return indexed, rows, ambiguous
 
 
-def _tokens(text, indexed, rows, ambiguous):
+def _tokens(text, indexed, rows, ambiguous, classes):
     """Yield ``(kind, value)``: ('name', index), ('row', row), ('number',
-    float) or ('op', one of + - * =). A name in ``ambiguous`` is refused."""
+    float) or ('op', one of + - * =). A name in ``ambiguous`` is refused;
+    ``classes``, the names of the parameters' classes, are named where a
+    restriction cannot be read."""
     names = sorted([*indexed, *rows], key=len, reverse=True)
     position = 0
     while position < len(text):
@@ -135,15 +137,13 @@ def _tokens(text, indexed, rows, ambiguous):
                 f"Cannot read the restriction {text!r} at {text[position:]!r}: "
                 "write it in the parameters' names, feature[class], or in "
                 "bare feature names, with numbers, +, -, * and one =. "
-                + _names_hint(text[position:], indexed)
+                + _names_hint(text[position:], list(rows), classes)
             )
 
 
-def _names_hint(rest, indexed):
+def _names_hint(rest, features, classes):
     """What the names of a restriction may be, for the message of one that
     cannot be read at ``rest``."""
-    features = list(dict.fromkeys(name[: name.rindex("[")] for name in indexed))
-    classes = list(dict.fromkeys(name[name.rindex("[") + 1 : -1] for name in indexed))
     hint = f"The features are {features} and the classes {classes}"
     bracket = re.match(r"\[([^\]]*)\]", rest)
     if bracket and bracket.group(1) not in classes:
@@ -154,7 +154,7 @@ def _names_hint(rest, indexed):
     return hint + "."
 
 
-def _parse_equation(text, indexed, rows, ambiguous):
+def _parse_equation(text, indexed, rows, ambiguous, classes):
     """The restriction as ``(coefficients, constant, bare)``: a dict of
     index (or row, when ``bare``) to coefficient, and the constant ``q``
     of ``sum coefficient * parameter = q``.
@@ -162,7 +162,7 @@ def _parse_equation(text, indexed, rows, ambiguous):
     The grammar: ``equation = side ['=' side]``, ``side = [sign] term
     (sign term)*``, ``term = number ['*' name] | name``.
     """
-    tokens = list(_tokens(text, indexed, rows, ambiguous))
+    tokens = list(_tokens(text, indexed, rows, ambiguous, classes))
     position = 0
 
     def fail(reason):
@@ -238,10 +238,12 @@ def restriction_matrix(hypothesis, row_names, column_names):
         if not hypothesis:
             raise ValueError("wald_test needs at least one restriction.")
         indexed, rows, ambiguous = _parameter_names(row_names, column_names)
+        # The classes as the parameters' names spell them.
+        classes = [str(column) for column in column_names]
         R, q = [], []
         for text in hypothesis:
             coefficients, constant, bare = _parse_equation(
-                text, indexed, rows, ambiguous
+                text, indexed, rows, ambiguous, classes
             )
             for column in range(n_columns) if bare else [None]:
                 restriction = np.zeros(n_parameters)
