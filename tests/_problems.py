@@ -63,14 +63,18 @@ def distance_and_bound(objective, first, second):
     return np.linalg.norm(first - second), bound
 
 
-def penalised_objective(model, X, y, C, sample_weight=None):
+def penalised_objective(model, X, y, C, sample_weight=None, l1_ratio=0.0):
     """LogisticRegression's objective at a fitted model, from its probabilities.
 
     The mean log-loss weighted by ``sample_weight`` plus
-    ``||coef_||^2 / (2 C S)``, computed in float64 without the package's loss.
+    ``(l1_ratio ||coef_||_1 + (1 - l1_ratio) ||coef_||^2 / 2) / (C S)``,
+    computed in float64 without the package's loss.
     """
     total = len(y) if sample_weight is None else np.sum(sample_weight)
-    penalty = np.sum(np.asarray(model.coef_, dtype=np.float64) ** 2) / (2 * C * total)
+    coef = np.asarray(model.coef_, dtype=np.float64)
+    penalty = (
+        l1_ratio * np.sum(np.abs(coef)) + (1 - l1_ratio) * np.sum(coef**2) / 2
+    ) / (C * total)
     proba = model.predict_proba(X).astype(np.float64)
     return log_loss(y, proba, sample_weight=sample_weight) + penalty
 

@@ -118,6 +118,12 @@ class StochasticState:
 
     def __init__(self, x0):
         self.x = np.array(x0, dtype=np.float64)
+        # 'sgd' keeps its momentum as a point: the previous iterate
+        # (heavy ball) or the last proximal point (Nesterov), see step().
+        self.anchor = self.x.copy()
+        # Whether x looks ahead of the solution, the anchor (Nesterov).
+        self.looks_ahead = False
+        # Adam's first moment.
         self.velocity = np.zeros_like(self.x)
         # The root of Adam's second moment, the scale of its steps.
         self.moment_root = np.zeros_like(self.x)
@@ -127,9 +133,20 @@ class StochasticState:
         self.step_share = 1.0
 
     def solution(self, average):
-        """The average of the iterates with ``average`` (once a step is
-        taken), the last iterate otherwise."""
-        return self.averaged if average and self.n_steps else self.x
+        """The average of the solutions with ``average`` (once a step is
+        taken), the last one otherwise: the iterate, or with Nesterov's
+        momentum the last proximal point, from which it looks ahead."""
+        if average and self.n_steps:
+            return self.averaged
+        return self.anchor if self.looks_ahead else self.x
+
+    def restart(self):
+        """Drop the momentum of 'sgd': the next step starts from the
+        solution, as a first step would."""
+        if self.looks_ahead:
+            self.x = self.anchor.copy()
+        else:
+            self.anchor = self.x.copy()
 
     def step(self, gradient, settings):
         """One update from a minibatch gradient."""
@@ -153,24 +170,38 @@ class StochasticState:
             eta *= math.sqrt(1 - _BETA_2**t) / (1 - _BETA_1**t)
             self.x -= eta * self.velocity / (self.moment_root + _ADAM_EPSILON)
         else:
-            self.velocity *= settings.momentum
-            self.velocity += gradient
-            direction = (
-                gradient + settings.momentum * self.velocity
-                if settings.nesterov
-                else self.velocity
-            )
+            # Momentum as a displacement, as MLPClassifier keeps it. Heavy
+            # ball: x <- prox(x - eta g(x) + mu (x - x_prev)); Nesterov, with
+            # p the proximal points: p' = prox(x - eta g(x)), and the iterate
+            # looks ahead to x <- p' + mu (p' - p). Without a penalty these
+            # are the velocity forms v <- mu v + g, x <- x - eta v and
+            # x <- x - eta (g + mu v); with one, a fixed point is the
+            # optimum whatever the momentum, and dropping the momentum
+            # (restart) keeps it so.
+            move = eta * gradient
             if settings.step_scale is not None:
-                direction = direction * settings.step_scale
-            self.x -= eta * direction
-            if settings.penalty is not None:
-                # Where the iterates settle, the momentum has scaled the
-                # gradient by 1 / (1 - momentum); the penalty's step is
-                # scaled alike, so that the fixed point is the optimum.
-                self.x = settings.penalty.prox(self.x, eta / (1.0 - settings.momentum))
+                move *= settings.step_scale
+            mu = settings.momentum
+            self.looks_ahead = settings.nesterov
+            if settings.nesterov:
+                point = self._prox(self.x - move, eta, settings)
+                self.x = point + mu * (point - self.anchor)
+                self.anchor = point
+            else:
+                point = self.x - move
+                point += mu * (self.x - self.anchor)
+                self.anchor = self.x
+                self.x = self._prox(point, eta, settings)
         if settings.average:
             share = (_AVERAGE_POWER + 1) / (t + _AVERAGE_POWER)
-            self.averaged += min(1.0, share) * (self.x - self.averaged)
+            solution = self.solution(False)
+            self.averaged += min(1.0, share) * (solution - self.averaged)
+
+    @staticmethod
+    def _prox(point, eta, settings):
+        if settings.penalty is None:
+            return point
+        return settings.penalty.prox(point, eta)
 
 
 def run_epoch(objective, state, settings, order):
@@ -277,13 +308,7 @@ def minimize_stochastic(
     order = np.arange(objective.n_samples)
     # Where one minibatch holds every sample, an epoch is one step of
     # gradient descent with momentum, and its value the objective itself.
-    # (A proximal step is scaled for the velocity where the iterates settle,
-    # which a restart would take away.)
-    restarts = (
-        settings.method == "sgd"
-        and settings.penalty is None
-        and objective.n_samples <= settings.batch_size
-    )
+    restarts = settings.method == "sgd" and objective.n_samples <= settings.batch_size
     history = []
     best_score, best_x, stale = -math.inf, state.x.copy(), 0
     converged = False
@@ -301,7 +326,7 @@ def minimize_stochastic(
             # The momentum overshot: it starts again from zero where the
             # objective rose (the adaptive restart of O'Donoghue & Candès,
             # 2015), and the rise does not count as a stall.
-            state.velocity[:] = 0.0
+            state.restart()
         solution = state.solution(settings.average)
         if callback is not None:
             # A full pass for the gradient norm, only when it is reported.
