@@ -23,6 +23,7 @@ from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from ._array_api import namespace_name, to_numpy
 from ._backends import NumpyBackend, ObjectiveSpec, SolveSettings, backend_for
 from ._base import LinearSoftmaxClassifierMixin
+from ._coef_layout import model_attributes, solver_matrix
 from ._dask import is_dask_collection, iter_row_blocks
 from ._loss import RunningCurvature
 from ._messages import (
@@ -47,7 +48,6 @@ from ._solvers import (
 )
 from ._streaming import StreamState, stream_classes, stream_generator
 from ._threads import single_threaded_blas
-from ._two_classes import difference, lift
 from ._unused_settings import defaults, unused_settings
 
 
@@ -1030,10 +1030,7 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
                 "values, or start anew (warm_start=False, or "
                 "sklearn.base.clone(estimator))."
             )
-        if n_classes == 2:
-            full = lift(np.concatenate([previous_coef.ravel(), previous_intercept]))
-        else:
-            full = np.vstack([previous_coef.T, previous_intercept[np.newaxis, :]])
+        full = solver_matrix(previous_coef, previous_intercept)
         coef[:n_features] = full[:n_features]
         if self.fit_intercept:
             coef[n_features] = full[n_features]
@@ -1042,23 +1039,15 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
     def _store_solution(self, x, spec, data):
         """Set ``classes_``, ``coef_`` and ``intercept_`` from a solver's
         flat solution, centred where the optimum is (see
-        :attr:`ObjectiveSpec.centred`): centring removes what the solver's
-        tolerance left, and the intercepts, unpenalised, are defined up to
-        a constant."""
-        n_features, n_classes = spec.n_features, spec.n_classes
-        coef = np.asarray(x, dtype=np.float64).reshape(spec.shape)
-        W, b = coef[:n_features], coef[n_features:].ravel()
-        if spec.centred:
-            W = W - W.mean(axis=1, keepdims=True)
-        b = b - b.mean() if self.fit_intercept else np.zeros(n_classes)
-        dtype = data.dtype
+        :attr:`ObjectiveSpec.centred`)."""
         self.classes_ = data.classes
-        if n_classes == 2:
-            self.coef_ = difference(W)[np.newaxis, :].astype(dtype)
-            self.intercept_ = np.array([b[1] - b[0]], dtype=dtype)
-        else:
-            self.coef_ = np.array(W.T, dtype=dtype, order="C")
-            self.intercept_ = b.astype(dtype)
+        self.coef_, self.intercept_ = model_attributes(
+            np.reshape(x, spec.shape),
+            spec.n_features,
+            self.fit_intercept,
+            spec.centred,
+            data.dtype,
+        )
         self._record_fitted_objective()
 
     # -- the stochastic solvers' settings ---------------------------------------

@@ -16,6 +16,7 @@ from sklearn.utils.validation import (
 )
 
 from ._array_api import host_array, to_numpy
+from ._coef_layout import solver_matrix
 from ._covariance_types import (
     COV_TYPES,
     check_correction,
@@ -45,7 +46,6 @@ from ._separation import (
     towards_unpenalised_optimum,
 )
 from ._targets import check_sample_weight, class_weights, encode_labels
-from ._two_classes import lift
 
 # The covariance is refused above this size, five float64 matrices of
 # (n_features + 1) K rows each: 1 GiB.
@@ -55,12 +55,10 @@ DEFAULT_MAX_BYTES = 2**30
 def _symmetric_parameters(estimator):
     """The estimator's parameters as a (r, K) array, the intercept first:
     the two columns ``(-w/2, w/2)`` for two classes."""
-    coef = to_numpy(estimator.coef_).astype(np.float64)
-    intercept = to_numpy(estimator.intercept_).astype(np.float64)
-    rows = np.vstack([intercept, coef.T]) if estimator.fit_intercept else coef.T
-    if len(estimator.classes_) == 2:
-        return lift(rows.ravel())
-    return rows
+    full = solver_matrix(to_numpy(estimator.coef_), to_numpy(estimator.intercept_))
+    if estimator.fit_intercept:
+        return np.vstack([full[-1:], full[:-1]])
+    return full[:-1]
 
 
 def _penalty(estimator):
