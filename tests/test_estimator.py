@@ -15,6 +15,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import log_softmax, softmax
 from sklearn.base import clone
 from sklearn.datasets import (
+    load_breast_cancer,
     load_digits,
     load_iris,
     load_wine,
@@ -273,6 +274,24 @@ def test_a_tighter_tol_never_ends_at_a_larger_gradient(case):
         for tol in (1e-6, 1e-7, 1e-8, 1e-10)
     ]
     assert grad_norms == sorted(grad_norms, reverse=True)
+
+
+def test_newton_cg_stopped_by_max_iter_returns_its_last_iterate():
+    """Unscaled breast cancer data: after ten Newton steps the gradient is
+    larger than two steps before, while the objective fell by 44% since.
+    The model is the last iterate, which the curves end at: the iterate of
+    least gradient is returned only where the value fell by no more than
+    its rounding since it (a float32 run at its precision)."""
+    X, y = load_breast_cancer(return_X_y=True)
+    model = SoftmaxRegression(solver="newton-cg", max_iter=10)
+    with pytest.warns(ConvergenceWarning, match="after max_iter=10"):
+        model.fit(X, y)
+    assert model.grad_norm_curve_.min() < model.grad_norm_curve_[-1]
+    # Two classes: LogisticRegression's objective with twice the C.
+    assert_allclose(
+        model.loss_curve_[-1], penalised_objective(model, X, y, 2.0), rtol=1e-10
+    )
+    assert model.grad_norm_ == model.grad_norm_curve_[-1]
 
 
 def test_a_float32_fit_at_its_precision_says_what_reaches_further():

@@ -167,9 +167,15 @@ def minimize_newton_cg(objective, x0, *, max_iter, tol, callback=None):
             message = "converged"
         elif grad_norm < best[0]:
             best = (grad_norm, x, f)
-    if not converged and best[0] < grad_norm:
+    if (
+        not converged
+        and best[0] < grad_norm
+        and best[2] - f <= objective.rounding * abs(f)
+    ):
         # Where the products' rounding limits the steps (float32 data), a
         # step can lower the value by its rounding and raise the gradient
-        # by orders: the run returns the iterate of the least gradient.
+        # by orders: where the value fell by no more than its rounding
+        # since the iterate of the least gradient, the run returns that
+        # iterate; otherwise the last, as any run stopped by max_iter.
         grad_norm, x, f = best
     return trace.result(x, f, grad_norm, converged, message)
