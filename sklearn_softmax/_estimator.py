@@ -400,8 +400,10 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
     grad_norm_curve_ : ndarray of shape (n_iter_[0],)
         The largest absolute gradient entry after each iteration, the value
         the stopping rule compares with ``tol``, so that its last entry is
-        ``grad_norm_`` (with an L1 or group penalty, that of the gradient
-        mapping, as for ``grad_norm_``). NaN for every epoch of 'sgd' and
+        ``grad_norm_`` where the model is the last iterate of a problem
+        solved on ``X`` itself (with an L1 or group penalty, that of the
+        gradient mapping, as for ``grad_norm_``; see the diagnostics page
+        for the exceptions). NaN for every epoch of 'sgd' and
         'adam' in ``fit``, whose epochs compute no gradient on all the
         samples; after each call for :meth:`partial_fit`, ``grad_norm_`` on
         that call's chunk.
@@ -416,8 +418,8 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         proximal solver's last step, which is the gradient where the
         penalty is smooth. For 'sgd' and 'adam', that of the smooth part on
         the training data (the chunk, for :meth:`partial_fit`; a chunk of
-        no weight, which has no objective, leaves the previous value, NaN on
-        a stream's first call).
+        no weight, which has no objective, leaves the stream's previous
+        value, NaN where the stream has none yet, as on its first call).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -898,7 +900,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         else:
             solution = stream.solution()
             objective_value = None
-            self.grad_norm_ = getattr(self, "grad_norm_", np.nan)
+            # The stream's last, not a fit's before the stream started.
+            grad_norms = stream.grad_norms.values()
+            self.grad_norm_ = float(grad_norms[-1]) if grad_norms.size else np.nan
         stream.n_calls += 1
         stream.n_samples_seen += data.X.shape[0]
         if self.verbose:

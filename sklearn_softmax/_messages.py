@@ -7,7 +7,12 @@ import sys
 
 import numpy as np
 
-from ._solvers import NO_DECREASE, STOCHASTIC_SOLVERS
+from ._solvers import (
+    ADAPTIVE_FACTOR,
+    ADAPTIVE_MIN_SHARE,
+    NO_DECREASE,
+    STOCHASTIC_SOLVERS,
+)
 
 
 class SeparationWarning(UserWarning):
@@ -112,6 +117,19 @@ def convergence_message(estimator, result, solver, dtype, norm):
                 "the features (for instance with "
                 "sklearn.preprocessing.StandardScaler), or lower "
                 "learning_rate_init."
+            )
+        if result.n_stalls:
+            return (
+                f"SoftmaxRegression(solver={solver!r}) ran max_iter="
+                f"{estimator.max_iter} epochs, in which its {watched} stalled "
+                f"{'once' if result.n_stalls == 1 else f'{result.n_stalls} times'} "
+                f"(n_iter_no_change="
+                f"{estimator.n_iter_no_change} epochs without an improvement by "
+                f"tol={estimator.tol:g}), each dividing the step by "
+                f"{ADAPTIVE_FACTOR:g}; the run stops at the stall that would take "
+                f"the step below {ADAPTIVE_MIN_SHARE:g} of its initial value. "
+                "Increase max_iter, or use a deterministic solver to reach the "
+                "optimum."
             )
         return (
             f"SoftmaxRegression(solver={solver!r}) ran max_iter="

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._array_api import to_numpy
 from ._cv import SoftmaxRegressionCV, best_pair
 from ._estimator import SoftmaxRegression
 from ._solvers import STOCHASTIC_SOLVERS
@@ -328,12 +329,13 @@ class ConvergenceDisplay:
         else:
             counter = "iteration"
         display = cls(
-            objective=np.asarray(estimator.loss_curve_, dtype=np.float64),
+            # A fit on Array API inputs leaves its curves on their device.
+            objective=to_numpy(estimator.loss_curve_).astype(np.float64),
             grad_norm=float(estimator.grad_norm_),
             solver=estimator.solver_,
             optimum=optimum,
             counter=counter,
-            grad_norm_curve=getattr(estimator, "grad_norm_curve_", None),
+            grad_norm_curve=to_numpy(getattr(estimator, "grad_norm_curve_", None)),
         )
         return display.plot(ax=ax, curve=curve, label=label, **kwargs)
 

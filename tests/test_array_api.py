@@ -33,6 +33,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._testing import _array_api_for_tests
 
 from sklearn_softmax import (
+    ConvergenceDisplay,
     SoftmaxRegression,
     SoftmaxRegressionCV,
     softmax_regression_path,
@@ -177,6 +178,26 @@ def test_float32_fit_reaches_the_float64_optimum(namespace, device, solver, n_cl
     assert f == pytest.approx(f_optimum, rel=1e-6)
     assert_allclose(to_numpy(model.coef_), optimum.coef_, rtol=0, atol=2e-3)
     assert_allclose(to_numpy(proba), optimum.predict_proba(X), rtol=0, atol=1e-3)
+
+
+@pytest.mark.parametrize("namespace, device", NAMESPACES)
+def test_convergence_display_draws_curves_left_on_the_device(namespace, device):
+    """The curves of a fit on the device are drawn from host copies."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    X, y, _ = make_problem(50, 4, 3)
+    _, _, (X_xp, y_xp) = on(namespace, device, X, y)
+    model = fit(SoftmaxRegression(solver="lbfgs"), X_xp, y_xp)
+    try:
+        display = ConvergenceDisplay.from_estimator(model, curve="both")
+        assert_array_equal(display.lines_[0].get_ydata(), to_numpy(model.loss_curve_))
+        assert_array_equal(
+            display.lines_[1].get_ydata(), to_numpy(model.grad_norm_curve_)
+        )
+    finally:
+        plt.close("all")
 
 
 @pytest.mark.parametrize("namespace, device", NAMESPACES)

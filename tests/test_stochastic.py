@@ -683,3 +683,29 @@ def test_proximal_momentum_restarts_where_one_minibatch_objective_rises(wine, l1
     assert model.converged_
     gap = (penalised_objective(model, X, y, **params) - optimum) / optimum
     assert 0 <= gap < 3e-2
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize(
+    "max_iter, said", [(2, "stalled once"), (4, "stalled 3 times")]
+)
+def test_a_run_that_stalled_before_max_iter_says_so(wine, solver, max_iter, said):
+    """With a tol no epoch can meet, every epoch after the first stalls, and
+    the 'adaptive' schedule divides the step and goes on (see above): a run
+    that reaches max_iter so says how often it stalled, not that its
+    objective was still improving."""
+    X, y, _ = wine
+    model = SoftmaxRegression(
+        solver=solver,
+        tol=1e9,
+        n_iter_no_change=1,
+        batch_size=64,
+        max_iter=max_iter,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning) as record:
+        model.fit(X, y)
+    message = str(record[0].message)
+    expected = f"ran max_iter={max_iter} epochs, in which its training objective"
+    assert f"{expected} {said}" in message
+    assert "still improving" not in message

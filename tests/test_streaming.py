@@ -202,6 +202,16 @@ def test_a_first_chunk_of_no_weight_has_no_gradient(chunks):
     assert len(model.loss_curve_) == 0
     model.partial_fit(*chunks[1])
     assert np.isfinite(model.grad_norm_) and model.grad_norm_ > 0
+    # After a fit, whose gradient was on other data, the call starts a
+    # stream: it has no gradient either.
+    model.fit(X, y)
+    model.partial_fit(X, y, sample_weight=np.zeros(len(y)))
+    assert np.isnan(model.grad_norm_)
+    # Later chunks of no weight keep the stream's last gradient.
+    model.partial_fit(X, y)
+    last = model.grad_norm_
+    model.partial_fit(X, y, sample_weight=np.zeros(len(y)))
+    assert model.grad_norm_ == last == model.grad_norm_curve_[-1]
 
 
 def test_a_chunk_of_no_weight_is_refused_the_settings_others_are(chunks):

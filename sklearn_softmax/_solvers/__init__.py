@@ -27,6 +27,8 @@ from ._newton_cholesky import minimize_newton_cholesky
 from ._result import NO_DECREASE, Progress, SolverResult
 from ._scipy import minimize_scipy_lbfgsb
 from ._stochastic import (
+    ADAPTIVE_FACTOR,
+    ADAPTIVE_MIN_SHARE,
     StochasticSettings,
     StochasticState,
     default_sgd_step,
@@ -52,6 +54,8 @@ ARRAY_API_SOLVERS = {
 STOCHASTIC_SOLVERS = ("sgd", "adam")
 
 __all__ = [
+    "ADAPTIVE_FACTOR",
+    "ADAPTIVE_MIN_SHARE",
     "ARRAY_API_SOLVERS",
     "NO_DECREASE",
     "SOLVERS",

@@ -129,6 +129,9 @@ class SolverResult(NamedTuple):
         the objective at ``x`` is above its value at the starting point, or
         above the best epoch's by more than a tenth of the decrease from
         the start to it.
+    n_stalls : int, default=0
+        The stalls after which a stochastic solver's 'adaptive' schedule
+        divided its step and went on.
     """
 
     x: np.ndarray
@@ -140,3 +143,4 @@ class SolverResult(NamedTuple):
     grad_norm_history: np.ndarray
     message: str
     steps_too_large: bool = False
+    n_stalls: int = 0

@@ -28,8 +28,8 @@ _ROOT_BETA_2, _ROOT_1_MINUS_BETA_2 = math.sqrt(_BETA_2), math.sqrt(1 - _BETA_2)
 # The 'adaptive' schedule divides the step by this factor at each stall, as
 # scikit-learn's SGDClassifier and MLPClassifier do, and stops the run
 # instead once the step would fall below this share of the initial step.
-_ADAPTIVE_FACTOR = 5.0
-_ADAPTIVE_MIN_SHARE = 1e-4
+ADAPTIVE_FACTOR = 5.0
+ADAPTIVE_MIN_SHARE = 1e-4
 # A run that stops on the no-improvement rule with its objective above the
 # best epoch's by more than this share of the decrease from its start to
 # that epoch stalled because its steps were too long, not near the optimum.
@@ -46,7 +46,7 @@ class StochasticSettings:
         Momentum SGD or Adam.
     learning_rate : {'constant', 'invscaling', 'adaptive'}
         The schedule of the step: ``eta0``; ``eta0 / t^power_t`` at step
-        ``t``; or ``eta0`` divided by ``_ADAPTIVE_FACTOR`` each time the
+        ``t``; or ``eta0`` divided by ``ADAPTIVE_FACTOR`` each time the
         epochs stall (see :func:`minimize_stochastic`).
     eta0 : float
         The initial step.
@@ -310,7 +310,7 @@ def minimize_stochastic(
     # gradient descent with momentum, and its value the objective itself.
     restarts = settings.method == "sgd" and objective.n_samples <= settings.batch_size
     history = []
-    best_score, best_x, stale = -math.inf, state.x.copy(), 0
+    best_score, best_x, stale, n_stalls = -math.inf, state.x.copy(), 0, 0
     converged = False
     message = f"reached max_iter={max_iter} epochs"
     epoch = 0
@@ -352,6 +352,7 @@ def minimize_stochastic(
                 message = f"no improvement by tol in {n_iter_no_change} epochs"
                 break
             stale = 0
+            n_stalls += 1
     x = (
         best_x
         if validation_score is not None
@@ -398,13 +399,14 @@ def minimize_stochastic(
         grad_norm_history=np.full(len(history), np.nan),
         message=message,
         steps_too_large=steps_too_large,
+        n_stalls=n_stalls,
     )
 
 
 def _lower_step(state, settings):
     """Divide the step after a stall, if the 'adaptive' schedule allows it."""
-    share = state.step_share / _ADAPTIVE_FACTOR
-    if settings.learning_rate != "adaptive" or share < _ADAPTIVE_MIN_SHARE:
+    share = state.step_share / ADAPTIVE_FACTOR
+    if settings.learning_rate != "adaptive" or share < ADAPTIVE_MIN_SHARE:
         return False
     state.step_share = share
     return True
