@@ -51,7 +51,7 @@ eigenbasis, where it is, for each eigenvalue ``a_k``, the diagonal
 import numpy as np
 
 from ._grams import gram_multiply_adds
-from ._linalg import psd_solver
+from ._linalg import psd_solver, spans_too_wide
 
 # The most rows (features and intercept) of F, and (parameters) of the exact
 # Hessian: F's decomposition, or the Hessian's factorisation, then takes at
@@ -96,18 +96,51 @@ class KroneckerCurvature:
         exact Hessian, so that ``M`` is definite for the intercepts too.
         """
         if self._features is None:
-            eigenvalues, U = np.linalg.eigh(self._feature_moments())
-            self._features = np.maximum(eigenvalues, 0.0), U
-        f, U = self._features
+            self._features = _feature_eigen(
+                self._feature_moments(), self._l2_reg_strength
+            )
+        f, U, scale, l2_reg_strength = self._features
         a, V = _class_eigen(self._class_curvature())
-        denominator = f[:, np.newaxis] * a + self._l2_reg_strength
+        denominator = f[:, np.newaxis] * a + l2_reg_strength
         shape = (len(f), len(a))
 
         def apply(r):
             R = r.reshape(shape)
-            return (U @ ((U.T @ R @ V) / denominator) @ V.T).ravel()
+            if scale is None:
+                return (U @ ((U.T @ R @ V) / denominator) @ V.T).ravel()
+            R = R / scale
+            return ((U @ ((U.T @ R @ V) / denominator) @ V.T) / scale).ravel()
 
         return apply
+
+
+def _feature_eigen(F, l2_reg_strength):
+    """The eigenvalues (at least zero) and eigenvectors of the features'
+    moments ``F``, the scale of its rows (None for 1) and the L2 strength
+    that go with them in :class:`KroneckerCurvature`.
+
+    Where ``F``'s diagonal spans too wide a range (see
+    :func:`~sklearn_softmax._linalg.spans_too_wide`: the intercept beside
+    features of 1e5 and more), the eigenvalues of the directions of its
+    small entries are lost in the rounding of the large, and the
+    approximation left the intercepts out of every step: ``F = D F~ D``
+    with ``D`` the roots of its diagonal, the eigenvalues are ``F~``'s,
+    and the L2 strength, ``lambda D^-2`` in that scaling, is taken as
+    ``lambda`` over the largest of ``D^2``, which it is for the largest
+    features and less for the others.
+    """
+    diagonal = F.diagonal()
+    scale = None
+    if diagonal.min() > 0 and spans_too_wide(diagonal):
+        scale = np.sqrt(diagonal)
+        F = F / np.multiply.outer(scale, scale)
+        l2_reg_strength = l2_reg_strength / diagonal.max()
+        scale = scale[:, np.newaxis]
+    eigenvalues, U = np.linalg.eigh(F)
+    eigenvalues = np.maximum(eigenvalues, 0.0)
+    if scale is not None:
+        eigenvalues[eigenvalues < 1e-10 * eigenvalues.max()] = np.inf
+    return eigenvalues, U, scale, l2_reg_strength
 
 
 class DiagonalCovarianceCurvature:

@@ -256,6 +256,10 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
           ``n_samples x n_classes`` and ``n_features x n_classes`` arrays,
           and 'full' otherwise.
 
+        Data whose largest entry lies outside ``[2^-64, 2^64]`` keeps its
+        products in float64 with 'mixed' and 'auto' too: a float32 copy
+        would leave float32's range or its normal numbers.
+
         C-ordered float32 NumPy data is not copied: everything runs in
         float32, with float64 sums, and ``precision`` is not used. Nor do
         the other solvers use it: set to 'mixed' or 'full' for one of them,

@@ -20,6 +20,16 @@ _POTRF, _POTRS = scipy.linalg.lapack.get_lapack_funcs(
 )
 
 
+def spans_too_wide(diagonal):
+    """Whether the positive ``diagonal`` of a symmetric positive
+    semi-definite matrix spans more than ``1 / _SINGULAR_PIVOTS``: the
+    directions of its small entries then lie in the rounding of its
+    largest eigenvalues, and a decomposition of the matrix itself takes
+    them for null ones, where one of the equilibrated matrix (unit
+    diagonal) resolves them."""
+    return diagonal.min() < _SINGULAR_PIVOTS * diagonal.max()
+
+
 def psd_solver(matrix):
     """The function ``r -> M^{-1} r`` of a float64 matrix ``M``, for flat
     vectors ``r``, or, where ``M`` is singular, ``r -> M^+ r``, whose
@@ -35,7 +45,13 @@ def psd_solver(matrix):
     Sluis, *Condition numbers and equilibration of matrices*, Numerische
     Mathematik 14, 1969). Where the diagonal is not positive, the
     factorisation fails, or ``S``'s pivots show it singular (below
-    :data:`_SINGULAR_PIVOTS`), a symmetric pseudo-inverse of ``M`` is taken.
+    :data:`_SINGULAR_PIVOTS`), a symmetric pseudo-inverse of ``M`` is taken;
+    where ``M``'s diagonal spans more than ``1 / _SINGULAR_PIVOTS``, that of
+    ``S``, scaled back, ``D^{-1/2} S^+ D^{-1/2}``, whose solutions are of
+    least norm in that scaling: the directions of ``M``'s small diagonal
+    entries (the intercepts beside features of 1e5 and more) would
+    otherwise fall in the rounding of its largest eigenvalues and be taken
+    for null ones, which no step would then move.
     LAPACK's own routines are called: the matrices are small, and
     scipy.linalg's wrappers around them cost as much as the factorisation
     here. For arrays of other namespaces, the namespace's ``linalg.pinv``,
@@ -54,5 +70,9 @@ def psd_solver(matrix):
         roots = factor.diagonal()
         if info == 0 and roots.min() ** 2 > _SINGULAR_PIVOTS * roots.max() ** 2:
             return lambda r: _POTRS(factor, r / root, lower=True)[0] / root
+        if spans_too_wide(diagonal):
+            outer = np.multiply.outer(root, root)
+            inverse = scipy.linalg.pinvh(matrix / outer) / outer
+            return lambda r: inverse @ r
     inverse = scipy.linalg.pinvh(matrix)
     return lambda r: inverse @ r

@@ -42,6 +42,11 @@ from ._vectors import max_abs, scaling_exponent
 _TASK_WEIGHTS = 2**21
 # The temporaries of column_second_moments: about this many bytes.
 _MOMENT_BYTES = 2**20
+# The largest entries of float64 data whose Hessian-vector products may run
+# on a float32 copy: the copy's entries down to 2^-62 below the largest stay
+# normal numbers, far past float32's 24 bits, and the scaled products stay
+# far inside its range (see DataPasses.hessian_product).
+_FLOAT32_SAFE = (2.0**-64, 2.0**64)
 
 
 @functools.cache
@@ -194,6 +199,7 @@ class DataPasses:
         # value_gradient_hessp, one K x rows block per block of X in their
         # dtype: both made on first use.
         self._hessian_products = None
+        self._x_exponent = 0
         self._probabilities = None
         self._generation = 0
         # Each thread's buffers for the Gram matrices of the dense Hessian
@@ -253,9 +259,22 @@ class DataPasses:
         return object.__sizeof__(self) + sum(a.nbytes for a in arrays.values())
 
     def _hessian_products_made(self):
-        """The products of the Hessian-vector products, made on first use."""
+        """The products of the Hessian-vector products, made on first use,
+        and the exponent of ``X``'s largest entry, which scales their
+        directions (see :meth:`hessian_product`). A float32 copy of float64
+        data is made only where its entries lie in ``_FLOAT32_SAFE``: beyond
+        it, a copy would leave float32's range or its normal numbers, and
+        the products stay in float64."""
         if self._hessian_products is None:
-            self._hessian_products = self._products_in(self._hessian_dtype)
+            X = self._products.X
+            values = X.data if sp.issparse(X) else X
+            largest = float(max(values.max(), -values.min())) if values.size else 0.0
+            dtype = self._hessian_dtype
+            low, high = _FLOAT32_SAFE
+            if dtype == np.float32 and largest and not low <= largest <= high:
+                dtype = None
+            self._x_exponent = scaling_exponent(largest)
+            self._hessian_products = self._products_in(dtype)
         return self._hessian_products
 
     def _products_in(self, dtype):
@@ -674,13 +693,17 @@ class DataPasses:
         For each sample, the softmax Jacobian gives
         ``r = s / S * (p * z - p (p . z))`` for the direction's scores ``z``.
         The product is linear in ``V``: ``V`` is scaled by a power of two
-        to a largest entry of about one, and the product back, both exactly,
-        so that a direction of the size of the gradient of large features
-        does not take float32 products past their range.
+        to a largest entry of about one over ``X``'s largest, and the
+        product back, both exactly, so that the scores ``X V`` are at most
+        about ``d``, and the product, which sums ``n`` entries of ``X``
+        weighted by at most ``2 d s / S``, about ``2 d`` times ``X``'s
+        largest: float32 products stay in range for features up to about
+        ``1e38 / d``, and the gradient of such features as a direction does
+        not take them past it.
         """
         products = self._hessian_products_made()
         V = np.asarray(V, dtype=np.float64)
-        exponent = scaling_exponent(max_abs(V))
+        exponent = scaling_exponent(max_abs(V)) + self._x_exponent
         Vt, v_b = products.transposed(np.ldexp(V, -exponent))
 
         def block_pass(space, block):

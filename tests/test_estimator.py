@@ -330,6 +330,85 @@ def test_float32_features_far_from_one_keep_the_products_in_range():
     )
 
 
+@pytest.fixture(scope="module")
+def unscaled_optimum():
+    """Three classes, two redundant features, and the optimal log-loss of
+    their unpenalised fit: that of the same features scaled by ``s`` with
+    any ``C`` of 1 and more, whose penalty on weights of ``1 / s`` is then
+    below float64's rounding of the log-loss for ``s`` of 1e10 and more."""
+    X, y = make_classification(2000, 20, n_informative=10, n_classes=3, random_state=0)
+    model = SoftmaxRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(X, y)
+    return X, y, log_loss(y, model.predict_proba(X))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("scale", [1e10, 1e20, 1e36])
+@pytest.mark.parametrize("precision", ["auto", "mixed", "full"])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_newton_cg_fits_the_intercepts_beside_huge_features(
+    unscaled_optimum, scale, precision, sparse
+):
+    """Features of 1e10 to 1e36 beside the intercepts' column of ones. The
+    Hessian-vector products of 'mixed' (and of 'auto' above 1e5
+    multiply-adds) passed float32's range even with the direction scaled to
+    entries of one (``x x^T v`` of 1e40 and more), or the float32 copy of
+    1e36 did, and the fit returned the zero model; and the exact Hessian,
+    whose factorisation took it for singular, gave a pseudo-inverse that
+    left the intercepts out of every step (they ended at 1e-20, 0.3% of
+    log-loss above the optimum). The model is the optimum now, within
+    float64's rounding of the log-loss."""
+    X, y, optimum = unscaled_optimum
+    X = X * scale
+    if sparse:
+        X = sp.csr_matrix(X)
+    model = SoftmaxRegression(solver="newton-cg", precision=precision)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model.fit(X, y)
+    assert log_loss(y, model.predict_proba(X)) == pytest.approx(optimum, rel=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("scale", [1e4, 1e5])
+def test_float32_newton_cg_fits_the_intercepts_beside_large_features(
+    unscaled_optimum, scale
+):
+    """float32 features of 1e4 and 1e5, as unscaled amounts often are. At
+    1e4 the run returned an early iterate of smaller gradient, its
+    intercepts unfitted, and at 1e5 the Kronecker preconditioner, whose
+    eigendecomposition lost the intercepts' direction in the rounding of
+    the features' moments, left them out of its steps: both ended 0.3%
+    above the optimal log-loss. Within float32's rounding of the
+    objective now (16 of its epsilons, 1e-6, and the log-loss of float32
+    probabilities)."""
+    X, y, optimum = unscaled_optimum
+    X = (X * scale).astype(np.float32)
+    model = SoftmaxRegression(solver="newton-cg").fit(X, y)
+    assert log_loss(y, model.predict_proba(X)) == pytest.approx(optimum, rel=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("scale", [1e20, 1e36])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_float32_hessian_products_of_huge_features_stay_in_range(
+    unscaled_optimum, scale, sparse
+):
+    """float32 features of 1e20 and 1e36: the products scale their
+    directions by X's largest entry too and stay in range, where they
+    overflowed and the fit returned the zero model (log-loss log 3)."""
+    X, y, optimum = unscaled_optimum
+    X = (X * scale).astype(np.float32)
+    if sparse:
+        X = sp.csr_matrix(X)
+    model = SoftmaxRegression(solver="newton-cg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model.fit(X, y)
+    # The dense fit stops at float32's precision with its intercepts
+    # unfitted, at 0.3% above the optimal log-loss; the sparse fit reaches it.
+    assert log_loss(y, model.predict_proba(X)) == pytest.approx(optimum, rel=1e-2)
+
+
 def test_gd_reaches_a_gradient_near_its_rounding(wine):
     # Near the optimum the objective's values, rounded to about eps times
     # the objective, cannot tell steps apart: 'gd' then checks its steps on
