@@ -51,7 +51,7 @@ eigenbasis, where it is, for each eigenvalue ``a_k``, the diagonal
 import numpy as np
 
 from ._grams import gram_multiply_adds
-from ._linalg import psd_solver, spans_too_wide
+from ._linalg import SINGULAR_PIVOTS, psd_solver, spans_too_wide
 
 # The most rows (features and intercept) of F, and (parameters) of the exact
 # Hessian: F's decomposition, or the Hessian's factorisation, then takes at
@@ -139,7 +139,11 @@ def _feature_eigen(F, l2_reg_strength):
     eigenvalues, U = np.linalg.eigh(F)
     eigenvalues = np.maximum(eigenvalues, 0.0)
     if scale is not None:
-        eigenvalues[eigenvalues < 1e-10 * eigenvalues.max()] = np.inf
+        # Directions the equilibrated moments show null (collinear
+        # features), whose L2 strength the scaling takes far below the
+        # largest features', are left out of the steps, as the exact
+        # Hessian's pseudo-inverse leaves them.
+        eigenvalues[eigenvalues < SINGULAR_PIVOTS * eigenvalues.max()] = np.inf
     return eigenvalues, U, scale, l2_reg_strength
 
 

@@ -12,7 +12,7 @@ from ._vectors import namespace
 # smallest pivot is below this share of its largest (in squares) leaves the
 # matrix numerically singular: collinear features without a penalty. The
 # solution is then the least-squares one of least norm.
-_SINGULAR_PIVOTS = 1e-10
+SINGULAR_PIVOTS = 1e-10
 
 # LAPACK's float64 Cholesky factorisation and solve, looked up once.
 _POTRF, _POTRS = scipy.linalg.lapack.get_lapack_funcs(
@@ -22,12 +22,12 @@ _POTRF, _POTRS = scipy.linalg.lapack.get_lapack_funcs(
 
 def spans_too_wide(diagonal):
     """Whether the positive ``diagonal`` of a symmetric positive
-    semi-definite matrix spans more than ``1 / _SINGULAR_PIVOTS``: the
+    semi-definite matrix spans more than ``1 / SINGULAR_PIVOTS``: the
     directions of its small entries then lie in the rounding of its
     largest eigenvalues, and a decomposition of the matrix itself takes
     them for null ones, where one of the equilibrated matrix (unit
     diagonal) resolves them."""
-    return diagonal.min() < _SINGULAR_PIVOTS * diagonal.max()
+    return diagonal.min() < SINGULAR_PIVOTS * diagonal.max()
 
 
 def psd_solver(matrix):
@@ -45,8 +45,8 @@ def psd_solver(matrix):
     Sluis, *Condition numbers and equilibration of matrices*, Numerische
     Mathematik 14, 1969). Where the diagonal is not positive, the
     factorisation fails, or ``S``'s pivots show it singular (below
-    :data:`_SINGULAR_PIVOTS`), a symmetric pseudo-inverse of ``M`` is taken;
-    where ``M``'s diagonal spans more than ``1 / _SINGULAR_PIVOTS``, that of
+    :data:`SINGULAR_PIVOTS`), a symmetric pseudo-inverse of ``M`` is taken;
+    where ``M``'s diagonal spans more than ``1 / SINGULAR_PIVOTS``, that of
     ``S``, scaled back, ``D^{-1/2} S^+ D^{-1/2}``, whose solutions are of
     least norm in that scaling: the directions of ``M``'s small diagonal
     entries (the intercepts beside features of 1e5 and more) would
@@ -68,7 +68,7 @@ def psd_solver(matrix):
         # The factor's diagonal is positive where the factorisation succeeds;
         # its squares are the pivots.
         roots = factor.diagonal()
-        if info == 0 and roots.min() ** 2 > _SINGULAR_PIVOTS * roots.max() ** 2:
+        if info == 0 and roots.min() ** 2 > SINGULAR_PIVOTS * roots.max() ** 2:
             return lambda r: _POTRS(factor, r / root, lower=True)[0] / root
         if spans_too_wide(diagonal):
             outer = np.multiply.outer(root, root)
