@@ -79,10 +79,10 @@ class SoftmaxInferenceResult(EstimatesTable):
     separation : str
         What the separation check found: ``'not separated'``, no direction
         separates the classes; ``'separated'``, one does, completely or
-        quasi-completely; ``'completely separated'``, the one found
-        predicts every sample of positive weight perfectly;
-        ``'inconclusive'``, the check could not tell, its linear program
-        having stopped short of its optimum. Under any but the
+        quasi-completely; ``'completely separated'``, one predicts every
+        sample of positive weight perfectly; ``'inconclusive'``, the check
+        could not tell, a linear program having stopped short of its
+        optimum. Under any but the
         first, a :class:`SeparationWarning` was issued and the
         maximum-likelihood estimate may not exist.
     model : object, default=None

@@ -274,8 +274,10 @@ class SeparationCheck(NamedTuple):
     predicted : ndarray of int
         Those of ``ruled_out`` with a positive margin against every other
         class, which the direction predicts perfectly: all the samples of
-        positive weight under complete separation. With more than two
-        classes it may be empty when ``ruled_out`` is not.
+        positive weight under complete separation, which a second program
+        looks for where the first direction leaves some margins at zero.
+        With more than two classes it may be empty when ``ruled_out`` is
+        not.
     failure : str or None
         Why, when ``separated`` is None: the solver's status and message.
     """
@@ -363,10 +365,74 @@ def separated_samples(X, y, n_classes, fit_intercept, sample_weight, random_stat
             # is positive: the classes are separated even where no sample
             # has all its margins positive, as with more than two classes
             # where a sample may be separated from one class only.
-            return SeparationCheck(
-                True,
-                np.flatnonzero(largest > _MARGIN_TOLERANCE),
-                np.flatnonzero(smallest > _MARGIN_TOLERANCE),
-            )
+            ruled_out = np.flatnonzero(largest > _MARGIN_TOLERANCE)
+            predicted = np.flatnonzero(smallest > _MARGIN_TOLERANCE)
+            if predicted.size < np.count_nonzero(kept):
+                # The optimum of a sum of margins is a vertex, where some
+                # margins are zero even when a direction would make them
+                # all positive: a second program looks for one.
+                complete = _completely_separated(X, y, n_classes, fit_intercept, kept)
+                if complete is None:
+                    return SeparationCheck(
+                        None, _NONE, _NONE, "the program of the least margin failed"
+                    )
+                if complete:
+                    ruled_out = predicted = np.flatnonzero(kept)
+            return SeparationCheck(True, ruled_out, predicted)
         worst = failed[np.argsort(smallest[failed])[:_ROWS_PER_ROUND]]
         active = np.union1d(active, worst)
+
+
+def _completely_separated(X, y, n_classes, fit_intercept, kept):
+    """Whether a direction gives every sample ``kept`` a positive margin
+    against every other class: the largest least margin ``t`` over the unit
+    box, a linear program in the direction and ``t``, is positive. None
+    when a program stopped short of its optimum.
+
+    The constraints are generated as in :func:`separated_samples`: a
+    program on a subset of the samples bounds the whole one's ``t`` from
+    above, so a bound of zero or less decides no, and a direction whose
+    least margin over all the samples is positive decides yes; otherwise
+    the samples it fails are added.
+    """
+    scale = _column_scale(X, fit_intercept)
+    kept_samples = np.flatnonzero(kept)
+    # The first round takes the first samples, in their order.
+    active = kept_samples[:_ROWS_PER_ROUND]
+    while True:
+        X_active = np.vstack(
+            [
+                block
+                for _, block in design_blocks(X[active], fit_intercept, X.shape[1] + 1)
+            ]
+        )
+        constraints = _margin_constraints(X_active / scale, y[active], n_classes)
+        n_params = constraints.shape[1]
+        # Maximise t subject to t <= m_ik(delta), |delta| <= 1.
+        objective = np.zeros(n_params + 1)
+        objective[-1] = -1.0
+        program = linprog(
+            objective,
+            A_ub=sp.hstack(
+                [-constraints, np.ones((constraints.shape[0], 1))], format="csr"
+            ),
+            b_ub=np.zeros(constraints.shape[0]),
+            bounds=[(-1.0, 1.0)] * n_params + [(None, None)],
+            method="highs",
+        )
+        if program.status != 0:
+            return None
+        if -program.fun <= _MARGIN_TOLERANCE:
+            return False
+        direction = program.x[:-1].reshape(n_classes, -1).T / scale[:, np.newaxis]
+        smallest, _ = _margin_range(X, y, fit_intercept, direction)
+        smallest = smallest[kept_samples]
+        if smallest.min() > _MARGIN_TOLERANCE:
+            return True
+        failed = np.setdiff1d(kept_samples[smallest <= _MARGIN_TOLERANCE], active)
+        if failed.size == 0:
+            # The active samples' own margins fell in the solver's
+            # tolerance: the least margin is zero to that precision.
+            return False
+        worst = failed[np.argsort(smallest[np.searchsorted(kept_samples, failed)])]
+        active = np.union1d(active, worst[:_ROWS_PER_ROUND])

@@ -423,6 +423,32 @@ def test_linear_program_finds_quasi_separation(monkeypatch, rows_per_round):
 
 
 @pytest.mark.parametrize("rows_per_round", [2000, 7])
+def test_linear_program_finds_complete_separation(monkeypatch, rows_per_round):
+    """Labels that the scores of a linear model decide: a direction predicts
+    every sample perfectly. The largest sum of margins is a vertex where
+    some margins are zero (7 of 200 samples here, and two of six on a
+    line), so complete separation was reported as separation; the largest
+    least margin, a second program, finds it."""
+    monkeypatch.setattr(_separation, "_ROWS_PER_ROUND", rows_per_round)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = (X @ rng.normal(size=(3, 3))).argmax(axis=1)
+    check = _separation.separated_samples(X, y, 3, True, np.ones(len(y)))
+    assert check.separated and check.failure is None
+    assert_array_equal(check.predicted, np.arange(200))
+    assert_array_equal(check.ruled_out, np.arange(200))
+    line = np.array([[-2.0], [-1.5], [-1.0], [1.0], [1.5], [2.0]])
+    labels = np.repeat([0, 1], 3)
+    check = _separation.separated_samples(line, labels, 2, True, np.ones(6))
+    assert_array_equal(check.predicted, np.arange(6))
+    # Two samples at the threshold: quasi-complete, the others predicted.
+    line[2:4] = 0.0
+    check = _separation.separated_samples(line, labels, 2, True, np.ones(6))
+    assert check.separated
+    assert_array_equal(check.predicted, [0, 1, 4, 5])
+
+
+@pytest.mark.parametrize("rows_per_round", [2000, 7])
 def test_linear_program_finds_no_separation_in_overlapping_classes(
     monkeypatch, rows_per_round
 ):
