@@ -92,7 +92,7 @@ class KroneckerCurvature:
 
         The null direction of ``A`` (adding one number to every class's
         parameter) is given the mean of its diagonal as its eigenvalue, as
-        :func:`~sklearn_softmax._loss.fix_null_directions` does for the
+        :func:`fix_null_directions` does for the
         exact Hessian, so that ``M`` is definite for the intercepts too.
         """
         if self._features is None:
@@ -257,15 +257,37 @@ class ExactCurvature:
         return psd_solver(self._hessian())
 
 
+def fix_null_directions(hessian, shape, first_unpenalised):
+    """Add ``mu 1 1^T / K`` to the ``K x K`` diagonal block of each
+    unpenalised row of ``coef`` (the intercept; every row without a
+    penalty), in place, for a Hessian of any Array API namespace.
+
+    Adding one number to a row's parameters of every class changes no
+    probability, so the Hessian is singular along these directions and the
+    gradient orthogonal to them. With ``mu`` > 0 on them alone, the Hessian
+    is definite, and the Newton step is the same as before in every other
+    direction and orthogonal to these: parameters that start centred stay
+    centred. ``mu`` is the mean of the block's diagonal, the scale of its
+    other eigenvalues.
+    """
+    n_rows, n_classes = shape
+    for row in range(first_unpenalised, n_rows):
+        start = row * n_classes
+        block = slice(start, start + n_classes)
+        scale = sum(float(hessian[i, i]) for i in range(start, start + n_classes))
+        scale /= n_classes
+        hessian[block, block] += (scale if scale > 0 else 1.0) / n_classes
+    return hessian
+
+
 def _class_eigen(A):
     """The eigenvalues (at least zero) and eigenvectors of the class
     curvature ``A``, whose null direction (adding one number to every
-    class) is given the mean of ``A``'s diagonal as its eigenvalue, as
-    :func:`~sklearn_softmax._loss.fix_null_directions` does for the exact
+    class) is given the mean of ``A``'s diagonal as its eigenvalue by
+    :func:`fix_null_directions`, as for the exact
     Hessian, so that the approximation is definite for the intercepts too.
     ``A`` is changed in place."""
-    n_classes = A.shape[0]
-    A += np.trace(A) / n_classes**2
+    fix_null_directions(A, (1, A.shape[0]), 0)
     a, V = np.linalg.eigh(A)
     return np.maximum(a, 0.0), V
 
@@ -274,9 +296,10 @@ def kronecker_curvature(data_term, l2_reg_strength):
     """The approximation of a data term's Hessian with a penalty: the
     :class:`KroneckerCurvature` of dense data, the
     :class:`DiagonalCovarianceCurvature` of sparse data (see
-    :func:`_diagonal_covariance_curvature`); or None: for dense data of more
-    than ``_MAX_ROWS`` features, sparse data with fewer stored values than
-    ``p K``, data terms that offer no ``feature_moments``, and without a
+    :func:`_diagonal_covariance_curvature`); or None: for dense data whose
+    ``F`` has more than ``_MAX_ROWS`` rows (features and intercept), sparse
+    data with fewer stored values than ``p K``, data terms that offer no
+    ``feature_moments``, and without a
     penalty, where collinear features leave a set of minimisers and
     conjugate gradients find the one of least norm only unpreconditioned
     (see :func:`~sklearn_softmax._loss.hessian_diagonal_at_zero`).
@@ -368,7 +391,9 @@ def exact_curvature(
         return None
     n_blocks = 1 if n_classes == 2 else n_classes * (n_classes - 1) // 2
     work = (
-        gram_multiply_adds(n_blocks, n_samples, n_rows, general_products)
+        gram_multiply_adds(
+            n_blocks, n_samples, n_features, fit_intercept, general_products
+        )
         + n_params**3 / 3.0
     )
     product = 2.0 * n_samples * n_features * max(n_classes, 8)

@@ -47,16 +47,18 @@ def takes_rank_k(n_rows, n_columns):
     return n_columns >= 16 and (n_rows * n_columns >= 2**16 or n_columns >= 64)
 
 
-def gram_multiply_adds(n_sets, n_rows, n_columns, general=False):
+def gram_multiply_adds(n_sets, n_rows, n_features, intercept, general=False):
     """The multiply-adds of :func:`weighted_grams` for ``n_sets`` sets of
     weights of one sign (a pair of classes' are) on ``n_rows`` rows of
-    ``r = n_columns`` columns, the intercept's included: ``m r (r + 1) / 2``
-    a set where one triangle is formed (the sets formed together, or the
-    rank-k updates), ``m r^2`` otherwise, and always with ``general``, for
-    Gram matrices formed by general products (as the Array API objective
-    forms them on every device)."""
+    ``n_features`` columns of ``X``, and the intercept's with ``intercept``,
+    ``r`` columns in all: ``m r (r + 1) / 2`` a set where one triangle is
+    formed (the sets formed together, or the rank-k updates), ``m r^2``
+    otherwise, and always with ``general``, for Gram matrices formed by
+    general products (as the Array API objective forms them on every
+    device)."""
+    n_columns = n_features + int(intercept)
     one_triangle = not general and (
-        stacks_grams(n_sets, n_columns) or takes_rank_k(n_rows, n_columns - 1)
+        stacks_grams(n_sets, n_columns) or takes_rank_k(n_rows, n_features)
     )
     per_set = n_columns * (n_columns + 1) / 2 if one_triangle else n_columns**2
     return n_sets * n_rows * per_set

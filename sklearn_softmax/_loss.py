@@ -24,6 +24,7 @@ from ._curvature import (
     ExactCurvature,
     KroneckerCurvature,
     exact_curvature,
+    fix_null_directions,
     kronecker_curvature,
 )
 from ._passes import DataPasses
@@ -555,29 +556,6 @@ def difference_objective(data_term, l2_reg_strength, rounding):
         rounding,
         value_gradient_hessian=value_gradient_hessian,
     )
-
-
-def fix_null_directions(hessian, shape, first_unpenalised):
-    """Add ``mu 1 1^T / K`` to the ``K x K`` diagonal block of each
-    unpenalised row of ``coef`` (the intercept; every row without a
-    penalty), in place, for a Hessian of any Array API namespace.
-
-    Adding one number to a row's parameters of every class changes no
-    probability, so the Hessian is singular along these directions and the
-    gradient orthogonal to them. With ``mu`` > 0 on them alone, the Hessian
-    is definite, and the Newton step is the same as before in every other
-    direction and orthogonal to these: parameters that start centred stay
-    centred. ``mu`` is the mean of the block's diagonal, the scale of its
-    other eigenvalues.
-    """
-    n_rows, n_classes = shape
-    for row in range(first_unpenalised, n_rows):
-        start = row * n_classes
-        block = slice(start, start + n_classes)
-        scale = sum(float(hessian[i, i]) for i in range(start, start + n_classes))
-        scale /= n_classes
-        hessian[block, block] += (scale if scale > 0 else 1.0) / n_classes
-    return hessian
 
 
 def hessian_diagonal_at_zero(column_moments, shape, l2_reg_strength):

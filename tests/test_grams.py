@@ -84,19 +84,28 @@ def test_the_rank_k_update_follows_the_shape():
 
 
 @pytest.mark.parametrize(
-    ("n_sets", "n_rows", "n_columns", "one_triangle"),
-    [(1, 70, 65, True), (1, 70, 64, False), (6, 40, 5, True), (3, 40, 5, False)],
+    ("n_sets", "n_rows", "n_features", "intercept", "one_triangle"),
+    [
+        (1, 70, 64, True, True),
+        (1, 70, 63, True, False),
+        (1, 70, 64, False, True),
+        (1, 70, 63, False, False),
+        (6, 40, 4, True, True),
+        (3, 40, 4, True, False),
+    ],
 )
 def test_the_multiply_adds_count_what_the_kernels_form(
-    n_sets, n_rows, n_columns, one_triangle
+    n_sets, n_rows, n_features, intercept, one_triangle
 ):
     """One triangle, ``r (r + 1) / 2`` a row and set, where the rank-k
-    update (64 columns of X and the intercept's) or the stacked sets form
-    it; ``r^2`` where general products form the whole, as always with
-    ``general``."""
+    update (64 columns of X, with or without the intercept's) or the
+    stacked sets form it; ``r^2`` where general products form the whole, as
+    always with ``general``."""
+    n_columns = n_features + int(intercept)
     whole = n_sets * n_rows * n_columns**2
     triangle = n_sets * n_rows * n_columns * (n_columns + 1) / 2
-    assert gram_multiply_adds(n_sets, n_rows, n_columns) == (
+    assert gram_multiply_adds(n_sets, n_rows, n_features, intercept) == (
         triangle if one_triangle else whole
     )
-    assert gram_multiply_adds(n_sets, n_rows, n_columns, general=True) == whole
+    general = gram_multiply_adds(n_sets, n_rows, n_features, intercept, general=True)
+    assert general == whole
