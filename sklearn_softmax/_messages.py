@@ -10,7 +10,7 @@ import numpy as np
 from ._solvers import (
     ADAPTIVE_FACTOR,
     ADAPTIVE_MIN_SHARE,
-    NO_DECREASE,
+    AT_PRECISION,
     STOCHASTIC_SOLVERS,
 )
 
@@ -159,7 +159,7 @@ def convergence_message(estimator, result, solver, dtype, norm):
             "features (for instance with sklearn.preprocessing.StandardScaler), "
             "increase max_iter, or try another solver."
         )
-    if result.message != NO_DECREASE:
+    if result.message not in AT_PRECISION:
         return f"{where}: {result.message}."
     name = np.dtype(dtype).name
     remedy = "loosen tol, or scale the features"

@@ -24,7 +24,7 @@ from ._agd import minimize_agd
 from ._lbfgs import minimize_lbfgs_in_namespace
 from ._newton import minimize_newton_cg
 from ._newton_cholesky import minimize_newton_cholesky
-from ._result import NO_DECREASE, Progress, SolverResult
+from ._result import AT_PRECISION, NO_DECREASE, Progress, SolverResult
 from ._scipy import minimize_scipy_lbfgsb
 from ._stochastic import (
     ADAPTIVE_FACTOR,
@@ -57,6 +57,7 @@ __all__ = [
     "ADAPTIVE_FACTOR",
     "ADAPTIVE_MIN_SHARE",
     "ARRAY_API_SOLVERS",
+    "AT_PRECISION",
     "NO_DECREASE",
     "SOLVERS",
     "STOCHASTIC_SOLVERS",

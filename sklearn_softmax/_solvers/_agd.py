@@ -12,7 +12,7 @@ import numpy as np
 from .._vectors import copy, dot, max_abs, norm
 from ._line_search import CURVATURE_DECAY, MAX_HALVINGS, curvature_estimate
 from ._proximal_newton import newton_step_on_support
-from ._result import Trace
+from ._result import NO_DECREASE_ALONG_GRADIENT, NO_STEP, Trace
 
 # Below this relative size, a predicted decrease is lost in the rounding of
 # the objective's value; the step is then checked on the gradient instead.
@@ -20,10 +20,6 @@ _UNMEASURABLE = 1e-10
 # With newton_steps, a Newton step is taken once the proximal steps have kept
 # the support for this many iterations in a row.
 _STABLE_ITERATIONS = 3
-# Why the solver stops when no step length decreases the objective.
-_NO_DECREASE = "no decrease along the gradient step at the working precision"
-# Why it stops when the step no longer changes the parameters.
-_NO_STEP = "the gradient step is lost in the rounding of the parameters"
 
 
 def _identity(v, step):
@@ -165,7 +161,7 @@ def minimize_agd(
     for _ in range(max_iter):
         found = _proximal_step(objective, prox, y, f_y, g_y, L)
         if found is None:
-            message = _NO_DECREASE
+            message = NO_DECREASE_ALONG_GRADIENT
             break
         x_new, f_new, L, first_trial = found
         if penalty is not None:
@@ -174,7 +170,7 @@ def minimize_agd(
         if not converged and not max_abs(x_new - y):
             # The step is lost in the rounding of the parameters: no
             # iteration can move them again.
-            message = _NO_STEP
+            message = NO_STEP
             break
         if dot(y - x_new, x_new - x) > 0:
             t = 1.0

@@ -8,6 +8,14 @@ from .._vectors import norm
 
 # Why a solver stops when its line search cannot decrease the objective.
 NO_DECREASE = "the line search found no decrease"
+# Why 'gd' stops when no step length decreases the objective, and when its
+# step no longer changes the parameters.
+NO_DECREASE_ALONG_GRADIENT = (
+    "no decrease along the gradient step at the working precision"
+)
+NO_STEP = "the gradient step is lost in the rounding of the parameters"
+# The reasons that say the objective is at its floating-point precision.
+AT_PRECISION = frozenset({NO_DECREASE, NO_DECREASE_ALONG_GRADIENT, NO_STEP})
 
 
 def gains(f_trial, grad_norm_trial, f, grad_norm):
