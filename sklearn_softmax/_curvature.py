@@ -51,7 +51,7 @@ eigenbasis, where it is, for each eigenvalue ``a_k``, the diagonal
 import numpy as np
 
 from ._grams import gram_multiply_adds
-from ._linalg import SINGULAR_PIVOTS, psd_solver, spans_too_wide
+from ._linalg import psd_solver, spans_too_wide
 
 # The most rows (features and intercept) of F, and (parameters) of the exact
 # Hessian: F's decomposition, or the Hessian's factorisation, then takes at
@@ -99,9 +99,9 @@ class KroneckerCurvature:
             self._features = _feature_eigen(
                 self._feature_moments(), self._l2_reg_strength
             )
-        f, U, scale, l2_reg_strength = self._features
+        f, U, scale, penalty = self._features
         a, V = _class_eigen(self._class_curvature())
-        denominator = f[:, np.newaxis] * a + l2_reg_strength
+        denominator = f[:, np.newaxis] * a + np.reshape(penalty, (-1, 1))
         shape = (len(f), len(a))
 
         def apply(r):
@@ -116,35 +116,29 @@ class KroneckerCurvature:
 
 def _feature_eigen(F, l2_reg_strength):
     """The eigenvalues (at least zero) and eigenvectors of the features'
-    moments ``F``, the scale of its rows (None for 1) and the L2 strength
-    that go with them in :class:`KroneckerCurvature`.
+    moments ``F``, the scale of its rows (None for 1), and the L2 strength
+    along each eigenvector, which :class:`KroneckerCurvature` adds to the
+    eigenvalues' products.
 
     Where ``F``'s diagonal spans too wide a range (see
     :func:`~sklearn_softmax._linalg.spans_too_wide`: the intercept beside
     features of 1e5 and more), the eigenvalues of the directions of its
     small entries are lost in the rounding of the large, and the
-    approximation left the intercepts out of every step: ``F = D F~ D``
-    with ``D`` the roots of its diagonal, the eigenvalues are ``F~``'s,
-    and the L2 strength, ``lambda D^-2`` in that scaling, is taken as
-    ``lambda`` over the largest of ``D^2``, which it is for the largest
-    features and less for the others.
+    approximation left the intercepts out of every step. Then ``F = D F~
+    D`` with ``D`` the roots of its diagonal, the eigenvectors ``u`` are
+    ``F~``'s, and the penalty ``lambda I``, which is ``lambda D^-2`` in
+    that scaling and no longer shares them, is taken along each as its
+    value there, ``lambda u^T D^-2 u``: exact where ``D`` is constant, and
+    positive, so that the approximation stays definite.
     """
     diagonal = F.diagonal()
-    scale = None
     if diagonal.min() > 0 and spans_too_wide(diagonal):
         scale = np.sqrt(diagonal)
-        F = F / np.multiply.outer(scale, scale)
-        l2_reg_strength = l2_reg_strength / diagonal.max()
-        scale = scale[:, np.newaxis]
+        eigenvalues, U = np.linalg.eigh(F / np.multiply.outer(scale, scale))
+        penalty = l2_reg_strength * ((U * U).T @ (1.0 / diagonal))
+        return np.maximum(eigenvalues, 0.0), U, scale[:, np.newaxis], penalty
     eigenvalues, U = np.linalg.eigh(F)
-    eigenvalues = np.maximum(eigenvalues, 0.0)
-    if scale is not None:
-        # Directions the equilibrated moments show null (collinear
-        # features), whose L2 strength the scaling takes far below the
-        # largest features', are left out of the steps, as the exact
-        # Hessian's pseudo-inverse leaves them.
-        eigenvalues[eigenvalues < SINGULAR_PIVOTS * eigenvalues.max()] = np.inf
-    return eigenvalues, U, scale, l2_reg_strength
+    return np.maximum(eigenvalues, 0.0), U, None, l2_reg_strength
 
 
 class DiagonalCovarianceCurvature:

@@ -46,12 +46,12 @@ def psd_solver(matrix):
     Mathematik 14, 1969). Where the diagonal is not positive, the
     factorisation fails, or ``S``'s pivots show it singular (below
     :data:`SINGULAR_PIVOTS`), a symmetric pseudo-inverse of ``M`` is taken;
-    where ``M``'s diagonal spans more than ``1 / SINGULAR_PIVOTS``, that of
-    ``S``, scaled back, ``D^{-1/2} S^+ D^{-1/2}``, whose solutions are of
-    least norm in that scaling: the directions of ``M``'s small diagonal
-    entries (the intercepts beside features of 1e5 and more) would
-    otherwise fall in the rounding of its largest eigenvalues and be taken
-    for null ones, which no step would then move.
+    where ``M``'s diagonal spans more than ``1 / SINGULAR_PIVOTS``, the
+    solution of least norm is found through ``S`` instead (see
+    :func:`_scaled_least_norm_solver`): the directions of ``M``'s small
+    diagonal entries (the intercepts beside features of 1e5 and more)
+    would otherwise fall in the rounding of its largest eigenvalues and be
+    taken for null ones, which no step would then move.
     LAPACK's own routines are called: the matrices are small, and
     scipy.linalg's wrappers around them cost as much as the factorisation
     here. For arrays of other namespaces, the namespace's ``linalg.pinv``,
@@ -71,8 +71,36 @@ def psd_solver(matrix):
         if info == 0 and roots.min() ** 2 > SINGULAR_PIVOTS * roots.max() ** 2:
             return lambda r: _POTRS(factor, r / root, lower=True)[0] / root
         if spans_too_wide(diagonal):
-            outer = np.multiply.outer(root, root)
-            inverse = scipy.linalg.pinvh(matrix / outer) / outer
-            return lambda r: inverse @ r
+            return _scaled_least_norm_solver(matrix, root)
     inverse = scipy.linalg.pinvh(matrix)
     return lambda r: inverse @ r
+
+
+def _scaled_least_norm_solver(matrix, root):
+    """``r -> M^+ r`` for ``M = D^{1/2} S D^{1/2}``, ``root`` the diagonal
+    of ``D^{1/2}``, from the eigendecomposition of ``S``, whose eigenvalues
+    the scaling leaves resolved: ``D^{-1/2} S^+ D^{-1/2} r`` solves ``M x =
+    r`` for ``r`` in ``M``'s range, and its part along ``M``'s null space,
+    ``D^{-1/2}`` times ``S``'s, is then taken away, which leaves the
+    solution of least norm, as ``M^+`` gives it."""
+    eigenvalues, Q = scipy.linalg.eigh(matrix / np.multiply.outer(root, root))
+    # scipy.linalg.pinvh's default cutoff.
+    null = eigenvalues <= eigenvalues.max() * len(eigenvalues) * np.finfo(float).eps
+    inverse = (Q[:, ~null] / eigenvalues[~null]) @ Q[:, ~null].T
+    basis = None
+    if null.any():
+        # Entries of the null vectors within their rounding are zero: the
+        # scaling back would raise them by up to the diagonal's spread, and
+        # the projection would then take away part of the solution along
+        # the small entries' directions (the intercepts).
+        vectors = Q[:, null]
+        vectors[np.abs(vectors) <= len(eigenvalues) * np.finfo(float).eps] = 0.0
+        basis, _ = np.linalg.qr(vectors / root[:, np.newaxis])
+
+    def solve(r):
+        x = (inverse @ (r / root)) / root
+        if basis is not None:
+            x -= basis @ (basis.T @ x)
+        return x
+
+    return solve

@@ -685,6 +685,21 @@ class DataPasses:
             probabilities[block, :, : rows.stop - rows.start], dtype=np.float64
         )
 
+    def _direction_exponent(self, V):
+        """The exponent of the scores' size along the direction ``V``, in
+        ``coef``'s layout: that of its largest weight times ``X``'s largest
+        entry, or of its largest intercept, whichever is larger; 0 for a
+        zero direction."""
+        n_features = self._products.n_features
+        exponents = []
+        weights = max_abs(V[:n_features])
+        if weights > 0:
+            exponents.append(scaling_exponent(weights) + self._x_exponent)
+        intercepts = max_abs(V[n_features:])
+        if intercepts > 0:
+            exponents.append(scaling_exponent(intercepts))
+        return max(exponents, default=0)
+
     def hessian_product(self, probabilities, V):
         """``H V`` for the data term, at the point whose ``probabilities``
         :meth:`value_gradient_probabilities` returned, of these passes or of
@@ -692,18 +707,20 @@ class DataPasses:
 
         For each sample, the softmax Jacobian gives
         ``r = s / S * (p * z - p (p . z))`` for the direction's scores ``z``.
-        The product is linear in ``V``: ``V`` is scaled by a power of two
-        to a largest entry of about one over ``X``'s largest, and the
-        product back, both exactly, so that the scores ``X V`` are at most
-        about ``d``, and the product, which sums ``n`` entries of ``X``
-        weighted by at most ``2 d s / S``, about ``2 d`` times ``X``'s
-        largest: float32 products stay in range for features up to about
-        ``1e38 / d``, and the gradient of such features as a direction does
-        not take them past it.
+        The product is linear in ``V``: ``V`` is scaled by a power of two,
+        and the product back, both exactly, so that the scores ``X W_V +
+        b_V`` are at most about ``d``: its weights to a largest entry of
+        about one over ``X``'s largest, or its intercepts to one, whichever
+        is the smaller scaling. The product, which sums ``n`` entries of
+        ``X`` weighted by at most ``2 d s / S``, is then about ``2 d`` times
+        ``X``'s largest: float32 products stay in range for features up to
+        about ``1e38 / d``, whatever the size of the direction, and weights
+        far smaller than the intercepts (a preconditioned direction beside
+        features of 1e30) are not scaled below float32's normal numbers.
         """
         products = self._hessian_products_made()
         V = np.asarray(V, dtype=np.float64)
-        exponent = scaling_exponent(max_abs(V)) + self._x_exponent
+        exponent = self._direction_exponent(V)
         Vt, v_b = products.transposed(np.ldexp(V, -exponent))
 
         def block_pass(space, block):

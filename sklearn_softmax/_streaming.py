@@ -124,8 +124,9 @@ class StreamState:
             )
 
     def solution(self):
-        """The model the stream stands at: the average of the iterates with
-        ``average``, the last iterate otherwise."""
+        """The model the stream stands at: the average of the solutions
+        with ``average``, the last otherwise (see
+        :meth:`StochasticState.solution`)."""
         return self.state.solution(self.average)
 
 

@@ -60,24 +60,28 @@ def test_a_singular_matrix_gets_the_least_norm_solution(rng):
 
 def test_a_singular_matrix_on_scales_twenty_orders_apart_keeps_its_small_rows(rng):
     """``M = D A D`` with ``A`` singular in its first ten rows (collinear
-    features) and its last row apart (an intercept), ``D`` 1e10 on the
-    first rows and 1 on the last: ``M``'s pseudo-inverse took the last
-    row's direction, an eigenvalue 1e-20 of the largest, for a null one and
-    mapped it to zero. The equilibrated matrix's is taken: the last entry
-    of the solution is ``r_last / M_last,last``, and the first rows' part
-    solves their block (the solution of least norm in the equilibrated
-    scaling, not in ``M``'s)."""
+    features) and its last row apart (an intercept), ``D`` from 1e5 to
+    1e10 on the first rows and 1 on the last: ``M``'s pseudo-inverse took
+    the last row's direction, an eigenvalue 1e-20 of the largest, for a
+    null one and mapped it to zero. The last entry of the solution is
+    ``r_last / M_last,last``, and the first rows' part is their block's
+    solution of least norm, ``z`` less its part in the block's null space
+    ``D^-1 null(A)`` for ``r = M z`` (the equilibrated matrix's
+    pseudo-inverse alone gives the least norm in its own scaling)."""
     n, rank = 10, 7
     B = rng.standard_normal((n, rank))
     A = np.zeros((n + 1, n + 1))
     A[:n, :n] = B @ B.T
     A[n, n] = 0.5
-    D = np.r_[np.full(n, 1e10), 1.0]
+    D = np.r_[np.geomspace(1e5, 1e10, n), 1.0]
     M = D[:, np.newaxis] * A * D
-    r = np.r_[A[:n, :n] @ rng.standard_normal(n), 2.0]
+    z = rng.standard_normal(n)
+    r = np.r_[M[:n, :n] @ z, 2.0]
     x = psd_solver(M)(r)
     assert x[n] == pytest.approx(4.0, rel=1e-12)
-    assert_allclose(M[:n, :n] @ x[:n], r[:n], rtol=0, atol=1e-8 * np.abs(r).max())
+    null, _ = np.linalg.qr(scipy.linalg.null_space(B.T) / D[:n, np.newaxis])
+    expected = z - null @ (null.T @ z)
+    assert_allclose(x[:n], expected, rtol=0, atol=1e-6 * np.abs(expected).max())
 
 
 def test_a_zero_row_is_left_alone(rng):

@@ -15,6 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_softmax import SoftmaxRegression
 from sklearn_softmax._loss import MultinomialLoss
+from sklearn_softmax._solvers import StochasticState
 from sklearn_softmax._streaming import Record
 
 
@@ -337,3 +338,20 @@ def test_the_attributes_keep_the_dtype_of_the_streams_first_chunk(chunks):
         streams[np.float64].coef_.astype(np.float32),
         rtol=1e-4,
     )
+
+
+def test_a_stream_pickled_with_a_velocity_goes_on_without_momentum(chunks):
+    """A solver state pickled when 'sgd' kept a velocity (no ``anchor``)
+    goes on from its iterate, without momentum, as after a restart."""
+    X, y = chunks[0]
+    model = SoftmaxRegression(random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    state = model._partial_fit_state.state
+    old = dict(vars(state))
+    del old["anchor"], old["looks_ahead"]
+    restored = StochasticState.__new__(StochasticState)
+    restored.__setstate__(old)
+    assert_array_equal(restored.anchor, state.x)
+    assert restored.solution(False) is restored.x
+    model._partial_fit_state.state = restored
+    model.partial_fit(*chunks[1])
+    assert np.all(np.isfinite(model.coef_))

@@ -59,8 +59,9 @@ class StochasticSettings:
     batch_size : int
         Samples per minibatch.
     average : bool
-        Whether the result is the polynomial-decay average of the iterates
-        rather than the last iterate.
+        Whether the result is the polynomial-decay average of the solutions
+        (the iterates, or with Nesterov's momentum the proximal points they
+        look ahead from) rather than the last.
     penalty : object or None
         A non-smooth penalty, with ``value(x)`` and the proximal map
         ``prox(v, step)``, taken by a proximal step after each update
@@ -132,6 +133,14 @@ class StochasticState:
         # The share of eta0 that the 'adaptive' schedule has left.
         self.step_share = 1.0
 
+    def __setstate__(self, state):
+        # A state pickled before the momentum was kept as a point holds a
+        # velocity instead: the stream goes on from its iterate, without
+        # momentum, as after a restart.
+        if "anchor" not in state:
+            state = {**state, "anchor": state["x"].copy(), "looks_ahead": False}
+        vars(self).update(state)
+
     def solution(self, average):
         """The average of the solutions with ``average`` (once a step is
         taken), the last one otherwise: the iterate, or with Nesterov's
@@ -173,11 +182,11 @@ class StochasticState:
             # Momentum as a displacement, as MLPClassifier keeps it. Heavy
             # ball: x <- prox(x - eta g(x) + mu (x - x_prev)); Nesterov, with
             # p the proximal points: p' = prox(x - eta g(x)), and the iterate
-            # looks ahead to x <- p' + mu (p' - p). Without a penalty these
-            # are the velocity forms v <- mu v + g, x <- x - eta v and
-            # x <- x - eta (g + mu v); with one, a fixed point is the
-            # optimum whatever the momentum, and dropping the momentum
-            # (restart) keeps it so.
+            # looks ahead to x <- p' + mu (p' - p). Without a penalty and
+            # with a constant step these are the velocity forms
+            # v <- mu v + g, x <- x - eta v and x <- x - eta (g + mu v);
+            # with a penalty, a fixed point is the optimum whatever the
+            # momentum, and dropping the momentum (restart) keeps it so.
             move = eta * gradient
             if settings.step_scale is not None:
                 move *= settings.step_scale
