@@ -183,5 +183,6 @@ def caller_stacklevel():
 
 
 def _is_ours(module):
-    """Whether ``module`` belongs to this package or to scikit-learn."""
-    return module.split(".", 1)[0] in ("sklearn_softmax", "sklearn")
+    """Whether ``module`` belongs to this package, to scikit-learn, or to
+    joblib, which runs their tasks (the folds of a search)."""
+    return module.split(".", 1)[0] in ("sklearn_softmax", "sklearn", "joblib")

@@ -824,3 +824,15 @@ def test_cv_deprecated_elasticnet_needs_l1_ratios(wine):
     X, y = wine
     with pytest.raises(ValueError, match="needs l1_ratios"):
         SoftmaxRegressionCV(penalty="elasticnet").fit(X, y)
+
+
+def test_the_folds_warnings_point_at_the_callers_line(iris):
+    """A fold's ConvergenceWarning names the line that called fit, as the
+    refit's does, not the line of joblib that ran the fold."""
+    X, y = iris
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SoftmaxRegressionCV(Cs=2, cv=2, max_iter=2, solver="lbfgs").fit(X, y)
+    convergence = [w for w in caught if w.category is ConvergenceWarning]
+    assert len(convergence) > 1
+    assert {w.filename for w in convergence} == {__file__}
