@@ -132,7 +132,9 @@ def _feature_eigen(F, l2_reg_strength):
     positive, so that the approximation stays definite.
     """
     diagonal = F.diagonal()
-    if diagonal.min() > 0 and spans_too_wide(diagonal):
+    # A zero column of X leaves a zero row of F, of scale one.
+    diagonal = np.where(diagonal > 0, diagonal, 1.0)
+    if spans_too_wide(diagonal):
         scale = np.sqrt(diagonal)
         eigenvalues, U = np.linalg.eigh(F / np.multiply.outer(scale, scale))
         penalty = l2_reg_strength * ((U * U).T @ (1.0 / diagonal))

@@ -45,13 +45,12 @@ def psd_solver(matrix):
     Sluis, *Condition numbers and equilibration of matrices*, Numerische
     Mathematik 14, 1969). Where the diagonal is not positive, the
     factorisation fails, or ``S``'s pivots show it singular (below
-    :data:`SINGULAR_PIVOTS`), a symmetric pseudo-inverse of ``M`` is taken;
-    where ``M``'s diagonal spans more than ``1 / SINGULAR_PIVOTS``, the
-    solution of least norm is found through ``S`` instead (see
-    :func:`_scaled_least_norm_solver`): the directions of ``M``'s small
-    diagonal entries (the intercepts beside features of 1e5 and more)
-    would otherwise fall in the rounding of its largest eigenvalues and be
-    taken for null ones, which no step would then move.
+    :data:`SINGULAR_PIVOTS`), the solution of least norm, ``M^+ r``, is
+    found through ``S`` too (see :func:`_scaled_least_norm_solver`): a
+    pseudo-inverse of ``M`` itself would take the directions of its small
+    diagonal entries (the intercepts beside features of 1e5 and more) for
+    null ones, lost in the rounding of its largest eigenvalues, and no step
+    would move them.
     LAPACK's own routines are called: the matrices are small, and
     scipy.linalg's wrappers around them cost as much as the factorisation
     here. For arrays of other namespaces, the namespace's ``linalg.pinv``,
@@ -61,8 +60,11 @@ def psd_solver(matrix):
         inverse = namespace(matrix).linalg.pinv(matrix)
         return lambda r: inverse @ r
     diagonal = matrix.diagonal()
-    if diagonal.min() > 0:
-        root = np.sqrt(diagonal)
+    positive = diagonal > 0
+    # Rows of a zero diagonal entry are zero (M is semi-definite): they keep
+    # a scale of one.
+    root = np.sqrt(np.where(positive, diagonal, 1.0))
+    if positive.all():
         equilibrated = matrix / np.multiply.outer(root, root)
         factor, info = _POTRF(equilibrated, lower=True, overwrite_a=True, clean=False)
         # The factor's diagonal is positive where the factorisation succeeds;
@@ -70,10 +72,7 @@ def psd_solver(matrix):
         roots = factor.diagonal()
         if info == 0 and roots.min() ** 2 > SINGULAR_PIVOTS * roots.max() ** 2:
             return lambda r: _POTRS(factor, r / root, lower=True)[0] / root
-        if spans_too_wide(diagonal):
-            return _scaled_least_norm_solver(matrix, root)
-    inverse = scipy.linalg.pinvh(matrix)
-    return lambda r: inverse @ r
+    return _scaled_least_norm_solver(matrix, root)
 
 
 def _scaled_least_norm_solver(matrix, root):

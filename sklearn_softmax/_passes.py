@@ -49,6 +49,19 @@ _MOMENT_BYTES = 2**20
 _FLOAT32_SAFE = (2.0**-64, 2.0**64)
 
 
+def _column_largest(X):
+    """The largest absolute entry of each column of ``X``, dense or CSR, in
+    float64, without a copy of ``X``."""
+    if sp.issparse(X):
+        largest, smallest = np.zeros(X.shape[1]), np.zeros(X.shape[1])
+        np.maximum.at(largest, X.indices, X.data)
+        np.minimum.at(smallest, X.indices, X.data)
+        return np.maximum(largest, -smallest)
+    if not X.size:
+        return np.zeros(X.shape[1])
+    return np.maximum(X.max(axis=0), -X.min(axis=0)).astype(np.float64)
+
+
 @functools.cache
 def _sets_of_tasks(n_sets, n_columns, block_rows, n_threads):
     """The ranges of the sets of weights whose Gram matrices a task of
@@ -199,7 +212,7 @@ class DataPasses:
         # value_gradient_hessp, one K x rows block per block of X in their
         # dtype: both made on first use.
         self._hessian_products = None
-        self._x_exponent = 0
+        self._column_largest = None
         self._probabilities = None
         self._generation = 0
         # Each thread's buffers for the Gram matrices of the dense Hessian
@@ -260,20 +273,18 @@ class DataPasses:
 
     def _hessian_products_made(self):
         """The products of the Hessian-vector products, made on first use,
-        and the exponent of ``X``'s largest entry, which scales their
-        directions (see :meth:`hessian_product`). A float32 copy of float64
+        and the largest absolute entry of each column of ``X``, which scale
+        their directions (see :meth:`hessian_product`). A float32 copy of float64
         data is made only where its entries lie in ``_FLOAT32_SAFE``: beyond
         it, a copy would leave float32's range or its normal numbers, and
         the products stay in float64."""
         if self._hessian_products is None:
-            X = self._products.X
-            values = X.data if sp.issparse(X) else X
-            largest = float(max(values.max(), -values.min())) if values.size else 0.0
+            self._column_largest = _column_largest(self._products.X)
+            largest = float(self._column_largest.max(initial=0.0))
             dtype = self._hessian_dtype
             low, high = _FLOAT32_SAFE
             if dtype == np.float32 and largest and not low <= largest <= high:
                 dtype = None
-            self._x_exponent = scaling_exponent(largest)
             self._hessian_products = self._products_in(dtype)
         return self._hessian_products
 
@@ -687,18 +698,19 @@ class DataPasses:
 
     def _direction_exponent(self, V):
         """The exponent of the scores' size along the direction ``V``, in
-        ``coef``'s layout: that of its largest weight times ``X``'s largest
-        entry, or of its largest intercept, whichever is larger; 0 for a
-        zero direction."""
+        ``coef``'s layout: a bound on ``|x_ij W_jk|``, each weight times its
+        column's largest entry, or the largest intercept, whichever is
+        larger; no less than ``V``'s largest entry over 2^100, so that the
+        scaled direction stays in float32's range; 0 for a zero
+        direction."""
         n_features = self._products.n_features
-        exponents = []
-        weights = max_abs(V[:n_features])
-        if weights > 0:
-            exponents.append(scaling_exponent(weights) + self._x_exponent)
-        intercepts = max_abs(V[n_features:])
-        if intercepts > 0:
-            exponents.append(scaling_exponent(intercepts))
-        return max(exponents, default=0)
+        magnitude = max_abs(V[n_features:])
+        if n_features:
+            rows = np.max(np.abs(V[:n_features]), axis=1)
+            magnitude = max(magnitude, float(np.max(rows * self._column_largest)))
+        if not magnitude > 0:
+            return 0
+        return max(scaling_exponent(magnitude), scaling_exponent(max_abs(V)) - 100)
 
     def hessian_product(self, probabilities, V):
         """``H V`` for the data term, at the point whose ``probabilities``
@@ -709,14 +721,14 @@ class DataPasses:
         ``r = s / S * (p * z - p (p . z))`` for the direction's scores ``z``.
         The product is linear in ``V``: ``V`` is scaled by a power of two,
         and the product back, both exactly, so that the scores ``X W_V +
-        b_V`` are at most about ``d``: its weights to a largest entry of
-        about one over ``X``'s largest, or its intercepts to one, whichever
-        is the smaller scaling. The product, which sums ``n`` entries of
-        ``X`` weighted by at most ``2 d s / S``, is then about ``2 d`` times
-        ``X``'s largest: float32 products stay in range for features up to
-        about ``1e38 / d``, whatever the size of the direction, and weights
-        far smaller than the intercepts (a preconditioned direction beside
-        features of 1e30) are not scaled below float32's normal numbers.
+        b_V`` are at most about ``d``: each term ``x_ij W_jk`` and each
+        intercept at most about one (see :meth:`_direction_exponent`). The
+        product, which sums ``n`` entries of ``X`` weighted by at most
+        ``2 d s / S``, is then about ``2 d`` times ``X``'s largest: float32
+        products stay in range for features up to about ``1e38 / d``,
+        whatever the size of the direction, and the weights of columns of
+        other scales (a preconditioned direction's, about the inverse of
+        their column's) are not scaled below float32's normal numbers.
         """
         products = self._hessian_products_made()
         V = np.asarray(V, dtype=np.float64)

@@ -58,22 +58,25 @@ def test_a_singular_matrix_gets_the_least_norm_solution(rng):
     assert_allclose(M @ x, r, rtol=0, atol=1e-8 * np.abs(r).max())
 
 
-def test_a_singular_matrix_on_scales_twenty_orders_apart_keeps_its_small_rows(rng):
+@pytest.mark.parametrize("largest", [10**4.5, 1e10], ids=["span-1e9", "span-1e20"])
+def test_a_singular_matrix_on_scales_far_apart_keeps_its_small_rows(rng, largest):
     """``M = D A D`` with ``A`` singular in its first ten rows (collinear
-    features) and its last row apart (an intercept), ``D`` from 1e5 to
-    1e10 on the first rows and 1 on the last: ``M``'s pseudo-inverse took
-    the last row's direction, an eigenvalue 1e-20 of the largest, for a
-    null one and mapped it to zero. The last entry of the solution is
-    ``r_last / M_last,last``, and the first rows' part is their block's
-    solution of least norm, ``z`` less its part in the block's null space
-    ``D^-1 null(A)`` for ``r = M z`` (the equilibrated matrix's
-    pseudo-inverse alone gives the least norm in its own scaling)."""
+    features) and its last row apart (an intercept), ``D`` up to 1e10 (or
+    3e4) on the first rows and 1 on the last. At 1e10, ``M``'s own
+    pseudo-inverse took the last row's direction, an eigenvalue 1e-20 of
+    the largest, for a null one and mapped it to zero (at 3e4 it did not:
+    both scales are solved through the equilibrated matrix now). The last
+    entry of the solution is ``r_last / M_last,last``, and the first rows'
+    part is their block's solution of least norm, ``z`` less its part in
+    the block's null space ``D^-1 null(A)`` for ``r = M z`` (the
+    equilibrated matrix's pseudo-inverse alone gives the least norm in its
+    own scaling)."""
     n, rank = 10, 7
     B = rng.standard_normal((n, rank))
     A = np.zeros((n + 1, n + 1))
     A[:n, :n] = B @ B.T
     A[n, n] = 0.5
-    D = np.r_[np.geomspace(1e5, 1e10, n), 1.0]
+    D = np.r_[np.geomspace(largest / 1e5, largest, n), 1.0]
     M = D[:, np.newaxis] * A * D
     z = rng.standard_normal(n)
     r = np.r_[M[:n, :n] @ z, 2.0]

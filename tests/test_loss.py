@@ -524,6 +524,35 @@ def test_float32_hessian_products_on_float64_data(sparse, rng):
         assert_allclose(X, X_before, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("large", [1e10, 1e20, 1e30, 1e35])
+def test_float32_hessian_products_of_columns_of_other_scales(sparse, large, rng):
+    """One column of float32 X at ``large``, the others about one, and a
+    direction whose weights are about the inverse of their column's scale
+    (as a diagonal preconditioner makes them): every row of the product
+    keeps float32's accuracy. Scaled as a whole, by the largest weight times
+    the largest entry, the other columns' weights fell below float32's
+    normal numbers; scaled to a largest entry of one, the large column's
+    scores passed its range."""
+    n_samples, n_classes = 200, 3
+    scales = np.array([large, 1.0, 1.0, 1e-3])
+    X = (rng.standard_normal((n_samples, 4)) * scales).astype(np.float32)
+    y = rng.integers(0, n_classes, n_samples)
+    V = rng.standard_normal((5, n_classes))
+    V[:4] /= scales[:, np.newaxis]
+    loss = MultinomialLoss(n_classes, fit_intercept=True)
+    products = []
+    for data in (X, X.astype(np.float64)):
+        data = sp.csr_matrix(data) if sparse else data
+        objective = loss.bind(data, y, None, 0.0)
+        _, _, hessp = objective.value_gradient_hessp(np.zeros(V.size))
+        products.append(hessp(V.ravel()).reshape(V.shape))
+    product, reference = products
+    # A sum of 200 terms in float32: within 200 of its epsilons, per row.
+    error = np.abs(product - reference).max(axis=1)
+    assert np.all(error <= n_samples * 2.0**-23 * np.abs(reference).max(axis=1))
+
+
 @pytest.mark.parametrize("n_threads", [2, 3, 7])
 @pytest.mark.parametrize("hessian_dtype", [None, np.float32])
 def test_dense_blocks_shared_between_threads_match_one_thread(
