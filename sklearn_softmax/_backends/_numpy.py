@@ -11,6 +11,7 @@ from .._array_api import to_numpy
 from .._blocks import aligned
 from .._heuristics import choose_hessian_dtype, choose_n_threads, choose_row_space
 from .._idle_columns import columns_to_leave_out, solve_without_columns
+from .._offsets import offsets_to_remove, solve_centred
 from .._row_space import RowSpace, solve_in_row_space
 from .._solvers import STOCHASTIC_SOLVERS
 from .._targets import encode_labels, total_weight, weigh_samples
@@ -142,7 +143,7 @@ class NumpyBackend:
         solve = minimizer(solver, spec.norm)
         kwargs = settings.solver_kwargs()
 
-        def run(start):
+        def run_on(X, start):
             # The L1 and group norms are not kept by the row space's
             # rotation. With max_iter=0 the model is the starting point
             # itself, which the projection onto the row space could move.
@@ -162,6 +163,15 @@ class NumpyBackend:
                         solve, idle, bind, X, start, penalised, **kwargs
                     )
             return solve(bind(X), start.ravel(), **kwargs)
+
+        # Dense columns far from zero beside their spread are centred, the
+        # intercepts moved to match (see _offsets).
+        means = None if sp.issparse(X) else offsets_to_remove(X, spec.fit_intercept)
+
+        def run(start):
+            if means is not None:
+                return solve_centred(run_on, means, X, start)
+            return run_on(X, start)
 
         # Exact Newton steps for two classes factor the Hessian of the
         # difference of their parameters: the whole solve, in the row space
