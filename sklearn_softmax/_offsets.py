@@ -15,9 +15,9 @@ alone, and the gradient's entries, whose size the mean scales, all fall
 below ``tol`` with the column unfitted (the default fit of three classes on
 a column of ``10^8`` plus noise ended at a log-loss of 0.99 against 0.82,
 without a warning). Centred, the column is as well conditioned as its
-spread. Such columns are rare, and centring copies ``X``: dense data is
-centred where some column's mean exceeds :data:`MIN_OFFSET` times its
-range, and left as it is otherwise.
+spread. Such columns are rare, and centring copies ``X``: the columns of
+dense data whose mean exceeds :data:`MIN_OFFSET` times their range are
+centred, on a copy, and data without such a column is left as it is.
 """
 
 import numpy as np
@@ -30,16 +30,20 @@ _BLOCK_ROWS = 4096
 
 
 def offsets_to_remove(X, fit_intercept):
-    """The column means of dense ``X`` to remove before a fit with an
-    intercept, where some column's mean exceeds :data:`MIN_OFFSET` times its
-    range; else None."""
+    """The offsets to remove from the columns of dense ``X`` before a fit
+    with an intercept: the mean of each column whose mean exceeds
+    :data:`MIN_OFFSET` times its range, zero for the others; None where no
+    column's does. A constant column, of range zero, is left as it is: it
+    adds nothing the intercepts cannot (see ``_idle_columns``), and without
+    a penalty the least-norm minimiser shares its weight with them."""
     if not fit_intercept or X.shape[0] == 0 or X.shape[1] == 0:
         return None
     means = X.mean(axis=0, dtype=np.float64)
     spread = X.max(axis=0).astype(np.float64) - X.min(axis=0)
-    if not np.any(np.abs(means) > MIN_OFFSET * spread):
+    far = (spread > 0) & (np.abs(means) > MIN_OFFSET * spread)
+    if not far.any():
         return None
-    return means
+    return np.where(far, means, 0.0)
 
 
 def centred(X, means):

@@ -92,8 +92,8 @@ def test_a_warm_start_moves_with_the_shift(drawn):
 
 def test_only_columns_far_from_zero_are_centred(drawn):
     """A column is centred where its mean exceeds MIN_OFFSET times its
-    range, and only with an intercept; standardised data is left as it is,
-    not copied."""
+    range, and only with an intercept; the other columns, and standardised
+    data, are left as they are."""
     x, _ = drawn
     assert offsets_to_remove(x, True) is None
     spread = x[:, 0].max() - x[:, 0].min()
@@ -101,6 +101,10 @@ def test_only_columns_far_from_zero_are_centred(drawn):
     below[:, 0] += 0.9 * MIN_OFFSET * spread
     above[:, 0] += 1.1 * MIN_OFFSET * spread
     assert offsets_to_remove(below, True) is None
-    assert_allclose(offsets_to_remove(above, True), above.mean(axis=0))
+    offsets = offsets_to_remove(above, True)
+    assert_allclose(offsets, [above[:, 0].mean(), 0.0], rtol=1e-15)
     assert offsets_to_remove(above, False) is None
+    # A constant column is left to the intercepts.
+    constant = np.column_stack([x, np.full(len(x), 5.0)])
+    assert offsets_to_remove(constant, True) is None
     assert offsets_to_remove(above.astype(np.float32), True) is not None
