@@ -420,9 +420,9 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         returned solution, before the intercepts and weights were centred.
         With an L1 or group penalty, that of the gradient mapping of the
         proximal solver's last step, which is the gradient where the
-        penalty is smooth. For dense data with a column far from zero
-        beside its spread, which the deterministic solvers fit centred, that
-        of the centred problem (see the solvers page). For 'sgd' and
+        penalty is smooth. With an intercept, for dense data with a column
+        far from zero beside its spread, which the deterministic solvers fit
+        centred, that of the centred problem (see the solvers page). For 'sgd' and
         'adam', that of the smooth part on
         the training data (the chunk, for :meth:`partial_fit`; a chunk of
         no weight, which has no objective, leaves the stream's previous

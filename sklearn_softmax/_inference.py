@@ -6,6 +6,7 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import log_softmax
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import (
@@ -39,6 +40,7 @@ from ._information import (
     shifted_eigh,
 )
 from ._messages import SeparationWarning
+from ._offsets import offsets_to_remove
 from ._penalty_params import resolve_penalty
 from ._separation import (
     moments_balance,
@@ -229,12 +231,18 @@ def _check_size(n_parameters, max_bytes):
         )
 
 
-def _warn_unless_optimal(estimator, moments, theta, penalty, total_weight):
+def _warn_unless_optimal(estimator, X, moments, theta, penalty, total_weight):
     """Warn when the gradient of the estimator's objective on this data, from
     the score ``moments``, is well above its tolerance: the estimates are
-    then not its optimum."""
+    then not its optimum. Where the fit centred columns of ``X`` far from
+    zero, its stopping rule was on the centred problem's gradient, whose
+    weights' rows are the gradient's less the offsets times the intercepts'
+    row (see ``_offsets``), and so is the check."""
     on_weights = np.arange(theta.shape[0]) >= int(estimator.fit_intercept)
     gradient = penalty * on_weights[:, np.newaxis] * theta - moments
+    offsets = None if sp.issparse(X) else offsets_to_remove(X, estimator.fit_intercept)
+    if offsets is not None:
+        gradient[1:] -= offsets[:, np.newaxis] * gradient[0]
     largest = float(np.abs(gradient).max() / total_weight)
     limit = 10 * estimator.tol
     if largest > limit:
@@ -577,7 +585,7 @@ def softmax_inference(
     moments = design_products(
         X, fit_weight[:, np.newaxis] * (Y - P), estimator.fit_intercept
     )
-    _warn_unless_optimal(estimator, moments, theta, penalty, fit_weight.sum())
+    _warn_unless_optimal(estimator, X, moments, theta, penalty, fit_weight.sum())
 
     information = observed_information(X, P, fit_weight, estimator.fit_intercept)
     proved, information_eigh = _overlap_proved(

@@ -16,60 +16,77 @@ below ``tol`` with the column unfitted (the default fit of three classes on
 a column of ``10^8`` plus noise ended at a log-loss of 0.99 against 0.82,
 without a warning). Centred, the column is as well conditioned as its
 spread. Such columns are rare, and centring copies ``X``: the columns of
-dense data whose mean exceeds :data:`MIN_OFFSET` times their range are
-centred, on a copy, and data without such a column is left as it is.
+dense data whose mean exceeds :data:`MIN_OFFSET` times their standard
+deviation are centred, on a copy, and data without such a column is left as
+it is.
 """
 
 import numpy as np
 
-# A column is far from zero where its mean exceeds this many times its range
-# (its largest value less its smallest).
+# A column is far from zero where its mean exceeds this many times its
+# standard deviation.
 MIN_OFFSET = 10.0
-# Rows centred at a time, to bound the temporaries in float64.
+# Rows taken at a time, to bound the temporaries in float64.
 _BLOCK_ROWS = 4096
 
 
 def offsets_to_remove(X, fit_intercept):
     """The offsets to remove from the columns of dense ``X`` before a fit
     with an intercept: the mean of each column whose mean exceeds
-    :data:`MIN_OFFSET` times its range, zero for the others; None where no
-    column's does. A constant column, of range zero, is left as it is: it
+    :data:`MIN_OFFSET` times its standard deviation, zero for the others;
+    None where no column's does. A constant column is left as it is: it
     adds nothing the intercepts cannot (see ``_idle_columns``), and without
     a penalty the least-norm minimiser shares its weight with them."""
-    if not fit_intercept or X.shape[0] == 0 or X.shape[1] == 0:
+    n_samples = X.shape[0]
+    if not fit_intercept or n_samples == 0 or X.shape[1] == 0:
         return None
     means = X.mean(axis=0, dtype=np.float64)
-    spread = X.max(axis=0).astype(np.float64) - X.min(axis=0)
+    # The squares of the deviations, summed a block of rows at a time: the
+    # difference of the mean square and the squared mean would cancel
+    # where the mean is far above the spread.
+    squares = np.zeros(X.shape[1])
+    for start in range(0, n_samples, _BLOCK_ROWS):
+        deviations = X[start : start + _BLOCK_ROWS] - means
+        squares += np.einsum("ij,ij->j", deviations, deviations)
+    spread = np.sqrt(squares / n_samples)
     far = (spread > 0) & (np.abs(means) > MIN_OFFSET * spread)
     if not far.any():
         return None
     return np.where(far, means, 0.0)
 
 
-def centred(X, means):
-    """A copy of ``X`` less ``means``, in ``X``'s dtype, the differences
-    taken in float64."""
-    out = np.empty_like(X)
+def centred(X, means, copy=True):
+    """``X`` less ``means``, in ``X``'s dtype, the differences taken in
+    float64: a copy, or ``X`` itself where ``copy`` is False (an array the
+    fit made)."""
+    out = np.empty_like(X) if copy else X
     for start in range(0, X.shape[0], _BLOCK_ROWS):
         rows = slice(start, start + _BLOCK_ROWS)
         np.subtract(X[rows], means, out=out[rows], casting="unsafe")
     return out
 
 
-def shift_intercepts(coef, means, sign):
+def _shift_intercepts(coef, means, sign):
     """``coef`` (a weights' row per feature, the intercepts' last) with the
     intercepts moved by ``sign W^T means``: ``+1`` takes a model on ``X`` to
-    the one on the centred data, ``-1`` back."""
+    the one on the centred data."""
     coef = np.array(coef, dtype=np.float64)
     n_features = len(means)
     coef[n_features] += sign * (means @ coef[:n_features])
     return coef
 
 
-def solve_centred(run, means, X, coef0):
-    """``run(data, start)``, a solve, on ``X`` less ``means`` from ``coef0``
-    moved to the centred data, its solution moved back to ``X``."""
-    start = shift_intercepts(coef0, means, +1)
-    result = run(centred(X, means), start)
-    x = shift_intercepts(result.x.reshape(coef0.shape), means, -1)
-    return result._replace(x=x.ravel())
+def solve_centred(run, means, X, coef0, copy=True):
+    """``run(data, start)``, a solve, on ``X`` less ``means`` (see
+    :func:`centred`) from ``coef0`` moved to the centred data, its solution
+    moved back to ``X``: by what the solve moved the weights and the
+    intercepts, so that a start the solve keeps is returned to the last
+    bit."""
+    start = _shift_intercepts(coef0, means, +1)
+    result = run(centred(X, means, copy), start)
+    coef = result.x.reshape(coef0.shape)
+    n_features = len(means)
+    moved = coef - start
+    back = np.array(coef0, dtype=np.float64) + moved
+    back[n_features] -= means @ moved[:n_features]
+    return result._replace(x=back.ravel())

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import log_softmax
+from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_softmax import SoftmaxRegression
+from sklearn_softmax import SoftmaxRegression, _offsets, softmax_inference
 from sklearn_softmax._offsets import MIN_OFFSET, offsets_to_remove
 
 
@@ -90,13 +91,65 @@ def test_a_warm_start_moves_with_the_shift(drawn):
     assert_allclose(model.intercept_, intercept, rtol=1e-12)
 
 
+@pytest.mark.parametrize("solver", ["auto", "newton-cholesky", "gd"])
+def test_max_iter_zero_returns_the_start(drawn, solver):
+    """With max_iter=0 the model is the starting point: the data is not
+    centred. The intercepts, about 5e7 here (``W^T mu``), and the weights
+    are centred again when stored, which rounds them within a few units of
+    their last place (moved to centred data and back, the intercepts would
+    lose as many of ``W^T mu``'s)."""
+    x, y = drawn
+    X = x.copy()
+    X[:, 0] += 1e8
+    model = SoftmaxRegression(solver=solver, warm_start=True).fit(X, y)
+    coef, intercept = model.coef_.copy(), model.intercept_.copy()
+    with pytest.warns(ConvergenceWarning):
+        model.set_params(max_iter=0).fit(X, y)
+    for fitted, start in ((model.coef_, coef), (model.intercept_, intercept)):
+        ulp = np.spacing(np.abs(start).max())
+        assert_allclose(fitted, start, rtol=0, atol=4 * ulp)
+
+
+def test_wide_data_stays_in_its_row_space(drawn, monkeypatch):
+    """Wide data is solved in the row space of X, whose rows, all centred,
+    would no longer be independent: it is not centred (centring it made
+    'newton-cholesky' form the whole Hessian, 50 times slower)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 300)) + 1e4
+    y = rng.integers(0, 3, 60)
+
+    def no_copy(*args, **kwargs):
+        raise AssertionError("wide data was centred")
+
+    monkeypatch.setattr(_offsets, "centred", no_copy)
+    model = SoftmaxRegression(solver="newton-cholesky").fit(X, y)
+    assert model.converged_
+
+
+def test_the_inference_checks_the_gradient_the_fit_stopped_on(drawn):
+    """The fit on a column far from zero stops on the centred problem's
+    gradient; the inference's check of the optimum takes the same one, and
+    does not warn on the training data (the raw gradient is up to the
+    offset times tol)."""
+    x, y = drawn
+    X = x.copy()
+    X[:, 0] += 1e3
+    model = SoftmaxRegression(C=np.inf, tol=1e-8).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = softmax_inference(model, X, y)
+    reference = softmax_inference(SoftmaxRegression(C=np.inf, tol=1e-8).fit(x, y), x, y)
+    assert_allclose(result.bse[1:], reference.bse[1:], rtol=1e-5)
+
+
 def test_only_columns_far_from_zero_are_centred(drawn):
     """A column is centred where its mean exceeds MIN_OFFSET times its
-    range, and only with an intercept; the other columns, and standardised
-    data, are left as they are."""
+    standard deviation, and only with an intercept; the other columns, and
+    standardised data, are left as they are. One outlier, which a range
+    would count, does not hide a column far from zero."""
     x, _ = drawn
     assert offsets_to_remove(x, True) is None
-    spread = x[:, 0].max() - x[:, 0].min()
+    spread = x[:, 0].std()
     below, above = x.copy(), x.copy()
     below[:, 0] += 0.9 * MIN_OFFSET * spread
     above[:, 0] += 1.1 * MIN_OFFSET * spread
@@ -108,3 +161,7 @@ def test_only_columns_far_from_zero_are_centred(drawn):
     constant = np.column_stack([x, np.full(len(x), 5.0)])
     assert offsets_to_remove(constant, True) is None
     assert offsets_to_remove(above.astype(np.float32), True) is not None
+    outlier = x.copy()
+    outlier[:, 0] += 1e8
+    outlier[0, 0] += 2e7
+    assert offsets_to_remove(outlier, True) is not None

@@ -113,7 +113,8 @@ class NumpyBackend:
         available = blas_thread_limit()
         loss = spec.loss()
 
-        if solver == "newton-cholesky" and X.dtype == np.float32:
+        copied = solver == "newton-cholesky" and X.dtype == np.float32
+        if copied:
             # Exact steps need the gradient to float64's precision where the
             # Hessian's least curvature is below float32's rounding of it:
             # the passes run on a float64 copy of X ('auto' does not take
@@ -143,15 +144,17 @@ class NumpyBackend:
         solve = minimizer(solver, spec.norm)
         kwargs = settings.solver_kwargs()
 
+        # The L1 and group norms are not kept by the row space's rotation.
+        # With max_iter=0 the model is the starting point itself, which the
+        # projection onto the row space could move.
+        in_row_space = (
+            spec.norm is None
+            and settings.max_iter > 0
+            and choose_row_space(X, n_classes)
+        )
+
         def run_on(X, start):
-            # The L1 and group norms are not kept by the row space's
-            # rotation. With max_iter=0 the model is the starting point
-            # itself, which the projection onto the row space could move.
-            if (
-                spec.norm is None
-                and settings.max_iter > 0
-                and choose_row_space(X, n_classes)
-            ):
+            if in_row_space:
                 row_space = RowSpace.of(X)
                 if row_space is not None:
                     return solve_in_row_space(solve, row_space, bind, start, **kwargs)
@@ -165,12 +168,16 @@ class NumpyBackend:
             return solve(bind(X), start.ravel(), **kwargs)
 
         # Dense columns far from zero beside their spread are centred, the
-        # intercepts moved to match (see _offsets).
-        means = None if sp.issparse(X) else offsets_to_remove(X, spec.fit_intercept)
+        # intercepts moved to match (see _offsets); not for the row space,
+        # whose rows, all centred, would no longer be independent, nor with
+        # max_iter=0, whose model is the start.
+        means = None
+        if not (sp.issparse(X) or in_row_space or settings.max_iter == 0):
+            means = offsets_to_remove(X, spec.fit_intercept)
 
         def run(start):
             if means is not None:
-                return solve_centred(run_on, means, X, start)
+                return solve_centred(run_on, means, X, start, copy=not copied)
             return run_on(X, start)
 
         # Exact Newton steps for two classes factor the Hessian of the
