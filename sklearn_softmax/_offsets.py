@@ -26,8 +26,15 @@ import numpy as np
 # A column is far from zero where its mean exceeds this many times its
 # standard deviation.
 MIN_OFFSET = 10.0
-# Rows taken at a time, to bound the temporaries in float64.
-_BLOCK_ROWS = 4096
+# The float64 temporaries of a block of rows: about this many bytes.
+_BLOCK_BYTES = 2**20
+
+
+def _blocks(X):
+    """Slices of rows of ``X`` whose float64 copies take about
+    :data:`_BLOCK_BYTES`."""
+    step = max(1, _BLOCK_BYTES // (8 * max(1, X.shape[1])))
+    return (slice(start, start + step) for start in range(0, X.shape[0], step))
 
 
 def offsets_to_remove(X, fit_intercept):
@@ -45,8 +52,8 @@ def offsets_to_remove(X, fit_intercept):
     # difference of the mean square and the squared mean would cancel
     # where the mean is far above the spread.
     squares = np.zeros(X.shape[1])
-    for start in range(0, n_samples, _BLOCK_ROWS):
-        deviations = X[start : start + _BLOCK_ROWS] - means
+    for rows in _blocks(X):
+        deviations = X[rows] - means
         squares += np.einsum("ij,ij->j", deviations, deviations)
     spread = np.sqrt(squares / n_samples)
     far = (spread > 0) & (np.abs(means) > MIN_OFFSET * spread)
@@ -60,8 +67,7 @@ def centred(X, means, copy=True):
     float64: a copy, or ``X`` itself where ``copy`` is False (an array the
     fit made)."""
     out = np.empty_like(X) if copy else X
-    for start in range(0, X.shape[0], _BLOCK_ROWS):
-        rows = slice(start, start + _BLOCK_ROWS)
+    for rows in _blocks(X):
         np.subtract(X[rows], means, out=out[rows], casting="unsafe")
     return out
 
