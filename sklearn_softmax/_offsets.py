@@ -15,10 +15,10 @@ alone, and the gradient's entries, whose size the mean scales, all fall
 below ``tol`` with the column unfitted (the default fit of three classes on
 a column of ``10^8`` plus noise ended at a log-loss of 0.99 against 0.82,
 without a warning). Centred, the column is as well conditioned as its
-spread. Such columns are rare, and centring copies ``X``: the columns of
-dense data whose mean exceeds :data:`MIN_OFFSET` times their standard
-deviation are centred, on a copy, and data without such a column is left as
-it is.
+spread. Centring copies ``X``, so only where it is called for: the columns
+of dense data whose mean exceeds :data:`MIN_OFFSET` times their standard
+deviation are centred, on a copy, and data without such a column is left
+as it is.
 """
 
 import numpy as np
