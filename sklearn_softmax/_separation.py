@@ -230,6 +230,15 @@ def _margin_constraints(X_design, y, n_classes):
     )
 
 
+def _active_constraints(X, y, n_classes, fit_intercept, active, scale):
+    """The margins' constraints (see :func:`_margin_constraints`) of the
+    samples ``active``, on the columns of ``X~`` divided by ``scale``."""
+    X_active = np.vstack(
+        [block for _, block in design_blocks(X[active], fit_intercept, X.shape[1] + 1)]
+    )
+    return _margin_constraints(X_active / scale, y[active], n_classes)
+
+
 def _margin_sums(X, y, n_classes, fit_intercept, kept):
     """The sum of all the margins ``m_ik`` of the samples ``kept``, as a
     linear function of the class-major direction: ``sum_i x~_i (x)
@@ -330,13 +339,7 @@ def separated_samples(X, y, n_classes, fit_intercept, sample_weight, random_stat
     rng = np.random.default_rng(random_state)
     active = np.sort(rng.permutation(np.flatnonzero(kept))[:_ROWS_PER_ROUND])
     while True:
-        X_active = np.vstack(
-            [
-                block
-                for _, block in design_blocks(X[active], fit_intercept, X.shape[1] + 1)
-            ]
-        )
-        constraints = _margin_constraints(X_active / scale, y[active], n_classes)
+        constraints = _active_constraints(X, y, n_classes, fit_intercept, active, scale)
         program = linprog(
             -objective,
             A_ub=-constraints,
@@ -371,7 +374,9 @@ def separated_samples(X, y, n_classes, fit_intercept, sample_weight, random_stat
                 # The optimum of a sum of margins is a vertex, where some
                 # margins are zero even when a direction would make them
                 # all positive: a second program looks for one.
-                complete = _completely_separated(X, y, n_classes, fit_intercept, kept)
+                complete = _completely_separated(
+                    X, y, n_classes, fit_intercept, kept, scale
+                )
                 if complete is None:
                     return SeparationCheck(
                         None, _NONE, _NONE, "the program of the least margin failed"
@@ -383,7 +388,7 @@ def separated_samples(X, y, n_classes, fit_intercept, sample_weight, random_stat
         active = np.union1d(active, worst)
 
 
-def _completely_separated(X, y, n_classes, fit_intercept, kept):
+def _completely_separated(X, y, n_classes, fit_intercept, kept, scale):
     """Whether a direction gives every sample ``kept`` a positive margin
     against every other class: the largest least margin ``t`` over the unit
     box, a linear program in the direction and ``t``, is positive. None
@@ -393,20 +398,14 @@ def _completely_separated(X, y, n_classes, fit_intercept, kept):
     program on a subset of the samples bounds the whole one's ``t`` from
     above, so a bound of zero or less decides no, and a direction whose
     least margin over all the samples is positive decides yes; otherwise
-    the samples it fails are added.
+    the samples it fails are added. ``scale`` is the columns' (see
+    :func:`_column_scale`).
     """
-    scale = _column_scale(X, fit_intercept)
     kept_samples = np.flatnonzero(kept)
     # The first round takes the first samples, in their order.
     active = kept_samples[:_ROWS_PER_ROUND]
     while True:
-        X_active = np.vstack(
-            [
-                block
-                for _, block in design_blocks(X[active], fit_intercept, X.shape[1] + 1)
-            ]
-        )
-        constraints = _margin_constraints(X_active / scale, y[active], n_classes)
+        constraints = _active_constraints(X, y, n_classes, fit_intercept, active, scale)
         n_params = constraints.shape[1]
         # Maximise t subject to t <= m_ik(delta), |delta| <= 1.
         objective = np.zeros(n_params + 1)
