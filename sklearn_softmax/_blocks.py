@@ -12,6 +12,15 @@ each block's share of the sums is kept apart and added to the others in the
 order of the blocks (:class:`_BlockSums`). A pass therefore gives the same
 result, to the last bit, on any number of threads.
 
+Two classes take one column in both products. The softmax of a sample
+reads only the difference ``z_1 - z_0`` of its scores, and each sample's
+residuals of the two classes are opposite (they sum to zero over the
+classes), so a block's scores are ``[0, x (w_1 - w_0) + b_1 - b_0]`` and
+its share of a gradient ``[-X^T r_1, X^T r_1]``: one matrix-vector product
+each way, which BLAS runs several times as fast as a product with two
+columns (a quarter of the time on a block of 200 float32 features, on the
+machine of the solvers page).
+
 Scores are held transposed, as ``K x m`` blocks (one column per sample):
 the reductions over classes (row maximum, log-sum-exp, the softmax's
 normaliser) then run over the leading axis, which numpy vectorises across
@@ -202,11 +211,14 @@ def _even_runs(indptr, n_runs):
 class _Workspace:
     """One thread's buffers, in the dtype of its products."""
 
-    def __init__(self, n_classes, n_features, rows, dtype, convert, rows_first):
+    def __init__(
+        self, n_classes, n_columns, n_features, rows, dtype, convert, rows_first
+    ):
         self.work = np.empty((n_classes, rows), dtype=dtype)
-        # The m x K scores, before they are transposed into work.
+        # The m x K scores (m x 1 for two classes), before they are
+        # transposed into work.
         self.rows_first = (
-            np.empty((rows, n_classes), dtype=dtype) if rows_first else None
+            np.empty((rows, n_columns), dtype=dtype) if rows_first else None
         )
         # A block of X converted to the products' dtype, when X has another,
         # and the first row of the block it holds.
@@ -228,12 +240,15 @@ class _BlockSums:
     of ``d K`` numbers at most, about one per thread, and adds every share
     in the same order on any number of threads. The intercepts' shares
     (``K`` numbers a block) and the data term's are kept per block and
-    added at the end.
+    added at the end. For two classes, the sums hold the second class'
+    column alone, and the total gives the first class its opposite.
     """
 
     def __init__(
         self, n_blocks, n_classes, n_features, dtype, fit_intercept, by_class=True
     ):
+        self.n_classes = n_classes
+        n_classes = 1 if n_classes == 2 else n_classes
         # K x d (``by_class``) for dense data: BLAS writes R X faster than
         # X^T R^T (d x K), by a quarter on dense blocks of ten classes. d x K
         # for sparse data, the layout scipy writes X^T R^T in: the shares
@@ -292,14 +307,17 @@ class _BlockSums:
         """The data term and the sums in ``coef``'s layout, in float64; the
         next pass starts afresh (see :meth:`start`)."""
         W = self.W.T if self.by_class else self.W
-        n_features, n_classes = W.shape
-        gradient = np.empty((n_features + int(self.b is not None), n_classes))
+        n_features, n_columns = W.shape
+        gradient = np.empty((n_features + int(self.b is not None), self.n_classes))
+        summed = gradient[:, -n_columns:]
         if self._next:
-            gradient[:n_features] = W
+            summed[:n_features] = W
         else:
-            gradient[:n_features] = 0.0
+            summed[:n_features] = 0.0
         if self.b is not None:
-            self.b.sum(axis=0, dtype=np.float64, out=gradient[n_features])
+            self.b.sum(axis=0, dtype=np.float64, out=summed[n_features])
+        if n_columns < self.n_classes:
+            np.negative(gradient[:, 1], out=gradient[:, 0])
         return float(self.terms.sum()), gradient
 
 
@@ -322,6 +340,10 @@ class BlockProducts:
         convert = not self.sparse and self.dtype != X.dtype
         self.n_features = X.shape[1]
         self.fit_intercept = fit_intercept
+        # Two classes: one column of weights, their difference (see the
+        # module's docstring).
+        self.one_column = n_classes == 2
+        n_columns = 1 if self.one_column else n_classes
         self.slices = slices
         # Slicing rows of a CSR matrix copies them: its blocks are made once.
         self.sparse_blocks = (
@@ -343,11 +365,17 @@ class BlockProducts:
         self.rows_first = (
             not self.sparse
             and self.columns is None
-            and scores_rows_first(self.dtype, self.n_features, n_classes)
+            and scores_rows_first(self.dtype, self.n_features, n_columns)
         )
         self.workspaces = [
             _Workspace(
-                n_classes, self.n_features, rows, self.dtype, convert, self.rows_first
+                n_classes,
+                n_columns,
+                self.n_features,
+                rows,
+                self.dtype,
+                convert,
+                self.rows_first,
             )
             for _ in range(n_threads)
         ]
@@ -361,13 +389,17 @@ class BlockProducts:
         )
 
     def transposed(self, coef):
-        """``W^T`` (K x d) and ``b`` in the products' dtype.
+        """``W^T`` (K x d) and ``b`` in the products' dtype; for two
+        classes, the differences ``(w_1 - w_0)^T`` (1 x d) and ``b_1 - b_0``,
+        taken in ``coef``'s dtype.
 
         ``W^T`` is contiguous for dense ``X``, whose products BLAS runs on
         it; for sparse ``X`` it is the transpose of a contiguous ``W``,
         which scipy multiplies without a copy.
         """
         coef = np.asarray(coef)
+        if self.one_column:
+            coef = coef[:, 1:] - coef[:, :1]
         W = coef[: self.n_features]
         if self.sparse:
             Wt = np.ascontiguousarray(W, dtype=self.dtype).T
@@ -392,9 +424,20 @@ class BlockProducts:
         return X_block
 
     def scores(self, Wt, b, X_block, space, out):
-        """``out = W^T X_block^T + b``: the K x m scores of a block."""
+        """``out = W^T X_block^T + b``: the K x m scores of a block, from
+        :meth:`transposed`'s ``W^T`` and ``b``; for two classes, their
+        difference ``z_1 - z_0`` as the second row, and zero as the
+        first."""
+        scores = out
+        if self.one_column:
+            out[0] = 0.0
+            out = out[1:]
         if self.sparse:
-            out[...] = (X_block.matrix @ Wt.T).T
+            # scipy multiplies by a vector faster than by one column.
+            if self.one_column:
+                out[0] = X_block.matrix @ Wt[0]
+            else:
+                out[...] = (X_block.matrix @ Wt.T).T
         elif self.columns is not None:
             np.matmul(Wt, self.columns, out=out)
         elif self.rows_first:
@@ -404,19 +447,25 @@ class BlockProducts:
                 np.copyto(out, by_rows.T)
             else:
                 np.add(by_rows.T, b[:, np.newaxis], out=out)
-            return out
+            return scores
         else:
             np.matmul(Wt, X_block.T, out=out)
         if b is not None:
             out += b[:, np.newaxis]
-        return out
+        return scores
 
     def back(self, R, X_block, index):
         """Keep ``R X_block`` (K x d) and ``R 1`` as the block's share of
-        the sums (R: K x m)."""
+        the sums (R: K x m); for two classes, whose rows of ``R`` must be
+        opposite, those of the second row."""
         sums = self.sums
+        if self.one_column:
+            R = R[1:]
         if self.sparse:
-            sums.add(index, X_block.transpose @ R.T)
+            if self.one_column:
+                sums.add(index, (X_block.transpose @ R[0])[:, np.newaxis])
+            else:
+                sums.add(index, X_block.transpose @ R.T)
         else:
             sums.add(index, np.matmul(R, X_block, out=sums.buffer()), spare=True)
         if sums.b is not None:

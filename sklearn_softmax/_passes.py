@@ -741,10 +741,19 @@ class DataPasses:
             P = probabilities[block, :, :m]
             X_block = products.block(block, space)
             R = products.scores(Vt, v_b, X_block, space, space.buffer(rows))
-            p_dot_z = np.einsum("km,km->m", P, R, out=space.column[:m])
-            R -= p_dot_z
-            R *= P
-            R *= products.weights[rows]
+            if products.one_column:
+                # Two classes: r_1 = s / S p_0 p_1 (z_1 - z_0), in the form
+                # that keeps its relative accuracy where either probability
+                # rounds to one; r_0 = -r_1 is not formed (see _blocks).
+                r = R[1]
+                r *= P[0]
+                r *= P[1]
+                r *= products.weights[rows]
+            else:
+                p_dot_z = np.einsum("km,km->m", P, R, out=space.column[:m])
+                R -= p_dot_z
+                R *= P
+                R *= products.weights[rows]
             products.back(R, X_block, block)
 
         self._over_blocks(products, block_pass)

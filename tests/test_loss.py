@@ -895,3 +895,87 @@ def test_the_rounding_is_sixteen_epsilons_of_any_namespaces_dtype(name, library)
     assert rounding_of(getattr(xp, name)) == expected
     if library == "numpy":
         assert rounding_of(np.dtype(name)) == expected
+
+
+def _direct_two_class_passes(X, y, sw, coef, V, eps):
+    """The data term, gradient and Hessian-vector product of two classes at
+    ``coef`` (any two columns, with an intercept row), from the formulas
+    with both columns, in float64."""
+    X64 = X.toarray() if sp.issparse(X) else X.astype(np.float64)
+    weights = sw / sw.sum()
+    W, b, V_W, v_b = coef[:-1], coef[-1], V[:-1], V[-1]
+    P = softmax(X64 @ W + b, axis=1)
+    Y = (1 - eps) * np.eye(2)[y] + eps / 2
+    value = weights @ -np.sum(Y * np.log(P), axis=1)
+    G = weights[:, None] * (P - Y)
+    Z_V = X64 @ V_W + v_b
+    R = weights[:, None] * P * (Z_V - np.sum(P * Z_V, axis=1, keepdims=True))
+    return (
+        value,
+        np.vstack([X64.T @ G, G.sum(axis=0)]),
+        np.vstack([X64.T @ R, R.sum(axis=0)]),
+    )
+
+
+@pytest.mark.parametrize(
+    "kind", ["dense", "sparse", "several_blocks", "float32_products", "float32"]
+)
+@pytest.mark.parametrize("eps", [0.0, 0.2])
+def test_two_classes_take_one_column(kind, eps, scores_layout, rng, monkeypatch):
+    """Two classes multiply X by one column each way (the difference of the
+    weights, the second class' residuals) and give the first class the
+    opposite gradient: the passes agree with the formulas written with both
+    columns, at a point whose columns are not opposite, for every kind of
+    data and both layouts of the scores."""
+    if kind == "several_blocks":
+        monkeypatch.setattr(_blocks, "_BLOCK_BYTES", 1)
+        monkeypatch.setattr(_blocks, "_MIN_BLOCK_ROWS", 7)
+    dtype = np.float32 if kind == "float32" else np.float64
+    X, y, sw = make_problem(
+        n_samples=53, n_classes=2, dtype=dtype, sparse=kind == "sparse"
+    )
+    hessian_dtype = np.float32 if kind == "float32_products" else None
+    passes = _passes.DataPasses(
+        X, y, sw, 2, True, hessian_dtype=hessian_dtype, label_smoothing=eps
+    )
+    assert passes._products.one_column
+    assert (len(passes.slices) > 1) == (kind == "several_blocks")
+    coef = rng.standard_normal((X.shape[1] + 1, 2))
+    V = rng.standard_normal((X.shape[1] + 1, 2))
+    value, gradient, hessp = passes.value_gradient_hessp(coef)
+    product = hessp(V)
+    expected = _direct_two_class_passes(X, y, sw.astype(float), coef, V, eps)
+
+    rtol = 1e-12 if dtype == np.float64 else 2e-6
+    assert_allclose(value, expected[0], rtol=rtol)
+    assert_allclose(gradient, expected[1], rtol=rtol, atol=rtol * 1e-2)
+    assert_array_equal(gradient[:, 0], -gradient[:, 1])
+    rtol = 1e-12 if dtype == hessian_dtype is None else 2e-6
+    assert_allclose(product, expected[2], rtol=rtol, atol=rtol * 1e-2)
+    assert_array_equal(product[:, 0], -product[:, 1])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_two_class_hessian_products_where_a_probability_rounds_to_one(sparse, rng):
+    """Scores of about 20, where the larger probability is one in float32:
+    the product's weights ``p_0 p_1`` keep float32's relative accuracy
+    (``p (z - p . z)`` would lose them all)."""
+    X, y, sw = make_problem(n_samples=60, n_classes=2, sparse=sparse)
+    passes = _passes.DataPasses(X, y, sw, 2, True, hessian_dtype=np.float32)
+    dense = X.toarray() if sparse else X
+    # Scores z_1 - z_0 of about 20: p_0 about 2e-9.
+    beta = np.r_[0.1 * rng.standard_normal(X.shape[1]), 20.0]
+    coef = np.c_[-beta / 2, beta / 2]
+    V = rng.standard_normal(coef.shape)
+    _, _, hessp = passes.value_gradient_hessp(coef)
+    product = hessp(V)[:, 1]
+
+    d = np.c_[dense, np.ones(60)] @ beta
+    p0p1 = np.exp(-np.logaddexp(0.0, d) - np.logaddexp(0.0, -d))
+    weights = sw / sw.sum() * p0p1
+    z = np.c_[dense, np.ones(60)] @ (V[:, 1] - V[:, 0])
+    expected = np.c_[dense, np.ones(60)].T @ (weights * z)
+    # A sum of 60 terms in float32: within 60 of its epsilons of the terms'
+    # absolute sum, entry by entry.
+    bound = 60 * 2.0**-23 * (np.abs(np.c_[dense, np.ones(60)]).T @ np.abs(weights * z))
+    assert np.all(np.abs(product - expected) <= bound)
