@@ -51,7 +51,7 @@ eigenbasis, where it is, for each eigenvalue ``a_k``, the diagonal
 import numpy as np
 
 from ._grams import gram_multiply_adds
-from ._linalg import psd_solver, spans_too_wide
+from ._linalg import equilibrate, psd_solver, spans_too_wide
 
 # The most rows (features and intercept) of F, and (parameters) of the exact
 # Hessian: F's decomposition, or the Hessian's factorisation, then takes at
@@ -133,11 +133,10 @@ def _feature_eigen(F, l2_reg_strength):
     """
     diagonal = F.diagonal()
     # A zero column of X leaves a zero row of F, of scale one.
-    diagonal = np.where(diagonal > 0, diagonal, 1.0)
-    if spans_too_wide(diagonal):
-        scale = np.sqrt(diagonal)
-        eigenvalues, U = np.linalg.eigh(F / np.multiply.outer(scale, scale))
-        penalty = l2_reg_strength * ((U * U).T @ (1.0 / diagonal))
+    if spans_too_wide(np.where(diagonal > 0, diagonal, 1.0)):
+        equilibrated, scale = equilibrate(F)
+        eigenvalues, U = np.linalg.eigh(equilibrated)
+        penalty = l2_reg_strength * ((U * U).T @ (1.0 / scale**2))
         return np.maximum(eigenvalues, 0.0), U, scale[:, np.newaxis], penalty
     eigenvalues, U = np.linalg.eigh(F)
     return np.maximum(eigenvalues, 0.0), U, None, l2_reg_strength

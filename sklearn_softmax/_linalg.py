@@ -30,6 +30,17 @@ def spans_too_wide(diagonal):
     return diagonal.min() < SINGULAR_PIVOTS * diagonal.max()
 
 
+def equilibrate(matrix):
+    """``(S, root)``: ``S = D^{-1/2} M D^{-1/2}``, a new array, for a
+    symmetric positive semi-definite NumPy ``M`` whose diagonal ``D`` has
+    the roots ``root``; a row whose diagonal entry is not positive is zero
+    (``M`` is semi-definite), and keeps a scale of one. ``S`` has a unit
+    diagonal wherever ``D`` is positive."""
+    diagonal = matrix.diagonal()
+    root = np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
+    return matrix / np.multiply.outer(root, root), root
+
+
 def psd_solver(matrix):
     """The function ``r -> M^{-1} r`` of a float64 matrix ``M``, for flat
     vectors ``r``, or, where ``M`` is singular, ``r -> M^+ r``, whose
@@ -59,30 +70,26 @@ def psd_solver(matrix):
     if not isinstance(matrix, np.ndarray):
         inverse = namespace(matrix).linalg.pinv(matrix)
         return lambda r: inverse @ r
-    diagonal = matrix.diagonal()
-    positive = diagonal > 0
-    # Rows of a zero diagonal entry are zero (M is semi-definite): they keep
-    # a scale of one.
-    root = np.sqrt(np.where(positive, diagonal, 1.0))
-    if positive.all():
-        equilibrated = matrix / np.multiply.outer(root, root)
-        factor, info = _POTRF(equilibrated, lower=True, overwrite_a=True, clean=False)
+    equilibrated, root = equilibrate(matrix)
+    if (matrix.diagonal() > 0).all():
+        factor, info = _POTRF(equilibrated, lower=True, overwrite_a=False, clean=False)
         # The factor's diagonal is positive where the factorisation succeeds;
         # its squares are the pivots.
         roots = factor.diagonal()
         if info == 0 and roots.min() ** 2 > SINGULAR_PIVOTS * roots.max() ** 2:
             return lambda r: _POTRS(factor, r / root, lower=True)[0] / root
-    return _scaled_least_norm_solver(matrix, root)
+    return _scaled_least_norm_solver(equilibrated, root)
 
 
-def _scaled_least_norm_solver(matrix, root):
-    """``r -> M^+ r`` for ``M = D^{1/2} S D^{1/2}``, ``root`` the diagonal
-    of ``D^{1/2}``, from the eigendecomposition of ``S``, whose eigenvalues
-    the scaling leaves resolved: ``D^{-1/2} S^+ D^{-1/2} r`` solves ``M x =
-    r`` for ``r`` in ``M``'s range, and its part along ``M``'s null space,
-    ``D^{-1/2}`` times ``S``'s, is then taken away, which leaves the
-    solution of least norm, as ``M^+`` gives it."""
-    eigenvalues, Q = scipy.linalg.eigh(matrix / np.multiply.outer(root, root))
+def _scaled_least_norm_solver(equilibrated, root):
+    """``r -> M^+ r`` for ``M = D^{1/2} S D^{1/2}``, ``S`` the
+    ``equilibrated`` matrix and ``root`` the diagonal of ``D^{1/2}`` (see
+    :func:`equilibrate`), from the eigendecomposition of ``S``, whose
+    eigenvalues the scaling leaves resolved: ``D^{-1/2} S^+ D^{-1/2} r``
+    solves ``M x = r`` for ``r`` in ``M``'s range, and its part along
+    ``M``'s null space, ``D^{-1/2}`` times ``S``'s, is then taken away,
+    which leaves the solution of least norm, as ``M^+`` gives it."""
+    eigenvalues, Q = scipy.linalg.eigh(equilibrated)
     # scipy.linalg.pinvh's default cutoff.
     null = eigenvalues <= eigenvalues.max() * len(eigenvalues) * np.finfo(float).eps
     inverse = (Q[:, ~null] / eigenvalues[~null]) @ Q[:, ~null].T
