@@ -18,8 +18,9 @@ residuals of the two classes are opposite (they sum to zero over the
 classes), so a block's scores are ``[0, x (w_1 - w_0) + b_1 - b_0]`` and
 its share of a gradient ``[-X^T r_1, X^T r_1]``: one matrix-vector product
 each way, which BLAS runs several times as fast as a product with two
-columns (a quarter of the time on a block of 200 float32 features, on the
-machine of the solvers page).
+columns (the solvers page, "How a pass over the data is computed", gives
+the times). The work of a pass, which sizes its blocks and its shares, is
+counted in those columns (:func:`product_columns`).
 
 Scores are held transposed, as ``K x m`` blocks (one column per sample):
 the reductions over classes (row maximum, log-sum-exp, the softmax's
@@ -82,21 +83,28 @@ def scores_rows_first(dtype, n_features, n_classes, architectures=None):
     )
 
 
+def product_columns(n_classes):
+    """The columns of the products of a pass with ``X``: one for two
+    classes (see the module's docstring), ``n_classes`` otherwise."""
+    return 1 if n_classes == 2 else n_classes
+
+
 def _shares_of_work(n_entries, n_classes):
     """The most shares worth a thread each in a pass over data of
     ``n_entries`` stored entries."""
-    return max(1, n_entries * n_classes // MIN_WORK_PER_THREAD)
+    return max(1, n_entries * product_columns(n_classes) // MIN_WORK_PER_THREAD)
 
 
 def _block_rows(n_samples, n_features, itemsize, n_classes):
     """Rows of a dense block: about ``_BLOCK_BYTES`` of X; for data with
     the work for several threads, at most ``1 / _SHARED_BLOCKS`` of the
-    rows; and at least ``n_classes`` rows, so that adding a block's
-    ``d x K`` share of a gradient costs less than its products."""
+    rows; and at least as many rows as the products have columns, so that
+    adding a block's ``d x K`` share of a gradient costs less than its
+    products."""
     rows = _BLOCK_BYTES // max(1, n_features * itemsize)
     shares = _shares_of_work(n_samples * n_features, n_classes)
     rows = min(rows, math.ceil(n_samples / min(_SHARED_BLOCKS, shares)))
-    rows = max(rows, _MIN_BLOCK_ROWS, n_classes)
+    rows = max(rows, _MIN_BLOCK_ROWS, product_columns(n_classes))
     return int(max(1, min(n_samples, rows)))
 
 
@@ -111,13 +119,14 @@ def dense_blocks(n_samples, n_features, itemsize, n_classes):
 def sparse_runs(indptr, n_features, n_classes):
     """The runs of rows of CSR data, as slices: a power of two of them, at
     most ``_MAX_RUNS`` and one per share of work worth a thread, each
-    holding at least ``d K`` stored values, so that adding a run's
-    ``d x K`` share of a gradient costs less than its products."""
+    holding at least ``d K`` stored values (``d`` for two classes), so
+    that adding a run's ``d x K`` share of a gradient costs less than its
+    products."""
     n_values = int(indptr[-1] - indptr[0])
     most = min(
         _MAX_RUNS,
         _shares_of_work(n_values, n_classes),
-        n_values // max(1, n_features * n_classes),
+        n_values // max(1, n_features * product_columns(n_classes)),
     )
     n_runs = 2 ** int(math.log2(most)) if most >= 1 else 1
     return _even_runs(indptr, n_runs)
@@ -241,22 +250,23 @@ class _BlockSums:
     in the same order on any number of threads. The intercepts' shares
     (``K`` numbers a block) and the data term's are kept per block and
     added at the end. For two classes, the sums hold the second class'
-    column alone, and the total gives the first class its opposite.
+    column alone (:func:`product_columns`), and the total gives the first
+    class its opposite.
     """
 
     def __init__(
         self, n_blocks, n_classes, n_features, dtype, fit_intercept, by_class=True
     ):
         self.n_classes = n_classes
-        n_classes = 1 if n_classes == 2 else n_classes
+        n_columns = product_columns(n_classes)
         # K x d (``by_class``) for dense data: BLAS writes R X faster than
         # X^T R^T (d x K), by a quarter on dense blocks of ten classes. d x K
         # for sparse data, the layout scipy writes X^T R^T in: the shares
         # are then added, and the total copied, without a transpose.
-        self.shape = (n_classes, n_features) if by_class else (n_features, n_classes)
+        self.shape = (n_columns, n_features) if by_class else (n_features, n_columns)
         self.by_class = by_class
         self.dtype = dtype
-        self.b = np.empty((n_blocks, n_classes), dtype=dtype) if fit_intercept else None
+        self.b = np.empty((n_blocks, n_columns), dtype=dtype) if fit_intercept else None
         self.terms = np.zeros(n_blocks)
         self._lock = threading.Lock()
         self._spare = []
@@ -342,8 +352,8 @@ class BlockProducts:
         self.fit_intercept = fit_intercept
         # Two classes: one column of weights, their difference (see the
         # module's docstring).
-        self.one_column = n_classes == 2
-        n_columns = 1 if self.one_column else n_classes
+        n_columns = product_columns(n_classes)
+        self.one_column = n_columns < n_classes
         self.slices = slices
         # Slicing rows of a CSR matrix copies them: its blocks are made once.
         self.sparse_blocks = (

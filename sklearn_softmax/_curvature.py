@@ -51,7 +51,7 @@ eigenbasis, where it is, for each eigenvalue ``a_k``, the diagonal
 import numpy as np
 
 from ._grams import gram_multiply_adds
-from ._linalg import equilibrate, psd_solver, spans_too_wide
+from ._linalg import equilibrate, positive_diagonal, psd_solver, spans_too_wide
 
 # The most rows (features and intercept) of F, and (parameters) of the exact
 # Hessian: F's decomposition, or the Hessian's factorisation, then takes at
@@ -131,12 +131,12 @@ def _feature_eigen(F, l2_reg_strength):
     value there, ``lambda u^T D^-2 u``: exact where ``D`` is constant, and
     positive, so that the approximation stays definite.
     """
-    diagonal = F.diagonal()
     # A zero column of X leaves a zero row of F, of scale one.
-    if spans_too_wide(np.where(diagonal > 0, diagonal, 1.0)):
-        equilibrated, scale = equilibrate(F)
+    diagonal = positive_diagonal(F)
+    if spans_too_wide(diagonal):
+        equilibrated, scale = equilibrate(F, diagonal)
         eigenvalues, U = np.linalg.eigh(equilibrated)
-        penalty = l2_reg_strength * ((U * U).T @ (1.0 / scale**2))
+        penalty = l2_reg_strength * ((U * U).T @ (1.0 / diagonal))
         return np.maximum(eigenvalues, 0.0), U, scale[:, np.newaxis], penalty
     eigenvalues, U = np.linalg.eigh(F)
     return np.maximum(eigenvalues, 0.0), U, None, l2_reg_strength
@@ -364,7 +364,11 @@ def exact_curvature(
 
     Its cost, in products of ``2 n d max(K, 8)`` multiply-adds (a product
     with few classes costs about what one with eight does, the reading of
-    ``X``), is what :func:`~sklearn_softmax._grams.gram_multiply_adds`
+    ``X``; two classes, whose passes multiply one column at a fifth to a
+    quarter of that time, are counted so too: the Hessian also
+    preconditions the steps after the one that forms it, which the price
+    leaves out, and counted at their time the fits took longer, see the
+    solvers page), is what :func:`~sklearn_softmax._grams.gram_multiply_adds`
     counts to form it, ``J n (d + 1) (d + 2) / 2`` multiply-adds where one
     triangle of each block is formed and ``J n (d + 1)^2`` where the whole
     (always with ``general_products``, for a Hessian whose blocks are

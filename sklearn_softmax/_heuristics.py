@@ -6,7 +6,7 @@ reaches; the thread count does not change the fitted model at all."""
 import numpy as np
 import scipy.sparse as sp
 
-from ._blocks import MIN_WORK_PER_THREAD
+from ._blocks import MIN_WORK_PER_THREAD, product_columns
 from ._low_precision import lower_dtype
 
 # Below this many multiply-adds per product, float32 Hessian products save
@@ -57,14 +57,17 @@ def choose_n_threads(X, n_classes, available):
     """Threads for the passes over ``X`` during a fit, at most ``available``.
 
     Each thread gets at least ``MIN_WORK_PER_THREAD`` multiply-adds per
-    product; a small problem runs on one thread. For sparse ``X``, at most
-    one thread per ``d K`` stored values: each thread keeps ``d x K``
-    partial sums of its run of rows, which all together then take no more
-    memory than ``X``, and which a pass adds up on one thread.
+    product, of the columns the passes multiply (one for two classes: see
+    :func:`~sklearn_softmax._blocks.product_columns`); a small problem runs
+    on one thread. For sparse ``X``, at most one thread per ``d K`` stored
+    values: each thread keeps ``d x K`` partial sums of its run of rows,
+    which all together then take no more memory than ``X``, and which a
+    pass adds up on one thread.
     """
-    n_threads = _work_per_product(X, n_classes) // MIN_WORK_PER_THREAD
+    columns = product_columns(n_classes)
+    n_threads = _work_per_product(X, columns) // MIN_WORK_PER_THREAD
     if sp.issparse(X):
-        n_threads = min(n_threads, X.nnz // (X.shape[1] * n_classes))
+        n_threads = min(n_threads, X.nnz // (X.shape[1] * columns))
     return int(max(1, min(available, n_threads)))
 
 

@@ -30,14 +30,20 @@ def spans_too_wide(diagonal):
     return diagonal.min() < SINGULAR_PIVOTS * diagonal.max()
 
 
-def equilibrate(matrix):
-    """``(S, root)``: ``S = D^{-1/2} M D^{-1/2}``, a new array, for a
-    symmetric positive semi-definite NumPy ``M`` whose diagonal ``D`` has
-    the roots ``root``; a row whose diagonal entry is not positive is zero
-    (``M`` is semi-definite), and keeps a scale of one. ``S`` has a unit
-    diagonal wherever ``D`` is positive."""
+def positive_diagonal(matrix):
+    """The diagonal of a symmetric positive semi-definite ``M``, with one in
+    place of entries that are not positive: their rows are zero (``M`` is
+    semi-definite), and keep a scale of one."""
     diagonal = matrix.diagonal()
-    root = np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
+    return np.where(diagonal > 0, diagonal, 1.0)
+
+
+def equilibrate(matrix, diagonal):
+    """``(S, root)``: ``S = D^{-1/2} M D^{-1/2}``, a new array, for a NumPy
+    ``M`` and its :func:`positive_diagonal` ``D``, whose roots are
+    ``root``. ``S``'s diagonal is one, to rounding, where ``M``'s is
+    positive."""
+    root = np.sqrt(diagonal)
     return matrix / np.multiply.outer(root, root), root
 
 
@@ -70,14 +76,17 @@ def psd_solver(matrix):
     if not isinstance(matrix, np.ndarray):
         inverse = namespace(matrix).linalg.pinv(matrix)
         return lambda r: inverse @ r
-    equilibrated, root = equilibrate(matrix)
+    diagonal = positive_diagonal(matrix)
+    equilibrated, root = equilibrate(matrix, diagonal)
     if (matrix.diagonal() > 0).all():
-        factor, info = _POTRF(equilibrated, lower=True, overwrite_a=False, clean=False)
+        factor, info = _POTRF(equilibrated, lower=True, overwrite_a=True, clean=False)
         # The factor's diagonal is positive where the factorisation succeeds;
         # its squares are the pivots.
         roots = factor.diagonal()
         if info == 0 and roots.min() ** 2 > SINGULAR_PIVOTS * roots.max() ** 2:
             return lambda r: _POTRS(factor, r / root, lower=True)[0] / root
+        # The factorisation wrote over the equilibrated matrix.
+        equilibrated, _ = equilibrate(matrix, diagonal)
     return _scaled_least_norm_solver(equilibrated, root)
 
 

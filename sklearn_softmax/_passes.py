@@ -742,9 +742,10 @@ class DataPasses:
             X_block = products.block(block, space)
             R = products.scores(Vt, v_b, X_block, space, space.buffer(rows))
             if products.one_column:
-                # Two classes: r_1 = s / S p_0 p_1 (z_1 - z_0), in the form
-                # that keeps its relative accuracy where either probability
-                # rounds to one; r_0 = -r_1 is not formed (see _blocks).
+                # Two classes: r_1 = s / S p_0 p_1 (z_1 - z_0), with the
+                # weight of pair_weights' one pair, which keeps its relative
+                # accuracy where either probability rounds to one, formed in
+                # place; r_0 = -r_1 is not formed (see _blocks).
                 r = R[1]
                 r *= P[0]
                 r *= P[1]

@@ -388,6 +388,31 @@ def scores_layout(request, monkeypatch):
     return request.param
 
 
+def direct_passes(X, y, sample_weight, coef, V, eps=0.0, fit_intercept=True):
+    """The reference for the passes: the data term, its gradient and its
+    Hessian-vector product along ``V`` at ``coef`` (``K`` columns, with an
+    intercept row where ``fit_intercept``), written from the formulas with
+    whole float64 matrices, for targets smoothed by ``eps``."""
+    X64 = X.toarray() if sp.issparse(X) else X.astype(np.float64)
+    weights = sample_weight / sample_weight.sum()
+    n_classes = coef.shape[1]
+    if fit_intercept:
+        W, b, V_W, v_b = coef[:-1], coef[-1], V[:-1], V[-1]
+    else:
+        W, b, V_W, v_b = coef, 0.0, V, 0.0
+    P = softmax(X64 @ W + b, axis=1)
+    Y = (1 - eps) * np.eye(n_classes)[y] + eps / n_classes
+    value = weights @ -np.sum(Y * np.log(P), axis=1)
+    G = weights[:, None] * (P - Y)
+    Z_V = X64 @ V_W + v_b
+    R = weights[:, None] * P * (Z_V - np.sum(P * Z_V, axis=1, keepdims=True))
+    gradient, hessp = X64.T @ G, X64.T @ R
+    if fit_intercept:
+        gradient = np.vstack([gradient, G.sum(axis=0)])
+        hessp = np.vstack([hessp, R.sum(axis=0)])
+    return value, gradient, hessp
+
+
 @pytest.mark.parametrize("block_rows", [1, 7, 50])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_blocked_passes_match_a_direct_computation(
@@ -404,19 +429,11 @@ def test_blocked_passes_match_a_direct_computation(
     objective = loss.bind(X, y, sw, L2)
     value, gradient, hessp = objective.value_gradient_hessp(coef.ravel())
 
-    # The reference: whole-matrix float64 numpy, written from the formulas.
-    X64, weights = X.astype(np.float64), sw / sw.sum()
-    W, b, V_W, v_b = coef[:-1], coef[-1], V[:-1], V[-1]
-    P = softmax(X64 @ W + b, axis=1)
-    Y = np.eye(N_CLASSES)[y]
-    expected_value = weights @ -np.log(P[np.arange(y.size), y]) + 0.5 * L2 * np.sum(
-        W**2
-    )
-    G = weights[:, None] * (P - Y)
-    expected_gradient = np.vstack([X64.T @ G + L2 * W, G.sum(axis=0)])
-    Z_V = X64 @ V_W + v_b
-    R = weights[:, None] * P * (Z_V - np.sum(P * Z_V, axis=1, keepdims=True))
-    expected_hessp = np.vstack([X64.T @ R + L2 * V_W, R.sum(axis=0)])
+    expected_value, expected_gradient, expected_hessp = direct_passes(X, y, sw, coef, V)
+    W, V_W = coef[:-1], V[:-1]
+    expected_value += 0.5 * L2 * np.sum(W**2)
+    expected_gradient[:-1] += L2 * W
+    expected_hessp[:-1] += L2 * V_W
 
     rtol = 1e-12 if dtype == np.float64 else 2e-5
     assert_allclose(value, expected_value, rtol=rtol)
@@ -897,31 +914,14 @@ def test_the_rounding_is_sixteen_epsilons_of_any_namespaces_dtype(name, library)
         assert rounding_of(np.dtype(name)) == expected
 
 
-def _direct_two_class_passes(X, y, sw, coef, V, eps):
-    """The data term, gradient and Hessian-vector product of two classes at
-    ``coef`` (any two columns, with an intercept row), from the formulas
-    with both columns, in float64."""
-    X64 = X.toarray() if sp.issparse(X) else X.astype(np.float64)
-    weights = sw / sw.sum()
-    W, b, V_W, v_b = coef[:-1], coef[-1], V[:-1], V[-1]
-    P = softmax(X64 @ W + b, axis=1)
-    Y = (1 - eps) * np.eye(2)[y] + eps / 2
-    value = weights @ -np.sum(Y * np.log(P), axis=1)
-    G = weights[:, None] * (P - Y)
-    Z_V = X64 @ V_W + v_b
-    R = weights[:, None] * P * (Z_V - np.sum(P * Z_V, axis=1, keepdims=True))
-    return (
-        value,
-        np.vstack([X64.T @ G, G.sum(axis=0)]),
-        np.vstack([X64.T @ R, R.sum(axis=0)]),
-    )
-
-
 @pytest.mark.parametrize(
     "kind", ["dense", "sparse", "several_blocks", "float32_products", "float32"]
 )
 @pytest.mark.parametrize("eps", [0.0, 0.2])
-def test_two_classes_take_one_column(kind, eps, scores_layout, rng, monkeypatch):
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_two_classes_take_one_column(
+    kind, eps, fit_intercept, scores_layout, rng, monkeypatch
+):
     """Two classes multiply X by one column each way (the difference of the
     weights, the second class' residuals) and give the first class the
     opposite gradient: the passes agree with the formulas written with both
@@ -936,21 +936,24 @@ def test_two_classes_take_one_column(kind, eps, scores_layout, rng, monkeypatch)
     )
     hessian_dtype = np.float32 if kind == "float32_products" else None
     passes = _passes.DataPasses(
-        X, y, sw, 2, True, hessian_dtype=hessian_dtype, label_smoothing=eps
+        X, y, sw, 2, fit_intercept, hessian_dtype=hessian_dtype, label_smoothing=eps
     )
     assert passes._products.one_column
     assert (len(passes.slices) > 1) == (kind == "several_blocks")
-    coef = rng.standard_normal((X.shape[1] + 1, 2))
-    V = rng.standard_normal((X.shape[1] + 1, 2))
+    rows = X.shape[1] + int(fit_intercept)
+    coef = rng.standard_normal((rows, 2))
+    V = rng.standard_normal((rows, 2))
     value, gradient, hessp = passes.value_gradient_hessp(coef)
     product = hessp(V)
-    expected = _direct_two_class_passes(X, y, sw.astype(float), coef, V, eps)
+    expected = direct_passes(X, y, sw.astype(np.float64), coef, V, eps, fit_intercept)
 
+    # float64 passes against float64 formulas: rounding alone; float32
+    # passes (or products): float32's rounding of sums of 53 terms.
     rtol = 1e-12 if dtype == np.float64 else 2e-6
     assert_allclose(value, expected[0], rtol=rtol)
     assert_allclose(gradient, expected[1], rtol=rtol, atol=rtol * 1e-2)
     assert_array_equal(gradient[:, 0], -gradient[:, 1])
-    rtol = 1e-12 if dtype == hessian_dtype is None else 2e-6
+    rtol = 1e-12 if dtype == np.float64 and hessian_dtype is None else 2e-6
     assert_allclose(product, expected[2], rtol=rtol, atol=rtol * 1e-2)
     assert_array_equal(product[:, 0], -product[:, 1])
 
@@ -960,9 +963,10 @@ def test_two_class_hessian_products_where_a_probability_rounds_to_one(sparse, rn
     """Scores of about 20, where the larger probability is one in float32:
     the product's weights ``p_0 p_1`` keep float32's relative accuracy
     (``p (z - p . z)`` would lose them all)."""
-    X, y, sw = make_problem(n_samples=60, n_classes=2, sparse=sparse)
+    n_samples = 60
+    X, y, sw = make_problem(n_samples=n_samples, n_classes=2, sparse=sparse)
     passes = _passes.DataPasses(X, y, sw, 2, True, hessian_dtype=np.float32)
-    dense = X.toarray() if sparse else X
+    X1 = np.c_[X.toarray() if sparse else X, np.ones(n_samples)]
     # Scores z_1 - z_0 of about 20: p_0 about 2e-9.
     beta = np.r_[0.1 * rng.standard_normal(X.shape[1]), 20.0]
     coef = np.c_[-beta / 2, beta / 2]
@@ -970,12 +974,18 @@ def test_two_class_hessian_products_where_a_probability_rounds_to_one(sparse, rn
     _, _, hessp = passes.value_gradient_hessp(coef)
     product = hessp(V)[:, 1]
 
-    d = np.c_[dense, np.ones(60)] @ beta
-    p0p1 = np.exp(-np.logaddexp(0.0, d) - np.logaddexp(0.0, -d))
-    weights = sw / sw.sum() * p0p1
-    z = np.c_[dense, np.ones(60)] @ (V[:, 1] - V[:, 0])
-    expected = np.c_[dense, np.ones(60)].T @ (weights * z)
-    # A sum of 60 terms in float32: within 60 of its epsilons of the terms'
-    # absolute sum, entry by entry.
-    bound = 60 * 2.0**-23 * (np.abs(np.c_[dense, np.ones(60)]).T @ np.abs(weights * z))
+    t = X1 @ beta
+    weights = sw / sw.sum() * np.exp(-np.logaddexp(0.0, t) - np.logaddexp(0.0, -t))
+    v = V[:, 1] - V[:, 0]
+    expected = X1.T @ (weights * (X1 @ v))
+    # The float32 rounding, in units u of it, of each term x_ij w_i z_i,
+    # relative to w_i |x_ij| a_i with a_i = sum_j |x_ij v_j| >= |z_i|: the
+    # direction's scores z_i, sums of d + 1 terms of X and v each rounded
+    # to float32, d + 3; the weight, from p_0, p_1 and s / S each rounded
+    # once to float32 and multiplied twice, 5; w_i z_i, x_ij rounded and
+    # their product, 3. The sum of n terms adds n u of the terms' absolute
+    # sum: n + d + 11 in all.
+    eps = 2.0**-24
+    a = np.abs(X1) @ np.abs(v)
+    bound = (n_samples + X1.shape[1] + 10) * eps * (np.abs(X1).T @ (weights * a))
     assert np.all(np.abs(product - expected) <= bound)
