@@ -401,7 +401,7 @@ class BlockProducts:
     def transposed(self, coef):
         """``W^T`` (K x d) and ``b`` in the products' dtype; for two
         classes, the differences ``(w_1 - w_0)^T`` (1 x d) and ``b_1 - b_0``,
-        taken in ``coef``'s dtype.
+        taken in float64 (a ``coef`` of lower precision is exact there).
 
         ``W^T`` is contiguous for dense ``X``, whose products BLAS runs on
         it; for sparse ``X`` it is the transpose of a contiguous ``W``,
@@ -409,6 +409,7 @@ class BlockProducts:
         """
         coef = np.asarray(coef)
         if self.one_column:
+            coef = coef.astype(np.float64, copy=False)
             coef = coef[:, 1:] - coef[:, :1]
         W = coef[: self.n_features]
         if self.sparse:

@@ -989,3 +989,20 @@ def test_two_class_hessian_products_where_a_probability_rounds_to_one(sparse, rn
     a = np.abs(X1) @ np.abs(v)
     bound = (n_samples + X1.shape[1] + 10) * eps * (np.abs(X1).T @ (weights * a))
     assert np.all(np.abs(product - expected) <= bound)
+
+
+@pytest.mark.parametrize("coef_dtype", [np.float32, np.float16])
+def test_two_class_passes_take_coef_of_lower_precision_exactly(coef_dtype, rng):
+    """The difference of two classes' columns is taken in float64, where a
+    ``coef`` of lower precision is exact: the passes at it are those at
+    the same numbers in float64."""
+    X, y, sw = make_problem(n_classes=2)
+    passes = _passes.DataPasses(X, y, sw, 2, True)
+    # Columns of other scales, whose difference float16 would round.
+    coef = (rng.standard_normal((X.shape[1] + 1, 2)) * [1.0, 1e-3]).astype(coef_dtype)
+    value, gradient = passes.value_and_gradient(coef)
+    expected_value, expected_gradient = passes.value_and_gradient(
+        coef.astype(np.float64)
+    )
+    assert value == expected_value
+    assert_array_equal(gradient, expected_gradient)
