@@ -62,6 +62,10 @@ _MAX_RUNS = 16
 _ROWS_FIRST_KERNELS = frozenset({"skylakex", "cooperlake", "sapphirerapids"})
 _ROWS_FIRST_MAX_CLASSES = 20
 _ROWS_FIRST_MIN_FEATURES = 32
+# OpenBLAS's float32 kernels for AVX2 and earlier cores multiply a dense
+# block by three columns more slowly than by four: such products get a
+# fourth column of zeros (see padded_columns).
+_PADDED_COLUMNS = {3: 4}
 
 
 def scores_rows_first(dtype, n_features, n_classes, architectures=None):
@@ -87,6 +91,23 @@ def product_columns(n_classes):
     """The columns of the products of a pass with ``X``: one for two
     classes (see the module's docstring), ``n_classes`` otherwise."""
     return 1 if n_classes == 2 else n_classes
+
+
+def padded_columns(dtype, n_columns, sparse, rows_first):
+    """The columns a dense block's products in ``dtype`` run with, for
+    products of ``n_columns``: four for three float32 columns, the last of
+    zeros, and ``n_columns`` otherwise. On OpenBLAS's kernels for AVX2 and
+    earlier cores, both float32 products of a block took less time with
+    the fourth column, the copies into and out of the padded buffer
+    included, or as much; float64 products gained on some kernels and lost
+    on others (the solvers page, "How a pass over the data is computed",
+    gives the times). Sparse products, which scipy runs, and the scores
+    computed rows first on the AVX-512 kernels (see
+    :func:`scores_rows_first`), which were not measured so, are not
+    padded."""
+    if sparse or rows_first or np.dtype(dtype) != np.float32:
+        return n_columns
+    return _PADDED_COLUMNS.get(n_columns, n_columns)
 
 
 def _shares_of_work(n_entries, n_classes):
@@ -221,9 +242,20 @@ class _Workspace:
     """One thread's buffers, in the dtype of its products."""
 
     def __init__(
-        self, n_classes, n_columns, n_features, rows, dtype, convert, rows_first
+        self,
+        n_classes,
+        n_columns,
+        n_features,
+        rows,
+        dtype,
+        convert,
+        rows_first,
+        padded=None,
     ):
         self.work = np.empty((n_classes, rows), dtype=dtype)
+        # The scores and residuals of a block with the products' columns of
+        # zeros below them, where they are padded (see padded_columns).
+        self.padded = None if padded is None else np.zeros((padded, rows), dtype=dtype)
         # The m x K scores (m x 1 for two classes), before they are
         # transposed into work.
         self.rows_first = (
@@ -255,15 +287,25 @@ class _BlockSums:
     """
 
     def __init__(
-        self, n_blocks, n_classes, n_features, dtype, fit_intercept, by_class=True
+        self,
+        n_blocks,
+        n_classes,
+        n_features,
+        dtype,
+        fit_intercept,
+        by_class=True,
+        padded=None,
     ):
         self.n_classes = n_classes
         n_columns = product_columns(n_classes)
+        self.n_columns = n_columns
+        # Dense shares of padded products hold their rows of zeros too.
+        rows = n_columns if padded is None else padded
         # K x d (``by_class``) for dense data: BLAS writes R X faster than
         # X^T R^T (d x K), by a quarter on dense blocks of ten classes. d x K
         # for sparse data, the layout scipy writes X^T R^T in: the shares
         # are then added, and the total copied, without a transpose.
-        self.shape = (n_columns, n_features) if by_class else (n_features, n_columns)
+        self.shape = (rows, n_features) if by_class else (n_features, n_columns)
         self.by_class = by_class
         self.dtype = dtype
         self.b = np.empty((n_blocks, n_columns), dtype=dtype) if fit_intercept else None
@@ -316,7 +358,7 @@ class _BlockSums:
     def total(self):
         """The data term and the sums in ``coef``'s layout, in float64; the
         next pass starts afresh (see :meth:`start`)."""
-        W = self.W.T if self.by_class else self.W
+        W = self.W[: self.n_columns].T if self.by_class else self.W
         n_features, n_columns = W.shape
         gradient = np.empty((n_features + int(self.b is not None), self.n_classes))
         summed = gradient[:, -n_columns:]
@@ -377,6 +419,8 @@ class BlockProducts:
             and self.columns is None
             and scores_rows_first(self.dtype, self.n_features, n_columns)
         )
+        padded = padded_columns(self.dtype, n_columns, self.sparse, self.rows_first)
+        self.padded = padded if padded > n_columns else None
         self.workspaces = [
             _Workspace(
                 n_classes,
@@ -386,6 +430,7 @@ class BlockProducts:
                 self.dtype,
                 convert,
                 self.rows_first,
+                self.padded,
             )
             for _ in range(n_threads)
         ]
@@ -396,6 +441,7 @@ class BlockProducts:
             self.dtype,
             fit_intercept,
             by_class=not self.sparse,
+            padded=self.padded,
         )
 
     def transposed(self, coef):
@@ -414,6 +460,9 @@ class BlockProducts:
         W = coef[: self.n_features]
         if self.sparse:
             Wt = np.ascontiguousarray(W, dtype=self.dtype).T
+        elif self.padded is not None:
+            Wt = np.zeros((self.padded, self.n_features), dtype=self.dtype)
+            Wt[: W.shape[1]] = W.T
         else:
             Wt = np.ascontiguousarray(W.T, dtype=self.dtype)
         b = coef[self.n_features].astype(self.dtype) if self.fit_intercept else None
@@ -449,6 +498,12 @@ class BlockProducts:
                 out[0] = X_block.matrix @ Wt[0]
             else:
                 out[...] = (X_block.matrix @ Wt.T).T
+        elif self.padded is not None:
+            padded = space.padded[:, : out.shape[1]]
+            np.matmul(
+                Wt, X_block.T if self.columns is None else self.columns, out=padded
+            )
+            np.copyto(out, padded[: out.shape[0]])
         elif self.columns is not None:
             np.matmul(Wt, self.columns, out=out)
         elif self.rows_first:
@@ -465,10 +520,12 @@ class BlockProducts:
             out += b[:, np.newaxis]
         return scores
 
-    def back(self, R, X_block, index):
+    def back(self, R, X_block, index, space):
         """Keep ``R X_block`` (K x d) and ``R 1`` as the block's share of
         the sums (R: K x m); for two classes, whose rows of ``R`` must be
-        opposite, those of the second row."""
+        opposite, those of the second row. Padded products multiply ``R``
+        with the rows of zeros that :meth:`scores` left below it in
+        ``space``."""
         sums = self.sums
         if self.one_column:
             R = R[1:]
@@ -477,6 +534,10 @@ class BlockProducts:
                 sums.add(index, (X_block.transpose @ R[0])[:, np.newaxis])
             else:
                 sums.add(index, X_block.transpose @ R.T)
+        elif self.padded is not None:
+            padded = space.padded[:, : R.shape[1]]
+            padded[: R.shape[0]] = R
+            sums.add(index, np.matmul(padded, X_block, out=sums.buffer()), spare=True)
         else:
             sums.add(index, np.matmul(R, X_block, out=sums.buffer()), spare=True)
         if sums.b is not None:

@@ -542,7 +542,7 @@ class DataPasses:
             if probabilities is not None:
                 np.divide(Z, sums, out=probabilities[block, :, : sums.size])
             G = self._residual(Z, sums, block, space)
-            products.back(G, X_block, block)
+            products.back(G, X_block, block, space)
 
         self._over_blocks(products, block_pass)
         return products.sums.total()
@@ -755,7 +755,7 @@ class DataPasses:
                 R -= p_dot_z
                 R *= P
                 R *= products.weights[rows]
-            products.back(R, X_block, block)
+            products.back(R, X_block, block, space)
 
         self._over_blocks(products, block_pass)
         return np.ldexp(products.sums.total()[1], exponent)

@@ -717,10 +717,10 @@ def test_a_pass_after_one_that_failed_part_way(sparse, rng, monkeypatch):
     products = passes._products
     back = products.back
 
-    def failing_back(R, X_block, index):
+    def failing_back(R, X_block, index, space):
         if index == 2:
             raise MemoryError("a failure part-way")
-        back(R, X_block, index)
+        back(R, X_block, index, space)
 
     monkeypatch.setattr(products, "back", failing_back)
     with pytest.raises(MemoryError, match="part-way"):
@@ -1006,3 +1006,66 @@ def test_two_class_passes_take_coef_of_lower_precision_exactly(coef_dtype, rng):
     )
     assert value == expected_value
     assert_array_equal(gradient, expected_gradient)
+
+
+@pytest.mark.parametrize(
+    "kind", ["float32", "several_blocks", "float32_products", "converted_blocks"]
+)
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_three_float32_columns_are_padded_to_four(kind, n_threads, rng, monkeypatch):
+    """Dense float32 products of three classes run with a fourth column of
+    zeros: the passes agree with the formulas, on data of one block or of
+    several, of float32 or converted from float64 (into a contiguous X^T for
+    one block), and with the passes whose products keep three columns to
+    float32's rounding."""
+    monkeypatch.setattr(_blocks, "blas_architectures", lambda: frozenset())
+    if kind in ("several_blocks", "converted_blocks"):
+        monkeypatch.setattr(_blocks, "_BLOCK_BYTES", 1)
+        monkeypatch.setattr(_blocks, "_MIN_BLOCK_ROWS", 7)
+    dtype = np.float32 if kind in ("float32", "several_blocks") else np.float64
+    hessian_dtype = None if dtype == np.float32 else np.float32
+    X, y, sw = make_problem(n_samples=53, n_classes=3, dtype=dtype)
+    coef = rng.standard_normal((X.shape[1] + 1, 3))
+    V = rng.standard_normal((X.shape[1] + 1, 3))
+
+    def evaluate():
+        passes = _passes.DataPasses(
+            X, y, sw, 3, True, n_threads=n_threads, hessian_dtype=hessian_dtype
+        )
+        value, gradient, hessp = passes.value_gradient_hessp(coef)
+        return passes, value, gradient, hessp(V)
+
+    passes, value, gradient, product = evaluate()
+    products = passes._hessian_products_made()
+    assert products.padded == 4
+    assert (products.columns is not None) == (kind == "float32_products")
+    expected = direct_passes(X, y, sw.astype(np.float64), coef, V)
+    # Sums of 53 float32 terms, against float64 formulas.
+    rtol = 2e-6
+    if dtype == np.float32:
+        assert_allclose(value, expected[0], rtol=rtol)
+        assert_allclose(gradient, expected[1], rtol=rtol, atol=rtol * 1e-2)
+    assert_allclose(product, expected[2], rtol=rtol, atol=rtol * 1e-2)
+
+    monkeypatch.setattr(_blocks, "_PADDED_COLUMNS", {})
+    unpadded, *results = evaluate()
+    assert unpadded._hessian_products_made().padded is None
+    for padded_result, result in zip((value, gradient, product), results, strict=True):
+        assert_allclose(padded_result, result, rtol=rtol, atol=rtol * 1e-2)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "n_columns", "sparse", "rows_first", "expected"),
+    [
+        (np.float32, 3, False, False, 4),
+        (np.float32, 4, False, False, 4),
+        (np.float32, 2, False, False, 2),
+        (np.float64, 3, False, False, 3),
+        (np.float32, 3, True, False, 3),
+        (np.float32, 3, False, True, 3),
+    ],
+)
+def test_only_three_dense_float32_columns_are_padded(
+    dtype, n_columns, sparse, rows_first, expected
+):
+    assert _blocks.padded_columns(dtype, n_columns, sparse, rows_first) == expected
