@@ -64,8 +64,10 @@ _ROWS_FIRST_MAX_CLASSES = 20
 _ROWS_FIRST_MIN_FEATURES = 32
 # OpenBLAS's float32 kernels for AVX2 and earlier cores multiply a dense
 # block by three columns more slowly than by four: such products get a
-# fourth column of zeros (see padded_columns).
+# fourth column of zeros (see padded_columns), where BLAS runs one of the
+# kernels measured so (its Zen target runs the Haswell kernels).
 _PADDED_COLUMNS = {3: 4}
+_PADDED_KERNELS = frozenset({"haswell", "zen", "sandybridge", "nehalem"})
 
 
 def scores_rows_first(dtype, n_features, n_classes, architectures=None):
@@ -93,19 +95,25 @@ def product_columns(n_classes):
     return 1 if n_classes == 2 else n_classes
 
 
-def padded_columns(dtype, n_columns, sparse, rows_first):
+def padded_columns(dtype, n_columns, sparse, architectures=None):
     """The columns a dense block's products in ``dtype`` run with, for
     products of ``n_columns``: four for three float32 columns, the last of
-    zeros, and ``n_columns`` otherwise. On OpenBLAS's kernels for AVX2 and
-    earlier cores, both float32 products of a block took less time with
+    zeros, where BLAS is an OpenBLAS that runs its kernels for AVX2 or
+    earlier cores (``architectures``: those of the loaded BLAS libraries by
+    default, all of them among ``_PADDED_KERNELS``); ``n_columns``
+    otherwise. There both float32 products of a block took less time with
     the fourth column, the copies into and out of the padded buffer
-    included, or as much; float64 products gained on some kernels and lost
-    on others (the solvers page, "How a pass over the data is computed",
-    gives the times). Sparse products, which scipy runs, and the scores
-    computed rows first on the AVX-512 kernels (see
-    :func:`scores_rows_first`), which were not measured so, are not
-    padded."""
-    if sparse or rows_first or np.dtype(dtype) != np.float32:
+    included, or about as much; float64 products gained on some of those
+    kernels and lost on others (the solvers page, "How a pass over the data
+    is computed", gives the times). Sparse products, which scipy runs, and
+    other BLAS libraries and kernels, which were not measured so, are not
+    padded. The choice depends on the machine alone, never on the number of
+    threads."""
+    if sparse or np.dtype(dtype) != np.float32:
+        return n_columns
+    if architectures is None:
+        architectures = blas_architectures()
+    if not architectures or not architectures <= _PADDED_KERNELS:
         return n_columns
     return _PADDED_COLUMNS.get(n_columns, n_columns)
 
@@ -253,8 +261,11 @@ class _Workspace:
         padded=None,
     ):
         self.work = np.empty((n_classes, rows), dtype=dtype)
-        # The scores and residuals of a block with the products' columns of
-        # zeros below them, where they are padded (see padded_columns).
+        # The scores and residuals of a block, where the products are
+        # padded (see padded_columns), with the rows of the padding below
+        # them: the products' rows do not mix, and those rows are dropped;
+        # they are kept zero, as the scores leave them, so that nothing
+        # overflows there.
         self.padded = None if padded is None else np.zeros((padded, rows), dtype=dtype)
         # The m x K scores (m x 1 for two classes), before they are
         # transposed into work.
@@ -299,7 +310,8 @@ class _BlockSums:
         self.n_classes = n_classes
         n_columns = product_columns(n_classes)
         self.n_columns = n_columns
-        # Dense shares of padded products hold their rows of zeros too.
+        # Dense shares of padded products hold the padding's rows too, which
+        # the total drops.
         rows = n_columns if padded is None else padded
         # K x d (``by_class``) for dense data: BLAS writes R X faster than
         # X^T R^T (d x K), by a quarter on dense blocks of ten classes. d x K
@@ -419,7 +431,7 @@ class BlockProducts:
             and self.columns is None
             and scores_rows_first(self.dtype, self.n_features, n_columns)
         )
-        padded = padded_columns(self.dtype, n_columns, self.sparse, self.rows_first)
+        padded = padded_columns(self.dtype, n_columns, self.sparse)
         self.padded = padded if padded > n_columns else None
         self.workspaces = [
             _Workspace(
@@ -524,8 +536,7 @@ class BlockProducts:
         """Keep ``R X_block`` (K x d) and ``R 1`` as the block's share of
         the sums (R: K x m); for two classes, whose rows of ``R`` must be
         opposite, those of the second row. Padded products multiply ``R``
-        with the rows of zeros that :meth:`scores` left below it in
-        ``space``."""
+        in ``space``'s padded buffer, whose other rows the sums drop."""
         sums = self.sums
         if self.one_column:
             R = R[1:]

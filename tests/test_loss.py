@@ -1009,16 +1009,23 @@ def test_two_class_passes_take_coef_of_lower_precision_exactly(coef_dtype, rng):
 
 
 @pytest.mark.parametrize(
-    "kind", ["float32", "several_blocks", "float32_products", "converted_blocks"]
+    ("kind", "n_threads"),
+    [
+        ("float32", 1),
+        ("several_blocks", 1),
+        ("several_blocks", 2),
+        ("float32_products", 1),
+        ("converted_blocks", 1),
+        ("converted_blocks", 3),
+    ],
 )
-@pytest.mark.parametrize("n_threads", [1, 2])
 def test_three_float32_columns_are_padded_to_four(kind, n_threads, rng, monkeypatch):
     """Dense float32 products of three classes run with a fourth column of
-    zeros: the passes agree with the formulas, on data of one block or of
-    several, of float32 or converted from float64 (into a contiguous X^T for
-    one block), and with the passes whose products keep three columns to
-    float32's rounding."""
-    monkeypatch.setattr(_blocks, "blas_architectures", lambda: frozenset())
+    zeros on the kernels measured so: the passes agree with the formulas,
+    on data of one block or of several, of float32 or converted from
+    float64 (into a contiguous X^T for one block), and with the passes
+    whose products keep three columns to float32's rounding."""
+    monkeypatch.setattr(_blocks, "blas_architectures", lambda: frozenset({"haswell"}))
     if kind in ("several_blocks", "converted_blocks"):
         monkeypatch.setattr(_blocks, "_BLOCK_BYTES", 1)
         monkeypatch.setattr(_blocks, "_MIN_BLOCK_ROWS", 7)
@@ -1039,6 +1046,7 @@ def test_three_float32_columns_are_padded_to_four(kind, n_threads, rng, monkeypa
     products = passes._hessian_products_made()
     assert products.padded == 4
     assert (products.columns is not None) == (kind == "float32_products")
+    assert passes.n_threads == n_threads
     expected = direct_passes(X, y, sw.astype(np.float64), coef, V)
     # Sums of 53 float32 terms, against float64 formulas.
     rtol = 2e-6
@@ -1054,18 +1062,53 @@ def test_three_float32_columns_are_padded_to_four(kind, n_threads, rng, monkeypa
         assert_allclose(padded_result, result, rtol=rtol, atol=rtol * 1e-2)
 
 
+@pytest.mark.parametrize("hessian_dtype", [None, np.float32])
+def test_padded_passes_are_the_same_on_any_number_of_threads(
+    hessian_dtype, rng, monkeypatch
+):
+    """Three classes of float32 products, padded, give the same bits on one
+    thread or several."""
+    monkeypatch.setattr(_blocks, "blas_architectures", lambda: frozenset({"haswell"}))
+    monkeypatch.setattr(_blocks, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(_blocks, "_MIN_BLOCK_ROWS", 6)
+    dtype = np.float32 if hessian_dtype is None else np.float64
+    X, y, sw = make_problem(n_samples=53, n_classes=3, dtype=dtype)
+    coef = rng.standard_normal((X.shape[1] + 1, 3))
+    V = rng.standard_normal((X.shape[1] + 1, 3))
+    results = []
+    for n_threads in (1, 2, 3):
+        passes = _passes.DataPasses(
+            X, y, sw, 3, True, n_threads=n_threads, hessian_dtype=hessian_dtype
+        )
+        value, gradient, hessp = passes.value_gradient_hessp(coef)
+        assert passes._hessian_products_made().padded == 4
+        results.append((value, gradient, hessp(V)))
+    for result in results[1:]:
+        for first, other in zip(results[0], result, strict=True):
+            assert_array_equal(first, other)
+
+
 @pytest.mark.parametrize(
-    ("dtype", "n_columns", "sparse", "rows_first", "expected"),
+    ("dtype", "n_columns", "sparse", "architectures", "expected"),
     [
-        (np.float32, 3, False, False, 4),
-        (np.float32, 4, False, False, 4),
-        (np.float32, 2, False, False, 2),
-        (np.float64, 3, False, False, 3),
-        (np.float32, 3, True, False, 3),
-        (np.float32, 3, False, True, 3),
+        (np.float32, 3, False, {"haswell"}, 4),
+        (np.float32, 3, False, {"zen", "sandybridge", "nehalem"}, 4),
+        (np.float32, 4, False, {"haswell"}, 4),
+        (np.float32, 2, False, {"haswell"}, 2),
+        (np.float64, 3, False, {"haswell"}, 3),
+        (np.float32, 3, True, {"haswell"}, 3),
+        (np.float32, 3, False, {"skylakex"}, 3),
+        (np.float32, 3, False, {"haswell", "skylakex"}, 3),
+        (np.float32, 3, False, {"neoversen1"}, 3),
+        (np.float32, 3, False, set(), 3),
     ],
 )
-def test_only_three_dense_float32_columns_are_padded(
-    dtype, n_columns, sparse, rows_first, expected
+def test_three_float32_columns_are_padded_on_the_kernels_measured(
+    dtype, n_columns, sparse, architectures, expected
 ):
-    assert _blocks.padded_columns(dtype, n_columns, sparse, rows_first) == expected
+    """Three dense float32 columns are padded to four where every loaded
+    BLAS runs OpenBLAS's kernels measured so (AVX2 and earlier); not on
+    its AVX-512 or ARM kernels, nor for a BLAS that reports no kernels
+    (MKL, as threadpoolctl sees it), nor for float64 or sparse products."""
+    padded = _blocks.padded_columns(dtype, n_columns, sparse, frozenset(architectures))
+    assert padded == expected
