@@ -7,6 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._blocks import MIN_WORK_PER_THREAD, product_columns
+from ._grams import gram_multiply_adds
 from ._low_precision import lower_dtype
 
 # Below this many multiply-adds per product, float32 Hessian products save
@@ -24,10 +25,14 @@ _MIN_WORK_FOR_GROUP_NEWTON = 2_000_000
 # (parameters), as LogisticRegression's 'newton-cholesky' does.
 _MAX_CHOLESKY_ROWS = 100
 # Two classes solved in the difference of their parameters: a Hessian of
-# d + 1 rows, one Gram matrix of the data, up to this many (see the solvers
-# page: exact steps gain on average up to 75 features, and lose on
-# well-conditioned data from about 100).
-_MAX_CHOLESKY_DIFFERENCE_ROWS = 76
+# r = d + 1 rows, one Gram matrix of the data, formed and factorised at
+# each exact step in n r (r + 1) / 2 + r^3 / 3 multiply-adds. Exact steps
+# when that is at most this many, or for at most _ALWAYS_DIFFERENCE_ROWS
+# rows (see the solvers page: exact steps gained on 300 to 300000 rows
+# below this work or this many rows, and lost above it, the more so the
+# more rows, on the passes' one column).
+_MAX_DIFFERENCE_STEP_WORK = 15_000_000
+_ALWAYS_DIFFERENCE_ROWS = 21
 # On Dask, below this many multiply-adds per product with the largest block
 # of rows, a block's pass takes less time than the round trip to the
 # workers that each evaluation costs (see the Dask page), and 'auto' takes
@@ -154,15 +159,39 @@ def choose_newton_cholesky(X, n_classes, fit_intercept, two_classes_as_one=False
 
     The matrix is the Hessian, of ``(d + 1) K`` rows; with
     ``two_classes_as_one``, two classes are solved in the difference of
-    their parameters, whose Hessian has ``d + 1``, up to
-    :data:`_MAX_CHOLESKY_DIFFERENCE_ROWS` of them.
+    their parameters, whose Hessian has ``r = d + 1`` (see
+    :func:`difference_step_work`).
     """
+    if not str(X.dtype).endswith("float64"):
+        return False
     n_rows = X.shape[1] + int(fit_intercept)
     if two_classes_as_one and n_classes == 2:
-        fits = n_rows <= _MAX_CHOLESKY_DIFFERENCE_ROWS
-    else:
-        fits = n_rows * n_classes <= _MAX_CHOLESKY_ROWS
-    return str(X.dtype).endswith("float64") and fits
+        return (
+            n_rows <= _ALWAYS_DIFFERENCE_ROWS
+            or difference_step_work(X.shape[0], X.shape[1], fit_intercept)
+            <= _MAX_DIFFERENCE_STEP_WORK
+        )
+    return n_rows * n_classes <= _MAX_CHOLESKY_ROWS
+
+
+def difference_step_work(n_samples, n_features, fit_intercept):
+    """The multiply-adds of an exact step for two classes solved in the
+    difference of their parameters: the Gram matrix of ``r = d + 1`` rows
+    (``d`` without an intercept) weighted by the samples' curvatures, as
+    :func:`~sklearn_softmax._grams.gram_multiply_adds` counts it, and its
+    factorisation, ``r^3 / 3``.
+
+    Exact steps take :data:`_MAX_DIFFERENCE_STEP_WORK` of them, or up to
+    :data:`_ALWAYS_DIFFERENCE_ROWS` rows whatever ``n``: the Gram matrix
+    costs ``r / 2`` passes' multiply-adds, in a product several times as
+    fast, and the Newton steps it buys beat conjugate gradients where the
+    passes are short beside their calls or the curvature is spread, which
+    few rows ``n`` make likely. Beyond, the steps of conjugate gradients on
+    the passes' one column cost less (see the solvers page).
+    """
+    n_rows = n_features + int(fit_intercept)
+    gram = gram_multiply_adds(1, n_samples, n_features, fit_intercept)
+    return gram + n_rows**3 / 3
 
 
 def choose_dask_lbfgs(block_rows, n_features, n_classes):

@@ -40,7 +40,7 @@ from ._information import (
     shifted_eigh,
 )
 from ._messages import SeparationWarning
-from ._offsets import offsets_to_remove
+from ._offsets import centred_weights_gradient, offsets_to_remove
 from ._penalty_params import resolve_penalty
 from ._separation import (
     moments_balance,
@@ -242,7 +242,7 @@ def _warn_unless_optimal(estimator, X, moments, theta, penalty, total_weight):
     gradient = penalty * on_weights[:, np.newaxis] * theta - moments
     offsets = None if sp.issparse(X) else offsets_to_remove(X, estimator.fit_intercept)
     if offsets is not None:
-        gradient[1:] -= offsets[:, np.newaxis] * gradient[0]
+        gradient[1:] = centred_weights_gradient(gradient[1:], gradient[0], offsets)
     largest = float(np.abs(gradient).max() / total_weight)
     limit = 10 * estimator.tol
     if largest > limit:

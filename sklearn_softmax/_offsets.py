@@ -82,6 +82,15 @@ def _shift_intercepts(coef, means, sign):
     return coef
 
 
+def centred_weights_gradient(weights_gradient, intercepts_gradient, means):
+    """The gradient in the weights of the centred problem, from the
+    gradient on ``X`` in the weights (a row per feature) and in the
+    intercepts, at the same model. With ``b_c = b + W^T means`` the scores
+    are the same, so the derivative in ``W`` at fixed ``b_c`` is ``dL/dW -
+    means (dL/db)^T``; the one in ``b_c`` is ``dL/db``."""
+    return weights_gradient - means[:, np.newaxis] * intercepts_gradient
+
+
 def solve_centred(run, means, X, coef0, copy=True):
     """``run(data, start)``, a solve, on ``X`` less ``means`` (see
     :func:`centred`) from ``coef0`` moved to the centred data, its solution

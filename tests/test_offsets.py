@@ -126,6 +126,39 @@ def test_wide_data_stays_in_its_row_space(drawn, monkeypatch):
     assert model.converged_
 
 
+def test_centred_weights_gradient_is_the_centred_problems(drawn):
+    """The gradient in the weights of the loss on the centred columns, at
+    the model moved to them (b_c = b + W^T mu), by central differences,
+    against centred_weights_gradient of the gradient on X (analytic: the
+    mean log-loss's is [X, 1]^T (P - Y) / n)."""
+    x, y = drawn
+    means = np.array([1e3, -20.0])
+    X = x + means
+    rng = np.random.default_rng(0)
+    # Scores of order one on the centred columns: b = b_c - W^T mu.
+    W, b_c = rng.standard_normal((2, 3)), rng.standard_normal(3)
+    b = b_c - means @ W
+    Y = np.eye(3)[y]
+
+    def loss(X, W, b):
+        return -np.mean(log_softmax(X @ W + b, axis=1)[np.arange(len(y)), y])
+
+    residual = (np.exp(log_softmax(X @ W + b, axis=1)) - Y) / len(y)
+    expected = _offsets.centred_weights_gradient(
+        X.T @ residual, residual.sum(axis=0), means
+    )
+    h = 1e-6
+    numeric = np.empty_like(W)
+    for index in np.ndindex(W.shape):
+        step = np.zeros_like(W)
+        step[index] = h
+        numeric[index] = (loss(x, W + step, b_c) - loss(x, W - step, b_c)) / (2 * h)
+    # The loss and its third derivatives are of order one on these
+    # standard normal columns: the difference's error is about h^2 plus
+    # its rounding, 1e-16 / h; the scores on X round to 1e3 * 1e-16.
+    assert_allclose(numeric, expected, rtol=0, atol=1e-8)
+
+
 def test_the_inference_checks_the_gradient_the_fit_stopped_on(drawn):
     """The fit on a column far from zero stops on the centred problem's
     gradient; the inference's check of the optimum takes the same one, and

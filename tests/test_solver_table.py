@@ -160,6 +160,17 @@ def _tall_group_problem():
     return X, y
 
 
+def _tall_two_classes(n_samples, n_features):
+    """Standard normal features, two classes drawn from a logistic model."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((n_samples, n_features))
+    y = (X[:, 0] + rng.logistic(size=n_samples) > 0).astype(int)
+    return X, y
+
+
+# At most 21 binomial parameters, or 15 million multiply-adds an exact step.
+TWO_CLASSES_ROW = "L2 or none, float64 data, two classes, small exact steps (see below)"
+
 # Each row of the table of 'auto''s choices, as a fit: its settings, its data
 # and whether it runs through partial_fit.
 AUTO_CASES = {
@@ -167,18 +178,22 @@ AUTO_CASES = {
         ({}, (X_IRIS, Y_IRIS)),  # (4 + 1) * 3 = 15 parameters
         ({"C": np.inf}, _wide(32)),  # (32 + 1) * 3 = 99
     ],
-    "L2 or none, float64 data, two classes, at most 76 binomial parameters": [
-        # Solved in the difference of the classes' parameters: a Hessian of
-        # 75 + 1 rows, where the classes' own have twice as many.
-        ({}, _wide(75, two_classes=True)),
-        ({"fit_intercept": False}, _wide(76, two_classes=True)),
+    TWO_CLASSES_ROW: [
+        # Solved in the difference of the classes' parameters, a Hessian of
+        # r = d + 1 rows, whose exact step costs n r (r + 1) / 2 to form and
+        # r^3 / 3 to factorise.
+        ({}, _wide(75, two_classes=True)),  # 0.6 million
+        ({}, _wide(290, two_classes=True)),  # 6.37 + 8.21 = 14.6 million
+        ({}, _tall_two_classes(20_000, 30)),  # 9.9 million
+        ({"fit_intercept": False}, _tall_two_classes(70_000, 21)),  # 21 rows
     ],
     "L2 or none, float32 data or more parameters": [
         ({}, (X_IRIS.astype(np.float32), Y_IRIS)),
         ({}, _wide(33)),  # (33 + 1) * 3 = 102
         ({"fit_intercept": False}, _wide(34)),  # 34 * 3 = 102
-        ({}, _wide(76, two_classes=True)),  # 76 + 1 rows
-        ({"fit_intercept": False}, _wide(77, two_classes=True)),  # 77 rows
+        ({}, _wide(300, two_classes=True)),  # 6.80 + 9.09 = 15.9 million
+        ({}, _tall_two_classes(20_000, 39)),  # 16.4 million
+        ({}, _tall_two_classes(70_000, 21)),  # 22 rows, 17.7 million
         ({}, _wide(10, np.float32, two_classes=True)),
     ],
     "L1 or elastic net": [
