@@ -132,12 +132,12 @@ class SoftmaxRegression(LinearSoftmaxClassifierMixin, BaseEstimator):
         - 'auto': chosen from the data and the penalty: for the L2 penalty
           or none, 'newton-cholesky' for float64 data whose Hessian has at
           most 100 rows (``(n_features + fit_intercept) * n_classes``
-          parameters; for two classes of NumPy or SciPy data, solved in
-          the difference of their parameters, ``r = n_features +
-          fit_intercept`` rows, where ``r <= 21`` or forming and
-          factorising the Hessian takes at most 15 million multiply-adds,
-          ``n_samples * r * (r + 1) / 2 + r**3 / 3``)
-          and 'newton-cg' otherwise, the fastest of the
+          parameters), but for two classes of NumPy or SciPy data, solved
+          in the difference of their parameters (``r = n_features +
+          fit_intercept`` rows), where ``r <= 21`` or forming and
+          factorising that Hessian takes at most 15 million multiply-adds,
+          ``n_samples * r * (r + 1) / 2 + r**3 / 3``, whatever the 100
+          rows; and 'newton-cg' otherwise, the fastest of the
           package's solvers to a tight optimum on the benchmark problems or
           within an eighth of it, and the one whose lead grows with
           ill-conditioning; 'gd' for

@@ -28,9 +28,10 @@ _MAX_CHOLESKY_ROWS = 100
 # r = d + 1 rows, one Gram matrix of the data, formed and factorised at
 # each exact step in n r (r + 1) / 2 + r^3 / 3 multiply-adds. Exact steps
 # when that is at most this many, or for at most _ALWAYS_DIFFERENCE_ROWS
-# rows (see the solvers page: exact steps gained on 300 to 300000 rows
+# rows (see the solvers page: on the development machine, AMD EPYC with
+# OpenBLAS's Haswell kernels, exact steps gained on 300 to 300000 rows
 # below this work or this many rows, and lost above it, the more so the
-# more rows, on the passes' one column).
+# more rows, against conjugate gradients on the passes' one column).
 _MAX_DIFFERENCE_STEP_WORK = 15_000_000
 _ALWAYS_DIFFERENCE_ROWS = 21
 # On Dask, below this many multiply-adds per product with the largest block

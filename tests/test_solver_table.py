@@ -174,7 +174,7 @@ TWO_CLASSES_ROW = "L2 or none, float64 data, two classes, small exact steps (see
 # Each row of the table of 'auto''s choices, as a fit: its settings, its data
 # and whether it runs through partial_fit.
 AUTO_CASES = {
-    "L2 or none, float64 data, at most 100 parameters": [
+    "L2 or none, float64 data, three classes or more, at most 100 parameters": [
         ({}, (X_IRIS, Y_IRIS)),  # (4 + 1) * 3 = 15 parameters
         ({"C": np.inf}, _wide(32)),  # (32 + 1) * 3 = 99
     ],
@@ -187,7 +187,7 @@ AUTO_CASES = {
         ({}, _tall_two_classes(20_000, 30)),  # 9.9 million
         ({"fit_intercept": False}, _tall_two_classes(70_000, 21)),  # 21 rows
     ],
-    "L2 or none, float32 data or more parameters": [
+    "L2 or none, float32 data, or beyond the bounds above": [
         ({}, (X_IRIS.astype(np.float32), Y_IRIS)),
         ({}, _wide(33)),  # (33 + 1) * 3 = 102
         ({"fit_intercept": False}, _wide(34)),  # 34 * 3 = 102
