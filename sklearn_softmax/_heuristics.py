@@ -182,13 +182,14 @@ def difference_step_work(n_samples, n_features, fit_intercept):
     :func:`~sklearn_softmax._grams.gram_multiply_adds` counts it, and its
     factorisation, ``r^3 / 3``.
 
-    Exact steps take :data:`_MAX_DIFFERENCE_STEP_WORK` of them, or up to
-    :data:`_ALWAYS_DIFFERENCE_ROWS` rows whatever ``n``: the Gram matrix
-    costs ``r / 2`` passes' multiply-adds, in a product several times as
-    fast, and the Newton steps it buys beat conjugate gradients where the
-    passes are short beside their calls or the curvature is spread, which
-    few rows ``n`` make likely. Beyond, the steps of conjugate gradients on
-    the passes' one column cost less (see the solvers page).
+    'auto' takes exact steps where this is at most
+    :data:`_MAX_DIFFERENCE_STEP_WORK`, or where ``r`` is at most
+    :data:`_ALWAYS_DIFFERENCE_ROWS` whatever ``n``. The Gram matrix costs
+    ``r / 2`` passes' multiply-adds, in a product several times as fast
+    per multiply-add, and the Newton steps it buys beat conjugate
+    gradients where the passes are short beside the calls that make them
+    or the curvature is spread, as on few rows; beyond, conjugate
+    gradients on the passes' one column cost less (see the solvers page).
     """
     n_rows = n_features + int(fit_intercept)
     gram = gram_multiply_adds(1, n_samples, n_features, fit_intercept)
