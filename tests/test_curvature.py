@@ -13,7 +13,8 @@ from scipy.special import softmax
 
 from sklearn_softmax import SoftmaxRegression, _blocks, _curvature
 from sklearn_softmax._loss import MultinomialLoss
-from sklearn_softmax._solvers import _newton
+from sklearn_softmax._solvers import _newton_steps
+from sklearn_softmax._solvers._conjugate_gradients import truncated_cg
 from sklearn_softmax._solvers._newton import minimize_newton_cg
 
 N_CLASSES = 4
@@ -483,7 +484,7 @@ def test_a_hessian_costing_more_than_a_step_may_take_is_never_formed(
     """Conjugate gradients stop a step at MAX_CG_ITER products anyway: a
     Hessian that costs more is never formed, however many steps reach that
     limit."""
-    monkeypatch.setattr(_newton, "MAX_CG_ITER", 2)
+    monkeypatch.setattr(_newton_steps, "MAX_CG_ITER", 2)
     X, y, _ = make_problem(n_samples=3000, n_features=30, n_classes=3)
     X = X * np.logspace(-2, 2, X.shape[1])
     objective = MultinomialLoss(3, True).bind(X, y, None, 1e-4)
@@ -493,3 +494,100 @@ def test_a_hessian_costing_more_than_a_step_may_take_is_never_formed(
     # Every step reached the limit.
     assert len(counted) == 2 * result.n_iter
     assert "ExactCurvature" not in formed
+
+
+class ScatteringCurvature:
+    """A curvature cheaper than a product, so used from the first step,
+    whose inverse scales each parameter by a factor of its own, from 1e-3
+    to 1e3: a preconditioner far from the Hessian; its formations counted
+    in ``formed``."""
+
+    cost = 0.5
+
+    def __init__(self, n_params, rng):
+        self._scales = 10.0 ** rng.uniform(-3.0, 3.0, n_params)
+        self.formed = 0
+
+    def inverse(self):
+        self.formed += 1
+        return lambda r: self._scales * r
+
+
+@pytest.fixture
+def systems(monkeypatch):
+    """A list that gets, for each system conjugate gradients solve in
+    Newton-CG, whether the diagonal preconditioned it and the products it
+    took."""
+    calls = []
+
+    def recorded(hessp, g, max_cg_iter, precondition=None):
+        direction, n_products = truncated_cg(hessp, g, max_cg_iter, precondition)
+        diagonal = getattr(precondition, "__qualname__", "").startswith(
+            "_diagonal_preconditioner"
+        )
+        calls.append((diagonal, n_products))
+        return direction, n_products
+
+    monkeypatch.setattr(_newton_steps, "truncated_cg", recorded)
+    return calls
+
+
+def test_an_approximation_that_leaves_a_system_unsolved_gives_way_to_the_diagonal(
+    systems, monkeypatch, rng
+):
+    """A step the approximation preconditions reaches MAX_CG_ITER products
+    without solving its system; the diagonal solves the same system in
+    fewer, gives the step, and preconditions every later one: the
+    approximation is formed once, and the fit reaches the optimum of the
+    fit without it."""
+    monkeypatch.setattr(_newton_steps, "MAX_CG_ITER", 10)
+    X, y, _ = make_problem(n_samples=200, n_features=10)
+    n_params = 11 * N_CLASSES
+    # A strong penalty: the Hessian is near a multiple of the identity,
+    # which the diagonal (mostly the identity) solves in a few products.
+    objective = MultinomialLoss(N_CLASSES, True).bind(X, y, None, L2)
+    scattering = ScatteringCurvature(n_params, rng)
+    offered = objective._replace(curvature=scattering, exact_curvature=None)
+    result = minimize_newton_cg(offered, np.zeros(n_params), max_iter=50, tol=1e-10)
+    assert result.converged
+    assert scattering.formed == 1
+    # The approximation's step, the diagonal's trial on the same system,
+    # then the diagonal alone.
+    assert systems[0] == (False, 10)
+    assert systems[1][0] and systems[1][1] < 10
+    assert all(diagonal for diagonal, _ in systems[1:])
+    assert len(systems) == result.n_iter + 1
+    reference = minimize_newton_cg(
+        objective._replace(curvature=None, exact_curvature=None),
+        np.zeros(n_params),
+        max_iter=50,
+        tol=1e-10,
+    )
+    distance, bound = distance_and_bound(objective, reference.x, result.x)
+    assert distance <= bound < 1e-8
+
+
+def test_failed_trials_of_the_diagonal_are_spaced_by_doubling_waits(
+    systems, monkeypatch, rng
+):
+    """With one product a step, every system is left unsolved, by the
+    approximation and by the diagonal alike: the approximation keeps every
+    step, and the diagonal is tried on the first, then once the
+    approximation's steps have taken 2, 4, 8 and 16 products since the
+    last trial, on steps 1, 3, 7, 15 and 31."""
+    monkeypatch.setattr(_newton_steps, "MAX_CG_ITER", 1)
+    X, y, _ = make_problem(n_samples=200, n_features=10)
+    n_params = 11 * N_CLASSES
+    objective = MultinomialLoss(N_CLASSES, True).bind(X, y, None, L2)
+    scattering = ScatteringCurvature(n_params, rng)
+    offered = objective._replace(curvature=scattering, exact_curvature=None)
+    result = minimize_newton_cg(offered, np.zeros(n_params), max_iter=40, tol=0.0)
+    assert result.n_iter == 40
+    assert scattering.formed == 40
+    steps, trials = 0, []
+    for diagonal, _ in systems:
+        if diagonal:
+            trials.append(steps)
+        else:
+            steps += 1
+    assert trials == [1, 3, 7, 15, 31]

@@ -8,6 +8,7 @@ callback, and returns a :class:`SolverResult`. It never warns: the estimator
 decides what users see.
 
 - ``_newton``: truncated Newton with conjugate gradients.
+- ``_newton_steps``: its Newton directions, and the preconditioner of each.
 - ``_newton_cholesky``: Newton with exact steps, for small Hessians.
 - ``_scipy``: scipy's L-BFGS-B, on the host (:func:`minimize_scipy_lbfgsb`).
 - ``_lbfgs``: the package's own L-BFGS, which iterates in the namespace and
