@@ -34,7 +34,7 @@ from ._blocks import (
     sparse_runs,
 )
 from ._grams import stacks_grams, weighted_grams
-from ._jacobian import class_pairs, hessian_matrix, pair_weights
+from ._jacobian import class_pairs, hessian_matrix, jacobian_product, pair_weights
 from ._vectors import max_abs, scaling_exponent
 
 # The weights of the sets whose Gram matrices a task forms take at most this
@@ -718,7 +718,9 @@ class DataPasses:
         others on the same data (the blocks depend on the data alone).
 
         For each sample, the softmax Jacobian gives
-        ``r = s / S * (p * z - p (p . z))`` for the direction's scores ``z``.
+        ``r = s / S * (p * z - p (p . z))`` for the direction's scores ``z``
+        (:func:`~sklearn_softmax._jacobian.jacobian_product`, which keeps
+        the entry of a probability near one accurate).
         The product is linear in ``V``: ``V`` is scaled by a power of two,
         and the product back, both exactly, so that the scores ``X W_V +
         b_V`` are at most about ``d``: each term ``x_ij W_jk`` and each
@@ -751,9 +753,7 @@ class DataPasses:
                 r *= P[1]
                 r *= products.weights[rows]
             else:
-                p_dot_z = np.einsum("km,km->m", P, R, out=space.column[:m])
-                R -= p_dot_z
-                R *= P
+                jacobian_product(P, R, np, class_axis=0, sums=space.column[:m])
                 R *= products.weights[rows]
             products.back(R, X_block, block, space)
 

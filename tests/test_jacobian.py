@@ -265,3 +265,57 @@ def test_the_jacobian_product_is_the_change_of_the_probabilities(rng):
     # The third derivative of the softmax is at most a few units: the
     # truncation is below h^2, the rounding about eps / h.
     assert_allclose(product, expected, rtol=0, atol=h**2 + 10 * EPS / h)
+
+
+@pytest.mark.parametrize(
+    "namespace",
+    [
+        "numpy",
+        pytest.param(
+            "array_api_strict",
+            marks=pytest.mark.skipif(
+                not available("array_api_strict"),
+                reason="array-api-strict is not installed",
+            ),
+        ),
+    ],
+)
+@pytest.mark.parametrize("class_axis", [0, 1])
+def test_the_float32_jacobian_product_keeps_its_accuracy_near_certainty(
+    namespace, class_axis, rng
+):
+    """Every sample nearly certain of one class, the others 1e-9 to 1e-4: each
+    entry of ``J(p) z`` from float32 probabilities is within a few float32
+    roundings of the float64 product of the exact probabilities, relative
+    to the magnitudes of its terms. Written as ``p * (z - p . z)``, the
+    entry of the certain class is a difference of numbers of the size of
+    ``z``, and off by about a float32 rounding of ``z``: 1e-3 of itself and more."""
+    xp = np if namespace == "numpy" else pytest.importorskip(namespace)
+    n_samples, n_classes = 50, 5
+    scores = rng.standard_normal((n_samples, n_classes))
+    certain = rng.integers(n_classes, size=n_samples)
+    scores[np.arange(n_samples), certain] += 16.0
+    P = softmax(scores, axis=1)
+    assert np.all(1.0 - P.max(axis=1) < 1e-4)
+    direction = rng.standard_normal((n_samples, n_classes))
+    p_dot_z = np.sum(P * direction, axis=1, keepdims=True)
+    expected = P * (direction - p_dot_z)
+    magnitudes = P * (
+        np.abs(direction) + np.sum(P * np.abs(direction), axis=1)[:, None]
+    )
+    magnitudes[np.arange(n_samples), certain] = 0.0
+    magnitudes[np.arange(n_samples), certain] = magnitudes.sum(axis=1)
+    # The direct formula's entry of the certain class is off by about
+    # EPS32 |z|, far beyond this bound.
+    assert np.all(magnitudes.max(axis=1) < 1e-2 * np.abs(direction).max(axis=1))
+    P32, direction32 = P.astype(np.float32), direction.astype(np.float32)
+    if class_axis == 0:
+        P32, direction32 = P32.T.copy(), direction32.T.copy()
+    product = jacobian_product(
+        xp.asarray(P32), xp.asarray(direction32), xp, class_axis=class_axis
+    )
+    product = np.asarray(product, dtype=np.float64)
+    if class_axis == 0:
+        product = product.T
+    eps32 = np.finfo(np.float32).eps
+    assert np.all(np.abs(product - expected) <= 8 * eps32 * magnitudes)
