@@ -226,9 +226,10 @@ def jacobian_product(P, Z, xp, class_axis=1, sums=None):
     dtype. The entries of ``J(p) z`` sum to zero, as ``p`` sums to one; so
     the entry of a probability above ``1 - 1024 u`` (and one half: a sample
     has at most one such) is taken as minus the sum of the others, each as
-    accurate as the probabilities. The others stay within about ``1e-3``
-    of themselves; NumPy arrays without such a probability are left as
-    they are, at no cost.
+    accurate as the probabilities. The entries of probabilities between
+    one half and that bound stay within about ``1e-3`` of themselves.
+    NumPy arrays without such a probability cost one comparison more than
+    the formula; the others, a sum over the classes and a subtraction.
 
     Parameters
     ----------

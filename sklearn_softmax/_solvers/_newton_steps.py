@@ -68,7 +68,11 @@ class NewtonDirections:
       and the approximation scatters them (the solvers page has figures).
       Each trial that fails doubles the products the approximation's steps
       must take before the next one, at least ``2 MAX_CG_ITER``: the trials
-      cost a share of the run that falls as it goes on.
+      cost a share of the run that falls as it goes on. Where the objective
+      offers no diagonal, the trial runs unpreconditioned; one that stops
+      on a direction of non-positive curvature (which only overflow makes,
+      the objective being convex and penalised) counts as solving its
+      system.
     - The Hessian itself (the objective's ``exact_curvature``, a dense
       matrix, with what forming and factoring it costs in products, at
       most :data:`MAX_CG_ITER`): a step whose conjugate gradients reach
