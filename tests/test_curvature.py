@@ -513,6 +513,19 @@ class ScatteringCurvature:
         return lambda r: self._scales * r
 
 
+def scattered_objective(rng):
+    """An objective of 200 x 10 data, with a strong penalty (the Hessian
+    near a multiple of the identity, which the diagonal, mostly the
+    identity, solves in a few products), and the same objective offering a
+    :class:`ScatteringCurvature` and no Hessian: the objective, the
+    curvature and the objective offering it."""
+    X, y, _ = make_problem(n_samples=200, n_features=10)
+    objective = MultinomialLoss(N_CLASSES, True).bind(X, y, None, L2)
+    scattering = ScatteringCurvature(11 * N_CLASSES, rng)
+    offered = objective._replace(curvature=scattering, exact_curvature=None)
+    return objective, scattering, offered
+
+
 @pytest.fixture
 def systems(monkeypatch):
     """A list that gets, for each system conjugate gradients solve in
@@ -541,13 +554,8 @@ def test_an_approximation_that_leaves_a_system_unsolved_gives_way_to_the_diagona
     approximation is formed once, and the fit reaches the optimum of the
     fit without it."""
     monkeypatch.setattr(_newton_steps, "MAX_CG_ITER", 10)
-    X, y, _ = make_problem(n_samples=200, n_features=10)
+    objective, scattering, offered = scattered_objective(rng)
     n_params = 11 * N_CLASSES
-    # A strong penalty: the Hessian is near a multiple of the identity,
-    # which the diagonal (mostly the identity) solves in a few products.
-    objective = MultinomialLoss(N_CLASSES, True).bind(X, y, None, L2)
-    scattering = ScatteringCurvature(n_params, rng)
-    offered = objective._replace(curvature=scattering, exact_curvature=None)
     result = minimize_newton_cg(offered, np.zeros(n_params), max_iter=50, tol=1e-10)
     assert result.converged
     assert scattering.formed == 1
@@ -576,11 +584,8 @@ def test_failed_trials_of_the_diagonal_are_spaced_by_doubling_waits(
     approximation's steps have taken 2, 4, 8 and 16 products since the
     last trial, on steps 1, 3, 7, 15 and 31."""
     monkeypatch.setattr(_newton_steps, "MAX_CG_ITER", 1)
-    X, y, _ = make_problem(n_samples=200, n_features=10)
+    _, scattering, offered = scattered_objective(rng)
     n_params = 11 * N_CLASSES
-    objective = MultinomialLoss(N_CLASSES, True).bind(X, y, None, L2)
-    scattering = ScatteringCurvature(n_params, rng)
-    offered = objective._replace(curvature=scattering, exact_curvature=None)
     result = minimize_newton_cg(offered, np.zeros(n_params), max_iter=40, tol=0.0)
     assert result.n_iter == 40
     assert scattering.formed == 40

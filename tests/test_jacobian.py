@@ -25,6 +25,17 @@ from sklearn_softmax._jacobian import (
 from sklearn_softmax._passes import DataPasses
 
 EPS = np.finfo(np.float64).eps
+# NumPy, and array-api-strict where it is installed.
+NUMPY_AND_STRICT = [
+    "numpy",
+    pytest.param(
+        "array_api_strict",
+        marks=pytest.mark.skipif(
+            not available("array_api_strict"),
+            reason="array-api-strict is not installed",
+        ),
+    ),
+]
 
 
 def kronecker_sum(P, A, weights, class_first, sign=-1.0):
@@ -111,19 +122,7 @@ def test_pair_weights_keep_their_accuracy_where_a_probability_rounds_to_one(
     )
 
 
-@pytest.mark.parametrize(
-    "namespace",
-    [
-        "numpy",
-        pytest.param(
-            "array_api_strict",
-            marks=pytest.mark.skipif(
-                not available("array_api_strict"),
-                reason="array-api-strict is not installed",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("namespace", NUMPY_AND_STRICT)
 @pytest.mark.parametrize("n_classes", [2, 3, 5])
 def test_pair_weights_of_any_run_of_pairs(namespace, n_classes, rng):
     """The weights of every run of consecutive pairs (as the passes share
@@ -267,19 +266,7 @@ def test_the_jacobian_product_is_the_change_of_the_probabilities(rng):
     assert_allclose(product, expected, rtol=0, atol=h**2 + 10 * EPS / h)
 
 
-@pytest.mark.parametrize(
-    "namespace",
-    [
-        "numpy",
-        pytest.param(
-            "array_api_strict",
-            marks=pytest.mark.skipif(
-                not available("array_api_strict"),
-                reason="array-api-strict is not installed",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("namespace", NUMPY_AND_STRICT)
 @pytest.mark.parametrize("class_axis", [0, 1])
 def test_the_float32_jacobian_product_keeps_its_accuracy_near_certainty(
     namespace, class_axis, rng
