@@ -268,41 +268,59 @@ def test_the_jacobian_product_is_the_change_of_the_probabilities(rng):
 
 @pytest.mark.parametrize("namespace", NUMPY_AND_STRICT)
 @pytest.mark.parametrize("class_axis", [0, 1])
-def test_the_float32_jacobian_product_keeps_its_accuracy_near_certainty(
-    namespace, class_axis, rng
+@pytest.mark.parametrize(
+    "dtype, shift, largest_others",
+    [(np.float32, 16.0, 1e-4), (np.float64, 34.0, 1e-12)],
+    ids=["float32", "float64"],
+)
+def test_the_jacobian_product_keeps_its_accuracy_near_certainty(
+    namespace, class_axis, dtype, shift, largest_others, rng
 ):
-    """Every sample nearly certain of one class, the others 1e-9 to 1e-4: each
-    entry of ``J(p) z`` from float32 probabilities is within a few float32
-    roundings of the float64 product of the exact probabilities, relative
-    to the magnitudes of its terms. Written as ``p * (z - p . z)``, the
-    entry of the certain class is a difference of numbers of the size of
-    ``z``, and off by about a float32 rounding of ``z``: 1e-3 of itself and more."""
+    """Every sample nearly certain of one class, the others summing to at
+    most ``largest_others`` (from 1e-7 in float32, 1e-15 in float64):
+    each entry of ``J(p) z`` from probabilities in ``dtype`` is within a
+    few of its roundings of the product of the exact probabilities,
+    relative to the magnitudes of its terms. Written as ``p * (z - p .
+    z)``, the entry of the certain class is a difference of numbers of the
+    size of ``z``, off by about a rounding of ``z``: 1e-4 of itself in
+    float64, 1e-3 in float32, and more.
+
+    The reference is in long double (x86-64's 80 bits): the other
+    entries by that formula, in which nothing cancels, and the certain
+    one as minus their sum, which is exact for exact probabilities."""
     xp = np if namespace == "numpy" else pytest.importorskip(namespace)
     n_samples, n_classes = 50, 5
+    samples = np.arange(n_samples)
     scores = rng.standard_normal((n_samples, n_classes))
     certain = rng.integers(n_classes, size=n_samples)
-    scores[np.arange(n_samples), certain] += 16.0
-    P = softmax(scores, axis=1)
-    assert np.all(1.0 - P.max(axis=1) < 1e-4)
-    direction = rng.standard_normal((n_samples, n_classes))
-    p_dot_z = np.sum(P * direction, axis=1, keepdims=True)
-    expected = P * (direction - p_dot_z)
-    magnitudes = P * (
-        np.abs(direction) + np.sum(P * np.abs(direction), axis=1)[:, None]
+    scores[samples, certain] += shift
+    exact = np.exp(scores.astype(np.longdouble))
+    exact /= exact.sum(axis=1, keepdims=True)
+    others = 1.0 - exact[samples, certain]
+    assert np.all(others < largest_others)
+    P = exact.astype(dtype)
+    direction = rng.standard_normal((n_samples, n_classes)).astype(dtype)
+    exact_direction = direction.astype(np.longdouble)
+    p_dot_z = np.sum(exact * exact_direction, axis=1, keepdims=True)
+    expected = exact * (exact_direction - p_dot_z)
+    expected[samples, certain] = 0.0
+    expected[samples, certain] = -expected.sum(axis=1)
+    magnitudes = exact * (
+        np.abs(exact_direction)
+        + np.sum(exact * np.abs(exact_direction), axis=1)[:, None]
     )
-    magnitudes[np.arange(n_samples), certain] = 0.0
-    magnitudes[np.arange(n_samples), certain] = magnitudes.sum(axis=1)
-    # The direct formula's entry of the certain class is off by about
-    # EPS32 |z|, far beyond this bound.
-    assert np.all(magnitudes.max(axis=1) < 1e-2 * np.abs(direction).max(axis=1))
-    P32, direction32 = P.astype(np.float32), direction.astype(np.float32)
+    magnitudes[samples, certain] = 0.0
+    magnitudes[samples, certain] = magnitudes.sum(axis=1)
     if class_axis == 0:
-        P32, direction32 = P32.T.copy(), direction32.T.copy()
+        P, direction = P.T.copy(), direction.T.copy()
     product = jacobian_product(
-        xp.asarray(P32), xp.asarray(direction32), xp, class_axis=class_axis
+        xp.asarray(P), xp.asarray(direction), xp, class_axis=class_axis
     )
-    product = np.asarray(product, dtype=np.float64)
+    product = np.asarray(product).astype(np.longdouble)
     if class_axis == 0:
         product = product.T
-    eps32 = np.finfo(np.float32).eps
-    assert np.all(np.abs(product - expected) <= 8 * eps32 * magnitudes)
+    eps = np.finfo(dtype).eps
+    assert np.all(np.abs(product - expected) <= 8 * eps * magnitudes)
+    # The direct formula's entry of the certain class would be off by about
+    # eps |z|, far beyond this bound.
+    assert np.all(magnitudes[samples, certain] < 1e-2 * np.abs(exact_direction).max())
