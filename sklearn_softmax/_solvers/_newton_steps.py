@@ -2,6 +2,7 @@
 conjugate gradients on each Newton system (:mod:`._conjugate_gradients`),
 and the preconditioner each system is solved with."""
 
+import functools
 import math
 
 import numpy as np
@@ -109,10 +110,6 @@ class NewtonDirections:
         # An approximation that costs less than a product to form is used
         # from the first step.
         self._factored = self._curvature is not None and self._curvature.cost < 1
-        # The diagonal, for NumPy arrays only, made on the first step that
-        # takes it.
-        self._diagonal = None
-        self._diagonal_wanted = self._is_numpy
         self._precondition = None
         # Conjugate gradients stop once a step has taken as many products as
         # the Hessian costs (none where it costs less than one), and once
@@ -130,11 +127,11 @@ class NewtonDirections:
         self._trial_wait = 0
         self._since_trial = 0
 
-    def _diagonal_made(self):
-        if self._diagonal_wanted:
-            self._diagonal = _diagonal_preconditioner(self._objective)
-            self._diagonal_wanted = False
-        return self._diagonal
+    @functools.cached_property
+    def _diagonal(self):
+        """The diagonal preconditioner, for NumPy arrays only, made on the
+        first step that takes it."""
+        return _diagonal_preconditioner(self._objective) if self._is_numpy else None
 
     def __call__(self, hessp, g):
         """The direction of the Newton system ``H p = -g`` at the iterate of
@@ -143,8 +140,8 @@ class NewtonDirections:
             pass
         elif self._factored:
             self._precondition = self._curvature.inverse()
-        elif self._precondition is None:
-            self._precondition = self._diagonal_made()
+        else:
+            self._precondition = self._diagonal
         n_products, allowed = 0, self._budget - self._spent
         if allowed > 0:
             direction, n_products = truncated_cg(hessp, g, allowed, self._precondition)
@@ -168,11 +165,9 @@ class NewtonDirections:
         """Solve the system that the approximation left unsolved with the
         diagonal: its direction, and the diagonal for every later step,
         where that solves it; ``direction`` otherwise."""
-        diagonal = self._diagonal_made()
-        trial, n_products = truncated_cg(hessp, g, MAX_CG_ITER, diagonal)
+        trial, n_products = truncated_cg(hessp, g, MAX_CG_ITER, self._diagonal)
         if n_products < MAX_CG_ITER:
             self._curvature, self._factored = None, False
-            self._precondition = diagonal
             return trial
         self._since_trial = 0
         self._trial_wait = max(2 * self._trial_wait, 2 * MAX_CG_ITER)
